@@ -1,0 +1,55 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ORACLE_VENV := .venv-oracles
+CHROMIUM := /usr/bin/chromium
+PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint oracles screenshots bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.run-installed: requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(VENV)/.run-installed $@
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium
+
+run: $(VENV)/.run-installed
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+lint: $(VENV)/.dev-installed
+	$(PY) -m ruff check .
+
+test: $(VENV)/.dev-installed $(CHROMIUM)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+# PyTorch and TensorFlow are heavy: their oracle tests live in a venv of their own.
+$(ORACLE_VENV)/.installed: requirements-oracles.txt requirements-dev.txt requirements.txt
+	$(PYTHON) -m venv $(ORACLE_VENV)
+	$(ORACLE_VENV)/bin/python -m pip install -q --upgrade pip
+	$(ORACLE_VENV)/bin/python -m pip install -q -r requirements-oracles.txt
+	touch $@
+
+oracles: $(ORACLE_VENV)/.installed
+	TF_CPP_MIN_LOG_LEVEL=3 $(ORACLE_VENV)/bin/python -m pytest -q -W ignore tests/oracles tests/test_oracle_onnxruntime.py
+
+screenshots: $(VENV)/.dev-installed $(CHROMIUM)
+	QUANTVIZ_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser -k screenshots
+
+bench: $(VENV)/.dev-installed
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) $(ORACLE_VENV)

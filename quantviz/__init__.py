@@ -1,0 +1,33 @@
+"""QuantViz core: exact affine quantization, r = s * (q - z), in pure numpy."""
+
+from quantviz.conventions import CONVENTIONS, Convention, QuantizeTrace, get_convention, tf_nudge
+from quantviz.errors import BitsError, ParseError, QParamsError, QuantVizError, RangeError, UnsupportedError
+from quantviz.grid import grid_label, int_range, to_binary
+from quantviz.qparams import QParams, choose_qparams, validate_range
+from quantviz.quantize import dequantize, fake_quantize, quantize, quantize_trace
+from quantviz.rounding import ROUNDING_MODES
+
+__all__ = [
+    "CONVENTIONS",
+    "ROUNDING_MODES",
+    "BitsError",
+    "Convention",
+    "ParseError",
+    "QParams",
+    "QParamsError",
+    "QuantVizError",
+    "QuantizeTrace",
+    "RangeError",
+    "UnsupportedError",
+    "choose_qparams",
+    "dequantize",
+    "fake_quantize",
+    "get_convention",
+    "grid_label",
+    "int_range",
+    "quantize",
+    "quantize_trace",
+    "tf_nudge",
+    "to_binary",
+    "validate_range",
+]

@@ -1,0 +1,101 @@
+"""Integer grids: bits, signedness, narrow and reduced range -> (qmin, qmax)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from quantviz.errors import BitsError
+
+MIN_BITS = 2
+MAX_BITS = 16
+
+
+def check_bits(bits: object) -> int:
+    """Return ``bits`` as an int after checking it is a whole number in 2..16.
+
+    >>> check_bits(8)
+    8
+    >>> check_bits(1)
+    Traceback (most recent call last):
+    ...
+    quantviz.errors.BitsError: bit width must be a whole number from 2 to 16, got 1
+    """
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
+        raise BitsError(f"bit width must be a whole number from {MIN_BITS} to {MAX_BITS}, got {bits!r}")
+    if not MIN_BITS <= int(bits) <= MAX_BITS:
+        raise BitsError(f"bit width must be a whole number from {MIN_BITS} to {MAX_BITS}, got {bits}")
+    return int(bits)
+
+
+def int_range(
+    bits: int, *, signed: bool = False, narrow_range: bool = False, reduce_range: bool = False
+) -> tuple[int, int]:
+    """Return the integer grid ``(qmin, qmax)`` of a ``bits``-bit type.
+
+    Unsigned grids are [0, 2**b - 1], signed ones [-2**(b-1), 2**(b-1) - 1].
+    ``reduce_range`` uses one bit less (PyTorch's 7-bit activations);
+    ``narrow_range`` drops the lowest code (int8 becomes the symmetric [-127, 127]).
+
+    Parameters
+    ----------
+    bits : int
+        Bit width, 2..16.
+    signed : bool
+        Two's-complement signed grid instead of unsigned.
+    narrow_range : bool
+        Drop the lowest code.
+    reduce_range : bool
+        Use ``bits - 1`` bits.
+
+    Examples
+    --------
+    >>> int_range(8)
+    (0, 255)
+    >>> int_range(8, signed=True)
+    (-128, 127)
+    >>> int_range(8, signed=True, narrow_range=True)
+    (-127, 127)
+    >>> int_range(8, reduce_range=True)
+    (0, 127)
+    >>> int_range(4, signed=True)
+    (-8, 7)
+    """
+    bits = check_bits(bits)
+    effective = bits - 1 if reduce_range else bits
+    if effective < 1:
+        raise BitsError(f"reduce_range needs at least 2 bits, got {bits}")
+    if signed:
+        qmin, qmax = -(1 << (effective - 1)), (1 << (effective - 1)) - 1
+    else:
+        qmin, qmax = 0, (1 << effective) - 1
+    if narrow_range:
+        qmin += 1
+    if qmin >= qmax:
+        raise BitsError(f"a {bits}-bit grid with these options has fewer than two codes")
+    return qmin, qmax
+
+
+def grid_label(bits: int, *, signed: bool) -> str:
+    """Return a short type name such as ``'uint8'`` or ``'int4'``.
+
+    >>> grid_label(8, signed=False), grid_label(4, signed=True)
+    ('uint8', 'int4')
+    """
+    return f"{'int' if signed else 'uint'}{bits}"
+
+
+def to_binary(q: int, bits: int, *, signed: bool) -> str:
+    """Return the ``bits``-bit binary pattern that stores code ``q`` (two's complement when signed).
+
+    >>> to_binary(5, 8, signed=False)
+    '00000101'
+    >>> to_binary(-1, 8, signed=True)
+    '11111111'
+    >>> to_binary(-128, 8, signed=True)
+    '10000000'
+    """
+    q = int(q)
+    lo, hi = int_range(bits, signed=signed)
+    if not lo <= q <= hi:
+        raise BitsError(f"code {q} does not fit a {grid_label(bits, signed=signed)} grid [{lo}, {hi}]")
+    return format(q & ((1 << bits) - 1), f"0{bits}b")

@@ -1,0 +1,173 @@
+"""QParams (scale, zero point, grid) and choose_qparams."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from quantviz.errors import QParamsError, RangeError
+
+
+@dataclass(frozen=True)
+class QParams:
+    """Affine quantization parameters: real value r = scale * (q - zero_point), q in [qmin, qmax].
+
+    Attributes
+    ----------
+    scale : float
+        Real step between neighbouring codes (float32-exact for framework conventions).
+    zero_point : int
+        The integer code that stands for real 0.
+    qmin, qmax : int
+        The integer grid used to choose the parameters.
+    storage_min, storage_max : int
+        The range the quantize op clamps to. Equal to ``qmin, qmax`` except where a framework
+        chooses parameters on a smaller grid than it stores (PyTorch ``reduce_range``).
+    rmin, rmax : float or None
+        The real range the parameters were chosen for, after the convention's adjustments
+        (widening to include 0, symmetrising); ``None`` when built by hand.
+
+    Examples
+    --------
+    >>> qp = QParams(scale=0.5, zero_point=10, qmin=0, qmax=255)
+    >>> qp.real_min, qp.real_max
+    (-5.0, 122.5)
+    """
+
+    scale: float
+    zero_point: int
+    qmin: int
+    qmax: int
+    storage_min: int = field(default=None)  # type: ignore[assignment]
+    storage_max: int = field(default=None)  # type: ignore[assignment]
+    rmin: float | None = None
+    rmax: float | None = None
+
+    def __post_init__(self) -> None:
+        scale = float(self.scale)
+        if not math.isfinite(scale) or scale <= 0:
+            raise QParamsError(f"scale must be a positive finite number, got {self.scale!r}")
+        for name in ("zero_point", "qmin", "qmax"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not float(value).is_integer():
+                raise QParamsError(f"{name} must be a whole number, got {value!r}")
+        object.__setattr__(self, "scale", scale)
+        object.__setattr__(self, "zero_point", int(self.zero_point))
+        object.__setattr__(self, "qmin", int(self.qmin))
+        object.__setattr__(self, "qmax", int(self.qmax))
+        if self.storage_min is None:
+            object.__setattr__(self, "storage_min", self.qmin)
+        if self.storage_max is None:
+            object.__setattr__(self, "storage_max", self.qmax)
+        if self.qmin >= self.qmax:
+            raise QParamsError(f"the grid needs qmin < qmax, got [{self.qmin}, {self.qmax}]")
+        if not self.storage_min <= self.zero_point <= self.storage_max:
+            raise QParamsError(
+                f"zero point {self.zero_point} lies outside the integer grid "
+                f"[{self.storage_min}, {self.storage_max}]: real 0 would have no code"
+            )
+
+    @property
+    def real_min(self) -> float:
+        """Smallest representable real value, (qmin - z) * s."""
+        return (self.qmin - self.zero_point) * self.scale
+
+    @property
+    def real_max(self) -> float:
+        """Largest representable real value, (qmax - z) * s."""
+        return (self.qmax - self.zero_point) * self.scale
+
+    @property
+    def levels(self) -> int:
+        """Number of codes in the grid."""
+        return self.qmax - self.qmin + 1
+
+    @property
+    def zero_in_grid(self) -> bool:
+        """Whether the zero point is one of the grid's codes (real 0 exactly representable)."""
+        return self.qmin <= self.zero_point <= self.qmax
+
+
+def validate_range(rmin: object, rmax: object) -> tuple[float, float]:
+    """Return ``(rmin, rmax)`` as floats after checking they are finite and ordered.
+
+    ``rmin == rmax`` is allowed (each convention defines what it does with it).
+
+    >>> validate_range(-1, 2)
+    (-1.0, 2.0)
+    >>> validate_range(3, 1)
+    Traceback (most recent call last):
+    ...
+    quantviz.errors.RangeError: range minimum 3.0 is larger than range maximum 1.0; swap them
+    """
+    try:
+        lo, hi = float(rmin), float(rmax)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise RangeError(f"range ends must be numbers, got {rmin!r} and {rmax!r}") from None
+    for name, value in (("minimum", lo), ("maximum", hi)):
+        if math.isnan(value):
+            raise RangeError(f"range {name} is NaN (not a number)")
+        if math.isinf(value):
+            raise RangeError(f"range {name} is {value}: a range must be finite")
+    if lo > hi:
+        raise RangeError(f"range minimum {lo} is larger than range maximum {hi}; swap them")
+    # The frameworks take float32 ranges; beyond float32 the scale itself overflows.
+    limit = float(np.finfo(np.float32).max) / 2
+    if max(abs(lo), abs(hi)) > limit:
+        raise RangeError(f"range ends must stay within ±{limit:.3g} (float32), got [{lo}, {hi}]")
+    return lo, hi
+
+
+def choose_qparams(
+    rmin: float,
+    rmax: float,
+    *,
+    bits: int = 8,
+    signed: bool = False,
+    symmetric: bool = False,
+    narrow_range: bool = False,
+    reduce_range: bool = False,
+    convention: str = "textbook",
+) -> QParams:
+    """Return the QParams that ``convention`` chooses for the real range [rmin, rmax].
+
+    Parameters
+    ----------
+    rmin, rmax : float
+        Observed real range (finite, rmin <= rmax).
+    bits, signed, narrow_range, reduce_range :
+        The integer grid, as in :func:`quantviz.int_range`.
+    symmetric : bool
+        Symmetric scheme: the range becomes [-absmax, absmax] and z sits mid-grid.
+    convention : str
+        One of ``quantviz.CONVENTIONS``.
+
+    Raises
+    ------
+    RangeError, BitsError, UnsupportedError
+        For bad ranges, bit widths, or combinations the convention does not support.
+
+    Examples
+    --------
+    >>> qp = choose_qparams(-1000, 1000)
+    >>> round(qp.scale, 9), qp.zero_point
+    (7.843137255, 128)
+    >>> choose_qparams(0, 6, convention="pytorch").zero_point
+    0
+    >>> choose_qparams(-1000, 1000, signed=True, convention="tflite").zero_point
+    -1
+    """
+    from quantviz.conventions import get_convention
+
+    lo, hi = validate_range(rmin, rmax)
+    return get_convention(convention).choose_qparams(
+        lo,
+        hi,
+        bits=bits,
+        signed=signed,
+        symmetric=symmetric,
+        narrow_range=narrow_range,
+        reduce_range=reduce_range,
+    )

@@ -1,0 +1,97 @@
+"""quantize / dequantize / fake_quantize, with every intermediate step available."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from quantviz.conventions import QuantizeTrace, get_convention
+from quantviz.qparams import QParams
+
+
+def quantize_trace(
+    x: object,
+    qparams: QParams,
+    *,
+    convention: str = "textbook",
+    rounding: str | None = None,
+    seed: int = 0,
+    add_zero_point_before_rounding: bool = False,
+) -> QuantizeTrace:
+    """Return every step of quantizing ``x``: x/s, the value rounded, the unclamped code, q, dequantized, error.
+
+    Examples
+    --------
+    >>> qp = QParams(scale=2000 / 255, zero_point=128, qmin=0, qmax=255)
+    >>> t = quantize_trace([1000.0], qp, add_zero_point_before_rounding=True)
+    >>> float(t.pre_round[0]), float(t.unclamped[0]), int(t.q[0]), bool(t.clipped[0])
+    (255.5, 256.0, 255, True)
+    """
+    return get_convention(convention).quantize_trace(
+        x, qparams, rounding=rounding, seed=seed, add_zero_point_before_rounding=add_zero_point_before_rounding
+    )
+
+
+def quantize(
+    x: object,
+    qparams: QParams,
+    *,
+    convention: str = "textbook",
+    rounding: str | None = None,
+    seed: int = 0,
+    add_zero_point_before_rounding: bool = False,
+) -> np.ndarray:
+    """Return the int64 codes of ``x``, clamped to the grid.
+
+    Parameters
+    ----------
+    x : array_like
+        Real values (NaN is refused; ±inf clamps to the ends).
+    qparams : QParams
+        From :func:`choose_qparams` with the same convention, or built by hand.
+    convention : str
+        One of ``CONVENTIONS``; decides the float arithmetic and the tie rule.
+    rounding : str, optional
+        A key of ``ROUNDING_MODES`` (textbook only; frameworks have their own).
+    seed : int
+        Seed for stochastic rounding.
+    add_zero_point_before_rounding : bool
+        Textbook only: round(x/s + z), the seed example's order, instead of round(x/s) + z.
+
+    Examples
+    --------
+    >>> qp = QParams(scale=2000 / 255, zero_point=128, qmin=0, qmax=255)
+    >>> quantize([39.215686275, 0.0, 1000.0, -1000.0], qp).tolist()
+    [133, 128, 255, 0]
+    >>> quantize([-1000.0], qp, rounding="half_away_from_zero").tolist()
+    [0]
+    >>> quantize([-1000.0], qp, rounding="half_away_from_zero", add_zero_point_before_rounding=True).tolist()
+    [1]
+    """
+    return quantize_trace(
+        x,
+        qparams,
+        convention=convention,
+        rounding=rounding,
+        seed=seed,
+        add_zero_point_before_rounding=add_zero_point_before_rounding,
+    ).q
+
+
+def dequantize(q: object, qparams: QParams, *, convention: str = "textbook") -> np.ndarray:
+    """Return the real values s * (q - z) of the codes ``q`` (float32 for framework conventions).
+
+    >>> qp = QParams(scale=0.5, zero_point=3, qmin=0, qmax=15)
+    >>> dequantize([3, 4, 0], qp).tolist()
+    [0.0, 0.5, -1.5]
+    """
+    return get_convention(convention).dequantize(q, qparams)
+
+
+def fake_quantize(x: object, qparams: QParams, *, convention: str = "textbook") -> np.ndarray:
+    """Return ``x`` quantized and dequantized in one go, as the framework's fake-quant op does.
+
+    >>> qp = QParams(scale=0.5, zero_point=0, qmin=-8, qmax=7)
+    >>> fake_quantize([0.3, 0.8, 100.0], qp).tolist()
+    [0.5, 1.0, 3.5]
+    """
+    return get_convention(convention).fake_quantize(x, qparams)

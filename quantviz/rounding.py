@@ -1,0 +1,115 @@
+"""Rounding modes and the float32 arithmetic the frameworks use.
+
+Every function here is exact: ties are detected on the value as stored,
+never via ``x + 0.5`` (which itself rounds and can turn 0.49999999999999994 into 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from quantviz.errors import UnsupportedError
+
+ROUNDING_MODES: dict[str, str] = {
+    "half_to_even": "round half to even (banker's rounding, numpy's rint): 2.5 -> 2, 3.5 -> 4",
+    "half_away_from_zero": "round half away from zero (C's round): 2.5 -> 3, -2.5 -> -3",
+    "half_up": "round half up, floor(v + 0.5): 2.5 -> 3, -2.5 -> -2",
+    "floor": "round down (toward -inf): 2.7 -> 2, -2.2 -> -3",
+    "ceil": "round up (toward +inf): 2.2 -> 3, -2.7 -> -2",
+    "toward_zero": "truncate (toward zero): 2.7 -> 2, -2.7 -> -2",
+    "stochastic": "stochastic: round up with probability equal to the fractional part (seeded)",
+}
+
+
+def round_half_to_even(t: np.ndarray) -> np.ndarray:
+    """Return ``t`` rounded to the nearest integer, ties to even.
+
+    >>> round_half_to_even(np.array([0.5, 1.5, 2.5, -0.5]))
+    array([ 0.,  2.,  2., -0.])
+    """
+    return np.rint(t)
+
+
+def round_half_away_from_zero(t: np.ndarray) -> np.ndarray:
+    """Return ``t`` rounded to the nearest integer, ties away from zero (C ``round``).
+
+    >>> round_half_away_from_zero(np.array([0.5, 1.5, 2.5, -0.5, 0.49999999999999994]))
+    array([ 1.,  2.,  3., -1.,  0.])
+    """
+    a = np.abs(t)
+    whole = np.floor(a)
+    # a - floor(a) is exact in binary floating point, so the tie test is exact.
+    return np.copysign(whole + (a - whole >= 0.5), t)
+
+
+def round_half_up(t: np.ndarray) -> np.ndarray:
+    """Return ``t`` rounded to the nearest integer, ties toward +inf (exact ``floor(t + 0.5)``).
+
+    >>> round_half_up(np.array([0.5, -0.5, -1.5, 2.4]))
+    array([ 1.,  0., -1.,  2.])
+    """
+    whole = np.floor(t)
+    return whole + (t - whole >= 0.5)
+
+
+def round_stochastic(t: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Return ``t`` rounded up with probability equal to its fractional part (seeded, reproducible).
+
+    >>> round_stochastic(np.array([1.0, 2.0]), seed=3)
+    array([1., 2.])
+    """
+    rng = np.random.default_rng(seed)
+    whole = np.floor(t)
+    return whole + (rng.random(np.shape(t)) < (t - whole))
+
+
+_ROUNDERS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "half_to_even": round_half_to_even,
+    "half_away_from_zero": round_half_away_from_zero,
+    "half_up": round_half_up,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "toward_zero": np.trunc,
+}
+
+
+def apply_rounding(t: np.ndarray, mode: str, *, seed: int = 0) -> np.ndarray:
+    """Return ``t`` rounded to whole numbers (same float dtype) with rounding ``mode``.
+
+    >>> apply_rounding(np.array([2.5, -2.5]), "half_away_from_zero")
+    array([ 3., -3.])
+    """
+    if mode == "stochastic":
+        return round_stochastic(t, seed)
+    try:
+        rounder = _ROUNDERS[mode]
+    except KeyError:
+        raise UnsupportedError(f"unknown rounding mode {mode!r}; choose one of {', '.join(ROUNDING_MODES)}") from None
+    return rounder(t)
+
+
+def fma_float32(a: np.ndarray, b: np.float32, c: float) -> np.ndarray:
+    """Return float32 ``a*b + c`` rounded once, as a fused multiply-add (FMA) instruction does.
+
+    ``a`` and ``b`` are float32, so ``a*b`` is exact in float64 (48 significant bits).
+    The sum is rounded to odd in float64 (error-free TwoSum, then fixing the last bit),
+    after which rounding to float32 is correct: round-to-odd with 29 spare bits cannot
+    create a false tie.
+
+    >>> fma_float32(np.array([3.0], np.float32), np.float32(0.1), 128.0)
+    array([128.3], dtype=float32)
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = np.asarray(a, dtype=np.float64) * np.float64(b)
+        s = p + np.float64(c)
+        bb = s - p
+        err = (p - (s - bb)) + (np.float64(c) - bb)
+        inexact = (err != 0) & np.isfinite(s)
+        even = (s.view(np.int64) & 1) == 0
+        fix = inexact & even
+        if np.any(fix):
+            s = s.copy()
+            s[fix] = np.nextafter(s[fix], np.where(err[fix] > 0, np.inf, -np.inf))
+        return s.astype(np.float32)

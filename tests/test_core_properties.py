@@ -1,0 +1,123 @@
+"""Hypothesis properties of the quantization math, for every convention."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import quantviz as qv
+from tests.strategies import ranges, setups, values_for
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(setups(), st.data())
+def test_codes_stay_in_storage_grid(setup, data) -> None:
+    name, _, qp = setup
+    x = data.draw(values_for(qp))
+    q = qv.quantize(x, qp, convention=name)
+    assert q.dtype == np.int64
+    assert (q >= qp.storage_min).all() and (q <= qp.storage_max).all()
+
+
+@SETTINGS
+@given(setups(), st.data())
+def test_quantize_is_monotone(setup, data) -> None:
+    name, _, qp = setup
+    x = np.sort(data.draw(values_for(qp)))
+    q = qv.quantize(x, qp, convention=name)
+    assert (np.diff(q) >= 0).all()
+
+
+@SETTINGS
+@given(setups())
+def test_zero_round_trips_exactly(setup) -> None:
+    name, _, qp = setup
+    conv = qv.get_convention(name)
+    if not conv.widens_to_include_zero and not qp.real_min <= 0 <= qp.real_max:
+        return
+    q = qv.quantize([0.0], qp, convention=name)
+    assert q[0] == qp.zero_point
+    assert qv.dequantize(q, qp, convention=name)[0] == 0.0
+
+
+@SETTINGS
+@given(setups(), st.data())
+def test_error_within_half_step_inside_range(setup, data) -> None:
+    name, _, qp = setup
+    x = data.draw(values_for(qp))
+    inside = x[(x >= qp.real_min) & (x <= qp.real_max)]
+    if inside.size == 0:
+        return
+    deq = qv.dequantize(qv.quantize(inside, qp, convention=name), qp, convention=name).astype(np.float64)
+    # float32 conventions: half a step plus float32 rounding of input, product and output
+    slack = 1e-6 * max(abs(qp.real_min), abs(qp.real_max)) + 1e-12
+    assert (np.abs(deq - inside) <= qp.scale / 2 + slack).all()
+
+
+@SETTINGS
+@given(setups())
+def test_grid_points_round_trip(setup) -> None:
+    name, _, qp = setup
+    codes = np.unique(np.linspace(qp.qmin, qp.qmax, num=min(qp.levels, 200)).round().astype(np.int64))
+    real = qv.dequantize(codes, qp, convention=name)
+    assert np.array_equal(qv.quantize(real, qp, convention=name), codes)
+
+
+@SETTINGS
+@given(setups(), st.data())
+def test_fake_quantize_equals_dequantized_codes_inside_grid(setup, data) -> None:
+    name, _, qp = setup
+    if name == "pytorch":  # fake-quant clamps to [qmin, qmax], quantize_per_tensor to the storage type
+        return
+    x = data.draw(values_for(qp))
+    fq = qv.fake_quantize(x, qp, convention=name)
+    assert np.array_equal(fq, qv.dequantize(qv.quantize(x, qp, convention=name), qp, convention=name))
+
+
+@SETTINGS
+@given(ranges(), st.sampled_from([2, 4, 8, 16]), st.booleans(), st.booleans())
+def test_textbook_range_contains_zero_and_z_in_grid(rng, bits, signed, symmetric) -> None:
+    lo, hi = rng
+    qp = qv.choose_qparams(lo, hi, bits=bits, signed=signed, symmetric=symmetric)
+    assert qp.qmin <= qp.zero_point <= qp.qmax
+    assert qp.rmin <= 0 <= qp.rmax
+    if symmetric:  # the textbook symmetric scale never clips [-absmax, absmax]
+        assert qp.real_min <= qp.rmin + 1e-9 * abs(qp.rmin) and qp.real_max >= qp.rmax - 1e-9 * abs(qp.rmax)
+
+
+@SETTINGS
+@given(
+    st.lists(st.floats(min_value=-1e3, max_value=1e3, allow_nan=False), min_size=1, max_size=50),
+    st.sampled_from(list(qv.ROUNDING_MODES)),
+)
+def test_rounding_modes_are_whole_and_within_one(values, mode) -> None:
+    t = np.array(values)
+    from quantviz.rounding import apply_rounding
+
+    r = apply_rounding(t, mode, seed=1)
+    assert np.array_equal(r, np.round(r)) and (np.abs(r - t) <= 1).all()
+    if mode.startswith("half"):
+        assert (np.abs(r - t) <= 0.5).all()
+
+
+@SETTINGS
+@given(
+    st.floats(min_value=-(2.0**100), max_value=2.0**100, allow_nan=False, width=32),
+    st.floats(min_value=2.0**-100, max_value=2.0**100, width=32),
+    st.integers(-32768, 65535),
+)
+def test_fma_float32_is_correctly_rounded(a, b, c) -> None:
+    from fractions import Fraction
+
+    from quantviz.rounding import fma_float32
+
+    got = fma_float32(np.array([a], np.float32), np.float32(b), c)[0]
+    exact = Fraction(a) * Fraction(b) + c
+    if not np.isfinite(got):
+        return
+    # the neighbours of the result are no closer to the exact value
+    for other in (np.nextafter(got, np.float32(np.inf)), np.nextafter(got, np.float32(-np.inf))):
+        assert abs(Fraction(float(got)) - exact) <= abs(Fraction(float(other)) - exact)
