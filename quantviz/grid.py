@@ -84,6 +84,22 @@ def grid_label(bits: int, *, signed: bool) -> str:
     return f"{'int' if signed else 'uint'}{bits}"
 
 
+def to_binary_array(q: np.ndarray, bits: int, *, signed: bool) -> np.ndarray:
+    """Return the ``bits``-bit binary patterns of codes ``q`` as strings (two's complement when signed).
+
+    >>> to_binary_array(np.array([5, -1]), 4, signed=True).tolist()
+    ['0101', '1111']
+    """
+    codes = np.asarray(q, dtype=np.int64)
+    lo, hi = int_range(bits, signed=signed)
+    if codes.size and (codes.min() < lo or codes.max() > hi):
+        bad = int(codes[(codes < lo) | (codes > hi)][0])
+        raise BitsError(f"code {bad} does not fit a {grid_label(bits, signed=signed)} grid [{lo}, {hi}]")
+    masked = (codes & ((1 << bits) - 1)).reshape(-1, 1)
+    digits = ((masked >> np.arange(bits - 1, -1, -1)) & 1).astype(np.uint8) + ord("0")
+    return np.ascontiguousarray(digits).view(f"S{bits}").ravel().astype(str).reshape(codes.shape)
+
+
 def to_binary(q: int, bits: int, *, signed: bool) -> str:
     """Return the ``bits``-bit binary pattern that stores code ``q`` (two's complement when signed).
 
@@ -94,8 +110,18 @@ def to_binary(q: int, bits: int, *, signed: bool) -> str:
     >>> to_binary(-128, 8, signed=True)
     '10000000'
     """
-    q = int(q)
-    lo, hi = int_range(bits, signed=signed)
-    if not lo <= q <= hi:
-        raise BitsError(f"code {q} does not fit a {grid_label(bits, signed=signed)} grid [{lo}, {hi}]")
-    return format(q & ((1 << bits) - 1), f"0{bits}b")
+    return str(to_binary_array(np.array([int(q)]), bits, signed=signed)[0])
+
+
+def storage_bits(storage_min: int, storage_max: int) -> tuple[int, bool]:
+    """Return (bits, signed) of the smallest integer type holding [storage_min, storage_max].
+
+    >>> storage_bits(-128, 127), storage_bits(1, 255), storage_bits(0, 15)
+    ((8, True), (8, False), (4, False))
+    """
+    signed = storage_min < 0
+    for bits in range(MIN_BITS, 33):
+        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+        if lo <= storage_min and storage_max <= hi:
+            return bits, signed
+    raise BitsError(f"[{storage_min}, {storage_max}] needs more than 32 bits")

@@ -219,3 +219,84 @@ def _load_text(name: str, data: bytes, drop_nonfinite: bool) -> Values:
             raise first_error from None
         header = _shorten(head.strip(), 40)
         return Values(parsed.values, parsed.shape, (f"skipped the header line {header!r}", *parsed.notes))
+
+
+# ----------------------------------------------------------------------------- link parameters
+MAX_PARAM_CHARS = 200
+
+
+def _param_text(raw: object) -> str:
+    if not isinstance(raw, str):
+        raise ParseError(f"expected text, got {type(raw).__name__}")
+    if len(raw) > MAX_PARAM_CHARS:
+        raise ParseError(f"is {len(raw):,} characters long (at most {MAX_PARAM_CHARS})")
+    return raw.strip()
+
+
+def parse_float_param(raw: str) -> float:
+    """Return a link parameter as a finite float (unicode minus accepted).
+
+    >>> parse_float_param("-2.5e3"), parse_float_param("\u22121")
+    (-2500.0, -1.0)
+    >>> parse_float_param("nan")
+    Traceback (most recent call last):
+    ...
+    quantviz.errors.ParseError: is not a finite number
+    """
+    text = unicodedata.normalize("NFKC", _param_text(raw)).translate(_MINUS)
+    try:
+        value = float(text)
+    except ValueError:
+        raise ParseError("is not a number") from None
+    if not np.isfinite(value):
+        raise ParseError("is not a finite number")
+    if abs(value) > float(np.finfo(np.float32).max) / 2:
+        raise ParseError("is too large (the frameworks work in float32)")
+    return value
+
+
+def parse_int_param(raw: str, lo: int, hi: int) -> int:
+    """Return a link parameter as a whole number in [lo, hi].
+
+    >>> parse_int_param("8", 2, 16)
+    8
+    >>> parse_int_param("99", 2, 16)
+    Traceback (most recent call last):
+    ...
+    quantviz.errors.ParseError: must be a whole number from 2 to 16
+    """
+    text = _param_text(raw)
+    try:
+        value = int(text)
+    except ValueError:
+        raise ParseError(f"must be a whole number from {lo} to {hi}") from None
+    if not lo <= value <= hi:
+        raise ParseError(f"must be a whole number from {lo} to {hi}")
+    return value
+
+
+def parse_bool_param(raw: str) -> bool:
+    """Return a link parameter as a bool: true/false, 1/0, yes/no, on/off.
+
+    >>> parse_bool_param("True"), parse_bool_param("0")
+    (True, False)
+    """
+    text = _param_text(raw).lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ParseError("must be true or false")
+
+
+def parse_choice_param(raw: str, choices: dict[str, str]) -> str:
+    """Return the key of ``choices`` (key -> label) that a link parameter names, by key or label, any case.
+
+    >>> parse_choice_param("PyTorch", {"pytorch": "PyTorch", "textbook": "Textbook"})
+    'pytorch'
+    """
+    text = _param_text(raw).lower()
+    for key, label in choices.items():
+        if text in (key.lower(), label.lower()):
+            return key
+    raise ParseError(f"must be one of {', '.join(choices)}")

@@ -136,7 +136,7 @@ def test_text_files() -> None:
         load_upload("a.csv", b"\xff\xfe1,2")
     with pytest.raises(ParseError, match="value 2"):
         load_upload("a.csv", b"1\nfoo\n3")
-    with pytest.raises(ParseError, match="only .npy"):
+    with pytest.raises(ParseError, match=r"only \.npy"):
         load_upload("a.exe", b"1")
     with pytest.raises(ParseError, match="limit"):
         load_upload("a.csv", b"1" * 100, max_bytes=10)

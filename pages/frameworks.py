@@ -1,0 +1,78 @@
+"""Frameworks compared: one row per convention for the same range, grid and probe values."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import quantviz as qv
+from quantviz.errors import QuantVizError
+from quantviz.explain import compare_conventions, explain_differences, fmt
+from quantviz.inputs import parse_values
+from quantviz.widgets import page_header, prime, quant_controls, remember, text_field
+
+settings = quant_controls(rounding=False)
+page_header(
+    "Frameworks compared",
+    "The same range and grid, six sets of rules. Each row is computed the way the framework computes it — float32 "
+    "arithmetic, tie rules and all — and checked bit for bit against the real framework in our test suite. "
+    "Cells that differ from the textbook are highlighted, and every difference is explained below.",
+    settings,
+)
+PROBES = text_field("probes", "")
+prime([PROBES])
+default_probes = sorted({settings.rmin, 0.0, settings.rmax, (settings.rmin + settings.rmax) / 2})
+text = st.text_input("Probe values", key="w_probes", placeholder=", ".join(fmt(v, 8) for v in default_probes),
+                     help="Values to quantize under every convention; empty uses rmin, 0, the middle and rmax.")
+remember([PROBES])
+try:
+    probes = parse_values(text).values[:12] if text.strip() else np.array(default_probes)
+except QuantVizError as exc:
+    st.error(f"**Could not read the probe values:** {exc}", icon=":material/error:")
+    st.stop()
+
+rows = compare_conventions(settings.rmin, settings.rmax, probes.tolist(), **settings.options())
+grid = qv.grid_label(settings.bits, signed=settings.signed)
+st.markdown(f"Range **[{fmt(settings.rmin)}, {fmt(settings.rmax)}]**, **{grid}**"
+            + (", symmetric" if settings.symmetric else "") + (", narrow range" if settings.narrow_range else "")
+            + (", reduce range" if settings.reduce_range else "") + ".")
+
+records = []
+for r in rows:
+    if r.qparams is None:
+        continue
+    qp = r.qparams
+    rec = {"convention": r.label, "scale": fmt(qp.scale, 10), "zero point": qp.zero_point, "grid": f"[{qp.qmin}, {qp.qmax}]",
+           "representable": f"[{fmt(qp.real_min, 7)}, {fmt(qp.real_max, 7)}]"}
+    rec.update({f"q({fmt(x, 8)})": q for x, q in zip(probes, r.codes, strict=True)})
+    records.append(rec)
+table = pd.DataFrame(records)
+if len(table):
+    reference = table.iloc[0]
+
+    def _highlight(col: pd.Series) -> list[str]:
+        return ["background-color: rgba(230, 159, 0, 0.35)" if v != reference[col.name] else "" for v in col]
+
+    st.dataframe(table.style.apply(_highlight, subset=[c for c in table.columns if c not in ("convention",)]), hide_index=True)
+unsupported = [r for r in rows if r.qparams is None]
+if unsupported:
+    with st.expander(f"{len(unsupported)} convention(s) do not support these settings", expanded=True):
+        for r in unsupported:
+            st.markdown(f"- **{r.label}**: {r.reason}")
+nudged = [r for r in rows if r.nudged]
+for r in nudged:
+    st.caption(f"TF fake-quant nudges [{fmt(settings.rmin)}, {fmt(settings.rmax)}] to "
+               f"[{fmt(r.nudged[0], 8)}, {fmt(r.nudged[1], 8)}] (float32) so that 0 lands on a code.")
+
+st.subheader("Why they differ")
+notes = explain_differences(rows, probes.tolist())
+if notes:
+    st.markdown("\n".join(f"- {n}" for n in notes))
+else:
+    st.success("For these settings and probes every supported convention agrees with the textbook.", icon=":material/check:")
+
+if not settings.presenter:
+    st.subheader("The rules, in words")
+    for name, conv in qv.CONVENTIONS.items():
+        with st.expander(conv.label, expanded=False):
+            st.markdown(conv.summary)
+            st.markdown("\n".join(f"{i}. {rule}" for i, rule in enumerate(conv.rules, start=1)))

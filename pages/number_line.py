@@ -1,0 +1,80 @@
+"""Number line: the real axis over the integer grid, one probe value walked through every step."""
+
+import streamlit as st
+
+import quantviz as qv
+from quantviz import figures
+from quantviz.explain import fmt, probe_steps, qparams_steps, transfer_curve
+from quantviz.widgets import (
+    choose_or_stop,
+    float_field,
+    page_header,
+    prime,
+    qparams_metrics,
+    quant_controls,
+    remember,
+    show_figure,
+)
+
+settings = quant_controls()
+page_header(
+    "Number line",
+    "The top line holds real values, the bottom line the integer codes, each code drawn under the real value it "
+    "stands for. The orange line ties real 0 to the zero point. Shaded in green is what the grid can represent; "
+    "in red what gets clipped. Pick a probe value to follow it through every step.",
+    settings,
+)
+qp = choose_or_stop(settings)
+qparams_metrics(qp)
+
+span = max(qp.real_max - qp.real_min, 1e-12)
+PROBE = float_field("probe", 39.215686275)
+prime([PROBE])
+probe_lo, probe_hi = qp.real_min - 0.15 * span, qp.real_max + 0.15 * span
+probe_col, exact_col = st.columns([3, 1])
+probe_value = exact_col.number_input("Probe value x (exact)", key="w_probe", format="%.10g",
+                                     help="Type any real value, inside or outside the range.")
+slider_value = min(max(probe_value, probe_lo), probe_hi)
+
+
+def _probe_from_slider() -> None:
+    st.session_state["w_probe"] = st.session_state["w_probe_slider"]
+
+
+st.session_state["w_probe_slider"] = float(slider_value)
+probe_col.slider("Probe value x", float(probe_lo), float(probe_hi), key="w_probe_slider", step=float(span / 1000),
+                 on_change=_probe_from_slider, help="Drag to move the value along the real axis, past the ends to see clipping.")
+remember([PROBE])
+
+trace = qv.quantize_trace([probe_value], qp, convention=settings.convention, rounding=settings.rounding,
+                          add_zero_point_before_rounding=settings.add_zero_point_before_rounding)
+show_figure(
+    figures.number_line_figure(qp, chosen_range=(settings.rmin, settings.rmax), values=trace.x, codes=trace.q,
+                               title=f"x = {fmt(probe_value, 8)} is stored as q = {int(trace.q[0])}"),
+    settings,
+)
+
+st.subheader(f"x = {fmt(probe_value, 10)}, step by step")
+steps = probe_steps(probe_value, qp, convention=settings.convention, rounding=settings.rounding,
+                    add_zero_point_before_rounding=settings.add_zero_point_before_rounding,
+                    bits=settings.bits, signed=settings.signed)
+for number, step in enumerate(steps, start=1):
+    left, mid, right = st.columns([2, 4, 3])
+    mark = "" if step.check is None else (" :green[✔]" if step.check else " :orange[⚠]")
+    left.markdown(f"**{number}. {step.label}**{mark}")
+    mid.latex(step.formula)
+    if step.note and not settings.presenter:
+        right.caption(step.note)
+
+with st.expander("How s and z were chosen", expanded=not settings.presenter):
+    for step in qparams_steps(qp, settings.rmin, settings.rmax, convention=settings.convention, symmetric=settings.symmetric):
+        st.markdown(f"**{step.label}**" + (f" — {step.note}" if step.note else ""))
+        st.latex(step.formula)
+
+st.subheader("The staircase and its sawtooth")
+if not settings.presenter:
+    st.markdown("Every real value between two code boundaries comes back as the same dequantized value. Inside the "
+                "range the error stays within ±s/2 (green band); past the ends it grows without bound.")
+curve = transfer_curve(qp, probe_lo, probe_hi, convention=settings.convention, rounding=settings.rounding,
+                       add_zero_point_before_rounding=settings.add_zero_point_before_rounding)
+show_figure(figures.transfer_figure(curve, qp, chosen_range=(settings.rmin, settings.rmax)), settings)

@@ -1,0 +1,107 @@
+"""Rounding error: what rounding and clipping cost, and the 6 dB-per-bit rule."""
+
+import numpy as np
+import streamlit as st
+
+import quantviz as qv
+from quantviz import figures
+from quantviz.explain import fmt
+from quantviz.metrics import error_stats, sqnr_by_bits
+from quantviz.samples import DISTRIBUTIONS, sample_data
+from quantviz.widgets import (
+    choice_field,
+    choose_or_stop,
+    int_field,
+    page_header,
+    prime,
+    quant_controls,
+    remember,
+    show_figure,
+    user_values,
+)
+
+settings = quant_controls()
+page_header(
+    "Rounding error",
+    "Inside the range every value moves by at most half a step, and for most data the error is spread evenly over "
+    "[−s/2, s/2]: its power is s²/12. Outside the range, values are clipped and the error is as large as the "
+    "overshoot. Pick a distribution, move the range, and watch the two kinds of error trade places.",
+    settings,
+)
+qp = choose_or_stop(settings)
+
+SOURCES = {"generated": "Generated sample", "yours": "Your values (from the Your values page)"}
+DIST = choice_field("dist", "normal", {k: k for k in DISTRIBUTIONS})
+SOURCE = choice_field("source", "generated", SOURCES)
+SIZE = int_field("size", 100_000, 10, 10_000_000)
+SEED = int_field("seed", 0, 0, 2**31 - 1)
+FIELDS = [DIST, SOURCE, SIZE, SEED]
+prime(FIELDS)
+c = st.columns([2, 3, 2, 1])
+source = c[0].radio("Data", list(SOURCES), format_func=SOURCES.get, key="w_source", help="Generated samples, or the values you pasted or uploaded on the Your values page.")
+generated = source == "generated"
+dist = c[1].selectbox("Distribution", list(DISTRIBUTIONS), key="w_dist", disabled=not generated, help="; ".join(f"{k}: {v}" for k, v in DISTRIBUTIONS.items()))
+size = c[2].number_input("Sample size", 10, 10_000_000, key="w_size", step=10_000, disabled=not generated, help="Up to 10 million values; charts are binned, so they stay light.")
+seed = c[3].number_input("Seed", 0, 2**31 - 1, key="w_seed", disabled=not generated, help="Same seed, same sample.")
+remember(FIELDS)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _sample(dist: str, size: int, seed: int) -> np.ndarray:
+    return sample_data(dist, size, seed)
+
+
+if generated:
+    x = _sample(dist, int(size), int(seed))
+    st.caption(DISTRIBUTIONS[dist])
+else:
+    x = user_values()
+    if x is None:
+        st.info("No values yet: paste or upload some on the *Your values* page.", icon=":material/info:")
+        st.page_link("pages/your_values.py", label="Go to Your values", icon=":material/table_chart:")
+        st.stop()
+
+def _fit_range() -> None:
+    st.session_state["w_rmin"], st.session_state["w_rmax"] = float(x.min()), float(x.max())
+
+
+fit_col, note_col = st.columns([1, 3])
+fit_col.button("Fit the range to the data", on_click=_fit_range, icon=":material/fit_width:",
+               help="Set the sidebar's range to the data's min and max (min-max calibration).")
+data_span = float(x.max() - x.min())
+if data_span > 0 and (qp.real_max - qp.real_min) > 20 * data_span:
+    note_col.warning(f"The range is {(qp.real_max - qp.real_min) / data_span:.0f}× wider than the data: most values share a "
+                     "handful of codes and the error is large. Fit the range to the data.", icon=":material/warning:")
+
+trace = qv.quantize_trace(x, qp, convention=settings.convention, rounding=settings.rounding,
+                          add_zero_point_before_rounding=settings.add_zero_point_before_rounding)
+stats = error_stats(trace)
+m = st.columns(6)
+m[0].metric("MSE", fmt(stats.mse, 4), help="Mean of (dequantized − x)².")
+m[1].metric("RMSE", fmt(stats.rmse, 4), help=f"Compare s/√12 = {fmt(qp.scale / np.sqrt(12), 4)} for uniform rounding error.")
+m[2].metric("max |error|", fmt(stats.max_abs_error, 4), help=f"Half a step is s/2 = {fmt(qp.scale / 2, 4)}.")
+m[3].metric("SQNR", f"{stats.sqnr_db:.2f} dB" if np.isfinite(stats.sqnr_db) else "∞", help="10·log10(mean x² / MSE).")
+m[4].metric("clipped", f"{stats.clipped_share:.2%}", help="Share of values clamped to the end codes.")
+m[5].metric("clipping share of MSE", f"{stats.clipping_mse / stats.mse:.1%}" if stats.mse else "0%", help="How much of the MSE comes from clipped values; the rest is rounding.")
+
+show_figure(figures.histogram_figure(x, ranges={"chosen": (settings.rmin, settings.rmax), "representable": (qp.real_min, qp.real_max)},
+                                     title=f"{x.size:,} values and the range", log_y=dist == "outliers" and generated), settings)
+show_figure(figures.error_histogram_figure(trace.error[~trace.clipped], trace.error[trace.clipped], qp.scale), settings)
+
+st.subheader("SQNR against bit width")
+curve = sqnr_by_bits(x[:200_000], settings.rmin, settings.rmax, signed=settings.signed, symmetric=settings.symmetric, convention=settings.convention)
+show_figure(figures.sqnr_figure(curve, title="Each bit buys about 6.02 dB, until clipping or the data says otherwise"), settings)
+if not settings.presenter and curve.bits.size:
+    gap = curve.predicted_db - curve.measured_db
+    worst = int(np.nanargmax(np.where(np.isfinite(gap), np.abs(gap), -1)))
+    reasons = []
+    if curve.clipped_share.max() > 0:
+        reasons.append(f"{curve.clipped_share.max():.2%} of the values are clipped: clipping error does not shrink with more bits, so the curve flattens.")
+    if gap[0] > 1:
+        reasons.append("At low bit widths the error is no longer uniform (few levels, values pile on codes), so the s²/12 model is off.")
+    if gap[0] < -1:
+        reasons.append("At low bit widths many values round to 0 or to the same code, so the noise is not s²/12.")
+    reasons.append(f"Largest departure: {gap[worst]:+.1f} dB at {curve.bits[worst]} bits.")
+    st.markdown("\n".join(f"- {r}" for r in reasons))
+    if x.size > 200_000:
+        st.caption(f"The SQNR curve uses the first 200,000 of the {x.size:,} values.")

@@ -1,0 +1,231 @@
+"""Pure figure builders: data in, plotly ``go.Figure`` out. No quantizing happens here.
+
+Charts stay light: histograms are binned with numpy, lines are sampled, markers capped,
+and arrays go to plotly as numpy arrays (sent base64-encoded).
+Colours are the Okabe-Ito palette, safe for colour-blind readers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from quantviz.explain import TransferCurve, fmt
+from quantviz.metrics import SqnrCurve
+from quantviz.qparams import QParams
+
+# Okabe-Ito
+BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
+    "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+)
+GREY = "#8C8C8C"
+MAX_LINKS = 60
+MAX_CODE_MARKERS = 64
+MAX_CODE_LABELS = 17
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        hovermode="closest",
+    )
+    return fig
+
+
+def empty_figure(title: str, message: str) -> go.Figure:
+    """Return a figure with only a message (for empty input): never an exception."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 16})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, height=250)
+
+
+def _code_labels(qp: QParams, lo_code: int, hi_code: int) -> np.ndarray:
+    """Codes to label: all of them when few, else about MAX_CODE_LABELS including the ends and z."""
+    count = hi_code - lo_code + 1
+    if count <= MAX_CODE_LABELS:
+        return np.arange(lo_code, hi_code + 1)
+    step = int(np.ceil(count / (MAX_CODE_LABELS - 1)))
+    # Nice steps (1, 2, 5 x 10^k) aligned to z, so z is always labelled.
+    nice = min(v * 10**k for k in range(6) for v in (1, 2, 5) if v * 10**k >= step)
+    start = qp.zero_point - ((qp.zero_point - lo_code) // nice) * nice
+    codes = set(range(start, hi_code + 1, nice)) | {lo_code, hi_code, qp.zero_point}
+    # Drop labels that would crowd an end label.
+    ends = {lo_code, hi_code, qp.zero_point}
+    keep = [c for c in codes if c in ends or min(abs(c - e) for e in ends) >= nice / 2]
+    return np.array(sorted(c for c in keep if lo_code <= c <= hi_code))
+
+
+def number_line_figure(
+    qp: QParams,
+    *,
+    chosen_range: tuple[float, float],
+    values: np.ndarray | None = None,
+    codes: np.ndarray | None = None,
+    title: str = "Real number line (top) and integer grid (bottom)",
+    height: int = 360,
+) -> go.Figure:
+    """Return the two-axis number line: reals on top, codes below, joined where each value lands.
+
+    Parameters
+    ----------
+    qp : QParams
+        The parameters; code q is drawn under its real value (q - z) * s.
+    chosen_range : (float, float)
+        The range the user asked for (drawn as a band on the real axis).
+    values, codes : arrays, optional
+        Values and their codes; at most MAX_LINKS are joined by lines (evenly picked).
+    """
+    rmin, rmax = chosen_range
+    s, z = qp.scale, qp.zero_point
+    xs = [rmin, rmax, qp.real_min, qp.real_max, 0.0]
+    if values is not None and values.size:
+        xs += [float(values.min()), float(values.max())]
+    lo, hi = min(xs), max(xs)
+    pad = 0.08 * (hi - lo or 1.0)
+    lo, hi = lo - pad, hi + pad
+    fig = go.Figure()
+
+    # Clipping zones and the two ranges.
+    if lo < qp.real_min:
+        fig.add_vrect(x0=lo, x1=qp.real_min, fillcolor=VERMILLION, opacity=0.12, line_width=0, layer="below")
+    if hi > qp.real_max:
+        fig.add_vrect(x0=qp.real_max, x1=hi, fillcolor=VERMILLION, opacity=0.12, line_width=0, layer="below")
+    fig.add_shape(type="rect", x0=rmin, x1=rmax, y0=0.93, y1=1.07, fillcolor=SKY, opacity=0.45, line_width=0)
+    fig.add_shape(type="rect", x0=qp.real_min, x1=qp.real_max, y0=-0.07, y1=0.07, fillcolor=GREEN, opacity=0.35, line_width=0)
+    for y in (0.0, 1.0):
+        fig.add_shape(type="line", x0=lo, x1=hi, y0=y, y1=y, line={"color": GREY, "width": 2})
+
+    # Legend entries for the shapes.
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": SKY, "symbol": "square"}, name=f"chosen range [{fmt(rmin, 6)}, {fmt(rmax, 6)}]"))
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": GREEN, "symbol": "square"}, name=f"representable [{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}]"))
+    if lo < qp.real_min or hi > qp.real_max:
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": VERMILLION, "opacity": 0.3, "symbol": "square"}, name="clipped zone"))
+
+    # Codes on the integer axis.
+    lo_code = max(qp.storage_min, int(np.floor(lo / s)) + z)
+    hi_code = min(qp.storage_max, int(np.ceil(hi / s)) + z)
+    lo_code, hi_code = max(lo_code, qp.qmin), min(hi_code, qp.qmax)
+    count = hi_code - lo_code + 1
+    if count <= MAX_CODE_MARKERS:
+        all_codes = np.arange(lo_code, hi_code + 1)
+        fig.add_trace(
+            go.Scatter(
+                x=(all_codes - z) * s, y=np.zeros(count), mode="markers", name="codes",
+                marker={"symbol": "line-ns-open", "size": 14, "color": BLUE, "line": {"width": 2}},
+                customdata=all_codes, hovertemplate="code %{customdata}<br>stands for %{x:.6g}<extra></extra>",
+            )
+        )
+    labelled = _code_labels(qp, lo_code, hi_code)
+    fig.add_trace(
+        go.Scatter(
+            x=(labelled - z) * s, y=np.full(labelled.size, -0.16), mode="text", text=[str(c) for c in labelled],
+            textfont={"color": BLUE, "size": 12}, showlegend=False, hoverinfo="skip",
+        )
+    )
+
+    # The zero point: real 0 and code z are the same point.
+    fig.add_shape(type="line", x0=0, x1=0, y0=-0.02, y1=1.02, line={"color": ORANGE, "width": 3, "dash": "dash"})
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 0], y=[1, 0], mode="markers", marker={"size": 13, "color": ORANGE, "symbol": ["circle", "diamond"]},
+            name=f"real 0 ↔ zero point z = {z}", hovertemplate="real 0 is stored as code " + str(z) + "<extra></extra>",
+        )
+    )
+
+    # Values and where they land.
+    if values is not None and values.size and codes is not None:
+        pick = np.unique(np.linspace(0, values.size - 1, min(values.size, MAX_LINKS)).round().astype(int))
+        order = np.argsort(values)[pick] if values.size > MAX_LINKS else pick
+        vx, vq = values[order], codes[order]
+        landed = (vq - z) * s
+        link_x = np.column_stack([vx, landed, np.full(vx.size, np.nan)]).ravel()
+        link_y = np.tile([1.0, 0.0, np.nan], vx.size)
+        fig.add_trace(go.Scatter(x=link_x, y=link_y, mode="lines", line={"color": PURPLE, "width": 1.2}, name="value → its code", hoverinfo="skip"))
+        fig.add_trace(
+            go.Scatter(
+                x=vx, y=np.ones(vx.size), mode="markers", marker={"size": 9, "color": PURPLE, "line": {"width": 1, "color": BLACK}},
+                name="values" if values.size <= MAX_LINKS else f"values ({vx.size} of {values.size:,} shown)",
+                customdata=np.column_stack([vq, landed]),
+                hovertemplate="x = %{x:.8g}<br>q = %{customdata[0]}<br>back to %{customdata[1]:.8g}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(range=[lo, hi], title_text="real value r (codes drawn under the value they stand for)", zeroline=False, showgrid=False)
+    fig.update_yaxes(range=[-0.3, 1.25], tickvals=[0, 1], ticktext=["integer q", "real r"], showgrid=False, zeroline=False, fixedrange=True)
+    return _layout(fig, title, height)
+
+
+def transfer_figure(curve: TransferCurve, qp: QParams, *, chosen_range: tuple[float, float], title: str = "Staircase: x and its dequantized value, with the error below") -> go.Figure:
+    """Return the staircase x -> dequantized(x) over the error sawtooth (two rows, shared x)."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.06)
+    # float32 is ample for drawing and halves what is sent
+    x = curve.x.astype(np.float32)
+    fig.add_trace(go.Scatter(x=x[[0, -1]], y=x[[0, -1]], mode="lines", line={"color": GREY, "dash": "dot"}, name="no quantization (y = x)"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=x, y=curve.dequantized.astype(np.float32), mode="lines", line={"color": BLUE, "width": 2, "shape": "hv"}, name="dequantized x"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=x, y=curve.error.astype(np.float32), mode="lines", line={"color": VERMILLION, "width": 1.5}, name="error = x̂ − x"), row=2, col=1)
+    half = qp.scale / 2
+    fig.add_hrect(y0=-half, y1=half, fillcolor=GREEN, opacity=0.15, line_width=0, row=2, col=1)
+    for edge in (qp.real_min, qp.real_max):
+        if x[0] <= edge <= x[-1]:
+            fig.add_vline(x=edge, line={"color": GREEN, "dash": "dash"})
+    fig.update_yaxes(title_text="dequantized", row=1, col=1)
+    fig.update_yaxes(title_text="error", row=2, col=1)
+    fig.update_xaxes(title_text="real value x", row=2, col=1)
+    return _layout(fig, title, height=480)
+
+
+def error_histogram_figure(rounding_errors: np.ndarray, clipping_errors: np.ndarray, scale: float, *, bins: int = 60, title: str = "Rounding error inside the range, clipping error apart") -> go.Figure:
+    """Return the rounding-error histogram (density) against Uniform(-s/2, s/2), with clipping errors beside it."""
+    has_clip = clipping_errors.size > 0
+    fig = make_subplots(rows=1, cols=2 if has_clip else 1, column_widths=[0.65, 0.35] if has_clip else None,
+                        subplot_titles=("rounding error (values inside the range)", f"clipping error ({clipping_errors.size:,} values)") if has_clip else None)
+    if rounding_errors.size:
+        edge = 0.55 * scale
+        density, edges = np.histogram(rounding_errors, bins=bins, range=(-edge, edge), density=True)
+        centers = (edges[:-1] + edges[1:]) / 2
+        fig.add_trace(go.Bar(x=centers, y=density, width=edges[1] - edges[0], marker_color=SKY, name="measured density"), row=1, col=1)
+        fig.add_trace(go.Scatter(x=[-edge, -scale / 2, -scale / 2, scale / 2, scale / 2, edge], y=[0, 0, 1 / scale, 1 / scale, 0, 0],
+                                 mode="lines", line={"color": BLACK, "width": 2, "dash": "dash"}, name="Uniform(−s/2, s/2): 1/s"), row=1, col=1)
+    if has_clip:
+        counts, edges = np.histogram(clipping_errors, bins=min(bins, 40))
+        centers = (edges[:-1] + edges[1:]) / 2
+        fig.add_trace(go.Bar(x=centers, y=counts, width=(edges[1] - edges[0]) or None, marker_color=VERMILLION, name="clipped values"), row=1, col=2)
+        fig.update_xaxes(title_text="error", row=1, col=2)
+        fig.update_yaxes(title_text="count", row=1, col=2)
+    fig.update_xaxes(title_text="error = dequantized − x", row=1, col=1)
+    fig.update_yaxes(title_text="density", row=1, col=1)
+    fig.update_layout(bargap=0)
+    return _layout(fig, title, height=380)
+
+
+def sqnr_figure(curve: SqnrCurve, *, title: str = "SQNR against bit width") -> go.Figure:
+    """Return measured SQNR per bit width beside the uniform-noise model (6.02 dB per bit)."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=curve.bits, y=curve.predicted_db, mode="lines", line={"color": GREY, "dash": "dash"}, name="model: noise s²/12 (+6.02 dB per bit)"))
+    fig.add_trace(go.Scatter(x=curve.bits, y=curve.measured_db, mode="lines+markers", line={"color": BLUE, "width": 2}, marker={"size": 8}, name="measured"))
+    fig.update_xaxes(title_text="bits", dtick=1)
+    fig.update_yaxes(title_text="SQNR (dB)")
+    return _layout(fig, title, height=360)
+
+
+def histogram_figure(values: np.ndarray, *, ranges: dict[str, tuple[float, float]] | None = None, bins: int = 80, title: str = "Distribution of the values", log_y: bool = False) -> go.Figure:
+    """Return a binned histogram of ``values`` with vertical lines at each named range's ends."""
+    if values.size == 0:
+        return empty_figure(title, "no values")
+    counts, edges = np.histogram(values, bins=bins)
+    centers = (edges[:-1] + edges[1:]) / 2
+    fig = go.Figure(go.Bar(x=centers, y=counts, width=(edges[1] - edges[0]) or None, marker_color=SKY, name="values"))
+    colours = [GREEN, ORANGE, PURPLE, VERMILLION, BLUE]
+    for (name, (lo, hi)), colour in zip((ranges or {}).items(), colours, strict=False):
+        for edge in (lo, hi):
+            fig.add_vline(x=edge, line={"color": colour, "dash": "dash", "width": 2})
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line={"color": colour, "dash": "dash"}, name=f"{name} [{fmt(lo, 5)}, {fmt(hi, 5)}]"))
+    fig.update_xaxes(title_text="value")
+    fig.update_yaxes(title_text="count", type="log" if log_y else "linear")
+    fig.update_layout(bargap=0)
+    return _layout(fig, title, height=340)

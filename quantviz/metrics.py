@@ -1,0 +1,130 @@
+"""Error statistics of a quantization: MSE, max error, SQNR, clipping share, rounding vs clipping."""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from quantviz.conventions import QuantizeTrace, get_convention
+from quantviz.errors import QuantVizError
+
+
+class ErrorStats(NamedTuple):
+    """Summary of dequantized - x over an array.
+
+    Attributes
+    ----------
+    count : int
+        Number of values.
+    mse, rmse, max_abs_error : float
+        Mean squared, root mean squared and largest absolute error.
+    sqnr_db : float
+        Signal-to-quantization-noise ratio, 10 log10(mean x^2 / MSE); inf when the error is 0.
+    clipped_share : float
+        Fraction of values clamped to the end of the grid.
+    rounding_mse, clipping_mse : float
+        The MSE split by cause: values inside the range (rounding) and clamped ones (clipping).
+        They add up to ``mse``.
+    """
+
+    count: int
+    mse: float
+    rmse: float
+    max_abs_error: float
+    sqnr_db: float
+    clipped_share: float
+    rounding_mse: float
+    clipping_mse: float
+
+
+def sqnr_db(signal_power: float, noise_power: float) -> float:
+    """Return 10 log10(signal / noise) in dB: inf without noise, -inf without signal.
+
+    >>> round(sqnr_db(1.0, 0.001), 3)
+    30.0
+    """
+    if noise_power <= 0:
+        return math.inf
+    if signal_power <= 0:
+        return -math.inf
+    return 10.0 * math.log10(signal_power / noise_power)
+
+
+def error_stats(trace: QuantizeTrace) -> ErrorStats:
+    """Return the error statistics of a quantize trace.
+
+    >>> import quantviz as qv
+    >>> qp = qv.QParams(1.0, 0, -2, 1)
+    >>> s = error_stats(qv.quantize_trace([0.25, 0.75, 5.0], qp))
+    >>> s.count, s.mse, s.clipped_share, s.clipping_mse
+    (3, 5.375, 0.3333333333333333, 5.333333333333333)
+    """
+    x, err, clipped = trace.x, trace.error, trace.clipped
+    n = int(x.size)
+    if n == 0:
+        raise QuantVizError("no values to measure")
+    sq = np.square(err)
+    total = float(sq.sum())
+    mse = total / n
+    clip_sum = float(sq[clipped].sum())
+    return ErrorStats(
+        count=n,
+        mse=mse,
+        rmse=math.sqrt(mse),
+        max_abs_error=float(np.abs(err).max()),
+        sqnr_db=sqnr_db(float(np.square(x).mean()), mse),
+        clipped_share=float(clipped.mean()),
+        rounding_mse=(total - clip_sum) / n,
+        clipping_mse=clip_sum / n,
+    )
+
+
+def uniform_noise_sqnr_db(signal_power: float, scale: float) -> float:
+    """Return the SQNR that the uniform-noise model predicts: noise power s^2 / 12.
+
+    Each extra bit halves s, so this rises by 20 log10(2) = 6.02 dB per bit.
+
+    >>> round(uniform_noise_sqnr_db(1.0, 0.5) - uniform_noise_sqnr_db(1.0, 1.0), 2)
+    6.02
+    """
+    return sqnr_db(signal_power, scale * scale / 12.0)
+
+
+class SqnrCurve(NamedTuple):
+    """Measured SQNR against bit width, beside the uniform-noise prediction."""
+
+    bits: np.ndarray
+    measured_db: np.ndarray
+    predicted_db: np.ndarray
+    clipped_share: np.ndarray
+
+
+def sqnr_by_bits(
+    x: np.ndarray,
+    rmin: float,
+    rmax: float,
+    *,
+    bits_list: range | list[int] = range(2, 17),
+    signed: bool = False,
+    symmetric: bool = False,
+    convention: str = "textbook",
+) -> SqnrCurve:
+    """Return the measured SQNR of ``x`` at each bit width, with the 6.02 dB/bit model beside it.
+
+    Bit widths the convention does not support are skipped.
+    """
+    from quantviz.qparams import choose_qparams
+
+    conv = get_convention(convention)
+    power = float(np.square(x).mean())
+    rows = []
+    for bits in bits_list:
+        if conv.unsupported_reason(bits=bits, signed=signed, symmetric=symmetric):
+            continue
+        qp = choose_qparams(rmin, rmax, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
+        stats = error_stats(conv.quantize_trace(x, qp))
+        rows.append((bits, stats.sqnr_db, uniform_noise_sqnr_db(power, qp.scale), stats.clipped_share))
+    arr = np.array(rows, dtype=np.float64).reshape(-1, 4)
+    return SqnrCurve(arr[:, 0].astype(int), arr[:, 1], arr[:, 2], arr[:, 3])

@@ -1,0 +1,341 @@
+"""The shared Streamlit controls. The only quantviz module that imports streamlit.
+
+Settings live in three places kept in step on every rerun: the widgets (keys ``w_*``), a
+plain session dict that survives page switches (``_qv_values``), and the URL, so that a
+copied link reopens the same view. Link values are validated like any input: a bad one is
+reported and replaced by its default, never passed on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import streamlit as st
+
+import quantviz as qv
+from quantviz.conventions import resolve_options
+from quantviz.errors import ParseError, QuantVizError
+from quantviz.inputs import parse_bool_param, parse_choice_param, parse_float_param, parse_int_param
+
+CONVENTION_LABELS = {name: conv.label for name, conv in qv.CONVENTIONS.items()}
+ROUNDING_LABELS = {key: text.split(":")[0].split(" (")[0] for key, text in qv.ROUNDING_MODES.items()}
+STORE = "_qv_values"
+LOADED = "_qv_loaded_from_url"
+LINK_MESSAGES = "_qv_link_messages"
+TOO_LONG = "_qv_too_long_for_link"
+
+
+@dataclass(frozen=True)
+class Field:
+    """A setting that lives in a widget and in the URL under ``key``."""
+
+    key: str
+    default: Any
+    parse: Callable[[str], Any]
+    format: Callable[[Any], str] = str
+    max_url_chars: int = 1500
+
+    @property
+    def widget_key(self) -> str:
+        return f"w_{self.key}"
+
+
+def float_field(key: str, default: float) -> Field:
+    return Field(key, float(default), parse_float_param, lambda v: f"{float(v):.17g}")
+
+
+def int_field(key: str, default: int, lo: int, hi: int) -> Field:
+    return Field(key, int(default), lambda raw: parse_int_param(raw, lo, hi))
+
+
+def bool_field(key: str, default: bool) -> Field:
+    return Field(key, bool(default), parse_bool_param, lambda v: "true" if v else "false")
+
+
+def text_field(key: str, default: str, max_chars: int = 1500) -> Field:
+    def parse(raw: str) -> str:
+        if len(raw) > max_chars:
+            raise ParseError(f"is {len(raw):,} characters long (at most {max_chars:,} fit in a link)")
+        return raw
+
+    return Field(key, default, parse, str, max_chars)
+
+
+def left_out_of_link(key: str) -> bool:
+    """Whether the field's value was too long to put in the link."""
+    return key in st.session_state.get(TOO_LONG, set())
+
+
+def choice_field(key: str, default: str, choices: dict[str, str]) -> Field:
+    return Field(key, default, lambda raw: parse_choice_param(raw, choices))
+
+
+SHARED_FIELDS = (
+    float_field("rmin", -1000.0),
+    float_field("rmax", 1000.0),
+    int_field("bits", 8, 2, 16),
+    bool_field("signed", False),
+    bool_field("symmetric", False),
+    bool_field("narrow", False),
+    bool_field("reduce", False),
+    choice_field("conv", "textbook", CONVENTION_LABELS),
+    choice_field("rounding", "half_to_even", ROUNDING_LABELS),
+    bool_field("zfirst", False),
+    bool_field("present", False),
+)
+
+
+# ----------------------------------------------------------------------------- state plumbing
+def _store() -> dict[str, Any]:
+    return st.session_state.setdefault(STORE, {})
+
+
+def prime(fields: tuple[Field, ...] | list[Field]) -> None:
+    """Load each field once per session from the URL (validated), then seed its widget from the store."""
+    store = _store()
+    loaded: set[str] = st.session_state.setdefault(LOADED, set())
+    messages: list[str] = st.session_state.setdefault(LINK_MESSAGES, [])
+    for field in fields:
+        if field.key not in loaded:
+            loaded.add(field.key)
+            value = field.default
+            raw = st.query_params.get_all(field.key)
+            if raw:
+                if len(raw) > 1:
+                    messages.append(f"The link gives `{field.key}` {len(raw)} times; the last one is used.")
+                try:
+                    value = field.parse(raw[-1])
+                except ParseError as exc:
+                    shown = raw[-1] if len(raw[-1]) <= 40 else raw[-1][:39] + "…"
+                    messages.append(f"The link's `{field.key}={shown}` {exc}; using the default {field.format(field.default)}.")
+            store[field.key] = value
+        store.setdefault(field.key, field.default)
+        if field.widget_key not in st.session_state:
+            st.session_state[field.widget_key] = store[field.key]
+
+
+def remember(fields: tuple[Field, ...] | list[Field]) -> None:
+    """Copy widget values to the store and the URL (a value equal to its default leaves the URL)."""
+    store = _store()
+    for field in fields:
+        if field.widget_key in st.session_state:
+            store[field.key] = st.session_state[field.widget_key]
+        value = store.get(field.key, field.default)
+        if value == field.default:
+            if field.key in st.query_params:
+                del st.query_params[field.key]
+        else:
+            text = field.format(value)
+            if len(text) > field.max_url_chars:
+                # Too long for a link: leave it out rather than make a link that breaks.
+                if field.key in st.query_params:
+                    del st.query_params[field.key]
+                st.session_state.setdefault(TOO_LONG, set()).add(field.key)
+                continue
+            st.session_state.get(TOO_LONG, set()).discard(field.key)
+            if st.query_params.get(field.key) != text:
+                st.query_params[field.key] = text
+
+
+def value(field: Field) -> Any:
+    """Return the field's current value from the store."""
+    return _store().get(field.key, field.default)
+
+
+def show_link_messages() -> None:
+    """Show, once, what was wrong with the link this session opened."""
+    messages = st.session_state.get(LINK_MESSAGES)
+    if messages:
+        st.warning("**This link had settings that could not be used:**\n\n" + "\n".join(f"- {m}" for m in messages), icon=":material/link_off:")
+        st.session_state[LINK_MESSAGES] = []
+
+
+# ----------------------------------------------------------------------------- the shared controls
+class Settings(NamedTuple):
+    """The quantization settings every page reads, after resolving what the convention supports."""
+
+    rmin: float
+    rmax: float
+    bits: int
+    signed: bool
+    symmetric: bool
+    narrow_range: bool
+    reduce_range: bool
+    convention: str
+    rounding: str | None
+    add_zero_point_before_rounding: bool
+    presenter: bool
+
+    def options(self) -> dict[str, int | bool]:
+        """The grid options as choose_qparams takes them."""
+        return {
+            "bits": self.bits, "signed": self.signed, "symmetric": self.symmetric,
+            "narrow_range": self.narrow_range, "reduce_range": self.reduce_range,
+        }
+
+
+def _sync_from_slider() -> None:
+    lo, hi = st.session_state["w_range_slider"]
+    st.session_state["w_rmin"], st.session_state["w_rmax"] = float(lo), float(hi)
+
+
+def _slider_bound(lo: float, hi: float) -> float:
+    """A round bound that contains [lo, hi] with room to drag: 1, 2 or 5 times a power of ten."""
+    need = max(abs(lo), abs(hi), 1e-6) * 1.5
+    power = 10 ** math.floor(math.log10(need))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= need))
+
+
+FIELD = {f.key: f for f in SHARED_FIELDS}
+
+
+def quant_controls(*, rounding: bool = True) -> Settings:
+    """Draw the shared sidebar controls and return the settings to use.
+
+    Options that the chosen convention does not support are shown disabled with the reason;
+    the user's own choice is kept and comes back when a convention supports it.
+    """
+    prime(SHARED_FIELDS)
+    sb = st.sidebar
+    sb.header("Quantization settings")
+    convention = sb.selectbox(
+        "Convention", list(CONVENTION_LABELS), format_func=CONVENTION_LABELS.get, key="w_conv",
+        help="Whose rules choose the scale and zero point and round the values: the textbook formula or a real framework, bit for bit.",
+    )
+    sb.caption(qv.CONVENTIONS[convention].summary)
+
+    rmin_raw, rmax_raw = st.session_state["w_rmin"], st.session_state["w_rmax"]
+    bound = _slider_bound(rmin_raw, rmax_raw)
+    if rmin_raw <= rmax_raw:
+        st.session_state["w_range_slider"] = (max(-bound, rmin_raw), min(bound, rmax_raw))
+        sb.slider(
+            "Real range [rmin, rmax]", -bound, bound, key="w_range_slider", step=bound / 200, on_change=_sync_from_slider,
+            help="Drag either end. The boxes below take exact values; the slider's limits grow with them.",
+        )
+    cols = sb.columns(2)
+    rmin = cols[0].number_input("rmin", key="w_rmin", format="%.6g", step=bound / 100, help="Smallest real value to represent (exact).")
+    rmax = cols[1].number_input("rmax", key="w_rmax", format="%.6g", step=bound / 100, help="Largest real value to represent (exact).")
+
+    asked = {
+        "bits": st.session_state["w_bits"], "signed": st.session_state["w_signed"],
+        "symmetric": st.session_state["w_symmetric"], "narrow_range": st.session_state["w_narrow"],
+        "reduce_range": st.session_state["w_reduce"],
+    }
+    resolved = resolve_options(convention, **asked)
+    eff = resolved.options
+    if resolved.changed.get("bits") and len({b for b in range(2, 17) if not qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b})}) > 1:
+        st.session_state["w_bits"] = eff["bits"]  # snap to the nearest supported width; the slider stays usable
+    bits_locked = all(qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b}) for b in range(2, 17) if b != eff["bits"])
+    if bits_locked:
+        sb.slider("Bit width", 2, 16, value=eff["bits"], disabled=True, key="w_bits_locked",
+                  help=f"{CONVENTION_LABELS[convention]} supports only {eff['bits']} bits here.")
+    else:
+        sb.slider("Bit width", 2, 16, key="w_bits", help="Number of bits per code: 2^bits integer codes.")
+    if resolved.changed.get("bits"):
+        sb.caption(f":material/info: {resolved.changed['bits']}")
+
+    toggles = (
+        ("signed", "signed", "Signed integers (int) instead of unsigned (uint)", "Two's-complement codes around 0, e.g. int8 [−128, 127], instead of uint8 [0, 255]."),
+        ("symmetric", "symmetric", "Symmetric range [−a, a]", "Use the largest magnitude on both sides; z sits in the middle of the grid (0 for int, 2^(b−1) for uint)."),
+        ("narrow", "narrow_range", "Narrow range (drop the lowest code)", "int8 becomes [−127, 127]: symmetric around 0. Used for weights."),
+        ("reduce", "reduce_range", "Reduce range (one bit less)", "PyTorch's 7-bit activations, which avoid overflow in some integer kernels."),
+    )
+    for key, name, label, help_text in toggles:
+        if name in resolved.locked or name in resolved.changed:
+            note = resolved.changed.get(name) or resolved.locked[name]
+            sb.checkbox(label, value=bool(eff[name]), disabled=True, key=f"w_{key}_locked", help=f"Not available: {note}")
+        else:
+            sb.checkbox(label, key=f"w_{key}", help=help_text)
+        if name in resolved.changed:
+            sb.caption(f":material/info: {label.split(' (')[0]}: {resolved.changed[name]}")
+
+    mode: str | None = None
+    z_first = False
+    if rounding:
+        if convention == "textbook":
+            mode = sb.selectbox("Rounding", list(ROUNDING_LABELS), format_func=ROUNDING_LABELS.get, key="w_rounding",
+                                help="How x/s is turned into a whole number. Ties (…​.5) are where the modes differ.")
+            z_first = sb.checkbox("Round after adding z: round(x/s + z)", key="w_zfirst",
+                                  help="The seed example's order. Frameworks round x/s first, then add z; with an odd z, ties round differently.")
+        else:
+            rule = qv.CONVENTIONS[convention].tie_rule
+            sb.selectbox("Rounding", [rule], format_func=ROUNDING_LABELS.get, disabled=True, key="w_rounding_locked",
+                         help=f"{CONVENTION_LABELS[convention]} always rounds this way; pick the textbook convention to try others.")
+    presenter = sb.toggle("Presenter view", key="w_present", help="Larger text and charts for a projector; explanations folded away.")
+    remember(SHARED_FIELDS)
+    return Settings(
+        float(rmin), float(rmax), int(eff["bits"]), bool(eff["signed"]), bool(eff["symmetric"]),
+        bool(eff["narrow_range"]), bool(eff["reduce_range"]), convention, mode, bool(z_first), bool(presenter),
+    )
+
+
+def choose_or_stop(settings: Settings) -> qv.QParams:
+    """Return the QParams for the settings, or show why they cannot be chosen and stop the page."""
+    try:
+        return cached_qparams(settings.rmin, settings.rmax, settings.convention, tuple(sorted(settings.options().items())))
+    except QuantVizError as exc:
+        st.error(f"**These settings cannot be quantized:** {exc}", icon=":material/error:")
+        st.stop()
+        raise  # pragma: no cover - st.stop raises
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_qparams(rmin: float, rmax: float, convention: str, options: tuple[tuple[str, Any], ...]) -> qv.QParams:
+    """choose_qparams, cached on plain values."""
+    return qv.choose_qparams(rmin, rmax, convention=convention, **dict(options))
+
+
+# ----------------------------------------------------------------------------- page frame
+PRESENTER_CSS = """
+<style>
+html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+h1 { font-size: 3rem !important; }
+</style>
+"""
+
+
+def page_header(title: str, intro: str, settings: Settings | None = None) -> None:
+    """Title, one-paragraph intro (folded away in presenter view) and any link problems."""
+    st.title(title)
+    if settings is None or not settings.presenter:
+        st.markdown(intro)
+    else:
+        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)  # our own constant CSS, never user text
+    show_link_messages()
+
+
+def show_figure(fig: Any, settings: Settings | None = None, *, key: str | None = None) -> None:
+    """Draw a plotly figure; bigger fonts in presenter view."""
+    if settings is not None and settings.presenter:
+        fig.update_layout(font={"size": 20}, height=int((fig.layout.height or 400) * 1.25))
+    st.plotly_chart(fig, key=key, config={"displaylogo": False})
+
+
+def qparams_metrics(qp: qv.QParams) -> None:
+    """The four numbers every page starts from: s, z, grid, representable range."""
+    from quantviz.explain import fmt
+
+    c = st.columns(4)
+    c[0].metric("scale s", fmt(qp.scale, 8), help="Real width of one integer step.")
+    c[1].metric("zero point z", str(qp.zero_point), help="The code that stands for real 0.")
+    c[2].metric("grid", f"[{qp.qmin}, {qp.qmax}]", help=f"{qp.levels} codes")
+    c[3].metric("representable", f"[{fmt(qp.real_min, 5)}, {fmt(qp.real_max, 5)}]", help="(qmin − z)·s to (qmax − z)·s: values outside are clipped.")
+
+
+# ----------------------------------------------------------------------------- the user's values
+USER_VALUES = "_qv_user_values"
+
+
+def set_user_values(values: Any, source: str) -> None:
+    """Keep the user's parsed values for every page of this session."""
+    st.session_state[USER_VALUES] = (values, source)
+
+
+def user_values() -> Any:
+    """Return the values from the Your values page (numpy array), or None."""
+    stored = st.session_state.get(USER_VALUES)
+    return None if stored is None else stored[0]
