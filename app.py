@@ -6,16 +6,16 @@ st.set_page_config(page_title="QuantViz — affine quantization, exactly", page_
 
 pages = {
     "Start here": [
-        st.Page("pages/zero_point.py", title="The zero point in one minute", icon=":material/looks_one:", default=True),
+        st.Page("app_pages/zero_point.py", title="The zero point in one minute", icon=":material/looks_one:", default=True),
     ],
     "Explore": [
-        st.Page("pages/number_line.py", title="Number line", icon=":material/linear_scale:"),
-        st.Page("pages/rounding_error.py", title="Rounding error", icon=":material/ssid_chart:"),
-        st.Page("pages/worked_examples.py", title="Worked examples", icon=":material/calculate:"),
+        st.Page("app_pages/number_line.py", title="Number line", icon=":material/linear_scale:"),
+        st.Page("app_pages/rounding_error.py", title="Rounding error", icon=":material/ssid_chart:"),
+        st.Page("app_pages/worked_examples.py", title="Worked examples", icon=":material/calculate:"),
     ],
     "Your data": [
-        st.Page("pages/your_values.py", title="Your values", icon=":material/table_chart:"),
-        st.Page("pages/frameworks.py", title="Frameworks compared", icon=":material/compare_arrows:"),
+        st.Page("app_pages/your_values.py", title="Your values", icon=":material/table_chart:"),
+        st.Page("app_pages/frameworks.py", title="Frameworks compared", icon=":material/compare_arrows:"),
     ],
 }
 st.navigation(pages).run()

@@ -29,8 +29,9 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left"},
         height=height,
-        margin={"l": 10, "r": 10, "t": 60, "b": 40},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        # Legend under the plot: it never covers the title or the data, whatever the width.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0},
         hovermode="closest",
     )
     return fig
@@ -68,7 +69,7 @@ def number_line_figure(
     values: np.ndarray | None = None,
     codes: np.ndarray | None = None,
     title: str = "Real number line (top) and integer grid (bottom)",
-    height: int = 360,
+    height: int = 420,
 ) -> go.Figure:
     """Return the two-axis number line: reals on top, codes below, joined where each value lands.
 

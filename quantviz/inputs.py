@@ -18,7 +18,7 @@ from quantviz.errors import ParseError
 
 MAX_VALUES = 10_000_000
 MAX_TEXT_CHARS = 50_000_000
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 _BRACKETS = str.maketrans({c: " " for c in "[](){}"})

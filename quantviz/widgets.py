@@ -26,6 +26,8 @@ STORE = "_qv_values"
 LOADED = "_qv_loaded_from_url"
 LINK_MESSAGES = "_qv_link_messages"
 TOO_LONG = "_qv_too_long_for_link"
+CURRENT_PAGE = "_qv_current_page"
+SEEDED = "_qv_seeded_widgets"
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,25 @@ def _store() -> dict[str, Any]:
     return st.session_state.setdefault(STORE, {})
 
 
+def _track_page() -> None:
+    """Start a fresh set of seeded widgets when the user arrives on another page."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx is not None else ""
+    if st.session_state.get(CURRENT_PAGE) != page:
+        st.session_state[CURRENT_PAGE] = page
+        st.session_state[SEEDED] = set()
+
+
 def prime(fields: tuple[Field, ...] | list[Field]) -> None:
-    """Load each field once per session from the URL (validated), then seed its widget from the store."""
+    """Load each field once per session from the URL (validated), then seed its widget from the store.
+
+    A widget is seeded from the store on the first run of each page visit: the same key on
+    another page belongs to another widget, whose leftover state must not leak in.
+    """
+    _track_page()
+    seeded: set[str] = st.session_state.setdefault(SEEDED, set())
     store = _store()
     loaded: set[str] = st.session_state.setdefault(LOADED, set())
     messages: list[str] = st.session_state.setdefault(LINK_MESSAGES, [])
@@ -113,7 +132,8 @@ def prime(fields: tuple[Field, ...] | list[Field]) -> None:
                     messages.append(f"The link's `{field.key}={shown}` {exc}; using the default {field.format(field.default)}.")
             store[field.key] = value
         store.setdefault(field.key, field.default)
-        if field.widget_key not in st.session_state:
+        if field.widget_key not in seeded or field.widget_key not in st.session_state:
+            seeded.add(field.widget_key)
             st.session_state[field.widget_key] = store[field.key]
 
 
@@ -192,6 +212,11 @@ def _slider_bound(lo: float, hi: float) -> float:
 FIELD = {f.key: f for f in SHARED_FIELDS}
 
 
+def labels(names: dict[str, str]) -> Callable[[str], str]:
+    """A format_func showing each option's label (a label maps to itself, so it is safe to apply twice)."""
+    return lambda option: names.get(option, option)
+
+
 def quant_controls(*, rounding: bool = True) -> Settings:
     """Draw the shared sidebar controls and return the settings to use.
 
@@ -202,7 +227,7 @@ def quant_controls(*, rounding: bool = True) -> Settings:
     sb = st.sidebar
     sb.header("Quantization settings")
     convention = sb.selectbox(
-        "Convention", list(CONVENTION_LABELS), format_func=CONVENTION_LABELS.get, key="w_conv",
+        "Convention", list(CONVENTION_LABELS), format_func=labels(CONVENTION_LABELS), key="w_conv",
         help="Whose rules choose the scale and zero point and round the values: the textbook formula or a real framework, bit for bit.",
     )
     sb.caption(qv.CONVENTIONS[convention].summary)
@@ -256,13 +281,13 @@ def quant_controls(*, rounding: bool = True) -> Settings:
     z_first = False
     if rounding:
         if convention == "textbook":
-            mode = sb.selectbox("Rounding", list(ROUNDING_LABELS), format_func=ROUNDING_LABELS.get, key="w_rounding",
+            mode = sb.selectbox("Rounding", list(ROUNDING_LABELS), format_func=labels(ROUNDING_LABELS), key="w_rounding",
                                 help="How x/s is turned into a whole number. Ties (…​.5) are where the modes differ.")
             z_first = sb.checkbox("Round after adding z: round(x/s + z)", key="w_zfirst",
                                   help="The seed example's order. Frameworks round x/s first, then add z; with an odd z, ties round differently.")
         else:
             rule = qv.CONVENTIONS[convention].tie_rule
-            sb.selectbox("Rounding", [rule], format_func=ROUNDING_LABELS.get, disabled=True, key="w_rounding_locked",
+            sb.selectbox("Rounding", [rule], format_func=labels(ROUNDING_LABELS), disabled=True, key="w_rounding_locked",
                          help=f"{CONVENTION_LABELS[convention]} always rounds this way; pick the textbook convention to try others.")
     presenter = sb.toggle("Presenter view", key="w_present", help="Larger text and charts for a projector; explanations folded away.")
     remember(SHARED_FIELDS)

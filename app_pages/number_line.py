@@ -8,6 +8,7 @@ from quantviz.explain import fmt, probe_steps, qparams_steps, transfer_curve
 from quantviz.widgets import (
     choose_or_stop,
     float_field,
+    labels,
     page_header,
     prime,
     qparams_metrics,
@@ -59,12 +60,12 @@ steps = probe_steps(probe_value, qp, convention=settings.convention, rounding=se
                     add_zero_point_before_rounding=settings.add_zero_point_before_rounding,
                     bits=settings.bits, signed=settings.signed)
 for number, step in enumerate(steps, start=1):
-    left, mid, right = st.columns([2, 4, 3])
-    mark = "" if step.check is None else (" :green[✔]" if step.check else " :orange[⚠]")
+    left, right = st.columns([2, 5], vertical_alignment="center")
+    mark = "" if step.check is None else (" :green[✔]" if step.check else " :orange[⚠ clipped]")
     left.markdown(f"**{number}. {step.label}**{mark}")
-    mid.latex(step.formula)
     if step.note and not settings.presenter:
-        right.caption(step.note)
+        left.caption(step.note)
+    right.latex(step.formula)
 
 with st.expander("How s and z were chosen", expanded=not settings.presenter):
     for step in qparams_steps(qp, settings.rmin, settings.rmax, convention=settings.convention, symmetric=settings.symmetric):
@@ -75,6 +76,13 @@ st.subheader("The staircase and its sawtooth")
 if not settings.presenter:
     st.markdown("Every real value between two code boundaries comes back as the same dequantized value. Inside the "
                 "range the error stays within ±s/2 (green band); past the ends it grows without bound.")
-curve = transfer_curve(qp, probe_lo, probe_hi, convention=settings.convention, rounding=settings.rounding,
+ZOOM = {"probe": "Around the probe (±8 steps)", "all": "The whole range"}
+window = st.radio("Show", list(ZOOM), format_func=labels(ZOOM), horizontal=True, key="w_zoom",
+                  help="With many codes the steps are too small to see over the whole range: zoom in around the probe.")
+if window == "probe":
+    curve_lo, curve_hi = probe_value - 8 * qp.scale, probe_value + 8 * qp.scale
+else:
+    curve_lo, curve_hi = probe_lo, probe_hi
+curve = transfer_curve(qp, curve_lo, curve_hi, convention=settings.convention, rounding=settings.rounding,
                        add_zero_point_before_rounding=settings.add_zero_point_before_rounding)
 show_figure(figures.transfer_figure(curve, qp, chosen_range=(settings.rmin, settings.rmax)), settings)

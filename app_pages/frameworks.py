@@ -72,7 +72,7 @@ else:
 
 if not settings.presenter:
     st.subheader("The rules, in words")
-    for name, conv in qv.CONVENTIONS.items():
+    for conv in qv.CONVENTIONS.values():
         with st.expander(conv.label, expanded=False):
             st.markdown(conv.summary)
             st.markdown("\n".join(f"{i}. {rule}" for i, rule in enumerate(conv.rules, start=1)))

@@ -11,6 +11,7 @@ from quantviz.metrics import error_stats
 from quantviz.widgets import (
     bool_field,
     choice_field,
+    labels,
     left_out_of_link,
     page_header,
     prime,
@@ -43,7 +44,7 @@ left, right = st.columns([3, 2])
 text = left.text_area("Values", key="w_values", height=130, help="Your text stays here as typed, even when it cannot be read.")
 upload = right.file_uploader("…or upload a file", type=["npy", "csv", "tsv", "txt"], key="w_upload",
                              help="A .npy array of any shape (numeric dtypes only), or text with numbers; a header line is skipped.")
-range_from = right.radio("Range", list(RANGE_CHOICES), format_func=RANGE_CHOICES.get, key="w_range_from", horizontal=True,
+range_from = right.radio("Range", list(RANGE_CHOICES), format_func=labels(RANGE_CHOICES), key="w_range_from", horizontal=True,
                          help="Calibrate on your data (min-max), or use the range set in the sidebar.")
 drop = right.checkbox("Ignore NaN / inf values", key="w_drop_nonfinite", help="Drop them (and say how many) instead of stopping.")
 remember(FIELDS)

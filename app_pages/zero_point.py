@@ -56,8 +56,8 @@ with right:
 
 st.subheader("Go further")
 c = st.columns(5)
-c[0].page_link("pages/number_line.py", label="Number line: one value, step by step", icon=":material/linear_scale:")
-c[1].page_link("pages/rounding_error.py", label="What rounding and clipping cost", icon=":material/ssid_chart:")
-c[2].page_link("pages/worked_examples.py", label="The seed example, checked", icon=":material/calculate:")
-c[3].page_link("pages/your_values.py", label="Quantize your own values", icon=":material/table_chart:")
-c[4].page_link("pages/frameworks.py", label="TFLite, PyTorch, ONNX compared", icon=":material/compare_arrows:")
+c[0].page_link("app_pages/number_line.py", label="Number line: one value, step by step", icon=":material/linear_scale:")
+c[1].page_link("app_pages/rounding_error.py", label="What rounding and clipping cost", icon=":material/ssid_chart:")
+c[2].page_link("app_pages/worked_examples.py", label="The seed example, checked", icon=":material/calculate:")
+c[3].page_link("app_pages/your_values.py", label="Quantize your own values", icon=":material/table_chart:")
+c[4].page_link("app_pages/frameworks.py", label="TFLite, PyTorch, ONNX compared", icon=":material/compare_arrows:")

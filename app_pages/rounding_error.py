@@ -12,6 +12,7 @@ from quantviz.widgets import (
     choice_field,
     choose_or_stop,
     int_field,
+    labels,
     page_header,
     prime,
     quant_controls,
@@ -38,7 +39,7 @@ SEED = int_field("seed", 0, 0, 2**31 - 1)
 FIELDS = [DIST, SOURCE, SIZE, SEED]
 prime(FIELDS)
 c = st.columns([2, 3, 2, 1])
-source = c[0].radio("Data", list(SOURCES), format_func=SOURCES.get, key="w_source", help="Generated samples, or the values you pasted or uploaded on the Your values page.")
+source = c[0].radio("Data", list(SOURCES), format_func=labels(SOURCES), key="w_source", help="Generated samples, or the values you pasted or uploaded on the Your values page.")
 generated = source == "generated"
 dist = c[1].selectbox("Distribution", list(DISTRIBUTIONS), key="w_dist", disabled=not generated, help="; ".join(f"{k}: {v}" for k, v in DISTRIBUTIONS.items()))
 size = c[2].number_input("Sample size", 10, 10_000_000, key="w_size", step=10_000, disabled=not generated, help="Up to 10 million values; charts are binned, so they stay light.")
@@ -58,7 +59,7 @@ else:
     x = user_values()
     if x is None:
         st.info("No values yet: paste or upload some on the *Your values* page.", icon=":material/info:")
-        st.page_link("pages/your_values.py", label="Go to Your values", icon=":material/table_chart:")
+        st.page_link("app_pages/your_values.py", label="Go to Your values", icon=":material/table_chart:")
         st.stop()
 
 def _fit_range() -> None:

@@ -12,7 +12,7 @@ from quantviz.explain import (
     seed_corrected_qparams,
     seed_example_verdicts,
 )
-from quantviz.widgets import choice_field, page_header, prime, quant_controls, remember
+from quantviz.widgets import choice_field, labels, page_header, prime, quant_controls, remember
 
 settings = quant_controls(rounding=False)
 page_header(
@@ -24,7 +24,7 @@ page_header(
 CHOICES = {**{k: p.title for k, p in PRESETS.items()}, "own": "Your own range (from the sidebar)"}
 PRESET = choice_field("preset", "seed", CHOICES)
 prime([PRESET])
-name = st.selectbox("Example", list(CHOICES), format_func=CHOICES.get, key="w_preset", help="Each example sets its own range and grid; 'your own' uses the sidebar.")
+name = st.selectbox("Example", list(CHOICES), format_func=labels(CHOICES), key="w_preset", help="Each example sets its own range and grid; 'your own' uses the sidebar.")
 remember([PRESET])
 
 if name == "seed":
@@ -44,8 +44,12 @@ if name == "seed":
     codes = qv.quantize(SEED_VALUES, good)
     st.markdown(f"Narrow range [1, 255], z = {good.zero_point}, s = 1000/127 = {fmt(good.scale)}: the representable range is "
                 f"[{fmt(good.real_min, 7)}, {fmt(good.real_max, 7)}], so ±1000 fit exactly.")
-    st.latex(r"q = \operatorname{round}\!\left(\frac{x}{1000/127}\right) + 128:\quad " + ",\\ ".join(
-        f"{fmt(x, 11)} \\mapsto {q}" for x, q in zip(SEED_VALUES, codes, strict=True)))
+    st.latex(r"q = \operatorname{round}\!\left(\frac{x}{1000/127}\right) + 128")
+    back = qv.dequantize(codes, good)
+    st.dataframe(
+        [{"x": fmt(x, 11), "q": int(q), "dequantized": fmt(float(r), 10)} for x, q, r in zip(SEED_VALUES, codes, back, strict=True)],
+        hide_index=True,
+    )
     st.subheader("What each framework gives for the same numbers")
     rows = compare_conventions(-1000, 1000, SEED_VALUES)
     st.dataframe(

@@ -1,0 +1,273 @@
+"""AppTest for every page: defaults, every widget, values against quantviz, links good and bad."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import quantviz as qv
+from quantviz.explain import fmt, seed_example_verdicts
+from tests.apptest_helpers import open_page
+
+PAGES = ["zero_point.py", "number_line.py", "rounding_error.py", "worked_examples.py", "your_values.py", "frameworks.py"]
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def no_exception(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_at_defaults(page: str) -> None:
+    at = open_page(page)
+    no_exception(at)
+    assert at.title and at.title[0].value
+    assert not at.error
+
+
+@pytest.mark.parametrize("page", PAGES)
+def _changes(kind: str, widget) -> list:
+    """New values to try for a widget: the other options, the other state, the far end."""
+    if kind in ("checkbox", "toggle"):
+        return [not widget.value]
+    if kind == "selectbox":
+        return [i for i in range(len(widget.options)) if i != widget.index][:6]
+    if kind == "radio":
+        return [o for o in widget.options if o != widget.format_func(widget.value)]
+    if kind == "slider":
+        return [(widget.min, widget.max)] if isinstance(widget.value, tuple) else [widget.max]
+    return [widget.value + (widget.step or 1)]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_widget_can_change(page: str) -> None:
+    at = open_page(page)
+    kinds = ("checkbox", "toggle", "selectbox", "radio", "slider", "number_input")
+    keys = [(kind, w.key) for kind in kinds for w in getattr(at, kind) if w.key and not w.disabled]
+    changed = 0
+    for kind, key in keys:
+        try:
+            values = _changes(kind, getattr(at, kind)(key=key))
+        except KeyError:  # hidden by an earlier change (e.g. rounding under a framework)
+            continue
+        for v in values:
+            try:
+                w = getattr(at, kind)(key=key)
+            except KeyError:
+                break
+            if w.disabled:
+                break
+            w.select_index(v) if kind == "selectbox" else w.set_value(v)
+            at.run()
+            no_exception(at)
+            changed += 1
+    assert changed >= 3
+
+
+def test_landing_numbers_come_from_quantviz() -> None:
+    at = open_page("zero_point.py", {"rmin": "-0.5", "rmax": "3", "signed": "true"})
+    qp = qv.choose_qparams(-0.5, 3.0, signed=True)
+    m = metrics(at)
+    assert m["scale s"] == fmt(qp.scale, 8)
+    assert m["zero point z"] == str(qp.zero_point) == "-92"
+    assert m["grid"] == "[-128, 127]"
+
+
+def test_slider_moves_scale_and_zero_point() -> None:
+    at = open_page("zero_point.py")
+    at.slider(key="w_range_slider").set_value((-500.0, 1500.0)).run()
+    no_exception(at)
+    qp = qv.choose_qparams(-500.0, 1500.0)
+    assert at.number_input(key="w_rmin").value == -500.0
+    assert metrics(at)["zero point z"] == str(qp.zero_point) == "64"
+    at.number_input(key="w_rmax").set_value(6.0).run()
+    at.number_input(key="w_rmin").set_value(0.0).run()
+    assert metrics(at)["zero point z"] == "0"
+    assert at.slider(key="w_range_slider").value == (0.0, 6.0)
+
+
+def test_conventions_change_the_numbers() -> None:
+    at = open_page("zero_point.py")
+    at.checkbox(key="w_signed").check().run()
+    at.selectbox(key="w_conv").set_value("tflite").run()
+    no_exception(at)
+    assert metrics(at)["zero point z"] == "-1"  # TFLite's HAZ(-0.5), see reference-semantics
+    at.selectbox(key="w_conv").set_value("tf_fake_quant").run()
+    no_exception(at)
+    # unsigned only: the signed box is shown disabled with the reason, z back to 128
+    assert metrics(at)["zero point z"] == "128"
+    locked = at.checkbox(key="w_signed_locked")
+    assert locked.disabled and not locked.value and "unsigned" in locked.help
+    at.selectbox(key="w_conv").set_value("textbook").run()
+    assert at.checkbox(key="w_signed").value is True  # the user's choice came back
+
+
+def test_number_line_probe_steps() -> None:
+    at = open_page("number_line.py", {"probe": "1000", "zfirst": "true", "rounding": "half_away_from_zero"})
+    no_exception(at)
+    latex = [x.value for x in at.latex]
+    assert any("255.5" in x for x in latex) and any(r"\operatorname{clamp}(256" in x for x in latex)
+    assert any("11111111" in x for x in latex)
+    qp = qv.choose_qparams(-1000, 1000)
+    t = qv.quantize_trace([1000.0], qp, rounding="half_away_from_zero", add_zero_point_before_rounding=True)
+    assert f"q = {int(t.q[0])}" in at.get("plotly_chart")[0].proto.spec
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_number_line_probe_slider_syncs() -> None:
+    at = open_page("number_line.py")
+    at.slider(key="w_probe_slider").set_value(-500.0).run()
+    no_exception(at)
+    assert at.number_input(key="w_probe").value == -500.0
+
+
+def test_rounding_error_metrics_match_quantviz() -> None:
+    at = open_page("rounding_error.py", {"rmin": "-4", "rmax": "4", "dist": "laplace", "size": "5000", "seed": "3"})
+    no_exception(at)
+    from quantviz.metrics import error_stats
+    from quantviz.samples import sample_data
+
+    x = sample_data("laplace", 5000, 3)
+    stats = error_stats(qv.quantize_trace(x, qv.choose_qparams(-4, 4)))
+    m = metrics(at)
+    assert m["MSE"] == fmt(stats.mse, 4)
+    assert m["clipped"] == f"{stats.clipped_share:.2%}"
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_rounding_error_fit_button() -> None:
+    at = open_page("rounding_error.py", {"size": "1000"})
+    assert at.warning  # [-1000, 1000] is far wider than N(0, 1)
+    at.button[0].click().run()
+    no_exception(at)
+    from quantviz.samples import sample_data
+
+    x = sample_data("normal", 1000, 0)
+    assert at.number_input(key="w_rmin").value == pytest.approx(x.min())
+
+
+def test_worked_examples_seed_verdicts() -> None:
+    at = open_page("worked_examples.py")
+    no_exception(at)
+    text = " ".join(m.value for m in at.markdown)
+    for v in seed_example_verdicts():
+        assert v.claim in text
+    assert text.count("does not hold") == sum(v.holds is False for v in seed_example_verdicts())
+    assert "depends on the tie rule" in text
+
+
+@pytest.mark.parametrize("preset", ["relu6", "weights", "int4", "no_zero", "own"])
+def test_worked_examples_presets(preset: str) -> None:
+    at = open_page("worked_examples.py", {"preset": preset})
+    no_exception(at)
+    assert at.tabs and len(at.latex) > 5
+
+
+def test_your_values_table_rows() -> None:
+    at = open_page("your_values.py", {"values": "0.5, -0.25, 3e0, 7"})
+    no_exception(at)
+    df = at.dataframe[0].value
+    qp = qv.choose_qparams(-1000, 1000)
+    t = qv.quantize_trace([0.5, -0.25, 3.0, 7.0], qp)
+    assert df["q"].tolist() == t.q.tolist()
+    assert df["dequantized"].tolist() == t.dequantized.tolist()
+    assert df["binary"].tolist() == [qv.to_binary(q, 8, signed=False) for q in t.q]
+
+
+def test_your_values_range_from_data_and_download() -> None:
+    at = open_page("your_values.py", {"values": "0, 1, 2, 6", "range_from": "data"})
+    no_exception(at)
+    qp = qv.choose_qparams(0, 6)
+    assert metrics(at)["scale s"] == fmt(qp.scale, 8)
+    assert at.get("download_button")
+
+
+@pytest.mark.parametrize(("text", "fragment"), [("1, two, 3", "value 2, 'two'"), ("", "no numbers"), ("1, nan", "NaN"), ("__import__('os')", "not a number")])
+def test_your_values_bad_input_keeps_text(text: str, fragment: str) -> None:
+    at = open_page("your_values.py")
+    at.text_area(key="w_values").input(text).run()
+    no_exception(at)
+    assert any(fragment in e.value for e in at.error)
+    assert at.text_area(key="w_values").value == text
+
+
+def test_your_values_drop_nonfinite() -> None:
+    at = open_page("your_values.py", {"values": "1, nan, 2", "drop_nonfinite": "true"})
+    no_exception(at)
+    assert any("dropped 1 NaN" in i.value for i in at.info)
+    assert at.dataframe[0].value["x"].tolist() == [1.0, 2.0]
+
+
+def test_frameworks_table() -> None:
+    at = open_page("frameworks.py", {"probes": "39.215686275, 0, 1000, -1000"})
+    no_exception(at)
+    df = at.dataframe[0].value.data if hasattr(at.dataframe[0].value, "data") else at.dataframe[0].value
+    pytorch = df[df["convention"] == "PyTorch"].iloc[0]
+    assert pytorch["q(-1000)"] == 1 and pytorch["zero point"] == 128
+    onnx = df[df["convention"] == "ONNX Runtime"].iloc[0]
+    assert onnx["q(-1000)"] == 0
+    text = " ".join(m.value for m in at.markdown)
+    assert "x = -1000 gives 1" in text
+
+
+def test_frameworks_unsupported_listed() -> None:
+    at = open_page("frameworks.py", {"bits": "4", "signed": "true"})
+    no_exception(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "TF fake-quant" in text and "TFLite" in text
+
+
+def test_link_reproduces_view() -> None:
+    query = {"rmin": "-3", "rmax": "5", "bits": "4", "signed": "true", "conv": "pytorch", "probe": "1.25"}
+    at = open_page("number_line.py", query)
+    no_exception(at)
+    qp = qv.choose_qparams(-3, 5, bits=4, signed=True, convention="pytorch")
+    m = metrics(at)
+    assert (m["scale s"], m["zero point z"]) == (fmt(qp.scale, 8), str(qp.zero_point))
+    assert at.number_input(key="w_probe").value == 1.25
+    assert at.slider(key="w_bits").value == 4
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"bits": "banana"}, {"bits": "99"}, {"rmin": "nan"}, {"rmin": "1e400"}, {"conv": "caffe"}, {"signed": "maybe"},
+        {"rmin": "x" * 5000}, {"rounding": "<script>"},
+    ],
+)
+def test_bad_link_gives_defaults_and_message(query: dict[str, str]) -> None:
+    at = open_page("zero_point.py", query)
+    no_exception(at)
+    assert at.warning and "could not be used" in at.warning[0].value
+    assert metrics(at)["zero point z"] == "128"
+
+
+def test_link_with_min_above_max_says_so() -> None:
+    at = open_page("zero_point.py", {"rmin": "5", "rmax": "1"})
+    no_exception(at)
+    assert any("larger than range maximum" in e.value for e in at.error)
+    assert at.number_input(key="w_rmin").value == 5.0  # kept as given
+
+
+def test_duplicated_link_param() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest_helpers import APP
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["bits"] = ["4", "6"]
+    at.run()
+    no_exception(at)
+    assert any("2 times" in w.value for w in at.warning)
+
+
+def test_values_flow_to_rounding_page() -> None:
+    at = open_page("your_values.py", {"values": "1, 2, 3, 4"})
+    at.switch_page("app_pages/rounding_error.py").run()
+    at.radio(key="w_source").set_value("yours").run()
+    no_exception(at)
+    assert metrics(at)["clipped"] == "0.00%"
+    assert np.isfinite(float(metrics(at)["MSE"]))
