@@ -83,7 +83,7 @@ m[1].metric("RMSE", fmt(stats.rmse, 4), help=f"Compare s/√12 = {fmt(qp.scale /
 m[2].metric("max |error|", fmt(stats.max_abs_error, 4), help=f"Half a step is s/2 = {fmt(qp.scale / 2, 4)}.")
 m[3].metric("SQNR", f"{stats.sqnr_db:.2f} dB" if np.isfinite(stats.sqnr_db) else "∞", help="10·log10(mean x² / MSE).")
 m[4].metric("clipped", f"{stats.clipped_share:.2%}", help="Share of values clamped to the end codes.")
-m[5].metric("clipping share of MSE", f"{stats.clipping_mse / stats.mse:.1%}" if stats.mse else "0%", help="How much of the MSE comes from clipped values; the rest is rounding.")
+m[5].metric("MSE from clipping", f"{stats.clipping_mse / stats.mse:.1%}" if stats.mse else "0%", help="How much of the MSE comes from clipped values; the rest is rounding.")
 
 show_figure(figures.histogram_figure(x, ranges={"chosen": (settings.rmin, settings.rmax), "representable": (qp.real_min, qp.real_max)},
                                      title=f"{x.size:,} values and the range", log_y=dist == "outliers" and generated), settings)

@@ -22,7 +22,7 @@ BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
 GREY = "#8C8C8C"
 MAX_LINKS = 60
 MAX_CODE_MARKERS = 64
-MAX_CODE_LABELS = 17
+MAX_CODE_LABELS = 9
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
@@ -30,8 +30,9 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
         title={"text": title, "x": 0, "xanchor": "left"},
         height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        # Legend under the plot: it never covers the title or the data, whatever the width.
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0},
+        # Legend at the foot of the figure (container coordinates): it never covers the title,
+        # the axis title or the data, whatever the width; plotly grows the bottom margin for it.
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0, "xanchor": "left", "x": 0},
         hovermode="closest",
     )
     return fig
@@ -126,7 +127,7 @@ def number_line_figure(
     fig.add_trace(
         go.Scatter(
             x=(labelled - z) * s, y=np.full(labelled.size, -0.16), mode="text", text=[str(c) for c in labelled],
-            textfont={"color": BLUE, "size": 12}, showlegend=False, hoverinfo="skip",
+            textfont={"color": BLUE}, showlegend=False, hoverinfo="skip",
         )
     )
 
@@ -156,7 +157,7 @@ def number_line_figure(
                 hovertemplate="x = %{x:.8g}<br>q = %{customdata[0]}<br>back to %{customdata[1]:.8g}<extra></extra>",
             )
         )
-    fig.update_xaxes(range=[lo, hi], title_text="real value r (codes drawn under the value they stand for)", zeroline=False, showgrid=False)
+    fig.update_xaxes(range=[lo, hi], title_text="real value r", zeroline=False, showgrid=False)
     fig.update_yaxes(range=[-0.3, 1.25], tickvals=[0, 1], ticktext=["integer q", "real r"], showgrid=False, zeroline=False, fixedrange=True)
     return _layout(fig, title, height)
 

@@ -314,30 +314,44 @@ def cached_qparams(rmin: float, rmax: float, convention: str, options: tuple[tup
 
 
 # ----------------------------------------------------------------------------- page frame
+# Our own constant CSS (never user text): wide formulas scroll instead of being cut off.
+BASE_CSS = """
+<style>
+.katex-display { overflow-x: auto; overflow-y: hidden; padding: 2px 0 6px 0; }
+</style>
+"""
 PRESENTER_CSS = """
 <style>
-html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem !important; }
-[data-testid="stMetricValue"] { font-size: 2.6rem !important; }
-h1 { font-size: 3rem !important; }
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 1.45rem !important; }
+[data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: 3.2rem !important; }
+[data-testid="stMainBlockContainer"] [data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p { font-size: 1.35rem !important; }
+[data-testid="stMainBlockContainer"] .katex { font-size: 1.45em !important; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 3.4rem !important; }
 </style>
 """
 
 
 def page_header(title: str, intro: str, settings: Settings | None = None) -> None:
     """Title, one-paragraph intro (folded away in presenter view) and any link problems."""
+    st.markdown(BASE_CSS, unsafe_allow_html=True)
+    if settings is not None and settings.presenter:
+        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
     st.title(title)
     if settings is None or not settings.presenter:
         st.markdown(intro)
-    else:
-        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)  # our own constant CSS, never user text
     show_link_messages()
 
 
 def show_figure(fig: Any, settings: Settings | None = None, *, key: str | None = None) -> None:
-    """Draw a plotly figure; bigger fonts in presenter view."""
+    """Draw a plotly figure. Presenter view: large fonts on a light template (Streamlit's theme would reset them)."""
+    config = {"displaylogo": False, "displayModeBar": False}
     if settings is not None and settings.presenter:
-        fig.update_layout(font={"size": 20}, height=int((fig.layout.height or 400) * 1.25))
-    st.plotly_chart(fig, key=key, config={"displaylogo": False})
+        fig.update_layout(template="plotly_white", font={"size": 20}, title_font_size=26,
+                          height=int((fig.layout.height or 400) * 1.3), margin={"t": 70})
+        st.plotly_chart(fig, key=key, config=config, theme=None)
+    else:
+        st.plotly_chart(fig, key=key, config=config)
 
 
 def qparams_metrics(qp: qv.QParams) -> None:

@@ -1,0 +1,156 @@
+"""Real-browser fixtures: a `streamlit run` server on a free port and Debian's Chromium via playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+SHOTS = Path(os.environ.get("QUANTVIZ_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is missing: `make test` installs Debian's chromium", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    """Start `streamlit run app.py` on a free localhost port; stop it afterwards, also on failure."""
+    port = free_port()
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    log = open(ROOT / "test-artifacts" / "streamlit.log", "w")  # noqa: SIM115 - closed in finally
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}; see test-artifacts/streamlit.log")
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.5).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("streamlit did not start within 60 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Session:
+    """A browser tab on the app, recording console errors."""
+
+    def __init__(self, page, base: str) -> None:
+        self.page = page
+        self.base = base
+        self.console_errors: list[str] = []
+        page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+
+    def open(self, path: str = "", wait_charts: int = 0) -> None:
+        self.page.goto(f"{self.base}/{path}")
+        self.wait_idle()
+        if wait_charts:
+            self.page.wait_for_function(
+                f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {wait_charts}", timeout=30_000
+            )
+
+    def wait_idle(self) -> None:
+        """Wait until the script has finished running (no running indicator, app rendered)."""
+        self.page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=30_000)
+        self.page.wait_for_selector("h1", timeout=30_000)
+        time.sleep(0.3)
+        self.page.wait_for_function(
+            "!document.querySelector('[data-testid=\"stStatusWidget\"]') || "
+            "!document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+            timeout=30_000,
+        )
+        time.sleep(0.4)
+
+    def metric(self, label: str) -> str:
+        box = self.page.locator("[data-testid='stMetric']").filter(has_text=label).first
+        return box.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+    def exceptions(self) -> int:
+        return self.page.locator("[data-testid='stException']").count()
+
+    def shot(self, name: str) -> Path:
+        """Save the whole page at this width: Streamlit scrolls inside its main block, so grow the viewport."""
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        size = self.page.viewport_size
+        height = self.page.evaluate(
+            "Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], [data-testid=\"stMainBlockContainer\"]')]"
+            ".map(e => e.scrollHeight), 0)"
+        )
+        self.page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 40, 6000))})
+        time.sleep(1.0)  # let plotly re-layout at the new size
+        self.page.screenshot(path=str(path))
+        self.page.set_viewport_size(size)
+        return path
+
+
+def _ignorable(message: str) -> bool:
+    # Chromium cannot reach the network here; those failures are not the app's.
+    return any(s in message for s in ("net::ERR_", "Failed to load resource", "favicon"))
+
+
+@pytest.fixture()
+def tab(browser, server) -> Iterator[Session]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    session = Session(context.new_page(), server)
+    yield session
+    errors = [e for e in session.console_errors if not _ignorable(e)]
+    context.close()
+    assert not errors, errors
+
+
+@pytest.fixture()
+def make_tab(browser, server):
+    """Open tabs with other viewports or colour schemes."""
+    contexts = []
+
+    def _make(width: int, height: int, **options) -> Session:
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
+        contexts.append(context)
+        return Session(context.new_page(), server)
+
+    yield _make
+    for c in contexts:
+        c.close()

@@ -1,0 +1,153 @@
+"""QuantViz in a real browser: every page, sliders, typing, pasting, downloads, links, screenshots."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+import quantviz as qv
+from quantviz.explain import fmt
+
+pytestmark = pytest.mark.browser
+
+PAGES = {
+    "": "The zero point in one minute",
+    "number_line": "Number line",
+    "rounding_error": "Rounding error",
+    "worked_examples": "Worked examples",
+    "your_values": "Your values",
+    "frameworks": "Frameworks compared",
+}
+CHARTS = {"": 1, "number_line": 2, "rounding_error": 3, "worked_examples": 0, "your_values": 1, "frameworks": 0}
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_page_loads_with_charts(tab, path: str) -> None:
+    tab.open(path, wait_charts=CHARTS[path])
+    assert tab.page.locator("h1").first.inner_text().strip() == PAGES[path]
+    assert tab.exceptions() == 0
+    # the router's sections, not Streamlit's v1 file list
+    assert "Start here" in tab.page.locator("[data-testid='stSidebarNav']").inner_text()
+    svg = tab.page.locator(".js-plotly-plot .main-svg")
+    assert svg.count() >= CHARTS[path]
+    for i in range(min(svg.count(), 3)):
+        assert svg.nth(i).bounding_box()["height"] > 100
+
+
+def test_keyboard_moves_bits_slider(tab) -> None:
+    tab.open("", wait_charts=1)
+    thumb = tab.page.locator("[data-testid='stSlider']").filter(has_text="Bit width").get_by_role("slider")
+    thumb.focus()
+    thumb.press("ArrowLeft")
+    tab.wait_idle()
+    qp = qv.choose_qparams(-1000, 1000, bits=7)
+    tab.page.wait_for_function(f"document.body.innerText.includes('{fmt(qp.scale, 8)}')", timeout=15_000)
+    assert tab.metric("scale s") == fmt(qp.scale, 8)
+    assert tab.metric("zero point z") == str(qp.zero_point)
+
+
+def test_mouse_drags_range_slider(tab) -> None:
+    tab.open("", wait_charts=1)
+    slider = tab.page.locator("[data-testid='stSlider']").filter(has_text="Real range")
+    thumbs = slider.get_by_role("slider")
+    low = thumbs.nth(0).locator("xpath=../..").bounding_box()  # the visible thumb around the hidden input
+    tab.page.mouse.move(low["x"] + low["width"] / 2, low["y"] + low["height"] / 2)
+    tab.page.mouse.down()
+    tab.page.mouse.move(low["x"] + 60, low["y"] + low["height"] / 2, steps=8)
+    tab.page.mouse.up()
+    tab.wait_idle()
+    rmin = float(tab.page.get_by_role("spinbutton", name="rmin").input_value())
+    assert rmin > -1000
+    qp = qv.choose_qparams(rmin, 1000.0)
+    tab.page.wait_for_function(f"document.body.innerText.includes('{fmt(qp.scale, 8)}')", timeout=15_000)
+    assert tab.metric("zero point z") == str(qp.zero_point)
+
+
+def test_typing_an_exact_range(tab) -> None:
+    tab.open("", wait_charts=1)
+    for label, value in (("rmax", "6"), ("rmin", "0")):
+        box = tab.page.get_by_role("spinbutton", name=label, exact=True)
+        box.fill(value)
+        box.press("Enter")
+        tab.wait_idle()
+    qp = qv.choose_qparams(0, 6)
+    tab.page.wait_for_function(f"document.body.innerText.includes('{fmt(qp.scale, 8)}')", timeout=15_000)
+    assert tab.metric("zero point z") == "0"
+    assert "rmin=0" in tab.page.url and "rmax=6" in tab.page.url
+
+
+def test_paste_values_table_and_download(tab) -> None:
+    tab.open("your_values", wait_charts=1)
+    area = tab.page.get_by_role("textbox", name="Values")
+    area.fill("0.5, -0.25, 3e0, 7, 2000")
+    area.press("Control+Enter")
+    tab.wait_idle()
+    tab.page.wait_for_function("document.body.innerText.includes('1 (20.0%)')", timeout=15_000)
+    with tab.page.expect_download() as info:
+        tab.page.get_by_role("button", name="Download the table (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(info.value.path().read_text())))
+    x = [0.5, -0.25, 3.0, 7.0, 2000.0]
+    t = qv.quantize_trace(x, qv.choose_qparams(-1000, 1000))
+    assert [float(r["x"]) for r in rows] == x
+    assert [int(r["q"]) for r in rows] == t.q.tolist()
+    assert [float(r["dequantized"]) for r in rows] == t.dequantized.tolist()
+    assert [r["clipped"] for r in rows] == ["False", "False", "False", "False", "True"]
+
+
+def test_bad_paste_keeps_text_and_says_why(tab) -> None:
+    tab.open("your_values", wait_charts=1)
+    area = tab.page.get_by_role("textbox", name="Values")
+    area.fill("1, 2, three")
+    area.press("Control+Enter")
+    tab.wait_idle()
+    alert = tab.page.locator("[data-testid='stAlertContentError']")
+    alert.wait_for(timeout=15_000)
+    assert "value 3, 'three', is not a number" in alert.inner_text()
+    assert tab.page.get_by_role("textbox", name="Values").input_value() == "1, 2, three"
+    assert tab.exceptions() == 0
+
+
+def test_shared_link_reopens_view(tab) -> None:
+    tab.open("number_line?rmin=-3&rmax=5&bits=4&signed=true&conv=pytorch&probe=1.25", wait_charts=2)
+    qp = qv.choose_qparams(-3, 5, bits=4, signed=True, convention="pytorch")
+    assert tab.metric("scale s") == fmt(qp.scale, 8)
+    assert tab.metric("zero point z") == str(qp.zero_point)
+    assert tab.page.get_by_role("spinbutton", name="Probe value x (exact)").input_value() == "1.25"
+    q = int(qv.quantize([1.25], qp, convention="pytorch")[0])
+    assert f"is stored as q = {q}" in tab.page.locator(".js-plotly-plot").first.inner_text()
+
+
+def test_garbage_link_gives_defaults_and_message(tab) -> None:
+    tab.open("?bits=banana&rmin=nan&conv=caffe", wait_charts=1)
+    warning = tab.page.locator("[data-testid='stAlertContentWarning']").first
+    assert "could not be used" in warning.inner_text()
+    assert tab.metric("zero point z") == "128"
+    assert tab.metric("scale s") == fmt(2000 / 255, 8)
+
+
+def _shoot_all(make_tab, name: str, width: int, height: int, query: str = "", **options) -> list:
+    session = make_tab(width, height, **options)
+    paths = []
+    for path in PAGES:
+        session.open(f"{path}?{query}" if query else path, wait_charts=CHARTS[path])
+        assert session.exceptions() == 0
+        paths.append(session.shot(f"{path or 'zero_point'}-{name}"))
+    return paths
+
+
+def test_screenshots_desktop(make_tab) -> None:
+    assert len(_shoot_all(make_tab, "1280x800", 1280, 800)) == 6
+
+
+def test_screenshots_presenter(make_tab) -> None:
+    assert len(_shoot_all(make_tab, "presenter-1920x1080", 1920, 1080, "present=true")) == 6
+
+
+def test_screenshots_phone(make_tab) -> None:
+    assert len(_shoot_all(make_tab, "phone-390", 390, 844, is_mobile=True, has_touch=True)) == 6
+
+
+def test_screenshots_dark(make_tab) -> None:
+    assert len(_shoot_all(make_tab, "dark-1280x800", 1280, 800, color_scheme="dark")) == 6
