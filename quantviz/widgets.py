@@ -358,7 +358,7 @@ def qparams_metrics(qp: qv.QParams) -> None:
     """The four numbers every page starts from: s, z, grid, representable range."""
     from quantviz.explain import fmt
 
-    c = st.columns(4)
+    c = st.columns([1, 1, 1, 1.8])
     c[0].metric("scale s", fmt(qp.scale, 8), help="Real width of one integer step.")
     c[1].metric("zero point z", str(qp.zero_point), help="The code that stands for real 0.")
     c[2].metric("grid", f"[{qp.qmin}, {qp.qmax}]", help=f"{qp.levels} codes")
