@@ -17,5 +17,12 @@ pages = {
         st.Page("app_pages/your_values.py", title="Your values", icon=":material/table_chart:"),
         st.Page("app_pages/frameworks.py", title="Frameworks compared", icon=":material/compare_arrows:"),
     ],
+    "Beyond the basics": [
+        st.Page("app_pages/calibration.py", title="Calibration and clipping", icon=":material/tune:"),
+        st.Page("app_pages/per_channel.py", title="Per tensor, channel, group", icon=":material/grid_on:"),
+        st.Page("app_pages/integer_arithmetic.py", title="Integer-only arithmetic", icon=":material/functions:"),
+        st.Page("app_pages/low_bit.py", title="Low-bit and FP8", icon=":material/compress:"),
+        st.Page("app_pages/fake_quant.py", title="Fake quant and STE", icon=":material/school:"),
+    ],
 }
 st.navigation(pages).run()

@@ -4,7 +4,7 @@ from quantviz.conventions import CONVENTIONS, Convention, QuantizeTrace, get_con
 from quantviz.errors import BitsError, ParseError, QParamsError, QuantVizError, RangeError, UnsupportedError
 from quantviz.grid import grid_label, int_range, to_binary
 from quantviz.qparams import QParams, choose_qparams, validate_range
-from quantviz.quantize import dequantize, fake_quantize, quantize, quantize_trace
+from quantviz.quantize import dequantize, fake_quantize, quantize, quantize_trace, ste_mask
 from quantviz.rounding import ROUNDING_MODES
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "int_range",
     "quantize",
     "quantize_trace",
+    "ste_mask",
     "tf_nudge",
     "to_binary",
     "validate_range",

@@ -231,3 +231,78 @@ def histogram_figure(values: np.ndarray, *, ranges: dict[str, tuple[float, float
     fig.update_yaxes(title_text="count", type="log" if log_y else "linear")
     fig.update_layout(bargap=0)
     return _layout(fig, title, height=340)
+
+
+def clipping_figure(curve, calibrations: list, *, title: str = "Total error against the clipping threshold") -> go.Figure:
+    """Return MSE (total, rounding, clipping) against the threshold, each calibration method marked."""
+    fig = go.Figure()
+    t = curve.thresholds
+    fig.add_trace(go.Scatter(x=t, y=curve.total_mse, mode="lines", line={"color": BLACK, "width": 3}, name="total MSE"))
+    fig.add_trace(go.Scatter(x=t, y=curve.rounding_mse, mode="lines", line={"color": BLUE, "dash": "dash"}, name="rounding part"))
+    fig.add_trace(go.Scatter(x=t, y=curve.clipping_mse, mode="lines", line={"color": VERMILLION, "dash": "dot"}, name="clipping part"))
+    colours = [GREEN, ORANGE, PURPLE, SKY]
+    for cal, colour in zip(calibrations, colours, strict=False):
+        threshold = max(abs(cal.rmin), abs(cal.rmax))
+        y = float(np.interp(threshold, t, curve.total_mse))
+        fig.add_trace(go.Scatter(x=[threshold], y=[y], mode="markers", marker={"size": 14, "color": colour, "symbol": "diamond", "line": {"width": 1, "color": BLACK}},
+                                 name=f"{cal.method}: t = {fmt(threshold, 4)}"))
+    fig.update_xaxes(title_text="clipping threshold t (largest |value| kept)")
+    fig.update_yaxes(title_text="MSE (log scale)", type="log")
+    return _layout(fig, title, height=420)
+
+
+def bars_figure(categories: list[str], series: dict[str, np.ndarray], *, title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
+    """Return grouped bars: one bar group per category, one colour per series."""
+    fig = go.Figure()
+    for (name, values), colour in zip(series.items(), [SKY, ORANGE, GREEN, PURPLE, VERMILLION], strict=False):
+        fig.add_trace(go.Bar(x=categories, y=values, name=name, marker_color=colour))
+    fig.update_xaxes(title_text=x_title)
+    fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear")
+    fig.update_layout(barmode="group")
+    return _layout(fig, title, height=380)
+
+
+def heatmap_figure(values: np.ndarray, *, title: str, x_title: str, y_title: str, max_cells: int = 64) -> go.Figure:
+    """Return a heatmap of a matrix, block-averaged to at most max_cells × max_cells."""
+    v = np.asarray(values, dtype=np.float64)
+    rows, cols = v.shape
+    rb, cb = int(np.ceil(rows / max_cells)), int(np.ceil(cols / max_cells))
+    if rb > 1 or cb > 1:
+        pad = np.full((int(np.ceil(rows / rb)) * rb, int(np.ceil(cols / cb)) * cb), np.nan)
+        pad[:rows, :cols] = v
+        v = np.nanmean(pad.reshape(pad.shape[0] // rb, rb, pad.shape[1] // cb, cb), axis=(1, 3))
+    fig = go.Figure(go.Heatmap(z=v.astype(np.float32), colorscale="Cividis", colorbar={"title": {"text": "|error|"}}))
+    fig.update_xaxes(title_text=x_title + (f" (blocks of {cb})" if cb > 1 else ""))
+    fig.update_yaxes(title_text=y_title + (f" (blocks of {rb})" if rb > 1 else ""), autorange="reversed")
+    return _layout(fig, title, height=420)
+
+
+def formats_figure(results: list, *, title: str = "Where each format puts its values") -> go.Figure:
+    """Return one row of markers per format at its representable values (same real axis)."""
+    fig = go.Figure()
+    colours = [BLUE, GREEN, VERMILLION, ORANGE, PURPLE]
+    for i, (r, colour) in enumerate(zip(results, colours, strict=False)):
+        fig.add_trace(go.Scatter(x=r.grid.astype(np.float32), y=np.full(r.grid.size, i), mode="markers", name=f"{r.name} ({r.grid.size} points shown)",
+                                 marker={"symbol": "line-ns-open", "size": 16, "color": colour, "line": {"width": 1.5}}))
+    fig.update_yaxes(tickvals=list(range(len(results))), ticktext=[r.name for r in results], title_text="format")
+    fig.update_xaxes(title_text="real value")
+    return _layout(fig, title, height=360)
+
+
+def ste_figure(curve: TransferCurve, mask: np.ndarray, values: np.ndarray, value_mask: np.ndarray, *, title: str = "Forward: the staircase. Backward: the gradient that gets through") -> go.Figure:
+    """Return the fake-quant staircase over the STE gradient (1 inside the grid, 0 where values clip)."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.06)
+    x = curve.x.astype(np.float32)
+    fig.add_trace(go.Scatter(x=x, y=curve.dequantized.astype(np.float32), mode="lines", line={"color": BLUE, "shape": "hv"}, name="forward: fake_quantize(x)"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=x, y=mask.astype(np.float32), mode="lines", line={"color": GREEN, "shape": "hv", "width": 3}, name="backward: STE gradient"), row=2, col=1)
+    pick = np.unique(np.linspace(0, values.size - 1, min(values.size, 400)).round().astype(int)) if values.size else np.array([], int)
+    v, m = values[pick], value_mask[pick]
+    for learning, colour, name in ((True, GREEN, "values that learn"), (False, VERMILLION, "values stuck (gradient 0)")):
+        sel = m == learning
+        # each value sits on the gradient it receives: 1 if it learns, 0 if clipped
+        fig.add_trace(go.Scatter(x=v[sel].astype(np.float32), y=np.full(int(sel.sum()), 1.0 if learning else 0.0, dtype=np.float32),
+                                 mode="markers", marker={"size": 7, "color": colour, "opacity": 0.7}, name=name), row=2, col=1)
+    fig.update_yaxes(title_text="output", row=1, col=1)
+    fig.update_yaxes(title_text="gradient", range=[-0.15, 1.15], tickvals=[0, 1], row=2, col=1)
+    fig.update_xaxes(title_text="x", row=2, col=1)
+    return _layout(fig, title, height=480)

@@ -95,3 +95,18 @@ def fake_quantize(x: object, qparams: QParams, *, convention: str = "textbook") 
     [0.5, 1.0, 3.5]
     """
     return get_convention(convention).fake_quantize(x, qparams)
+
+
+def ste_mask(x: object, qparams: QParams, *, convention: str = "textbook") -> np.ndarray:
+    """Return where the straight-through estimator lets the gradient through: True inside the grid.
+
+    Fake quantization's rounding has zero derivative almost everywhere, so training pretends it is the
+    identity (gradient 1) — except where the value was clamped, where the gradient is 0 and the value
+    stops learning.
+
+    >>> qp = QParams(scale=1.0, zero_point=0, qmin=-2, qmax=1)
+    >>> ste_mask([-3.0, -1.0, 0.4, 1.6], qp).tolist()
+    [False, True, True, False]
+    """
+    t = quantize_trace(x, qparams, convention=convention)
+    return (t.unclamped >= qparams.qmin) & (t.unclamped <= qparams.qmax)

@@ -9,7 +9,10 @@ import quantviz as qv
 from quantviz.explain import fmt, seed_example_verdicts
 from tests.apptest_helpers import open_page
 
-PAGES = ["zero_point.py", "number_line.py", "rounding_error.py", "worked_examples.py", "your_values.py", "frameworks.py"]
+PAGES = [
+    "zero_point.py", "number_line.py", "rounding_error.py", "worked_examples.py", "your_values.py", "frameworks.py",
+    "calibration.py", "per_channel.py", "integer_arithmetic.py", "low_bit.py", "fake_quant.py",
+]
 
 
 def metrics(at) -> dict[str, str]:
@@ -271,3 +274,56 @@ def test_values_flow_to_rounding_page() -> None:
     no_exception(at)
     assert metrics(at)["clipped"] == "0.00%"
     assert np.isfinite(float(metrics(at)["MSE"]))
+
+
+def test_calibration_page_table() -> None:
+    at = open_page("calibration.py", {"cal_size": "5000", "signed": "true", "symmetric": "true"})
+    no_exception(at)
+    df = at.dataframe[0].value
+    assert df["method"].tolist() == ["min-max", "percentile 99.9", "MSE-optimal", "KL entropy"]
+    from quantviz.calibrate import minmax_range
+    from quantviz.samples import sample_data
+
+    lo, hi = minmax_range(sample_data("outliers", 5000, 0))
+    assert df["range"][0] == f"[{fmt(lo, 5)}, {fmt(hi, 5)}]"
+
+
+def test_per_channel_page_metrics() -> None:
+    at = open_page("per_channel.py", {"pc_rows": "8", "pc_cols": "16", "pc_group": "4"})
+    no_exception(at)
+    from quantviz.granularity import quantize_weights, weight_matrix
+
+    w = weight_matrix(8, 16, spread_decades=2.0, seed=0)
+    r = quantize_weights(w, "channel", group_size=4, narrow_range=True)
+    assert metrics(at)["per output channel (one per row)"] == f"MSE {fmt(float(np.mean(r.row_mse)), 3)}"
+
+
+def test_integer_arithmetic_page_matches_intmath() -> None:
+    at = open_page("integer_arithmetic.py", {"ia_seed": "5", "ia_pc": "true"})
+    no_exception(at)
+    from quantviz.intmath import worked_fully_connected
+
+    r = worked_fully_connected(batch=2, n_in=4, n_out=3, per_channel=True, seed=5)
+    df = at.dataframe[2].value
+    assert df["+ z₃, clamp → q₃"].tolist() == r.steps.output.ravel().tolist()
+    assert df["M0 (Q31)"].tolist() == np.tile(r.steps.m0, 2).tolist()
+
+
+def test_low_bit_page_matches_formats() -> None:
+    at = open_page("low_bit.py", {"lb_size": "1000"})
+    no_exception(at)
+    from quantviz.formats import compare_formats
+    from quantviz.samples import sample_data
+
+    expected = [round(r.sqnr_db, 2) for r in compare_formats(sample_data("normal", 1000, 0))]
+    assert at.dataframe[0].value["SQNR (dB)"].tolist() == expected
+
+
+def test_fake_quant_page_stuck_values() -> None:
+    at = open_page("fake_quant.py", {"rmin": "-1", "rmax": "1", "fq_size": "500"})
+    no_exception(at)
+    from quantviz.samples import sample_data
+
+    x = sample_data("normal", 500, 0) * 0.6
+    mask = qv.ste_mask(x, qv.choose_qparams(-1, 1))
+    assert metrics(at)["values stuck"] == f"{int((~mask).sum()):,}"

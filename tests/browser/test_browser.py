@@ -19,8 +19,16 @@ PAGES = {
     "worked_examples": "Worked examples",
     "your_values": "Your values",
     "frameworks": "Frameworks compared",
+    "calibration": "Calibration and clipping",
+    "per_channel": "Per tensor, per channel, per group",
+    "integer_arithmetic": "Integer-only arithmetic",
+    "low_bit": "Low-bit and float formats",
+    "fake_quant": "Fake quantization and the straight-through estimator",
 }
-CHARTS = {"": 1, "number_line": 2, "rounding_error": 3, "worked_examples": 0, "your_values": 1, "frameworks": 0}
+CHARTS = {
+    "": 1, "number_line": 2, "rounding_error": 3, "worked_examples": 0, "your_values": 1, "frameworks": 0,
+    "calibration": 2, "per_channel": 2, "integer_arithmetic": 0, "low_bit": 2, "fake_quant": 1,
+}
 
 
 @pytest.mark.parametrize("path", list(PAGES))
@@ -138,16 +146,16 @@ def _shoot_all(make_tab, name: str, width: int, height: int, query: str = "", **
 
 
 def test_screenshots_desktop(make_tab) -> None:
-    assert len(_shoot_all(make_tab, "1280x800", 1280, 800)) == 6
+    assert len(_shoot_all(make_tab, "1280x800", 1280, 800)) == len(PAGES)
 
 
 def test_screenshots_presenter(make_tab) -> None:
-    assert len(_shoot_all(make_tab, "presenter-1920x1080", 1920, 1080, "present=true")) == 6
+    assert len(_shoot_all(make_tab, "presenter-1920x1080", 1920, 1080, "present=true")) == len(PAGES)
 
 
 def test_screenshots_phone(make_tab) -> None:
-    assert len(_shoot_all(make_tab, "phone-390", 390, 844, is_mobile=True, has_touch=True)) == 6
+    assert len(_shoot_all(make_tab, "phone-390", 390, 844, is_mobile=True, has_touch=True)) == len(PAGES)
 
 
 def test_screenshots_dark(make_tab) -> None:
-    assert len(_shoot_all(make_tab, "dark-1280x800", 1280, 800, color_scheme="dark")) == 6
+    assert len(_shoot_all(make_tab, "dark-1280x800", 1280, 800, color_scheme="dark")) == len(PAGES)

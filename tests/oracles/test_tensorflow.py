@@ -149,3 +149,58 @@ def test_tflite_symmetric_weights() -> None:
         assert np.array_equal(stored, qv.quantize(w.T, qp, convention="tflite_reference")) or np.array_equal(
             stored, qv.quantize(w.T, qp, convention="tflite")
         )
+
+
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_tflite_fully_connected_bit_exact(per_channel: bool) -> None:
+    """quantized_fully_connected against the interpreter's int8 FULLY_CONNECTED on a converted Dense layer."""
+    from quantviz.intmath import quantized_fully_connected
+
+    rng = np.random.default_rng(7 + per_channel)
+    mismatches = 0
+    total = 0
+    for _trial in range(4):
+        n_in, n_out = int(rng.integers(3, 17)), int(rng.integers(2, 9))
+        w = (rng.normal(size=(n_in, n_out)) * rng.uniform(0.05, 3, n_out)).astype(np.float32)
+        b = rng.normal(size=n_out).astype(np.float32)
+        weight, bias = tf.constant(w), tf.constant(b)
+
+        @tf.function(input_signature=[tf.TensorSpec([1, n_in], tf.float32)])
+        def model(x):
+            return tf.matmul(x, weight) + bias  # noqa: B023 - used once, inside this iteration
+
+        samples = [rng.normal(size=(1, n_in)).astype(np.float32) * 2 for _ in range(20)]
+
+        def representative():
+            for s in samples:  # noqa: B023
+                yield [s]
+
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([model.get_concrete_function()], model)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter._experimental_disable_per_channel = not per_channel
+        interp = tf.lite.Interpreter(model_content=converter.convert(), experimental_preserve_all_tensors=True)
+        interp.allocate_tensors()
+        ops = interp._get_ops_details()
+        (fc,) = [op for op in ops if op["op_name"] == "FULLY_CONNECTED"]
+        details = {d["index"]: d for d in interp.get_tensor_details()}
+        in_d, w_d, b_d = (details[i] for i in fc["inputs"][:3])
+        out_d = details[fc["outputs"][0]]
+        for _ in range(5):
+            x = rng.normal(size=(1, n_in)).astype(np.float32) * 2
+            interp.set_tensor(interp.get_input_details()[0]["index"], x)
+            interp.invoke()
+            q_in = interp.get_tensor(in_d["index"])
+            q_w = interp.get_tensor(w_d["index"])
+            q_b = interp.get_tensor(b_d["index"])
+            expected = interp.get_tensor(out_d["index"]).astype(np.int64)
+
+            def qparams(d):
+                p = d["quantization_parameters"]
+                return qv.QParams(float(p["scales"][0]), int(p["zero_points"][0]), -128, 127)
+
+            steps = quantized_fully_connected(q_in, qparams(in_d), q_w, w_d["quantization_parameters"]["scales"], q_b, qparams(out_d))
+            mismatches += int((steps.output != expected).sum())
+            total += expected.size
+    assert total > 0 and mismatches == 0

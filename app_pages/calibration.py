@@ -1,0 +1,88 @@
+"""Calibration and clipping: min-max, percentile, MSE-optimal and KL-entropy ranges on data with outliers."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import quantviz as qv
+from quantviz import figures
+from quantviz.calibrate import calibrate_all, clipping_curve
+from quantviz.errors import QuantVizError
+from quantviz.explain import fmt
+from quantviz.metrics import error_stats
+from quantviz.samples import DISTRIBUTIONS, sample_data
+from quantviz.widgets import (
+    choice_field,
+    float_field,
+    int_field,
+    labels,
+    page_header,
+    prime,
+    quant_controls,
+    remember,
+    show_figure,
+    user_values,
+)
+
+settings = quant_controls(rounding=False)
+page_header(
+    "Calibration and clipping",
+    "A few outliers stretch a min-max range and waste codes on values that almost never occur; clip too hard and the "
+    "clipped values carry large errors. Calibrators choose where to cut. The curve shows the total error for every "
+    "threshold, split into its rounding and clipping parts, with each method's choice marked on it.",
+    settings,
+)
+SOURCES = {"generated": "Generated sample", "yours": "Your values"}
+FIELDS = [choice_field("cal_source", "generated", SOURCES), choice_field("cal_dist", "outliers", {k: k for k in DISTRIBUTIONS}),
+          int_field("cal_size", 50_000, 100, 2_000_000), int_field("cal_seed", 0, 0, 2**31 - 1), float_field("cal_pct", 99.9)]
+prime(FIELDS)
+c = st.columns([2, 2, 2, 1, 2])
+source = c[0].radio("Data", list(SOURCES), format_func=labels(SOURCES), key="w_cal_source", help="Generated samples, or the values from the Your values page.")
+dist = c[1].selectbox("Distribution", list(DISTRIBUTIONS), key="w_cal_dist", disabled=source != "generated", help="'outliers' is the case calibration is for.")
+size = c[2].number_input("Sample size", 100, 2_000_000, key="w_cal_size", step=10_000, disabled=source != "generated", help="Calibration uses up to 200,000 evenly spaced values.")
+seed = c[3].number_input("Seed", 0, 2**31 - 1, key="w_cal_seed", disabled=source != "generated", help="Same seed, same sample.")
+pct = c[4].slider("Percentile", 99.0, 100.0, key="w_cal_pct", step=0.01, format="%.2f", help="Keep this share of values inside the range; clip the rest.")
+remember(FIELDS)
+
+x = sample_data(dist, int(size), int(seed)) if source == "generated" else user_values()
+if x is None:
+    st.info("No values yet: paste or upload some on the *Your values* page.", icon=":material/info:")
+    st.stop()
+options = {"bits": settings.bits, "signed": settings.signed, "symmetric": settings.symmetric, "convention": settings.convention}
+try:
+    calibrations = calibrate_all(x, percentile=pct, **options)
+    curve = clipping_curve(x, **options)
+except QuantVizError as exc:
+    st.error(f"**Cannot calibrate these values:** {exc}", icon=":material/error:")
+    st.stop()
+
+rows = []
+for cal in calibrations:
+    try:
+        qp = qv.choose_qparams(cal.rmin, cal.rmax, convention=settings.convention, **settings.options())
+    except QuantVizError as exc:
+        rows.append({"method": cal.method, "range": f"[{fmt(cal.rmin, 5)}, {fmt(cal.rmax, 5)}]", "note": str(exc)})
+        continue
+    s = error_stats(qv.quantize_trace(x, qp, convention=settings.convention))
+    rows.append({"method": cal.method, "range": f"[{fmt(cal.rmin, 5)}, {fmt(cal.rmax, 5)}]", "scale": fmt(qp.scale, 5),
+                 "MSE": s.mse, "rounding MSE": s.rounding_mse, "clipping MSE": s.clipping_mse,
+                 "SQNR (dB)": round(s.sqnr_db, 2), "clipped": f"{s.clipped_share:.3%}"})
+table = pd.DataFrame(rows)
+best = table["MSE"].idxmin() if "MSE" in table else None
+st.dataframe(table, hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.3e") for c in ("MSE", "rounding MSE", "clipping MSE")})
+if best is not None:
+    st.markdown(f"Lowest total error here: **{table.loc[best, 'method']}**. "
+                + ("Min-max keeps every value but spends its codes on the outliers." if not settings.presenter else ""))
+show_figure(figures.clipping_figure(curve, calibrations), settings)
+show_figure(figures.histogram_figure(x, ranges={c.method: (c.rmin, c.rmax) for c in calibrations}, log_y=True,
+                                     title="The data (log counts) and each method's range"), settings)
+if not settings.presenter:
+    st.markdown(
+        "- **Min-max** never clips, so all its error is rounding — large when outliers stretch the range.\n"
+        "- **Percentile** clips a fixed share of the tails, whatever it costs.\n"
+        "- **MSE-optimal** searches the threshold with the lowest total error (the bottom of the black curve).\n"
+        "- **KL entropy** (TensorRT's calibrator) keeps the histogram's shape: it compares the clipped distribution "
+        f"with its {2 ** (settings.bits - 1)}-level version and picks the threshold that loses the least information."
+    )
+    st.caption(f"Curve computed on {min(np.size(x), 200_000):,} values; {settings.bits} bits, "
+               + ("symmetric" if settings.symmetric else "asymmetric") + ", from the sidebar.")

@@ -1,0 +1,52 @@
+"""Fake quantization and the straight-through estimator: which values stop learning."""
+
+import numpy as np
+import streamlit as st
+
+import quantviz as qv
+from quantviz import figures
+from quantviz.explain import transfer_curve
+from quantviz.samples import sample_data
+from quantviz.widgets import (
+    choose_or_stop,
+    int_field,
+    page_header,
+    prime,
+    qparams_metrics,
+    quant_controls,
+    remember,
+    show_figure,
+)
+
+settings = quant_controls()
+page_header(
+    "Fake quantization and the straight-through estimator",
+    "Quantization-aware training runs fake_quantize in the forward pass: quantize, then dequantize at once. Its "
+    "staircase has zero slope almost everywhere, so the backward pass pretends it is the identity (the straight-through "
+    "estimator) — except outside the range, where the value was clipped and the gradient is 0. Drag the range in the "
+    "sidebar and watch values turn red: they stop learning.",
+    settings,
+)
+qp = choose_or_stop(settings)
+qparams_metrics(qp)
+FIELDS = [int_field("fq_size", 2000, 10, 1_000_000), int_field("fq_seed", 0, 0, 2**31 - 1)]
+prime(FIELDS)
+c = st.columns(2)
+size = c[0].number_input("Values (normal, spread over the range)", 10, 1_000_000, key="w_fq_size", help="Sample of weights or activations.")
+seed = c[1].number_input("Seed", 0, 2**31 - 1, key="w_fq_seed", help="Same seed, same sample.")
+remember(FIELDS)
+center, half = (settings.rmin + settings.rmax) / 2, max(settings.rmax - settings.rmin, 1e-9) / 2
+x = center + sample_data("normal", int(size), int(seed)) * half * 0.6
+mask = qv.ste_mask(x, qp, convention=settings.convention)
+span = qp.real_max - qp.real_min
+lo, hi = min(qp.real_min - 0.3 * span, float(x.min())), max(qp.real_max + 0.3 * span, float(x.max()))
+curve = transfer_curve(qp, lo, hi, convention=settings.convention, rounding=settings.rounding)
+curve_mask = qv.ste_mask(curve.x, qp, convention=settings.convention)
+m = st.columns(2)
+m[0].metric("values still learning", f"{mask.mean():.1%}", help="Gradient 1: inside the grid.")
+m[1].metric("values stuck", f"{int((~mask).sum()):,}", help="Clipped: gradient 0, so training cannot move them back.")
+show_figure(figures.ste_figure(curve, curve_mask.astype(np.float64), x, mask), settings)
+if not settings.presenter:
+    st.markdown("PyTorch's `fake_quantize_per_tensor_affine` backward is exactly this mask: 1 where "
+                "round(x/s) + z lies in [qmin, qmax], 0 elsewhere. Learnable-range methods (LSQ, PACT) add a gradient "
+                "for the range itself so that it can grow to let those values back in.")

@@ -1,0 +1,154 @@
+"""Choosing the range for data with outliers: min-max, percentile, MSE-optimal, KL-entropy."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from quantviz.conventions import get_convention
+from quantviz.errors import QuantVizError
+from quantviz.metrics import error_stats
+from quantviz.qparams import choose_qparams
+
+MAX_CALIBRATION_SAMPLES = 200_000
+
+
+class ClippingCurve(NamedTuple):
+    """Error against the clipping threshold (range [−t, t], or scaled [α·min, α·max] when asymmetric)."""
+
+    thresholds: np.ndarray
+    total_mse: np.ndarray
+    rounding_mse: np.ndarray
+    clipping_mse: np.ndarray
+
+
+class Calibration(NamedTuple):
+    """A method's chosen range."""
+
+    method: str
+    rmin: float
+    rmax: float
+
+
+def _sample(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64).ravel()
+    if x.size == 0:
+        raise QuantVizError("no values to calibrate on")
+    if x.size > MAX_CALIBRATION_SAMPLES:  # evenly strided: reproducible, keeps the distribution
+        x = x[:: int(np.ceil(x.size / MAX_CALIBRATION_SAMPLES))]
+    return x
+
+
+def minmax_range(x: np.ndarray) -> tuple[float, float]:
+    """Return (min, max) of x.
+
+    >>> minmax_range(np.array([3.0, -1.0, 2.0]))
+    (-1.0, 3.0)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    return float(x.min()), float(x.max())
+
+
+def percentile_range(x: np.ndarray, percentile: float = 99.9) -> tuple[float, float]:
+    """Return the (100 − p)-th and p-th percentiles: the p% of values nearest the middle, tails clipped.
+
+    >>> percentile_range(np.arange(101.0), 90)
+    (10.0, 90.0)
+    """
+    if not 50 < percentile <= 100:
+        raise QuantVizError(f"percentile must be in (50, 100], got {percentile}")
+    lo, hi = np.percentile(np.asarray(x, dtype=np.float64), [100 - percentile, percentile])
+    return float(lo), float(hi)
+
+
+def _range_for(threshold: float, lo: float, hi: float, symmetric: bool) -> tuple[float, float]:
+    if symmetric:
+        return -threshold, threshold
+    scale = threshold / max(abs(lo), abs(hi))
+    return lo * scale, hi * scale
+
+
+def clipping_curve(x: np.ndarray, *, bits: int = 8, signed: bool = True, symmetric: bool = True, convention: str = "textbook", points: int = 120) -> ClippingCurve:
+    """Return the MSE (split into rounding and clipping) for clipping thresholds from 2% to 100% of max|x|."""
+    xs = _sample(x)
+    lo, hi = minmax_range(xs)
+    absmax = max(abs(lo), abs(hi))
+    if absmax == 0:
+        raise QuantVizError("all values are 0: there is no range to choose")
+    conv = get_convention(convention)
+    thresholds = np.linspace(0.02, 1.0, points) * absmax
+    rows = []
+    for t in thresholds:
+        rmin, rmax = _range_for(float(t), lo, hi, symmetric)
+        qp = choose_qparams(rmin, rmax, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
+        s = error_stats(conv.quantize_trace(xs, qp))
+        rows.append((s.mse, s.rounding_mse, s.clipping_mse))
+    arr = np.array(rows)
+    return ClippingCurve(thresholds, arr[:, 0], arr[:, 1], arr[:, 2])
+
+
+def mse_optimal_range(x: np.ndarray, *, bits: int = 8, signed: bool = True, symmetric: bool = True, convention: str = "textbook") -> tuple[float, float]:
+    """Return the range whose threshold minimises the total MSE (search over clipping_curve, then refine)."""
+    xs = _sample(x)
+    lo, hi = minmax_range(xs)
+    curve = clipping_curve(xs, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
+    best = int(np.argmin(curve.total_mse))
+    step = curve.thresholds[1] - curve.thresholds[0]
+    fine = np.linspace(max(curve.thresholds[best] - step, step / 10), curve.thresholds[best] + step, 41)
+    conv = get_convention(convention)
+    errs = []
+    for t in fine:
+        rmin, rmax = _range_for(float(t), lo, hi, symmetric)
+        qp = choose_qparams(rmin, rmax, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
+        errs.append(error_stats(conv.quantize_trace(xs, qp)).mse)
+    return _range_for(float(fine[int(np.argmin(errs))]), lo, hi, symmetric)
+
+
+def kl_entropy_range(x: np.ndarray, *, bits: int = 8, bins: int = 2048) -> tuple[float, float]:
+    """Return the symmetric range [−T, T] chosen by the KL-divergence (entropy) calibrator used by TensorRT.
+
+    The |x| histogram (``bins`` bins) is cut at each candidate bin i: the part above is folded into the last
+    kept bin (P), P is merged into 2^(bits−1) levels and spread back over its non-empty bins (Q), and the i
+    with the smallest KL(P || Q) gives T.
+    """
+    xs = np.abs(_sample(x))
+    absmax = float(xs.max())
+    if absmax == 0:
+        raise QuantVizError("all values are 0: there is no range to choose")
+    hist, edges = np.histogram(xs, bins=bins, range=(0, absmax))
+    hist = hist.astype(np.float64)
+    levels = 2 ** (bits - 1)
+    best_i, best_kl = bins, np.inf
+    for i in range(levels, bins + 1, max(1, (bins - levels) // 400)):
+        p = hist[:i].copy()
+        p[-1] += hist[i:].sum()
+        nonzero = p > 0
+        # merge into `levels` groups, then spread each group's mass over its non-empty bins
+        groups = np.array_split(np.arange(i), levels)
+        q = np.zeros(i)
+        for g in groups:
+            mass = hist[g].sum()
+            nz = nonzero[g]
+            if nz.any():
+                q[g[nz]] = mass / nz.sum()
+        if q.sum() == 0:
+            continue
+        p_n, q_n = p / p.sum(), q / q.sum()
+        mask = p_n > 0
+        with np.errstate(divide="ignore"):
+            kl = float(np.sum(p_n[mask] * np.log(p_n[mask] / np.where(q_n[mask] > 0, q_n[mask], 1e-12))))
+        if kl < best_kl:
+            best_kl, best_i = kl, i
+    threshold = float(edges[best_i])
+    return -threshold, threshold
+
+
+def calibrate_all(x: np.ndarray, *, percentile: float = 99.9, bits: int = 8, signed: bool = True, symmetric: bool = True, convention: str = "textbook") -> list[Calibration]:
+    """Return every method's range, in the order the app shows them."""
+    return [
+        Calibration("min-max", *minmax_range(x)),
+        Calibration(f"percentile {percentile:g}", *percentile_range(x, percentile)),
+        Calibration("MSE-optimal", *mse_optimal_range(x, bits=bits, signed=signed, symmetric=symmetric, convention=convention)),
+        Calibration("KL entropy", *kl_entropy_range(x, bits=bits)),
+    ]

@@ -1,0 +1,197 @@
+"""Integer-only arithmetic as gemmlowp and TFLite do it: Q31 multipliers, rounding shifts, quantized matmul.
+
+Every function is exact integer arithmetic on numpy int64 (no floats after the multiplier is chosen).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from quantviz.errors import QuantVizError
+from quantviz.qparams import QParams
+from quantviz.rounding import round_half_away_from_zero
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def quantize_multiplier(multiplier: float) -> tuple[int, int]:
+    """Return (M0, shift) with multiplier ≈ M0 · 2^(shift − 31), M0 a Q31 int32 in [2^30, 2^31).
+
+    TFLite's QuantizeMultiplier: frexp, round half away from zero, renormalise at 2^31,
+    flush shifts below −31 to zero and saturate shifts above 30.
+
+    >>> quantize_multiplier(0.5)
+    (1073741824, 0)
+    >>> quantize_multiplier(0.0003)
+    (1319413953, -11)
+    """
+    if not math.isfinite(multiplier) or multiplier < 0:
+        raise QuantVizError(f"the real multiplier must be a finite number ≥ 0, got {multiplier!r}")
+    if multiplier == 0:
+        return 0, 0
+    q, shift = math.frexp(multiplier)
+    q_fixed = int(round_half_away_from_zero(np.float64(q * 2**31)))  # exact: q * 2^31 only moves the exponent
+    if q_fixed == 2**31:
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    if shift > 30:
+        return 2**31 - 1, 30
+    return q_fixed, shift
+
+
+def _trunc_div(a: np.ndarray, b: int) -> np.ndarray:
+    """C-style integer division (truncates toward zero)."""
+    q = np.abs(a) // b
+    return np.where(a < 0, -q, q)
+
+
+def saturating_rounding_doubling_high_mul(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
+    """Return the high 32 bits of 2·a·b, rounded (ties toward +inf), saturating a = b = −2^31.
+
+    >>> saturating_rounding_doubling_high_mul(np.array([2**30, -(2**31)]), np.array([2**30, -(2**31)])).tolist()
+    [536870912, 2147483647]
+    """
+    a64, b64 = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    overflow = (a64 == b64) & (a64 == INT32_MIN)
+    ab = a64 * b64
+    nudge = np.where(ab >= 0, np.int64(1 << 30), np.int64(1 - (1 << 30)))
+    high = _trunc_div(ab + nudge, 1 << 31)
+    return np.where(overflow, np.int64(INT32_MAX), high)
+
+
+def rounding_divide_by_pot(x: np.ndarray | int, exponent: int) -> np.ndarray:
+    """Return x / 2^exponent rounded to nearest, ties away from zero (gemmlowp RoundingDivideByPOT).
+
+    >>> rounding_divide_by_pot(np.array([5, -5, 6, -6, 7]), 2).tolist()
+    [1, -1, 2, -2, 2]
+    """
+    if not 0 <= exponent <= 31:
+        raise QuantVizError(f"exponent must be in 0..31, got {exponent}")
+    x64 = np.asarray(x, dtype=np.int64)
+    mask = (1 << exponent) - 1
+    remainder = x64 & mask
+    threshold = (mask >> 1) + (x64 < 0)
+    return (x64 >> exponent) + (remainder > threshold)
+
+
+def multiply_by_quantized_multiplier(x: np.ndarray | int, quantized_multiplier: int, shift: int, *, single_rounding: bool = True) -> np.ndarray:
+    """Return x · M0 · 2^(shift − 31) rounded, as TFLite's MultiplyByQuantizedMultiplier.
+
+    ``single_rounding=True`` (the build in the tensorflow 2.21 wheel): (x·M0 + 2^(30−shift)) >> (31 − shift).
+    ``False``: the classic double rounding, RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x·2^left, M0), right).
+
+    >>> m0, shift = quantize_multiplier(0.25)
+    >>> multiply_by_quantized_multiplier(np.array([10, -10, 6, -6]), m0, shift).tolist()
+    [3, -2, 2, -1]
+    >>> multiply_by_quantized_multiplier(np.array([10, -10, 6, -6]), m0, shift, single_rounding=False).tolist()
+    [3, -3, 2, -2]
+    """
+    x64 = np.asarray(x, dtype=np.int64)
+    if single_rounding:
+        total_shift = 31 - shift
+        return (x64 * np.int64(quantized_multiplier) + (np.int64(1) << (total_shift - 1))) >> total_shift
+    left, right = max(shift, 0), max(-shift, 0)
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x64 * (1 << left), quantized_multiplier), right)
+
+
+class FullyConnectedSteps(NamedTuple):
+    """Every intermediate of an int8 fully connected layer."""
+
+    acc_raw: np.ndarray          # Σ q_in·q_w (int32 range)
+    zero_point_term: np.ndarray  # −z_in·Σ q_w, the cross term moved out of the inner loop
+    acc: np.ndarray              # Σ (q_in − z_in)·q_w + bias
+    multipliers: np.ndarray      # real M = s_in·s_w/s_out per output channel
+    m0: np.ndarray               # Q31 multipliers
+    shifts: np.ndarray
+    scaled: np.ndarray           # acc · M, rounded, before adding z_out
+    output: np.ndarray           # clamped int8 result
+
+
+def quantized_fully_connected(
+    q_in: np.ndarray, in_qparams: QParams, q_weights: np.ndarray, weight_scales: np.ndarray | float,
+    bias_int32: np.ndarray | None, out_qparams: QParams, *, single_rounding: bool = True,
+) -> FullyConnectedSteps:
+    """Return TFLite's int8 FULLY_CONNECTED of q_in [batch, in] with q_weights [out, in], step by step.
+
+    Weights are symmetric (zero point 0) with one scale, or one per output channel; bias is int32
+    with scale s_in·s_w and zero point 0. The multiplier is computed in double from the float32 scales.
+    """
+    q_in = np.atleast_2d(np.asarray(q_in, dtype=np.int64))
+    w = np.asarray(q_weights, dtype=np.int64)
+    if q_in.shape[1] != w.shape[1]:
+        raise QuantVizError(f"input has {q_in.shape[1]} features but the weights expect {w.shape[1]}")
+    scales = np.broadcast_to(np.asarray(weight_scales, dtype=np.float32), (w.shape[0],))
+    bias = np.zeros(w.shape[0], dtype=np.int64) if bias_int32 is None else np.asarray(bias_int32, dtype=np.int64)
+    acc_raw = q_in @ w.T
+    zero_term = -in_qparams.zero_point * w.sum(axis=1)
+    acc = acc_raw + zero_term + bias
+    multipliers = (float(np.float32(in_qparams.scale)) * scales.astype(np.float64)) / float(np.float32(out_qparams.scale))
+    pairs = [quantize_multiplier(float(m)) for m in multipliers]
+    m0 = np.array([p[0] for p in pairs], dtype=np.int64)
+    shifts = np.array([p[1] for p in pairs], dtype=np.int64)
+    scaled = np.empty_like(acc)
+    for c in range(w.shape[0]):
+        scaled[:, c] = multiply_by_quantized_multiplier(acc[:, c], int(m0[c]), int(shifts[c]), single_rounding=single_rounding)
+    output = np.clip(scaled + out_qparams.zero_point, -128, 127)
+    return FullyConnectedSteps(acc_raw, np.broadcast_to(zero_term, acc.shape), acc, multipliers, m0, shifts, scaled, output)
+
+
+def quantized_add(q_a: np.ndarray, qp_a: QParams, q_b: np.ndarray, qp_b: QParams, qp_out: QParams) -> np.ndarray:
+    """Return a quantized addition: both inputs rescaled to the output scale, added, clamped.
+
+    Computed in float64 and rounded half away from zero; TFLite's ADD reaches the same result with left
+    shifts and Q31 multipliers, and can differ by one code where the sum sits on a tie.
+    """
+    a = (np.asarray(q_a, dtype=np.int64) - qp_a.zero_point) * qp_a.scale
+    b = (np.asarray(q_b, dtype=np.int64) - qp_b.zero_point) * qp_b.scale
+    rounded = round_half_away_from_zero((a + b) / qp_out.scale).astype(np.int64)
+    return np.clip(rounded + qp_out.zero_point, qp_out.storage_min, qp_out.storage_max)
+
+
+class WorkedFullyConnected(NamedTuple):
+    """A small float layer, its quantized version, and every integer step between them."""
+
+    x: np.ndarray
+    weights: np.ndarray  # [out, in]
+    bias: np.ndarray
+    float_output: np.ndarray
+    in_qparams: QParams
+    weight_scales: np.ndarray
+    out_qparams: QParams
+    q_in: np.ndarray
+    q_weights: np.ndarray
+    bias_int32: np.ndarray
+    steps: FullyConnectedSteps
+    dequantized_output: np.ndarray
+
+
+def worked_fully_connected(*, batch: int = 2, n_in: int = 4, n_out: int = 3, per_channel: bool = False, seed: int = 0) -> WorkedFullyConnected:
+    """Return a random layer quantized as TFLite does (int8 asymmetric activations, symmetric int8 weights)."""
+    from quantviz.conventions import get_convention
+    from quantviz.qparams import choose_qparams
+
+    if not (1 <= batch <= 16 and 1 <= n_in <= 64 and 1 <= n_out <= 64):
+        raise QuantVizError("keep the layer small: batch ≤ 16, inputs and outputs ≤ 64")
+    rng = np.random.default_rng(seed)
+    tfl = get_convention("tflite")
+    x = (rng.normal(size=(batch, n_in)) + 0.5).astype(np.float32).astype(np.float64)
+    w = (rng.normal(size=(n_out, n_in)) * rng.uniform(0.2, 2.0, (n_out, 1))).astype(np.float32).astype(np.float64)
+    b = rng.normal(size=n_out).astype(np.float32).astype(np.float64)
+    y = x @ w.T + b
+    in_qp = choose_qparams(float(x.min()), float(x.max()), signed=True, convention="tflite")
+    out_qp = choose_qparams(float(y.min()), float(y.max()), signed=True, convention="tflite")
+    rows = [w[c] for c in range(n_out)] if per_channel else [w]
+    w_qps = [choose_qparams(float(r.min()), float(r.max()), signed=True, symmetric=True, narrow_range=True, convention="tflite") for r in rows]
+    scales = np.array([qp.scale for qp in w_qps] if per_channel else [w_qps[0].scale] * n_out)
+    q_w = np.vstack([tfl.quantize_trace(w[c], w_qps[c if per_channel else 0]).q for c in range(n_out)])
+    q_in = tfl.quantize_trace(x, in_qp).q
+    bias_scale = np.float32(in_qp.scale) * scales.astype(np.float32)
+    bias_int32 = np.rint(b / bias_scale.astype(np.float64)).astype(np.int64)
+    steps = quantized_fully_connected(q_in, in_qp, q_w, scales, bias_int32, out_qp)
+    deq = tfl.dequantize(steps.output, out_qp).astype(np.float64)
+    return WorkedFullyConnected(x, w, b, y, in_qp, scales, out_qp, q_in, q_w, bias_int32, steps, deq)
