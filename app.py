@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from quantviz.widgets import link_panel
+
 st.set_page_config(page_title="QuantViz — affine quantization, exactly", page_icon=":material/straighten:", layout="wide")
 
 pages = {
@@ -24,5 +26,9 @@ pages = {
         st.Page("app_pages/low_bit.py", title="Low-bit and FP8", icon=":material/compress:"),
         st.Page("app_pages/fake_quant.py", title="Fake quant and STE", icon=":material/school:"),
     ],
+    "Classroom": [
+        st.Page("app_pages/exercises.py", title="Exercises", icon=":material/quiz:"),
+    ],
 }
 st.navigation(pages).run()
+link_panel()  # after the page, so the link holds the page's own settings too

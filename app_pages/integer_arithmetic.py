@@ -21,7 +21,7 @@ page_header(
 FIELDS = [int_field("ia_batch", 2, 1, 16), int_field("ia_in", 4, 1, 64), int_field("ia_out", 3, 1, 64),
           int_field("ia_seed", 0, 0, 2**31 - 1), bool_field("ia_pc", False)]
 prime(FIELDS)
-c = st.columns(5)
+c = st.columns([1, 1, 1, 1, 1.4])
 batch = c[0].number_input("Batch", 1, 16, key="w_ia_batch", help="Rows of the input.")
 n_in = c[1].number_input("Inputs", 1, 64, key="w_ia_in", help="Features per row.")
 n_out = c[2].number_input("Outputs", 1, 64, key="w_ia_out", help="Output channels.")
@@ -45,17 +45,21 @@ left.markdown("**1. int8 input codes q₁**")
 left.dataframe(frame(r.q_in, "in "), hide_index=True)
 right.markdown("**2. int8 weight codes q₂** (one row per output)")
 right.dataframe(frame(r.q_weights, "in "), hide_index=True)
+pairs = [f"{i}, {j}" for i in range(s.acc.shape[0]) for j in range(s.acc.shape[1])]
 st.markdown("**3. int32 accumulator**, the zero-point term moved out of the loop: Σ q₁q₂ − z₁·Σq₂ + bias")
-acc = pd.DataFrame({
-    "row, output": [f"{i}, {j}" for i in range(s.acc.shape[0]) for j in range(s.acc.shape[1])],
-    "Σ q₁·q₂": s.acc_raw.ravel(), "− z₁·Σ q₂": s.zero_point_term.ravel(),
+st.dataframe(pd.DataFrame({
+    "row, output": pairs, "Σ q₁·q₂": s.acc_raw.ravel(), "− z₁·Σ q₂": s.zero_point_term.ravel(),
     "+ bias (int32, scale s₁s₂)": np.tile(r.bias_int32, s.acc.shape[0]), "= acc": s.acc.ravel(),
+}), hide_index=True)
+st.markdown("**4. Requantize** with the integer multiplier, add z₃, clamp to int8 — and compare with the float layer")
+requant = pd.DataFrame({
+    "row, output": pairs, "acc": s.acc.ravel(),
     "M (real)": np.tile(s.multipliers, s.acc.shape[0]), "M0 (Q31)": np.tile(s.m0, s.acc.shape[0]), "shift": np.tile(s.shifts, s.acc.shape[0]),
     "acc·M rounded": s.scaled.ravel(), "+ z₃, clamp → q₃": s.output.ravel(),
     "dequantized": r.dequantized_output.ravel(), "float result": r.float_output.ravel(),
 })
-acc["error"] = acc["dequantized"] - acc["float result"]
-st.dataframe(acc, hide_index=True, column_config={"M (real)": st.column_config.NumberColumn(format="%.6e")})
+requant["error"] = requant["dequantized"] - requant["float result"]
+st.dataframe(requant, hide_index=True, column_config={"M (real)": st.column_config.NumberColumn(format="%.6e")})
 if not settings.presenter:
     st.markdown("- **acc·M rounded** is (acc·M0 + 2^(30−shift)) >> (31−shift): one rounding, ties toward +∞ — the build "
                 "in the tensorflow 2.21 wheel.\n- The error against the float layer comes from rounding the inputs, weights, "

@@ -12,7 +12,7 @@ from quantviz.explain import (
     seed_corrected_qparams,
     seed_example_verdicts,
 )
-from quantviz.widgets import choice_field, labels, page_header, prime, quant_controls, remember
+from quantviz.widgets import bool_field, choice_field, int_field, labels, page_header, prime, quant_controls, remember
 
 settings = quant_controls(rounding=False)
 page_header(
@@ -23,10 +23,41 @@ page_header(
 )
 CHOICES = {**{k: p.title for k, p in PRESETS.items()}, "own": "Your own range (from the sidebar)"}
 PRESET = choice_field("preset", "seed", CHOICES)
-prime([PRESET])
-name = st.selectbox("Example", list(CHOICES), format_func=labels(CHOICES), key="w_preset", help="Each example sets its own range and grid; 'your own' uses the sidebar.")
-remember([PRESET])
+SLIDES = bool_field("slides", False)
+SLIDE = int_field("slide", 0, 0, 999)
+prime([PRESET, SLIDES, SLIDE])
+top = st.columns([3, 1])
+name = top[0].selectbox("Example", list(CHOICES), format_func=labels(CHOICES), key="w_preset", help="Each example sets its own range and grid; 'your own' uses the sidebar.",
+                        on_change=lambda: st.session_state.update(w_slide=0))
+slides = top[1].toggle("Slides: one step at a time", key="w_slides", help="For the front of a class: show one step, then the next.")
+remember([PRESET, SLIDES, SLIDE])
 
+
+def slide_show(items: list[tuple[str, str, str]]) -> None:
+    """Show one (title, latex, note) item at a time with previous / next buttons."""
+    count = len(items)
+    index = min(int(st.session_state.get("w_slide", 0)), count - 1)
+    st.session_state["w_slide"] = index
+    title, formula, note = items[index]
+    with st.container(border=True):
+        st.caption(f"Step {index + 1} of {count}")
+        st.markdown(f"### {title}")
+        if formula:
+            st.latex(formula)
+        if note:
+            st.markdown(note)
+    prev, _, nxt = st.columns([1, 4, 1])
+    prev.button("Previous", icon=":material/arrow_back:", disabled=index == 0, use_container_width=True,
+                on_click=lambda: st.session_state.update(w_slide=index - 1), help="The step before.")
+    nxt.button("Next", icon=":material/arrow_forward:", disabled=index >= count - 1, use_container_width=True,
+               on_click=lambda: st.session_state.update(w_slide=index + 1), help="The next step.")
+    remember([SLIDE])
+
+
+if name == "seed" and slides:
+    icons = {True: ":green[**holds**]", False: ":red[**does not hold**]", None: ":orange[**depends on the tie rule**]"}
+    slide_show([(f"`{v.claim}`", "", f"{icons[v.holds]}\n\nRecomputed: {v.recomputed}\n\n{v.why}") for v in seed_example_verdicts()])
+    st.stop()
 if name == "seed":
     st.subheader("The published example, line by line")
     st.markdown("> Given an input tensor with data ranging from −1000 to +1000 … that element's quantized value would be "
@@ -75,6 +106,12 @@ try:
     qp, choose_steps, per_value = preset_steps(preset, convention)
 except qv.QuantVizError as exc:
     st.error(f"**This example cannot be quantized with these settings:** {exc}")
+    st.stop()
+if slides:
+    items = [(f"Choosing s and z: {step.label}", step.formula, step.note) for step in choose_steps]
+    for value, steps in per_value.items():
+        items += [(f"x = {fmt(value, 8)}: {step.label}", step.formula, step.note) for step in steps]
+    slide_show(items)
     st.stop()
 st.subheader("Choosing s and z")
 for step in choose_steps:

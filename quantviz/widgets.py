@@ -46,7 +46,7 @@ class Field:
 
 
 def float_field(key: str, default: float) -> Field:
-    return Field(key, float(default), parse_float_param, lambda v: f"{float(v):.17g}")
+    return Field(key, float(default), parse_float_param, lambda v: repr(float(v)))  # shortest exact form
 
 
 def int_field(key: str, default: int, lo: int, hi: int) -> Field:
@@ -378,3 +378,28 @@ def user_values() -> Any:
     """Return the values from the Your values page (numpy array), or None."""
     stored = st.session_state.get(USER_VALUES)
     return None if stored is None else stored[0]
+
+
+# ----------------------------------------------------------------------------- lesson links
+MAX_LINK_CHARS = 2000
+
+
+def link_panel() -> None:
+    """A sidebar panel with the link that reopens this exact view (settings, probe and pasted values).
+
+    Values too long for a link are left out of it; the panel says so and offers the settings as a file.
+    """
+    import json
+    from urllib.parse import urlencode
+
+    base = (st.context.url or "").split("?")[0]
+    query = urlencode(st.query_params.to_dict())
+    link = f"{base}?{query}" if query else base
+    with st.sidebar.expander("Link to this view", icon=":material/link:"):
+        st.code(link or "(open the app in a browser to get its link)", language=None, wrap_lines=True)
+        st.caption("Copy it with the button at its corner: it reopens this page with every setting shown here.")
+        too_long = sorted(st.session_state.get(TOO_LONG, set()))
+        if too_long or len(link) > MAX_LINK_CHARS:
+            st.warning(f"Left out of the link (too long): {', '.join(too_long) or 'some values'}. Download the settings instead.", icon=":material/link_off:")
+            st.download_button("Download these settings (JSON)", data=json.dumps(_store(), indent=1, default=str),
+                               file_name="quantviz_view.json", mime="application/json", icon=":material/download:")

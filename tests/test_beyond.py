@@ -183,3 +183,40 @@ def test_ste_mask_is_the_unclipped_set(values, convention) -> None:
     assert np.array_equal(mask, (t.unclamped >= qp.qmin) & (t.unclamped <= qp.qmax))
     inside = (np.array(values) > qp.real_min + qp.scale) & (np.array(values) < qp.real_max - qp.scale)
     assert mask[inside].all()
+
+
+# ----------------------------------------------------------------------------- exercises
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from(["easy", "medium", "hard"]))
+def test_exercise_answers_agree_with_quantviz(seed: int, difficulty: str) -> None:
+    from quantviz.exercises import check, make_exercises
+
+    exercises = make_exercises(seed, difficulty)
+    assert [e.prompt for e in exercises] == [e.prompt for e in make_exercises(seed, difficulty)]
+    for ex in exercises:
+        for a in ex.answers:
+            assert check(a, a.expected)
+            if a.kind == "int":
+                assert not check(a, int(a.expected) + 1)
+            elif a.kind == "float":
+                assert not check(a, float(a.expected) + 10 * a.tolerance + 1e-9)
+            else:
+                assert a.expected in a.choices and not check(a, "nonsense")
+        if ex.kind == "quantize":
+            # the expected code is quantviz's, recomputed from the prompt's own numbers
+            assert "round half to even" in ex.prompt
+
+
+def test_which_convention_has_one_answer() -> None:
+    from quantviz.exercises import _unique_convention_cases
+
+    for lo, hi, signed, symmetric, name, qp in _unique_convention_cases():
+        others = []
+        for other in ("textbook", "pytorch", "tflite", "onnxruntime"):
+            opts = {"signed": signed, "symmetric": symmetric, "narrow_range": symmetric and other == "tflite"}
+            if qv.get_convention(other).unsupported_reason(bits=8, **opts):
+                continue
+            o = qv.choose_qparams(lo, hi, convention=other, **opts)
+            if (o.scale, o.zero_point) == (qp.scale, qp.zero_point):
+                others.append(other)
+        assert others == [name]

@@ -304,7 +304,7 @@ def test_integer_arithmetic_page_matches_intmath() -> None:
     from quantviz.intmath import worked_fully_connected
 
     r = worked_fully_connected(batch=2, n_in=4, n_out=3, per_channel=True, seed=5)
-    df = at.dataframe[2].value
+    df = at.dataframe[3].value
     assert df["+ z₃, clamp → q₃"].tolist() == r.steps.output.ravel().tolist()
     assert df["M0 (Q31)"].tolist() == np.tile(r.steps.m0, 2).tolist()
 
@@ -327,3 +327,64 @@ def test_fake_quant_page_stuck_values() -> None:
     x = sample_data("normal", 500, 0) * 0.6
     mask = qv.ste_mask(x, qv.choose_qparams(-1, 1))
     assert metrics(at)["values stuck"] == f"{int((~mask).sum()):,}"
+
+
+def test_worked_examples_slides_step_through() -> None:
+    at = open_page("worked_examples.py", {"slides": "true"})
+    no_exception(at)
+    verdicts = seed_example_verdicts()
+    assert any(f"Step 1 of {len(verdicts)}" in c.value for c in at.caption)
+    next_button = next(b for b in at.button if b.label == "Next")
+    next_button.click().run()
+    no_exception(at)
+    assert any(f"Step 2 of {len(verdicts)}" in c.value for c in at.caption)
+    assert verdicts[1].claim in " ".join(m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Previous").click().run()
+    assert any(f"Step 1 of {len(verdicts)}" in c.value for c in at.caption)
+    at.selectbox(key="w_preset").set_value("relu6").run()
+    no_exception(at)
+    assert any("Step 1 of" in c.value for c in at.caption)
+
+
+def _answer(at, i: int, ex, right: bool) -> None:
+    for a in ex.answers:
+        key = f"ex_42_medium_{i}_{a.name}"
+        if a.kind == "choice":
+            at.radio(key=key).set_value(a.expected if right else next(c for c in a.choices if c != a.expected))
+        else:
+            at.text_input(key=key).input(str(a.expected) if right else "123456789")
+    [b for b in at.button if b.label == "Check"][i].click().run()
+
+
+def test_exercises_same_seed_same_questions_and_scoring() -> None:
+    from quantviz.exercises import make_exercises
+
+    at = open_page("exercises.py", {"ex_seed": "42", "ex_level": "medium"})
+    no_exception(at)
+    exercises = make_exercises(42, "medium")
+    text = " ".join(m.value for m in at.markdown)
+    for ex in exercises:
+        assert ex.prompt in text
+    _answer(at, 0, exercises[0], right=True)
+    no_exception(at)
+    assert metrics(at)["Score"] == f"1 / {len(exercises)}"
+    _answer(at, 1, exercises[1], right=False)
+    assert metrics(at)["Score"] == f"1 / {len(exercises)}"
+    text = " ".join(m.value for m in at.markdown)
+    assert "**right**" in text and "**not yet**" in text
+    assert len(at.expander) >= 2  # worked solutions revealed after the attempts
+
+
+def test_exercises_new_set_changes_seed() -> None:
+    at = open_page("exercises.py", {"ex_seed": "42"})
+    before = at.number_input(key="w_ex_seed").value
+    next(b for b in at.button if b.label == "New set").click().run()
+    no_exception(at)
+    assert at.number_input(key="w_ex_seed").value != before
+
+
+def test_link_panel_has_the_view() -> None:
+    at = open_page("number_line.py", {"rmin": "-3", "rmax": "5", "probe": "1.25"})
+    no_exception(at)
+    code = " ".join(c.value for c in at.code)
+    assert "rmin=-3" in code and "probe=1.25" in code

@@ -119,9 +119,11 @@ class Session:
             "Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], [data-testid=\"stMainBlockContainer\"]')]"
             ".map(e => e.scrollHeight), 0)"
         )
-        self.page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 40, 6000))})
+        tall = max(size["height"], min(int(height) + 40, 6000))
+        self.page.set_viewport_size({"width": size["width"], "height": tall})
         time.sleep(1.0)  # let plotly re-layout at the new size
-        self.page.screenshot(path=str(path))
+        content = self.page.evaluate("document.querySelector('[data-testid=\"stMainBlockContainer\"]').getBoundingClientRect().bottom")
+        self.page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": size["width"], "height": min(tall, max(size["height"], int(content) + 40))})
         self.page.set_viewport_size(size)
         return path
 

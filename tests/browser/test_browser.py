@@ -24,10 +24,11 @@ PAGES = {
     "integer_arithmetic": "Integer-only arithmetic",
     "low_bit": "Low-bit and float formats",
     "fake_quant": "Fake quantization and the straight-through estimator",
+    "exercises": "Exercises",
 }
 CHARTS = {
     "": 1, "number_line": 2, "rounding_error": 3, "worked_examples": 0, "your_values": 1, "frameworks": 0,
-    "calibration": 2, "per_channel": 2, "integer_arithmetic": 0, "low_bit": 2, "fake_quant": 1,
+    "calibration": 2, "per_channel": 2, "integer_arithmetic": 0, "low_bit": 2, "fake_quant": 1, "exercises": 0,
 }
 
 
@@ -159,3 +160,40 @@ def test_screenshots_phone(make_tab) -> None:
 
 def test_screenshots_dark(make_tab) -> None:
     assert len(_shoot_all(make_tab, "dark-1280x800", 1280, 800, color_scheme="dark")) == len(PAGES)
+
+
+def test_instructor_flow(tab) -> None:
+    """Open a lesson link in presenter view, step through the seed example, then check an exercise answer."""
+    tab.open("worked_examples?slides=true&present=true")
+    assert "Step 1 of" in tab.page.inner_text("body")
+    tab.page.get_by_role("button", name="Next").click()
+    tab.wait_idle()
+    tab.page.wait_for_function("document.body.innerText.includes('Step 2 of')", timeout=15_000)
+    assert "slide=1" in tab.page.url
+    from quantviz.exercises import make_exercises
+
+    tab.open("exercises?ex_seed=7&ex_level=easy")
+    ex = make_exercises(7, "easy")[0]
+    first = tab.page.locator("[data-testid='stForm']").first
+    for a in ex.answers:
+        if a.kind == "choice":
+            first.get_by_text(str(a.expected), exact=True).click()
+        else:
+            first.get_by_role("textbox", name=a.label).fill(str(a.expected))
+    first.get_by_role("button", name="Check").click()
+    tab.wait_idle()
+    tab.page.wait_for_function("document.body.innerText.includes('right')", timeout=15_000)
+    assert tab.metric("Score") == "1 / 7"
+
+
+def test_link_panel_reopens_same_view(tab, browser) -> None:
+    tab.open("number_line?rmin=-2&rmax=2&probe=0.3", wait_charts=2)
+    tab.page.get_by_text("Link to this view").click()
+    link = tab.page.locator("[data-testid='stSidebar'] [data-testid='stCode']").inner_text().strip()
+    assert "rmin=-2" in link and "probe=0.3" in link
+    other = browser.new_page()
+    other.goto(link)
+    other.wait_for_selector("h1")
+    other.wait_for_function("document.body.innerText.includes('zero point z')", timeout=30_000)
+    assert other.get_by_role("spinbutton", name="Probe value x (exact)").input_value() == "0.3"
+    other.close()
