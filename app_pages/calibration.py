@@ -6,7 +6,7 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz import figures
-from quantviz.calibrate import calibrate_all, clipping_curve
+from quantviz.calibrate import MAX_CALIBRATION_SAMPLES, calibrate_all
 from quantviz.errors import QuantVizError
 from quantviz.explain import fmt
 from quantviz.metrics import error_stats
@@ -39,7 +39,7 @@ prime(FIELDS)
 c = st.columns([2, 2, 2, 1, 2])
 source = c[0].radio("Data", list(SOURCES), format_func=labels(SOURCES), key="w_cal_source", help="Generated samples, or the values from the Your values page.")
 dist = c[1].selectbox("Distribution", list(DISTRIBUTIONS), key="w_cal_dist", disabled=source != "generated", help="'outliers' is the case calibration is for.")
-size = c[2].number_input("Sample size", 100, 2_000_000, key="w_cal_size", step=10_000, disabled=source != "generated", help="Calibration uses up to 200,000 evenly spaced values.")
+size = c[2].number_input("Sample size", 100, 2_000_000, key="w_cal_size", step=10_000, disabled=source != "generated", help="Calibration curves use up to 100,000 evenly spaced values.")
 seed = c[3].number_input("Seed", 0, 2**31 - 1, key="w_cal_seed", disabled=source != "generated", help="Same seed, same sample.")
 pct = c[4].slider("Percentile", 99.0, 100.0, key="w_cal_pct", step=0.01, format="%.2f", help="Keep this share of values inside the range; clip the rest.")
 remember(FIELDS)
@@ -48,10 +48,16 @@ x = sample_data(dist, int(size), int(seed)) if source == "generated" else user_v
 if x is None:
     st.info("No values yet: paste or upload some on the *Your values* page.", icon=":material/info:")
     st.stop()
+
+
+@st.cache_data(max_entries=16, show_spinner="Calibrating…")
+def _calibrate(x: np.ndarray, pct: float, options: tuple) -> tuple:
+    return calibrate_all(x, percentile=pct, **dict(options))
+
+
 options = {"bits": settings.bits, "signed": settings.signed, "symmetric": settings.symmetric, "convention": settings.convention}
 try:
-    calibrations = calibrate_all(x, percentile=pct, **options)
-    curve = clipping_curve(x, **options)
+    calibrations, curve = _calibrate(x, float(pct), tuple(sorted(options.items())))
 except QuantVizError as exc:
     st.error(f"**Cannot calibrate these values:** {exc}", icon=":material/error:")
     st.stop()
@@ -84,5 +90,5 @@ if not settings.presenter:
         "- **KL entropy** (TensorRT's calibrator) keeps the histogram's shape: it compares the clipped distribution "
         f"with its {2 ** (settings.bits - 1)}-level version and picks the threshold that loses the least information."
     )
-    st.caption(f"Curve computed on {min(np.size(x), 200_000):,} values; {settings.bits} bits, "
+    st.caption(f"Curve computed on {min(np.size(x), MAX_CALIBRATION_SAMPLES):,} evenly spaced values; {settings.bits} bits, "
                + ("symmetric" if settings.symmetric else "asymmetric") + ", from the sidebar.")

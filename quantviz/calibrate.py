@@ -11,7 +11,7 @@ from quantviz.errors import QuantVizError
 from quantviz.metrics import error_stats
 from quantviz.qparams import choose_qparams
 
-MAX_CALIBRATION_SAMPLES = 200_000
+MAX_CALIBRATION_SAMPLES = 100_000
 
 
 class ClippingCurve(NamedTuple):
@@ -69,7 +69,7 @@ def _range_for(threshold: float, lo: float, hi: float, symmetric: bool) -> tuple
     return lo * scale, hi * scale
 
 
-def clipping_curve(x: np.ndarray, *, bits: int = 8, signed: bool = True, symmetric: bool = True, convention: str = "textbook", points: int = 120) -> ClippingCurve:
+def clipping_curve(x: np.ndarray, *, bits: int = 8, signed: bool = True, symmetric: bool = True, convention: str = "textbook", points: int = 80) -> ClippingCurve:
     """Return the MSE (split into rounding and clipping) for clipping thresholds from 2% to 100% of max|x|."""
     xs = _sample(x)
     lo, hi = minmax_range(xs)
@@ -88,14 +88,19 @@ def clipping_curve(x: np.ndarray, *, bits: int = 8, signed: bool = True, symmetr
     return ClippingCurve(thresholds, arr[:, 0], arr[:, 1], arr[:, 2])
 
 
-def mse_optimal_range(x: np.ndarray, *, bits: int = 8, signed: bool = True, symmetric: bool = True, convention: str = "textbook") -> tuple[float, float]:
-    """Return the range whose threshold minimises the total MSE (search over clipping_curve, then refine)."""
+def mse_optimal_range(x: np.ndarray, *, bits: int = 8, signed: bool = True, symmetric: bool = True, convention: str = "textbook",
+                      curve: ClippingCurve | None = None) -> tuple[float, float]:
+    """Return the range whose threshold minimises the total MSE (search over clipping_curve, then refine).
+
+    Pass the ``curve`` already computed for the same data and options to skip computing it again.
+    """
     xs = _sample(x)
     lo, hi = minmax_range(xs)
-    curve = clipping_curve(xs, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
+    if curve is None:
+        curve = clipping_curve(xs, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
     best = int(np.argmin(curve.total_mse))
     step = curve.thresholds[1] - curve.thresholds[0]
-    fine = np.linspace(max(curve.thresholds[best] - step, step / 10), curve.thresholds[best] + step, 41)
+    fine = np.linspace(max(curve.thresholds[best] - step, step / 10), curve.thresholds[best] + step, 21)
     conv = get_convention(convention)
     errs = []
     for t in fine:
@@ -120,7 +125,7 @@ def kl_entropy_range(x: np.ndarray, *, bits: int = 8, bins: int = 2048) -> tuple
     hist = hist.astype(np.float64)
     levels = 2 ** (bits - 1)
     best_i, best_kl = bins, np.inf
-    for i in range(levels, bins + 1, max(1, (bins - levels) // 400)):
+    for i in range(levels, bins + 1, max(1, (bins - levels) // 160)):
         p = hist[:i].copy()
         p[-1] += hist[i:].sum()
         nonzero = p > 0
@@ -144,11 +149,14 @@ def kl_entropy_range(x: np.ndarray, *, bits: int = 8, bins: int = 2048) -> tuple
     return -threshold, threshold
 
 
-def calibrate_all(x: np.ndarray, *, percentile: float = 99.9, bits: int = 8, signed: bool = True, symmetric: bool = True, convention: str = "textbook") -> list[Calibration]:
-    """Return every method's range, in the order the app shows them."""
+def calibrate_all(x: np.ndarray, *, percentile: float = 99.9, bits: int = 8, signed: bool = True, symmetric: bool = True,
+                  convention: str = "textbook") -> tuple[list[Calibration], ClippingCurve]:
+    """Return every method's range, in the order the app shows them, and the clipping curve they share."""
+    options = {"bits": bits, "signed": signed, "symmetric": symmetric, "convention": convention}
+    curve = clipping_curve(x, **options)
     return [
         Calibration("min-max", *minmax_range(x)),
         Calibration(f"percentile {percentile:g}", *percentile_range(x, percentile)),
-        Calibration("MSE-optimal", *mse_optimal_range(x, bits=bits, signed=signed, symmetric=symmetric, convention=convention)),
+        Calibration("MSE-optimal", *mse_optimal_range(x, curve=curve, **options)),
         Calibration("KL entropy", *kl_entropy_range(x, bits=bits)),
-    ]
+    ], curve

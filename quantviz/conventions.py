@@ -8,7 +8,10 @@ included (checked against the real frameworks by ``tests/oracles``). The plain-w
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -64,17 +67,43 @@ class QuantizeTrace(NamedTuple):
 
 
 def _as_float_array(x: object) -> np.ndarray:
+    """Return x as a float32 or float64 array (float32 stays float32: the frameworks take it as is)."""
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
         raise UnsupportedError(f"values must be real numbers, got an array of {arr.dtype}")
-    arr = arr.astype(np.float64, copy=False)
-    if np.isnan(arr).any():
-        raise RangeError("values contain NaN (not a number), which has no code; remove them first")
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
     return arr
 
 
-def _clip_codes(unclamped: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    return np.clip(unclamped, lo, hi).astype(np.int64)
+def _check_nan(arr: np.ndarray) -> None:
+    if np.isnan(arr).any():
+        raise RangeError("values contain NaN (not a number), which has no code; remove them first")
+
+
+# Large arrays are processed in small chunks (temporaries stay in cache and below malloc's mmap
+# threshold), in a few blocks run on a thread pool: numpy releases the GIL inside ufuncs.
+CHUNK = 1 << 16
+PARALLEL_FROM = 1 << 17
+_POOL: ThreadPoolExecutor | None = None
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _in_chunks(n: int, work) -> None:
+    """Call work(start, stop) over [0, n) chunk by chunk, splitting large n across threads."""
+    global _POOL
+
+    def block(a: int, b: int) -> None:
+        for start in range(a, b, CHUNK):
+            work(start, min(start + CHUNK, b))
+
+    if n < PARALLEL_FROM or _WORKERS == 1:
+        block(0, n)
+        return
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="quantviz")
+    edges = np.linspace(0, n, 2 * _WORKERS + 1).astype(int)
+    list(_POOL.map(lambda ab: block(*ab), pairwise(edges.tolist())))
 
 
 @dataclass(frozen=True)
@@ -110,6 +139,8 @@ class Convention:
     widens_to_include_zero: bool
     adds_zero_point_before_rounding: bool
 
+    order_can_change = False  # only the textbook lets you round after adding z
+
     # --- options -----------------------------------------------------------------
     def unsupported_reason(
         self,
@@ -142,38 +173,103 @@ class Convention:
     def choose_qparams(self, rmin: float, rmax: float, **options: object) -> QParams:  # pragma: no cover
         raise NotImplementedError
 
-    def quantize_trace(
-        self,
-        x: object,
-        qparams: QParams,
-        *,
-        rounding: str | None = None,
-        seed: int = 0,
-        add_zero_point_before_rounding: bool = False,
-    ) -> QuantizeTrace:  # pragma: no cover
-        raise NotImplementedError
+    def _round(self, x: np.ndarray, qparams: QParams, mode: str, seed: int, z_first: bool, scratch: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Return (the number that gets rounded, the rounded code plus z before clamping). The convention's core.
 
-    def dequantize(self, q: object, qparams: QParams) -> np.ndarray:
-        """Return (q - z) * s in this convention's float type."""
-        codes = np.asarray(q, dtype=np.int64)
-        if self.arithmetic == "float32":
-            return (codes - qparams.zero_point).astype(F32) * F32(qparams.scale)
-        return (codes - qparams.zero_point).astype(np.float64) * qparams.scale
+        With ``scratch`` the caller needs only the second array, so the first may be overwritten.
+        """
+        raise NotImplementedError  # pragma: no cover
 
-    def fake_quantize(self, x: object, qparams: QParams) -> np.ndarray:
-        """Return dequantize(quantize(x)): the value the network sees after quantization."""
-        return self.dequantize(self.quantize_trace(x, qparams).q, qparams)
+    def _final_codes(self, x: np.ndarray, qparams: QParams, unclamped: np.ndarray, scratch: bool = False) -> np.ndarray:
+        """Return the stored codes (as floats) from the unclamped ones: clamp to the storage grid (in place with scratch)."""
+        return np.clip(unclamped, qparams.storage_min, qparams.storage_max, out=unclamped if scratch else None)
 
-    def _no_order_change(self, add_zero_point_before_rounding: bool) -> None:
-        if add_zero_point_before_rounding:
+    def _clipped(self, x: np.ndarray, qparams: QParams, unclamped: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return unclamped != q
+
+    def _prepare(self, rounding: str | None, add_zero_point_before_rounding: bool) -> str:
+        mode = self.check_rounding(rounding)
+        if add_zero_point_before_rounding and not self.order_can_change:
             raise UnsupportedError(
                 f"{self.label} has a fixed order of operations; choose the textbook convention to add z before rounding"
             )
+        return mode
+
+    def quantize(self, x: object, qparams: QParams, *, rounding: str | None = None, seed: int = 0,
+                 add_zero_point_before_rounding: bool = False) -> np.ndarray:
+        """Return the int64 codes only: the fast path (chunked, parallel), same arithmetic as the trace."""
+        mode = self._prepare(rounding, add_zero_point_before_rounding)
+        xs = _as_float_array(x)
+        flat = xs.reshape(-1)
+        out = np.empty(flat.shape, dtype=np.int64)
+
+        def work(a: int, b: int) -> None:
+            chunk = flat[a:b]
+            _check_nan(chunk)
+            _, unclamped = self._round(chunk, qparams, mode, seed, add_zero_point_before_rounding, scratch=True)
+            out[a:b] = self._final_codes(chunk, qparams, unclamped, scratch=True)
+
+        if mode == "stochastic":
+            work(0, flat.size)  # one random stream for the whole array: reproducible from the seed
+        else:
+            _in_chunks(flat.size, work)
+        return out.reshape(xs.shape)
+
+    def quantize_trace(self, x: object, qparams: QParams, *, rounding: str | None = None, seed: int = 0,
+                       add_zero_point_before_rounding: bool = False) -> QuantizeTrace:
+        """Return every step of quantizing x (see QuantizeTrace)."""
+        mode = self._prepare(rounding, add_zero_point_before_rounding)
+        xs = _as_float_array(x)
+        _check_nan(xs)
+        pre_round, unclamped = self._round(xs, qparams, mode, seed, add_zero_point_before_rounding)
+        q = self._final_codes(xs, qparams, unclamped).astype(np.int64)
+        x64 = xs.astype(np.float64, copy=False)
+        with np.errstate(over="ignore"):
+            scaled = x64 / qparams.scale
+        deq = self.dequantize(q, qparams).astype(np.float64, copy=False)
+        unclamped = unclamped.astype(np.float64, copy=False)
+        return QuantizeTrace(x64, scaled, pre_round, unclamped, q, deq, deq - x64, self._clipped(xs, qparams, unclamped, q))
+
+    def dequantize(self, q: object, qparams: QParams) -> np.ndarray:
+        """Return (q - z) * s in this convention's float type (float32 for the frameworks)."""
+        codes = np.asarray(q, dtype=np.int64)
+        dtype = F32 if self.arithmetic == "float32" else np.float64
+        scale = dtype(qparams.scale)
+        flat = codes.reshape(-1)
+        out = np.empty(flat.shape, dtype=dtype)
+
+        def work(a: int, b: int) -> None:
+            out[a:b] = flat[a:b] - qparams.zero_point  # exact: codes and z are small integers
+            out[a:b] *= scale
+
+        _in_chunks(flat.size, work)
+        return out.reshape(codes.shape)
+
+    def fake_quantize(self, x: object, qparams: QParams) -> np.ndarray:
+        """Return dequantize(quantize(x)) in one fused pass (no int64 codes in between), same arithmetic."""
+        xs = _as_float_array(x)
+        flat = xs.reshape(-1)
+        dtype = F32 if self.arithmetic == "float32" else np.float64
+        scale, zero = dtype(qparams.scale), dtype(qparams.zero_point)
+        out = np.empty(flat.shape, dtype=dtype)
+
+        def work(a: int, b: int) -> None:
+            chunk = flat[a:b]
+            _check_nan(chunk)
+            _, unclamped = self._round(chunk, qparams, self.tie_rule, 0, False, scratch=True)
+            codes = self._final_codes(chunk, qparams, unclamped, scratch=True).astype(dtype, copy=False)
+            np.subtract(codes, zero, out=out[a:b])  # exact: small integers
+            out[a:b] *= scale
+
+        _in_chunks(flat.size, work)
+        return out.reshape(xs.shape)
 
 
 # ----------------------------------------------------------------------------------
 class Textbook(Convention):
     """Exact float64 arithmetic, every option and rounding mode available."""
+
+    order_can_change = True
 
     def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
         try:
@@ -228,21 +324,15 @@ class Textbook(Convention):
             raise UnsupportedError(f"unknown rounding mode {mode!r}; choose one of {', '.join(ROUNDING_MODES)}")
         return mode
 
-    def quantize_trace(self, x, qparams, *, rounding=None, seed=0, add_zero_point_before_rounding=False):
-        mode = self.check_rounding(rounding)
-        xs = _as_float_array(x)
+    def _round(self, x, qparams, mode, seed, z_first, scratch=False):
         with np.errstate(over="ignore"):
-            scaled = xs / qparams.scale
-        z = qparams.zero_point
-        if add_zero_point_before_rounding:
-            pre_round = scaled + z
-            unclamped = apply_rounding(pre_round, mode, seed=seed)
-        else:
-            pre_round = scaled
-            unclamped = apply_rounding(pre_round, mode, seed=seed) + z
-        q = _clip_codes(unclamped, qparams.storage_min, qparams.storage_max)
-        deq = self.dequantize(q, qparams)
-        return QuantizeTrace(xs, scaled, pre_round, unclamped, q, deq, deq - xs, unclamped != q)
+            scaled = x.astype(np.float64, copy=False) / qparams.scale
+        if z_first:
+            pre_round = scaled + qparams.zero_point
+            return pre_round, apply_rounding(pre_round, mode, seed=seed)
+        rounded = apply_rounding(scaled, mode, seed=seed)
+        rounded += qparams.zero_point
+        return scaled, rounded
 
 
 # ----------------------------------------------------------------------------------
@@ -294,23 +384,16 @@ class PyTorch(Convention):
             lo, hi = min_neg, max_pos
         return QParams(float(scale), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi))
 
-    def quantize_trace(self, x, qparams, *, rounding=None, seed=0, add_zero_point_before_rounding=False):
-        self.check_rounding(rounding)
-        self._no_order_change(add_zero_point_before_rounding)
-        xs = _as_float_array(x)
+    def _round(self, x, qparams, mode, seed, z_first, scratch=False):
         inv = F32(1) / F32(qparams.scale)
         # x86 with FMA: round(fma(x, 1/s, z)), the fused product-sum rounded once to float32.
-        pre_round = fma_float32(xs.astype(F32), inv, qparams.zero_point)
-        unclamped = np.rint(pre_round).astype(np.float64)
-        q = _clip_codes(unclamped, qparams.storage_min, qparams.storage_max)
-        deq = self.dequantize(q, qparams).astype(np.float64)
-        with np.errstate(over="ignore"):
-            scaled = xs / qparams.scale
-        return QuantizeTrace(xs, scaled, pre_round, unclamped, q, deq, deq - xs, unclamped != q)
+        pre_round = fma_float32(x.astype(F32, copy=False), inv, qparams.zero_point)
+        return pre_round, np.rint(pre_round, out=pre_round if scratch else None)
 
     def fake_quantize(self, x, qparams):
         """torch.fake_quantize_per_tensor_affine: rounds x*(1/s) first, then adds z, clamps to [qmin, qmax]."""
         xs = _as_float_array(x).astype(F32)
+        _check_nan(xs)
         scale = F32(qparams.scale)
         inv = F32(1) / scale
         with np.errstate(over="ignore", invalid="ignore"):
@@ -374,17 +457,12 @@ class OnnxRuntime(Convention):
             float(F32(scale)), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi)
         )
 
-    def quantize_trace(self, x, qparams, *, rounding=None, seed=0, add_zero_point_before_rounding=False):
-        self.check_rounding(rounding)
-        self._no_order_change(add_zero_point_before_rounding)
-        xs = _as_float_array(x)
+    def _round(self, x, qparams, mode, seed, z_first, scratch=False):
         with np.errstate(over="ignore"):
-            pre_round = xs.astype(F32) / F32(qparams.scale)  # QuantizeLinear divides in float32
-            scaled = xs / qparams.scale
-        unclamped = np.rint(pre_round).astype(np.float64) + qparams.zero_point
-        q = _clip_codes(unclamped, qparams.storage_min, qparams.storage_max)
-        deq = self.dequantize(q, qparams).astype(np.float64)
-        return QuantizeTrace(xs, scaled, pre_round, unclamped, q, deq, deq - xs, unclamped != q)
+            pre_round = x.astype(F32, copy=False) / F32(qparams.scale)  # QuantizeLinear divides in float32
+        rounded = np.rint(pre_round, out=pre_round if scratch else None)
+        rounded += F32(qparams.zero_point)  # exact for |rounded| < 2^24; beyond that it clamps anyway
+        return pre_round, rounded
 
 
 # ----------------------------------------------------------------------------------
@@ -437,11 +515,8 @@ class TFLite(Convention):
         # A uint8 input/output: the converter quantizes to int8 and shifts by 128.
         return QParams(scale, zero_point + 128, 0, 255, rmin=lo, rmax=hi)
 
-    def quantize_trace(self, x, qparams, *, rounding=None, seed=0, add_zero_point_before_rounding=False):
-        self.check_rounding(rounding)
-        self._no_order_change(add_zero_point_before_rounding)
-        xs = _as_float_array(x)
-        x32 = xs.astype(F32)
+    def _round(self, x, qparams, mode, seed, z_first, scratch=False):
+        x32 = x.astype(F32, copy=False)
         scale = F32(qparams.scale)
         with np.errstate(over="ignore"):
             if self.reference_kernels:
@@ -449,12 +524,9 @@ class TFLite(Convention):
                 rounded = round_half_away_from_zero(pre_round)
             else:
                 pre_round = x32 * (F32(1) / scale)
-                rounded = np.rint(pre_round)
-            scaled = xs / qparams.scale
-        unclamped = rounded.astype(np.float64) + qparams.zero_point
-        q = _clip_codes(unclamped, qparams.storage_min, qparams.storage_max)
-        deq = self.dequantize(q, qparams).astype(np.float64)
-        return QuantizeTrace(xs, scaled, pre_round, unclamped, q, deq, deq - xs, unclamped != q)
+                rounded = np.rint(pre_round, out=pre_round if scratch else None)
+        rounded += F32(qparams.zero_point)
+        return pre_round, rounded
 
 
 class TFLiteReference(TFLite):
@@ -534,26 +606,26 @@ class TFFakeQuant(Convention):
             pre_round = shifted * nudge.inv_scale - quant_zero
             return pre_round, np.floor(pre_round + F32(0.5))
 
-    def quantize_trace(self, x, qparams, *, rounding=None, seed=0, add_zero_point_before_rounding=False):
-        self.check_rounding(rounding)
-        self._no_order_change(add_zero_point_before_rounding)
-        xs = _as_float_array(x)
-        x32 = xs.astype(F32)
+    def _round(self, x, qparams, mode, seed, z_first, scratch=False):
+        # For display: the same float32 arithmetic without TF's clamp (the clamp comes first in TF).
+        pre_round, steps = self._codes(x.astype(F32, copy=False), tf_nudge(qparams), clamp=False)
+        return pre_round, steps + F32(qparams.zero_point)
+
+    def _final_codes(self, x, qparams, unclamped, scratch=False):
+        _, steps = self._codes(x.astype(F32, copy=False), tf_nudge(qparams), clamp=True)
+        return steps + F32(qparams.zero_point)
+
+    def _clipped(self, x, qparams, unclamped, q):
         nudge = tf_nudge(qparams)
-        pre_round, steps = self._codes(x32, nudge, clamp=True)
-        _, free_steps = self._codes(x32, nudge, clamp=False)
-        q = steps.astype(np.int64) + qparams.zero_point
-        unclamped = free_steps.astype(np.float64) + qparams.zero_point
-        deq = self.dequantize(q, qparams).astype(np.float64)
-        with np.errstate(over="ignore"):
-            scaled = xs / qparams.scale
-        clipped = (x32 < nudge.nudged_min) | (x32 > nudge.nudged_max)
-        return QuantizeTrace(xs, scaled, pre_round, unclamped, q, deq, deq - xs, clipped)
+        x32 = x.astype(F32, copy=False)
+        return (x32 < nudge.nudged_min) | (x32 > nudge.nudged_max)
 
     def fake_quantize(self, x, qparams):
         """The op's float32 output: floor(...) * scale, exactly as TF's kernel computes it."""
         nudge = tf_nudge(qparams)
-        _, steps = self._codes(_as_float_array(x).astype(F32), nudge, clamp=True)
+        xs = _as_float_array(x)
+        _check_nan(xs)
+        _, steps = self._codes(xs.astype(F32, copy=False), nudge, clamp=True)
         return steps * nudge.scale
 
 

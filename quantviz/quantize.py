@@ -67,14 +67,9 @@ def quantize(
     >>> quantize([-1000.0], qp, rounding="half_away_from_zero", add_zero_point_before_rounding=True).tolist()
     [1]
     """
-    return quantize_trace(
-        x,
-        qparams,
-        convention=convention,
-        rounding=rounding,
-        seed=seed,
-        add_zero_point_before_rounding=add_zero_point_before_rounding,
-    ).q
+    return get_convention(convention).quantize(
+        x, qparams, rounding=rounding, seed=seed, add_zero_point_before_rounding=add_zero_point_before_rounding
+    )
 
 
 def dequantize(q: object, qparams: QParams, *, convention: str = "textbook") -> np.ndarray:

@@ -145,7 +145,9 @@ def test_calibration_methods() -> None:
     assert qv.metrics.error_stats(qv.quantize_trace(x[::1], qp)).mse <= best * 1.05
     k = kl_entropy_range(x)
     assert 0 < k[1] <= max(abs(lo), abs(hi)) and k[0] == -k[1]
-    assert [c.method for c in calibrate_all(x)] == ["min-max", "percentile 99.9", "MSE-optimal", "KL entropy"]
+    calibrations, shared = calibrate_all(x)
+    assert [c.method for c in calibrations] == ["min-max", "percentile 99.9", "MSE-optimal", "KL entropy"]
+    assert np.array_equal(shared.total_mse, curve.total_mse)
     with pytest.raises(qv.QuantVizError):
         percentile_range(x, 20)
     with pytest.raises(qv.QuantVizError):

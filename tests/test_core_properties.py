@@ -121,3 +121,19 @@ def test_fma_float32_is_correctly_rounded(a, b, c) -> None:
     # the neighbours of the result are no closer to the exact value
     for other in (np.nextafter(got, np.float32(np.inf)), np.nextafter(got, np.float32(-np.inf))):
         assert abs(Fraction(float(got)) - exact) <= abs(Fraction(float(other)) - exact)
+
+
+@settings(max_examples=12, deadline=None)
+@given(setups(), st.integers(0, 2**31 - 1))
+def test_fast_path_equals_trace_on_large_arrays(setup, seed) -> None:
+    """quantize (chunked, threaded) and quantize_trace (whole array) give the same codes, ties included."""
+    name, _, qp = setup
+    rng = np.random.default_rng(seed)
+    n = 300_000  # more than two chunks
+    k = rng.integers(qp.qmin - qp.zero_point - 2, qp.qmax - qp.zero_point + 2, n)
+    x = np.where(rng.random(n) < 0.5, (k + 0.5) * qp.scale, rng.uniform(qp.real_min, qp.real_max, n))
+    x = x.astype(np.float32) if seed % 2 else x
+    fast = qv.quantize(x, qp, convention=name)
+    assert np.array_equal(fast, qv.quantize_trace(x, qp, convention=name).q)
+    deq = qv.dequantize(fast, qp, convention=name)
+    assert np.array_equal(deq[:1000], qv.dequantize(fast[:1000], qp, convention=name))  # chunked = unchunked
