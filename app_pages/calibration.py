@@ -21,6 +21,7 @@ from quantviz.widgets import (
     quant_controls,
     remember,
     show_figure,
+    show_problem,
     user_values,
 )
 
@@ -34,7 +35,7 @@ page_header(
 )
 SOURCES = {"generated": "Generated sample", "yours": "Your values"}
 FIELDS = [choice_field("cal_source", "generated", SOURCES), choice_field("cal_dist", "outliers", {k: k for k in DISTRIBUTIONS}),
-          int_field("cal_size", 50_000, 100, 2_000_000), int_field("cal_seed", 0, 0, 2**31 - 1), float_field("cal_pct", 99.9)]
+          int_field("cal_size", 50_000, 100, 2_000_000), int_field("cal_seed", 0, 0, 2**31 - 1), float_field("cal_pct", 99.9, 99.0, 100.0)]
 prime(FIELDS)
 c = st.columns([2, 2, 2, 1, 2])
 source = c[0].radio("Data", list(SOURCES), format_func=labels(SOURCES), key="w_cal_source", help="Generated samples, or the values from the Your values page.")
@@ -59,7 +60,7 @@ options = {"bits": settings.bits, "signed": settings.signed, "symmetric": settin
 try:
     calibrations, curve = _calibrate(x, float(pct), tuple(sorted(options.items())))
 except QuantVizError as exc:
-    st.error(f"**Cannot calibrate these values:** {exc}", icon=":material/error:")
+    show_problem("Cannot calibrate these values:", exc)
     st.stop()
 
 rows = []

@@ -7,7 +7,7 @@ import streamlit as st
 from quantviz.errors import ParseError
 from quantviz.exercises import DIFFICULTIES, check, make_exercises, score
 from quantviz.inputs import parse_float_param
-from quantviz.widgets import choice_field, int_field, labels, page_header, prime, quant_controls, remember
+from quantviz.widgets import choice_field, int_field, labels, page_header, plain, prime, quant_controls, remember
 
 settings = quant_controls(rounding=False)
 page_header(
@@ -56,7 +56,7 @@ for i, ex in enumerate(exercises):
                     try:
                         raw = parse_float_param(raw)
                     except ParseError:
-                        st.warning(f"“{raw}” is not a number.")
+                        st.warning(f"“{plain(raw)}” is not a number.")
                         raw = None
                 responses[(i, answer.name)] = raw
             st.rerun()

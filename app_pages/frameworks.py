@@ -8,7 +8,7 @@ import quantviz as qv
 from quantviz.errors import QuantVizError
 from quantviz.explain import compare_conventions, explain_differences, fmt
 from quantviz.inputs import parse_values
-from quantviz.widgets import page_header, prime, quant_controls, remember, text_field
+from quantviz.widgets import page_header, prime, quant_controls, remember, show_problem, text_field
 
 settings = quant_controls(rounding=False)
 page_header(
@@ -27,7 +27,7 @@ remember([PROBES])
 try:
     probes = parse_values(text).values[:12] if text.strip() else np.array(default_probes)
 except QuantVizError as exc:
-    st.error(f"**Could not read the probe values:** {exc}", icon=":material/error:")
+    show_problem("Could not read the probe values:", exc)
     st.stop()
 
 rows = compare_conventions(settings.rmin, settings.rmax, probes.tolist(), **settings.options())

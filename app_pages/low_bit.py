@@ -8,7 +8,16 @@ from quantviz.errors import QuantVizError
 from quantviz.explain import fmt
 from quantviz.formats import compare_formats, fp8_values
 from quantviz.samples import DISTRIBUTIONS, sample_data
-from quantviz.widgets import choice_field, int_field, page_header, prime, quant_controls, remember, show_figure
+from quantviz.widgets import (
+    choice_field,
+    int_field,
+    page_header,
+    prime,
+    quant_controls,
+    remember,
+    show_figure,
+    show_problem,
+)
 
 settings = quant_controls(rounding=False)
 page_header(
@@ -29,7 +38,7 @@ x = sample_data(dist, int(size), int(seed))
 try:
     results = compare_formats(x)
 except QuantVizError as exc:
-    st.error(f"**Cannot compare formats:** {exc}")
+    show_problem("Cannot compare formats:", exc)
     st.stop()
 st.dataframe(pd.DataFrame([{"format": r.name, "MSE": r.mse, "SQNR (dB)": round(r.sqnr_db, 2), "distinct values": int(r.grid.size)} for r in results]),
              hide_index=True, column_config={"MSE": st.column_config.NumberColumn(format="%.3e")})

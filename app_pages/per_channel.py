@@ -8,7 +8,17 @@ from quantviz.errors import QuantVizError
 from quantviz.explain import fmt
 from quantviz.granularity import SCHEMES, quantize_weights, weight_matrix
 from quantviz.inputs import load_upload
-from quantviz.widgets import float_field, int_field, labels, page_header, prime, quant_controls, remember, show_figure
+from quantviz.widgets import (
+    float_field,
+    int_field,
+    labels,
+    page_header,
+    prime,
+    quant_controls,
+    remember,
+    show_figure,
+    show_problem,
+)
 
 settings = quant_controls(rounding=False)
 page_header(
@@ -19,7 +29,7 @@ page_header(
     "input, are asymmetric per tensor.",
     settings,
 )
-FIELDS = [int_field("pc_rows", 32, 1, 1024), int_field("pc_cols", 128, 1, 4096), float_field("pc_spread", 2.0),
+FIELDS = [int_field("pc_rows", 32, 1, 1024), int_field("pc_cols", 128, 1, 4096), float_field("pc_spread", 2.0, 0.0, 4.0),
           int_field("pc_group", 32, 1, 4096), int_field("pc_seed", 0, 0, 2**31 - 1)]
 prime(FIELDS)
 c = st.columns(5)
@@ -42,7 +52,7 @@ try:
     options = {"bits": settings.bits, "signed": True, "symmetric": True, "narrow_range": settings.bits > 2, "convention": "textbook"}
     results = {name: quantize_weights(w, name, group_size=int(group), **options) for name in SCHEMES}
 except QuantVizError as exc:
-    st.error(f"**Cannot quantize this matrix:** {exc}", icon=":material/error:")
+    show_problem("Cannot quantize this matrix:", exc)
     st.stop()
 
 m = st.columns(3)

@@ -12,7 +12,17 @@ from quantviz.explain import (
     seed_corrected_qparams,
     seed_example_verdicts,
 )
-from quantviz.widgets import bool_field, choice_field, int_field, labels, page_header, prime, quant_controls, remember
+from quantviz.widgets import (
+    bool_field,
+    choice_field,
+    int_field,
+    labels,
+    page_header,
+    prime,
+    quant_controls,
+    remember,
+    show_problem,
+)
 
 settings = quant_controls(rounding=False)
 page_header(
@@ -105,7 +115,7 @@ st.markdown(f"**{preset.title}.** {preset.story}")
 try:
     qp, choose_steps, per_value = preset_steps(preset, convention)
 except qv.QuantVizError as exc:
-    st.error(f"**This example cannot be quantized with these settings:** {exc}")
+    show_problem("This example cannot be quantized with these settings:", exc)
     st.stop()
 if slides:
     items = [(f"Choosing s and z: {step.label}", step.formula, step.note) for step in choose_steps]

@@ -14,12 +14,14 @@ from quantviz.widgets import (
     labels,
     left_out_of_link,
     page_header,
+    plain,
     prime,
     qparams_metrics,
     quant_controls,
     remember,
     set_user_values,
     show_figure,
+    show_problem,
     text_field,
 )
 
@@ -59,10 +61,10 @@ try:
         parsed = parse_values(text, drop_nonfinite=drop)
         source = "pasted text"
 except QuantVizError as exc:
-    st.error(f"**Could not read your values:** {exc}", icon=":material/error:")
+    show_problem("Could not read your values:", exc)
     st.stop()
 for note in parsed.notes:
-    st.info(note, icon=":material/info:")
+    st.info(plain(note), icon=":material/info:")
 x = parsed.values
 set_user_values(x, source)
 
@@ -70,7 +72,7 @@ rmin, rmax = (float(x.min()), float(x.max())) if range_from == "data" else (sett
 try:
     qp = qv.choose_qparams(rmin, rmax, convention=settings.convention, **settings.options())
 except QuantVizError as exc:
-    st.error(f"**Cannot choose s and z for [{fmt(rmin)}, {fmt(rmax)}]:** {exc}", icon=":material/error:")
+    show_problem(f"Cannot choose s and z for [{fmt(rmin)}, {fmt(rmax)}]:", exc)
     st.stop()
 st.caption(f"{x.size:,} values from {source}; range used [{fmt(rmin, 8)}, {fmt(rmax, 8)}] ({RANGE_CHOICES[range_from].lower()}).")
 qparams_metrics(qp)

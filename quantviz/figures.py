@@ -88,7 +88,8 @@ def number_line_figure(
     xs = [rmin, rmax, qp.real_min, qp.real_max, 0.0]
     if values is not None and values.size:
         xs += [float(values.min()), float(values.max())]
-    lo, hi = min(xs), max(xs)
+    # keep the axis finite whatever the values (1e308 - -1e308 overflows)
+    lo, hi = max(min(xs), -1e306), min(max(xs), 1e306)
     pad = 0.08 * (hi - lo or 1.0)
     lo, hi = lo - pad, hi + pad
     fig = go.Figure()
@@ -110,9 +111,8 @@ def number_line_figure(
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": VERMILLION, "opacity": 0.3, "symbol": "square"}, name="clipped zone"))
 
     # Codes on the integer axis.
-    lo_code = max(qp.storage_min, int(np.floor(lo / s)) + z)
-    hi_code = min(qp.storage_max, int(np.ceil(hi / s)) + z)
-    lo_code, hi_code = max(lo_code, qp.qmin), min(hi_code, qp.qmax)
+    lo_code = int(np.clip(np.floor(lo / s) + z, qp.qmin, qp.qmax))
+    hi_code = int(np.clip(np.ceil(hi / s) + z, qp.qmin, qp.qmax))
     count = hi_code - lo_code + 1
     if count <= MAX_CODE_MARKERS:
         all_codes = np.arange(lo_code, hi_code + 1)

@@ -65,18 +65,20 @@ def error_stats(trace: QuantizeTrace) -> ErrorStats:
     n = int(x.size)
     if n == 0:
         raise QuantVizError("no values to measure")
-    sq = np.square(err)
-    total = float(sq.sum())
+    with np.errstate(over="ignore", invalid="ignore"):  # errors near 1e308 square to inf: reported as inf
+        sq = np.square(err)
+        total = float(sq.sum())
+        clip_sum = float(sq[clipped].sum())
+        power = float(np.square(x).mean())
     mse = total / n
-    clip_sum = float(sq[clipped].sum())
     return ErrorStats(
         count=n,
         mse=mse,
         rmse=math.sqrt(mse),
         max_abs_error=float(np.abs(err).max()),
-        sqnr_db=sqnr_db(float(np.square(x).mean()), mse),
+        sqnr_db=sqnr_db(power, mse) if math.isfinite(mse) and math.isfinite(power) else float("nan"),
         clipped_share=float(clipped.mean()),
-        rounding_mse=(total - clip_sum) / n,
+        rounding_mse=(total - clip_sum) / n if math.isfinite(total) else float(np.square(err[~clipped]).sum()) / n,
         clipping_mse=clip_sum / n,
     )
 

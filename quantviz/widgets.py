@@ -9,6 +9,7 @@ reported and replaced by its default, never passed on.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -45,8 +46,14 @@ class Field:
         return f"w_{self.key}"
 
 
-def float_field(key: str, default: float) -> Field:
-    return Field(key, float(default), parse_float_param, lambda v: repr(float(v)))  # shortest exact form
+def float_field(key: str, default: float, lo: float | None = None, hi: float | None = None) -> Field:
+    def parse(raw: str) -> float:
+        value = parse_float_param(raw)
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ParseError(f"must be between {lo:g} and {hi:g}")
+        return value
+
+    return Field(key, float(default), parse, lambda v: repr(float(v)))  # shortest exact form
 
 
 def int_field(key: str, default: int, lo: int, hi: int) -> Field:
@@ -88,6 +95,24 @@ SHARED_FIELDS = (
     bool_field("zfirst", False),
     bool_field("present", False),
 )
+
+
+# ----------------------------------------------------------------------------- showing user text
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#!|<>~$:])")
+
+
+def plain(text: object) -> str:
+    r"""Return text with every Markdown special character escaped, so user input shows as typed, never as markup.
+
+    >>> print(plain("**b** :red[c] <i>"))
+    \*\*b\*\* \:red\[c\] \<i\>
+    """
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text)).replace("/", "\\/")
+
+
+def show_problem(headline: str, exc: object) -> None:
+    """An error box: our headline in bold, then the message (which may quote user text) escaped."""
+    st.error(f"**{headline}** {plain(exc)}", icon=":material/error:")
 
 
 # ----------------------------------------------------------------------------- state plumbing
@@ -169,7 +194,7 @@ def show_link_messages() -> None:
     """Show, once, what was wrong with the link this session opened."""
     messages = st.session_state.get(LINK_MESSAGES)
     if messages:
-        st.warning("**This link had settings that could not be used:**\n\n" + "\n".join(f"- {m}" for m in messages), icon=":material/link_off:")
+        st.warning("**This link had settings that could not be used:**\n\n" + "\n".join(f"- {plain(m)}" for m in messages), icon=":material/link_off:")
         st.session_state[LINK_MESSAGES] = []
 
 
@@ -302,7 +327,7 @@ def choose_or_stop(settings: Settings) -> qv.QParams:
     try:
         return cached_qparams(settings.rmin, settings.rmax, settings.convention, tuple(sorted(settings.options().items())))
     except QuantVizError as exc:
-        st.error(f"**These settings cannot be quantized:** {exc}", icon=":material/error:")
+        show_problem("These settings cannot be quantized:", exc)
         st.stop()
         raise  # pragma: no cover - st.stop raises
 
