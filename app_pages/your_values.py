@@ -1,5 +1,6 @@
 """Your values: paste or upload numbers, see each one's code, error and the whole table."""
 
+import numpy as np
 import streamlit as st
 
 import quantviz as qv
@@ -53,12 +54,21 @@ remember(FIELDS)
 if left_out_of_link("values"):
     left.caption(":material/link_off: These values are too long to fit in a link; the link keeps your other settings.")
 
+def _parsed(key: tuple, parse):
+    """Parse once per distinct input: reruns (a slider moved) reuse the result instead of re-reading 80 MB."""
+    cache = st.session_state.get("_qv_parsed")
+    if cache is None or cache[0] != key:
+        cache = (key, parse())
+        st.session_state["_qv_parsed"] = cache
+    return cache[1]
+
+
 try:
     if upload is not None:
-        parsed = load_upload(upload.name, upload.getvalue(), drop_nonfinite=drop)
+        parsed = _parsed(("file", upload.file_id, drop), lambda: load_upload(upload.name, upload.getvalue(), drop_nonfinite=drop))
         source = f"{upload.name} (shape {parsed.shape})"
     else:
-        parsed = parse_values(text, drop_nonfinite=drop)
+        parsed = _parsed(("text", text, drop), lambda: parse_values(text, drop_nonfinite=drop))
         source = "pasted text"
 except QuantVizError as exc:
     show_problem("Could not read your values:", exc)
@@ -84,7 +94,7 @@ m[0].metric("MSE", fmt(stats.mse, 4))
 m[1].metric("max |error|", fmt(stats.max_abs_error, 4), help=f"s/2 = {fmt(qp.scale / 2, 4)}")
 m[2].metric("SQNR", f"{stats.sqnr_db:.2f} dB" if stats.sqnr_db != float("inf") else "∞ (no error)")
 m[3].metric("clipped", f"{int(trace.clipped.sum()):,} ({stats.clipped_share:.1%})")
-m[4].metric("distinct codes used", f"{len(set(trace.q[:1_000_000].tolist())):,} of {qp.levels:,}")
+m[4].metric("distinct codes used", f"{np.count_nonzero(np.bincount(trace.q - qp.storage_min)):,} of {qp.levels:,}")
 
 show_figure(figures.number_line_figure(qp, chosen_range=(rmin, rmax), values=trace.x, codes=trace.q,
                                        title="Your values (top) and the codes they land on (bottom)"), settings)

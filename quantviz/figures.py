@@ -38,6 +38,12 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
+def _band(x0: float, x1: float, colour: str, opacity: float) -> dict:
+    """A full-height shaded band between x0 and x1, as a plain shape dict."""
+    return {"type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": x1, "y0": 0, "y1": 1,
+            "fillcolor": colour, "opacity": opacity, "line": {"width": 0}, "layer": "below"}
+
+
 def empty_figure(title: str, message: str) -> go.Figure:
     """Return a figure with only a message (for empty input): never an exception."""
     fig = go.Figure()
@@ -94,15 +100,18 @@ def number_line_figure(
     lo, hi = lo - pad, hi + pad
     fig = go.Figure()
 
-    # Clipping zones and the two ranges.
+    # Clipping zones, the two ranges, the two axes and the zero-point tie: one layout update
+    # (plotly validates each add_shape call separately, which is slow).
+    shapes = []
     if lo < qp.real_min:
-        fig.add_vrect(x0=lo, x1=qp.real_min, fillcolor=VERMILLION, opacity=0.12, line_width=0, layer="below")
+        shapes.append(_band(lo, qp.real_min, VERMILLION, 0.12))
     if hi > qp.real_max:
-        fig.add_vrect(x0=qp.real_max, x1=hi, fillcolor=VERMILLION, opacity=0.12, line_width=0, layer="below")
-    fig.add_shape(type="rect", x0=rmin, x1=rmax, y0=0.93, y1=1.07, fillcolor=SKY, opacity=0.45, line_width=0)
-    fig.add_shape(type="rect", x0=qp.real_min, x1=qp.real_max, y0=-0.07, y1=0.07, fillcolor=GREEN, opacity=0.35, line_width=0)
-    for y in (0.0, 1.0):
-        fig.add_shape(type="line", x0=lo, x1=hi, y0=y, y1=y, line={"color": GREY, "width": 2})
+        shapes.append(_band(qp.real_max, hi, VERMILLION, 0.12))
+    shapes.append({"type": "rect", "x0": rmin, "x1": rmax, "y0": 0.93, "y1": 1.07, "fillcolor": SKY, "opacity": 0.45, "line": {"width": 0}})
+    shapes.append({"type": "rect", "x0": qp.real_min, "x1": qp.real_max, "y0": -0.07, "y1": 0.07, "fillcolor": GREEN, "opacity": 0.35, "line": {"width": 0}})
+    shapes += [{"type": "line", "x0": lo, "x1": hi, "y0": y, "y1": y, "line": {"color": GREY, "width": 2}} for y in (0.0, 1.0)]
+    shapes.append({"type": "line", "x0": 0, "x1": 0, "y0": -0.02, "y1": 1.02, "line": {"color": ORANGE, "width": 3, "dash": "dash"}})
+    fig.update_layout(shapes=shapes)
 
     # Legend entries for the shapes.
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": SKY, "symbol": "square"}, name=f"chosen range [{fmt(rmin, 6)}, {fmt(rmax, 6)}]"))
@@ -131,8 +140,7 @@ def number_line_figure(
         )
     )
 
-    # The zero point: real 0 and code z are the same point.
-    fig.add_shape(type="line", x0=0, x1=0, y0=-0.02, y1=1.02, line={"color": ORANGE, "width": 3, "dash": "dash"})
+    # The zero point: real 0 and code z are the same point (the dashed line is among the shapes above).
     fig.add_trace(
         go.Scatter(
             x=[0, 0], y=[1, 0], mode="markers", marker={"size": 13, "color": ORANGE, "symbol": ["circle", "diamond"]},

@@ -1,0 +1,195 @@
+"""End-to-end figures against a real `streamlit run` server driven by Chromium.
+
+- memory: the server's peak resident memory (VmHWM) with one session holding an uploaded 10-million-value tensor,
+  and the time for the page to answer a slider move with it loaded;
+- load: N concurrent sessions (browser tabs) each moving the bit-width slider for a bounded time;
+  response time is keypress -> new scale shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import quantviz as qv
+from quantviz.explain import fmt
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
+
+
+def _vm(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class Server:
+    def __enter__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import socket
+
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        self.url = f"http://127.0.0.1:{self.port}"
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+JS_SCALE = "() => [...document.querySelectorAll('[data-testid=stMetric]')].find(m => m.innerText.startsWith('scale s'))?.querySelector('[data-testid=stMetricValue]')?.innerText"
+
+
+async def _move_bits(page, direction: str, timeout: float = 60) -> float:
+    """Press an arrow on the bit-width slider; return seconds until the shown scale changes."""
+    before = await page.evaluate(JS_SCALE)
+    thumb = page.locator("[data-testid='stSlider']").filter(has_text="Bit width").get_by_role("slider")
+    start = time.perf_counter()
+    await thumb.press(direction)
+    await page.wait_for_function(f"(b) => ({JS_SCALE})() !== b", arg=before, timeout=timeout * 1000)
+    return time.perf_counter() - start
+
+
+async def memory_and_big_input(values: int = 10_000_000) -> dict:
+    from playwright.async_api import async_playwright
+
+    with Server() as server, tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "tensor.npy"
+        np.save(path, np.random.default_rng(0).normal(size=values).astype(np.float32) * 300)
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            await page.goto(f"{server.url}/your_values")
+            await page.wait_for_selector("h1")
+            await page.wait_for_function(f"({JS_SCALE})() !== undefined", timeout=60_000)
+            baseline = _vm(server.proc.pid, "VmRSS")
+            start = time.perf_counter()
+            await page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+            await page.wait_for_function(f"document.body.innerText.includes('{values:,} values from')", timeout=300_000)
+            first = time.perf_counter() - start
+            moves = []
+            thumb = page.locator("[data-testid='stSlider']").filter(has_text="Bit width").get_by_role("slider")
+            for key, levels in (("ArrowLeft", 128), ("ArrowRight", 256)) * 3:
+                # done when the last metric (computed from all 10M codes) shows the new grid
+                start = time.perf_counter()
+                await thumb.press(key)
+                await page.wait_for_function(f"document.body.innerText.includes('of {levels}')", timeout=120_000)
+                moves.append(time.perf_counter() - start)
+            peak = _vm(server.proc.pid, "VmHWM")
+            await browser.close()
+    return {"values": values, "upload to first result (s)": round(first, 2),
+            "slider move with it loaded, median (s)": round(statistics.median(moves), 2),
+            "server RSS before upload (MB)": round(baseline / 2**20), "server peak RSS (MB)": round(peak / 2**20)}
+
+
+class ProtocolSession:
+    """One app session spoken to over Streamlit's own websocket protocol (what a browser tab sends and receives).
+
+    Lets a 2-core machine simulate a class without 30 browser renderers competing for the CPU.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url.replace("http", "ws") + "/_stcore/stream"
+        self.widgets: dict[str, str] = {}  # label -> widget id
+        self.metrics: dict[str, str] = {}  # label -> shown value
+
+    async def __aenter__(self):
+        import websockets
+
+        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=2**26)
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.ws.close()
+
+    async def rerun(self, widget_states: list | None = None, timeout: float = 60) -> float:
+        """Ask for a rerun (optionally with changed widgets); return seconds until the script finished."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        msg = BackMsg()
+        msg.rerun_script.query_string = ""
+        msg.rerun_script.page_script_hash = ""
+        for state in widget_states or []:
+            msg.rerun_script.widget_states.widgets.append(state)
+        start = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        while True:
+            data = await asyncio.wait_for(self.ws.recv(), timeout)
+            fwd = ForwardMsg()
+            fwd.ParseFromString(data)
+            kind = fwd.WhichOneof("type")
+            if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                element = fwd.delta.new_element
+                if element.WhichOneof("type") == "slider":
+                    self.widgets[element.slider.label] = element.slider.id
+                if element.WhichOneof("type") == "metric":
+                    self.metrics[element.metric.label] = element.metric.body
+                if element.WhichOneof("type") == "exception":
+                    raise RuntimeError(element.exception.message)
+            if kind == "script_finished" and fwd.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+                return time.perf_counter() - start
+
+    async def set_bits(self, bits: int) -> float:
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        state = WidgetState(id=self.widgets["Bit width"])
+        state.double_array_value.data.append(bits)
+        return await self.rerun([state])
+
+
+SCALES = {b: fmt(qv.choose_qparams(-1000, 1000, bits=b).scale, 8) for b in (7, 8)}
+
+
+async def load(sessions: int = 30, seconds: float = 60.0) -> dict:
+    """sessions users on the landing page, each moving the bit-width slider as fast as the app answers."""
+    with Server() as server:
+        latencies: list[float] = []
+        errors: list[str] = []
+
+        async def user(index: int) -> None:
+            try:
+                async with ProtocolSession(server.url) as session:
+                    await session.rerun(timeout=120)
+                    deadline = time.perf_counter() + seconds
+                    i = 0
+                    while time.perf_counter() < deadline:
+                        bits = 7 if i % 2 == 0 else 8
+                        latencies.append(await session.set_bits(bits))
+                        if session.metrics.get("scale s") != SCALES[bits]:  # the answer must be the right one
+                            errors.append(f"wrong scale {session.metrics.get('scale s')} for {bits} bits")
+                        i += 1
+                        await asyncio.sleep(0.2)  # a person does not move a slider continuously
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+        await asyncio.gather(*(user(i) for i in range(sessions)))
+        peak = _vm(server.proc.pid, "VmHWM")
+    lat = np.array(latencies)
+    return {"sessions": sessions, "seconds": seconds, "slider moves answered": int(lat.size), "errors": len(errors),
+            "p50 (s)": round(float(np.percentile(lat, 50)), 3) if lat.size else None,
+            "p95 (s)": round(float(np.percentile(lat, 95)), 3) if lat.size else None,
+            "server peak RSS (MB)": round(peak / 2**20), "first errors": errors[:3]}
+
+
+if __name__ == "__main__":
+    which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if which in ("memory", "all"):
+        print(asyncio.run(memory_and_big_input()))
+    if which in ("load", "all"):
+        print(asyncio.run(load()))
