@@ -48,8 +48,8 @@ oracles: $(ORACLE_VENV)/.installed
 screenshots: $(VENV)/.dev-installed $(CHROMIUM)
 	QUANTVIZ_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser -k screenshots
 
-bench: $(VENV)/.dev-installed
-	$(PY) -m bench.run
+bench: $(VENV)/.dev-installed $(CHROMIUM)
+	PYTHONPATH=. $(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) $(ORACLE_VENV)

@@ -10,19 +10,15 @@ from quantviz.calibrate import MAX_CALIBRATION_SAMPLES, calibrate_all
 from quantviz.errors import QuantVizError
 from quantviz.explain import fmt
 from quantviz.metrics import error_stats
-from quantviz.samples import DISTRIBUTIONS, sample_data
 from quantviz.widgets import (
-    choice_field,
+    data_controls,
     float_field,
-    int_field,
-    labels,
     page_header,
     prime,
     quant_controls,
     remember,
     show_figure,
     show_problem,
-    user_values,
 )
 
 settings = quant_controls(rounding=False)
@@ -33,22 +29,12 @@ page_header(
     "threshold, split into its rounding and clipping parts, with each method's choice marked on it.",
     settings,
 )
-SOURCES = {"generated": "Generated sample", "yours": "Your values"}
-FIELDS = [choice_field("cal_source", "generated", SOURCES), choice_field("cal_dist", "outliers", {k: k for k in DISTRIBUTIONS}),
-          int_field("cal_size", 50_000, 100, 2_000_000), int_field("cal_seed", 0, 0, 2**31 - 1), float_field("cal_pct", 99.9, 99.0, 100.0)]
-prime(FIELDS)
-c = st.columns([2, 2, 2, 1, 2])
-source = c[0].radio("Data", list(SOURCES), format_func=labels(SOURCES), key="w_cal_source", help="Generated samples, or the values from the Your values page.")
-dist = c[1].selectbox("Distribution", list(DISTRIBUTIONS), key="w_cal_dist", disabled=source != "generated", help="'outliers' is the case calibration is for.")
-size = c[2].number_input("Sample size", 100, 2_000_000, key="w_cal_size", step=10_000, disabled=source != "generated", help="Calibration curves use up to 100,000 evenly spaced values.")
-seed = c[3].number_input("Seed", 0, 2**31 - 1, key="w_cal_seed", disabled=source != "generated", help="Same seed, same sample.")
-pct = c[4].slider("Percentile", 99.0, 100.0, key="w_cal_pct", step=0.01, format="%.2f", help="Keep this share of values inside the range; clip the rest.")
-remember(FIELDS)
-
-x = sample_data(dist, int(size), int(seed)) if source == "generated" else user_values()
-if x is None:
-    st.info("No values yet: paste or upload some on the *Your values* page.", icon=":material/info:")
-    st.stop()
+data = data_controls("cal_", distribution="outliers", size=50_000, max_size=2_000_000)
+x = data.values
+PCT = float_field("cal_pct", 99.9, 99.0, 100.0)
+prime([PCT])
+pct = st.slider("Percentile", 99.0, 100.0, key="w_cal_pct", step=0.01, format="%.2f", help="Keep this share of values inside the range; clip the rest.")
+remember([PCT])
 
 
 @st.cache_data(max_entries=16, show_spinner="Calibrating…")

@@ -7,14 +7,10 @@ from quantviz import figures
 from quantviz.errors import QuantVizError
 from quantviz.explain import fmt
 from quantviz.formats import compare_formats, fp8_values
-from quantviz.samples import DISTRIBUTIONS, sample_data
 from quantviz.widgets import (
-    choice_field,
-    int_field,
+    data_controls,
     page_header,
-    prime,
     quant_controls,
-    remember,
     show_figure,
     show_problem,
 )
@@ -27,14 +23,7 @@ page_header(
     "largest |value| maps to its largest code. FP8 rounds to nearest even and saturates at ±448 (E4M3) or ±57344 (E5M2).",
     settings,
 )
-FIELDS = [choice_field("lb_dist", "normal", {k: k for k in DISTRIBUTIONS}), int_field("lb_size", 20_000, 10, 2_000_000), int_field("lb_seed", 0, 0, 2**31 - 1)]
-prime(FIELDS)
-c = st.columns(3)
-dist = c[0].selectbox("Distribution", list(DISTRIBUTIONS), key="w_lb_dist", help="Long tails favour FP8; uniform data favours integers.")
-size = c[1].number_input("Sample size", 10, 2_000_000, key="w_lb_size", step=10_000, help="Number of values.")
-seed = c[2].number_input("Seed", 0, 2**31 - 1, key="w_lb_seed", help="Same seed, same sample.")
-remember(FIELDS)
-x = sample_data(dist, int(size), int(seed))
+x = data_controls("lb_", size=20_000, max_size=2_000_000).values
 try:
     results = compare_formats(x)
 except QuantVizError as exc:

@@ -7,18 +7,12 @@ import quantviz as qv
 from quantviz import figures
 from quantviz.explain import fmt
 from quantviz.metrics import error_stats, sqnr_by_bits
-from quantviz.samples import DISTRIBUTIONS, sample_data
 from quantviz.widgets import (
-    choice_field,
     choose_or_stop,
-    int_field,
-    labels,
+    data_controls,
     page_header,
-    prime,
     quant_controls,
-    remember,
     show_figure,
-    user_values,
 )
 
 settings = quant_controls()
@@ -31,36 +25,9 @@ page_header(
 )
 qp = choose_or_stop(settings)
 
-SOURCES = {"generated": "Generated sample", "yours": "Your values (from the Your values page)"}
-DIST = choice_field("dist", "normal", {k: k for k in DISTRIBUTIONS})
-SOURCE = choice_field("source", "generated", SOURCES)
-SIZE = int_field("size", 100_000, 10, 10_000_000)
-SEED = int_field("seed", 0, 0, 2**31 - 1)
-FIELDS = [DIST, SOURCE, SIZE, SEED]
-prime(FIELDS)
-c = st.columns([2, 3, 2, 1])
-source = c[0].radio("Data", list(SOURCES), format_func=labels(SOURCES), key="w_source", help="Generated samples, or the values you pasted or uploaded on the Your values page.")
-generated = source == "generated"
-dist = c[1].selectbox("Distribution", list(DISTRIBUTIONS), key="w_dist", disabled=not generated, help="; ".join(f"{k}: {v}" for k, v in DISTRIBUTIONS.items()))
-size = c[2].number_input("Sample size", 10, 10_000_000, key="w_size", step=10_000, disabled=not generated, help="Up to 10 million values; charts are binned, so they stay light.")
-seed = c[3].number_input("Seed", 0, 2**31 - 1, key="w_seed", disabled=not generated, help="Same seed, same sample.")
-remember(FIELDS)
+data = data_controls("")
+x, dist, generated = data.values, data.distribution, data.generated
 
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def _sample(dist: str, size: int, seed: int) -> np.ndarray:
-    return sample_data(dist, size, seed)
-
-
-if generated:
-    x = _sample(dist, int(size), int(seed))
-    st.caption(DISTRIBUTIONS[dist])
-else:
-    x = user_values()
-    if x is None:
-        st.info("No values yet: paste or upload some on the *Your values* page.", icon=":material/info:")
-        st.page_link("app_pages/your_values.py", label="Go to Your values", icon=":material/table_chart:")
-        st.stop()
 
 def _fit_range() -> None:
     st.session_state["w_rmin"], st.session_state["w_rmax"] = float(x.min()), float(x.max())

@@ -156,7 +156,7 @@ class ProtocolSession:
 SCALES = {b: fmt(qv.choose_qparams(-1000, 1000, bits=b).scale, 8) for b in (7, 8)}
 
 
-async def load(sessions: int = 30, seconds: float = 60.0) -> dict:
+async def load(sessions: int = 30, seconds: float = 60.0, think: float = 1.0) -> dict:
     """sessions users on the landing page, each moving the bit-width slider as fast as the app answers."""
     with Server() as server:
         latencies: list[float] = []
@@ -174,14 +174,14 @@ async def load(sessions: int = 30, seconds: float = 60.0) -> dict:
                         if session.metrics.get("scale s") != SCALES[bits]:  # the answer must be the right one
                             errors.append(f"wrong scale {session.metrics.get('scale s')} for {bits} bits")
                         i += 1
-                        await asyncio.sleep(0.2)  # a person does not move a slider continuously
+                        await asyncio.sleep(think)  # a person looks at the result before moving again
             except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
 
         await asyncio.gather(*(user(i) for i in range(sessions)))
         peak = _vm(server.proc.pid, "VmHWM")
     lat = np.array(latencies)
-    return {"sessions": sessions, "seconds": seconds, "slider moves answered": int(lat.size), "errors": len(errors),
+    return {"sessions": sessions, "seconds": seconds, "think time (s)": think, "slider moves answered": int(lat.size), "errors": len(errors),
             "p50 (s)": round(float(np.percentile(lat, 50)), 3) if lat.size else None,
             "p95 (s)": round(float(np.percentile(lat, 95)), 3) if lat.size else None,
             "server peak RSS (MB)": round(peak / 2**20), "first errors": errors[:3]}

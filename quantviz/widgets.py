@@ -428,3 +428,58 @@ def link_panel() -> None:
             st.warning(f"Left out of the link (too long): {', '.join(too_long) or 'some values'}. Download the settings instead.", icon=":material/link_off:")
             st.download_button("Download these settings (JSON)", data=json.dumps(_store(), indent=1, default=str),
                                file_name="quantviz_view.json", mime="application/json", icon=":material/download:")
+
+
+# ----------------------------------------------------------------------------- sample data
+class Data(NamedTuple):
+    """The values a page works on, and where they came from."""
+
+    values: Any  # numpy array
+    generated: bool
+    distribution: str
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _sample(distribution: str, size: int, seed: int) -> Any:
+    from quantviz.samples import sample_data
+
+    return sample_data(distribution, size, seed)
+
+
+def data_controls(prefix: str, *, distribution: str = "normal", size: int = 100_000, max_size: int = 10_000_000,
+                  allow_user_values: bool = True) -> Data:
+    """Draw the data controls (source, distribution, size, seed) with URL state; return the values.
+
+    Stops the page with a pointer to *Your values* when the user's values are asked for but there are none.
+    """
+    from quantviz.samples import DISTRIBUTIONS
+
+    sources = {"generated": "Generated sample", "yours": "Your values (from the Your values page)"}
+    fields = [choice_field(f"{prefix}dist", distribution, {k: k for k in DISTRIBUTIONS}), int_field(f"{prefix}size", size, 10, max_size),
+              int_field(f"{prefix}seed", 0, 0, 2**31 - 1)]
+    if allow_user_values:
+        fields.append(choice_field(f"{prefix}source", "generated", sources))
+    prime(fields)
+    cols = st.columns([2, 3, 2, 1] if allow_user_values else [3, 2, 1])
+    if allow_user_values:
+        source = cols[0].radio("Data", list(sources), format_func=labels(sources), key=f"w_{prefix}source",
+                               help="Generated samples, or the values you pasted or uploaded on the Your values page.")
+        cols = cols[1:]
+    else:
+        source = "generated"
+    generated = source == "generated"
+    dist = cols[0].selectbox("Distribution", list(DISTRIBUTIONS), key=f"w_{prefix}dist", disabled=not generated,
+                             help="; ".join(f"{k}: {v}" for k, v in DISTRIBUTIONS.items()))
+    n = cols[1].number_input("Sample size", 10, max_size, key=f"w_{prefix}size", step=10_000, disabled=not generated,
+                             help=f"Up to {max_size:,} values; charts are binned, so they stay light.")
+    seed = cols[2].number_input("Seed", 0, 2**31 - 1, key=f"w_{prefix}seed", disabled=not generated, help="Same seed, same sample.")
+    remember(fields)
+    if generated:
+        st.caption(DISTRIBUTIONS[dist])
+        return Data(_sample(dist, int(n), int(seed)), True, dist)
+    values = user_values()
+    if values is None:
+        st.info("No values yet: paste or upload some on the *Your values* page.", icon=":material/info:")
+        st.page_link("app_pages/your_values.py", label="Go to Your values", icon=":material/table_chart:")
+        st.stop()
+    return Data(values, False, "")

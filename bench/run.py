@@ -1,0 +1,55 @@
+"""Run every benchmark and write bench/results/latest.json and a Markdown table (bench/results/latest.md).
+
+    make bench            # kernels, page reruns and chart weights, memory, 30-session load (about 6 minutes)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+from bench import kernels, pages, server
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    mem = next((int(line.split()[1]) // 2**20 for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), 0)
+    return f"{os.cpu_count()} cores ({cpu}), {mem} GiB, Python {platform.python_version()}"
+
+
+def table(rows: list[dict]) -> str:
+    keys = list(rows[0])
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(str(r.get(k, "")) for k in keys) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    RESULTS.mkdir(exist_ok=True)
+    results = {"machine": machine(), "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()}
+    results["kernels"] = kernels.run()
+    print("kernels", results["kernels"], flush=True)
+    results["pages"] = pages.run()
+    print("pages done", flush=True)
+    results["memory"] = asyncio.run(server.memory_and_big_input())
+    print("memory", results["memory"], flush=True)
+    results["load"] = asyncio.run(server.load())
+    print("load", results["load"], flush=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=1))
+    md = [f"Machine: {results['machine']} · commit {results['commit']}", "",
+          "Kernels (10,000,000 float32 values):", "", table([{"measure": k, "value": v} for k, v in results["kernels"].items()]), "",
+          "Page reruns (AppTest, median after a bit-width change) and the largest figure each page sends:", "", table(results["pages"]), "",
+          "Server with one session holding an uploaded 10M-value tensor:", "", table([results["memory"]]), "",
+          "Load (Streamlit's websocket protocol, landing page):", "", table([{k: v for k, v in results["load"].items() if k != "first errors"}])]
+    (RESULTS / "latest.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
