@@ -112,8 +112,11 @@ if x.size > TABLE_ROWS:
     st.caption(f"Showing the first {TABLE_ROWS:,} of {x.size:,} rows; the download has up to {min(x.size, DOWNLOAD_ROWS):,}.")
 
 
-def _csv() -> bytes:
-    return values_table(trace, qp, limit=DOWNLOAD_ROWS).to_csv(index=False, float_format="%.17g").encode()
+def _csv(x=x[:DOWNLOAD_ROWS], qp=qp, settings=settings) -> bytes:
+    # Recomputed on click from the values alone, so no rerun keeps a 10-million-row trace alive for the button.
+    rows = qv.quantize_trace(x, qp, convention=settings.convention, rounding=settings.rounding,
+                             add_zero_point_before_rounding=settings.add_zero_point_before_rounding)
+    return values_table(rows, qp).to_csv(index=False, float_format="%.17g").encode()
 
 
 st.download_button("Download the table (CSV)", data=_csv, file_name="quantviz_values.csv", mime="text/csv",
