@@ -61,11 +61,15 @@ def test_mouse_drags_range_slider(tab) -> None:
     tab.open("", wait_charts=1)
     slider = tab.page.locator("[data-testid='stSlider']").filter(has_text="Real range")
     thumbs = slider.get_by_role("slider")
-    low = thumbs.nth(0).locator("xpath=../..").bounding_box()  # the visible thumb around the hidden input
+    visible_thumb = thumbs.nth(0).locator("xpath=../..")  # the visible thumb around the hidden input
+    visible_thumb.scroll_into_view_if_needed()  # the sidebar may put it below the fold
+    low = visible_thumb.bounding_box()
     tab.page.mouse.move(low["x"] + low["width"] / 2, low["y"] + low["height"] / 2)
     tab.page.mouse.down()
     tab.page.mouse.move(low["x"] + 60, low["y"] + low["height"] / 2, steps=8)
     tab.page.mouse.up()
+    # the rerun that copies the slider into the exact box may start a moment after the drag
+    tab.page.wait_for_function("parseFloat(document.querySelector('input[aria-label=\"rmin\"]').value) > -1000", timeout=15_000)
     tab.wait_idle()
     rmin = float(tab.page.get_by_role("spinbutton", name="rmin").input_value())
     assert rmin > -1000
