@@ -44,11 +44,13 @@ for i, ex in enumerate(exercises):
             given = {}
             for col, answer in zip(cols, ex.answers, strict=False):
                 if answer.kind == "choice":
-                    given[answer.name] = col.radio(answer.label, answer.choices, index=None, key=f"ex_{seed}_{level}_{i}_{answer.name}", horizontal=len(answer.choices) < 3)
+                    given[answer.name] = col.radio(answer.label, answer.choices, index=None, key=f"ex_{seed}_{level}_{i}_{answer.name}",
+                                                   horizontal=len(answer.choices) < 3, help="Pick one, then press Check.")
                 else:
                     given[answer.name] = col.text_input(answer.label, key=f"ex_{seed}_{level}_{i}_{answer.name}",
-                                                        placeholder="whole number" if answer.kind == "int" else "a number, e.g. 0.0235")
-            submitted = cols[-1].form_submit_button("Check", icon=":material/check:")
+                                                        placeholder="whole number" if answer.kind == "int" else "a number, e.g. 0.0235",
+                                                        help="Checked exactly." if answer.kind == "int" else "Checked to 4 significant digits; scientific notation is fine.")
+            submitted = cols[-1].form_submit_button("Check", icon=":material/check:", help="Check your answer; the worked solution opens after it.")
         if submitted:
             for answer in ex.answers:
                 raw = given[answer.name]

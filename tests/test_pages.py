@@ -11,7 +11,7 @@ from tests.apptest_helpers import open_page
 
 PAGES = [
     "zero_point.py", "number_line.py", "rounding_error.py", "worked_examples.py", "your_values.py", "frameworks.py",
-    "calibration.py", "per_channel.py", "integer_arithmetic.py", "low_bit.py", "fake_quant.py",
+    "calibration.py", "per_channel.py", "integer_arithmetic.py", "low_bit.py", "fake_quant.py", "exercises.py",
 ]
 
 
@@ -388,3 +388,11 @@ def test_link_panel_has_the_view() -> None:
     no_exception(at)
     code = " ".join(c.value for c in at.code)
     assert "rmin=-3" in code and "probe=1.25" in code
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_widget_has_a_label_and_help(page: str) -> None:
+    at = open_page(page)
+    kinds = ("checkbox", "toggle", "selectbox", "radio", "slider", "number_input", "text_input", "text_area", "button")
+    missing = [(kind, w.label) for kind in kinds for w in getattr(at, kind) if not w.label or not w.help]
+    assert not missing, missing
