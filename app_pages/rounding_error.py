@@ -6,7 +6,7 @@ import streamlit as st
 import quantviz as qv
 from quantviz import figures
 from quantviz.explain import fmt
-from quantviz.metrics import error_stats, sqnr_by_bits
+from quantviz.metrics import error_stats, sqnr_by_bits, uniform_noise_power
 from quantviz.widgets import (
     choose_or_stop,
     data_controls,
@@ -46,7 +46,7 @@ trace = qv.quantize_trace(x, qp, convention=settings.convention, rounding=settin
 stats = error_stats(trace)
 m = st.columns(6)
 m[0].metric("MSE", fmt(stats.mse, 4), help="Mean of (dequantized − x)².")
-m[1].metric("RMSE", fmt(stats.rmse, 4), help=f"Compare s/√12 = {fmt(qp.scale / np.sqrt(12), 4)} for uniform rounding error.")
+m[1].metric("RMSE", fmt(stats.rmse, 4), help=f"Compare s/√12 = {fmt(uniform_noise_power(qp.scale) ** 0.5, 4)} for uniform rounding error.")
 m[2].metric("max |error|", fmt(stats.max_abs_error, 4), help=f"Half a step is s/2 = {fmt(qp.scale / 2, 4)}.")
 m[3].metric("SQNR", f"{stats.sqnr_db:.2f} dB" if np.isfinite(stats.sqnr_db) else "∞", help="10·log10(mean x² / MSE).")
 m[4].metric("clipped", f"{stats.clipped_share:.2%}", help="Share of values clamped to the end codes.")

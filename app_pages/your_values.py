@@ -1,6 +1,5 @@
 """Your values: paste or upload numbers, see each one's code, error and the whole table."""
 
-import numpy as np
 import streamlit as st
 
 import quantviz as qv
@@ -8,7 +7,7 @@ from quantviz import figures
 from quantviz.errors import QuantVizError
 from quantviz.explain import fmt, values_table
 from quantviz.inputs import MAX_UPLOAD_BYTES, load_upload, parse_values
-from quantviz.metrics import error_stats
+from quantviz.metrics import distinct_codes, error_stats
 from quantviz.widgets import (
     bool_field,
     choice_field,
@@ -94,7 +93,7 @@ m[0].metric("MSE", fmt(stats.mse, 4))
 m[1].metric("max |error|", fmt(stats.max_abs_error, 4), help=f"s/2 = {fmt(qp.scale / 2, 4)}")
 m[2].metric("SQNR", f"{stats.sqnr_db:.2f} dB" if stats.sqnr_db != float("inf") else "∞ (no error)")
 m[3].metric("clipped", f"{int(trace.clipped.sum()):,} ({stats.clipped_share:.1%})")
-m[4].metric("distinct codes used", f"{np.count_nonzero(np.bincount(trace.q - qp.storage_min)):,} of {qp.levels:,}")
+m[4].metric("distinct codes used", f"{distinct_codes(trace.q, qp.storage_min):,} of {qp.levels:,}")
 
 show_figure(figures.number_line_figure(qp, chosen_range=(rmin, rmax), values=trace.x, codes=trace.q,
                                        title="Your values (top) and the codes they land on (bottom)"), settings)

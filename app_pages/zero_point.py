@@ -44,7 +44,7 @@ with left:
     )
 with right:
     st.subheader("Where it sits")
-    share_below = (qp.zero_point - qp.qmin) / (qp.qmax - qp.qmin)
+    share_below = qp.share_of_codes_below_zero
     st.markdown(
         f"With [{fmt(settings.rmin, 6)}, {fmt(settings.rmax, 6)}] on a grid of {qp.levels} codes, "
         f"{share_below:.0%} of the codes lie below z and stand for negative values. "

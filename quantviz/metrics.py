@@ -83,6 +83,24 @@ def error_stats(trace: QuantizeTrace) -> ErrorStats:
     )
 
 
+def uniform_noise_power(scale: float) -> float:
+    """Return s²/12, the mean squared error of rounding when the error is Uniform(−s/2, s/2).
+
+    >>> uniform_noise_power(1.0) == 1 / 12
+    True
+    """
+    return scale * scale / 12.0
+
+
+def distinct_codes(q: np.ndarray, storage_min: int) -> int:
+    """Return how many different codes appear in q (codes are at least storage_min).
+
+    >>> distinct_codes(np.array([3, 3, 5, 0]), 0)
+    3
+    """
+    return int(np.count_nonzero(np.bincount(np.asarray(q, dtype=np.int64).ravel() - storage_min))) if np.size(q) else 0
+
+
 def uniform_noise_sqnr_db(signal_power: float, scale: float) -> float:
     """Return the SQNR that the uniform-noise model predicts: noise power s^2 / 12.
 
@@ -91,7 +109,7 @@ def uniform_noise_sqnr_db(signal_power: float, scale: float) -> float:
     >>> round(uniform_noise_sqnr_db(1.0, 0.5) - uniform_noise_sqnr_db(1.0, 1.0), 2)
     6.02
     """
-    return sqnr_db(signal_power, scale * scale / 12.0)
+    return sqnr_db(signal_power, uniform_noise_power(scale))
 
 
 class SqnrCurve(NamedTuple):

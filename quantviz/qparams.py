@@ -85,6 +85,11 @@ class QParams:
         return self.qmax - self.qmin + 1
 
     @property
+    def share_of_codes_below_zero(self) -> float:
+        """Fraction of the grid's steps that lie below z: the codes spent on negative values."""
+        return (self.zero_point - self.qmin) / (self.qmax - self.qmin)
+
+    @property
     def zero_in_grid(self) -> bool:
         """Whether the zero point is one of the grid's codes (real 0 exactly representable)."""
         return self.qmin <= self.zero_point <= self.qmax
