@@ -62,8 +62,8 @@ st.caption(f"Symmetric int{settings.bits} with z = 0 (textbook convention); matr
 order = np.argsort(np.abs(w).max(axis=1))
 labels_rows = [str(i) for i in order]
 show_figure(figures.bars_figure(labels_rows[:64] if len(order) > 64 else labels_rows,
-                                {SCHEMES[n]: r.row_mse[order][:64] for n, r in results.items()},
-                                title="Error per output channel, smallest rows first" + (" (first 64)" if len(order) > 64 else ""),
-                                x_title="row (sorted by its largest |weight|)", y_title="MSE (log)", log_y=True), settings)
+                                {SCHEMES[n]: r.row_relative_mse[order][:64] for n, r in results.items()},
+                                title="Noise relative to each row's own size, smallest rows first" + (" (first 64)" if len(order) > 64 else ""),
+                                x_title="row (sorted by its largest |weight|)", y_title="MSE / row's mean square (log)", log_y=True), settings)
 scheme = st.radio("Heatmap of |error| for", list(SCHEMES), format_func=labels(SCHEMES), horizontal=True, key="w_pc_heat", help="Where in the matrix the error sits.")
 show_figure(figures.heatmap_figure(np.abs(results[scheme].dequantized - w), title=f"|error|, {SCHEMES[scheme]}", x_title="column", y_title="row"), settings)

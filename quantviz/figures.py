@@ -264,7 +264,7 @@ def bars_figure(categories: list[str], series: dict[str, np.ndarray], *, title: 
     fig = go.Figure()
     for (name, values), colour in zip(series.items(), [SKY, ORANGE, GREEN, PURPLE, VERMILLION], strict=False):
         fig.add_trace(go.Bar(x=categories, y=values, name=name, marker_color=colour))
-    fig.update_xaxes(title_text=x_title)
+    fig.update_xaxes(title_text=x_title, type="category")  # keep the given order, even for numeric labels
     fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear")
     fig.update_layout(barmode="group")
     return _layout(fig, title, height=380)

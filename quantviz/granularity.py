@@ -32,6 +32,7 @@ class Quantized(NamedTuple):
     dequantized: np.ndarray
     row_mse: np.ndarray
     scales: np.ndarray  # one per unit (1, rows, or rows × groups)
+    row_relative_mse: np.ndarray  # row MSE / the row's mean square: how much of each row is noise
 
 
 def quantize_weights(w: np.ndarray, scheme: str, *, group_size: int = 32, bits: int = 8, signed: bool = True,
@@ -65,4 +66,7 @@ def quantize_weights(w: np.ndarray, scheme: str, *, group_size: int = 32, bits: 
         for r in range(w.shape[0]):
             for g, c in enumerate(starts):
                 out[r, c : c + group_size], scales[r, g] = fq(w[r, c : c + group_size])
-    return Quantized(out, np.mean((out - w) ** 2, axis=1), scales)
+    row_mse = np.mean((out - w) ** 2, axis=1)
+    power = np.mean(w**2, axis=1)
+    relative = np.divide(row_mse, power, out=np.zeros_like(row_mse), where=power > 0)
+    return Quantized(out, row_mse, scales, relative)

@@ -122,3 +122,8 @@ def test_palette_is_colour_blind_safe() -> None:
     colours = {t.marker.color for t in fig.data if t.marker and isinstance(t.marker.color, str)}
     colours |= {s.fillcolor for s in fig.layout.shapes if s.fillcolor}
     assert colours <= OKABE_ITO
+
+
+def test_bars_keep_the_given_order() -> None:
+    fig = figures.bars_figure(["12", "3", "7"], {"a": np.array([1.0, 2.0, 3.0])}, title="t", x_title="row", y_title="v")
+    assert fig.layout.xaxis.type == "category" and list(fig.data[0].x) == ["12", "3", "7"]
