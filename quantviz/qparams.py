@@ -89,11 +89,6 @@ class QParams:
         """Fraction of the grid's steps that lie below z: the codes spent on negative values."""
         return (self.zero_point - self.qmin) / (self.qmax - self.qmin)
 
-    @property
-    def zero_in_grid(self) -> bool:
-        """Whether the zero point is one of the grid's codes (real 0 exactly representable)."""
-        return self.qmin <= self.zero_point <= self.qmax
-
 
 def validate_range(rmin: object, rmax: object) -> tuple[float, float]:
     """Return ``(rmin, rmax)`` as floats after checking they are finite and ordered.

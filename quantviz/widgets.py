@@ -185,11 +185,6 @@ def remember(fields: tuple[Field, ...] | list[Field]) -> None:
                 st.query_params[field.key] = text
 
 
-def value(field: Field) -> Any:
-    """Return the field's current value from the store."""
-    return _store().get(field.key, field.default)
-
-
 def show_link_messages() -> None:
     """Show, once, what was wrong with the link this session opened."""
     messages = st.session_state.get(LINK_MESSAGES)
@@ -232,9 +227,6 @@ def _slider_bound(lo: float, hi: float) -> float:
     need = max(abs(lo), abs(hi), 1e-6) * 1.5
     power = 10 ** math.floor(math.log10(need))
     return float(next(m * power for m in (1, 2, 5, 10) if m * power >= need))
-
-
-FIELD = {f.key: f for f in SHARED_FIELDS}
 
 
 def labels(names: dict[str, str]) -> Callable[[str], str]:
