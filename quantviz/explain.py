@@ -178,7 +178,7 @@ def probe_steps(
             "Divide by the scale",
             rf"\frac{{x}}{{s}} = \frac{{{tex(x)}}}{{{tex(qp.scale)}}} = {tex(scaled, 12)}",
             fmt(scaled, 12),
-            note=_arithmetic_note(convention, pre, scaled, z_first, qp),
+            note=_arithmetic_note(convention, pre),
         )
     ]
     tie = abs(pre - math.floor(pre) - 0.5) == 0 if math.isfinite(pre) else False
@@ -218,7 +218,8 @@ def probe_steps(
     return steps
 
 
-def _arithmetic_note(convention: str, pre: float, scaled: float, z_first: bool, qp: QParams) -> str:
+def _arithmetic_note(convention: str, pre: float) -> str:
+    """How the convention computed the number it rounds, when that differs from plain x/s."""
     if convention == "pytorch":
         return f"PyTorch computes fma(x, 1/s, z) in float32 in one rounding: {fmt(pre, 12)}."
     if convention in ("tflite",):

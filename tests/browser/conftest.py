@@ -103,6 +103,13 @@ class Session:
         )
         time.sleep(0.4)
 
+    def paste(self, text: str) -> None:
+        """Type text into the Values box and submit it (Ctrl+Enter), as a user pasting would."""
+        area = self.page.get_by_role("textbox", name="Values")
+        area.fill(text)
+        area.press("Control+Enter")
+        self.wait_idle()
+
     def metric(self, label: str) -> str:
         box = self.page.locator("[data-testid='stMetric']").filter(has_text=label).first
         return box.locator("[data-testid='stMetricValue']").inner_text().strip()
