@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from quantviz.widgets import link_panel
+from quantviz.app.state import link_panel
 
 st.set_page_config(page_title="QuantViz — affine quantization, exactly", page_icon=":material/straighten:", layout="wide")
 

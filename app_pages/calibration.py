@@ -5,21 +5,13 @@ import pandas as pd
 import streamlit as st
 
 import quantviz as qv
-from quantviz import figures
+from quantviz.app import figures
+from quantviz.app.state import float_field, prime, remember, show_problem
+from quantviz.app.widgets import data_controls, page_header, quant_controls, show_figure
 from quantviz.calibrate import MAX_CALIBRATION_SAMPLES, calibrate_all
 from quantviz.errors import QuantVizError
-from quantviz.explain import fmt
 from quantviz.metrics import error_stats
-from quantviz.widgets import (
-    data_controls,
-    float_field,
-    page_header,
-    prime,
-    quant_controls,
-    remember,
-    show_figure,
-    show_problem,
-)
+from quantviz.teach.fmt import fmt
 
 settings = quant_controls(rounding=False)
 page_header(

@@ -4,10 +4,11 @@ import random
 
 import streamlit as st
 
+from quantviz.app.state import choice_field, int_field, labels, plain, prime, remember
+from quantviz.app.widgets import page_header, quant_controls
 from quantviz.errors import ParseError
-from quantviz.exercises import DIFFICULTIES, check, make_exercises, score
 from quantviz.inputs import parse_float_param
-from quantviz.widgets import choice_field, int_field, labels, page_header, plain, prime, quant_controls, remember
+from quantviz.teach.exercises import DIFFICULTIES, check, make_exercises, score
 
 settings = quant_controls(rounding=False)
 page_header(

@@ -4,19 +4,11 @@ import numpy as np
 import streamlit as st
 
 import quantviz as qv
-from quantviz import figures
-from quantviz.explain import transfer_curve
+from quantviz.app import figures
+from quantviz.app.state import int_field, prime, remember
+from quantviz.app.widgets import choose_or_stop, page_header, qparams_metrics, quant_controls, show_figure
+from quantviz.metrics import transfer_curve
 from quantviz.samples import sample_data
-from quantviz.widgets import (
-    choose_or_stop,
-    int_field,
-    page_header,
-    prime,
-    qparams_metrics,
-    quant_controls,
-    remember,
-    show_figure,
-)
 
 settings = quant_controls()
 page_header(

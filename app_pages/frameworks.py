@@ -5,10 +5,12 @@ import pandas as pd
 import streamlit as st
 
 import quantviz as qv
+from quantviz.app.state import prime, remember, show_problem, text_field
+from quantviz.app.widgets import page_header, quant_controls
 from quantviz.errors import QuantVizError
-from quantviz.explain import compare_conventions, explain_differences, fmt
 from quantviz.inputs import parse_values
-from quantviz.widgets import page_header, prime, quant_controls, remember, show_problem, text_field
+from quantviz.teach.compare import compare_conventions, explain_differences
+from quantviz.teach.fmt import fmt
 
 settings = quant_controls(rounding=False)
 page_header(

@@ -5,9 +5,10 @@ import pandas as pd
 import streamlit as st
 
 import quantviz as qv
-from quantviz.explain import fmt
+from quantviz.app.state import bool_field, int_field, prime, remember
+from quantviz.app.widgets import page_header, quant_controls
 from quantviz.intmath import quantized_add, worked_fully_connected
-from quantviz.widgets import bool_field, int_field, page_header, prime, quant_controls, remember
+from quantviz.teach.fmt import fmt
 
 settings = quant_controls(rounding=False)
 page_header(

@@ -3,17 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from quantviz import figures
+from quantviz.app import figures
+from quantviz.app.state import show_problem
+from quantviz.app.widgets import data_controls, page_header, quant_controls, show_figure
 from quantviz.errors import QuantVizError
-from quantviz.explain import fmt
 from quantviz.formats import compare_formats, fp8_values
-from quantviz.widgets import (
-    data_controls,
-    page_header,
-    quant_controls,
-    show_figure,
-    show_problem,
-)
+from quantviz.teach.fmt import fmt
 
 settings = quant_controls(rounding=False)
 page_header(

@@ -3,19 +3,12 @@
 import streamlit as st
 
 import quantviz as qv
-from quantviz import figures
-from quantviz.explain import fmt, probe_steps, qparams_steps, transfer_curve
-from quantviz.widgets import (
-    choose_or_stop,
-    float_field,
-    labels,
-    page_header,
-    prime,
-    qparams_metrics,
-    quant_controls,
-    remember,
-    show_figure,
-)
+from quantviz.app import figures
+from quantviz.app.state import float_field, labels, prime, remember
+from quantviz.app.widgets import choose_or_stop, page_header, qparams_metrics, quant_controls, show_figure
+from quantviz.metrics import transfer_curve
+from quantviz.teach.fmt import fmt
+from quantviz.teach.steps import probe_steps, qparams_steps
 
 settings = quant_controls()
 page_header(

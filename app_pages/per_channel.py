@@ -3,22 +3,13 @@
 import numpy as np
 import streamlit as st
 
-from quantviz import figures
+from quantviz.app import figures
+from quantviz.app.state import float_field, int_field, labels, prime, remember, show_problem
+from quantviz.app.widgets import page_header, quant_controls, show_figure
 from quantviz.errors import QuantVizError
-from quantviz.explain import fmt
 from quantviz.granularity import SCHEMES, quantize_weights, weight_matrix
 from quantviz.inputs import load_upload
-from quantviz.widgets import (
-    float_field,
-    int_field,
-    labels,
-    page_header,
-    prime,
-    quant_controls,
-    remember,
-    show_figure,
-    show_problem,
-)
+from quantviz.teach.fmt import fmt
 
 settings = quant_controls(rounding=False)
 page_header(

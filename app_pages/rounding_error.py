@@ -4,16 +4,10 @@ import numpy as np
 import streamlit as st
 
 import quantviz as qv
-from quantviz import figures
-from quantviz.explain import fmt
+from quantviz.app import figures
+from quantviz.app.widgets import choose_or_stop, data_controls, page_header, quant_controls, show_figure
 from quantviz.metrics import error_stats, sqnr_by_bits, uniform_noise_power
-from quantviz.widgets import (
-    choose_or_stop,
-    data_controls,
-    page_header,
-    quant_controls,
-    show_figure,
-)
+from quantviz.teach.fmt import fmt
 
 settings = quant_controls()
 page_header(

@@ -3,26 +3,11 @@
 import streamlit as st
 
 import quantviz as qv
-from quantviz.explain import (
-    PRESETS,
-    SEED_VALUES,
-    compare_conventions,
-    fmt,
-    preset_steps,
-    seed_corrected_qparams,
-    seed_example_verdicts,
-)
-from quantviz.widgets import (
-    bool_field,
-    choice_field,
-    int_field,
-    labels,
-    page_header,
-    prime,
-    quant_controls,
-    remember,
-    show_problem,
-)
+from quantviz.app.state import bool_field, choice_field, int_field, labels, prime, remember, show_problem
+from quantviz.app.widgets import page_header, quant_controls
+from quantviz.teach.compare import compare_conventions
+from quantviz.teach.examples import PRESETS, SEED_VALUES, preset_steps, seed_corrected_qparams, seed_example_verdicts
+from quantviz.teach.fmt import fmt
 
 settings = quant_controls(rounding=False)
 page_header(
@@ -102,7 +87,7 @@ if name == "seed":
     st.stop()
 
 if name == "own":
-    from quantviz.explain import Preset
+    from quantviz.teach.examples import Preset
 
     preset = Preset("Your own range", settings.rmin, settings.rmax, settings.bits, settings.signed, settings.symmetric,
                     settings.narrow_range, (settings.rmin, 0.0, (settings.rmin + settings.rmax) / 2, settings.rmax), "The sidebar's settings.")

@@ -3,27 +3,25 @@
 import streamlit as st
 
 import quantviz as qv
-from quantviz import figures
-from quantviz.errors import QuantVizError
-from quantviz.explain import fmt, values_table
-from quantviz.inputs import MAX_UPLOAD_BYTES, load_upload, parse_values
-from quantviz.metrics import distinct_codes, error_stats
-from quantviz.widgets import (
+from quantviz.app import figures
+from quantviz.app.state import (
     bool_field,
     choice_field,
     labels,
     left_out_of_link,
-    page_header,
     plain,
     prime,
-    qparams_metrics,
-    quant_controls,
     remember,
     set_user_values,
-    show_figure,
     show_problem,
     text_field,
 )
+from quantviz.app.tables import values_table
+from quantviz.app.widgets import page_header, qparams_metrics, quant_controls, show_figure
+from quantviz.errors import QuantVizError
+from quantviz.inputs import MAX_UPLOAD_BYTES, load_upload, parse_values
+from quantviz.metrics import distinct_codes, error_stats
+from quantviz.teach.fmt import fmt
 
 TABLE_ROWS = 5_000
 DOWNLOAD_ROWS = 1_000_000

@@ -4,9 +4,9 @@ import numpy as np
 import streamlit as st
 
 import quantviz as qv
-from quantviz import figures
-from quantviz.explain import fmt
-from quantviz.widgets import choose_or_stop, page_header, qparams_metrics, quant_controls, show_figure
+from quantviz.app import figures
+from quantviz.app.widgets import choose_or_stop, page_header, qparams_metrics, quant_controls, show_figure
+from quantviz.teach.fmt import fmt
 
 settings = quant_controls(rounding=False)
 page_header(

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import quantviz as qv
-from quantviz.explain import fmt
+from quantviz.teach.fmt import fmt
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from quantviz.conventions import get_convention
 from quantviz.errors import QuantVizError
 from quantviz.metrics import error_stats
-from quantviz.qparams import choose_qparams
+from quantviz.quantize import choose_qparams
 
 MAX_CALIBRATION_SAMPLES = 100_000
 

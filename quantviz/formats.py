@@ -7,7 +7,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from quantviz.conventions import get_convention
 from quantviz.errors import UnsupportedError
+from quantviz.metrics import sqnr_db
+from quantviz.quantize import choose_qparams
 
 FP8_FORMATS = {
     # name: (exponent bits, mantissa bits, bias, has infinities)
@@ -76,10 +79,6 @@ def compare_formats(x: np.ndarray, names: tuple[str, ...] = ("int8", "int4", "in
     Integer formats are symmetric with narrow range (z = 0, s = max|x| / (2^(b−1) − 1)); FP8 uses
     s = max|x| / fp8_max, rounds x/s to nearest even FP8 and multiplies back.
     """
-    from quantviz.conventions import get_convention
-    from quantviz.metrics import sqnr_db
-    from quantviz.qparams import choose_qparams
-
     x = np.asarray(x, dtype=np.float64)
     absmax = float(np.abs(x).max())
     if absmax == 0:

@@ -8,7 +8,7 @@ import numpy as np
 
 from quantviz.conventions import get_convention
 from quantviz.errors import QuantVizError
-from quantviz.qparams import choose_qparams
+from quantviz.quantize import choose_qparams
 
 SCHEMES = {"tensor": "per tensor (one s, z)", "channel": "per output channel (one per row)", "group": "per group of k (within each row)"}
 

@@ -10,8 +10,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from quantviz.conventions import get_convention
 from quantviz.errors import QuantVizError
 from quantviz.qparams import QParams
+from quantviz.quantize import choose_qparams
 from quantviz.rounding import round_half_away_from_zero
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -172,9 +174,6 @@ class WorkedFullyConnected(NamedTuple):
 
 def worked_fully_connected(*, batch: int = 2, n_in: int = 4, n_out: int = 3, per_channel: bool = False, seed: int = 0) -> WorkedFullyConnected:
     """Return a random layer quantized as TFLite does (int8 asymmetric activations, symmetric int8 weights)."""
-    from quantviz.conventions import get_convention
-    from quantviz.qparams import choose_qparams
-
     if not (1 <= batch <= 16 and 1 <= n_in <= 64 and 1 <= n_out <= 64):
         raise QuantVizError("keep the layer small: batch ≤ 16, inputs and outputs ≤ 64")
     rng = np.random.default_rng(seed)

@@ -9,6 +9,8 @@ import numpy as np
 
 from quantviz.conventions import QuantizeTrace, get_convention
 from quantviz.errors import QuantVizError
+from quantviz.qparams import QParams
+from quantviz.quantize import choose_qparams, quantize_trace
 
 
 class ErrorStats(NamedTuple):
@@ -135,8 +137,6 @@ def sqnr_by_bits(
 
     Bit widths the convention does not support are skipped.
     """
-    from quantviz.qparams import choose_qparams
-
     conv = get_convention(convention)
     power = float(np.square(x).mean())
     rows = []
@@ -148,3 +148,26 @@ def sqnr_by_bits(
         rows.append((bits, stats.sqnr_db, uniform_noise_sqnr_db(power, qp.scale), stats.clipped_share))
     arr = np.array(rows, dtype=np.float64).reshape(-1, 4)
     return SqnrCurve(arr[:, 0].astype(int), arr[:, 1], arr[:, 2], arr[:, 3])
+
+
+# ----------------------------------------------------------------------------- transfer curve
+class TransferCurve(NamedTuple):
+    """x against its dequantized value (the staircase) and the error (the sawtooth)."""
+
+    x: np.ndarray
+    dequantized: np.ndarray
+    error: np.ndarray
+
+
+def transfer_curve(qp: QParams, lo: float, hi: float, *, convention: str = "textbook", rounding: str | None = None,
+                   add_zero_point_before_rounding: bool = False, points: int = 800) -> TransferCurve:
+    """Return the staircase x -> dequantize(quantize(x)) sampled on [lo, hi], steps kept sharp.
+
+    Each code boundary inside [lo, hi] gets two points (just before and at it), so the
+    staircase is drawn with vertical risers however many codes there are, up to ``points``.
+    """
+    if not hi > lo:
+        hi = lo + qp.scale
+    x = np.linspace(lo, hi, points)
+    t = quantize_trace(x, qp, convention=convention, rounding=rounding, add_zero_point_before_rounding=add_zero_point_before_rounding)
+    return TransferCurve(t.x, t.dequantized, t.error)

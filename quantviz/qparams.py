@@ -1,4 +1,8 @@
-"""QParams (scale, zero point, grid) and choose_qparams."""
+"""QParams: a scale, a zero point and the integer grid they live on; and the check every range goes through.
+
+Plain data: this module imports no convention (``choose_qparams``, which asks a convention, is in
+:mod:`quantviz.quantize`).
+"""
 
 from __future__ import annotations
 
@@ -118,56 +122,3 @@ def validate_range(rmin: object, rmax: object) -> tuple[float, float]:
     if max(abs(lo), abs(hi)) > limit:
         raise RangeError(f"range ends must stay within ±{limit:.3g} (float32), got [{lo}, {hi}]")
     return lo, hi
-
-
-def choose_qparams(
-    rmin: float,
-    rmax: float,
-    *,
-    bits: int = 8,
-    signed: bool = False,
-    symmetric: bool = False,
-    narrow_range: bool = False,
-    reduce_range: bool = False,
-    convention: str = "textbook",
-) -> QParams:
-    """Return the QParams that ``convention`` chooses for the real range [rmin, rmax].
-
-    Parameters
-    ----------
-    rmin, rmax : float
-        Observed real range (finite, rmin <= rmax).
-    bits, signed, narrow_range, reduce_range :
-        The integer grid, as in :func:`quantviz.int_range`.
-    symmetric : bool
-        Symmetric scheme: the range becomes [-absmax, absmax] and z sits mid-grid.
-    convention : str
-        One of ``quantviz.CONVENTIONS``.
-
-    Raises
-    ------
-    RangeError, BitsError, UnsupportedError
-        For bad ranges, bit widths, or combinations the convention does not support.
-
-    Examples
-    --------
-    >>> qp = choose_qparams(-1000, 1000)
-    >>> round(qp.scale, 9), qp.zero_point
-    (7.843137255, 128)
-    >>> choose_qparams(0, 6, convention="pytorch").zero_point
-    0
-    >>> choose_qparams(-1000, 1000, signed=True, convention="tflite").zero_point
-    -1
-    """
-    from quantviz.conventions import get_convention
-
-    lo, hi = validate_range(rmin, rmax)
-    return get_convention(convention).choose_qparams(
-        lo,
-        hi,
-        bits=bits,
-        signed=signed,
-        symmetric=symmetric,
-        narrow_range=narrow_range,
-        reduce_range=reduce_range,
-    )

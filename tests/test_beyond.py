@@ -191,7 +191,7 @@ def test_ste_mask_is_the_unclipped_set(values, convention) -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 10**6), st.sampled_from(["easy", "medium", "hard"]))
 def test_exercise_answers_agree_with_quantviz(seed: int, difficulty: str) -> None:
-    from quantviz.exercises import check, make_exercises
+    from quantviz.teach.exercises import check, make_exercises
 
     exercises = make_exercises(seed, difficulty)
     assert [e.prompt for e in exercises] == [e.prompt for e in make_exercises(seed, difficulty)]
@@ -210,7 +210,7 @@ def test_exercise_answers_agree_with_quantviz(seed: int, difficulty: str) -> Non
 
 
 def test_which_convention_has_one_answer() -> None:
-    from quantviz.exercises import _unique_convention_cases
+    from quantviz.teach.exercises import _unique_convention_cases
 
     for lo, hi, signed, symmetric, name, qp in _unique_convention_cases():
         others = []

@@ -6,11 +6,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 import quantviz as qv
-from quantviz import figures
+from quantviz.app import figures
 from quantviz.calibrate import calibrate_all
-from quantviz.explain import transfer_curve
 from quantviz.formats import compare_formats
-from quantviz.metrics import sqnr_by_bits
+from quantviz.metrics import sqnr_by_bits, transfer_curve
 from quantviz.samples import sample_data
 
 OKABE_ITO = {figures.BLACK, figures.ORANGE, figures.SKY, figures.GREEN, figures.YELLOW, figures.BLUE, figures.VERMILLION, figures.PURPLE, figures.GREY}

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import quantviz as qv
-from quantviz.explain import fmt, seed_example_verdicts
+from quantviz.teach.examples import seed_example_verdicts
+from quantviz.teach.fmt import fmt
 from tests.apptest_helpers import open_page
 
 PAGES = [
@@ -357,7 +358,7 @@ def _answer(at, i: int, ex, right: bool) -> None:
 
 
 def test_exercises_same_seed_same_questions_and_scoring() -> None:
-    from quantviz.exercises import make_exercises
+    from quantviz.teach.exercises import make_exercises
 
     at = open_page("exercises.py", {"ex_seed": "42", "ex_level": "medium"})
     no_exception(at)

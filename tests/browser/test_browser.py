@@ -8,7 +8,7 @@ import io
 import pytest
 
 import quantviz as qv
-from quantviz.explain import fmt
+from quantviz.teach.fmt import fmt
 
 pytestmark = pytest.mark.browser
 
@@ -168,7 +168,7 @@ def test_instructor_flow(tab) -> None:
     tab.wait_idle()
     tab.page.wait_for_function("document.body.innerText.includes('Step 2 of')", timeout=15_000)
     assert "slide=1" in tab.page.url
-    from quantviz.exercises import make_exercises
+    from quantviz.teach.exercises import make_exercises
 
     tab.open("exercises?ex_seed=7&ex_level=easy")
     ex = make_exercises(7, "easy")[0]

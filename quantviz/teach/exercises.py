@@ -12,11 +12,11 @@ from typing import NamedTuple
 
 from quantviz.conventions import CONVENTIONS
 from quantviz.errors import QuantVizError
-from quantviz.explain import fmt
 from quantviz.grid import grid_label
 from quantviz.intmath import multiply_by_quantized_multiplier, quantize_multiplier
-from quantviz.qparams import QParams, choose_qparams
-from quantviz.quantize import dequantize, quantize_trace
+from quantviz.qparams import QParams
+from quantviz.quantize import choose_qparams, dequantize, quantize_trace
+from quantviz.teach.fmt import fmt
 
 DIFFICULTIES = {"easy": "Easy: 8-bit grids, round numbers", "medium": "Medium: low bits, signed and symmetric grids", "hard": "Hard: ties, framework conventions, integer steps"}
 KINDS = ("scale_zero_point", "quantize", "dequantize", "representable_range", "clips", "which_convention", "integer_step")

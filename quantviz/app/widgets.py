@@ -1,196 +1,34 @@
-"""The shared Streamlit controls. The only quantviz module that imports streamlit.
+"""The shared controls and the page frame: the sidebar settings every page reads, headers, figures, data.
 
-Settings live in three places kept in step on every rerun: the widgets (keys ``w_*``), a
-plain session dict that survives page switches (``_qv_values``), and the URL, so that a
-copied link reopens the same view. Link values are validated like any input: a bad one is
-reported and replaced by its default, never passed on.
+Options that a convention does not support are shown disabled with the reason; the user's own
+choice is kept in :mod:`quantviz.app.state` and comes back when a convention supports it.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import streamlit as st
 
 import quantviz as qv
-from quantviz.conventions import resolve_options
-from quantviz.errors import ParseError, QuantVizError
-from quantviz.inputs import parse_bool_param, parse_choice_param, parse_float_param, parse_int_param
-
-CONVENTION_LABELS = {name: conv.label for name, conv in qv.CONVENTIONS.items()}
-ROUNDING_LABELS = {key: text.split(":")[0].split(" (")[0] for key, text in qv.ROUNDING_MODES.items()}
-STORE = "_qv_values"
-LOADED = "_qv_loaded_from_url"
-LINK_MESSAGES = "_qv_link_messages"
-TOO_LONG = "_qv_too_long_for_link"
-CURRENT_PAGE = "_qv_current_page"
-SEEDED = "_qv_seeded_widgets"
-
-
-@dataclass(frozen=True)
-class Field:
-    """A setting that lives in a widget and in the URL under ``key``."""
-
-    key: str
-    default: Any
-    parse: Callable[[str], Any]
-    format: Callable[[Any], str] = str
-    max_url_chars: int = 1500
-
-    @property
-    def widget_key(self) -> str:
-        return f"w_{self.key}"
-
-
-def float_field(key: str, default: float, lo: float | None = None, hi: float | None = None) -> Field:
-    def parse(raw: str) -> float:
-        value = parse_float_param(raw)
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ParseError(f"must be between {lo:g} and {hi:g}")
-        return value
-
-    return Field(key, float(default), parse, lambda v: repr(float(v)))  # shortest exact form
-
-
-def int_field(key: str, default: int, lo: int, hi: int) -> Field:
-    return Field(key, int(default), lambda raw: parse_int_param(raw, lo, hi))
-
-
-def bool_field(key: str, default: bool) -> Field:
-    return Field(key, bool(default), parse_bool_param, lambda v: "true" if v else "false")
-
-
-def text_field(key: str, default: str, max_chars: int = 1500) -> Field:
-    def parse(raw: str) -> str:
-        if len(raw) > max_chars:
-            raise ParseError(f"is {len(raw):,} characters long (at most {max_chars:,} fit in a link)")
-        return raw
-
-    return Field(key, default, parse, str, max_chars)
-
-
-def left_out_of_link(key: str) -> bool:
-    """Whether the field's value was too long to put in the link."""
-    return key in st.session_state.get(TOO_LONG, set())
-
-
-def choice_field(key: str, default: str, choices: dict[str, str]) -> Field:
-    return Field(key, default, lambda raw: parse_choice_param(raw, choices))
-
-
-SHARED_FIELDS = (
-    float_field("rmin", -1000.0),
-    float_field("rmax", 1000.0),
-    int_field("bits", 8, 2, 16),
-    bool_field("signed", False),
-    bool_field("symmetric", False),
-    bool_field("narrow", False),
-    bool_field("reduce", False),
-    choice_field("conv", "textbook", CONVENTION_LABELS),
-    choice_field("rounding", "half_to_even", ROUNDING_LABELS),
-    bool_field("zfirst", False),
-    bool_field("present", False),
+from quantviz.app.state import (
+    CONVENTION_LABELS,
+    ROUNDING_LABELS,
+    SHARED_FIELDS,
+    choice_field,
+    int_field,
+    labels,
+    prime,
+    remember,
+    show_link_messages,
+    show_problem,
+    user_values,
 )
-
-
-# ----------------------------------------------------------------------------- showing user text
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#!|<>~$:])")
-
-
-def plain(text: object) -> str:
-    r"""Return text with every Markdown special character escaped, so user input shows as typed, never as markup.
-
-    >>> print(plain("**b** :red[c] <i>"))
-    \*\*b\*\* \:red\[c\] \<i\>
-    """
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text)).replace("/", "\\/")
-
-
-def show_problem(headline: str, exc: object) -> None:
-    """An error box: our headline in bold, then the message (which may quote user text) escaped."""
-    st.error(f"**{headline}** {plain(exc)}", icon=":material/error:")
-
-
-# ----------------------------------------------------------------------------- state plumbing
-def _store() -> dict[str, Any]:
-    return st.session_state.setdefault(STORE, {})
-
-
-def _track_page() -> None:
-    """Start a fresh set of seeded widgets when the user arrives on another page."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    page = ctx.page_script_hash if ctx is not None else ""
-    if st.session_state.get(CURRENT_PAGE) != page:
-        st.session_state[CURRENT_PAGE] = page
-        st.session_state[SEEDED] = set()
-
-
-def prime(fields: tuple[Field, ...] | list[Field]) -> None:
-    """Load each field once per session from the URL (validated), then seed its widget from the store.
-
-    A widget is seeded from the store on the first run of each page visit: the same key on
-    another page belongs to another widget, whose leftover state must not leak in.
-    """
-    _track_page()
-    seeded: set[str] = st.session_state.setdefault(SEEDED, set())
-    store = _store()
-    loaded: set[str] = st.session_state.setdefault(LOADED, set())
-    messages: list[str] = st.session_state.setdefault(LINK_MESSAGES, [])
-    for field in fields:
-        if field.key not in loaded:
-            loaded.add(field.key)
-            value = field.default
-            raw = st.query_params.get_all(field.key)
-            if raw:
-                if len(raw) > 1:
-                    messages.append(f"The link gives `{field.key}` {len(raw)} times; the last one is used.")
-                try:
-                    value = field.parse(raw[-1])
-                except ParseError as exc:
-                    shown = raw[-1] if len(raw[-1]) <= 40 else raw[-1][:39] + "…"
-                    messages.append(f"The link's `{field.key}={shown}` {exc}; using the default {field.format(field.default)}.")
-            store[field.key] = value
-        store.setdefault(field.key, field.default)
-        if field.widget_key not in seeded or field.widget_key not in st.session_state:
-            seeded.add(field.widget_key)
-            st.session_state[field.widget_key] = store[field.key]
-
-
-def remember(fields: tuple[Field, ...] | list[Field]) -> None:
-    """Copy widget values to the store and the URL (a value equal to its default leaves the URL)."""
-    store = _store()
-    for field in fields:
-        if field.widget_key in st.session_state:
-            store[field.key] = st.session_state[field.widget_key]
-        value = store.get(field.key, field.default)
-        if value == field.default:
-            if field.key in st.query_params:
-                del st.query_params[field.key]
-        else:
-            text = field.format(value)
-            if len(text) > field.max_url_chars:
-                # Too long for a link: leave it out rather than make a link that breaks.
-                if field.key in st.query_params:
-                    del st.query_params[field.key]
-                st.session_state.setdefault(TOO_LONG, set()).add(field.key)
-                continue
-            st.session_state.get(TOO_LONG, set()).discard(field.key)
-            if st.query_params.get(field.key) != text:
-                st.query_params[field.key] = text
-
-
-def show_link_messages() -> None:
-    """Show, once, what was wrong with the link this session opened."""
-    messages = st.session_state.get(LINK_MESSAGES)
-    if messages:
-        st.warning("**This link had settings that could not be used:**\n\n" + "\n".join(f"- {plain(m)}" for m in messages), icon=":material/link_off:")
-        st.session_state[LINK_MESSAGES] = []
+from quantviz.conventions import resolve_options
+from quantviz.errors import QuantVizError
+from quantviz.samples import DISTRIBUTIONS, sample_data
+from quantviz.teach.fmt import fmt
 
 
 # ----------------------------------------------------------------------------- the shared controls
@@ -227,11 +65,6 @@ def _slider_bound(lo: float, hi: float) -> float:
     need = max(abs(lo), abs(hi), 1e-6) * 1.5
     power = 10 ** math.floor(math.log10(need))
     return float(next(m * power for m in (1, 2, 5, 10) if m * power >= need))
-
-
-def labels(names: dict[str, str]) -> Callable[[str], str]:
-    """A format_func showing each option's label (a label maps to itself, so it is safe to apply twice)."""
-    return lambda option: names.get(option, option)
 
 
 def quant_controls(*, rounding: bool = True) -> Settings:
@@ -373,53 +206,11 @@ def show_figure(fig: Any, settings: Settings | None = None, *, key: str | None =
 
 def qparams_metrics(qp: qv.QParams) -> None:
     """The four numbers every page starts from: s, z, grid, representable range."""
-    from quantviz.explain import fmt
-
     c = st.columns([1, 1, 1, 1.8])
     c[0].metric("scale s", fmt(qp.scale, 8), help="Real width of one integer step.")
     c[1].metric("zero point z", str(qp.zero_point), help="The code that stands for real 0.")
     c[2].metric("grid", f"[{qp.qmin}, {qp.qmax}]", help=f"{qp.levels} codes")
     c[3].metric("representable", f"[{fmt(qp.real_min, 5)}, {fmt(qp.real_max, 5)}]", help="(qmin − z)·s to (qmax − z)·s: values outside are clipped.")
-
-
-# ----------------------------------------------------------------------------- the user's values
-USER_VALUES = "_qv_user_values"
-
-
-def set_user_values(values: Any, source: str) -> None:
-    """Keep the user's parsed values for every page of this session."""
-    st.session_state[USER_VALUES] = (values, source)
-
-
-def user_values() -> Any:
-    """Return the values from the Your values page (numpy array), or None."""
-    stored = st.session_state.get(USER_VALUES)
-    return None if stored is None else stored[0]
-
-
-# ----------------------------------------------------------------------------- lesson links
-MAX_LINK_CHARS = 2000
-
-
-def link_panel() -> None:
-    """A sidebar panel with the link that reopens this exact view (settings, probe and pasted values).
-
-    Values too long for a link are left out of it; the panel says so and offers the settings as a file.
-    """
-    import json
-    from urllib.parse import urlencode
-
-    base = (st.context.url or "").split("?")[0]
-    query = urlencode(st.query_params.to_dict())
-    link = f"{base}?{query}" if query else base
-    with st.sidebar.expander("Link to this view", icon=":material/link:"):
-        st.code(link or "(open the app in a browser to get its link)", language=None, wrap_lines=True)
-        st.caption("Copy it with the button at its corner: it reopens this page with every setting shown here.")
-        too_long = sorted(st.session_state.get(TOO_LONG, set()))
-        if too_long or len(link) > MAX_LINK_CHARS:
-            st.warning(f"Left out of the link (too long): {', '.join(too_long) or 'some values'}. Download the settings instead.", icon=":material/link_off:")
-            st.download_button("Download these settings (JSON)", data=json.dumps(_store(), indent=1, default=str),
-                               file_name="quantviz_view.json", mime="application/json", icon=":material/download:")
 
 
 # ----------------------------------------------------------------------------- sample data
@@ -433,8 +224,6 @@ class Data(NamedTuple):
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _sample(distribution: str, size: int, seed: int) -> Any:
-    from quantviz.samples import sample_data
-
     return sample_data(distribution, size, seed)
 
 
@@ -444,8 +233,6 @@ def data_controls(prefix: str, *, distribution: str = "normal", size: int = 100_
 
     Stops the page with a pointer to *Your values* when the user's values are asked for but there are none.
     """
-    from quantviz.samples import DISTRIBUTIONS
-
     sources = {"generated": "Generated sample", "yours": "Your values (from the Your values page)"}
     fields = [choice_field(f"{prefix}dist", distribution, {k: k for k in DISTRIBUTIONS}), int_field(f"{prefix}size", size, 10, max_size),
               int_field(f"{prefix}seed", 0, 0, 2**31 - 1)]

@@ -11,9 +11,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from quantviz.explain import TransferCurve, fmt
-from quantviz.metrics import SqnrCurve
+from quantviz.metrics import SqnrCurve, TransferCurve
 from quantviz.qparams import QParams
+from quantviz.teach.fmt import fmt
 
 # Okabe-Ito
 BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (

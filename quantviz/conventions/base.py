@@ -1,0 +1,234 @@
+"""The base of every framework convention: the trace of one quantization and the three verbs.
+
+A :class:`Convention` says how a framework chooses (s, z) and how it rounds; each framework
+overrides ``choose_qparams`` and ``_round`` (and, where the framework differs, the clamp) in
+its own module. This module imports the math below it (errors, grid, qparams, rounding) and
+never the conventions built on it, the teaching text or the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from quantviz.conventions.kernels import in_chunks
+from quantviz.errors import RangeError, UnsupportedError
+from quantviz.grid import check_bits
+from quantviz.qparams import QParams
+
+F32 = np.float32
+F32_EPS = float(np.finfo(np.float32).eps)
+F32_TINY = float(np.finfo(np.float32).tiny)
+
+
+class QuantizeTrace(NamedTuple):
+    """Every step of quantizing an array, as the convention computes it.
+
+    Attributes
+    ----------
+    x : ndarray of float64
+        The input values.
+    scaled : ndarray of float64
+        x / s in float64, for display (real value measured in grid steps).
+    pre_round : ndarray
+        The exact number the convention rounds (float32 for the frameworks); it already
+        contains z when the convention adds z before rounding.
+    unclamped : ndarray of float64
+        The integer code before clamping (rounded value plus z).
+    q : ndarray of int64
+        The stored code, clamped to the grid.
+    dequantized : ndarray of float64
+        (q - z) * s as the convention computes it.
+    error : ndarray of float64
+        dequantized - x.
+    clipped : ndarray of bool
+        Whether the value was clamped to the end of the grid.
+    """
+
+    x: np.ndarray
+    scaled: np.ndarray
+    pre_round: np.ndarray
+    unclamped: np.ndarray
+    q: np.ndarray
+    dequantized: np.ndarray
+    error: np.ndarray
+    clipped: np.ndarray
+
+
+def _as_float_array(x: object) -> np.ndarray:
+    """Return x as a float32 or float64 array (float32 stays float32: the frameworks take it as is)."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise UnsupportedError(f"values must be real numbers, got an array of {arr.dtype}")
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def _check_nan(arr: np.ndarray) -> None:
+    if np.isnan(arr).any():
+        raise RangeError("values contain NaN (not a number), which has no code; remove them first")
+
+
+# Large arrays are processed in small chunks (temporaries stay in cache and below malloc's mmap
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A named way of choosing (s, z) and rounding.
+
+    Attributes
+    ----------
+    name : str
+        Key in ``CONVENTIONS``.
+    label : str
+        Human name for the app.
+    summary : str
+        One sentence.
+    rules : tuple of str
+        The rules in plain words, in the order they are applied.
+    tie_rule : str
+        Key of ``ROUNDING_MODES`` used when quantizing.
+    arithmetic : str
+        ``"float64"`` or ``"float32"``.
+    widens_to_include_zero : bool
+        Whether [rmin, rmax] is first widened to contain 0.
+    adds_zero_point_before_rounding : bool
+        Whether z is added before rounding (the two orders differ at ties).
+    """
+
+    name: str
+    label: str
+    summary: str
+    rules: tuple[str, ...]
+    tie_rule: str
+    arithmetic: str
+    widens_to_include_zero: bool
+    adds_zero_point_before_rounding: bool
+
+    order_can_change = False  # only the textbook lets you round after adding z
+
+    # --- options -----------------------------------------------------------------
+    def unsupported_reason(
+        self,
+        *,
+        bits: int = 8,
+        signed: bool = False,
+        symmetric: bool = False,
+        narrow_range: bool = False,
+        reduce_range: bool = False,
+    ) -> str | None:
+        """Return why these options are not supported, or None when they are."""
+        return None
+
+    def check_options(self, **options: object) -> None:
+        """Raise UnsupportedError (naming the combination and the alternatives) if not supported."""
+        check_bits(options.get("bits", 8))
+        reason = self.unsupported_reason(**options)  # type: ignore[arg-type]
+        if reason:
+            raise UnsupportedError(f"{self.label}: {reason}")
+
+    def check_rounding(self, rounding: str | None) -> str:
+        """Return the rounding mode to use; only the textbook convention lets you pick."""
+        if rounding is None or rounding == self.tie_rule:
+            return self.tie_rule
+        raise UnsupportedError(
+            f"{self.label} always rounds with {self.tie_rule!r}; choose the textbook convention to try {rounding!r}"
+        )
+
+    # --- the three verbs -------------------------------------------------------
+    def choose_qparams(self, rmin: float, rmax: float, **options: object) -> QParams:  # pragma: no cover
+        raise NotImplementedError
+
+    def _round(self, x: np.ndarray, qparams: QParams, mode: str, seed: int, z_first: bool, scratch: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Return (the number that gets rounded, the rounded code plus z before clamping). The convention's core.
+
+        With ``scratch`` the caller needs only the second array, so the first may be overwritten.
+        """
+        raise NotImplementedError  # pragma: no cover
+
+    def _final_codes(self, x: np.ndarray, qparams: QParams, unclamped: np.ndarray, scratch: bool = False) -> np.ndarray:
+        """Return the stored codes (as floats) from the unclamped ones: clamp to the storage grid (in place with scratch)."""
+        return np.clip(unclamped, qparams.storage_min, qparams.storage_max, out=unclamped if scratch else None)
+
+    def _clipped(self, x: np.ndarray, qparams: QParams, unclamped: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return unclamped != q
+
+    def _prepare(self, rounding: str | None, add_zero_point_before_rounding: bool) -> str:
+        mode = self.check_rounding(rounding)
+        if add_zero_point_before_rounding and not self.order_can_change:
+            raise UnsupportedError(
+                f"{self.label} has a fixed order of operations; choose the textbook convention to add z before rounding"
+            )
+        return mode
+
+    def quantize(self, x: object, qparams: QParams, *, rounding: str | None = None, seed: int = 0,
+                 add_zero_point_before_rounding: bool = False) -> np.ndarray:
+        """Return the int64 codes only: the fast path (chunked, parallel), same arithmetic as the trace."""
+        mode = self._prepare(rounding, add_zero_point_before_rounding)
+        xs = _as_float_array(x)
+        flat = xs.reshape(-1)
+        out = np.empty(flat.shape, dtype=np.int64)
+
+        def work(a: int, b: int) -> None:
+            chunk = flat[a:b]
+            _check_nan(chunk)
+            _, unclamped = self._round(chunk, qparams, mode, seed, add_zero_point_before_rounding, scratch=True)
+            out[a:b] = self._final_codes(chunk, qparams, unclamped, scratch=True)
+
+        if mode == "stochastic":
+            work(0, flat.size)  # one random stream for the whole array: reproducible from the seed
+        else:
+            in_chunks(flat.size, work)
+        return out.reshape(xs.shape)
+
+    def quantize_trace(self, x: object, qparams: QParams, *, rounding: str | None = None, seed: int = 0,
+                       add_zero_point_before_rounding: bool = False) -> QuantizeTrace:
+        """Return every step of quantizing x (see QuantizeTrace)."""
+        mode = self._prepare(rounding, add_zero_point_before_rounding)
+        xs = _as_float_array(x)
+        _check_nan(xs)
+        pre_round, unclamped = self._round(xs, qparams, mode, seed, add_zero_point_before_rounding)
+        q = self._final_codes(xs, qparams, unclamped).astype(np.int64)
+        x64 = xs.astype(np.float64, copy=False)
+        with np.errstate(over="ignore"):
+            scaled = x64 / qparams.scale
+        deq = self.dequantize(q, qparams).astype(np.float64, copy=False)
+        unclamped = unclamped.astype(np.float64, copy=False)
+        return QuantizeTrace(x64, scaled, pre_round, unclamped, q, deq, deq - x64, self._clipped(xs, qparams, unclamped, q))
+
+    def dequantize(self, q: object, qparams: QParams) -> np.ndarray:
+        """Return (q - z) * s in this convention's float type (float32 for the frameworks)."""
+        codes = np.asarray(q, dtype=np.int64)
+        dtype = F32 if self.arithmetic == "float32" else np.float64
+        scale = dtype(qparams.scale)
+        flat = codes.reshape(-1)
+        out = np.empty(flat.shape, dtype=dtype)
+
+        def work(a: int, b: int) -> None:
+            out[a:b] = flat[a:b] - qparams.zero_point  # exact: codes and z are small integers
+            out[a:b] *= scale
+
+        in_chunks(flat.size, work)
+        return out.reshape(codes.shape)
+
+    def fake_quantize(self, x: object, qparams: QParams) -> np.ndarray:
+        """Return dequantize(quantize(x)) in one fused pass (no int64 codes in between), same arithmetic."""
+        xs = _as_float_array(x)
+        flat = xs.reshape(-1)
+        dtype = F32 if self.arithmetic == "float32" else np.float64
+        scale, zero = dtype(qparams.scale), dtype(qparams.zero_point)
+        out = np.empty(flat.shape, dtype=dtype)
+
+        def work(a: int, b: int) -> None:
+            chunk = flat[a:b]
+            _check_nan(chunk)
+            _, unclamped = self._round(chunk, qparams, self.tie_rule, 0, False, scratch=True)
+            codes = self._final_codes(chunk, qparams, unclamped, scratch=True).astype(dtype, copy=False)
+            np.subtract(codes, zero, out=out[a:b])  # exact: small integers
+            out[a:b] *= scale
+
+        in_chunks(flat.size, work)
+        return out.reshape(xs.shape)

@@ -1,0 +1,88 @@
+"""ONNX Runtime: onnxruntime.quantization's compute_scale_zp and the QuantizeLinear operator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from quantviz.conventions.base import F32, F32_TINY, Convention
+from quantviz.errors import BitsError
+from quantviz.qparams import QParams
+
+_ORT_SIGNED = {4: (-8, 7), 8: (-128, 127), 16: (-32768, 32767)}
+_ORT_UNSIGNED = {4: (0, 15), 8: (0, 255), 16: (0, 65535)}
+_ORT_REDUCED_SIGNED = {4: (-4, 3), 8: (-64, 64), 16: (-16384, 16384)}
+_ORT_REDUCED_UNSIGNED = {4: (0, 7), 8: (0, 127), 16: (0, 32767)}
+_ORT_SYMMETRIC_SIGNED = {8: (-127, 127), 16: (-32767, 32767)}
+
+
+def onnxruntime_grid(bits: int, signed: bool, symmetric: bool, reduce_range: bool) -> tuple[int, int]:
+    """Return (qmin, qmax) as onnxruntime's get_qmin_qmax_for_qType does (reduced int8 is [-64, 64])."""
+    if reduce_range:
+        table = _ORT_REDUCED_SIGNED if signed else _ORT_REDUCED_UNSIGNED
+    elif symmetric and signed and bits in _ORT_SYMMETRIC_SIGNED:
+        table = _ORT_SYMMETRIC_SIGNED
+    else:
+        table = _ORT_SIGNED if signed else _ORT_UNSIGNED
+    if bits not in table:
+        raise BitsError(f"onnxruntime quantizes to 4, 8 or 16 bits, got {bits}")
+    return table[bits]
+
+
+class OnnxRuntime(Convention):
+    """onnxruntime.quantization compute_scale_zp + the QuantizeLinear operator."""
+
+    def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
+        if bits not in (4, 8, 16):
+            return f"{bits}-bit grids are not supported; onnxruntime quantizes to 4, 8 or 16 bits"
+        if narrow_range:
+            return "narrow range is not an option: onnxruntime picks [-127, 127] itself for symmetric int8 (and [-32767, 32767] for int16); turn narrow range off"
+        return None
+
+    def choose_qparams(
+        self, rmin, rmax, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False
+    ):
+        self.check_options(
+            bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
+        )
+        qmin, qmax = onnxruntime_grid(bits, signed, symmetric, reduce_range)
+        storage_min, storage_max = (_ORT_SIGNED if signed else _ORT_UNSIGNED)[bits]
+        lo = min(F32(rmin), F32(0))
+        hi = max(F32(rmax), F32(0))
+        if symmetric:
+            absmax = max(abs(lo), abs(hi))
+            lo, hi = -absmax, absmax
+        scale = (np.float64(hi) - np.float64(lo)) / (np.float64(qmax) - np.float64(qmin))
+        if scale < F32_TINY:
+            scale, zero_point = 1.0, 0
+        elif symmetric:
+            zero_point = int(np.rint((qmin + qmax) / 2.0))
+        else:
+            zero_point = int(np.rint(qmin - np.float64(lo) / scale))
+        return QParams(
+            float(F32(scale)), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi)
+        )
+
+    def _round(self, x, qparams, mode, seed, z_first, scratch=False):
+        with np.errstate(over="ignore"):
+            pre_round = x.astype(F32, copy=False) / F32(qparams.scale)  # QuantizeLinear divides in float32
+        rounded = np.rint(pre_round, out=pre_round if scratch else None)
+        rounded += F32(qparams.zero_point)  # exact for |rounded| < 2^24; beyond that it clamps anyway
+        return pre_round, rounded
+
+
+ONNXRUNTIME = OnnxRuntime(
+    name="onnxruntime",
+    label="ONNX Runtime",
+    summary="onnxruntime.quantization's compute_scale_zp and the QuantizeLinear operator.",
+    rules=(
+        "Widen to include 0; both ends promoted to float64, s computed in float64 and stored as float32.",
+        "Asymmetric: z = round_half_even(qmin − rmin / s).",
+        "Symmetric: s = 2·absmax / (qmax − qmin) on int8 [−127, 127] (uint8 keeps [0, 255]); z = 0 for int8, 128 for uint8.",
+        "reduce_range: uint8 [0, 127], int8 [−64, 64].",
+        "QuantizeLinear: q = clamp(round_half_even(x / s) + z) with the division in float32, clamped to the full type.",
+    ),
+    tie_rule="half_to_even",
+    arithmetic="float32",
+    widens_to_include_zero=True,
+    adds_zero_point_before_rounding=False,
+)

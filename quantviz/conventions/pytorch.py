@@ -1,0 +1,95 @@
+"""PyTorch: torch.ao's MinMaxObserver, quantize_per_tensor and fake_quantize_per_tensor_affine (x86 CPU)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from quantviz.conventions.base import F32, F32_EPS, Convention, _as_float_array, _check_nan
+from quantviz.grid import int_range
+from quantviz.qparams import QParams
+from quantviz.rounding import fma_float32
+
+
+def _pytorch_grid(bits: int, signed: bool, narrow_range: bool, reduce_range: bool) -> tuple[int, int]:
+    """quant_min/quant_max as torch.ao's calculate_qmin_qmax computes them."""
+    customized = bits != 8 or narrow_range
+    qmin, qmax = int_range(bits, signed=signed, narrow_range=narrow_range)
+    if reduce_range:
+        if customized:
+            qmin, qmax = qmin // 2, qmax // 2
+        else:
+            qmin, qmax = int_range(8, signed=signed, reduce_range=True)
+    return qmin, qmax
+
+
+class PyTorch(Convention):
+    """torch.ao MinMaxObserver + quantize_per_tensor / fake_quantize_per_tensor_affine."""
+
+    def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
+        if bits > 8:
+            return f"{bits}-bit grids are not supported; PyTorch quantizes to quint8/qint8 (2 to 8 bits via quant_min/quant_max)"
+        if narrow_range and not signed:
+            return "narrow range on an unsigned grid ([1, 255]) is refused by PyTorch's observers, whose range must contain 0; use a signed grid"
+        if symmetric and reduce_range and not signed:
+            return "PyTorch cannot reduce the range of symmetric quint8 (NotImplementedError); use qint8 (signed) or turn reduce_range off"
+        return None
+
+    def choose_qparams(
+        self, rmin, rmax, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False
+    ):
+        self.check_options(
+            bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
+        )
+        qmin, qmax = _pytorch_grid(bits, signed, narrow_range, reduce_range)
+        storage_min, storage_max = int_range(8, signed=signed)
+        customized = bits != 8 or narrow_range
+        min_neg = min(F32(rmin), F32(0))
+        max_pos = max(F32(rmax), F32(0))
+        eps = F32(F32_EPS)
+        if symmetric:
+            absmax = max(-min_neg, max_pos)
+            scale = max(F32(absmax / F32((qmax - qmin) / 2)), eps)
+            zero_point = 0 if signed else (qmin + qmax) // 2 if customized else 128
+            lo, hi = -absmax, absmax
+        else:
+            scale = max(F32(F32(max_pos - min_neg) / F32(qmax - qmin)), eps)
+            zero_point = qmin - int(np.rint(F32(min_neg / scale)))
+            zero_point = min(max(zero_point, qmin), qmax)
+            lo, hi = min_neg, max_pos
+        return QParams(float(scale), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi))
+
+    def _round(self, x, qparams, mode, seed, z_first, scratch=False):
+        inv = F32(1) / F32(qparams.scale)
+        # x86 with FMA: round(fma(x, 1/s, z)), the fused product-sum rounded once to float32.
+        pre_round = fma_float32(x.astype(F32, copy=False), inv, qparams.zero_point)
+        return pre_round, np.rint(pre_round, out=pre_round if scratch else None)
+
+    def fake_quantize(self, x, qparams):
+        """torch.fake_quantize_per_tensor_affine: rounds x*(1/s) first, then adds z, clamps to [qmin, qmax]."""
+        xs = _as_float_array(x).astype(F32)
+        _check_nan(xs)
+        scale = F32(qparams.scale)
+        inv = F32(1) / scale
+        with np.errstate(over="ignore", invalid="ignore"):
+            codes = np.rint(xs * inv) + F32(qparams.zero_point)
+            codes = np.clip(codes, F32(qparams.qmin), F32(qparams.qmax))
+            return (codes - F32(qparams.zero_point)) * scale
+
+
+PYTORCH = PyTorch(
+    name="pytorch",
+    label="PyTorch",
+    summary="torch.ao MinMaxObserver, torch.quantize_per_tensor and fake_quantize_per_tensor_affine (x86 CPU).",
+    rules=(
+        "Work in float32; widen to include 0.",
+        "Affine: s = max((rmax − rmin) / (qmax − qmin), float32 eps); z = qmin − round_half_even(rmin / s), clamped.",
+        "Symmetric: s = absmax / ((qmax − qmin) / 2), so int8 divides by 127.5 and the top value clips; z = 0 (qint8) or 128 (quint8).",
+        "reduce_range chooses s on a 7-bit grid (quint8 [0, 127], qint8 [−64, 63]) but still stores 8 bits.",
+        "quantize_per_tensor: q = round_half_even(fma(x, 1/s, z)): z is added before rounding, in one fused multiply-add.",
+        "fake_quantize_per_tensor_affine: rounds x · (1/s) first, then adds z.",
+    ),
+    tie_rule="half_to_even",
+    arithmetic="float32",
+    widens_to_include_zero=True,
+    adds_zero_point_before_rounding=True,
+)

@@ -1,0 +1,114 @@
+"""TFLite: the converter's (s, z) and the interpreter's QUANTIZE kernels (default and reference)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from quantviz.conventions.base import F32, Convention
+from quantviz.qparams import QParams
+from quantviz.rounding import round_half_away_from_zero
+
+TFLITE_NEAR_ZERO = 1e-6
+
+
+class TFLite(Convention):
+    """The TFLite converter's parameters and the interpreter's QUANTIZE op."""
+
+    reference_kernels: bool = False
+
+    def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
+        if bits != 8:
+            return f"{bits}-bit grids are not supported here; TFLite's integer models use 8 bits (int8, or uint8 inputs/outputs)"
+        if reduce_range:
+            return "reduce_range is a PyTorch option; TFLite has none (use the PyTorch or textbook convention)"
+        if symmetric and not signed:
+            return "symmetric quantization is for int8 weights; choose a signed grid, or asymmetric for uint8"
+        if narrow_range and not symmetric:
+            return "narrow range [-127, 127] is used only for symmetric int8 weights; tick symmetric or turn narrow range off"
+        return None
+
+    def choose_qparams(
+        self, rmin, rmax, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False
+    ):
+        self.check_options(
+            bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
+        )
+        lo, hi = float(F32(rmin)), float(F32(rmax))
+        if symmetric:
+            # Weights: int8, narrow range [-127, 127], z = 0.
+            absmax = max(abs(lo), abs(hi))
+            scale = float(F32(absmax) / F32(127)) if absmax > 0 else 1.0
+            return QParams(scale, 0, -127, 127, -128, 127, rmin=-absmax, rmax=absmax)
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+        qmin, qmax = -128, 127
+        # Measured on TF 2.21 (186 calibrated ranges): the scale is computed in float32,
+        # the zero point from the minimum in double with that float32 scale.
+        if hi - lo < TFLITE_NEAR_ZERO:
+            # A (nearly) empty range is widened by 1e-6 on each side, not given a zero scale.
+            lo, hi = lo - TFLITE_NEAR_ZERO, hi + TFLITE_NEAR_ZERO
+        scale = F32(F32(hi) - F32(lo)) / F32(qmax - qmin)
+        zero_float = qmin - lo / float(scale)
+        if zero_float < qmin:
+            zero_point = qmin
+        elif zero_float > qmax:
+            zero_point = qmax
+        else:
+            zero_point = int(round_half_away_from_zero(np.float64(zero_float)))
+        scale = float(F32(scale))
+        if signed:
+            return QParams(scale, zero_point, qmin, qmax, rmin=lo, rmax=hi)
+        # A uint8 input/output: the converter quantizes to int8 and shifts by 128.
+        return QParams(scale, zero_point + 128, 0, 255, rmin=lo, rmax=hi)
+
+    def _round(self, x, qparams, mode, seed, z_first, scratch=False):
+        x32 = x.astype(F32, copy=False)
+        scale = F32(qparams.scale)
+        with np.errstate(over="ignore"):
+            if self.reference_kernels:
+                pre_round = x32 / scale
+                rounded = round_half_away_from_zero(pre_round)
+            else:
+                pre_round = x32 * (F32(1) / scale)
+                rounded = np.rint(pre_round, out=pre_round if scratch else None)
+        rounded += F32(qparams.zero_point)
+        return pre_round, rounded
+
+
+class TFLiteReference(TFLite):
+    """TFLite with the interpreter's reference kernels (ties away from zero)."""
+
+    reference_kernels = True
+
+
+TFLITE = TFLite(
+    name="tflite",
+    label="TFLite",
+    summary="The TFLite converter's parameters and the interpreter's default (XNNPACK/optimized) QUANTIZE kernel.",
+    rules=(
+        "Activations (asymmetric): widen to include 0; s = (rmax − rmin) / 255 in float32; z = qmin − rmin / s (in double, with that float32 s), clamped to the int8 grid [−128, 127], else rounded half away from zero.",
+        "A uint8 input or output gets the int8 zero point + 128 (so [−1000, 1000] gets 127, not 128).",
+        "Weights (symmetric): int8 narrow range [−127, 127], s = max(|rmin|, |rmax|) / 127, z = 0.",
+        "The scale is stored as float32.",
+        "Quantize (default kernels): q = clamp(round_half_even(x · (1/s)) + z), with 1/s computed in float32.",
+    ),
+    tie_rule="half_to_even",
+    arithmetic="float32",
+    widens_to_include_zero=True,
+    adds_zero_point_before_rounding=False,
+)
+
+
+TFLITE_REFERENCE = TFLiteReference(
+    name="tflite_reference",
+    label="TFLite (reference kernels)",
+    summary="The same parameters as TFLite, quantized by the interpreter's reference kernels.",
+    rules=(
+        "Same s and z as the TFLite converter.",
+        "Quantize (reference kernels, BUILTIN_REF): q = clamp(round_half_away_from_zero(x / s) + z), float32 division.",
+        "At every exact tie this gives a different code from the default kernels: the same model, two answers.",
+    ),
+    tie_rule="half_away_from_zero",
+    arithmetic="float32",
+    widens_to_include_zero=True,
+    adds_zero_point_before_rounding=False,
+)

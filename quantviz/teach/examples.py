@@ -1,0 +1,160 @@
+"""The seed example checked line by line, its corrected scheme, and the worked-example presets.
+
+Everything shown is recomputed by quantviz; the only typed-in numbers are the ones a published
+example printed, and they are shown as claims to check, never as results.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from quantviz.qparams import QParams
+from quantviz.quantize import choose_qparams, quantize_trace
+from quantviz.teach.fmt import fmt
+from quantviz.teach.steps import Step, probe_steps, qparams_steps
+
+SEED_PRINTED_SCALE = 7.843137255  # as printed in the answer
+SEED_VALUES = (39.215686275, 0.0, 1000.0, -1000.0)
+SEED_CLAIMED_CODES = (133, 128, 255, 1)
+SEED_CLAIMED_BACK = (39.215686275, 0.0, 1000.0, -1000.0)
+
+
+class Verdict(NamedTuple):
+    """A published line, recomputed: ``holds`` is True, False, or None when it depends on the tie rule."""
+
+    claim: str
+    recomputed: str
+    holds: bool | None
+    why: str
+
+
+def seed_example_verdicts() -> list[Verdict]:
+    """Return each line of the seed answer's worked example, recomputed by quantviz, with a verdict."""
+    exact = QParams(2000 / 255, 128, 0, 255)
+    printed = QParams(SEED_PRINTED_SCALE, 128, 0, 255)
+    out: list[Verdict] = []
+    out.append(
+        Verdict(
+            "scale = (1000 − −1000) / 255 = 7.843137255",
+            f"2000 / 255 = {fmt(exact.scale, 17)}",
+            False,
+            f"The printed 7.843137255 is the exact scale rounded up by {fmt(SEED_PRINTED_SCALE - exact.scale, 3)}. "
+            "That tiny excess is what makes the lines for 1000 and −1000 below come out as printed.",
+        )
+    )
+    ex = quantize_trace(SEED_VALUES, exact, rounding="half_away_from_zero", add_zero_point_before_rounding=True)
+    ex_even = quantize_trace(SEED_VALUES, exact, rounding="half_to_even", add_zero_point_before_rounding=True)
+    pr = quantize_trace(SEED_VALUES, printed, rounding="half_away_from_zero", add_zero_point_before_rounding=True)
+    for i, (x, claimed) in enumerate(zip(SEED_VALUES, SEED_CLAIMED_CODES, strict=True)):
+        pre, unclamped, q = float(ex.pre_round[i]), int(ex.unclamped[i]), int(ex.q[i])
+        claim = f"round({fmt(x, 12)} / 7.843137255 + 128) = {claimed}"
+        if unclamped > exact.qmax:
+            out.append(
+                Verdict(
+                    claim,
+                    f"{fmt(x)}/s + 128 = {fmt(pre, 12)} exactly → round = {unclamped}, which overflows uint8 and is clamped to {q}",
+                    False,
+                    f"1000/s is exactly 127.5, a tie: every tie rule rounds 255.5 up to 256, one past the grid. "
+                    f"With the printed scale the value is {fmt(float(pr.pre_round[i]), 13)}, just under the tie, which is how the answer got 255 without clamping.",
+                )
+            )
+        elif pre - math.floor(pre) == 0.5:
+            out.append(
+                Verdict(
+                    claim,
+                    f"{fmt(x)}/s + 128 = {fmt(pre, 12)} exactly: a tie → {int(ex.q[i])} rounding half away from zero, {int(ex_even.q[i])} rounding half to even",
+                    None,
+                    f"The answer's 1 depends on the tie rule (and on the rounded scale: printed, the value is {fmt(float(pr.pre_round[i]), 13)}, just over the tie). "
+                    "ONNX Runtime gives 0 here; PyTorch 1.",
+                )
+            )
+        else:
+            out.append(Verdict(claim, f"{fmt(x, 12)}/s + 128 = {fmt(pre, 12)} → {q}", q == claimed, "Holds: the value is not near a tie."))
+    back = exact.scale * (np.array(SEED_CLAIMED_CODES) - exact.zero_point)
+    for code, claimed_real, real in zip(SEED_CLAIMED_CODES, SEED_CLAIMED_BACK, back, strict=True):
+        holds = bool(abs(real - claimed_real) < 1e-6 * max(1.0, abs(claimed_real)))
+        out.append(
+            Verdict(
+                f"({code} − 128) × 7.843137255 = {fmt(claimed_real, 12)}",
+                f"({code} − 128) × s = {fmt(float(real), 12)}",
+                holds,
+                "Holds." if holds else f"Off by {fmt(float(real) - claimed_real, 6)}: code {code} stands for {fmt(float(real), 7)}, so ±1000 are not representable with z = 128.",
+            )
+        )
+    out.append(
+        Verdict(
+            "zero point 128, codes 1..255: a symmetric range of [−1000, 1000]",
+            f"representable range with s = 2000/255, z = 128: [{fmt(exact.real_min, 7)}, {fmt(exact.real_max, 7)}]",
+            False,
+            "With 255 steps over 2000 the range [−1000, 1000] needs z = 127.5, which is not an integer. "
+            "A symmetric grid [1, 255] around 128 needs s = 1000/127 (see the corrected scheme).",
+        )
+    )
+    out.append(Verdict("inverse scale = 0.1275", f"255 / 2000 = {fmt(255 / 2000)}", True, "Holds: multiplying by 1/s = 0.1275 is the same map."))
+    return out
+
+
+def seed_corrected_qparams() -> QParams:
+    """Return the scheme the seed answer intended: uint8 narrow range [1, 255], symmetric, z = 128, s = 1000/127."""
+    return choose_qparams(-1000, 1000, bits=8, symmetric=True, narrow_range=True)
+
+
+# ----------------------------------------------------------------------------- presets
+class Preset(NamedTuple):
+    """A worked example: range, grid and values to quantize."""
+
+    title: str
+    rmin: float
+    rmax: float
+    bits: int
+    signed: bool
+    symmetric: bool
+    narrow_range: bool
+    values: tuple[float, ...]
+    story: str
+
+
+PRESETS: dict[str, Preset] = {
+    "seed": Preset(
+        "The seed question: [−1000, 1000] to uint8",
+        -1000.0, 1000.0, 8, False, False, False, SEED_VALUES,
+        "The Stack Overflow answer that started QuantViz. Its numbers rest on a tie at 127.5.",
+    ),
+    "relu6": Preset(
+        "ReLU6 activations: [0, 6] to uint8",
+        0.0, 6.0, 8, False, False, False, (0.0, 0.5, 3.0, 6.0, 7.0),
+        "A range that starts at 0 needs no shift: z = 0 and every code is a non-negative value.",
+    ),
+    "weights": Preset(
+        "Symmetric int8 weights: [−0.8, 1.27], narrow range",
+        -0.8, 1.27, 8, True, True, True, (-0.8, -0.005, 0.0, 0.005, 1.27),
+        "Weights are usually symmetric: z = 0, so the integer matmul needs no zero-point terms for them.",
+    ),
+    "int4": Preset(
+        "int4: [−1, 1] to 16 levels",
+        -1.0, 1.0, 4, True, False, False, (-1.0, -0.2, 0.0, 0.1, 0.99),
+        "Four bits leave 16 codes: each step is 2/15 wide and rounding error is large.",
+    ),
+    "no_zero": Preset(
+        "A range without 0: [250, 1000] to uint8",
+        250.0, 1000.0, 8, False, False, False, (250.0, 260.0, 500.0, 1000.0),
+        "The raw zero point would be 0 − 250/s = −85 (−213 without widening, using s = 750/255): outside the grid. "
+        "Frameworks widen the range to [0, 1000], spending a third of the codes on values that never occur.",
+    ),
+}
+
+
+def preset_steps(preset: Preset, convention: str = "textbook") -> tuple[QParams, list[Step], dict[float, list[Step]]]:
+    """Return the QParams, the steps that choose them and, per value, the steps that quantize it."""
+    qp = choose_qparams(
+        preset.rmin, preset.rmax, bits=preset.bits, signed=preset.signed, symmetric=preset.symmetric,
+        narrow_range=preset.narrow_range, convention=convention,
+    )
+    steps = qparams_steps(qp, preset.rmin, preset.rmax, convention=convention, symmetric=preset.symmetric)
+    per_value = {
+        v: probe_steps(v, qp, convention=convention, bits=preset.bits, signed=preset.signed) for v in preset.values
+    }
+    return qp, steps, per_value
