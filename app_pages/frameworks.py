@@ -5,11 +5,11 @@ import pandas as pd
 import streamlit as st
 
 import quantviz as qv
-from quantviz.app.state import prime, remember, show_problem, text_field
+from quantviz.app.state import plain, prime, remember, show_problem, text_field
 from quantviz.app.widgets import page_header, quant_controls
 from quantviz.errors import QuantVizError
 from quantviz.inputs import parse_values
-from quantviz.teach.compare import compare_conventions, explain_differences
+from quantviz.teach.compare import compare_conventions, explain_differences, tiny_scale_differences
 from quantviz.teach.fmt import fmt
 
 settings = quant_controls(rounding=False)
@@ -66,10 +66,15 @@ for r in nudged:
                f"[{fmt(r.nudged[0], 8)}, {fmt(r.nudged[1], 8)}] (float32) so that 0 lands on a code.")
 
 st.subheader("Why they differ")
-notes = explain_differences(rows, probes.tolist())
-if notes:
-    st.markdown("\n".join(f"- {n}" for n in notes))
-else:
+st.caption("Each line walks the two conventions' steps in order and names the first one whose result differs.")
+tiny, differences = tiny_scale_differences(explain_differences(rows, probes.tolist()))
+if tiny:
+    st.markdown(f"- {', '.join(d.label for d in tiny)} store the scale as float32 (or compute it in float32): "
+                f"{fmt(tiny[0].results[0], 12)} instead of {fmt(tiny[0].results[1], 12)}. Tiny, but enough to move a "
+                "number that sits on a tie; where it does, a line below says so.")
+if differences:
+    st.markdown("\n".join(f"- {plain(d.sentence)}" for d in differences))
+elif not tiny:
     st.success("For these settings and probes every supported convention agrees with the textbook.", icon=":material/check:")
 
 if not settings.presenter:

@@ -42,3 +42,24 @@ def probe_values(qp: qv.QParams, seed: int, count: int = 600) -> np.ndarray:
     uniform = rng.uniform(qp.real_min - 0.1 * span, qp.real_max + 0.1 * span, count // 4).astype(np.float32)
     extra = np.array([0.0, -0.0, qp.real_min, qp.real_max, 1e30, -1e30, np.inf, -np.inf], dtype=np.float32)
     return np.concatenate([ties, grid, near, uniform, extra]).astype(np.float32)
+
+
+def tflite_near_tie_ranges(seed: int, count: int) -> list[tuple[float, float]]:
+    """Return float32 ranges whose TFLite zero point sits within a float32 rounding of x.5.
+
+    They are the ranges where evaluating z = qmin − rmin/s in float64 and in float32 round to different
+    integers: random ranges almost never hit them, so they are built around a chosen tie and kept only
+    when the two evaluations part.
+    """
+    rng = np.random.default_rng(seed)
+    found: list[tuple[float, float]] = []
+    while len(found) < count:
+        tie = int(rng.integers(-127, 127)) + 0.5  # the int8 zero point we aim at
+        hi = float(np.float32(10 ** rng.uniform(-3, 4)))
+        lo32 = np.float32(-(tie + 128) * hi / (127 - tie))
+        lo = float(lo32 + np.float32(int(rng.integers(-3, 4))) * np.spacing(lo32))
+        scale = float(np.float32(np.float32(hi) - np.float32(lo)) / np.float32(255))
+        in_double = -128 - lo / scale
+        if np.floor(in_double + 0.5) != np.floor(float(np.float32(in_double)) + 0.5):
+            found.append((lo, hi))
+    return found

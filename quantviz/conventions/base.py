@@ -1,7 +1,7 @@
 """The base of every framework convention: the trace of one quantization and the three verbs.
 
 A :class:`Convention` says how a framework chooses (s, z) and how it rounds; each framework
-overrides ``choose_qparams`` and ``_round`` (and, where the framework differs, the clamp) in
+overrides ``choose_trace`` (every step of choosing s and z) and ``_round`` (and, where the framework differs, the clamp) in
 its own module. This module imports the math below it (errors, grid, qparams, rounding) and
 never the conventions built on it, the teaching text or the app.
 """
@@ -55,6 +55,69 @@ class QuantizeTrace(NamedTuple):
     dequantized: np.ndarray
     error: np.ndarray
     clipped: np.ndarray
+
+
+class ChoiceTrace(NamedTuple):
+    """Every step of choosing (s, z) from a range, as the convention computes it.
+
+    The steps come in the order they happen, so two conventions can be compared step by step
+    (see :mod:`quantviz.teach.compare`). Zero-point numbers are in the frame of the stored grid:
+    a TFLite uint8 zero point is computed on int8 and shifted by 128, and ``zero_raw`` includes
+    that shift, so that it can be set beside a zero point computed on uint8 directly.
+
+    Attributes
+    ----------
+    range_given : tuple of float
+        The range as the convention reads it (float32 for the frameworks).
+    range_used : tuple of float
+        The range after the convention's adjustments (widening to include 0, symmetrising).
+    adjustment : str
+        What was done to the range, in words ("" when nothing).
+    grid : tuple of int
+        The integer grid (qmin, qmax) the parameters are chosen on.
+    storage : tuple of int
+        The grid the quantize op clamps to.
+    scale_divisor : float
+        How many steps of s the range used spans: (rmax − rmin) / s before rounding.
+    scale_formula : str
+        How the scale is computed, in words with its numbers.
+    scale_dtype : str
+        ``"float32"`` or ``"float64"``: the arithmetic the scale is computed in.
+    scale : float
+        The scale as stored.
+    zero_rule : str
+        ``"from_min"`` (z = qmin − rmin/s, rounded), ``"middle"`` (set to the middle of the grid),
+        ``"zero"`` (z = 0 by definition) or ``"degenerate"`` (an empty range: a fixed fallback).
+    zero_formula : str
+        The rule in words, with its numbers.
+    zero_raw : float or None
+        The number that is rounded to get z (None when z is set by a rule), in the stored grid's frame.
+    zero_tie_rule : str or None
+        Key of ``ROUNDING_MODES`` used to round ``zero_raw``.
+    zero_clamped : bool
+        Whether the rounded zero point fell outside the grid and was clamped.
+    zero_shift : int
+        Added after rounding (128 for a TFLite uint8 input), 0 otherwise.
+    qparams : QParams
+        The result.
+    """
+
+    range_given: tuple[float, float]
+    range_used: tuple[float, float]
+    adjustment: str
+    grid: tuple[int, int]
+    storage: tuple[int, int]
+    scale_divisor: float
+    scale_formula: str
+    scale_dtype: str
+    scale: float
+    zero_rule: str
+    zero_formula: str
+    zero_raw: float | None
+    zero_tie_rule: str | None
+    zero_clamped: bool
+    zero_shift: int
+    qparams: QParams
 
 
 def _as_float_array(x: object) -> np.ndarray:
@@ -139,8 +202,13 @@ class Convention:
         )
 
     # --- the three verbs -------------------------------------------------------
-    def choose_qparams(self, rmin: float, rmax: float, **options: object) -> QParams:  # pragma: no cover
+    def choose_trace(self, rmin: float, rmax: float, **options: object) -> ChoiceTrace:  # pragma: no cover
+        """Return every step of choosing (s, z) for the range [rmin, rmax] (see ChoiceTrace)."""
         raise NotImplementedError
+
+    def choose_qparams(self, rmin: float, rmax: float, **options: object) -> QParams:
+        """Return the QParams this convention chooses for [rmin, rmax]: the last step of ``choose_trace``."""
+        return self.choose_trace(rmin, rmax, **options).qparams
 
     def _round(self, x: np.ndarray, qparams: QParams, mode: str, seed: int, z_first: bool, scratch: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Return (the number that gets rounded, the rounded code plus z before clamping). The convention's core.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from quantviz.conventions.base import F32, F32_TINY, Convention
+from quantviz.conventions.base import F32, F32_TINY, ChoiceTrace, Convention
 from quantviz.errors import BitsError
 from quantviz.qparams import QParams
 
@@ -38,28 +38,42 @@ class OnnxRuntime(Convention):
             return "narrow range is not an option: onnxruntime picks [-127, 127] itself for symmetric int8 (and [-32767, 32767] for int16); turn narrow range off"
         return None
 
-    def choose_qparams(
+    def choose_trace(
         self, rmin, rmax, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False
-    ):
+    ) -> ChoiceTrace:
         self.check_options(
             bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
         )
         qmin, qmax = onnxruntime_grid(bits, signed, symmetric, reduce_range)
         storage_min, storage_max = (_ORT_SIGNED if signed else _ORT_UNSIGNED)[bits]
+        given = (float(F32(rmin)), float(F32(rmax)))
         lo = min(F32(rmin), F32(0))
         hi = max(F32(rmax), F32(0))
+        adjustment = "widened to include 0" if (float(lo), float(hi)) != given else ""
         if symmetric:
             absmax = max(abs(lo), abs(hi))
             lo, hi = -absmax, absmax
-        scale = (np.float64(hi) - np.float64(lo)) / (np.float64(qmax) - np.float64(qmin))
+            adjustment = f"made symmetric, [−{float(absmax):g}, {float(absmax):g}]"
+        divisor = np.float64(qmax) - np.float64(qmin)
+        scale_formula = (f"2·absmax / (qmax − qmin) = 2·absmax / {qmax - qmin}" if symmetric
+                         else f"(rmax − rmin) / (qmax − qmin) = (rmax − rmin) / {qmax - qmin}")
+        scale = (np.float64(hi) - np.float64(lo)) / divisor
+        raw: float | None = None
         if scale < F32_TINY:
             scale, zero_point = 1.0, 0
+            rule, formula = "degenerate", "an empty range: s = 1 and z = 0"
         elif symmetric:
             zero_point = int(np.rint((qmin + qmax) / 2.0))
+            rule, formula = "middle", f"the middle of the grid, round_half_even(({qmin} + {qmax}) / 2) = {zero_point}"
         else:
-            zero_point = int(np.rint(qmin - np.float64(lo) / scale))
-        return QParams(
-            float(F32(scale)), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi)
+            raw = float(qmin - np.float64(lo) / scale)
+            zero_point = int(np.rint(raw))
+            rule, formula = "from_min", "qmin − rmin / s in float64, rounded half to even"
+        qp = QParams(float(F32(scale)), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi))
+        return ChoiceTrace(
+            given, (float(lo), float(hi)), adjustment, (qmin, qmax), (storage_min, storage_max), float(divisor),
+            scale_formula, "float64, stored as float32", float(F32(scale)), rule, formula, raw,
+            "half_to_even" if raw is not None else None, False, 0, qp,
         )
 
     def _round(self, x, qparams, mode, seed, z_first, scratch=False):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from quantviz.conventions.base import F32, F32_EPS, Convention, _as_float_array, _check_nan
+from quantviz.conventions.base import F32, F32_EPS, ChoiceTrace, Convention, _as_float_array, _check_nan
 from quantviz.grid import int_range
 from quantviz.qparams import QParams
 from quantviz.rounding import fma_float32
@@ -34,29 +34,52 @@ class PyTorch(Convention):
             return "PyTorch cannot reduce the range of symmetric quint8 (NotImplementedError); use qint8 (signed) or turn reduce_range off"
         return None
 
-    def choose_qparams(
+    def choose_trace(
         self, rmin, rmax, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False
-    ):
+    ) -> ChoiceTrace:
         self.check_options(
             bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
         )
         qmin, qmax = _pytorch_grid(bits, signed, narrow_range, reduce_range)
         storage_min, storage_max = int_range(8, signed=signed)
         customized = bits != 8 or narrow_range
+        given = (float(F32(rmin)), float(F32(rmax)))
         min_neg = min(F32(rmin), F32(0))
         max_pos = max(F32(rmax), F32(0))
+        adjustment = "widened to include 0" if (float(min_neg), float(max_pos)) != given else ""
         eps = F32(F32_EPS)
+        raw: float | None = None
+        clamped = False
         if symmetric:
             absmax = max(-min_neg, max_pos)
-            scale = max(F32(absmax / F32((qmax - qmin) / 2)), eps)
-            zero_point = 0 if signed else (qmin + qmax) // 2 if customized else 128
+            divisor = float(qmax - qmin)
+            scale = max(F32(absmax / F32(divisor / 2)), eps)
+            scale_formula = f"absmax / ((qmax − qmin) / 2) = absmax / {divisor / 2:g}"
+            if signed:
+                zero_point, rule, formula = 0, "zero", "0 for a signed (qint8) grid"
+            elif customized:
+                zero_point = (qmin + qmax) // 2
+                rule, formula = "middle", f"the middle of the grid, ({qmin} + {qmax}) // 2 = {zero_point} (integer division rounds down)"
+            else:
+                zero_point, rule, formula = 128, "middle", "128 for quint8"
             lo, hi = -absmax, absmax
+            adjustment = f"made symmetric, [−{float(absmax):g}, {float(absmax):g}]"
         else:
+            divisor = float(qmax - qmin)
             scale = max(F32(F32(max_pos - min_neg) / F32(qmax - qmin)), eps)
-            zero_point = qmin - int(np.rint(F32(min_neg / scale)))
-            zero_point = min(max(zero_point, qmin), qmax)
+            scale_formula = f"(rmax − rmin) / (qmax − qmin) = (rmax − rmin) / {qmax - qmin}"
+            steps = F32(min_neg / scale)
+            raw = float(qmin - np.float64(steps))
+            rounded = qmin - int(np.rint(steps))
+            zero_point = min(max(rounded, qmin), qmax)
+            clamped = zero_point != rounded
+            rule, formula = "from_min", "qmin − round_half_even(rmin / s), rmin / s in float32"
             lo, hi = min_neg, max_pos
-        return QParams(float(scale), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi))
+        qp = QParams(float(scale), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi))
+        return ChoiceTrace(
+            given, (float(lo), float(hi)), adjustment, (qmin, qmax), (storage_min, storage_max), float(divisor),
+            scale_formula, "float32", float(scale), rule, formula, raw, "half_to_even" if raw is not None else None, clamped, 0, qp,
+        )
 
     def _round(self, x, qparams, mode, seed, z_first, scratch=False):
         inv = F32(1) / F32(qparams.scale)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from quantviz.conventions.base import F32_TINY, Convention
+from quantviz.conventions.base import F32_TINY, ChoiceTrace, Convention
 from quantviz.errors import BitsError, RangeError, UnsupportedError
 from quantviz.grid import int_range
 from quantviz.qparams import QParams
@@ -26,7 +26,7 @@ class Textbook(Convention):
             return f"a symmetric scheme needs codes on both sides of z, and the grid [{qmin}, {qmax}] has none; use more bits"
         return None
 
-    def choose_qparams(
+    def choose_trace(
         self,
         rmin: float,
         rmax: float,
@@ -36,32 +36,52 @@ class Textbook(Convention):
         symmetric: bool = False,
         narrow_range: bool = False,
         reduce_range: bool = False,
-    ) -> QParams:
+    ) -> ChoiceTrace:
         self.check_options(
             bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
         )
         qmin, qmax = int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range)
         lo, hi = min(rmin, 0.0), max(rmax, 0.0)
+        adjustment = "widened to include 0" if (lo, hi) != (rmin, rmax) else ""
+        raw: float | None = None
+        clamped = False
         if symmetric:
             absmax = max(-lo, hi)
-            zero_point = int(np.rint((qmin + qmax) / 2))
+            middle = (qmin + qmax) / 2
+            zero_point = int(np.rint(middle))
             # Divide by the shorter side so that [-absmax, absmax] never clips.
-            steps = min(qmax - zero_point, zero_point - qmin)
+            side = min(qmax - zero_point, zero_point - qmin)
+            divisor = 2.0 * side
+            scale_formula = f"absmax / {side}, the codes on the shorter side of z, so that [−absmax, absmax] never clips"
             lo, hi = -absmax, absmax
-            scale = absmax / steps if absmax > 0 else 1.0
+            adjustment = f"made symmetric, [−{absmax:g}, {absmax:g}]"
+            scale = absmax / side if absmax > 0 else 1.0
+            rule, formula = "middle", f"the middle of the grid, round_half_even(({qmin} + {qmax}) / 2) = {zero_point}"
         elif hi == lo:
+            divisor = float(qmax - qmin)
+            scale_formula = "1, for an empty range"
             scale, zero_point = 1.0, min(max(0, qmin), qmax)
+            rule, formula = "degenerate", f"an empty range: s = 1 and z = {zero_point}"
         else:
-            scale = (hi - lo) / (qmax - qmin)
+            divisor = float(qmax - qmin)
+            scale_formula = f"(rmax − rmin) / (qmax − qmin) = (rmax − rmin) / {qmax - qmin}"
+            scale = (hi - lo) / divisor
             # z from the exact ratio, not from the rounded scale: ties stay ties.
-            zero_float = qmin - lo * (qmax - qmin) / (hi - lo)
-            zero_point = int(min(max(np.rint(zero_float), qmin), qmax))
+            raw = qmin - lo * (qmax - qmin) / (hi - lo)
+            rounded = int(np.rint(raw))
+            zero_point = min(max(rounded, qmin), qmax)
+            clamped = zero_point != rounded
+            rule, formula = "from_min", "qmin − rmin / s, rounded half to even"
         if scale < F32_TINY:
             raise RangeError(
                 f"range width {hi - lo:.3g} is too small: the scale {scale:.3g} would underflow "
                 f"float32 (below {F32_TINY:.3g}); widen the range"
             )
-        return QParams(scale, zero_point, qmin, qmax, rmin=lo, rmax=hi)
+        qp = QParams(scale, zero_point, qmin, qmax, rmin=lo, rmax=hi)
+        return ChoiceTrace(
+            (rmin, rmax), (lo, hi), adjustment, (qmin, qmax), (qmin, qmax), divisor, scale_formula, "float64", scale,
+            rule, formula, raw, "half_to_even" if raw is not None else None, clamped, 0, qp,
+        )
 
     def check_rounding(self, rounding: str | None) -> str:
         mode = rounding or self.tie_rule

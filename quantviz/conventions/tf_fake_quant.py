@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from quantviz.conventions.base import F32, F32_TINY, Convention, _as_float_array, _check_nan
+from quantviz.conventions.base import F32, F32_TINY, ChoiceTrace, Convention, _as_float_array, _check_nan
 from quantviz.errors import RangeError
 from quantviz.grid import int_range
 from quantviz.qparams import QParams
@@ -50,9 +50,9 @@ class TFFakeQuant(Convention):
             return "reduce_range is a PyTorch option; TF fake-quant has none"
         return None
 
-    def choose_qparams(
+    def choose_trace(
         self, rmin, rmax, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False
-    ):
+    ) -> ChoiceTrace:
         self.check_options(
             bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
         )
@@ -72,7 +72,13 @@ class TFFakeQuant(Convention):
             zero_point = int(round_half_away_from_zero(zero_from_min))
         if not math.isfinite(float(scale)) or scale < F32_TINY:
             raise RangeError(f"range [{float(lo)}, {float(hi)}] gives an unusable scale {float(scale)!r}")
-        return QParams(float(scale), zero_point, qmin, qmax, rmin=float(lo), rmax=float(hi))
+        qp = QParams(float(scale), zero_point, qmin, qmax, rmin=float(lo), rmax=float(hi))
+        return ChoiceTrace(
+            (float(lo), float(hi)), (float(lo), float(hi)), "", (qmin, qmax), (qmin, qmax), float(qmax - qmin),
+            f"(max − min) / (qmax − qmin) = (max − min) / {qmax - qmin}", "float32", float(scale), "from_min", "qmin − min / s in float32; outside the grid it is clamped, "
+            "else rounded half away from zero; then the range is nudged to fit z", float(zero_from_min),
+            "half_away_from_zero", not qmin_f <= zero_from_min <= qmax_f, 0, qp,
+        )
 
     def _codes(self, x32: np.ndarray, nudge: TFNudge, clamp: bool) -> tuple[np.ndarray, np.ndarray]:
         """Return (value rounded half up, floor(value + 0.5)) exactly as TF's float32 kernel computes them."""

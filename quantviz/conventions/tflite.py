@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from quantviz.conventions.base import F32, Convention
+from quantviz.conventions.base import F32, ChoiceTrace, Convention
 from quantviz.qparams import QParams
 from quantviz.rounding import round_half_away_from_zero
 
@@ -27,38 +27,55 @@ class TFLite(Convention):
             return "narrow range [-127, 127] is used only for symmetric int8 weights; tick symmetric or turn narrow range off"
         return None
 
-    def choose_qparams(
+    def choose_trace(
         self, rmin, rmax, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False
-    ):
+    ) -> ChoiceTrace:
         self.check_options(
             bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
         )
         lo, hi = float(F32(rmin)), float(F32(rmax))
+        given = (lo, hi)
         if symmetric:
             # Weights: int8, narrow range [-127, 127], z = 0.
             absmax = max(abs(lo), abs(hi))
             scale = float(F32(absmax) / F32(127)) if absmax > 0 else 1.0
-            return QParams(scale, 0, -127, 127, -128, 127, rmin=-absmax, rmax=absmax)
+            qp = QParams(scale, 0, -127, 127, -128, 127, rmin=-absmax, rmax=absmax)
+            return ChoiceTrace(
+                given, (-absmax, absmax), f"made symmetric, [−{absmax:g}, {absmax:g}]", (-127, 127), (-128, 127),
+                254.0, "absmax / 127", "float32", scale, "zero", "0 for symmetric int8 weights", None, None, False, 0, qp,
+            )
         lo, hi = min(lo, 0.0), max(hi, 0.0)
+        adjustment = "widened to include 0" if (lo, hi) != given else ""
         qmin, qmax = -128, 127
-        # Measured on TF 2.21 (186 calibrated ranges): the scale is computed in float32,
-        # the zero point from the minimum in double with that float32 scale.
+        # Measured on TF 2.21 (186 random and 200 near-tie calibrated ranges): the scale is computed in
+        # float32; the zero point qmin - rmin / s in double with that float32 scale, *then rounded to
+        # float32*, then half away from zero. The float32 rounding decides where the double lies within
+        # a float32 ulp of x.5: it lands on the tie, and the tie goes away from zero.
         if hi - lo < TFLITE_NEAR_ZERO:
             # A (nearly) empty range is widened by 1e-6 on each side, not given a zero scale.
             lo, hi = lo - TFLITE_NEAR_ZERO, hi + TFLITE_NEAR_ZERO
+            adjustment = "widened by 1e-6 on each side (nearly empty)"
         scale = F32(F32(hi) - F32(lo)) / F32(qmax - qmin)
-        zero_float = qmin - lo / float(scale)
+        zero_float = float(F32(qmin - lo / float(scale)))
         if zero_float < qmin:
             zero_point = qmin
         elif zero_float > qmax:
             zero_point = qmax
         else:
             zero_point = int(round_half_away_from_zero(np.float64(zero_float)))
+        clamped = not qmin <= zero_float <= qmax
         scale = float(F32(scale))
-        if signed:
-            return QParams(scale, zero_point, qmin, qmax, rmin=lo, rmax=hi)
         # A uint8 input/output: the converter quantizes to int8 and shifts by 128.
-        return QParams(scale, zero_point + 128, 0, 255, rmin=lo, rmax=hi)
+        shift = 0 if signed else 128
+        grid = (qmin + shift, qmax + shift)
+        qp = QParams(scale, zero_point + shift, *grid, rmin=lo, rmax=hi)
+        formula = "qmin − rmin / s on int8 (double, then float32), rounded half away from zero"
+        if shift:
+            formula += ", plus 128 for a uint8 input/output"
+        return ChoiceTrace(
+            given, (lo, hi), adjustment, grid, grid, 255.0, "(rmax − rmin) / 255", "float32", scale, "from_min", formula,
+            zero_float + shift, "half_away_from_zero", clamped, shift, qp,
+        )
 
     def _round(self, x, qparams, mode, seed, z_first, scratch=False):
         x32 = x.astype(F32, copy=False)

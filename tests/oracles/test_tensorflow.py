@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import quantviz as qv
-from tests.oracle_cases import probe_values, random_ranges
+from tests.oracle_cases import probe_values, random_ranges, tflite_near_tie_ranges
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 tf = pytest.importorskip("tensorflow")
@@ -114,6 +114,24 @@ def test_tflite_bit_exact(signed: bool) -> None:
             cases += N
     assert cases > 10_000
     assert not mismatches, mismatches[:10]
+
+
+@pytest.mark.parametrize(("signed", "seed", "count"), [(True, 11, 60), (False, 12, 20)])
+def test_tflite_zero_point_near_ties(signed: bool, seed: int, count: int) -> None:
+    """Ranges whose raw zero point lies within a float32 rounding of x.5: the converter's (s, z), exactly.
+
+    z = qmin − rmin/s is evaluated in double with the float32 scale and rounded to float32 before it is
+    rounded half away from zero; neither the pure-double nor the pure-float32 evaluation matches these.
+    """
+    wrong = []
+    for lo, hi in tflite_near_tie_ranges(seed, count):
+        interp = tf.lite.Interpreter(model_content=convert(lo, hi, tf.int8 if signed else tf.uint8))
+        interp.allocate_tensors()
+        ref_s, ref_z = interp.get_output_details()[0]["quantization"]
+        qp = qv.choose_qparams(lo, hi, signed=signed, convention="tflite")
+        if (qp.scale, qp.zero_point) != (float(np.float32(ref_s)), int(ref_z)):
+            wrong.append((lo, hi, qp.scale, qp.zero_point, float(ref_s), int(ref_z)))
+    assert not wrong, wrong[:5]
 
 
 def test_tflite_symmetric_weights() -> None:
