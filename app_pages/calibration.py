@@ -7,13 +7,13 @@ import streamlit as st
 import quantviz as qv
 from quantviz.app import figures
 from quantviz.app.state import float_field, prime, remember, show_problem
-from quantviz.app.widgets import data_controls, page_header, quant_controls, show_figure
+from quantviz.app.widgets import NOT_ROUNDING, data_controls, page_header, quant_controls, show_figure
 from quantviz.calibrate import MAX_CALIBRATION_SAMPLES, calibrate_all
 from quantviz.errors import QuantVizError
 from quantviz.metrics import error_stats
 from quantviz.teach.fmt import fmt
 
-settings = quant_controls(rounding=False)
+settings = quant_controls(show=tuple(c for c in NOT_ROUNDING if c != "range"))
 page_header(
     "Calibration and clipping",
     "A few outliers stretch a min-max range and waste codes on values that almost never occur; clip too hard and the "

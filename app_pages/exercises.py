@@ -10,7 +10,7 @@ from quantviz.errors import ParseError
 from quantviz.inputs import parse_float_param
 from quantviz.teach.exercises import DIFFICULTIES, check, make_exercises, score
 
-settings = quant_controls(rounding=False)
+settings = quant_controls(show=())
 page_header(
     "Exercises",
     "Seven questions on the core skills. The set comes from a seed: share this page's link and every student gets the "

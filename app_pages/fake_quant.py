@@ -5,30 +5,30 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app import figures
-from quantviz.app.state import int_field, prime, remember
-from quantviz.app.widgets import choose_or_stop, page_header, qparams_metrics, quant_controls, show_figure
+from quantviz.app.widgets import (
+    NOT_ORDER,
+    choose_or_stop,
+    data_controls,
+    page_header,
+    qparams_metrics,
+    quant_controls,
+    show_figure,
+)
 from quantviz.metrics import transfer_curve
-from quantviz.samples import sample_data
 
-settings = quant_controls()
+settings = quant_controls(show=NOT_ORDER)
 page_header(
     "Fake quantization and the straight-through estimator",
     "Quantization-aware training runs fake_quantize in the forward pass: quantize, then dequantize at once. Its "
     "staircase has zero slope almost everywhere, so the backward pass pretends it is the identity (the straight-through "
     "estimator) — except outside the range, where the value was clipped and the gradient is 0. Drag the range in the "
-    "sidebar and watch values turn red: they stop learning.",
+    f"sidebar over the fixed data and watch values turn {figures.COLOUR_NAMES[figures.STUCK]}: they stop learning.",
     settings,
 )
 qp = choose_or_stop(settings)
 qparams_metrics(qp)
-FIELDS = [int_field("fq_size", 2000, 10, 1_000_000), int_field("fq_seed", 0, 0, 2**31 - 1)]
-prime(FIELDS)
-c = st.columns(2)
-size = c[0].number_input("Values (normal, spread over the range)", 10, 1_000_000, key="w_fq_size", help="Sample of weights or activations.")
-seed = c[1].number_input("Seed", 0, 2**31 - 1, key="w_fq_seed", help="Same seed, same sample.")
-remember(FIELDS)
-center, half = (settings.rmin + settings.rmax) / 2, max(settings.rmax - settings.rmin, 1e-9) / 2
-x = center + sample_data("normal", int(size), int(seed)) * half * 0.6
+# Fixed data, moving range: the sample does not follow the range, so dragging the range changes who is stuck.
+x = data_controls("fq_", size=2000, max_size=1_000_000, spread=500.0).values
 mask = qv.ste_mask(x, qp, convention=settings.convention)
 span = qp.real_max - qp.real_min
 lo, hi = min(qp.real_min - 0.3 * span, float(x.min())), max(qp.real_max + 0.3 * span, float(x.max()))

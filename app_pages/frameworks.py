@@ -6,13 +6,13 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app.state import plain, prime, remember, show_problem, text_field
-from quantviz.app.widgets import page_header, quant_controls
+from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls
 from quantviz.errors import QuantVizError
 from quantviz.inputs import parse_values
 from quantviz.teach.compare import compare_conventions, explain_differences, tiny_scale_differences
 from quantviz.teach.fmt import fmt
 
-settings = quant_controls(rounding=False)
+settings = quant_controls(show=tuple(c for c in NOT_ROUNDING if c != "convention"))
 page_header(
     "Frameworks compared",
     "The same range and grid, six sets of rules. Each row is computed the way the framework computes it — float32 "

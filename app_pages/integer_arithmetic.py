@@ -10,7 +10,7 @@ from quantviz.app.widgets import page_header, quant_controls
 from quantviz.intmath import quantized_add, worked_fully_connected
 from quantviz.teach.fmt import fmt
 
-settings = quant_controls(rounding=False)
+settings = quant_controls(show=())
 page_header(
     "Integer-only arithmetic",
     "An integer-only runtime never touches a float at inference: it multiplies int8 codes, sums them in int32, moves "

@@ -10,7 +10,7 @@ from quantviz.errors import QuantVizError
 from quantviz.formats import compare_formats, fp8_values
 from quantviz.teach.fmt import fmt
 
-settings = quant_controls(rounding=False)
+settings = quant_controls(show=())
 page_header(
     "Low-bit and float formats",
     "An integer grid spaces its values evenly; a float format spaces them by powers of two, so it is fine near 0 and "

@@ -5,12 +5,12 @@ import streamlit as st
 import quantviz as qv
 from quantviz.app import figures
 from quantviz.app.state import float_field, labels, prime, remember
-from quantviz.app.widgets import choose_or_stop, page_header, qparams_metrics, quant_controls, show_figure
+from quantviz.app.widgets import ALL_CONTROLS, choose_or_stop, page_header, qparams_metrics, quant_controls, show_figure
 from quantviz.metrics import transfer_curve
 from quantviz.teach.fmt import fmt
-from quantviz.teach.steps import probe_steps, qparams_steps
+from quantviz.teach.steps import probe_steps, qparams_steps, zero_point_fates
 
-settings = quant_controls()
+settings = quant_controls(show=ALL_CONTROLS)
 page_header(
     "Number line",
     "The top line holds real values, the bottom line the integer codes, each code drawn under the real value it "
@@ -61,9 +61,20 @@ for number, step in enumerate(steps, start=1):
     right.latex(step.formula)
 
 with st.expander("How s and z were chosen", expanded=not settings.presenter):
-    for step in qparams_steps(qp, settings.rmin, settings.rmax, convention=settings.convention, symmetric=settings.symmetric):
+    for step in qparams_steps(settings.rmin, settings.rmax, convention=settings.convention, **settings.options()):
         st.markdown(f"**{step.label}**" + (f" — {step.note}" if step.note else ""))
         st.latex(step.formula)
+    if not settings.symmetric:
+        st.markdown(f"**The raw zero point and what each convention does with it** ({settings.bits}-bit "
+                    f"{'signed' if settings.signed else 'unsigned'} grid; change the range to see it leave the grid)")
+        fates = zero_point_fates(settings.rmin, settings.rmax, bits=settings.bits, signed=settings.signed)
+        st.dataframe(
+            [{"convention": f.label, "grid": f"[{f.grid[0]}, {f.grid[1]}]", "raw z = qmin − rmin/s (range as given)": fmt(f.raw, 8),
+              "then": f.action, "z": f.zero_point,
+              "representable": f"[{fmt(f.representable[0], 6)}, {fmt(f.representable[1], 6)}]" if f.representable else "—"}
+             for f in fates],
+            hide_index=True,
+        )
 
 st.subheader("The staircase and its sawtooth")
 if not settings.presenter:

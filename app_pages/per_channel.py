@@ -3,15 +3,16 @@
 import numpy as np
 import streamlit as st
 
+import quantviz as qv
 from quantviz.app import figures
 from quantviz.app.state import float_field, int_field, labels, prime, remember, show_problem
-from quantviz.app.widgets import page_header, quant_controls, show_figure
+from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls, show_figure
 from quantviz.errors import QuantVizError
 from quantviz.granularity import SCHEMES, quantize_weights, weight_matrix
 from quantviz.inputs import load_upload
 from quantviz.teach.fmt import fmt
 
-settings = quant_controls(rounding=False)
+settings = quant_controls(show=tuple(c for c in NOT_ROUNDING if c != "range"))
 page_header(
     "Per tensor, per channel, per group",
     "Weight matrices often have output channels (rows) of very different sizes. One scale for the whole tensor is set "
@@ -40,7 +41,8 @@ try:
         w = loaded.values.reshape(loaded.shape)
     else:
         w = weight_matrix(int(rows), int(cols), spread_decades=float(spread), seed=int(seed))
-    options = {"bits": settings.bits, "signed": True, "symmetric": True, "narrow_range": settings.bits > 2, "convention": "textbook"}
+    options = {**settings.options(), "convention": settings.convention}
+    del options["reduce_range"]
     results = {name: quantize_weights(w, name, group_size=int(group), **options) for name in SCHEMES}
 except QuantVizError as exc:
     show_problem("Cannot quantize this matrix:", exc)
@@ -49,7 +51,9 @@ except QuantVizError as exc:
 m = st.columns(3)
 for col, (name, r) in zip(m, results.items(), strict=True):
     col.metric(SCHEMES[name], f"MSE {fmt(float(np.mean(r.row_mse)), 3)}", help=f"{r.scales.size:,} scale(s) stored")
-st.caption(f"Symmetric int{settings.bits} with z = 0 (textbook convention); matrix {w.shape[0]}×{w.shape[1]}.")
+st.caption(f"{'Symmetric' if settings.symmetric else 'Asymmetric'} {qv.grid_label(settings.bits, signed=settings.signed)}"
+           f"{', narrow range' if settings.narrow_range else ''}, {qv.get_convention(settings.convention).label} convention "
+           f"(from the sidebar); matrix {w.shape[0]}×{w.shape[1]}.")
 order = np.argsort(np.abs(w).max(axis=1))
 labels_rows = [str(i) for i in order]
 show_figure(figures.bars_figure(labels_rows[:64] if len(order) > 64 else labels_rows,

@@ -5,11 +5,11 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app import figures
-from quantviz.app.widgets import choose_or_stop, data_controls, page_header, quant_controls, show_figure
+from quantviz.app.widgets import NOT_ORDER, choose_or_stop, data_controls, page_header, quant_controls, show_figure
 from quantviz.metrics import error_stats, sqnr_by_bits, uniform_noise_power
 from quantviz.teach.fmt import fmt
 
-settings = quant_controls()
+settings = quant_controls(show=NOT_ORDER)
 page_header(
     "Rounding error",
     "Inside the range every value moves by at most half a step, and for most data the error is spread evenly over "
@@ -19,7 +19,7 @@ page_header(
 )
 qp = choose_or_stop(settings)
 
-data = data_controls("")
+data = data_controls("", spread=300.0)
 x, dist, generated = data.values, data.distribution, data.generated
 
 

@@ -4,23 +4,33 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app.state import bool_field, choice_field, int_field, labels, prime, remember, show_problem
-from quantviz.app.widgets import page_header, quant_controls
+from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls
 from quantviz.teach.compare import compare_conventions
-from quantviz.teach.examples import PRESETS, SEED_VALUES, preset_steps, seed_corrected_qparams, seed_example_verdicts
+from quantviz.teach.examples import (
+    PRESETS,
+    SEED_VALUES,
+    Preset,
+    preset_steps,
+    preset_story,
+    seed_corrected_qparams,
+    seed_example_verdicts,
+)
 from quantviz.teach.fmt import fmt
 
-settings = quant_controls(rounding=False)
+CHOICES = {**{k: p.title for k, p in PRESETS.items()}, "own": "Your own range (from the sidebar)"}
+PRESET = choice_field("preset", "seed", CHOICES)
+SLIDES = bool_field("slides", False)
+SLIDE = int_field("slide", 0, 0, 999)
+prime([PRESET, SLIDES, SLIDE])
+# The seed answer is fixed; a preset fixes its range and grid but takes the sidebar's convention; "own" takes everything.
+chosen = st.session_state["w_preset"]
+settings = quant_controls(show=() if chosen == "seed" else ("convention",) if chosen in PRESETS else NOT_ROUNDING)
 page_header(
     "Worked examples",
     "Every number below is recomputed by QuantViz. We start with the answer the app grew from — a Stack Overflow "
     "explanation of the zero point — and check each of its lines, then work through more cases step by step.",
     settings,
 )
-CHOICES = {**{k: p.title for k, p in PRESETS.items()}, "own": "Your own range (from the sidebar)"}
-PRESET = choice_field("preset", "seed", CHOICES)
-SLIDES = bool_field("slides", False)
-SLIDE = int_field("slide", 0, 0, 999)
-prime([PRESET, SLIDES, SLIDE])
 top = st.columns([3, 1])
 name = top[0].selectbox("Example", list(CHOICES), format_func=labels(CHOICES), key="w_preset", help="Each example sets its own range and grid; 'your own' uses the sidebar.",
                         on_change=lambda: st.session_state.update(w_slide=0))
@@ -87,21 +97,20 @@ if name == "seed":
     st.stop()
 
 if name == "own":
-    from quantviz.teach.examples import Preset
-
     preset = Preset("Your own range", settings.rmin, settings.rmax, settings.bits, settings.signed, settings.symmetric,
-                    settings.narrow_range, (settings.rmin, 0.0, (settings.rmin + settings.rmax) / 2, settings.rmax), "The sidebar's settings.")
-    convention = settings.convention
+                    settings.narrow_range, (settings.rmin, 0.0, (settings.rmin + settings.rmax) / 2, settings.rmax),
+                    "The sidebar's settings.")
 else:
     preset = PRESETS[name]
-    convention = "textbook"
-    st.caption("Presets use the textbook convention; pick *your own* to use the sidebar's convention.")
-st.markdown(f"**{preset.title}.** {preset.story}")
+    st.caption(f"The preset fixes the range and grid; the convention is the sidebar's: "
+               f"**{qv.get_convention(settings.convention).label}**.")
+convention = settings.convention
 try:
     qp, choose_steps, per_value = preset_steps(preset, convention)
 except qv.QuantVizError as exc:
-    show_problem("This example cannot be quantized with these settings:", exc)
+    show_problem(f"{qv.get_convention(convention).label} cannot quantize this example:", exc)
     st.stop()
+st.markdown(f"**{preset.title}.** {preset_story(preset, qp)}")
 if slides:
     items = [(f"Choosing s and z: {step.label}", step.formula, step.note) for step in choose_steps]
     for value, steps in per_value.items():

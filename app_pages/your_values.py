@@ -17,7 +17,7 @@ from quantviz.app.state import (
     text_field,
 )
 from quantviz.app.tables import values_table
-from quantviz.app.widgets import page_header, qparams_metrics, quant_controls, show_figure
+from quantviz.app.widgets import ALL_CONTROLS, page_header, qparams_metrics, quant_controls, show_figure
 from quantviz.errors import QuantVizError
 from quantviz.inputs import MAX_UPLOAD_BYTES, load_upload, parse_values
 from quantviz.metrics import distinct_codes, error_stats
@@ -25,7 +25,7 @@ from quantviz.teach.fmt import fmt
 
 TABLE_ROWS = 5_000
 DOWNLOAD_ROWS = 1_000_000
-settings = quant_controls()
+settings = quant_controls(show=ALL_CONTROLS)
 page_header(
     "Your values",
     "Paste numbers (separated by commas, spaces, semicolons or new lines; brackets and scientific notation are fine) "

@@ -129,7 +129,7 @@ def test_number_line_probe_slider_syncs() -> None:
 
 
 def test_rounding_error_metrics_match_quantviz() -> None:
-    at = open_page("rounding_error.py", {"rmin": "-4", "rmax": "4", "dist": "laplace", "size": "5000", "seed": "3"})
+    at = open_page("rounding_error.py", {"rmin": "-4", "rmax": "4", "dist": "laplace", "size": "5000", "seed": "3", "spread": "1.0"})
     no_exception(at)
     from quantviz.metrics import error_stats
     from quantviz.samples import sample_data
@@ -143,7 +143,7 @@ def test_rounding_error_metrics_match_quantviz() -> None:
 
 
 def test_rounding_error_fit_button() -> None:
-    at = open_page("rounding_error.py", {"size": "1000"})
+    at = open_page("rounding_error.py", {"size": "1000", "spread": "1"})
     assert at.warning  # [-1000, 1000] is far wider than N(0, 1)
     at.button[0].click().run()
     no_exception(at)
@@ -290,13 +290,15 @@ def test_calibration_page_table() -> None:
 
 
 def test_per_channel_page_metrics() -> None:
-    at = open_page("per_channel.py", {"pc_rows": "8", "pc_cols": "16", "pc_group": "4"})
+    at = open_page("per_channel.py", {"pc_rows": "8", "pc_cols": "16", "pc_group": "4", "signed": "true", "symmetric": "true",
+                                      "narrow": "true", "bits": "4", "conv": "pytorch"})
     no_exception(at)
     from quantviz.granularity import quantize_weights, weight_matrix
 
     w = weight_matrix(8, 16, spread_decades=2.0, seed=0)
-    r = quantize_weights(w, "channel", group_size=4, narrow_range=True)
+    r = quantize_weights(w, "channel", group_size=4, bits=4, narrow_range=True, convention="pytorch")
     assert metrics(at)["per output channel (one per row)"] == f"MSE {fmt(float(np.mean(r.row_mse)), 3)}"
+    assert "Symmetric int4, narrow range, PyTorch convention" in " ".join(c.value for c in at.caption)
 
 
 def test_integer_arithmetic_page_matches_intmath() -> None:
@@ -321,13 +323,17 @@ def test_low_bit_page_matches_formats() -> None:
 
 
 def test_fake_quant_page_stuck_values() -> None:
-    at = open_page("fake_quant.py", {"rmin": "-1", "rmax": "1", "fq_size": "500"})
+    at = open_page("fake_quant.py", {"rmin": "-1", "rmax": "1", "fq_size": "500", "fq_spread": "0.6"})
     no_exception(at)
     from quantviz.samples import sample_data
 
     x = sample_data("normal", 500, 0) * 0.6
     mask = qv.ste_mask(x, qv.choose_qparams(-1, 1))
     assert metrics(at)["values stuck"] == f"{int((~mask).sum()):,}"
+    # the data stay put while the range moves: a wider range frees values
+    at.number_input(key="w_rmax").set_value(2.0).run()
+    wider = qv.ste_mask(x, qv.choose_qparams(-1, 2))
+    assert metrics(at)["values stuck"] == f"{int((~wider).sum()):,}" != f"{int((~mask).sum()):,}"
 
 
 def test_worked_examples_slides_step_through() -> None:

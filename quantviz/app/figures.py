@@ -20,6 +20,10 @@ BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
     "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
 )
 GREY = "#8C8C8C"
+# What the text calls each colour, so that a sentence and the picture agree.
+COLOUR_NAMES = {BLACK: "black", ORANGE: "orange", SKY: "sky blue", GREEN: "green", YELLOW: "yellow", BLUE: "blue",
+                VERMILLION: "red-orange", PURPLE: "pink", GREY: "grey"}
+LEARNING, STUCK = GREEN, VERMILLION
 MAX_LINKS = 60
 MAX_CODE_MARKERS = 64
 MAX_CODE_LABELS = 9
@@ -305,7 +309,7 @@ def ste_figure(curve: TransferCurve, mask: np.ndarray, values: np.ndarray, value
     fig.add_trace(go.Scatter(x=x, y=mask.astype(np.float32), mode="lines", line={"color": GREEN, "shape": "hv", "width": 3}, name="backward: STE gradient"), row=2, col=1)
     pick = np.unique(np.linspace(0, values.size - 1, min(values.size, 400)).round().astype(int)) if values.size else np.array([], int)
     v, m = values[pick], value_mask[pick]
-    for learning, colour, name in ((True, GREEN, "values that learn"), (False, VERMILLION, "values stuck (gradient 0)")):
+    for learning, colour, name in ((True, LEARNING, "values that learn"), (False, STUCK, "values stuck (gradient 0)")):
         sel = m == learning
         # each value sits on the gradient it receives: 1 if it learns, 0 if clipped
         fig.add_trace(go.Scatter(x=v[sel].astype(np.float32), y=np.full(int(sel.sum()), 1.0 if learning else 0.0, dtype=np.float32),

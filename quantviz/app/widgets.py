@@ -17,6 +17,7 @@ from quantviz.app.state import (
     ROUNDING_LABELS,
     SHARED_FIELDS,
     choice_field,
+    float_field,
     int_field,
     labels,
     prime,
@@ -67,32 +68,49 @@ def _slider_bound(lo: float, hi: float) -> float:
     return float(next(m * power for m in (1, 2, 5, 10) if m * power >= need))
 
 
-def quant_controls(*, rounding: bool = True) -> Settings:
-    """Draw the shared sidebar controls and return the settings to use.
+ALL_CONTROLS = ("convention", "range", "bits", "signed", "symmetric", "narrow", "reduce", "rounding", "order")
+NOT_ORDER = ALL_CONTROLS[:-1]
+NOT_ROUNDING = ALL_CONTROLS[:-2]
 
-    Options that the chosen convention does not support are shown disabled with the reason;
-    the user's own choice is kept and comes back when a convention supports it.
+
+def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING, rounding: bool | None = None) -> Settings:
+    """Draw the shared sidebar controls this page uses, and return the settings to use.
+
+    ``show`` names the controls the page really uses (a control that would change nothing on the page
+    is not drawn; its value is kept for the pages that use it). Options that the chosen convention does
+    not support are shown disabled with the reason; the user's own choice is kept and comes back when a
+    convention supports it.
     """
+    if rounding is not None:  # older call style: rounding=True shows the rounding mode and the order
+        show = ALL_CONTROLS if rounding else NOT_ROUNDING
     prime(SHARED_FIELDS)
     sb = st.sidebar
-    sb.header("Quantization settings")
-    convention = sb.selectbox(
-        "Convention", list(CONVENTION_LABELS), format_func=labels(CONVENTION_LABELS), key="w_conv",
-        help="Whose rules choose the scale and zero point and round the values: the textbook formula or a real framework, bit for bit.",
-    )
-    sb.caption(qv.CONVENTIONS[convention].summary)
+    if not show:
+        sb.caption("This page has its own controls; the shared quantization settings do not change it.")
+    else:
+        sb.header("Quantization settings")
+    if "convention" in show:
+        convention = sb.selectbox(
+            "Convention", list(CONVENTION_LABELS), format_func=labels(CONVENTION_LABELS), key="w_conv",
+            help="Whose rules choose the scale and zero point and round the values: the textbook formula or a real framework, bit for bit.",
+        )
+        sb.caption(qv.CONVENTIONS[convention].summary)
+    else:
+        convention = "textbook"  # the page does not use a convention: resolve the grid options freely
 
     rmin_raw, rmax_raw = st.session_state["w_rmin"], st.session_state["w_rmax"]
-    bound = _slider_bound(rmin_raw, rmax_raw)
-    if rmin_raw <= rmax_raw:
-        st.session_state["w_range_slider"] = (max(-bound, rmin_raw), min(bound, rmax_raw))
-        sb.slider(
-            "Real range [rmin, rmax]", -bound, bound, key="w_range_slider", step=bound / 200, on_change=_sync_from_slider,
-            help="Drag either end. The boxes below take exact values; the slider's limits grow with them.",
-        )
-    cols = sb.columns(2)
-    rmin = cols[0].number_input("rmin", key="w_rmin", format="%.6g", step=bound / 100, help="Smallest real value to represent (exact).")
-    rmax = cols[1].number_input("rmax", key="w_rmax", format="%.6g", step=bound / 100, help="Largest real value to represent (exact).")
+    rmin, rmax = rmin_raw, rmax_raw
+    if "range" in show:
+        bound = _slider_bound(rmin_raw, rmax_raw)
+        if rmin_raw <= rmax_raw:
+            st.session_state["w_range_slider"] = (max(-bound, rmin_raw), min(bound, rmax_raw))
+            sb.slider(
+                "Real range [rmin, rmax]", -bound, bound, key="w_range_slider", step=bound / 200, on_change=_sync_from_slider,
+                help="Drag either end. The boxes below take exact values; the slider's limits grow with them.",
+            )
+        cols = sb.columns(2)
+        rmin = cols[0].number_input("rmin", key="w_rmin", format="%.6g", step=bound / 100, help="Smallest real value to represent (exact).")
+        rmax = cols[1].number_input("rmax", key="w_rmax", format="%.6g", step=bound / 100, help="Largest real value to represent (exact).")
 
     asked = {
         "bits": st.session_state["w_bits"], "signed": st.session_state["w_signed"],
@@ -101,16 +119,17 @@ def quant_controls(*, rounding: bool = True) -> Settings:
     }
     resolved = resolve_options(convention, **asked)
     eff = resolved.options
-    if resolved.changed.get("bits") and len({b for b in range(2, 17) if not qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b})}) > 1:
-        st.session_state["w_bits"] = eff["bits"]  # snap to the nearest supported width; the slider stays usable
-    bits_locked = all(qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b}) for b in range(2, 17) if b != eff["bits"])
-    if bits_locked:
-        sb.slider("Bit width", 2, 16, value=eff["bits"], disabled=True, key="w_bits_locked",
-                  help=f"{CONVENTION_LABELS[convention]} supports only {eff['bits']} bits here.")
-    else:
-        sb.slider("Bit width", 2, 16, key="w_bits", help="Number of bits per code: 2^bits integer codes.")
-    if resolved.changed.get("bits"):
-        sb.caption(f":material/info: {resolved.changed['bits']}")
+    if "bits" in show:
+        if resolved.changed.get("bits") and len({b for b in range(2, 17) if not qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b})}) > 1:
+            st.session_state["w_bits"] = eff["bits"]  # snap to the nearest supported width; the slider stays usable
+        bits_locked = all(qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b}) for b in range(2, 17) if b != eff["bits"])
+        if bits_locked:
+            sb.slider("Bit width", 2, 16, value=eff["bits"], disabled=True, key="w_bits_locked",
+                      help=f"{CONVENTION_LABELS[convention]} supports only {eff['bits']} bits here.")
+        else:
+            sb.slider("Bit width", 2, 16, key="w_bits", help="Number of bits per code: 2^bits integer codes.")
+        if resolved.changed.get("bits"):
+            sb.caption(f":material/info: {resolved.changed['bits']}")
 
     toggles = (
         ("signed", "signed", "Signed integers (int) instead of unsigned (uint)", "Two's-complement codes around 0, e.g. int8 [−128, 127], instead of uint8 [0, 255]."),
@@ -119,6 +138,8 @@ def quant_controls(*, rounding: bool = True) -> Settings:
         ("reduce", "reduce_range", "Reduce range (one bit less)", "PyTorch's 7-bit activations, which avoid overflow in some integer kernels."),
     )
     for key, name, label, help_text in toggles:
+        if key not in show:
+            continue
         if name in resolved.locked or name in resolved.changed:
             note = resolved.changed.get(name) or resolved.locked[name]
             sb.checkbox(label, value=bool(eff[name]), disabled=True, key=f"w_{key}_locked", help=f"Not available: {note}")
@@ -129,12 +150,13 @@ def quant_controls(*, rounding: bool = True) -> Settings:
 
     mode: str | None = None
     z_first = False
-    if rounding:
+    if "rounding" in show:
         if convention == "textbook":
             mode = sb.selectbox("Rounding", list(ROUNDING_LABELS), format_func=labels(ROUNDING_LABELS), key="w_rounding",
                                 help="How x/s is turned into a whole number. Ties (…​.5) are where the modes differ.")
-            z_first = sb.checkbox("Round after adding z: round(x/s + z)", key="w_zfirst",
-                                  help="The seed example's order. Frameworks round x/s first, then add z; with an odd z, ties round differently.")
+            if "order" in show:
+                z_first = sb.checkbox("Round after adding z: round(x/s + z)", key="w_zfirst",
+                                      help="The seed example's order. Frameworks round x/s first, then add z; with an odd z, ties round differently.")
         else:
             rule = qv.CONVENTIONS[convention].tie_rule
             sb.selectbox("Rounding", [rule], format_func=labels(ROUNDING_LABELS), disabled=True, key="w_rounding_locked",
@@ -228,8 +250,11 @@ def _sample(distribution: str, size: int, seed: int) -> Any:
 
 
 def data_controls(prefix: str, *, distribution: str = "normal", size: int = 100_000, max_size: int = 10_000_000,
-                  allow_user_values: bool = True) -> Data:
+                  allow_user_values: bool = True, spread: float | None = None) -> Data:
     """Draw the data controls (source, distribution, size, seed) with URL state; return the values.
+
+    With ``spread`` the generated sample (unit scale) is multiplied by a "spread" the user can change,
+    starting at ``spread``: the data stay put while the sidebar's range moves over them.
 
     Stops the page with a pointer to *Your values* when the user's values are asked for but there are none.
     """
@@ -238,8 +263,11 @@ def data_controls(prefix: str, *, distribution: str = "normal", size: int = 100_
               int_field(f"{prefix}seed", 0, 0, 2**31 - 1)]
     if allow_user_values:
         fields.append(choice_field(f"{prefix}source", "generated", sources))
+    if spread is not None:
+        fields.append(float_field(f"{prefix}spread", spread, 1e-6, 1e12))
     prime(fields)
-    cols = st.columns([2, 3, 2, 1] if allow_user_values else [3, 2, 1])
+    widths = ([2] if allow_user_values else []) + [3, 2, 1] + ([2] if spread is not None else [])
+    cols = st.columns(widths)
     if allow_user_values:
         source = cols[0].radio("Data", list(sources), format_func=labels(sources), key=f"w_{prefix}source",
                                help="Generated samples, or the values you pasted or uploaded on the Your values page.")
@@ -252,10 +280,16 @@ def data_controls(prefix: str, *, distribution: str = "normal", size: int = 100_
     n = cols[1].number_input("Sample size", 10, max_size, key=f"w_{prefix}size", step=10_000, disabled=not generated,
                              help=f"Up to {max_size:,} values; charts are binned, so they stay light.")
     seed = cols[2].number_input("Seed", 0, 2**31 - 1, key=f"w_{prefix}seed", disabled=not generated, help="Same seed, same sample.")
+    factor = 1.0
+    if spread is not None:
+        factor = cols[3].number_input("Spread σ", 1e-6, 1e12, key=f"w_{prefix}spread", format="%.6g", disabled=not generated,
+                                      help="The sample is multiplied by this: it sets how wide the data are, "
+                                           "independently of the range you quantize with.")
     remember(fields)
     if generated:
-        st.caption(DISTRIBUTIONS[dist])
-        return Data(_sample(dist, int(n), int(seed)), True, dist)
+        st.caption(DISTRIBUTIONS[dist] + (f"; multiplied by σ = {fmt(factor, 6)}." if spread is not None else ""))
+        values = _sample(dist, int(n), int(seed))
+        return Data(values * factor if factor != 1.0 else values, True, dist)
     values = user_values()
     if values is None:
         st.info("No values yet: paste or upload some on the *Your values* page.", icon=":material/info:")

@@ -126,25 +126,35 @@ PRESETS: dict[str, Preset] = {
     "relu6": Preset(
         "ReLU6 activations: [0, 6] to uint8",
         0.0, 6.0, 8, False, False, False, (0.0, 0.5, 3.0, 6.0, 7.0),
-        "A range that starts at 0 needs no shift: z = 0 and every code is a non-negative value.",
+        "A range that starts at 0 needs no shift: z = {z}, the lowest code, and every code is a non-negative value.",
     ),
     "weights": Preset(
         "Symmetric int8 weights: [−0.8, 1.27], narrow range",
         -0.8, 1.27, 8, True, True, True, (-0.8, -0.005, 0.0, 0.005, 1.27),
-        "Weights are usually symmetric: z = 0, so the integer matmul needs no zero-point terms for them.",
+        "Weights are usually symmetric: z = {z}, so the integer matmul needs no zero-point terms for them.",
     ),
     "int4": Preset(
         "int4: [−1, 1] to 16 levels",
         -1.0, 1.0, 4, True, False, False, (-1.0, -0.2, 0.0, 0.1, 0.99),
-        "Four bits leave 16 codes: each step is 2/15 wide and rounding error is large.",
+        "Four bits leave {levels} codes: each step is s = {s} wide, and the rounding error (up to s/2) is large.",
     ),
     "no_zero": Preset(
         "A range without 0: [250, 1000] to uint8",
         250.0, 1000.0, 8, False, False, False, (250.0, 260.0, 500.0, 1000.0),
-        "The raw zero point would be 0 − 250/s = −85 (−213 without widening, using s = 750/255): outside the grid. "
-        "Frameworks widen the range to [0, 1000], spending a third of the codes on values that never occur.",
+        "Real 0 is not in the range, so the zero point the range asks for is not a code. The steps below show "
+        "that raw zero point, and what the convention does about it: widen the range, or clamp z and let the grid slide.",
     ),
 }
+
+
+def preset_story(preset: Preset, qp: QParams) -> str:
+    """Return the preset's story with its numbers filled in from the parameters actually chosen.
+
+    >>> qp = choose_qparams(-1, 1, bits=4, signed=True)
+    >>> preset_story(PRESETS["int4"], qp)
+    'Four bits leave 16 codes: each step is s = 0.1333333333 wide, and the rounding error (up to s/2) is large.'
+    """
+    return preset.story.format(z=qp.zero_point, s=fmt(qp.scale), levels=qp.levels)
 
 
 def preset_steps(preset: Preset, convention: str = "textbook") -> tuple[QParams, list[Step], dict[float, list[Step]]]:
@@ -153,7 +163,8 @@ def preset_steps(preset: Preset, convention: str = "textbook") -> tuple[QParams,
         preset.rmin, preset.rmax, bits=preset.bits, signed=preset.signed, symmetric=preset.symmetric,
         narrow_range=preset.narrow_range, convention=convention,
     )
-    steps = qparams_steps(qp, preset.rmin, preset.rmax, convention=convention, symmetric=preset.symmetric)
+    steps = qparams_steps(preset.rmin, preset.rmax, convention=convention, bits=preset.bits, signed=preset.signed,
+                          symmetric=preset.symmetric, narrow_range=preset.narrow_range)
     per_value = {
         v: probe_steps(v, qp, convention=convention, bits=preset.bits, signed=preset.signed) for v in preset.values
     }

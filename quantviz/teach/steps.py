@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from quantviz.conventions import CONVENTIONS, get_convention
+import numpy as np
+
+from quantviz.conventions import ChoiceTrace, get_convention
 from quantviz.grid import grid_label, int_range, to_binary
 from quantviz.qparams import QParams
 from quantviz.quantize import quantize_trace
-from quantviz.rounding import ROUNDING_MODES
+from quantviz.rounding import ROUNDING_MODES, apply_rounding
 from quantviz.teach.fmt import fmt, tex
 
 
@@ -42,91 +44,146 @@ class Step(NamedTuple):
 
 
 # ----------------------------------------------------------------------------- parameters
-def qparams_steps(qp: QParams, rmin: float, rmax: float, *, convention: str, symmetric: bool) -> list[Step]:
-    """Return the steps that lead from the real range [rmin, rmax] to (s, z) under ``convention``."""
+def raw_zero_point(rmin: float, rmax: float, qmin: int, qmax: int) -> float:
+    """Return qmin − rmin / s with s = (rmax − rmin) / (qmax − qmin): the zero point of the range *as given*.
+
+    For a range without 0 it falls outside the grid: the code real 0 would need does not exist.
+
+    >>> raw_zero_point(250, 1000, 0, 255), raw_zero_point(250, 1000, -128, 127)
+    (-85.0, -213.0)
+    """
+    if rmax == rmin:
+        return float("nan")
+    return qmin - rmin * (qmax - qmin) / (rmax - rmin)
+
+
+def _share_words(share: float) -> str:
+    """A share as the plain fraction a learner says, when it is one (a quarter, a third, half...)."""
+    for value, words in ((0.25, "a quarter"), (1 / 3, "a third"), (0.5, "half"), (2 / 3, "two thirds"), (0.75, "three quarters")):
+        if abs(share - value) < 0.005:
+            return words
+    return f"{share:.0%}"
+
+
+def qparams_steps(
+    rmin: float, rmax: float, *, convention: str, bits: int = 8, signed: bool = False, symmetric: bool = False,
+    narrow_range: bool = False, reduce_range: bool = False,
+) -> list[Step]:
+    """Return the steps that lead from the real range [rmin, rmax] to (s, z) under ``convention``.
+
+    Every number is read from the convention's own :class:`ChoiceTrace`; a step is shown only where it
+    happens (no widening step for a range that contains 0).
+
+    >>> [s.label for s in qparams_steps(250, 1000, convention="textbook")][:2]
+    ['The zero point of the range as given', 'Widen the range to include 0']
+    >>> qparams_steps(250, 1000, convention="textbook")[0].value
+    '-85'
+    """
     conv = get_convention(convention)
+    choice = conv.choose_trace(rmin, rmax, bits=bits, signed=signed, symmetric=symmetric,
+                               narrow_range=narrow_range, reduce_range=reduce_range)
+    qp = choice.qparams
+    qmin, qmax = choice.grid
+    lo, hi = choice.range_used
     steps: list[Step] = []
-    lo, hi = qp.rmin if qp.rmin is not None else rmin, qp.rmax if qp.rmax is not None else rmax
-    if conv.widens_to_include_zero and (rmin > 0 or rmax < 0):
-        steps.append(
-            Step(
+    excludes_zero = rmin > 0 or rmax < 0
+    if excludes_zero and not symmetric and rmax > rmin:
+        raw = raw_zero_point(rmin, rmax, qmin, qmax)
+        other_grid = "int" if qmin >= 0 else "uint"
+        other = raw_zero_point(rmin, rmax, *int_range(bits, signed=qmin >= 0))
+        steps.append(Step(
+            "The zero point of the range as given",
+            rf"z = q_{{min}} - \frac{{r_{{min}}}}{{(r_{{max}} - r_{{min}})/(q_{{max}} - q_{{min}})}} = {qmin} - \frac{{{tex(rmin)}}}{{{tex((rmax - rmin) / (qmax - qmin))}}} = {tex(raw, 8)}",
+            fmt(raw, 8),
+            check=False,
+            note=(f"Outside the grid [{qmin}, {qmax}]: your range does not contain 0, so the code that real 0 would "
+                  f"need does not exist (on the {bits}-bit {other_grid} grid it would be {fmt(other, 8)})."),
+        ))
+        if conv.widens_to_include_zero:
+            share = (rmin / rmax) if rmin > 0 else (rmax / rmin)
+            steps.append(Step(
                 "Widen the range to include 0",
-                rf"[{tex(rmin)},\ {tex(rmax)}] \to [{tex(min(rmin, 0))},\ {tex(max(rmax, 0))}]",
-                f"[{fmt(min(rmin, 0))}, {fmt(max(rmax, 0))}]",
-                note="Real 0 must get an exact code (zero padding, ReLU outputs, sparse tensors), so the range is stretched to contain it.",
-            )
-        )
-    if not conv.widens_to_include_zero and (rmin > 0 or rmax < 0):
-        steps.append(
-            Step(
-                "No widening",
-                rf"[{tex(rmin)},\ {tex(rmax)}]",
-                "range used as given",
-                note=f"{conv.label} does not widen the range; the zero point is clamped to the grid instead and the range slides.",
-            )
-        )
-    if symmetric:
-        steps.append(
-            Step(
-                "Symmetric: use the largest magnitude",
-                rf"a = \max(|{tex(min(rmin, 0))}|,\ |{tex(max(rmax, 0))}|) = {tex(max(abs(lo), abs(hi)))}",
-                fmt(max(abs(lo), abs(hi))),
-            )
-        )
-    steps.append(
-        Step(
-            "Integer grid",
-            rf"[q_{{min}},\ q_{{max}}] = [{qp.qmin},\ {qp.qmax}]",
-            f"{qp.levels} codes",
-            note=(f"Stored in [{qp.storage_min}, {qp.storage_max}]." if (qp.storage_min, qp.storage_max) != (qp.qmin, qp.qmax) else ""),
-        )
-    )
-    if symmetric:
-        divisor = symmetric_divisor(qp)
-        steps.append(
-            Step(
-                "Scale",
-                rf"s = \frac{{a}}{{{tex(divisor, 6)}}} = \frac{{{tex(max(abs(lo), abs(hi)))}}}{{{tex(divisor, 6)}}} = {tex(qp.scale)}",
-                fmt(qp.scale),
-                note=f"{conv.label} fits {fmt(divisor, 6)} steps between 0 and a.",
-            )
-        )
-        steps.append(Step("Zero point: the middle of the grid", rf"z = {qp.zero_point}", str(qp.zero_point)))
-    else:
-        steps.append(
-            Step(
-                "Scale: real width per integer step",
-                rf"s = \frac{{r_{{max}} - r_{{min}}}}{{q_{{max}} - q_{{min}}}} = \frac{{{tex(hi)} - ({tex(lo)})}}{{{qp.qmax} - ({qp.qmin})}} = {tex(qp.scale)}",
-                fmt(qp.scale),
-                note="float32 value the framework stores" if conv.arithmetic == "float32" else "",
-            )
-        )
-        zero_float = qp.qmin - lo / qp.scale
-        steps.append(
-            Step(
-                "Zero point: the code that stands for real 0",
-                rf"z = q_{{min}} - \frac{{r_{{min}}}}{{s}} = {qp.qmin} - \frac{{{tex(lo)}}}{{{tex(qp.scale)}}} = {tex(zero_float)} \to {qp.zero_point}",
+                rf"[{tex(rmin)},\ {tex(rmax)}] \to [{tex(lo)},\ {tex(hi)}]",
+                f"[{fmt(lo)}, {fmt(hi)}]",
+                note=(f"{conv.label} stretches the range so that real 0 gets an exact code. The price: "
+                      f"{_share_words(share)} of the codes now stand for "
+                      f"{'[0, ' + fmt(rmin) + ')' if rmin > 0 else '(' + fmt(rmax) + ', 0]'}, values that never occur."),
+            ))
+        else:
+            steps.append(Step(
+                "No widening: the zero point is clamped",
+                rf"z = \operatorname{{clamp}}({tex(raw, 8)},\ {qmin},\ {qmax}) = {qp.zero_point}",
                 str(qp.zero_point),
-                note=_zero_point_note(zero_float, qp, convention),
-            )
-        )
-    steps.append(
-        Step(
-            "Representable range",
-            rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
-            f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
-            note="Values outside it are clipped to the end codes.",
-        )
-    )
+                note=(f"{conv.label} uses the range as given and clamps z, so the grid slides to "
+                      f"[{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}]: 0 keeps an exact code, and values past "
+                      f"{fmt(qp.real_max if rmin > 0 else qp.real_min, 6)} clip."),
+            ))
+    elif choice.adjustment and not symmetric:
+        steps.append(Step("Adjust the range", rf"[{tex(rmin)},\ {tex(rmax)}] \to [{tex(lo)},\ {tex(hi)}]",
+                          f"[{fmt(lo)}, {fmt(hi)}]", note=f"{conv.label}: {choice.adjustment}."))
+    if symmetric:
+        steps.append(Step(
+            "Symmetric: use the largest magnitude",
+            rf"a = \max(|{tex(min(rmin, 0))}|,\ |{tex(max(rmax, 0))}|) = {tex(hi)}",
+            fmt(hi),
+            note=f"The range becomes [−a, a] = [{fmt(lo)}, {fmt(hi)}].",
+        ))
+    storage = choice.storage
+    steps.append(Step(
+        "Integer grid",
+        rf"[q_{{min}},\ q_{{max}}] = [{qmin},\ {qmax}]",
+        f"{qmax - qmin + 1} codes",
+        note=(f"Stored in [{storage[0]}, {storage[1]}]: the quantize op clamps there." if storage != (qmin, qmax) else ""),
+    ))
+    arithmetic = f"computed in {choice.scale_dtype}" + ("" if choice.scale_dtype == "float64" else f": {fmt(qp.scale, 12)}")
+    steps.append(Step(
+        "Scale: real width per integer step",
+        rf"s = \frac{{{tex(hi)} - ({tex(lo)})}}{{{fmt(choice.scale_divisor, 6)}}} = {tex(qp.scale)}",
+        fmt(qp.scale),
+        note=f"s = {choice.scale_formula}; {arithmetic}.",
+    ))
+    if choice.zero_rule == "from_min" and choice.zero_raw is not None:
+        raw = choice.zero_raw
+        shift = f" (on int8 {fmt(raw - choice.zero_shift, 10)}, then + {choice.zero_shift})" if choice.zero_shift else ""
+        steps.append(Step(
+            "Zero point: the code that stands for real 0",
+            rf"z = q_{{min}} - \frac{{r_{{min}}}}{{s}} = {qmin} - \frac{{{tex(lo)}}}{{{tex(qp.scale)}}} = {tex(raw, 10)} \to {qp.zero_point}",
+            str(qp.zero_point),
+            note=f"{choice.zero_formula}{shift}. " + _zero_point_note(raw, choice, conv.label),
+        ))
+    else:
+        steps.append(Step("Zero point: set by the rule", rf"z = {qp.zero_point}", str(qp.zero_point),
+                          note=f"{conv.label}: z = {choice.zero_formula}."))
+    nudged = ""
+    if convention == "tf_fake_quant" and (qp.real_min, qp.real_max) != (float(rmin), float(rmax)):
+        nudged = (f" TF calls it the nudged range: [{fmt(rmin)}, {fmt(rmax)}] moves so that real 0 lands exactly on "
+                  f"code {qp.zero_point}, and the ends move with it.")
+    steps.append(Step(
+        "Representable range",
+        rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
+        f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
+        note="Values outside it are clipped to the end codes." + nudged,
+    ))
     return steps
 
 
-def _zero_point_note(zero_float: float, qp: QParams, convention: str) -> str:
-    if zero_float < qp.qmin - 0.5 or zero_float > qp.qmax + 0.5:
-        return f"The raw zero point {fmt(zero_float, 6)} falls outside the grid, so it is clamped to {qp.zero_point}."
-    frac = abs(zero_float - math.floor(zero_float) - 0.5)
-    if frac < 1e-6:
-        return f"{fmt(zero_float, 8)} sits (almost) exactly on a tie: the tie rule of {CONVENTIONS[convention].label} decides."
+def _zero_point_note(raw: float, choice: ChoiceTrace, label: str) -> str:
+    """What decided z: a clamp, an exact tie, a tie missed by float32 rounding, or nothing worth saying."""
+    qmin, qmax = choice.grid
+    if choice.zero_clamped:
+        return f"{fmt(raw, 8)} falls outside [{qmin}, {qmax}], so it is clamped to {choice.qparams.zero_point}."
+    if raw - math.floor(raw) == 0.5:
+        return f"{fmt(raw, 10)} is exactly a tie: rounding {choice.zero_tie_rule.replace('_', ' ')} gives {choice.qparams.zero_point}."
+    lo, hi = choice.range_used
+    exact = raw_zero_point(lo, hi, qmin, qmax)
+    nearest_tie = math.floor(raw) + 0.5
+    if choice.scale_dtype != "float64" and abs(raw - nearest_tie) < 1e-6 * max(1.0, abs(raw)) and exact != raw:
+        shift = choice.zero_shift
+        exact_z = int(apply_rounding(np.array([exact - shift]), choice.zero_tie_rule or "half_to_even")[0]) + shift
+        other = (f"which would also give {exact_z}" if exact_z == choice.qparams.zero_point
+                 else f"which would give {exact_z}: the float scale decides")
+        return (f"It lies just off the tie {fmt(nearest_tie)} because s is {fmt(choice.scale, 12)} ({choice.scale_dtype}); "
+                f"from the exact ratio it is {fmt(exact, 12)}, {other}.")
     return ""
 
 
@@ -207,8 +264,41 @@ def _arithmetic_note(convention: str, pre: float) -> str:
     return ""
 
 
-def symmetric_divisor(qp: QParams) -> float:
-    """Return absmax / s: how many steps the convention fits between 0 and the largest magnitude."""
-    if qp.rmax is None or qp.rmin is None:
-        return float("nan")
-    return max(abs(qp.rmin), abs(qp.rmax)) / qp.scale
+class ZeroPointFate(NamedTuple):
+    """What one convention does with a range's raw zero point."""
+
+    label: str
+    grid: tuple[int, int]
+    raw: float
+    action: str
+    zero_point: int | None
+    representable: tuple[float, float] | None
+
+
+def zero_point_fates(rmin: float, rmax: float, *, bits: int = 8, signed: bool = False) -> list[ZeroPointFate]:
+    """Return, per convention, the raw zero point of [rmin, rmax] as given and what the convention then does.
+
+    >>> [(f.label, f.raw, f.zero_point) for f in zero_point_fates(250, 1000)][:2]
+    [('Textbook', -85.0, 0), ('TFLite', -85.0, 0)]
+    """
+    from quantviz.conventions import CONVENTIONS
+
+    fates = []
+    for conv in CONVENTIONS.values():
+        if conv.unsupported_reason(bits=bits, signed=signed):
+            continue
+        try:
+            choice = conv.choose_trace(rmin, rmax, bits=bits, signed=signed)
+        except ValueError as exc:
+            fates.append(ZeroPointFate(conv.label, (0, 0), float("nan"), f"refuses the range: {exc}", None, None))
+            continue
+        qp = choice.qparams
+        raw = raw_zero_point(*choice.range_given, *choice.grid)
+        if choice.adjustment:
+            action = f"{choice.adjustment}: [{fmt(choice.range_used[0], 8)}, {fmt(choice.range_used[1], 8)}]"
+        elif choice.zero_clamped:
+            action = "uses the range as given and clamps z; the grid slides"
+        else:
+            action = "nothing to do: the range contains 0"
+        fates.append(ZeroPointFate(conv.label, choice.grid, raw, action, qp.zero_point, (qp.real_min, qp.real_max)))
+    return fates

@@ -1,0 +1,124 @@
+"""The landing page's sentences about the zero point, each built from the settings and the computation.
+
+A sentence that would not be true for the settings is not returned: the "unsigned has no negative
+codes" line is not shown for a signed grid, the "is clipped" line only for an end that really is.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from quantviz.conventions import get_convention
+from quantviz.errors import QuantVizError
+from quantviz.grid import grid_label
+from quantviz.qparams import QParams
+from quantviz.quantize import choose_qparams, dequantize, quantize, quantize_trace
+from quantviz.teach.fmt import fmt
+
+
+class Fact(NamedTuple):
+    """One sentence and what it is about (``kind``), so tests can check each against the computation."""
+
+    kind: str
+    text: str
+
+
+def zero_is_exact(qp: QParams, convention: str) -> Fact:
+    """Real 0 is stored as z and comes back as exactly 0 (said as computed)."""
+    code = int(quantize([0.0], qp, convention=convention)[0])
+    back = float(dequantize([code], qp, convention=convention)[0])
+    exact = "exactly" if back == 0 else "only approximately"
+    return Fact("exact_zero", f"**Real 0 is exact.** 0.0 is stored as **{code}** and comes back as {exact} {fmt(back)}. "
+                "Zero padding, ReLU outputs and sparse tensors are full of zeros: none of them may pick up an error.")
+
+
+def how_z_shifts_the_grid(qp: QParams, *, signed: bool) -> Fact:
+    """Where z puts real 0 on this grid, in words that hold for these settings.
+
+    >>> how_z_shifts_the_grid(QParams(1.0, 0, 0, 255), signed=False).kind
+    'at_bottom'
+    """
+    below, above = qp.zero_point - qp.qmin, qp.qmax - qp.zero_point
+    lo, hi = fmt(qp.real_min, 6), fmt(qp.real_max, 6)
+    if below == 0:
+        return Fact("at_bottom", f"**z sits at the bottom.** Your range has no negative values, so z = {qp.zero_point}, the "
+                    "lowest code: no code is spent below 0.")
+    if above == 0:
+        return Fact("at_top", f"**z sits at the top.** Your range has no positive values, so z = {qp.zero_point}, the "
+                    "highest code: every other code stands for a negative value.")
+    if not signed:
+        return Fact("unsigned_shift", f"**It shifts the grid.** An unsigned type has no negative codes; z = {qp.zero_point} "
+                    f"moves real 0 up the grid, so that [{lo}, 0) gets the {below} codes below it and [0, {hi}] the "
+                    f"{above + 1} from z up.")
+    if qp.zero_point == 0:
+        return Fact("signed_zero", "**No shift needed.** A signed type has negative codes of its own: z = 0, so the "
+                    "integer 0 is real 0.")
+    return Fact("signed_shift", f"**It shifts the grid.** A signed type has negative codes, but your range is not centred on "
+                f"0: z = {qp.zero_point} gives [{lo}, 0) the {below} codes below it and [0, {hi}] the {above + 1} from z up.")
+
+
+def symmetric_zero_points(convention: str, bits: int) -> Fact | None:
+    """What z a symmetric scheme gets under this convention, for the signed and the unsigned grid of ``bits``."""
+    conv = get_convention(convention)
+    found = []
+    for signed in (True, False):
+        if conv.unsupported_reason(bits=bits, signed=signed, symmetric=True):
+            continue
+        try:
+            z = choose_qparams(-1.0, 1.0, bits=bits, signed=signed, symmetric=True, convention=convention).zero_point
+        except QuantVizError:
+            continue
+        found.append(f"{z} for {grid_label(bits, signed=signed)}")
+    if not found:
+        return None
+    return Fact("symmetric", f"**A symmetric scheme** puts z in the middle of the grid: under {conv.label}, "
+                f"{' and '.join(found)}. \"Symmetric\" means the range is [−a, a], not that z is 0.")
+
+
+def clipped_ends(qp: QParams, rmin: float, rmax: float, *, convention: str) -> list[Fact]:
+    """For each end of the range that is itself clipped, say why, step by step (the seed's 1000 is one)."""
+    facts = []
+    ends = [("rmin", rmin), ("rmax", rmax)] if rmin != rmax else [("rmin", rmin)]
+    t = quantize_trace(np.array([v for _, v in ends]), qp, convention=convention)
+    conv = get_convention(convention)
+    for i, (name, x) in enumerate(ends):
+        if not t.clipped[i]:
+            continue
+        pre = float(t.pre_round[i])
+        tie = pre - np.floor(pre) == 0.5
+        what = "x/s + z" if conv.adds_zero_point_before_rounding else "x/s"
+        steps = (f"{what} = {fmt(pre, 12)} is exactly a tie, which rounds to " if tie
+                 else f"{what} = {fmt(pre, 12)} rounds to ")
+        rounded = float(t.unclamped[i]) - (0 if conv.adds_zero_point_before_rounding else qp.zero_point)
+        steps += fmt(rounded)
+        if not conv.adds_zero_point_before_rounding:
+            steps += f"; + z = {fmt(float(t.unclamped[i]))}"
+        facts.append(Fact(f"clipped_{name}", f"**{name} = {fmt(x)} itself is clipped.** {steps}, outside the grid "
+                          f"[{qp.storage_min}, {qp.storage_max}], so it is stored as {int(t.q[i])} and comes back as "
+                          f"{fmt(float(t.dequantized[i]), 8)}."))
+    return facts
+
+
+def where_z_sits(qp: QParams, rmin: float, rmax: float, *, convention: str, bits: int, signed: bool, symmetric: bool) -> list[Fact]:
+    """The share of codes below z, and what moving the range would do to it (only what this convention allows)."""
+    share = qp.share_of_codes_below_zero
+    facts = [Fact("share", f"With [{fmt(rmin, 6)}, {fmt(rmax, 6)}] on a grid of {qp.levels} codes, {share:.0%} of the "
+                  f"steps lie below z and stand for negative values.")]
+    conv = get_convention(convention)
+    moves = []
+    if not symmetric and qp.zero_point != qp.qmin:
+        moves.append("move rmin up to 0 and z drops to the bottom of the grid")
+    if not symmetric and not conv.unsupported_reason(bits=bits, signed=signed, symmetric=True):
+        moves.append("tick *Symmetric* and z moves to the middle")
+    if moves:
+        facts.append(Fact("moves", moves[0][0].upper() + moves[0][1:] + ("; " + moves[1] if len(moves) > 1 else "") + "."))
+    if rmin > 0 or rmax < 0:
+        if conv.widens_to_include_zero:
+            facts.append(Fact("no_zero", f"Your range does not contain 0: {conv.label} widens it to "
+                              f"[{fmt(min(rmin, 0), 6)}, {fmt(max(rmax, 0), 6)}] so that 0 keeps an exact code."))
+        else:
+            facts.append(Fact("no_zero", f"Your range does not contain 0: {conv.label} keeps it as given, clamps z to "
+                              f"{qp.zero_point} and lets the grid slide to [{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}]."))
+    return facts

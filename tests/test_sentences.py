@@ -1,0 +1,123 @@
+"""Every sentence that depends on the settings says what the computation says, and only where it applies."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import quantviz as qv
+from quantviz.teach.fmt import fmt
+from quantviz.teach.steps import qparams_steps, raw_zero_point, zero_point_fates
+from quantviz.teach.zero_point import (
+    clipped_ends,
+    how_z_shifts_the_grid,
+    symmetric_zero_points,
+    where_z_sits,
+    zero_is_exact,
+)
+
+RANGES = [(-1000.0, 1000.0), (-1.0, 1.0), (0.0, 6.0), (250.0, 1000.0), (-3.0, -0.25), (-0.5, 3.0), (-2.0, 0.0)]
+CASES = [
+    (lo, hi, bits, signed, symmetric, convention)
+    for (lo, hi), bits, signed, symmetric, convention in itertools.product(
+        RANGES, [4, 8], [False, True], [False, True], list(qv.CONVENTIONS)
+    )
+    if not qv.get_convention(convention).unsupported_reason(bits=bits, signed=signed, symmetric=symmetric)
+]
+
+
+def chosen(lo, hi, bits, signed, symmetric, convention):
+    try:
+        return qv.choose_qparams(lo, hi, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
+    except qv.QuantVizError:
+        return None
+
+
+@pytest.mark.parametrize(("lo", "hi", "bits", "signed", "symmetric", "convention"), CASES)
+def test_landing_page_sentences_match_the_computation(lo, hi, bits, signed, symmetric, convention) -> None:
+    qp = chosen(lo, hi, bits, signed, symmetric, convention)
+    if qp is None:
+        return
+    exact = zero_is_exact(qp, convention)
+    assert f"stored as **{int(qv.quantize([0.0], qp, convention=convention)[0])}**" in exact.text
+    assert "exactly 0" in exact.text
+
+    shift = how_z_shifts_the_grid(qp, signed=signed)
+    below, above = qp.zero_point - qp.qmin, qp.qmax - qp.zero_point
+    expected = ("at_bottom" if below == 0 else "at_top" if above == 0 else "unsigned_shift" if not signed
+                else "signed_zero" if qp.zero_point == 0 else "signed_shift")
+    assert shift.kind == expected
+    assert ("no negative codes" in shift.text) == (expected == "unsigned_shift")
+    if expected in ("unsigned_shift", "signed_shift"):
+        assert f"the {below} codes below it" in shift.text and f"z = {qp.zero_point}" in shift.text
+
+    t = qv.quantize_trace([lo, hi] if lo != hi else [lo], qp, convention=convention)
+    facts = clipped_ends(qp, lo, hi, convention=convention)
+    assert {f.kind for f in facts} == {f"clipped_{n}" for n, c in zip(("rmin", "rmax"), t.clipped, strict=False) if c}
+    for fact, i in zip(facts, np.flatnonzero(t.clipped), strict=True):
+        assert f"stored as {int(t.q[i])}" in fact.text
+
+    sym = symmetric_zero_points(convention, bits)
+    for signed_grid in (True, False):
+        other = chosen(-1.0, 1.0, bits, signed_grid, True, convention)
+        if other is not None and not qv.get_convention(convention).unsupported_reason(bits=bits, signed=signed_grid, symmetric=True):
+            assert f"{other.zero_point} for {qv.grid_label(bits, signed=signed_grid)}" in sym.text
+
+    sits = where_z_sits(qp, lo, hi, convention=convention, bits=bits, signed=signed, symmetric=symmetric)
+    assert f"{qp.share_of_codes_below_zero:.0%} of the" in sits[0].text
+    assert any(f.kind == "no_zero" for f in sits) == (lo > 0 or hi < 0)
+    assert all("drops to the bottom" not in f.text for f in sits) or qp.zero_point != qp.qmin
+
+
+@pytest.mark.parametrize(("lo", "hi", "bits", "signed", "symmetric", "convention"), CASES)
+def test_choice_steps_match_the_trace(lo, hi, bits, signed, symmetric, convention) -> None:
+    qp = chosen(lo, hi, bits, signed, symmetric, convention)
+    if qp is None:
+        return
+    conv = qv.get_convention(convention)
+    steps = qparams_steps(lo, hi, convention=convention, bits=bits, signed=signed, symmetric=symmetric)
+    labels = [s.label for s in steps]
+    excludes_zero = lo > 0 or hi < 0
+    assert ("Widen the range to include 0" in labels) == (excludes_zero and conv.widens_to_include_zero and not symmetric)
+    assert ("No widening: the zero point is clamped" in labels) == (excludes_zero and not conv.widens_to_include_zero and not symmetric)
+    assert ("The zero point of the range as given" in labels) == (excludes_zero and not symmetric)
+    by_label = {s.label: s for s in steps}
+    if "The zero point of the range as given" in by_label:
+        grid = conv.choose_trace(lo, hi, bits=bits, signed=signed).grid
+        assert by_label["The zero point of the range as given"].value == fmt(raw_zero_point(lo, hi, *grid), 8)
+    assert by_label["Scale: real width per integer step"].value == fmt(qp.scale)
+    zero = next(s for s in steps if s.label.startswith("Zero point"))
+    assert zero.value == str(qp.zero_point)
+    assert steps[-1].value == f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]"
+    if "is exactly a tie" in zero.note:
+        raw = conv.choose_trace(lo, hi, bits=bits, signed=signed, symmetric=symmetric).zero_raw
+        assert raw - np.floor(raw) == 0.5
+
+
+def test_range_without_zero_raw_zero_points() -> None:
+    """Confusion 3: [250, 1000] asks for z = −85 on uint8 and −213 on int8; frameworks widen, TF fake-quant clamps."""
+    fates = {f.label: f for f in zero_point_fates(250, 1000)}
+    assert fates["Textbook"].raw == -85.0 and fates["Textbook"].zero_point == 0
+    assert "clamps z" in fates["TF fake-quant"].action
+    assert fates["TF fake-quant"].representable[1] == pytest.approx(750, rel=1e-6)
+    assert {f.raw for f in zero_point_fates(250, 1000, signed=True)} == {-213.0}
+    widen = next(s for s in qparams_steps(250, 1000, convention="textbook") if s.label.startswith("Widen"))
+    assert "a quarter of the codes" in widen.note
+
+
+@settings(max_examples=200, deadline=None)
+@given(lo=st.floats(-1e4, 1e4), width=st.floats(0, 1e4), bits=st.integers(2, 16), signed=st.booleans())
+def test_raw_zero_point_is_where_real_zero_would_sit(lo, width, bits, signed) -> None:
+    hi = lo + width
+    qmin, qmax = qv.int_range(bits, signed=signed)
+    raw = raw_zero_point(lo, hi, qmin, qmax)
+    if hi == lo:
+        assert np.isnan(raw)
+        return
+    s = (hi - lo) / (qmax - qmin)
+    # real 0 sits raw steps above qmin: s·(qmin − raw) = lo
+    assert s * (qmin - raw) == pytest.approx(lo, rel=1e-9, abs=1e-9 * max(1.0, abs(hi)))
