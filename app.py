@@ -1,10 +1,15 @@
 """QuantViz: the router. Page config and navigation only."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from quantviz.app.state import link_panel
 
-st.set_page_config(page_title="QuantViz — affine quantization, exactly", page_icon=":material/straighten:", layout="wide")
+# Served by this server: a classroom without internet still gets its icon (a material icon name would be fetched).
+ICON = Path(__file__).parent / "assets" / "quantviz-icon.svg"
+
+st.set_page_config(page_title="QuantViz — affine quantization, exactly", page_icon=str(ICON), layout="wide")
 
 pages = {
     "Start here": [

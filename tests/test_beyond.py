@@ -207,6 +207,28 @@ def test_exercise_answers_agree_with_quantviz(seed: int, difficulty: str) -> Non
         if ex.kind == "quantize":
             # the expected code is quantviz's, recomputed from the prompt's own numbers
             assert "round half to even" in ex.prompt
+        if ex.kind == "clips":
+            x = float(ex.prompt.split("x = ")[1].split("**")[0])
+            lo, hi = (float(v) for v in ex.solution[0].split("[")[1].split("]")[0].split(", "))
+            beyond_but_kept = ex.answers[0].expected == "no" and not lo <= x <= hi
+            # a value past the representable end that is not clipped is explained: it rounds to the last code
+            assert beyond_but_kept == any("rounds to the last code" in line for line in ex.solution)
+    if difficulty == "easy":
+        assert {e.kind for e in exercises} <= {"scale_zero_point", "quantize", "dequantize", "representable_range", "clips"}
+
+
+def test_clips_solution_says_why_a_value_past_the_end_is_kept() -> None:
+    import random
+
+    from quantviz.teach.exercises import make_exercise
+
+    found = 0
+    for i in range(400):
+        ex = make_exercise("clips", random.Random(i), "easy")
+        if any("rounds to the last code" in line for line in ex.solution):
+            found += 1
+            assert ex.answers[0].expected == "no"
+    assert found > 0
 
 
 def test_which_convention_has_one_answer() -> None:

@@ -20,6 +20,12 @@ from quantviz.teach.fmt import fmt
 
 DIFFICULTIES = {"easy": "Easy: 8-bit grids, round numbers", "medium": "Medium: low bits, signed and symmetric grids", "hard": "Hard: ties, framework conventions, integer steps"}
 KINDS = ("scale_zero_point", "quantize", "dequantize", "representable_range", "clips", "which_convention", "integer_step")
+# Easy stays on the core skills on 8-bit grids; conventions and the integer rescale come later.
+KINDS_BY_DIFFICULTY = {
+    "easy": KINDS[:5],
+    "medium": KINDS[:6],
+    "hard": KINDS,
+}
 
 
 class Answer(NamedTuple):
@@ -132,10 +138,16 @@ def make_exercise(kind: str, rng: random.Random, difficulty: str) -> Exercise:
                               qp.real_min - rng.uniform(0.6, 3) * qp.scale, rng.uniform(qp.real_min, qp.real_max)]), 4)
         t = quantize_trace([x], qp)
         clipped = bool(t.clipped[0])
+        lines = [f"The representable range is [{fmt(qp.real_min)}, {fmt(qp.real_max)}]; round(x/s) + z = {fmt(float(t.unclamped[0]))}, "
+                 + ("outside the grid: clipped." if clipped else "inside the grid: not clipped.")]
+        if not clipped and not qp.real_min <= x <= qp.real_max:
+            end, code = (qp.real_max, qp.qmax) if x > qp.real_max else (qp.real_min, qp.qmin)
+            lines.append(f"x lies beyond the representable {fmt(end)}, but by less than half a step (s/2 = {fmt(qp.scale / 2)}): "
+                         f"it rounds to the last code, {code}, exactly as a value inside would. Clipping starts half a step "
+                         f"past the end, at {fmt(end + (qp.scale / 2 if x > end else -qp.scale / 2))}.")
         return Exercise(kind, f"With {given}, is **x = {fmt(x)}** clipped?",
                         (Answer("clip", "clipped?", "choice", "yes" if clipped else "no", choices=("yes", "no")),),
-                        (f"The representable range is [{fmt(qp.real_min)}, {fmt(qp.real_max)}]; round(x/s) + z = {fmt(float(t.unclamped[0]))}, "
-                         + ("outside the grid: clipped." if clipped else "inside the grid: not clipped."),))
+                        tuple(lines))
     if kind == "which_convention":
         cases = _unique_convention_cases()
         name = rng.choice(sorted({c[4] for c in cases}))  # every convention equally likely
@@ -183,7 +195,7 @@ def _unique_convention_cases() -> tuple[tuple[float, float, bool, bool, str, QPa
 
 
 def make_exercises(seed: int, difficulty: str = "easy", count: int = 7) -> list[Exercise]:
-    """Return ``count`` exercises for (seed, difficulty): every kind once, then repeats, in a seeded order.
+    """Return ``count`` exercises for (seed, difficulty): every kind of that level once, then repeats, in a seeded order.
 
     >>> a = make_exercises(3, "medium"); b = make_exercises(3, "medium")
     >>> [e.prompt for e in a] == [e.prompt for e in b], len(a)
@@ -192,7 +204,7 @@ def make_exercises(seed: int, difficulty: str = "easy", count: int = 7) -> list[
     if difficulty not in DIFFICULTIES:
         raise QuantVizError(f"unknown difficulty {difficulty!r}; choose one of {', '.join(DIFFICULTIES)}")
     rng = random.Random(f"{int(seed)}-{difficulty}")
-    kinds = list(KINDS)
+    kinds = list(KINDS_BY_DIFFICULTY[difficulty])
     rng.shuffle(kinds)
     kinds = (kinds * (count // len(kinds) + 1))[:count]
     return [make_exercise(k, rng, difficulty) for k in kinds]

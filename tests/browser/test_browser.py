@@ -195,3 +195,21 @@ def test_link_panel_reopens_same_view(tab, browser) -> None:
     other.wait_for_function("document.body.innerText.includes('zero point z')", timeout=30_000)
     assert other.get_by_role("spinbutton", name="Probe value x (exact)").input_value() == "0.3"
     other.close()
+
+
+def test_no_request_leaves_the_server(browser, server) -> None:
+    """An offline classroom: every page loads everything it needs from the app's own server."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server, "data:", "blob:")) else None)
+    try:
+        for path in PAGES:
+            page.goto(f"{server}/{path}")
+            page.wait_for_selector("h1", timeout=30_000)
+            page.wait_for_load_state("networkidle", timeout=30_000)
+        icon = page.evaluate("[...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)")
+    finally:
+        context.close()
+    assert not outside, sorted(set(outside))
+    assert icon and all(href.startswith((server, "data:")) for href in icon), icon
