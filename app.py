@@ -33,6 +33,7 @@ pages = {
     ],
     "Classroom": [
         st.Page("app_pages/exercises.py", title="Exercises", icon=":material/quiz:"),
+        st.Page("app_pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
     ],
 }
 st.navigation(pages).run()

@@ -12,6 +12,7 @@ from quantviz.calibrate import MAX_CALIBRATION_SAMPLES, calibrate_all
 from quantviz.errors import QuantVizError
 from quantviz.metrics import error_stats
 from quantviz.teach.fmt import fmt
+from quantviz.teach.glossary import link_jargon
 
 settings = quant_controls(show=tuple(c for c in NOT_ROUNDING if c != "range"))
 page_header(
@@ -62,12 +63,12 @@ show_figure(figures.clipping_figure(curve, calibrations), settings)
 show_figure(figures.histogram_figure(x, ranges={c.method: (c.rmin, c.rmax) for c in calibrations}, log_y=True,
                                      title="The data (log counts) and each method's range"), settings)
 if not settings.presenter:
-    st.markdown(
+    st.markdown(link_jargon(
         "- **Min-max** never clips, so all its error is rounding — large when outliers stretch the range.\n"
         "- **Percentile** clips a fixed share of the tails, whatever it costs.\n"
         "- **MSE-optimal** searches the threshold with the lowest total error (the bottom of the black curve).\n"
         "- **KL entropy** (TensorRT's calibrator) keeps the histogram's shape: it compares the clipped distribution "
         f"with its {2 ** (settings.bits - 1)}-level version and picks the threshold that loses the least information."
-    )
+    ))
     st.caption(f"Curve computed on {min(np.size(x), MAX_CALIBRATION_SAMPLES):,} evenly spaced values; {settings.bits} bits, "
                + ("symmetric" if settings.symmetric else "asymmetric") + ", from the sidebar.")

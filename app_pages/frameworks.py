@@ -5,12 +5,13 @@ import pandas as pd
 import streamlit as st
 
 import quantviz as qv
-from quantviz.app.state import plain, prime, remember, show_problem, text_field
+from quantviz.app.state import prime, remember, show_problem, text_field
 from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls
 from quantviz.errors import QuantVizError
 from quantviz.inputs import parse_values
 from quantviz.teach.compare import compare_conventions, explain_differences, tiny_scale_differences
 from quantviz.teach.fmt import fmt
+from quantviz.teach.glossary import link_jargon, term
 
 settings = quant_controls(show=tuple(c for c in NOT_ROUNDING if c != "convention"))
 page_header(
@@ -62,7 +63,7 @@ if unsupported:
             st.markdown(f"- **{r.label}**: {r.reason}")
 nudged = [r for r in rows if r.nudged]
 for r in nudged:
-    st.caption(f"TF fake-quant nudges [{fmt(settings.rmin)}, {fmt(settings.rmax)}] to "
+    st.caption(f"TF fake-quant {term('nudge', 'nudges')} [{fmt(settings.rmin)}, {fmt(settings.rmax)}] to "
                f"[{fmt(r.nudged[0], 8)}, {fmt(r.nudged[1], 8)}] (float32) so that 0 lands on a code.")
 
 st.subheader("Why they differ")
@@ -73,7 +74,7 @@ if tiny:
                 f"{fmt(tiny[0].results[0], 12)} instead of {fmt(tiny[0].results[1], 12)}. Tiny, but enough to move a "
                 "number that sits on a tie; where it does, a line below says so.")
 if differences:
-    st.markdown("\n".join(f"- {plain(d.sentence)}" for d in differences))
+    st.markdown(link_jargon("\n".join(f"- {d.sentence}" for d in differences)))
 elif not tiny:
     st.success("For these settings and probes every supported convention agrees with the textbook.", icon=":material/check:")
 
@@ -81,5 +82,5 @@ if not settings.presenter:
     st.subheader("The rules, in words")
     for conv in qv.CONVENTIONS.values():
         with st.expander(conv.label, expanded=False):
-            st.markdown(conv.summary)
-            st.markdown("\n".join(f"{i}. {rule}" for i, rule in enumerate(conv.rules, start=1)))
+            st.markdown(link_jargon(conv.summary))
+            st.markdown(link_jargon("\n".join(f"{i}. {rule}" for i, rule in enumerate(conv.rules, start=1))))

@@ -5,10 +5,18 @@ import pandas as pd
 import streamlit as st
 
 import quantviz as qv
-from quantviz.app.state import bool_field, int_field, prime, remember
+from quantviz.app.state import bool_field, choice_field, float_field, int_field, labels, prime, remember
 from quantviz.app.widgets import page_header, quant_controls
-from quantviz.intmath import quantized_add, worked_fully_connected
+from quantviz.intmath import (
+    multiplier_steps,
+    pair_sum_extremes,
+    quantized_add,
+    worked_fully_connected,
+    zero_point_terms,
+)
 from quantviz.teach.fmt import fmt
+from quantviz.teach.glossary import term
+from quantviz.teach.integers import describe_pair_sums, describe_zero_point_terms, multiplier_lines
 
 settings = quant_controls(show=())
 page_header(
@@ -80,3 +88,54 @@ st.dataframe(pd.DataFrame({"a": a, "q_a": codes_a, "b": b, "q_b": codes_b, "q_ou
                            "dequantized": qv.dequantize(out, qo, convention="tflite"), "a + b": a + b}), hide_index=True)
 st.caption(f"s_a = {fmt(qa.scale, 6)}, z_a = {qa.zero_point}; s_b = {fmt(qb.scale, 6)}, z_b = {qb.zero_point}; "
            f"s_out = {fmt(qo.scale, 6)}, z_out = {qo.zero_point}. q_out = round((s_a(q_a − z_a) + s_b(q_b − z_b)) / s_out) + z_out.")
+
+st.subheader("Zero points in the sum: switch the four terms on and off")
+if not settings.presenter:
+    st.markdown("The real product needs Σ(q₁ − z₁)(q₂ − z₂). Expanded, it has four terms; only Σq₁q₂ has to run in "
+                "the inner loop. Move the zero points and switch terms off to see what each one carries.")
+ZP = [int_field("ia_z1", int(r.in_qparams.zero_point), -128, 127), int_field("ia_z2", 0, -128, 127),
+      bool_field("ia_t1", True), bool_field("ia_t2", True), bool_field("ia_t3", True), bool_field("ia_t4", True)]
+prime(ZP)
+zc = st.columns(2)
+z1 = zc[0].slider("Input zero point z₁", -128, 127, key="w_ia_z1", help="The activation's zero point (asymmetric: any code).")
+z2 = zc[1].slider("Weight zero point z₂", -128, 127, key="w_ia_z2", help="0 for symmetric weights, which is why weights are symmetric.")
+terms = zero_point_terms(r.q_in[0], z1, r.q_weights[0], z2)
+names = [("w_ia_t1", "Σ q₁·q₂ (inner loop)", terms.products), ("w_ia_t2", "− z₂·Σ q₁ (needs the input: per row)", terms.weight_zero),
+         ("w_ia_t3", "− z₁·Σ q₂ (weights are constant: precomputed)", terms.input_zero), ("w_ia_t4", f"+ N·z₁·z₂ (N = {r.q_in.shape[1]})", terms.constant)]
+tc = st.columns(4)
+on = [col.checkbox(f"{label} = {value}", key=key, help="Include this term in the sum.") for col, (key, label, value) in zip(tc, names, strict=True)]
+remember(ZP)
+partial = sum(value for (_, _, value), use in zip(names, on, strict=True) if use)
+st.markdown(describe_zero_point_terms(terms, on, z1=z1, z2=z2))
+st.caption(f"Row 0 of the layer above: q₁ = {r.q_in[0].tolist()}, weights of output 0: q₂ = {r.q_weights[0].tolist()}; "
+           f"terms switched on sum to {partial}.")
+
+st.subheader("The multiplier M as an integer M0 and a shift")
+if not settings.presenter:
+    st.markdown(f"M = s₁s₂/s₃ is a real number, but an integer-only chip has no floats. It stores M as a {term('Q31')} "
+                "integer M0 (a fraction with 31 bits after the point) and a power-of-two shift. Type any M.")
+MF = [float_field("ia_m", float(s.multipliers[0]), 0.0, 1e6), int_field("ia_acc", int(s.acc.ravel()[0]), -(2**31), 2**31 - 1)]
+prime(MF)
+mc = st.columns(2)
+m_real = mc[0].number_input("Real multiplier M", 0.0, 1e6, key="w_ia_m", format="%.10g", help="Any M ≥ 0; the layer's own M is the default.")
+acc_value = mc[1].number_input("int32 accumulator", -(2**31), 2**31 - 1, key="w_ia_acc", help="The value to rescale.")
+remember(MF)
+for label, formula, note in multiplier_lines(multiplier_steps(float(m_real), int(acc_value))):
+    st.markdown(f"**{label}**" + (f" — {note}" if note and not settings.presenter else ""))
+    st.latex(formula)
+
+st.subheader("Why 7-bit activations and [−127, 127] weights: 16-bit pair sums")
+if not settings.presenter:
+    st.markdown(f"Fast int8 kernels multiply two pairs of codes and add them into a 16-bit register that "
+                f"{term('saturating', 'saturates')}. Pick the grids and see whether the worst pair sum fits.")
+GRIDS_A = {"u8": "uint8 activations [0, 255]", "u7": "uint8 with reduce_range [0, 127]", "s8": "int8 activations [−128, 127]"}
+GRIDS_B = {"s8": "int8 weights [−128, 127]", "s7": "int8 narrow range [−127, 127]"}
+GF = [choice_field("ia_ga", "u8", GRIDS_A), choice_field("ia_gb", "s8", GRIDS_B)]
+prime(GF)
+gc = st.columns(2)
+grid_a = gc[0].radio("Activation codes", list(GRIDS_A), format_func=labels(GRIDS_A), key="w_ia_ga", help="x86 VPMADDUBSW takes uint8 × int8.")
+grid_b = gc[1].radio("Weight codes", list(GRIDS_B), format_func=labels(GRIDS_B), key="w_ia_gb", help="Narrow range drops −128.")
+remember(GF)
+RANGES = {"u8": (0, 255), "u7": (0, 127), "s8": (-128, 127), "s7": (-127, 127)}
+sums = pair_sum_extremes(RANGES[grid_a], RANGES[grid_b])
+st.markdown(describe_pair_sums(sums))

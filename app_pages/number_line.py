@@ -8,6 +8,7 @@ from quantviz.app.state import float_field, labels, prime, remember
 from quantviz.app.widgets import ALL_CONTROLS, choose_or_stop, page_header, qparams_metrics, quant_controls, show_figure
 from quantviz.metrics import transfer_curve
 from quantviz.teach.fmt import fmt
+from quantviz.teach.glossary import link_jargon
 from quantviz.teach.steps import probe_steps, qparams_steps, zero_point_fates
 
 settings = quant_controls(show=ALL_CONTROLS)
@@ -57,12 +58,12 @@ for number, step in enumerate(steps, start=1):
     mark = "" if step.check is None else (" :green[✔]" if step.check else " :orange[⚠ clipped]")
     left.markdown(f"**{number}. {step.label}**{mark}")
     if step.note and not settings.presenter:
-        left.caption(step.note)
+        left.caption(link_jargon(step.note))
     right.latex(step.formula)
 
 with st.expander("How s and z were chosen", expanded=not settings.presenter):
     for step in qparams_steps(settings.rmin, settings.rmax, convention=settings.convention, **settings.options()):
-        st.markdown(f"**{step.label}**" + (f" — {step.note}" if step.note else ""))
+        st.markdown(f"**{step.label}**" + (f" — {link_jargon(step.note)}" if step.note else ""))
         st.latex(step.formula)
     if not settings.symmetric:
         st.markdown(f"**The raw zero point and what each convention does with it** ({settings.bits}-bit "

@@ -16,6 +16,7 @@ from quantviz.teach.examples import (
     seed_example_verdicts,
 )
 from quantviz.teach.fmt import fmt
+from quantviz.teach.glossary import link_jargon
 
 CHOICES = {**{k: p.title for k, p in PRESETS.items()}, "own": "Your own range (from the sidebar)"}
 PRESET = choice_field("preset", "seed", CHOICES)
@@ -119,7 +120,7 @@ if slides:
     st.stop()
 st.subheader("Choosing s and z")
 for step in choose_steps:
-    st.markdown(f"**{step.label}**" + (f" — {step.note}" if step.note and not settings.presenter else ""))
+    st.markdown(f"**{step.label}**" + (f" — {link_jargon(step.note)}" if step.note and not settings.presenter else ""))
     st.latex(step.formula)
 st.subheader("Quantizing the values")
 tabs = st.tabs([f"x = {fmt(v, 8)}" for v in per_value])
@@ -127,5 +128,5 @@ for tab, steps in zip(tabs, per_value.values(), strict=True):
     with tab:
         for step in steps:
             mark = "" if step.check is None else (" :green[✔]" if step.check else " :orange[⚠]")
-            st.markdown(f"**{step.label}**{mark}" + (f" — {step.note}" if step.note and not settings.presenter else ""))
+            st.markdown(f"**{step.label}**{mark}" + (f" — {link_jargon(step.note)}" if step.note and not settings.presenter else ""))
             st.latex(step.formula)

@@ -194,3 +194,106 @@ def worked_fully_connected(*, batch: int = 2, n_in: int = 4, n_out: int = 3, per
     steps = quantized_fully_connected(q_in, in_qp, q_w, scales, bias_int32, out_qp)
     deq = tfl.dequantize(steps.output, out_qp).astype(np.float64)
     return WorkedFullyConnected(x, w, b, y, in_qp, scales, out_qp, q_in, q_w, bias_int32, steps, deq)
+
+
+# ----------------------------------------------------------------------------- the pieces, one at a time
+class ZeroPointTerms(NamedTuple):
+    """Σ(q1 − z1)(q2 − z2) expanded into its four terms (all exact integers)."""
+
+    products: int      # Σ q1·q2: the only term in the inner loop
+    weight_zero: int   # −z2·Σ q1: vanishes when the weights are symmetric (z2 = 0)
+    input_zero: int    # −z1·Σ q2: precomputable, the weights are constant
+    constant: int      # N·z1·z2
+    total: int         # Σ(q1 − z1)(q2 − z2)
+
+
+def zero_point_terms(q1: np.ndarray, z1: int, q2: np.ndarray, z2: int) -> ZeroPointTerms:
+    """Return the four terms of Σ(q1 − z1)(q2 − z2) = Σq1q2 − z2Σq1 − z1Σq2 + N·z1·z2.
+
+    >>> t = zero_point_terms(np.array([3, 5]), 1, np.array([2, -4]), 0)
+    >>> t.products, t.weight_zero, t.input_zero, t.constant, t.total
+    (-14, 0, 2, 0, -12)
+    """
+    a = np.asarray(q1, dtype=np.int64).ravel()
+    b = np.asarray(q2, dtype=np.int64).ravel()
+    if a.shape != b.shape:
+        raise QuantVizError(f"the two code vectors need the same length, got {a.size} and {b.size}")
+    z1, z2 = int(z1), int(z2)
+    return ZeroPointTerms(int(a @ b), -z2 * int(a.sum()), -z1 * int(b.sum()), a.size * z1 * z2, int((a - z1) @ (b - z2)))
+
+
+INT16_MIN, INT16_MAX = -(2**15), 2**15 - 1
+
+
+class PairSums(NamedTuple):
+    """The largest and smallest a0·b0 + a1·b1 over two integer grids, and what a saturating int16 keeps of them."""
+
+    a_grid: tuple[int, int]
+    b_grid: tuple[int, int]
+    high: int
+    high_codes: tuple[int, int]   # (a, b) giving the largest product (used twice)
+    low: int
+    low_codes: tuple[int, int]
+    high_saturated: int
+    low_saturated: int
+
+    @property
+    def fits_int16(self) -> bool:
+        """Whether every pair sum fits in int16 (no saturation)."""
+        return self.low >= INT16_MIN and self.high <= INT16_MAX
+
+
+def pair_sum_extremes(a_grid: tuple[int, int], b_grid: tuple[int, int]) -> PairSums:
+    """Return the extreme two-term sums a0·b0 + a1·b1 and their int16-saturated values.
+
+    x86's VPMADDUBSW multiplies uint8 by int8 and adds neighbouring pairs into a *saturating* int16:
+    that is the overflow PyTorch's reduce_range avoids (7-bit activations).
+
+    >>> p = pair_sum_extremes((0, 255), (-128, 127)); p.high, p.high_saturated, p.fits_int16
+    (64770, 32767, False)
+    >>> pair_sum_extremes((0, 127), (-128, 127)).fits_int16
+    True
+    """
+    corners = [(a, b) for a in a_grid for b in b_grid]
+    hi_a, hi_b = max(corners, key=lambda ab: ab[0] * ab[1])
+    lo_a, lo_b = min(corners, key=lambda ab: ab[0] * ab[1])
+    high, low = 2 * hi_a * hi_b, 2 * lo_a * lo_b
+    return PairSums(tuple(a_grid), tuple(b_grid), high, (hi_a, hi_b), low, (lo_a, lo_b),
+                    min(max(high, INT16_MIN), INT16_MAX), min(max(low, INT16_MIN), INT16_MAX))
+
+
+class MultiplierSteps(NamedTuple):
+    """How a real multiplier M becomes a Q31 integer M0 and a shift, and what it does to one accumulator."""
+
+    multiplier: float
+    mantissa: float        # M = mantissa · 2^exponent, mantissa in [0.5, 1)
+    exponent: int
+    mantissa_q31: float    # mantissa · 2^31 before rounding
+    m0: int
+    shift: int
+    renormalised: bool     # the rounding reached 2^31: M0 halved, shift + 1
+    represented: float     # M0 · 2^(shift − 31), the multiplier actually used
+    acc: int
+    exact: float           # acc · M in real arithmetic
+    result: int            # (acc·M0 + 2^(30 − shift)) >> (31 − shift)
+    result_double_rounding: int
+
+
+def multiplier_steps(multiplier: float, acc: int) -> MultiplierSteps:
+    """Return every step of turning M into (M0, shift) and rescaling ``acc`` with it.
+
+    >>> s = multiplier_steps(0.0003, 1000); s.mantissa, s.exponent, s.m0, s.shift, s.result
+    (0.6144, -11, 1319413953, -11, 0)
+    """
+    m0, shift = quantize_multiplier(multiplier)
+    mantissa, exponent = math.frexp(multiplier)
+    q31 = mantissa * 2**31
+    renormalised = multiplier != 0 and int(round_half_away_from_zero(np.float64(q31))) == 2**31
+    acc = int(acc)
+    if not INT32_MIN <= acc <= INT32_MAX:
+        raise QuantVizError(f"the accumulator is an int32: it must lie in [{INT32_MIN}, {INT32_MAX}], got {acc}")
+    return MultiplierSteps(
+        multiplier, mantissa, exponent, q31, m0, shift, renormalised, m0 * 2.0 ** (shift - 31), acc, acc * multiplier,
+        int(multiply_by_quantized_multiplier(acc, m0, shift)),
+        int(multiply_by_quantized_multiplier(acc, m0, shift, single_rounding=False)),
+    )

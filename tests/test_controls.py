@@ -79,3 +79,35 @@ def test_each_enabled_control_changes_its_page(page: str, kind: str, key: str) -
     at.run()
     assert not at.exception, at.exception
     assert shown(at) != before, f"{key} on {page} changes nothing the page shows"
+
+
+# ----------------------------------------------------------------------------- jargon
+GLOSSARY_VIEWS = [(page, {}) for page in PAGES] + [
+    ("number_line.py", {"conv": "pytorch"}), ("number_line.py", {"conv": "tf_fake_quant", "rmin": "-1", "rmax": "1"}),
+    ("frameworks.py", {"rmin": "-1", "rmax": "1"}), ("frameworks.py", {"reduce": "true"}),
+    ("worked_examples.py", {"preset": "no_zero", "conv": "tf_fake_quant"}), ("number_line.py", {"signed": "true"}),
+]
+
+
+def page_text(at) -> str:
+    parts = []
+    for kind in ("markdown", "caption", "info", "warning", "success", "subheader"):
+        parts += [str(e.value) for e in at.get(kind)]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(("page", "query"), GLOSSARY_VIEWS, ids=[f"{p[:-3]}-{'-'.join(q)}" for p, q in GLOSSARY_VIEWS])
+def test_jargon_is_linked_to_the_glossary_where_it_first_appears(page: str, query: dict[str, str]) -> None:
+    import re
+
+    from quantviz.teach.glossary import JARGON
+
+    at = open_page(page, query)
+    assert not at.exception
+    text = page_text(at)
+    for key, pattern in JARGON.items():
+        first = re.search(pattern, text)
+        if first is None:
+            continue
+        link = re.search(r"\[[^\]]*\]\(glossary#" + re.escape(key) + r"\b", text)
+        assert link is not None and link.start() <= first.start(), f"{page}: '{first.group(0)}' is used before it is explained"

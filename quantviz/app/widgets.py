@@ -30,6 +30,7 @@ from quantviz.conventions import resolve_options
 from quantviz.errors import QuantVizError
 from quantviz.samples import DISTRIBUTIONS, sample_data
 from quantviz.teach.fmt import fmt
+from quantviz.teach.glossary import link_jargon
 
 
 # ----------------------------------------------------------------------------- the shared controls
@@ -94,7 +95,7 @@ def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING, rounding: bool | Non
             "Convention", list(CONVENTION_LABELS), format_func=labels(CONVENTION_LABELS), key="w_conv",
             help="Whose rules choose the scale and zero point and round the values: the textbook formula or a real framework, bit for bit.",
         )
-        sb.caption(qv.CONVENTIONS[convention].summary)
+        sb.caption(link_jargon(qv.CONVENTIONS[convention].summary))
     else:
         convention = "textbook"  # the page does not use a convention: resolve the grid options freely
 
@@ -132,10 +133,10 @@ def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING, rounding: bool | Non
             sb.caption(f":material/info: {resolved.changed['bits']}")
 
     toggles = (
-        ("signed", "signed", "Signed integers (int) instead of unsigned (uint)", "Two's-complement codes around 0, e.g. int8 [−128, 127], instead of uint8 [0, 255]."),
+        ("signed", "signed", "Signed integers (int) instead of unsigned (uint)", "[Two's complement](glossary#twos-complement) codes around 0, e.g. int8 [−128, 127], instead of uint8 [0, 255]."),
         ("symmetric", "symmetric", "Symmetric range [−a, a]", "Use the largest magnitude on both sides; z sits in the middle of the grid (0 for int, 2^(b−1) for uint)."),
-        ("narrow", "narrow_range", "Narrow range (drop the lowest code)", "int8 becomes [−127, 127]: symmetric around 0. Used for weights."),
-        ("reduce", "reduce_range", "Reduce range (one bit less)", "PyTorch's 7-bit activations, which avoid overflow in some integer kernels."),
+        ("narrow", "narrow_range", "Narrow range (drop the lowest code)", "int8 becomes [−127, 127]: symmetric around 0. Used for weights. See [narrow range](glossary#narrow-range)."),
+        ("reduce", "reduce_range", "Reduce range (one bit less)", "PyTorch's 7-bit activations, which avoid a 16-bit overflow in x86 kernels. See [reduce_range](glossary#reduce-range) and *Integer-only arithmetic*."),
     )
     for key, name, label, help_text in toggles:
         if key not in show:
@@ -211,7 +212,7 @@ def page_header(title: str, intro: str, settings: Settings | None = None) -> Non
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
     st.title(title)
     if settings is None or not settings.presenter:
-        st.markdown(intro)
+        st.markdown(link_jargon(intro))
     show_link_messages()
 
 
