@@ -68,7 +68,7 @@ def test_every_widget_can_change(page: str) -> None:
             at.run()
             no_exception(at)
             changed += 1
-    assert changed >= 3
+    assert changed >= (1 if page == "glossary.py" else 3)  # the glossary has only the presenter toggle
 
 
 def test_landing_numbers_come_from_quantviz() -> None:
