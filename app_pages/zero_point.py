@@ -5,11 +5,15 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app import figures
+from quantviz.app.state import choice_field, labels, prime, remember, show_problem
 from quantviz.app.widgets import choose_or_stop, page_header, qparams_metrics, quant_controls, show_figure
+from quantviz.schemes import SCHEMES, store
 from quantviz.teach.zero_point import (
+    broken_zero,
     clipped_ends,
     how_z_shifts_the_grid,
     symmetric_zero_points,
+    weights_and_bias,
     where_z_sits,
     zero_is_exact,
 )
@@ -49,6 +53,20 @@ with right:
     st.markdown("\n\n".join(fact.text for fact in where_z_sits(
         qp, settings.rmin, settings.rmax, convention=settings.convention, bits=settings.bits, signed=settings.signed,
         symmetric=settings.symmetric)))
+
+st.subheader("Break it: what if real 0 had no exact code?")
+ZSCHEME = choice_field("zscheme", "fractional", SCHEMES)
+prime([ZSCHEME])
+scheme = st.radio("Store the range with", list(SCHEMES), format_func=labels(SCHEMES), key="w_zscheme", horizontal=True,
+                  help="Frameworks round z to a whole number. Keep it a fraction, or drop it for a min offset, and see 0 break.")
+remember([ZSCHEME])
+try:
+    stored = store([0.0], settings.rmin, settings.rmax, bits=min(settings.bits, 16), scheme=scheme)
+except qv.QuantVizError as exc:
+    show_problem("This range cannot be stored this way:", exc)
+else:
+    zeros, total = 5_000, 10_000  # a ReLU layer's output: about half exact zeros
+    st.markdown("\n".join(f"- {fact.text}" for fact in [*broken_zero(stored, zeros=zeros, total=total), weights_and_bias(settings.convention, settings.bits)]))
 
 st.subheader("Go further")
 c = st.columns(3)

@@ -121,3 +121,27 @@ def test_raw_zero_point_is_where_real_zero_would_sit(lo, width, bits, signed) ->
     s = (hi - lo) / (qmax - qmin)
     # real 0 sits raw steps above qmin: s·(qmin − raw) = lo
     assert s * (qmin - raw) == pytest.approx(lo, rel=1e-9, abs=1e-9 * max(1.0, abs(hi)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(lo=st.floats(-1e4, 1e4), width=st.floats(1e-3, 1e4), bits=st.integers(2, 12),
+       scheme=st.sampled_from(["integer", "fractional", "offset"]))
+def test_breaking_the_zero_point_says_what_zero_becomes(lo, width, bits, scheme) -> None:
+    """Confusion 2: only an integer zero point keeps real 0 exact; the sentence says what 0 comes back as."""
+    from quantviz.schemes import store
+    from quantviz.teach.zero_point import broken_zero
+
+    hi = lo + width
+    if not hi > lo:
+        return
+    result = store([0.0, lo, hi], lo, hi, bits=bits, scheme=scheme)
+    if scheme == "integer":
+        assert result.zero_back == 0.0 and result.dequantized[0] == 0.0
+    else:
+        # the ends of the range are kept (within rounding of the ends themselves)
+        assert abs(result.dequantized[1] - lo) <= result.step / 2 + 1e-9 * width
+    facts = broken_zero(result, zeros=10, total=20)
+    assert (facts[0].kind == "exact") == (result.zero_back == 0)
+    if result.zero_back != 0:
+        assert fmt(result.zero_back, 8) in facts[0].text
+        assert abs(result.zero_back) <= result.step / 2 * (1 + 1e-9) or not (lo <= 0 <= hi)

@@ -122,3 +122,40 @@ def where_z_sits(qp: QParams, rmin: float, rmax: float, *, convention: str, bits
             facts.append(Fact("no_zero", f"Your range does not contain 0: {conv.label} keeps it as given, clamps z to "
                               f"{qp.zero_point} and lets the grid slide to [{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}]."))
     return facts
+
+
+def broken_zero(result, *, zeros: int, total: int) -> list[Fact]:
+    """What storing real 0 inexactly costs, from a :class:`quantviz.schemes.SchemeResult`.
+
+    ``zeros`` of ``total`` inputs of a layer are exact zeros (ReLU outputs, zero padding).
+    """
+    err = result.zero_back
+    if err == 0:
+        return [Fact("exact", f"Real 0 comes back as exactly 0: its code is {round(result.offset)}. Every zero "
+                     "padding value and every ReLU zero stays a zero.")]
+    how = ("z = " + fmt(result.offset, 10) + " is not a whole number, so no code sits on real 0"
+           if result.scheme == "fractional"
+           else f"m = {fmt(result.offset, 10)} and d = {fmt(result.step, 10)}: 0 would need q = {fmt(-result.offset / result.step, 10)}, not a whole number")
+    return [
+        Fact("inexact", f"Real 0 comes back as {fmt(err, 8)}: {how}."),
+        Fact("bias", f"Of this layer's {total:,} inputs, {zeros:,} are exact zeros. Each comes back as {fmt(err, 6)}, so every "
+             f"output picks up {fmt(err, 6)} × (the sum of the weights on those inputs): the same shift every time, a bias "
+             "that does not average out the way rounding noise does."),
+    ]
+
+
+def weights_and_bias(convention: str, bits: int) -> Fact:
+    """Whether weights and bias need an exact 0, with this convention's symmetric weight zero point."""
+    conv = get_convention(convention)
+    z = None
+    if not conv.unsupported_reason(bits=bits, signed=True, symmetric=True):
+        try:
+            z = choose_qparams(-1.0, 1.0, bits=bits, signed=True, symmetric=True, convention=convention).zero_point
+        except QuantVizError:
+            z = None
+    weights = (f"symmetric {grid_label(bits, signed=True)} weights get z = {z} under {conv.label}, so 0 is exact for free"
+               if z is not None else f"{conv.label} has no symmetric {grid_label(bits, signed=True)} scheme here")
+    return Fact("weights_bias", f"**Weights and bias.** Zero padding and ReLU zeros are activations: they are what needs an "
+                f"exact 0. Weights need it only where a zero weight must stay zero (pruned, sparse layers); {weights}. "
+                "The bias is stored as int32 with scale s_in·s_w and zero point 0, so its 0 is exact too, and it is added "
+                "once per output rather than once per input.")
