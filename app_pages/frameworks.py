@@ -5,13 +5,14 @@ import pandas as pd
 import streamlit as st
 
 import quantviz as qv
-from quantviz.app.state import prime, remember, show_problem, text_field
+from quantviz.app.state import choice_field, float_field, labels, prime, remember, show_problem, text_field
 from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls
 from quantviz.errors import QuantVizError
 from quantviz.inputs import parse_values
 from quantviz.teach.compare import compare_conventions, explain_differences, tiny_scale_differences
 from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon, term
+from quantviz.teach.notation import FORMS, INPUTS, notations, to_affine
 
 settings = quant_controls(show=tuple(c for c in NOT_ROUNDING if c != "convention"))
 page_header(
@@ -77,6 +78,35 @@ if differences:
     st.markdown(link_jargon("\n".join(f"- {d.sentence}" for d in differences)))
 elif not tiny:
     st.success("For these settings and probes every supported convention agrees with the textbook.", icon=":material/check:")
+
+st.subheader("One quantizer, seven notations")
+reference = next((r for r in rows if r.qparams is not None), None)
+if reference is not None:
+    st.caption(f"The {reference.label.lower()} row above (s = {fmt(reference.qparams.scale)}, z = {reference.qparams.zero_point}), "
+               "written the ways texts and frameworks write it. Every one is the same map r = s·(q − z).")
+    st.dataframe([{"who writes it so": n.where, "quantize": n.quantize, "dequantize": n.dequantize,
+                   "here": n.parameters, "onto r = s·(q − z)": n.onto_ours} for n in notations(reference.qparams)],
+                 hide_index=True)
+NOTATION_FIELDS = [choice_field("nt_form", "inverse", {k: v[0] for k, v in FORMS.items()}),
+                   float_field("nt_a", 0.1275, -1e30, 1e30), float_field("nt_b", 128.0, -1e30, 1e30)]
+prime(NOTATION_FIELDS)
+tc = st.columns([3, 2, 2])
+form = tc[0].selectbox("Translate parameters written as", list(FORMS), format_func=labels({k: f"{v[0]}: {v[2]}" for k, v in FORMS.items()}),
+                       key="w_nt_form", help="Pick the form your text or framework uses, type its two numbers, get s and z.")
+first_name, second_name = INPUTS[form]
+first = tc[1].number_input(first_name, key="w_nt_a", format="%.10g", help=f"The first parameter, {first_name}.")
+second = tc[2].number_input(second_name, key="w_nt_b", format="%.10g", help=f"The second parameter, {second_name}.")
+remember(NOTATION_FIELDS)
+try:
+    s_ours, z_ours = to_affine(form, float(first), float(second))
+except QuantVizError as exc:
+    show_problem("Cannot translate:", exc)
+else:
+    whole = float(z_ours).is_integer()
+    st.markdown(f"In r = s·(q − z): **s = {fmt(s_ours)}**, **z = {fmt(z_ours)}**. "
+                + ("z is a whole number, so real 0 has an exact code." if whole else
+                   f"z is not a whole number: no code stands for real 0 (the nearest, {round(z_ours)}, comes back as "
+                   f"{fmt(s_ours * (round(z_ours) - z_ours))}). See *Break it* on the first page."))
 
 if not settings.presenter:
     st.subheader("The rules, in words")

@@ -156,15 +156,32 @@ def qparams_steps(
                           note=f"{conv.label}: z = {choice.zero_formula}."))
     nudged = ""
     if convention == "tf_fake_quant" and (qp.real_min, qp.real_max) != (float(rmin), float(rmax)):
-        nudged = (f" TF calls it the nudged range: [{fmt(rmin)}, {fmt(rmax)}] moves so that real 0 lands exactly on "
-                  f"code {qp.zero_point}, and the ends move with it.")
+        steps.append(Step(
+            "Nudge the range onto the grid",
+            rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [({qmin} - {qp.zero_point}) \times {tex(qp.scale)},\ "
+            rf"({qmax} - {qp.zero_point}) \times {tex(qp.scale)}] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
+            f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
+            note=(f"TF does not widen [{fmt(rmin)}, {fmt(rmax)}]; it rounds z to {qp.zero_point} and moves the whole range "
+                  f"by {fmt(qp.real_min - float(rmin), 6)} so that real 0 lands exactly on code {qp.zero_point}. "
+                  + _nudge_consequence(float(rmin), float(rmax), qp)),
+        ))
+        nudged = " (TF's nudged range)"
     steps.append(Step(
         "Representable range",
         rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
         f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
-        note="Values outside it are clipped to the end codes." + nudged,
+        note="Values outside it are clipped to the end codes" + nudged + ".",
     ))
     return steps
+
+
+def _nudge_consequence(rmin: float, rmax: float, qp: QParams) -> str:
+    """Which end of the asked-for range the nudge pushes out of the grid."""
+    if qp.real_min > rmin:
+        return f"Your minimum {fmt(rmin)} now lies below the grid's {fmt(qp.real_min, 8)}: it is clamped there."
+    if qp.real_max < rmax:
+        return f"Your maximum {fmt(rmax)} now lies above the grid's {fmt(qp.real_max, 8)}: it is clamped there."
+    return "Both ends of your range stay inside the grid."
 
 
 def _zero_point_note(raw: float, choice: ChoiceTrace, label: str) -> str:

@@ -1,0 +1,94 @@
+"""One quantizer, written the ways texts and frameworks write it, each mapped onto r = s·(q − z).
+
+Some texts multiply by a scale that others divide by, some add z and some subtract it, some have no
+zero point at all. ``notations`` writes one (s, z) in each form with its numbers; ``to_affine``
+translates parameters written in another form back into s and z.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from quantviz.errors import QuantVizError
+from quantviz.qparams import QParams
+from quantviz.teach.fmt import fmt
+
+
+class Notation(NamedTuple):
+    """A way of writing the quantizer, with this (s, z)'s parameters in it."""
+
+    key: str
+    where: str
+    quantize: str
+    dequantize: str
+    parameters: str
+    onto_ours: str
+
+
+FORMS = {
+    "paper": ("Jacob et al. 2018 (the TFLite paper), gemmlowp", "q = Z + round(r / S)", "r = S·(q − Z)", "S = s, Z = z"),
+    "tflite": ("TensorFlow Lite (tensor details)", "q = round(r / scale) + zero_point", "r = scale·(q − zero_point)",
+               "scale = s, zero_point = z"),
+    "pytorch": ("PyTorch (torch.quantize_per_tensor)", "x_q = round(x / scale + zero_point)", "x = (x_q − zero_point)·scale",
+                "scale = s, zero_point = z; z added before rounding"),
+    "onnx": ("ONNX QuantizeLinear / DequantizeLinear", "y = saturate(round(x / y_scale) + y_zero_point)",
+             "x = (y − x_zero_point)·x_scale", "y_scale = s, y_zero_point = z"),
+    "inverse": ("An inverse scale (the seed answer; many DSP texts)", "q = round(r·k) + z", "r = (q − z) / k",
+                "k = 1/s: a multiplier, not a step"),
+    "minus": ("Zero point subtracted (some lecture notes)", "q = round(r / S − Z′)", "r = S·(q + Z′)", "S = s, Z′ = −z: same map, sign flipped"),
+    "offset": ("A min offset, no zero point (GGUF Q4_1)", "q = round((x − m) / d)", "x = d·q + m", "d = s, m = −z·s"),
+}
+
+
+def notations(qp: QParams) -> list[Notation]:
+    """Return the quantizer (s, z) written in every form of FORMS, with its numbers.
+
+    >>> qp = QParams(2000 / 255, 128, 0, 255)
+    >>> [n.parameters for n in notations(qp) if n.key in ("inverse", "offset")]
+    ['k = 0.1275', 'd = 7.843137255, m = −1003.921569']
+    """
+    s, z = qp.scale, qp.zero_point
+    values = {
+        "paper": f"S = {fmt(s)}, Z = {z}",
+        "tflite": f"scale = {fmt(s)}, zero_point = {z}",
+        "pytorch": f"scale = {fmt(s)}, zero_point = {z}",
+        "onnx": f"y_scale = {fmt(s)}, y_zero_point = {z}",
+        "inverse": f"k = {fmt(1 / s)}",
+        "minus": f"S = {fmt(s)}, Z′ = {_minus(-z)}",
+        "offset": f"d = {fmt(s)}, m = {_minus(-z * s)}",
+    }
+    return [Notation(key, where, quant, deq, values[key], onto) for key, (where, quant, deq, onto) in FORMS.items()]
+
+
+def _minus(value: float) -> str:
+    return fmt(value).replace("-", "−")
+
+
+INPUTS = {
+    "paper": ("S", "Z"), "tflite": ("scale", "zero_point"), "pytorch": ("scale", "zero_point"),
+    "onnx": ("y_scale", "y_zero_point"), "inverse": ("k", "z"), "minus": ("S", "Z′"), "offset": ("d", "m"),
+}
+
+
+def to_affine(key: str, first: float, second: float) -> tuple[float, float]:
+    """Return (s, z) of r = s·(q − z) for parameters written in form ``key`` (z may come out fractional).
+
+    >>> to_affine("inverse", 0.1275, 128)
+    (7.8431372549019605, 128.0)
+    >>> to_affine("offset", 0.5, -3.25)
+    (0.5, 6.5)
+    """
+    if key not in FORMS:
+        raise QuantVizError(f"unknown notation {key!r}; choose one of {', '.join(FORMS)}")
+    if not (math.isfinite(first) and math.isfinite(second)):
+        raise QuantVizError("both parameters must be finite numbers")
+    if first <= 0:
+        raise QuantVizError(f"{INPUTS[key][0]} must be positive, got {first}")
+    if key == "inverse":
+        return 1 / first, float(second)
+    if key == "minus":
+        return float(first), -float(second)
+    if key == "offset":
+        return float(first), -second / first
+    return float(first), float(second)
