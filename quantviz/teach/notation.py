@@ -62,7 +62,9 @@ def notations(qp: QParams) -> list[Notation]:
 
 
 def _minus(value: float) -> str:
-    return fmt(value).replace("-", "−")
+    """fmt with a typographic minus sign in front (an exponent's minus stays as it is)."""
+    text = fmt(value)
+    return "−" + text[1:] if text.startswith("-") else text
 
 
 INPUTS = {
