@@ -79,8 +79,9 @@ if name == "seed":
     st.subheader("What the scheme meant: a symmetric uint8 grid")
     good = seed_corrected_qparams()
     codes = qv.quantize(SEED_VALUES, good)
-    st.markdown(f"Narrow range [1, 255], z = {good.zero_point}, s = 1000/127 = {fmt(good.scale)}: the representable range is "
-                f"[{fmt(good.real_min, 7)}, {fmt(good.real_max, 7)}], so ±1000 fit exactly.")
+    fits = "so ±1000 fit exactly" if (round(good.real_min, 9), round(good.real_max, 9)) == (-1000, 1000) else "so ±1000 do not both fit"
+    st.markdown(f"Narrow range [{good.qmin}, {good.qmax}], z = {good.zero_point}, s = 1000/127 = {fmt(good.scale)}: the "
+                f"representable range is [{fmt(good.real_min, 7)}, {fmt(good.real_max, 7)}], {fits}.")
     st.latex(r"q = \operatorname{round}\!\left(\frac{x}{1000/127}\right) + 128")
     back = qv.dequantize(codes, good)
     st.dataframe(

@@ -11,8 +11,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from quantviz.conventions import CONVENTIONS
 from quantviz.qparams import QParams
-from quantviz.quantize import choose_qparams, quantize_trace
+from quantviz.quantize import choose_qparams, quantize, quantize_trace
+from quantviz.rounding import apply_rounding
 from quantviz.teach.fmt import fmt
 from quantviz.teach.steps import Step, probe_steps, qparams_steps
 
@@ -57,7 +59,7 @@ def seed_example_verdicts() -> list[Verdict]:
                     claim,
                     f"{fmt(x)}/s + 128 = {fmt(pre, 12)} exactly → round = {unclamped}, which overflows uint8 and is clamped to {q}",
                     False,
-                    f"1000/s is exactly 127.5, a tie: every tie rule rounds 255.5 up to 256, one past the grid. "
+                    f"{fmt(x)}/s is exactly {fmt(pre - 128, 12)}, a tie: {_tie_rules_agree(pre)} {fmt(pre, 12)} to {unclamped}, one past the grid. "
                     f"With the printed scale the value is {fmt(float(pr.pre_round[i]), 13)}, just under the tie, which is how the answer got 255 without clamping.",
                 )
             )
@@ -67,8 +69,8 @@ def seed_example_verdicts() -> list[Verdict]:
                     claim,
                     f"{fmt(x)}/s + 128 = {fmt(pre, 12)} exactly: a tie → {int(ex.q[i])} rounding half away from zero, {int(ex_even.q[i])} rounding half to even",
                     None,
-                    f"The answer's 1 depends on the tie rule (and on the rounded scale: printed, the value is {fmt(float(pr.pre_round[i]), 13)}, just over the tie). "
-                    "ONNX Runtime gives 0 here; PyTorch 1.",
+                    f"The answer's {claimed} depends on the tie rule (and on the rounded scale: printed, the value is {fmt(float(pr.pre_round[i]), 13)}, just over the tie). "
+                    + _frameworks_on(x, exact),
                 )
             )
         else:
@@ -95,6 +97,21 @@ def seed_example_verdicts() -> list[Verdict]:
     )
     out.append(Verdict("inverse scale = 0.1275", f"255 / 2000 = {fmt(255 / 2000)}", True, "Holds: multiplying by 1/s = 0.1275 is the same map."))
     return out
+
+
+def _tie_rules_agree(value: float) -> str:
+    """Name the tie rules that agree on ``value`` ("half to even, half away from zero and half up all round")."""
+    results = {rule: int(apply_rounding(np.array([value]), rule)[0]) for rule in ("half_to_even", "half_away_from_zero", "half_up")}
+    names = [rule.replace("_", " ") for rule in results]
+    if len(set(results.values())) == 1:
+        return f"{', '.join(names[:-1])} and {names[-1]} all round"
+    return "; ".join(f"{rule.replace('_', ' ')} gives {code}" for rule, code in results.items()) + " for"
+
+
+def _frameworks_on(x: float, qp: QParams) -> str:
+    """What ONNX Runtime and PyTorch store for x with these very (s, z), computed their way."""
+    codes = {CONVENTIONS[name].label: int(quantize([x], qp, convention=name)[0]) for name in ("onnxruntime", "pytorch")}
+    return "With s = 2000/255 and z = 128, " + " and ".join(f"{label} stores {code}" for label, code in codes.items()) + "."
 
 
 def seed_corrected_qparams() -> QParams:
