@@ -5,7 +5,7 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app import figures
-from quantviz.app.state import choice_field, labels, prime, remember, show_problem
+from quantviz.app.state import choice_field, labels, prime, remember
 from quantviz.app.widgets import choose_or_stop, page_header, qparams_metrics, quant_controls, show_figure
 from quantviz.schemes import SCHEMES, store
 from quantviz.teach.zero_point import (
@@ -60,11 +60,12 @@ prime([ZSCHEME])
 scheme = st.radio("Store the range with", list(SCHEMES), format_func=labels(SCHEMES), key="w_zscheme", horizontal=True,
                   help="Frameworks round z to a whole number. Keep it a fraction, or drop it for a min offset, and see 0 break.")
 remember([ZSCHEME])
-try:
-    stored = store([0.0], settings.rmin, settings.rmax, bits=min(settings.bits, 16), scheme=scheme)
-except qv.QuantVizError as exc:
-    show_problem("This range cannot be stored this way:", exc)
+# The same range as above, widened to include 0, so that only the zero point's treatment differs.
+lo, hi = min(settings.rmin, 0.0), max(settings.rmax, 0.0)
+if lo == hi:
+    st.info("The range is the single point 0: every scheme stores it exactly.", icon=":material/info:")
 else:
+    stored = store([0.0], lo, hi, bits=settings.bits, scheme=scheme)
     zeros, total = 5_000, 10_000  # a ReLU layer's output: about half exact zeros
     st.markdown("\n".join(f"- {fact.text}" for fact in [*broken_zero(stored, zeros=zeros, total=total), weights_and_bias(settings.convention, settings.bits)]))
 
