@@ -84,8 +84,8 @@ reference = next((r for r in rows if r.qparams is not None), None)
 if reference is not None:
     st.caption(f"The {reference.label.lower()} row above (s = {fmt(reference.qparams.scale)}, z = {reference.qparams.zero_point}), "
                "written the ways texts and frameworks write it. Every one is the same map r = s·(q − z).")
-    st.dataframe([{"who writes it so": n.where, "quantize": n.quantize, "dequantize": n.dequantize,
-                   "here": n.parameters, "onto r = s·(q − z)": n.onto_ours} for n in notations(reference.qparams)],
+    st.dataframe([{"who writes it so": n.where, "here": n.parameters, "quantize": n.quantize, "dequantize": n.dequantize,
+                   "onto r = s·(q − z)": n.onto_ours} for n in notations(reference.qparams)],
                  hide_index=True)
 NOTATION_FIELDS = [choice_field("nt_form", "inverse", {k: v[0] for k, v in FORMS.items()}),
                    float_field("nt_a", 0.1275, -1e30, 1e30), float_field("nt_b", 128.0, -1e30, 1e30)]

@@ -100,12 +100,14 @@ zc = st.columns(2)
 z1 = zc[0].slider("Input zero point z₁", -128, 127, key="w_ia_z1", help="The activation's zero point (asymmetric: any code).")
 z2 = zc[1].slider("Weight zero point z₂", -128, 127, key="w_ia_z2", help="0 for symmetric weights, which is why weights are symmetric.")
 terms = zero_point_terms(r.q_in[0], z1, r.q_weights[0], z2)
-names = [("w_ia_t1", "Σ q₁·q₂ (inner loop)", terms.products), ("w_ia_t2", "− z₂·Σ q₁ (needs the input: per row)", terms.weight_zero),
-         ("w_ia_t3", "− z₁·Σ q₂ (weights are constant: precomputed)", terms.input_zero), ("w_ia_t4", f"+ N·z₁·z₂ (N = {r.q_in.shape[1]})", terms.constant)]
+names = [("w_ia_t1", "Σq₁q₂", terms.products, "The inner loop: the only term that needs every product."),
+         ("w_ia_t2", "−z₂·Σq₁", terms.weight_zero, "Needs the input's sum: computed again for every row. Zero when z₂ = 0."),
+         ("w_ia_t3", "−z₁·Σq₂", terms.input_zero, "The weights are constant: precomputed once, folded into the bias."),
+         ("w_ia_t4", f"N·z₁·z₂ (N = {r.q_in.shape[1]})", terms.constant, "A constant: precomputed. Zero when either zero point is 0.")]
 tc = st.columns(4)
-on = [col.checkbox(f"{label} = {value}", key=key, help="Include this term in the sum.") for col, (key, label, value) in zip(tc, names, strict=True)]
+on = [col.checkbox(f"{label} = {value}", key=key, help=help_text) for col, (key, label, value, help_text) in zip(tc, names, strict=True)]
 remember(ZP)
-partial = sum(value for (_, _, value), use in zip(names, on, strict=True) if use)
+partial = sum(value for (_, _, value, _), use in zip(names, on, strict=True) if use)
 st.markdown(describe_zero_point_terms(terms, on, z1=z1, z2=z2))
 st.caption(f"Row 0 of the layer above: q₁ = {r.q_in[0].tolist()}, weights of output 0: q₂ = {r.q_weights[0].tolist()}; "
            f"terms switched on sum to {partial}.")

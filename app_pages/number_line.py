@@ -15,8 +15,9 @@ settings = quant_controls(show=ALL_CONTROLS)
 page_header(
     "Number line",
     "The top line holds real values, the bottom line the integer codes, each code drawn under the real value it "
-    "stands for. The orange line ties real 0 to the zero point. Shaded in green is what the grid can represent; "
-    "in red what gets clipped. Pick a probe value to follow it through every step.",
+    f"stands for. The {figures.COLOUR_NAMES[figures.ORANGE]} line ties real 0 to the zero point. Shaded in "
+    f"{figures.ZONE_WORDS[figures.REPRESENTABLE]} is what the grid can represent; in {figures.ZONE_WORDS[figures.CLIPPED]} "
+    "what gets clipped. Pick a probe value to follow it through every step.",
     settings,
 )
 qp = choose_or_stop(settings)
@@ -70,7 +71,8 @@ with st.expander("How s and z were chosen", expanded=not settings.presenter):
                     f"{'signed' if settings.signed else 'unsigned'} grid; change the range to see it leave the grid)")
         fates = zero_point_fates(settings.rmin, settings.rmax, bits=settings.bits, signed=settings.signed)
         st.dataframe(
-            [{"convention": f.label, "grid": f"[{f.grid[0]}, {f.grid[1]}]", "raw z = qmin − rmin/s (range as given)": fmt(f.raw, 8),
+            [{"convention": f.label, "grid": f"[{f.grid[0]}, {f.grid[1]}]", "raw z = qmin − rmin/s (range as given, exact)": fmt(f.raw, 8),
+              "the number it rounds (its own arithmetic)": "—" if f.own_raw is None else fmt(f.own_raw, 10),
               "then": f.action, "z": f.zero_point,
               "representable": f"[{fmt(f.representable[0], 6)}, {fmt(f.representable[1], 6)}]" if f.representable else "—"}
              for f in fates],

@@ -24,6 +24,9 @@ GREY = "#8C8C8C"
 COLOUR_NAMES = {BLACK: "black", ORANGE: "orange", SKY: "sky blue", GREEN: "green", YELLOW: "yellow", BLUE: "blue",
                 VERMILLION: "red-orange", PURPLE: "pink", GREY: "grey"}
 LEARNING, STUCK = GREEN, VERMILLION
+# The number line's zones, and the words for them (the clipped zone is drawn pale: 12 % of its colour).
+CHOSEN, REPRESENTABLE, CLIPPED = SKY, GREEN, VERMILLION
+ZONE_WORDS = {CHOSEN: "blue", REPRESENTABLE: "green", CLIPPED: "pale red"}
 MAX_LINKS = 60
 MAX_CODE_MARKERS = 64
 MAX_CODE_LABELS = 9
@@ -108,20 +111,20 @@ def number_line_figure(
     # (plotly validates each add_shape call separately, which is slow).
     shapes = []
     if lo < qp.real_min:
-        shapes.append(_band(lo, qp.real_min, VERMILLION, 0.12))
+        shapes.append(_band(lo, qp.real_min, CLIPPED, 0.12))
     if hi > qp.real_max:
-        shapes.append(_band(qp.real_max, hi, VERMILLION, 0.12))
-    shapes.append({"type": "rect", "x0": rmin, "x1": rmax, "y0": 0.93, "y1": 1.07, "fillcolor": SKY, "opacity": 0.45, "line": {"width": 0}})
-    shapes.append({"type": "rect", "x0": qp.real_min, "x1": qp.real_max, "y0": -0.07, "y1": 0.07, "fillcolor": GREEN, "opacity": 0.35, "line": {"width": 0}})
+        shapes.append(_band(qp.real_max, hi, CLIPPED, 0.12))
+    shapes.append({"type": "rect", "x0": rmin, "x1": rmax, "y0": 0.93, "y1": 1.07, "fillcolor": CHOSEN, "opacity": 0.45, "line": {"width": 0}})
+    shapes.append({"type": "rect", "x0": qp.real_min, "x1": qp.real_max, "y0": -0.07, "y1": 0.07, "fillcolor": REPRESENTABLE, "opacity": 0.35, "line": {"width": 0}})
     shapes += [{"type": "line", "x0": lo, "x1": hi, "y0": y, "y1": y, "line": {"color": GREY, "width": 2}} for y in (0.0, 1.0)]
     shapes.append({"type": "line", "x0": 0, "x1": 0, "y0": -0.02, "y1": 1.02, "line": {"color": ORANGE, "width": 3, "dash": "dash"}})
     fig.update_layout(shapes=shapes)
 
     # Legend entries for the shapes.
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": SKY, "symbol": "square"}, name=f"chosen range [{fmt(rmin, 6)}, {fmt(rmax, 6)}]"))
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": GREEN, "symbol": "square"}, name=f"representable [{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}]"))
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": CHOSEN, "symbol": "square"}, name=f"chosen range [{fmt(rmin, 6)}, {fmt(rmax, 6)}]"))
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": REPRESENTABLE, "symbol": "square"}, name=f"representable [{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}]"))
     if lo < qp.real_min or hi > qp.real_max:
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": VERMILLION, "opacity": 0.3, "symbol": "square"}, name="clipped zone"))
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": CLIPPED, "opacity": 0.3, "symbol": "square"}, name="clipped zone"))
 
     # Codes on the integer axis.
     lo_code = int(np.clip(np.floor(lo / s) + z, qp.qmin, qp.qmax))

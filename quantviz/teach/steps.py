@@ -281,12 +281,16 @@ def _arithmetic_note(convention: str, pre: float) -> str:
     return ""
 
 
+RULE_NAMES = {"half_to_even": "half to even", "half_away_from_zero": "half away from zero", "half_up": "half up"}
+
+
 class ZeroPointFate(NamedTuple):
     """What one convention does with a range's raw zero point."""
 
     label: str
     grid: tuple[int, int]
     raw: float
+    own_raw: float | None   # the number the convention itself rounds (its arithmetic, its adjusted range), or None
     action: str
     zero_point: int | None
     representable: tuple[float, float] | None
@@ -307,15 +311,17 @@ def zero_point_fates(rmin: float, rmax: float, *, bits: int = 8, signed: bool = 
         try:
             choice = conv.choose_trace(rmin, rmax, bits=bits, signed=signed)
         except ValueError as exc:
-            fates.append(ZeroPointFate(conv.label, (0, 0), float("nan"), f"refuses the range: {exc}", None, None))
+            fates.append(ZeroPointFate(conv.label, (0, 0), float("nan"), None, f"refuses the range: {exc}", None, None))
             continue
         qp = choice.qparams
         raw = raw_zero_point(*choice.range_given, *choice.grid)
+        rule = RULE_NAMES.get(choice.zero_tie_rule or "", "sets it by rule")
         if choice.adjustment:
-            action = f"{choice.adjustment}: [{fmt(choice.range_used[0], 8)}, {fmt(choice.range_used[1], 8)}]"
+            action = f"{choice.adjustment} ([{fmt(choice.range_used[0], 8)}, {fmt(choice.range_used[1], 8)}]), then rounds {rule}"
         elif choice.zero_clamped:
             action = "uses the range as given and clamps z; the grid slides"
         else:
-            action = "nothing to do: the range contains 0"
-        fates.append(ZeroPointFate(conv.label, choice.grid, raw, action, qp.zero_point, (qp.real_min, qp.real_max)))
+            action = f"rounds {rule}"
+        fates.append(ZeroPointFate(conv.label, choice.grid, raw, choice.zero_raw, action, qp.zero_point,
+                                   (qp.real_min, qp.real_max)))
     return fates
