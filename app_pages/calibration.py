@@ -57,8 +57,16 @@ table = pd.DataFrame(rows)
 best = table["MSE"].idxmin() if "MSE" in table else None
 st.dataframe(table, hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.3e") for c in ("MSE", "rounding MSE", "clipping MSE")})
 if best is not None:
-    st.markdown(f"Lowest total error here: **{table.loc[best, 'method']}**. "
-                + ("Min-max keeps every value but spends its codes on the outliers." if not settings.presenter else ""))
+    note = ""
+    minmax = table.iloc[0]
+    if not settings.presenter and best != 0 and minmax["method"] == "min-max":
+        winner = table.loc[best]
+        note = (f"Min-max clips nothing ({minmax['clipped']}), but its rounding MSE is "
+                f"{minmax['rounding MSE'] / winner['MSE']:.1f}× the total MSE of {winner['method']}: the range it keeps "
+                "for the few largest values makes every step coarser.")
+    elif not settings.presenter and best == 0:
+        note = "Here clipping would cost more than the coarser steps min-max takes: keeping every value wins."
+    st.markdown(f"Lowest total error here: **{table.loc[best, 'method']}**. {note}")
 show_figure(figures.clipping_figure(curve, calibrations), settings)
 show_figure(figures.histogram_figure(x, ranges={c.method: (c.rmin, c.rmax) for c in calibrations}, log_y=True,
                                      title="The data (log counts) and each method's range"), settings)
