@@ -1,0 +1,73 @@
+"""Plain integer blocks: symmetric block absmax, and group-wise affine uint4 with a zero point (AWQ/GPTQ).
+
+- Symmetric (block absmax): s = amax/7 stored as float16, q = round_half_even(x / s) in [−7, 7], stored as q + 8.
+- Affine (the AWQ/GPTQ int4 layout): the group's range widened to include 0, s = (max − min)/15 stored as
+  float16, an integer zero point z = round(−min/s) in [0, 15], q = clamp(round(x/s) + z, 0, 15). "Symmetric"
+  uint4 is z = 8: confusion 6.
+
+Bytes per block: the float16 scale, (affine only) one byte for z, then the nibbles, element j low and element
+j + block/2 high.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+F32, F16 = np.float32, np.float16
+
+
+def _pack(q: np.ndarray) -> np.ndarray:
+    half = q.shape[1] // 2
+    return ((q[:, :half] & 0x0F) | (q[:, half:] << 4)).astype(np.uint8)
+
+
+def _unpack(b: np.ndarray) -> np.ndarray:
+    return np.concatenate([b & 0x0F, b >> 4], axis=1)
+
+
+def _divide(x: np.ndarray, s: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(s > 0, x / np.where(s > 0, s, F32(1)), F32(0))
+
+
+def encode_symmetric(blocks: np.ndarray) -> np.ndarray:
+    s = (np.abs(blocks).max(axis=1, keepdims=True) / F32(7)).astype(F16)
+    q = np.clip(np.rint(_divide(blocks, s.astype(F32))), -7, 7).astype(np.int8) + np.int8(8)
+    return np.concatenate([s.view(np.uint8).reshape(-1, 2), _pack(q.astype(np.uint8))], axis=1)
+
+
+def decode_symmetric(data: np.ndarray) -> np.ndarray:
+    s = np.ascontiguousarray(data[:, :2]).view(F16).astype(F32)
+    return (_unpack(data[:, 2:]).astype(np.int8) - np.int8(8)).astype(F32) * s
+
+
+def encode_affine(blocks: np.ndarray) -> np.ndarray:
+    lo = np.minimum(blocks.min(axis=1, keepdims=True), F32(0))
+    hi = np.maximum(blocks.max(axis=1, keepdims=True), F32(0))
+    s = ((hi - lo) / F32(15)).astype(F16)
+    s32 = s.astype(F32)
+    z = np.clip(np.rint(_divide(-lo, s32)), 0, 15).astype(np.uint8)
+    q = np.clip(np.rint(_divide(blocks, s32)) + z, 0, 15).astype(np.uint8)
+    return np.concatenate([s.view(np.uint8).reshape(-1, 2), z, _pack(q)], axis=1)
+
+
+def decode_affine(data: np.ndarray) -> np.ndarray:
+    s = np.ascontiguousarray(data[:, :2]).view(F16).astype(F32)
+    z = data[:, 2:3].astype(F32)
+    return (_unpack(data[:, 3:]).astype(F32) - z) * s
+
+
+def codec(block: int, *, symmetric: bool) -> tuple[Callable, Callable]:
+    """(encode, decode) over flat streams for blocks of ``block`` values."""
+    size = 2 + block // 2 + (0 if symmetric else 1)
+    enc, dec = (encode_symmetric, decode_symmetric) if symmetric else (encode_affine, decode_affine)
+
+    def encode(x: np.ndarray) -> np.ndarray:
+        return enc(x.reshape(-1, block)).reshape(-1)
+
+    def decode(data: np.ndarray, n: int) -> np.ndarray:
+        return dec(data.reshape(-1, size)).reshape(-1)[:n].astype(F32)
+
+    return encode, decode

@@ -1,0 +1,71 @@
+"""Reading GGUF's K-quants Q4_K, Q5_K, Q6_K: super-blocks of 256 values with quantized sub-block scales.
+
+Decoding only: the encoders are llama.cpp's iterative searches (``make_qkx2_quants``), out of scope here.
+Layouts (bytes per super-block), as ggml-common.h defines them:
+
+- Q4_K (144): d, dmin (float16 each), 12 bytes of eight 6-bit sub-scales and eight 6-bit sub-mins, 128 bytes of
+  nibbles. Each 32-value sub-block decodes as d·sc·q − dmin·m: a scale *and an offset* per 32 values, both
+  quantized to 6 bits against the two float16 super-scales.
+- Q5_K (176): as Q4_K plus 32 bytes holding each value's fifth bit.
+- Q6_K (210): 128 bytes of low nibbles, 64 bytes of high 2-bit pairs, sixteen int8 sub-scales, d (float16);
+  value = d·sc·(q − 32) per 16-value sub-block: symmetric, with the zero point folded into the −32.
+
+The float32 operation order is the ``gguf`` package's, so decoded values match it bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+F32, F16 = np.float32, np.float16
+QK_K = 256
+SIZES = {"Q4_K": 144, "Q5_K": 176, "Q6_K": 210}
+
+
+def _f16(b: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(b).view(F16).astype(F32)
+
+
+def scales_and_mins(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unpack the 12-byte field into eight 6-bit scales and eight 6-bit mins per super-block.
+
+    Bytes 0–3 hold scales 0–3 in their low 6 bits, bytes 4–7 mins 0–3; scales and mins 4–7 take their low
+    4 bits from bytes 8–11 and their top 2 bits from the top of bytes 0–3 and 4–7.
+    """
+    b = packed.reshape(-1, 3, 4)
+    low, high, mixed = b[:, 0], b[:, 1], b[:, 2]
+    sc = np.concatenate([low & 0x3F, (mixed & 0x0F) | ((low >> 2) & 0x30)], axis=1)
+    mn = np.concatenate([high & 0x3F, (mixed >> 4) | ((high >> 2) & 0x30)], axis=1)
+    return sc, mn
+
+
+def decode_q4_k(data: np.ndarray) -> np.ndarray:
+    n = data.shape[0]
+    d, dmin = _f16(data[:, 0:2]), _f16(data[:, 2:4])
+    sc, mn = scales_and_mins(data[:, 4:16])
+    qs = data[:, 16:].reshape(n, 4, 1, 32) >> np.array([0, 4], np.uint8).reshape(1, 1, 2, 1)
+    q = (qs & 0x0F).reshape(n, 8, 32).astype(F32)
+    return ((d * sc.astype(F32)).reshape(n, 8, 1) * q - (dmin * mn.astype(F32)).reshape(n, 8, 1)).reshape(n, QK_K)
+
+
+def decode_q5_k(data: np.ndarray) -> np.ndarray:
+    n = data.shape[0]
+    d, dmin = _f16(data[:, 0:2]), _f16(data[:, 2:4])
+    sc, mn = scales_and_mins(data[:, 4:16])
+    qh = data[:, 16:48].reshape(n, 1, 1, 32) >> np.arange(8, dtype=np.uint8).reshape(1, 1, 8, 1)
+    ql = data[:, 48:].reshape(n, 4, 1, 32) >> np.array([0, 4], np.uint8).reshape(1, 1, 2, 1)
+    q = ((ql & 0x0F).reshape(n, 8, 32) | ((qh & 1).reshape(n, 8, 32) << 4)).astype(F32)
+    return ((d * sc.astype(F32)).reshape(n, 8, 1) * q - (dmin * mn.astype(F32)).reshape(n, 8, 1)).reshape(n, QK_K)
+
+
+def decode_q6_k(data: np.ndarray) -> np.ndarray:
+    n = data.shape[0]
+    ql = data[:, :128].reshape(n, 2, 1, 64) >> np.array([0, 4], np.uint8).reshape(1, 1, 2, 1)
+    qh = data[:, 128:192].reshape(n, 2, 1, 32) >> np.array([0, 2, 4, 6], np.uint8).reshape(1, 1, 4, 1)
+    scales = np.ascontiguousarray(data[:, 192:208]).view(np.int8).astype(F32)
+    d = _f16(data[:, 208:210])
+    q = ((ql & 0x0F).reshape(n, 8, 32) | ((qh & 3).reshape(n, 8, 32) << 4)).astype(np.int8) - np.int8(32)
+    return ((d * scales).reshape(n, 16, 1) * q.reshape(n, 16, 16).astype(F32)).reshape(n, QK_K)
+
+
+DECODERS = {"Q4_K": decode_q4_k, "Q5_K": decode_q5_k, "Q6_K": decode_q6_k}
