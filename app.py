@@ -30,6 +30,7 @@ pages = {
         st.Page("app_pages/integer_arithmetic.py", title="Integer-only arithmetic", icon=":material/functions:"),
         st.Page("app_pages/low_bit.py", title="Low-bit and FP8", icon=":material/compress:"),
         st.Page("app_pages/fake_quant.py", title="Fake quant and STE", icon=":material/school:"),
+        st.Page("app_pages/block_formats.py", title="Block formats (GGUF, NF4, MX)", icon=":material/view_module:"),
     ],
     "Classroom": [
         st.Page("app_pages/exercises.py", title="Exercises", icon=":material/quiz:"),

@@ -172,3 +172,43 @@ def test_bad_input_is_refused_with_a_message() -> None:
     with pytest.raises(UnsupportedError, match="NaN"):
         blocks.encode(np.full(32, np.nan, np.float32), "Q8_0")
     assert nvfp4.BLOCK == 16
+
+
+@pytest.mark.parametrize("name", list(blocks.FORMATS))
+def test_block_view_reads_its_numbers_from_the_bytes(name: str) -> None:
+    from quantviz.teach.blocks import block_view
+
+    rng = np.random.default_rng(9)
+    x = (rng.normal(size=1024) * 2).astype(np.float32)
+    view = block_view(x, name)
+    n = blocks.FORMATS[name].block_size
+    assert np.array_equal(view.decoded, blocks.fake_quantize(x, name)[:n])
+    low = -(2 ** (view.code_bits - 1)) if name == "Q8_0" else 0  # Q8_0 stores signed int8 codes
+    assert view.codes.size == n and (view.codes >= low).all() and (view.codes < low + 2**view.code_bits).all()
+    covered = sorted(i for a, b, _ in view.fields for i in range(a, b))
+    assert covered == list(range(view.data.size))
+    if name in mx.ELEMENTS:
+        amax = float(np.abs(x[:32]).max())
+        shared = math.frexp(amax)[1] - 1 - mx.ELEMENTS[name][1]
+        assert f"= {shared}: scale 2^{shared}" in view.scale_lines[0]
+    if name in ("Q4_1", "Q5_1"):
+        d = float(np.frombuffer(view.data[:2].tobytes(), np.float16)[0])
+        m = float(np.frombuffer(view.data[2:4].tobytes(), np.float16)[0])
+        assert ("not a whole number" in view.scale_lines[1]) == (not float(-m / d).is_integer())
+
+
+def test_block_formats_page_shows_the_library_numbers() -> None:
+    from quantviz.teach.blocks import block_view
+    from tests.apptest_helpers import open_page
+
+    at = open_page("block_formats.py", {"bf_fmt": "Q4_0", "bf_outlier": "50", "bf_size": "4096"})
+    assert not at.exception
+    from quantviz.samples import sample_data
+
+    x = sample_data("normal", 4096, 0).astype(np.float32)
+    shown = x[:128].copy()
+    shown[0] *= np.float32(50)
+    view = block_view(np.concatenate([shown, np.zeros(1024 - 128, np.float32)]), "Q4_0")
+    table = at.dataframe[0].value
+    assert table["code"].tolist() == view.codes.tolist()
+    assert any("the outlier" in m.value and "left the others alone" in m.value for m in at.markdown)

@@ -12,7 +12,7 @@ from tests.apptest_helpers import open_page
 
 PAGES = [
     "zero_point.py", "number_line.py", "rounding_error.py", "worked_examples.py", "your_values.py", "frameworks.py",
-    "calibration.py", "per_channel.py", "integer_arithmetic.py", "low_bit.py", "fake_quant.py", "exercises.py", "glossary.py",
+    "calibration.py", "per_channel.py", "integer_arithmetic.py", "low_bit.py", "fake_quant.py", "exercises.py", "glossary.py", "block_formats.py",
 ]
 
 

@@ -321,3 +321,41 @@ def ste_figure(curve: TransferCurve, mask: np.ndarray, values: np.ndarray, value
     fig.update_yaxes(title_text="gradient", range=[-0.15, 1.15], tickvals=[0, 1], row=2, col=1)
     fig.update_xaxes(title_text="x", row=2, col=1)
     return _layout(fig, title, height=480)
+
+
+def block_error_figure(values: np.ndarray, errors: np.ndarray, block_size: int, *, title: str = "Error of every value, block by block") -> go.Figure:
+    """Return |error| per value with block boundaries marked: an outlier wrecks its own block only."""
+    fig = go.Figure()
+    idx = np.arange(values.size)
+    block = idx // block_size
+    for b, colour in zip(range(int(block.max()) + 1), [VERMILLION, BLUE, GREEN, PURPLE] * 64, strict=False):
+        sel = block == b
+        fig.add_trace(go.Bar(x=idx[sel], y=np.abs(errors[sel]).astype(np.float32), marker_color=colour, name=f"block {b}",
+                             hovertemplate="value %{x}<br>|error| %{y:.4g}<extra></extra>"))
+    for edge in range(block_size, values.size, block_size):
+        fig.add_vline(x=edge - 0.5, line={"color": GREY, "dash": "dot"})
+    fig.update_xaxes(title_text="value index")
+    fig.update_yaxes(title_text="|dequantized − x|")
+    fig.update_layout(bargap=0.05)
+    return _layout(fig, title, height=320)
+
+
+FAMILY_COLOURS = {"block": BLUE, "per tensor": VERMILLION, "per channel": GREEN}
+
+
+def formats_map_figure(points: list, *, title: str = "Every format: SQNR against bits per weight (scale overhead included)") -> go.Figure:
+    """Return one marker per format at (bits per weight, SQNR), coloured by family; hover gives its rule."""
+    fig = go.Figure()
+    for family, colour in FAMILY_COLOURS.items():
+        pts = [p for p in points if p.family == family]
+        if not pts:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[p.bits_per_weight for p in pts], y=[p.sqnr_db for p in pts], mode="markers+text", name=family,
+            text=[p.name for p in pts], textposition="top center", textfont={"size": 10},
+            marker={"size": 10, "color": colour}, customdata=[[p.rule, fmt(p.max_error, 4)] for p in pts],
+            hovertemplate="%{text}: %{x:.3f} bits/weight, SQNR %{y:.2f} dB<br>max |error| %{customdata[1]}<br>%{customdata[0]}<extra></extra>",
+        ))
+    fig.update_xaxes(title_text="bits per weight")
+    fig.update_yaxes(title_text="SQNR (dB)")
+    return _layout(fig, title, height=460)

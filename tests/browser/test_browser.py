@@ -26,10 +26,11 @@ PAGES = {
     "fake_quant": "Fake quantization and the straight-through estimator",
     "exercises": "Exercises",
     "glossary": "Glossary",
+    "block_formats": "Formats LLMs use: block scales",
 }
 CHARTS = {
     "": 1, "number_line": 2, "rounding_error": 3, "worked_examples": 0, "your_values": 1, "frameworks": 0,
-    "calibration": 2, "per_channel": 2, "integer_arithmetic": 0, "low_bit": 2, "fake_quant": 1, "exercises": 0, "glossary": 0,
+    "calibration": 2, "per_channel": 2, "integer_arithmetic": 0, "low_bit": 2, "fake_quant": 1, "exercises": 0, "glossary": 0, "block_formats": 2,
 }
 
 

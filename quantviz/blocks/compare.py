@@ -1,0 +1,58 @@
+"""Every format on one scale: SQNR and max error against bits per weight, scale overhead included."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from quantviz.blocks import FORMATS, fake_quantize
+from quantviz.formats import compare_formats
+from quantviz.granularity import quantize_weights
+from quantviz.metrics import sqnr_db
+
+F32 = np.float32
+ROW = 1024  # per-channel rows for the per-channel points
+
+
+class FormatPoint(NamedTuple):
+    """One format measured on one data set."""
+
+    name: str
+    family: str          # "block", "per tensor", "per channel"
+    bits_per_weight: float
+    sqnr_db: float
+    max_error: float
+    rule: str
+
+
+def measure_all(x: np.ndarray) -> list[FormatPoint]:
+    """Return every block format, int8/int4 per tensor and per channel, and FP8 measured on ``x``.
+
+    ``x`` is float32 whose length is a multiple of 1024 (every block size divides it).
+
+    >>> pts = measure_all(np.random.default_rng(0).normal(size=4096).astype(np.float32))
+    >>> sorted({p.family for p in pts})
+    ['block', 'per channel', 'per tensor']
+    """
+    x = np.asarray(x, F32).reshape(-1)
+    power = float(np.mean(x.astype(np.float64) ** 2))
+    points = []
+    for name, f in FORMATS.items():
+        back = fake_quantize(x, name).astype(np.float64)
+        err = back - x
+        points.append(FormatPoint(name, "block", f.bits_per_weight, sqnr_db(power, float(np.mean(err**2))),
+                                  float(np.abs(err).max()), f.summary))
+    for r in compare_formats(x.astype(np.float64), ("int8", "int4", "fp8 e4m3", "fp8 e5m2")):
+        bits = 8 if r.name in ("int8", "fp8 e4m3", "fp8 e5m2") else 4
+        err = r.dequantized - x
+        points.append(FormatPoint(r.name, "per tensor", bits + 32 / x.size, r.sqnr_db, float(np.abs(err).max()),
+                                  "one scale for the whole tensor, symmetric"))
+    for bits in (8, 4):
+        q = quantize_weights(x.reshape(-1, ROW).astype(np.float64), "channel", bits=bits, signed=True, symmetric=True,
+                             narrow_range=True)
+        err = q.dequantized.reshape(-1) - x
+        points.append(FormatPoint(f"int{bits} per channel", "per channel", bits + 32 / ROW,
+                                  sqnr_db(power, float(np.mean(err**2))), float(np.abs(err).max()),
+                                  f"one float32 scale per row of {ROW}, symmetric"))
+    return points
