@@ -33,7 +33,7 @@ if usable < x_all.size:
 
 st.subheader("One block, every number")
 FIELDS = [choice_field("bf_fmt", "Q4_0", {k: k for k in FORMATS}), int_field("bf_blocks", 4, 1, 8),
-          float_field("bf_outlier", 1.0, 1.0, 1000.0)]
+          float_field("bf_outlier", 20.0, 1.0, 1000.0)]
 prime(FIELDS)
 c = st.columns([2, 1, 2])
 name = c[0].selectbox("Format", list(FORMATS), format_func=labels({k: f"{k} — {f.bits_per_weight:g} bits/weight" for k, f in FORMATS.items()}),

@@ -3,8 +3,8 @@
 Where the 16 values come from: 8 positive quantiles of N(0, 1) at probabilities evenly spaced from
 δ = 0.9677083 down to 0.5 (the last, 0.5, dropped), 7 negative ones likewise, and an exact 0 — then all divided
 by the largest, so they span [−1, 1]. An asymmetric set: one more positive value than negative, so that 0 is a
-code. Values are normalised by the block's absmax and each goes to the nearest code; a value exactly halfway
-between two codes goes to the lower one. Codes are packed two per byte, the *first* value in the high nibble.
+code. Values are multiplied by 1/absmax (float32, as bitsandbytes does) and each goes to the nearest code; a
+value exactly on a float32 midpoint between two codes goes to the lower one (``torch.bucketize``). Codes are packed two per byte, the *first* value in the high nibble.
 
 Double quantization (QLoRA's second level) stores the float32 absmax values themselves in 8 bits: subtract
 their mean, then quantize blocks of 256 of them with one float32 absmax each, to the nearest of 256 evenly
@@ -58,8 +58,9 @@ def nearest_codes(normalised: np.ndarray) -> np.ndarray:
 def encode_blocks(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (absmax per block (n,) float32, codes (n, 64) uint8)."""
     a = absmax(blocks)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        normalised = np.where(a[:, None] > 0, blocks / a[:, None], F32(0)).astype(F32)
+    # bitsandbytes multiplies by the reciprocal (absmax floored at 1e-38) and clamps to [−1, 1]
+    inverse = (F32(1) / np.maximum(a, F32(1e-38))).astype(F32)
+    normalised = np.clip(blocks * inverse[:, None], F32(-1), F32(1)).astype(F32)
     return a, nearest_codes(normalised)
 
 
@@ -88,26 +89,87 @@ def decode(data: np.ndarray, n: int) -> np.ndarray:
     return decode_blocks(a, unpack(body[:, 4:])).reshape(-1)[:n].astype(F32)
 
 
-class DoubleQuantized:
-    """The absmax values quantized again: a float32 mean, then int8 codes with one float32 scale per 256."""
+def _linspace_f32(start: float, stop: float, steps: int) -> np.ndarray:
+    """torch.linspace in float32 on the CPU: the first half counted up from start, the rest down from stop.
 
-    def __init__(self, absmaxes: np.ndarray, group: int = 256) -> None:
-        a = absmaxes.astype(F32)
-        self.mean = F32(a.mean()) if a.size else F32(0)
+    Each point is a fused multiply-add (start + step·i rounded once), which float64 reproduces exactly here.
+    """
+    a, b = F32(start), F32(stop)
+    step = np.float64((b - a) / F32(steps - 1))
+    i = np.arange(steps, dtype=np.float64)
+    up = np.float64(a) + step * i
+    down = np.float64(b) - step * (steps - 1 - i)
+    return np.where(i < steps // 2, up, down).astype(F32)
+
+
+def dynamic_map(max_exponent_bits: int = 7, total_bits: int = 8) -> np.ndarray:
+    """bitsandbytes' signed 8-bit "dynamic" map: a decimal exponent and a shrinking linear fraction.
+
+    For exponents 10^−6 … 10^0, the midpoints of an even split of [0.1, 1] (2^i + 1 boundaries for exponent
+    step i), both signs, plus 0 and 1: 256 sorted float32 values, dense near 0 and coarse near ±1.
+
+    >>> m = dynamic_map(); m.size, float(m[0]), float(m[-1]), int((m == 0).sum())
+    (256, -0.992968738079071, 1.0, 1)
+    """
+    data: list[float] = []
+    non_sign = total_bits - 1
+    extra = 2 ** (non_sign - max_exponent_bits) - 1
+    i = 0
+    for i in range(max_exponent_bits):
+        bounds = _linspace_f32(0.1, 1.0, int(2 ** (i + non_sign - max_exponent_bits) + 1))
+        means = ((bounds[:-1] + bounds[1:]) / F32(2)).astype(F32)
+        power = F32(10 ** (-(max_exponent_bits - 1) + i))
+        data += (power * means).astype(F32).tolist() + (-power * means).astype(F32).tolist()
+    if extra > 0:
+        bounds = _linspace_f32(0.1, 1.0, extra + 1)
+        means = ((bounds[:-1] + bounds[1:]) / F32(2)).astype(F32)
+        power = F32(10 ** (-(max_exponent_bits - 1) + i))
+        data += (power * means).astype(F32).tolist() + (-power * means).astype(F32).tolist()
+    data += [0.0, 1.0]
+    data += [0.0] * (2**total_bits - len(data))
+    return np.array(sorted(data), dtype=F32)
+
+
+DYNAMIC = dynamic_map()
+
+
+class DoubleQuantized:
+    """QLoRA's second level: the float32 absmax values, less their mean, in 8 bits (blocks of 256, dynamic map).
+
+    bitsandbytes' arithmetic (its default backend's ``quantize_blockwise``): multiply by 1/absmax, clamp to
+    [−1, 1], take the nearest map value (a value on a float32 midpoint goes to the lower one); back as
+    value · absmax + mean. Its CPU kernel's approximate binary search picks the farther neighbour for about 0.3 %
+    of values near a midpoint (``tests/oracles/test_bitsandbytes.py``); the 4-bit level is exact.
+    """
+
+    def __init__(self, absmaxes: np.ndarray, group: int = 256, *, mean: float | None = None) -> None:
+        a = np.asarray(absmaxes, F32).reshape(-1)
+        self.size, self.group = a.size, group
+        # torch sums float32 with its own cascade, which can differ from numpy's in the last bit: pass its mean
+        # to reproduce bitsandbytes exactly
+        self.mean = F32(mean) if mean is not None else (F32(np.mean(a, dtype=F32)) if a.size else F32(0))
         centred = (a - self.mean).astype(F32)
-        pad = (-centred.size) % group
-        padded = np.concatenate([centred, np.zeros(pad, F32)]).reshape(-1, group)
-        self.scales = (np.abs(padded).max(axis=1) / F32(127)).astype(F32)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q = np.where(self.scales[:, None] > 0, padded / self.scales[:, None], F32(0))
-        self.codes = np.rint(q).astype(np.int8)
-        self.size = a.size
+        full = centred.size - centred.size % group
+        rows = [centred[:full].reshape(-1, group)] if full else []
+        if centred.size > full:
+            rows.append(centred[full:].reshape(1, -1))  # a last, shorter block
+        scales, codes = [], []
+        for r in rows:
+            s = np.abs(r).max(axis=1).astype(F32)
+            scaled = np.clip(r * (F32(1) / np.maximum(s, F32(1e-38)))[:, None], F32(-1), F32(1)).astype(F32)
+            codes.append(np.searchsorted(DYNAMIC_MIDPOINTS, scaled, side="left").astype(np.uint8).reshape(-1))
+            scales.append(s)
+        self.scales = np.concatenate(scales) if scales else np.zeros(0, F32)
+        self.codes = np.concatenate(codes) if codes else np.zeros(0, np.uint8)
 
     def values(self) -> np.ndarray:
         """The absmax values as the second level brings them back."""
-        back = self.codes.astype(F32) * self.scales[:, None]
-        return (back.reshape(-1)[: self.size] + self.mean).astype(F32)
+        per_value = np.repeat(self.scales, self.group)[: self.size]
+        return (DYNAMIC[self.codes] * per_value + self.mean).astype(F32)
 
     def bits_per_weight(self, block: int = BLOCK) -> float:
-        """4 bits + the absmax's share: 8 bits per block plus 32 bits per 256 blocks (and the mean)."""
-        return 4 + 8 / block + 32 / (block * 256)
+        """4 bits + the absmax's share: 8 bits per block plus a float32 scale per 256 blocks (and the mean)."""
+        return 4 + 8 / block + 32 / (block * self.group)
+
+
+DYNAMIC_MIDPOINTS = ((DYNAMIC[:-1] + DYNAMIC[1:]) / F32(2)).astype(F32)

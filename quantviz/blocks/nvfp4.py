@@ -1,9 +1,10 @@
 """NVFP4: blocks of 16 E2M1 values, an E4M3 block scale, and one float32 scale for the whole tensor.
 
 s_tensor = amax(tensor) / (448 · 6), so that the largest block scale fits E4M3's 448 and the largest element
-E2M1's 6. Each block's scale amax(block) / 6 / s_tensor is cast to E4M3 (round to nearest even, clamped to
-448); each element x / (s_tensor · s_block) is clamped to ±6 and cast to E2M1 (round to nearest even). Decoding
-multiplies back: e2m1 · s_block · s_tensor. The element and scale casts are ``ml_dtypes``'.
+E2M1's 6. Each block's scale (amax(block) / 6) / s_tensor is clamped to [2^−6, 448] and cast to E4M3 (round to
+nearest even); each element x · ((1 / s_tensor) / s_block) is clamped to ±6 and cast to E2M1 (round to nearest
+even). Decoding multiplies back: e2m1 · (s_tensor · s_block). The order of these float32 operations is torchao's
+``nvfp4_quantize`` (checked in ``make oracles``); the casts are ``ml_dtypes``'.
 
 Byte layout here (NVIDIA's kernels keep the scales in a separate, swizzled tensor; this packs everything into
 one stream so that a block can be shown as bytes): 4 bytes of s_tensor (float32, little-endian), then per block
@@ -18,6 +19,7 @@ import numpy as np
 F32 = np.float32
 BLOCK = 16
 E4M3_MAX, E2M1_MAX = F32(448.0), F32(6.0)
+E4M3_TINY = F32(ml_dtypes.finfo(ml_dtypes.float8_e4m3fn).tiny)  # 2^-6
 
 
 def tensor_scale(x: np.ndarray) -> np.float32:
@@ -27,14 +29,13 @@ def tensor_scale(x: np.ndarray) -> np.float32:
 
 
 def encode_blocks(blocks: np.ndarray, s_tensor: np.float32) -> tuple[np.ndarray, np.ndarray]:
-    """Return (E4M3 scale bytes (n,), E2M1 bit patterns (n, 16))."""
-    block_scale = (np.abs(blocks).max(axis=1) / E2M1_MAX / s_tensor).astype(F32)
-    fp8 = np.clip(block_scale, 0, E4M3_MAX).astype(ml_dtypes.float8_e4m3fn)
-    total = (s_tensor * fp8.astype(F32)).astype(F32)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scaled = np.where(total[:, None] > 0, blocks / total[:, None], F32(0)).astype(F32)
-    elements = np.clip(scaled, -E2M1_MAX, E2M1_MAX).astype(ml_dtypes.float4_e2m1fn)
-    return fp8.view(np.uint8), elements.view(np.uint8)
+    """Return (E4M3 scale bytes (n,), E2M1 bit patterns (n, 16)), with torchao's float32 operation order."""
+    block_scale = (np.abs(blocks).max(axis=1) / E2M1_MAX).astype(F32)
+    # E4M3's smallest normal value bounds the scale from below: an all-zero block still gets a usable scale
+    fp8 = np.clip((block_scale / s_tensor).astype(F32), E4M3_TINY, E4M3_MAX).astype(ml_dtypes.float8_e4m3fn)
+    reciprocal = ((F32(1) / s_tensor) / fp8.astype(F32)).astype(F32)
+    scaled = np.clip(blocks * reciprocal[:, None], -E2M1_MAX, E2M1_MAX).astype(F32)
+    return fp8.view(np.uint8), scaled.astype(ml_dtypes.float4_e2m1fn).view(np.uint8)
 
 
 def decode_blocks(scales: np.ndarray, raw: np.ndarray, s_tensor: np.float32) -> np.ndarray:
