@@ -57,7 +57,7 @@ def test_double_quantized_absmax_against_bitsandbytes(n_blocks: int) -> None:
     """
     rng = np.random.default_rng(n_blocks)
     x = (rng.normal(size=64 * n_blocks) * rng.uniform(0.1, 5, 64 * n_blocks)).astype(np.float32)
-    packed, state = bnb_functional.quantize_4bit(torch.from_numpy(x), blocksize=64, quant_type="nf4", compress_statistics=True)
+    _packed, state = bnb_functional.quantize_4bit(torch.from_numpy(x), blocksize=64, quant_type="nf4", compress_statistics=True)
     absmax = blocks.encode(x, "NF4").reshape(-1, 36)[:, :4].copy().view("<f4").reshape(-1)
     offset = np.float32(state.offset)
     assert abs(offset - nf4.DoubleQuantized(absmax).mean) <= np.spacing(offset)  # torch's cascade sum vs numpy's
