@@ -7,8 +7,8 @@ import streamlit as st
 from quantviz.app import figures
 from quantviz.app.state import choice_field, float_field, int_field, labels, prime, remember
 from quantviz.app.widgets import data_controls, page_header, quant_controls, show_figure
-from quantviz.blocks import FORMATS, fake_quantize
-from quantviz.blocks.compare import measure_all
+from quantviz.blocks import FORMATS, fake_quantize, nf4
+from quantviz.blocks.compare import measure_all, mxfp4_disagreement
 from quantviz.teach.blocks import binary, block_view
 from quantviz.teach.fmt import fmt
 
@@ -83,3 +83,30 @@ show_figure(figures.formats_map_figure(points), settings)
 best = max((p for p in points if p.bits_per_weight < 5), key=lambda p: p.sqnr_db)
 st.caption(f"{x.size:,} values. Under 5 bits per weight the best here is {best.name} ({best.sqnr_db:.1f} dB at "
            f"{best.bits_per_weight:g} bits). Hover a point for its rule.")
+
+st.subheader("MXFP4: the OCP spec and ggml part ways")
+tie_demo = np.array([6.0, 1.75, -1.75, 5.0] + [0.0] * 28, np.float32)
+edge_demo = np.full(32, np.float32(1024) * np.float32(1 - 2**-24), np.float32)
+here, ties, edge = mxfp4_disagreement(x), mxfp4_disagreement(tie_demo), mxfp4_disagreement(edge_demo)
+st.markdown(
+    f"- **Ties.** The spec rounds an element tie to even; ggml takes the smaller magnitude. x = 1.75 in a block "
+    f"scaled by 1: the spec gives {fmt(ties.example[1])}, ggml {fmt(ties.example[2])}.\n"
+    f"- **The exponent.** The spec floors log2(amax) exactly; ggml takes a float32 log2 first. A block whose amax is "
+    f"{fmt(float(edge_demo[0]), 10)}, a hair under 1024: the spec's scale gives {fmt(edge.example[1])}, ggml's "
+    f"{fmt(edge.example[2])}.\n"
+    f"- **On your data** ({here.values:,} values): {here.differ:,} values decode differently, in {here.scale_differ:,} "
+    "blocks the shared exponent differs.")
+
+with st.expander("NF4's 16 values, and where they come from"):
+    derived = nf4.derive_table()
+    st.markdown("Quantiles of a standard normal at probabilities evenly spaced from 0.9677083 to 0.5 (8 positive, 7 "
+                "negative, and 0), divided by the largest. Computed here with Python's `statistics.NormalDist`, beside "
+                "the table bitsandbytes ships (the one used):")
+    st.dataframe(pd.DataFrame({"code": np.arange(16), "bits": [binary(c, 4) for c in range(16)], "bitsandbytes": nf4.TABLE,
+                               "from the quantiles": derived, "difference": derived.astype(np.float64) - nf4.TABLE}),
+                 hide_index=True)
+    dq = nf4.DoubleQuantized(np.abs(x.reshape(-1, 64)).max(axis=1))
+    st.markdown(f"Double quantization stores each block's float32 absmax in 8 bits (bitsandbytes' dynamic map, blocks "
+                f"of 256, mean {fmt(float(dq.mean), 6)} removed): {dq.bits_per_weight():.3f} bits per weight instead of "
+                f"{FORMATS['NF4'].bits_per_weight:g}; the absmax values come back within "
+                f"{fmt(float(np.abs(dq.values() - np.abs(x.reshape(-1, 64)).max(axis=1)).max()), 3)}.")

@@ -12,7 +12,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from bench import kernels, pages, server
+from bench import blocks, kernels, pages, server
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -35,6 +35,8 @@ def main() -> None:
     results = {"machine": machine(), "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()}
     results["kernels"] = kernels.run()
     print("kernels", results["kernels"], flush=True)
+    results["blocks"] = blocks.run()
+    print("blocks", results["blocks"], flush=True)
     results["pages"] = pages.run()
     print("pages done", flush=True)
     results["memory"] = asyncio.run(server.memory_and_big_input())
@@ -44,6 +46,7 @@ def main() -> None:
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=1))
     md = [f"Machine: {results['machine']} · commit {results['commit']}", "",
           "Kernels (10,000,000 float32 values):", "", table([{"measure": k, "value": v} for k, v in results["kernels"].items()]), "",
+          "Block formats, fake_quantize of 10,000,000 float32 values (median of 5):", "", table(results["blocks"]), "",
           "Page reruns (AppTest, median after a bit-width change) and the largest figure each page sends:", "", table(results["pages"]), "",
           "Server with one session holding an uploaded 10M-value tensor:", "", table([results["memory"]]), "",
           "Load (Streamlit's websocket protocol, landing page):", "", table([{k: v for k, v in results["load"].items() if k != "first errors"}])]

@@ -212,3 +212,22 @@ def test_block_formats_page_shows_the_library_numbers() -> None:
     table = at.dataframe[0].value
     assert table["code"].tolist() == view.codes.tolist()
     assert any("the outlier" in m.value and "left the others alone" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("bits", [2, 3, 4, 8])
+@pytest.mark.parametrize("size", [8, 32, 128])
+def test_generic_block_and_group_rules(bits: int, size: int) -> None:
+    from quantviz.blocks.group import block_absmax, group_affine
+
+    x = np.random.default_rng(bits * size).normal(size=size * 16).astype(np.float32)
+    back, s, q = block_absmax(x, size, bits)
+    top = 2 ** (bits - 1) - 1
+    assert np.abs(q).max() <= top and back.shape == (16, size)
+    assert (np.abs(back - x.reshape(16, size)) <= s[:, None] / 2 * (1 + 1e-6) + 1e-6).all()
+    back, s, z, q = group_affine(x, size, bits)
+    assert (q >= 0).all() and (q <= 2**bits - 1).all() and ((z >= 0) & (z <= 2**bits - 1)).all()
+    # the integer zero point makes real 0 exact in every group
+    zero_back = (z - z) * s
+    assert (zero_back == 0).all()
+    inside = np.abs(back - x.reshape(16, size)) <= s[:, None] * (1 + 1e-3)
+    assert inside.mean() > 0.99

@@ -56,3 +56,29 @@ def measure_all(x: np.ndarray) -> list[FormatPoint]:
                                   sqnr_db(power, float(np.mean(err**2))), float(np.abs(err).max()),
                                   f"one float32 scale per row of {ROW}, symmetric"))
     return points
+
+
+class Disagreement(NamedTuple):
+    """Where the OCP MXFP4 rule and ggml's MXFP4 part on the same data."""
+
+    values: int
+    differ: int
+    scale_differ: int        # blocks whose E8M0 exponent differs (ggml's float32 log2)
+    example: tuple[float, float, float] | None  # (x, OCP's value, ggml's value)
+
+
+def mxfp4_disagreement(x: np.ndarray) -> Disagreement:
+    """Count the values where OCP MXFP4 (ties to even, floored exponent) and ggml's MXFP4 decode differently.
+
+    >>> d = mxfp4_disagreement(np.array([6.0, 1.75] + [0.0] * 30, np.float32)); d.differ, d.example
+    (1, (1.75, 2.0, 1.5))
+    """
+    x = np.asarray(x, F32).reshape(-1)
+    ocp, ggml = fake_quantize(x, "MXFP4"), fake_quantize(x, "MXFP4_GGML")
+    differ = np.flatnonzero(ocp != ggml)
+    from quantviz.blocks import encode
+
+    scales_ocp = encode(x, "MXFP4").reshape(-1, 17)[:, 0]
+    scales_ggml = encode(x, "MXFP4_GGML").reshape(-1, 17)[:, 0].astype(np.int32)  # the same byte when log2 agrees
+    example = (float(x[differ[0]]), float(ocp[differ[0]]), float(ggml[differ[0]])) if differ.size else None
+    return Disagreement(x.size, int(differ.size), int((scales_ocp.astype(np.int32) != scales_ggml).sum()), example)

@@ -71,3 +71,43 @@ def codec(block: int, *, symmetric: bool) -> tuple[Callable, Callable]:
         return dec(data.reshape(-1, size)).reshape(-1)[:n].astype(F32)
 
     return encode, decode
+
+
+def block_absmax(x: np.ndarray, block: int, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Symmetric block quantization for any block size and bit width: (dequantized, float16 scales, codes).
+
+    s = amax / (2^(bits−1) − 1) per block, stored as float16; q = round_half_even(x / s) in [−qmax, qmax].
+
+    >>> back, s, q = block_absmax(np.array([1.0, -2.0, 0.5, 0.0], np.float32), 2, 4)
+    >>> q.tolist(), [round(float(v), 3) for v in back.ravel()]
+    ([[4, -7], [7, 0]], [1.143, -2.0, 0.5, 0.0])
+    """
+    if not (2 <= bits <= 16 and block >= 1):
+        raise ValueError(f"bits must be 2..16 and the block at least 1, got bits={bits}, block={block}")
+    rows = np.asarray(x, F32).reshape(-1, block)
+    top = 2 ** (bits - 1) - 1
+    s = (np.abs(rows).max(axis=1, keepdims=True) / F32(top)).astype(F16).astype(F32)
+    q = np.clip(np.rint(_divide(rows, s)), -top, top).astype(np.int64)
+    return (q * s).astype(F32), s.reshape(-1), q
+
+
+def group_affine(x: np.ndarray, group: int, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Affine group quantization (AWQ/GPTQ) for any group size and bit width: (dequantized, scales, zero points, codes).
+
+    Range widened to include 0; s = (max − min) / (2^bits − 1) as float16; z = round(−min / s), an integer in the
+    grid; q = clamp(round(x / s) + z, 0, 2^bits − 1).
+
+    >>> back, s, z, q = group_affine(np.array([0.0, 1.0, 2.0, 3.0], np.float32), 4, 2)
+    >>> back.tolist(), z.tolist()
+    ([[0.0, 1.0, 2.0, 3.0]], [0])
+    """
+    if not (1 <= bits <= 16 and group >= 1):
+        raise ValueError(f"bits must be 1..16 and the group at least 1, got bits={bits}, group={group}")
+    rows = np.asarray(x, F32).reshape(-1, group)
+    top = 2**bits - 1
+    lo = np.minimum(rows.min(axis=1, keepdims=True), F32(0))
+    hi = np.maximum(rows.max(axis=1, keepdims=True), F32(0))
+    s = ((hi - lo) / F32(top)).astype(F16).astype(F32)
+    z = np.clip(np.rint(_divide(-lo, s)), 0, top)
+    q = np.clip(np.rint(_divide(rows, s)) + z, 0, top)
+    return ((q - z) * s).astype(F32), s.reshape(-1), z.reshape(-1).astype(np.int64), q.astype(np.int64)
