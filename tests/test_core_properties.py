@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -137,3 +138,23 @@ def test_fast_path_equals_trace_on_large_arrays(setup, seed) -> None:
     assert np.array_equal(fast, qv.quantize_trace(x, qp, convention=name).q)
     deq = qv.dequantize(fast, qp, convention=name)
     assert np.array_equal(deq[:1000], qv.dequantize(fast[:1000], qp, convention=name))  # chunked = unchunked
+
+
+@settings(max_examples=12, deadline=None)
+@given(setups(), st.integers(0, 2**31 - 1))
+def test_fused_fake_quantize_equals_dequantized_codes_on_large_arrays(setup, seed) -> None:
+    """The four-pass fake_quantize (clamp in steps from z) is dequantize(quantize(x)) bit for bit: ties, far values, ±inf."""
+    name, _, qp = setup
+    if name == "pytorch":  # fake-quant clamps to [qmin, qmax], quantize_per_tensor to the storage type
+        return
+    rng = np.random.default_rng(seed)
+    n = 300_000
+    k = rng.integers(qp.storage_min - qp.zero_point - 3, qp.storage_max - qp.zero_point + 3, n)
+    x = np.where(rng.random(n) < 0.5, (k + 0.5) * qp.scale, rng.uniform(qp.real_min * 1.1, qp.real_max * 1.1, n))
+    x[:6] = [np.inf, -np.inf, 3e38, -3e38, 0.0, -0.0]
+    x = x.astype(np.float32) if seed % 2 else x
+    with np.errstate(over="ignore"):
+        expected = qv.dequantize(qv.quantize(x, qp, convention=name), qp, convention=name)
+    assert qv.fake_quantize(x, qp, convention=name).tobytes() == expected.tobytes()
+    with pytest.raises(qv.RangeError, match="NaN"):
+        qv.fake_quantize(np.array([1.0, np.nan] * 100_000), qp, convention=name)

@@ -290,13 +290,30 @@ class Convention:
         scale, zero = dtype(qparams.scale), dtype(qparams.zero_point)
         out = np.empty(flat.shape, dtype=dtype)
 
+        # Steps from z, clamped to the grid shifted by z: clamp(round(v) + z, lo, hi) − z = clamp(round(v), lo − z, hi − z)
+        # exactly (z and the grid are small integers; past 2^24 both sides clamp to the same end).
+        low, high = dtype(qparams.storage_min - qparams.zero_point), dtype(qparams.storage_max - qparams.zero_point)
+
         def work(a: int, b: int) -> None:
-            chunk = flat[a:b]
+            chunk, dst = flat[a:b], out[a:b]
+            if self._steps_into(chunk, qparams, dst):  # five passes, written straight into the output
+                np.clip(dst, low, high, out=dst)
+                dst += 0.0  # −0.0 (a small negative value rounded) becomes +0.0, as (q − z)·s gives
+                dst *= scale
+                _check_nan(dst)
+                return
             _check_nan(chunk)
             _, unclamped = self._round(chunk, qparams, self.tie_rule, 0, False, scratch=True)
             codes = self._final_codes(chunk, qparams, unclamped, scratch=True).astype(dtype, copy=False)
-            np.subtract(codes, zero, out=out[a:b])  # exact: small integers
-            out[a:b] *= scale
+            np.subtract(codes, zero, out=dst)  # exact: small integers
+            dst *= scale
 
         in_chunks(flat.size, work)
         return out.reshape(xs.shape)
+
+    def _steps_into(self, x: np.ndarray, qparams: QParams, out: np.ndarray) -> bool:
+        """Write round(x / s), the steps from z, into ``out`` and return True, where the convention rounds that way.
+
+        The fast path of fake_quantize; a convention whose arithmetic differs returns False (the general path runs).
+        """
+        return False

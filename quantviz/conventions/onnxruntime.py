@@ -76,6 +76,12 @@ class OnnxRuntime(Convention):
             "half_to_even" if raw is not None else None, False, 0, qp,
         )
 
+    def _steps_into(self, x, qparams, out):
+        with np.errstate(over="ignore"):
+            np.divide(x.astype(F32, copy=False), F32(qparams.scale), out=out)  # QuantizeLinear divides in float32
+        np.rint(out, out=out)
+        return True
+
     def _round(self, x, qparams, mode, seed, z_first, scratch=False):
         with np.errstate(over="ignore"):
             pre_round = x.astype(F32, copy=False) / F32(qparams.scale)  # QuantizeLinear divides in float32

@@ -89,6 +89,12 @@ class Textbook(Convention):
             raise UnsupportedError(f"unknown rounding mode {mode!r}; choose one of {', '.join(ROUNDING_MODES)}")
         return mode
 
+    def _steps_into(self, x, qparams, out):
+        with np.errstate(over="ignore"):
+            np.divide(x.astype(np.float64, copy=False), qparams.scale, out=out)
+        np.rint(out, out=out)  # the default tie rule, half to even
+        return True
+
     def _round(self, x, qparams, mode, seed, z_first, scratch=False):
         with np.errstate(over="ignore"):
             scaled = x.astype(np.float64, copy=False) / qparams.scale
