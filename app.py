@@ -9,7 +9,10 @@ from quantviz.app.state import link_panel
 # Served by this server: a classroom without internet still gets its icon (a material icon name would be fetched).
 ICON = Path(__file__).parent / "assets" / "quantviz-icon.svg"
 
-st.set_page_config(page_title="QuantViz — affine quantization, exactly", page_icon=str(ICON), layout="wide")
+# A presenter link opens with the sidebar folded away: the class sees the page, the presenter unfolds the controls.
+PRESENTING = st.query_params.get("present") == "true"
+st.set_page_config(page_title="QuantViz — affine quantization, exactly", page_icon=str(ICON), layout="wide",
+                   initial_sidebar_state="collapsed" if PRESENTING else "auto")
 
 pages = {
     "Start here": [

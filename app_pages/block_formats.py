@@ -6,7 +6,7 @@ import streamlit as st
 
 from quantviz.app import figures
 from quantviz.app.state import choice_field, float_field, int_field, labels, prime, remember
-from quantviz.app.widgets import data_controls, page_header, quant_controls, show_figure
+from quantviz.app.widgets import data_controls, page_header, quant_controls, show_figure, show_table
 from quantviz.blocks import FORMATS, fake_quantize, nf4
 from quantviz.blocks.compare import measure_all, mxfp4_disagreement
 from quantviz.teach.blocks import binary, block_view
@@ -51,7 +51,7 @@ view = block_view(padded, name)
 st.markdown(f"**{name}**: {fmt_info.summary}. {fmt_info.bits_per_weight:g} bits per weight with the scale; "
             f"checked against: {fmt_info.reference}.")
 st.markdown("\n".join(f"{i}. {line}" for i, line in enumerate(view.scale_lines, start=1)))
-st.dataframe(pd.DataFrame({
+show_table(settings, pd.DataFrame({
     "x": view.values, "code": view.codes, "bits": [binary(c, view.code_bits) for c in view.codes],
     "dequantized": view.decoded, "error": view.decoded.astype(np.float64) - view.values,
 }), hide_index=True, height=280)
@@ -74,7 +74,7 @@ for start, stop, field in view.fields:
 bytes_table = pd.DataFrame(byte_fields)
 palette = [figures.ORANGE, figures.SKY, figures.GREEN, figures.PURPLE]
 colour_of = {f[2]: palette[i % len(palette)] for i, f in enumerate(view.fields)}
-st.dataframe(bytes_table.style.apply(lambda col: [f"background-color: {colour_of[v]}40" for v in bytes_table["field"]], axis=0),
+show_table(settings, bytes_table.style.apply(lambda col: [f"background-color: {colour_of[v]}40" for v in bytes_table["field"]], axis=0),
              hide_index=True, height=240)
 
 st.subheader("All formats on one chart")
@@ -102,7 +102,7 @@ with st.expander("NF4's 16 values, and where they come from"):
     st.markdown("Quantiles of a standard normal at probabilities evenly spaced from 0.9677083 to 0.5 (8 positive, 7 "
                 "negative, and 0), divided by the largest. Computed here with Python's `statistics.NormalDist`, beside "
                 "the table bitsandbytes ships (the one used):")
-    st.dataframe(pd.DataFrame({"code": np.arange(16), "bits": [binary(c, 4) for c in range(16)], "bitsandbytes": nf4.TABLE,
+    show_table(settings, pd.DataFrame({"code": np.arange(16), "bits": [binary(c, 4) for c in range(16)], "bitsandbytes": nf4.TABLE,
                                "from the quantiles": derived, "difference": derived.astype(np.float64) - nf4.TABLE}),
                  hide_index=True)
     dq = nf4.DoubleQuantized(np.abs(x.reshape(-1, 64)).max(axis=1))

@@ -7,7 +7,7 @@ import streamlit as st
 import quantviz as qv
 from quantviz.app import figures
 from quantviz.app.state import float_field, prime, remember, show_problem
-from quantviz.app.widgets import NOT_ROUNDING, data_controls, page_header, quant_controls, show_figure
+from quantviz.app.widgets import NOT_ROUNDING, data_controls, page_header, quant_controls, show_figure, show_table
 from quantviz.calibrate import MAX_CALIBRATION_SAMPLES, calibrate_all
 from quantviz.errors import QuantVizError
 from quantviz.metrics import error_stats
@@ -55,7 +55,7 @@ for cal in calibrations:
                  "SQNR (dB)": round(s.sqnr_db, 2), "clipped": f"{s.clipped_share:.3%}"})
 table = pd.DataFrame(rows)
 best = table["MSE"].idxmin() if "MSE" in table else None
-st.dataframe(table, hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.3e") for c in ("MSE", "rounding MSE", "clipping MSE")})
+show_table(settings, table, hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.3e") for c in ("MSE", "rounding MSE", "clipping MSE")})
 if best is not None:
     note = ""
     minmax = table.iloc[0]
@@ -74,7 +74,8 @@ if not settings.presenter:
     st.markdown(link_jargon(
         "- **Min-max** never clips, so all its error is rounding — large when outliers stretch the range.\n"
         "- **Percentile** clips a fixed share of the tails, whatever it costs.\n"
-        "- **MSE-optimal** searches the threshold with the lowest total error (the bottom of the black curve).\n"
+        f"- **MSE-optimal** searches the threshold with the lowest total error (the bottom of the thick "
+        f"{figures.COLOUR_NAMES[figures.INK]} curve).\n"
         "- **KL entropy** (TensorRT's calibrator) keeps the histogram's shape: it compares the clipped distribution "
         f"with its {2 ** (settings.bits - 1)}-level version and picks the threshold that loses the least information."
     ))

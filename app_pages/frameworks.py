@@ -6,7 +6,7 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app.state import choice_field, float_field, labels, prime, remember, show_problem, text_field
-from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls
+from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls, show_table
 from quantviz.errors import QuantVizError
 from quantviz.inputs import parse_values
 from quantviz.teach.compare import compare_conventions, explain_differences, tiny_scale_differences
@@ -56,7 +56,7 @@ if len(table):
     def _highlight(col: pd.Series) -> list[str]:
         return ["background-color: rgba(230, 159, 0, 0.35)" if v != reference[col.name] else "" for v in col]
 
-    st.dataframe(table.style.apply(_highlight, subset=[c for c in table.columns if c not in ("convention",)]), hide_index=True)
+    show_table(settings, table.style.apply(_highlight, subset=[c for c in table.columns if c not in ("convention",)]), hide_index=True)
 unsupported = [r for r in rows if r.qparams is None]
 if unsupported:
     with st.expander(f"{len(unsupported)} convention(s) do not support these settings", expanded=True):
@@ -84,7 +84,7 @@ reference = next((r for r in rows if r.qparams is not None), None)
 if reference is not None:
     st.caption(f"The {reference.label.lower()} row above (s = {fmt(reference.qparams.scale)}, z = {reference.qparams.zero_point}), "
                "written the ways texts and frameworks write it. Every one is the same map r = s·(q − z).")
-    st.dataframe([{"who writes it so": n.where, "here": n.parameters, "quantize": n.quantize, "dequantize": n.dequantize,
+    show_table(settings, [{"who writes it so": n.where, "here": n.parameters, "quantize": n.quantize, "dequantize": n.dequantize,
                    "onto r = s·(q − z)": n.onto_ours} for n in notations(reference.qparams)],
                  hide_index=True)
 NOTATION_FIELDS = [choice_field("nt_form", "inverse", {k: v[0] for k, v in FORMS.items()}),

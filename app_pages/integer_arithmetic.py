@@ -6,7 +6,7 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app.state import bool_field, choice_field, float_field, int_field, labels, prime, remember
-from quantviz.app.widgets import page_header, quant_controls
+from quantviz.app.widgets import page_header, quant_controls, show_table
 from quantviz.intmath import (
     multiplier_steps,
     pair_sum_extremes,
@@ -51,12 +51,12 @@ def frame(a: np.ndarray, prefix: str) -> pd.DataFrame:
 
 left, right = st.columns(2)
 left.markdown("**1. int8 input codes q₁**")
-left.dataframe(frame(r.q_in, "in "), hide_index=True)
+show_table(settings, where=left, data=frame(r.q_in, "in "), hide_index=True)
 right.markdown("**2. int8 weight codes q₂** (one row per output)")
-right.dataframe(frame(r.q_weights, "in "), hide_index=True)
+show_table(settings, where=right, data=frame(r.q_weights, "in "), hide_index=True)
 pairs = [f"{i}, {j}" for i in range(s.acc.shape[0]) for j in range(s.acc.shape[1])]
 st.markdown("**3. int32 accumulator**, the zero-point term moved out of the loop: Σ q₁q₂ − z₁·Σq₂ + bias")
-st.dataframe(pd.DataFrame({
+show_table(settings, pd.DataFrame({
     "row, output": pairs, "Σ q₁·q₂": s.acc_raw.ravel(), "− z₁·Σ q₂": s.zero_point_term.ravel(),
     "+ bias (int32, scale s₁s₂)": np.tile(r.bias_int32, s.acc.shape[0]), "= acc": s.acc.ravel(),
 }), hide_index=True)
@@ -68,7 +68,7 @@ requant = pd.DataFrame({
     "dequantized": r.dequantized_output.ravel(), "float result": r.float_output.ravel(),
 })
 requant["error"] = requant["dequantized"] - requant["float result"]
-st.dataframe(requant, hide_index=True, column_config={"M (real)": st.column_config.NumberColumn(format="%.6e")})
+show_table(settings, requant, hide_index=True, column_config={"M (real)": st.column_config.NumberColumn(format="%.6e")})
 if not settings.presenter:
     st.markdown("- **acc·M rounded** is (acc·M0 + 2^(30−shift)) >> (31−shift): one rounding, ties toward +∞ — the build "
                 "in the tensorflow 2.21 wheel.\n- The error against the float layer comes from rounding the inputs, weights, "
@@ -84,7 +84,7 @@ qb = qv.choose_qparams(float(b.min()), float(b.max()), signed=True, convention="
 qo = qv.choose_qparams(float((a + b).min()), float((a + b).max()), signed=True, convention="tflite")
 codes_a, codes_b = qv.quantize(a, qa, convention="tflite"), qv.quantize(b, qb, convention="tflite")
 out = quantized_add(codes_a, qa, codes_b, qb, qo)
-st.dataframe(pd.DataFrame({"a": a, "q_a": codes_a, "b": b, "q_b": codes_b, "q_out": out,
+show_table(settings, pd.DataFrame({"a": a, "q_a": codes_a, "b": b, "q_b": codes_b, "q_out": out,
                            "dequantized": qv.dequantize(out, qo, convention="tflite"), "a + b": a + b}), hide_index=True)
 st.caption(f"s_a = {fmt(qa.scale, 6)}, z_a = {qa.zero_point}; s_b = {fmt(qb.scale, 6)}, z_b = {qb.zero_point}; "
            f"s_out = {fmt(qo.scale, 6)}, z_out = {qo.zero_point}. q_out = round((s_a(q_a − z_a) + s_b(q_b − z_b)) / s_out) + z_out.")

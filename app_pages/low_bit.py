@@ -5,7 +5,7 @@ import streamlit as st
 
 from quantviz.app import figures
 from quantviz.app.state import show_problem
-from quantviz.app.widgets import data_controls, page_header, quant_controls, show_figure
+from quantviz.app.widgets import data_controls, page_header, quant_controls, show_figure, show_table
 from quantviz.errors import QuantVizError
 from quantviz.formats import compare_formats, fp8_values
 from quantviz.teach.fmt import fmt
@@ -24,7 +24,7 @@ try:
 except QuantVizError as exc:
     show_problem("Cannot compare formats:", exc)
     st.stop()
-st.dataframe(pd.DataFrame([{"format": r.name, "MSE": r.mse, "SQNR (dB)": round(r.sqnr_db, 2), "distinct values": int(r.grid.size)} for r in results]),
+show_table(settings, pd.DataFrame([{"format": r.name, "MSE": r.mse, "SQNR (dB)": round(r.sqnr_db, 2), "distinct values": int(r.grid.size)} for r in results]),
              hide_index=True, column_config={"MSE": st.column_config.NumberColumn(format="%.3e")})
 show_figure(figures.formats_figure(results), settings)
 show_figure(figures.bars_figure([r.name for r in results], {"SQNR (dB)": [r.sqnr_db for r in results]},

@@ -5,7 +5,15 @@ import streamlit as st
 import quantviz as qv
 from quantviz.app import figures
 from quantviz.app.state import float_field, labels, prime, remember
-from quantviz.app.widgets import ALL_CONTROLS, choose_or_stop, page_header, qparams_metrics, quant_controls, show_figure
+from quantviz.app.widgets import (
+    ALL_CONTROLS,
+    choose_or_stop,
+    page_header,
+    qparams_metrics,
+    quant_controls,
+    show_figure,
+    show_table,
+)
 from quantviz.metrics import transfer_curve
 from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon
@@ -70,7 +78,7 @@ with st.expander("How s and z were chosen", expanded=not settings.presenter):
         st.markdown(f"**The raw zero point and what each convention does with it** ({settings.bits}-bit "
                     f"{'signed' if settings.signed else 'unsigned'} grid; change the range to see it leave the grid)")
         fates = zero_point_fates(settings.rmin, settings.rmax, bits=settings.bits, signed=settings.signed)
-        st.dataframe(
+        show_table(settings,
             [{"convention": f.label, "grid": f"[{f.grid[0]}, {f.grid[1]}]", "raw z = qmin − rmin/s (range as given, exact)": fmt(f.raw, 8),
               "the number it rounds (its own arithmetic)": "—" if f.own_raw is None else fmt(f.own_raw, 10),
               "then": f.action, "z": f.zero_point,

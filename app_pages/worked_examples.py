@@ -4,7 +4,7 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app.state import bool_field, choice_field, int_field, labels, prime, remember, show_problem
-from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls
+from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls, show_table
 from quantviz.teach.compare import compare_conventions
 from quantviz.teach.examples import (
     PRESETS,
@@ -84,13 +84,13 @@ if name == "seed":
                 f"representable range is [{fmt(good.real_min, 7)}, {fmt(good.real_max, 7)}], {fits}.")
     st.latex(r"q = \operatorname{round}\!\left(\frac{x}{1000/127}\right) + 128")
     back = qv.dequantize(codes, good)
-    st.dataframe(
+    show_table(settings,
         [{"x": fmt(x, 11), "q": int(q), "dequantized": fmt(float(r), 10)} for x, q, r in zip(SEED_VALUES, codes, back, strict=True)],
         hide_index=True,
     )
     st.subheader("What each framework gives for the same numbers")
     rows = compare_conventions(-1000, 1000, SEED_VALUES)
-    st.dataframe(
+    show_table(settings,
         [{"convention": r.label, "scale": fmt(r.qparams.scale, 10), "zero point": r.qparams.zero_point,
           **{f"x = {fmt(x, 11)}": q for x, q in zip(SEED_VALUES, r.codes, strict=True)}} for r in rows if r.qparams],
         hide_index=True,

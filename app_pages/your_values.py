@@ -17,7 +17,7 @@ from quantviz.app.state import (
     text_field,
 )
 from quantviz.app.tables import values_table
-from quantviz.app.widgets import ALL_CONTROLS, page_header, qparams_metrics, quant_controls, show_figure
+from quantviz.app.widgets import ALL_CONTROLS, page_header, qparams_metrics, quant_controls, show_figure, show_table
 from quantviz.errors import QuantVizError
 from quantviz.inputs import MAX_UPLOAD_BYTES, load_upload, parse_values
 from quantviz.metrics import distinct_codes, error_stats
@@ -100,7 +100,7 @@ if x.size > 20:
 
 st.subheader("Every value")
 table = values_table(trace, qp, limit=TABLE_ROWS)
-st.dataframe(
+show_table(settings,
     table, hide_index=True, height=min(38 + 35 * len(table), 420),
     column_config={"x": st.column_config.NumberColumn(format="%.10g"), "x / s": st.column_config.NumberColumn(format="%.10g"),
                    "dequantized": st.column_config.NumberColumn(format="%.10g"), "error": st.column_config.NumberColumn(format="%.4g")},

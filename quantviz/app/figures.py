@@ -20,8 +20,11 @@ BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
     "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
 )
 GREY = "#8C8C8C"
+# Ink for lines and labels that must read on a light and a dark background alike (>= 3:1 on white and on
+# Streamlit's dark #0E1117): grey for neutral lines, a mid blue for text. Black vanishes in the dark.
+INK, TEXT_BLUE = GREY, "#2B7FC4"
 # What the text calls each colour, so that a sentence and the picture agree.
-COLOUR_NAMES = {BLACK: "black", ORANGE: "orange", SKY: "sky blue", GREEN: "green", YELLOW: "yellow", BLUE: "blue",
+COLOUR_NAMES = {BLACK: "black", ORANGE: "orange", SKY: "sky blue", GREEN: "green", YELLOW: "yellow", BLUE: "blue", TEXT_BLUE: "blue",
                 VERMILLION: "red-orange", PURPLE: "pink", GREY: "grey"}
 LEARNING, STUCK = GREEN, VERMILLION
 # The number line's zones, and the words for them (the clipped zone is drawn pale: 12 % of its colour).
@@ -32,11 +35,32 @@ MAX_CODE_MARKERS = 64
 MAX_CODE_LABELS = 9
 
 
+APP_FONT = '"Source Sans 3", "Source Sans Pro", sans-serif'  # Streamlit's own, so charts read like the page
+TITLE_CHARS = 44  # a title line that fits a 390-pixel phone at the title's size
+
+
+def wrap_title(title: str, width: int = TITLE_CHARS) -> str:
+    """Break a long chart title into lines of at most ``width`` characters (plotly does not wrap).
+
+    >>> wrap_title("Forward: the staircase. Backward: the gradient that gets through")
+    'Forward: the staircase. Backward: the<br>gradient that gets through'
+    """
+    lines: list[str] = []
+    for word in title.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    lines = wrap_title(title).count("<br>") + 1
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"},
+        title={"text": wrap_title(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
+        font={"family": APP_FONT, "size": 13},
         height=height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        margin={"l": 10, "r": 10, "t": 30 + 20 * lines, "b": 10},
         # Legend at the foot of the figure (container coordinates): it never covers the title,
         # the axis title or the data, whatever the width; plotly grows the bottom margin for it.
         legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0, "xanchor": "left", "x": 0},
@@ -143,7 +167,7 @@ def number_line_figure(
     fig.add_trace(
         go.Scatter(
             x=(labelled - z) * s, y=np.full(labelled.size, -0.16), mode="text", text=[str(c) for c in labelled],
-            textfont={"color": BLUE}, showlegend=False, hoverinfo="skip",
+            textfont={"color": TEXT_BLUE}, showlegend=False, hoverinfo="skip",
         )
     )
 
@@ -166,7 +190,7 @@ def number_line_figure(
         fig.add_trace(go.Scatter(x=link_x, y=link_y, mode="lines", line={"color": PURPLE, "width": 1.2}, name="value → its code", hoverinfo="skip"))
         fig.add_trace(
             go.Scatter(
-                x=vx, y=np.ones(vx.size), mode="markers", marker={"size": 9, "color": PURPLE, "line": {"width": 1, "color": BLACK}},
+                x=vx, y=np.ones(vx.size), mode="markers", marker={"size": 9, "color": PURPLE, "line": {"width": 1, "color": INK}},
                 name="values" if values.size <= MAX_LINKS else f"values ({vx.size} of {values.size:,} shown)",
                 customdata=np.column_stack([vq, landed]),
                 hovertemplate="x = %{x:.8g}<br>q = %{customdata[0]}<br>back to %{customdata[1]:.8g}<extra></extra>",
@@ -207,7 +231,7 @@ def error_histogram_figure(rounding_errors: np.ndarray, clipping_errors: np.ndar
         centers = (edges[:-1] + edges[1:]) / 2
         fig.add_trace(go.Bar(x=centers, y=density, width=edges[1] - edges[0], marker_color=SKY, name="measured density"), row=1, col=1)
         fig.add_trace(go.Scatter(x=[-edge, -scale / 2, -scale / 2, scale / 2, scale / 2, edge], y=[0, 0, 1 / scale, 1 / scale, 0, 0],
-                                 mode="lines", line={"color": BLACK, "width": 2, "dash": "dash"}, name="Uniform(−s/2, s/2): 1/s"), row=1, col=1)
+                                 mode="lines", line={"color": INK, "width": 2, "dash": "dash"}, name="Uniform(−s/2, s/2): 1/s"), row=1, col=1)
     if has_clip:
         counts, edges = np.histogram(clipping_errors, bins=min(bins, 40))
         centers = (edges[:-1] + edges[1:]) / 2
@@ -252,14 +276,14 @@ def clipping_figure(curve, calibrations: list, *, title: str = "Total error agai
     """Return MSE (total, rounding, clipping) against the threshold, each calibration method marked."""
     fig = go.Figure()
     t = curve.thresholds
-    fig.add_trace(go.Scatter(x=t, y=curve.total_mse, mode="lines", line={"color": BLACK, "width": 3}, name="total MSE"))
+    fig.add_trace(go.Scatter(x=t, y=curve.total_mse, mode="lines", line={"color": INK, "width": 4}, name="total MSE"))
     fig.add_trace(go.Scatter(x=t, y=curve.rounding_mse, mode="lines", line={"color": BLUE, "dash": "dash"}, name="rounding part"))
     fig.add_trace(go.Scatter(x=t, y=curve.clipping_mse, mode="lines", line={"color": VERMILLION, "dash": "dot"}, name="clipping part"))
     colours = [GREEN, ORANGE, PURPLE, SKY]
     for cal, colour in zip(calibrations, colours, strict=False):
         threshold = max(abs(cal.rmin), abs(cal.rmax))
         y = float(np.interp(threshold, t, curve.total_mse))
-        fig.add_trace(go.Scatter(x=[threshold], y=[y], mode="markers", marker={"size": 14, "color": colour, "symbol": "diamond", "line": {"width": 1, "color": BLACK}},
+        fig.add_trace(go.Scatter(x=[threshold], y=[y], mode="markers", marker={"size": 14, "color": colour, "symbol": "diamond", "line": {"width": 1, "color": INK}},
                                  name=f"{cal.method}: t = {fmt(threshold, 4)}"))
     fig.update_xaxes(title_text="clipping threshold t (largest |value| kept)")
     fig.update_yaxes(title_text="MSE (log scale)", type="log")

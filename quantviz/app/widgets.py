@@ -191,16 +191,30 @@ def cached_qparams(rmin: float, rmax: float, convention: str, options: tuple[tup
 BASE_CSS = """
 <style>
 .katex-display { overflow-x: auto; overflow-y: hidden; padding: 2px 0 6px 0; }
+/* Phone: metric readouts in a compact grid instead of one per row; long labels wrap instead of being cut. */
+@media (max-width: 640px) {
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) {
+    flex-direction: row !important; flex-wrap: wrap !important; gap: 0.5rem !important;
+  }
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) > [data-testid="stColumn"] {
+    flex: 1 1 30% !important; min-width: 30% !important; width: auto !important;
+  }
+  [data-testid="stMetricValue"] { font-size: 1.4rem !important; }
+}
+[data-testid="stMetricLabel"] p, [data-testid="stWidgetLabel"] p { white-space: normal !important; overflow: visible !important; }
 </style>
 """
-PRESENTER_CSS = """
+# Presenter view: everything in the main area, tables, inputs, formulas and charts included, at 1.5x,
+# laid out for a 1280-pixel page (CSS zoom keeps the layout and hit-testing consistent in Chromium).
+PRESENTER_ZOOM = 1.5
+PRESENTER_CSS = f"""
 <style>
-[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
-[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 1.45rem !important; }
-[data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p { font-size: 3.2rem !important; }
-[data-testid="stMainBlockContainer"] [data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p { font-size: 1.35rem !important; }
-[data-testid="stMainBlockContainer"] .katex { font-size: 1.45em !important; }
-[data-testid="stMainBlockContainer"] h1 { font-size: 3.4rem !important; }
+[data-testid="stMainBlockContainer"] {{
+  zoom: {PRESENTER_ZOOM}; width: {100 / PRESENTER_ZOOM:.4f}% !important; max-width: {100 / PRESENTER_ZOOM:.4f}% !important;
+  padding-left: 2rem !important; padding-right: 2rem !important;
+}}
+/* The data grid sizes its canvas from the zoomed width: give it the unzoomed share, so that it fits. */
+[data-testid="stMainBlockContainer"] [data-testid="stDataFrame"] {{ max-width: {100 / PRESENTER_ZOOM:.4f}% !important; }}
 </style>
 """
 
@@ -217,14 +231,33 @@ def page_header(title: str, intro: str, settings: Settings | None = None) -> Non
 
 
 def show_figure(fig: Any, settings: Settings | None = None, *, key: str | None = None) -> None:
-    """Draw a plotly figure. Presenter view: large fonts on a light template (Streamlit's theme would reset them)."""
-    config = {"displaylogo": False, "displayModeBar": False}
+    """Draw a plotly figure in the app's theme (presenter view scales it with the rest of the page)."""
+    st.plotly_chart(fig, key=key, config={"displaylogo": False, "displayModeBar": False})
+
+
+PRESENTER_TABLE_ROWS = 40
+
+
+def show_table(settings: Settings | None, data: Any, *, where: Any = None, **kwargs: Any) -> None:
+    """Draw a table: an interactive grid with its first column pinned (phones scroll the rest), or, in presenter
+    view, a plain HTML table that scales with the page (the grid draws on a canvas that page zoom cannot reach).
+    """
+    import pandas as pd
+
+    target = where if where is not None else st
+    styler = data if hasattr(data, "data") and hasattr(data, "hide") else None
+    frame = styler.data if styler is not None else (data if isinstance(data, pd.DataFrame) else pd.DataFrame(data))
     if settings is not None and settings.presenter:
-        fig.update_layout(template="plotly_white", font={"size": 20}, title_font_size=26,
-                          height=int((fig.layout.height or 400) * 1.3), margin={"t": 70})
-        st.plotly_chart(fig, key=key, config=config, theme=None)
-    else:
-        st.plotly_chart(fig, key=key, config=config)
+        shown = (styler or frame.style).hide(axis="index")
+        if len(frame) > PRESENTER_TABLE_ROWS:
+            shown = frame.head(PRESENTER_TABLE_ROWS).style.hide(axis="index")
+            target.caption(f"The first {PRESENTER_TABLE_ROWS} of {len(frame):,} rows.")
+        target.table(shown)
+        return
+    config = dict(kwargs.pop("column_config", None) or {})
+    if len(frame.columns) > 3 and frame.columns[0] not in config:
+        config[frame.columns[0]] = st.column_config.Column(pinned=True)
+    target.dataframe(data if styler is not None else frame, column_config=config, **kwargs)
 
 
 def qparams_metrics(qp: qv.QParams) -> None:
