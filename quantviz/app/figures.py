@@ -66,6 +66,9 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
         legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0, "xanchor": "left", "x": 0},
         hovermode="closest",
     )
+    # Log axes label each power of ten only: plotly's in-between labels come out smaller and crowd the axis.
+    fig.for_each_xaxis(lambda a: a.update(dtick=1) if a.type == "log" else None)
+    fig.for_each_yaxis(lambda a: a.update(dtick=1) if a.type == "log" else None)
     return fig
 
 

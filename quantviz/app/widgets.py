@@ -213,8 +213,8 @@ PRESENTER_CSS = f"""
   zoom: {PRESENTER_ZOOM}; width: {100 / PRESENTER_ZOOM:.4f}% !important; max-width: {100 / PRESENTER_ZOOM:.4f}% !important;
   padding-left: 2rem !important; padding-right: 2rem !important;
 }}
-/* The data grid sizes its canvas from the zoomed width: give it the unzoomed share, so that it fits. */
-[data-testid="stMainBlockContainer"] [data-testid="stDataFrame"] {{ max-width: {100 / PRESENTER_ZOOM:.4f}% !important; }}
+/* Plotly sizes itself from the zoomed width: undo the zoom for charts, which scale their own fonts instead. */
+[data-testid="stMainBlockContainer"] [data-testid="stPlotlyChart"] {{ zoom: {1 / PRESENTER_ZOOM:.4f}; }}
 </style>
 """
 
@@ -231,7 +231,15 @@ def page_header(title: str, intro: str, settings: Settings | None = None) -> Non
 
 
 def show_figure(fig: Any, settings: Settings | None = None, *, key: str | None = None) -> None:
-    """Draw a plotly figure in the app's theme (presenter view scales it with the rest of the page)."""
+    """Draw a plotly figure in the app's theme. Presenter view: the chart is not zoomed with the page (plotly would
+    measure the zoomed width twice), so its fonts and height grow by the same factor instead.
+    """
+    if settings is not None and settings.presenter:
+        z = PRESENTER_ZOOM
+        fig.update_layout(font_size=round(13 * z), title_font_size=round(15 * z), legend_font_size=round(12 * z),
+                          height=int((fig.layout.height or 400) * z), margin={"t": int((fig.layout.margin.t or 50) * z)})
+        fig.update_xaxes(tickfont_size=round(12 * z), title_font_size=round(13 * z))
+        fig.update_yaxes(tickfont_size=round(12 * z), title_font_size=round(13 * z))
     st.plotly_chart(fig, key=key, config={"displaylogo": False, "displayModeBar": False})
 
 

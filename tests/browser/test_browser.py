@@ -136,30 +136,107 @@ def test_garbage_link_gives_defaults_and_message(tab) -> None:
     assert tab.metric("scale s") == fmt(2000 / 255, 8)
 
 
-def _shoot_all(make_tab, name: str, width: int, height: int, query: str = "", **options) -> list:
+SIZES_JS = """() => {
+  const main = '[data-testid="stMainBlockContainer"] ';
+  const kinds = {
+    text: main + '[data-testid="stMarkdownContainer"] p', caption: main + '[data-testid="stCaptionContainer"]',
+    input: main + 'input', formula: main + '.katex', table: main + '[data-testid="stTable"] td',
+    tick: main + '.xtick text, ' + main + '.ytick text',
+  };
+  const out = {};
+  for (const [kind, selector] of Object.entries(kinds)) {
+    const sizes = [...document.querySelectorAll(selector)].slice(0, 60)
+      .filter((e) => e.getClientRects().length)
+      .map((e) => parseFloat(getComputedStyle(e).fontSize) * (e.currentCSSZoom || 1));
+    if (sizes.length) out[kind] = Math.min(...sizes);
+  }
+  out.chartFont = [...document.querySelectorAll(main + '.js-plotly-plot .gtitle')].map((e) => getComputedStyle(e).fontFamily).join('|');
+  return out;
+}"""
+CUT_JS = """() => [...document.querySelectorAll('[data-testid="stMetricLabel"], [data-testid="stWidgetLabel"] p')]
+  .filter((e) => e.getClientRects().length && e.scrollWidth > e.clientWidth + 1).map((e) => e.innerText)"""
+PHONE_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const wide = Math.max(document.documentElement.scrollWidth, main ? main.scrollWidth : 0);
+  const titles = [...document.querySelectorAll('.js-plotly-plot')].flatMap((plot) => {
+    const box = plot.getBoundingClientRect();
+    return [...plot.querySelectorAll('.gtitle')].filter((t) => t.getBoundingClientRect().right > box.right + 1).map((t) => t.textContent);
+  });
+  const grids = [...document.querySelectorAll('[data-testid="stHorizontalBlock"]')].map((row) => {
+    const tops = [...row.querySelectorAll(':scope > [data-testid="stColumn"] [data-testid="stMetric"]')].map((m) => Math.round(m.getBoundingClientRect().top));
+    return [tops.length, new Set(tops).size];
+  }).filter(([n]) => n >= 4);
+  return {wide, titles, grids, viewport: window.innerWidth};
+}"""
+DESKTOP_SIZES: dict[str, dict] = {}
+
+
+def _shoot_all(make_tab, name: str, width: int, height: int, query: str = "", check=None, **options) -> list:
     session = make_tab(width, height, **options)
     paths = []
     for path in PAGES:
         session.open(f"{path}?{query}" if query else path, wait_charts=CHARTS[path])
         assert session.exceptions() == 0
+        if check is not None:
+            check(path, session.page)
         paths.append(session.shot(f"{path or 'zero_point'}-{name}"))
     return paths
 
 
+def _no_cut_labels(path: str, page) -> None:
+    assert page.evaluate(CUT_JS) == [], f"{path or 'zero_point'}: labels cut off"
+
+
 def test_screenshots_desktop(make_tab) -> None:
-    assert len(_shoot_all(make_tab, "1280x800", 1280, 800)) == len(PAGES)
+    def check(path, page):
+        DESKTOP_SIZES[path] = page.evaluate(SIZES_JS)
+        _no_cut_labels(path, page)
+
+    assert len(_shoot_all(make_tab, "1280x800", 1280, 800, check=check)) == len(PAGES)
 
 
 def test_screenshots_presenter(make_tab) -> None:
-    assert len(_shoot_all(make_tab, "presenter-1920x1080", 1920, 1080, "present=true")) == len(PAGES)
+    """Presenter: every text a class reads at least 1.5x its desktop size, the sidebar folded, charts in the app's font."""
+
+    def check(path, page):
+        desktop = DESKTOP_SIZES.get(path)
+        if desktop is None:  # run alone: measure the desktop view in another tab
+            other = make_tab(1280, 800)
+            other.open(path, wait_charts=CHARTS[path])
+            desktop = DESKTOP_SIZES[path] = other.page.evaluate(SIZES_JS)
+        shown = page.evaluate(SIZES_JS)
+        base_text = desktop.get("text", 16)
+        for kind in ("text", "caption", "input", "formula", "table", "tick"):
+            if kind in shown:
+                reference = desktop.get(kind, base_text * 0.875)  # tables are canvas grids on the desktop: 14 px
+                assert shown[kind] >= 1.5 * reference * 0.99, f"{path or 'zero_point'}: {kind} {shown[kind]:.1f} px vs {reference:.1f}"
+        assert "Source Sans" in shown["chartFont"] or not shown["chartFont"], shown["chartFont"]
+        sidebar = page.locator("[data-testid='stSidebar']")
+        assert sidebar.count() == 0 or sidebar.get_attribute("aria-expanded") == "false" or sidebar.bounding_box()["width"] < 60
+
+    assert len(_shoot_all(make_tab, "presenter-1920x1080", 1920, 1080, "present=true", check=check)) == len(PAGES)
 
 
 def test_screenshots_phone(make_tab) -> None:
-    assert len(_shoot_all(make_tab, "phone-390", 390, 844, is_mobile=True, has_touch=True)) == len(PAGES)
+    """Phone: nothing wider than the screen, no chart title cut, metrics in a grid, no label cut."""
+
+    def check(path, page):
+        found = page.evaluate(PHONE_JS)
+        assert found["wide"] <= found["viewport"] + 1, f"{path or 'zero_point'}: {found['wide']} px wide on a {found['viewport']} px screen"
+        assert found["titles"] == [], found["titles"]
+        assert all(rows < n for n, rows in found["grids"]), found["grids"]
+        _no_cut_labels(path, page)
+
+    assert len(_shoot_all(make_tab, "phone-390", 390, 844, check=check, is_mobile=True, has_touch=True)) == len(PAGES)
 
 
 def test_screenshots_dark(make_tab) -> None:
-    assert len(_shoot_all(make_tab, "dark-1280x800", 1280, 800, color_scheme="dark")) == len(PAGES)
+    def check(path, page):
+        background = page.evaluate("getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor")
+        channels = [int(v) for v in background[background.index("(") + 1 : background.index(")")].split(",")[:3]]
+        assert max(channels) < 60, f"{path or 'zero_point'}: background {background} is not dark"
+
+    assert len(_shoot_all(make_tab, "dark-1280x800", 1280, 800, check=check, color_scheme="dark")) == len(PAGES)
 
 
 def test_instructor_flow(tab) -> None:
