@@ -202,6 +202,8 @@ BASE_CSS = """
   [data-testid="stMetricValue"] { font-size: 1.4rem !important; }
 }
 [data-testid="stMetricLabel"] p, [data-testid="stWidgetLabel"] p { white-space: normal !important; overflow: visible !important; }
+/* A metric's value wraps rather than ending in "…": a number cut short is a wrong number. */
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 </style>
 """
 # Presenter view: everything in the main area, tables, inputs, formulas and charts included, at 1.5x,

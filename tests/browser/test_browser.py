@@ -153,7 +153,7 @@ SIZES_JS = """() => {
   out.chartFont = [...document.querySelectorAll(main + '.js-plotly-plot .gtitle')].map((e) => getComputedStyle(e).fontFamily).join('|');
   return out;
 }"""
-CUT_JS = """() => [...document.querySelectorAll('[data-testid="stMetricLabel"], [data-testid="stWidgetLabel"] p')]
+CUT_JS = """() => [...document.querySelectorAll('[data-testid="stMetricLabel"], [data-testid="stMetricValue"], [data-testid="stMetricValue"] *, [data-testid="stWidgetLabel"] p')]
   .filter((e) => e.getClientRects().length && e.scrollWidth > e.clientWidth + 1).map((e) => e.innerText)"""
 PHONE_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
