@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 import quantviz as qv
+from bench.latency import Served
 from quantviz.teach.fmt import fmt
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
 
 
 def _vm(pid: int, field: str) -> int:
@@ -30,26 +30,15 @@ def _vm(pid: int, field: str) -> int:
     return 0
 
 
-class Server:
+class Server(Served):
+    """The app on a free loopback port; ``url`` and ``proc`` once entered."""
+
+    def __init__(self) -> None:
+        super().__init__(ROOT / "app.py", ROOT)
+
     def __enter__(self):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import socket
-
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = super().__enter__()
         return self
-
-    def __exit__(self, *exc):
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 JS_SCALE = "() => [...document.querySelectorAll('[data-testid=stMetric]')].find(m => m.innerText.startsWith('scale s'))?.querySelector('[data-testid=stMetricValue]')?.innerText"

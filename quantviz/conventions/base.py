@@ -202,8 +202,20 @@ class Convention:
         )
 
     # --- the three verbs -------------------------------------------------------
-    def choose_trace(self, rmin: float, rmax: float, **options: object) -> ChoiceTrace:  # pragma: no cover
-        """Return every step of choosing (s, z) for the range [rmin, rmax] (see ChoiceTrace)."""
+    def choose_trace(
+        self, rmin: float, rmax: float, *, bits: int = 8, signed: bool = False, symmetric: bool = False,
+        narrow_range: bool = False, reduce_range: bool = False,
+    ) -> ChoiceTrace:
+        """Return every step of choosing (s, z) for the range [rmin, rmax] (see ChoiceTrace).
+
+        Checks the options first (UnsupportedError naming the alternatives), then runs the convention's ``_trace``.
+        """
+        options = {"bits": bits, "signed": signed, "symmetric": symmetric, "narrow_range": narrow_range, "reduce_range": reduce_range}
+        self.check_options(**options)
+        return self._trace(rmin, rmax, **options)
+
+    def _trace(self, rmin: float, rmax: float, *, bits: int, signed: bool, symmetric: bool, narrow_range: bool,
+               reduce_range: bool) -> ChoiceTrace:  # pragma: no cover
         raise NotImplementedError
 
     def choose_qparams(self, rmin: float, rmax: float, **options: object) -> QParams:

@@ -38,12 +38,7 @@ class OnnxRuntime(Convention):
             return "narrow range is not an option: onnxruntime picks [-127, 127] itself for symmetric int8 (and [-32767, 32767] for int16); turn narrow range off"
         return None
 
-    def choose_trace(
-        self, rmin, rmax, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False
-    ) -> ChoiceTrace:
-        self.check_options(
-            bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
-        )
+    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
         qmin, qmax = onnxruntime_grid(bits, signed, symmetric, reduce_range)
         storage_min, storage_max = (_ORT_SIGNED if signed else _ORT_UNSIGNED)[bits]
         given = (float(F32(rmin)), float(F32(rmax)))

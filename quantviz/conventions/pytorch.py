@@ -34,12 +34,7 @@ class PyTorch(Convention):
             return "PyTorch cannot reduce the range of symmetric quint8 (NotImplementedError); use qint8 (signed) or turn reduce_range off"
         return None
 
-    def choose_trace(
-        self, rmin, rmax, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False
-    ) -> ChoiceTrace:
-        self.check_options(
-            bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
-        )
+    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
         qmin, qmax = _pytorch_grid(bits, signed, narrow_range, reduce_range)
         storage_min, storage_max = int_range(8, signed=signed)
         customized = bits != 8 or narrow_range

@@ -26,20 +26,7 @@ class Textbook(Convention):
             return f"a symmetric scheme needs codes on both sides of z, and the grid [{qmin}, {qmax}] has none; use more bits"
         return None
 
-    def choose_trace(
-        self,
-        rmin: float,
-        rmax: float,
-        *,
-        bits: int = 8,
-        signed: bool = False,
-        symmetric: bool = False,
-        narrow_range: bool = False,
-        reduce_range: bool = False,
-    ) -> ChoiceTrace:
-        self.check_options(
-            bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
-        )
+    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
         qmin, qmax = int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range)
         lo, hi = min(rmin, 0.0), max(rmax, 0.0)
         adjustment = "widened to include 0" if (lo, hi) != (rmin, rmax) else ""

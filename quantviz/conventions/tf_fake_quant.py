@@ -50,12 +50,7 @@ class TFFakeQuant(Convention):
             return "reduce_range is a PyTorch option; TF fake-quant has none"
         return None
 
-    def choose_trace(
-        self, rmin, rmax, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False
-    ) -> ChoiceTrace:
-        self.check_options(
-            bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
-        )
+    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
         lo, hi = F32(rmin), F32(rmax)
         if not lo < hi:
             raise RangeError(f"TF fake-quant needs min < max (in float32), got min = max = {float(lo)}")

@@ -27,12 +27,7 @@ class TFLite(Convention):
             return "narrow range [-127, 127] is used only for symmetric int8 weights; tick symmetric or turn narrow range off"
         return None
 
-    def choose_trace(
-        self, rmin, rmax, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False
-    ) -> ChoiceTrace:
-        self.check_options(
-            bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range, reduce_range=reduce_range
-        )
+    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
         lo, hi = float(F32(rmin)), float(F32(rmax))
         given = (lo, hi)
         if symmetric:
