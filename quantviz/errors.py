@@ -38,3 +38,10 @@ class UnsupportedError(QuantVizError):
 
 class QParamsError(QuantVizError):
     """A scale or zero point that cannot describe a quantization grid."""
+
+
+class ModelFileError(QuantVizError):
+    """A model file that cannot be opened: refused (pickles, external data) or broken (truncated, garbage).
+
+    The message names the file and the problem.
+    """

@@ -1,0 +1,65 @@
+"""Model files: open the model a user has and see every quantized tensor explained, every float tensor measured.
+
+``open_model(source)`` takes a path (the command line only: the web app never reads a server path) or the uploaded
+bytes with their file name, ``open_model(data, name="m.tflite")``, and returns a :class:`Model` whose ``tensors``
+each carry ``name``, ``dtype``, ``shape``, ``quantization`` (scales, zero points, axis, exactly as stored) and a lazy
+``load()``. Readers live in ``readers``; the summary in words and the per-tensor table in ``summary``.
+
+May import: numpy, the field's readers (onnx, safetensors, gguf, tflite, ml_dtypes) and the core. Never the teaching
+text, the app or a screen library.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from quantviz.errors import ModelFileError
+from quantviz.models.base import Model, Quantization, Tensor
+from quantviz.models.readers import read_gguf, read_npz, read_onnx, read_safetensors, read_tflite, refuse_pickles
+
+__all__ = ["MAX_MODEL_BYTES", "Model", "Quantization", "Tensor", "open_model"]
+
+MAX_MODEL_BYTES = 2 << 30  # what the command line reads; uploads are capped lower by the server
+
+
+def open_model(source: object, name: str | None = None) -> Model:
+    """Open a model file from a path (command line) or from bytes with their file name (uploads).
+
+    >>> import io, numpy as np
+    >>> buffer = io.BytesIO(); np.savez(buffer, w=np.ones((2, 3), np.float32))
+    >>> m = open_model(buffer.getvalue(), name="weights.npz")
+    >>> [(t.name, t.dtype, t.shape) for t in m.tensors]
+    [('w', 'float32', (2, 3))]
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        name = name or path.name
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ModelFileError(f"{name}: cannot be read ({exc.strerror})") from None
+        if size > MAX_MODEL_BYTES:
+            raise ModelFileError(f"{name}: {size / 2**30:.1f} GiB is more than QuantViz reads ({MAX_MODEL_BYTES >> 30} GiB)")
+        data = path.read_bytes()
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        if not name:
+            raise ModelFileError("uploaded bytes need their file name (open_model(data, name='model.onnx'))")
+        data = bytes(source)
+    else:
+        raise ModelFileError(f"open_model takes a path or bytes, got {type(source).__name__}")
+    if not data:
+        raise ModelFileError(f"{name}: the file is empty")
+    refuse_pickles(name, data)
+    lower = name.lower()
+    if lower.endswith(".tflite") or data[4:8] == b"TFL3":
+        return read_tflite(name, data)
+    if lower.endswith(".gguf") or data[:4] == b"GGUF":
+        return read_gguf(name, data)
+    if lower.endswith(".safetensors"):
+        return read_safetensors(name, data)
+    if lower.endswith((".npz", ".npy")) or data[:6] == b"\x93NUMPY":
+        return read_npz(name, data)
+    if lower.endswith(".onnx"):
+        return read_onnx(name, data)
+    raise ModelFileError(f"{name}: QuantViz opens .tflite, .onnx, .safetensors, .gguf, .npz and .npy files")

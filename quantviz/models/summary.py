@@ -1,0 +1,191 @@
+"""How was this model quantized? The answer in words, one row per quantized tensor, and float tensors measured."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from quantviz.models.base import Model, Tensor
+
+INTEGER_GRIDS = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int4": (-8, 7), "uint4": (0, 15),
+                 "int32": (-(2**31), 2**31 - 1)}
+
+
+def _fmt32(value: float) -> str:
+    """A float32 value with all the digits that identify it (the shortest repr of the float32)."""
+    return repr(float(np.float32(value))) if np.isfinite(value) else str(value)
+
+
+def describe(model: Model) -> list[str]:
+    """Return the summary in words: what kind of quantization, which types and zero points, what stays float.
+
+    >>> from quantviz.models.base import Model, Tensor
+    >>> describe(Model("m.npz", "npz", [Tensor("w", "float32", (2, 2), "weight")]))[0]
+    'No tensor carries quantization parameters: a float model (1 tensor, float32).'
+    """
+    tensors = model.tensors
+    quantized = [t for t in tensors if t.quantization is not None]
+    block_typed = [t for t in tensors if t.dtype.startswith(("Q", "IQ", "TQ", "MXFP", "NVFP"))]
+    dtypes = sorted({t.dtype for t in tensors})
+    if block_typed:
+        kinds = sorted({t.dtype for t in block_typed})
+        return [f"A GGUF model with block-quantized weights ({', '.join(kinds)}): each block of values carries its own "
+                f"scale; {len(block_typed)} of {len(tensors)} tensors are block-quantized, the rest {', '.join(sorted({t.dtype for t in tensors} - set(kinds))) or 'none'}."]
+    if not quantized:
+        return [f"No tensor carries quantization parameters: a float model ({len(tensors)} tensor{'s' if len(tensors) != 1 else ''}, "
+                f"{', '.join(dtypes)})."]
+    weights = [t for t in quantized if t.has_values and t.role in ("weight",)]
+    activations = [t for t in quantized if not t.has_values or t.role in ("input", "output", "activation")]
+    float_activations = [t for t in tensors if t.quantization is None and not t.has_values and t.dtype.startswith("float")]
+    lines = []
+    if activations:
+        kinds = sorted({t.dtype for t in activations})
+        lines.append(f"Full-integer quantization: {len(weights)} weight and {len(activations)} activation tensors carry "
+                     f"scales and zero points; activations are {', '.join(kinds)}.")
+    else:
+        lines.append(f"Dynamic-range quantization: {len(weights)} weight tensor{'s are' if len(weights) != 1 else ' is'} "
+                     f"stored as {', '.join(sorted({t.dtype for t in weights}))} with scales, while activations stay in float "
+                     "and are quantized on the fly, if at all.")
+    for role in ("input", "output"):
+        ends = [t for t in tensors if t.role == role]
+        if ends:
+            parts = [f"{t.name} {t.dtype}" + (f" (z = {int(t.quantization.zero_points[0])}, s = {_fmt32(t.quantization.scales[0])})"
+                                              if t.quantization is not None else "") for t in ends]
+            lines.append(f"{role.capitalize()}{'s' if len(ends) > 1 else ''}: " + "; ".join(parts) + ".")
+    if weights:
+        symmetric = all((t.quantization.zero_points == 0).all() for t in weights)
+        axes = sorted({t.quantization.axis for t in weights if t.quantization.axis is not None})
+        per_tensor = [t for t in weights if t.quantization.axis is None]
+        lines.append(("Weights are symmetric (every zero point is 0)" if symmetric else "Weights are asymmetric (non-zero zero points)")
+                     + (f", per channel along axis {', '.join(map(str, axes))}" if axes else "")
+                     + (f"{' and' if axes else ','} per tensor for {len(per_tensor)}" if per_tensor and axes else
+                        (", per tensor" if per_tensor else ""))
+                     + f"; {', '.join(sorted({t.dtype for t in weights}))}.")
+    if float_activations:
+        lines.append(f"Left in float: {len(float_activations)} activation tensor{'s' if len(float_activations) != 1 else ''} "
+                     f"({', '.join(t.name for t in float_activations[:3])}{'…' if len(float_activations) > 3 else ''}).")
+    return lines
+
+
+class QuantizedRow(NamedTuple):
+    """One quantized tensor, as the table shows it."""
+
+    name: str
+    op: str
+    dtype: str
+    shape: tuple[int, ...]
+    granularity: str
+    scales: str
+    zero_points: str
+    representable: str
+    codes_used: str
+    saturated: str
+    flags: str
+
+
+def _granularity(t: Tensor) -> str:
+    q = t.quantization
+    if q.block_size:
+        return f"blocks of {q.block_size} along axis {q.axis}"
+    return f"per axis {q.axis} ({q.scales.size})" if q.axis is not None else "per tensor"
+
+
+def flags(t: Tensor, model: Model) -> list[str]:
+    """What is odd about this tensor's quantization, in words."""
+    q = t.quantization
+    out = []
+    grid = INTEGER_GRIDS.get(t.dtype)
+    if grid and ((q.zero_points < grid[0]) | (q.zero_points > grid[1])).any():
+        out.append("zero point outside the grid")
+    if t.has_values and t.role == "weight" and (q.zero_points != 0).any():
+        out.append("asymmetric weights")
+    if (np.float16(q.scales) == 0).any():
+        out.append("scale underflows float16 (becomes 0)")
+    if t.role == "input" and t.dtype == "uint8" and q.zero_points.size == 1:
+        inner = [u for u in model.tensors if u.quantization is not None and u.dtype == "int8" and u.role == "activation"
+                 and u.quantization.scales.size == 1 and u.quantization.scales[0] == q.scales[0]]
+        if any(int(u.quantization.zero_points[0]) + 128 == int(q.zero_points[0]) for u in inner):
+            out.append("uint8 input: z = int8 z + 128")
+    if t.has_values and t.role == "weight" and q.axis is None and len(t.shape) >= 2 and t.size <= 50_000_000:
+        values = t.load().astype(np.float64).reshape(t.shape[0], -1)
+        ranges = np.abs(values).max(axis=1)
+        if ranges.min() > 0 and ranges.max() / ranges.min() > 10:
+            out.append(f"per-tensor weights whose channels differ {ranges.max() / ranges.min():.0f}× in range")
+    return out
+
+
+def quantized_rows(model: Model) -> list[QuantizedRow]:
+    """Return one row per quantized tensor: the stored parameters exactly, what the grid covers, codes in use."""
+    rows = []
+    for t in model.tensors:
+        q = t.quantization
+        if q is None:
+            continue
+        grid = INTEGER_GRIDS.get(t.dtype)
+        if grid and q.scales.size == 1:
+            s, z = float(np.float32(q.scales[0])), int(q.zero_points[0])
+            representable = f"[{s * (grid[0] - z):.6g}, {s * (grid[1] - z):.6g}]"
+        elif grid:
+            lows = np.float32(q.scales) * (grid[0] - q.zero_points)
+            highs = np.float32(q.scales) * (grid[1] - q.zero_points)
+            representable = f"[{lows.min():.4g} … {lows.max():.4g}, {highs.min():.4g} … {highs.max():.4g}]"
+        else:
+            representable = "—"
+        used = saturated = "—"
+        if t.has_values and grid and t.size <= 50_000_000:
+            codes = t.load().astype(np.int64).reshape(-1)
+            used = f"{np.unique(codes).size / (grid[1] - grid[0] + 1):.1%}" if grid[1] - grid[0] < 70_000 else f"{np.unique(codes).size:,} codes"
+            saturated = f"{np.mean((codes == grid[0]) | (codes == grid[1])):.2%}"
+        shown = q.scales if q.scales.size <= 4 else np.concatenate([q.scales[:3], q.scales[-1:]])
+        scales = ", ".join(_fmt32(v) for v in shown[:3]) + (f", … ({q.scales.size})" if q.scales.size > 4 else
+                                                            (f", {_fmt32(shown[3])}" if q.scales.size == 4 else ""))
+        zs = np.unique(q.zero_points)
+        zeros = ", ".join(str(int(v)) for v in zs[:4]) + (" …" if zs.size > 4 else "")
+        rows.append(QuantizedRow(t.name, t.op, t.dtype, t.shape, _granularity(t), scales, zeros, representable, used,
+                                 saturated, "; ".join(flags(t, model))))
+    return rows
+
+
+class FloatMeasure(NamedTuple):
+    """A float tensor quantized a few ways: SQNR (dB) of each."""
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    size: int
+    sqnr: dict[str, float]
+
+
+SCHEMES = {
+    "int8 per tensor": (8, "tensor", 0), "int8 per channel": (8, "channel", 0),
+    "int4 per channel": (4, "channel", 0), "int4 group 128": (4, "group", 128), "int4 group 32": (4, "group", 32),
+}
+
+
+def measure_floats(model: Model, *, largest: int = 20) -> list[FloatMeasure]:
+    """SQNR of symmetric int8/int4 per tensor, per channel (rows) and per group, for the largest float weight tensors.
+
+    One tensor is in memory at a time. The worst (lowest int4 group-32 SQNR) come first.
+    """
+    from quantviz.granularity import quantize_weights
+    from quantviz.metrics import sqnr_db
+
+    floats = [t for t in model.tensors if t.has_values and t.quantization is None and t.role == "weight"
+              and (t.dtype.startswith(("float", "bfloat")) or t.dtype.startswith("F")) and t.size >= 16]
+    floats = sorted(floats, key=lambda t: -t.size)[:largest]
+    out = []
+    for t in floats:
+        w = np.asarray(t.load(), dtype=np.float64)
+        matrix = w.reshape(w.shape[0], -1) if w.ndim >= 2 else w.reshape(1, -1)
+        power = float(np.mean(matrix**2))
+        results = {}
+        for label, (bits, scheme, group) in SCHEMES.items():
+            if scheme == "group" and matrix.shape[1] % group:
+                continue
+            q = quantize_weights(matrix, scheme, group_size=group or 32, bits=bits, signed=True, symmetric=True,
+                                 narrow_range=True)
+            results[label] = round(sqnr_db(power, float(np.mean((q.dequantized - matrix) ** 2))), 2)
+        out.append(FloatMeasure(t.name, t.dtype, t.shape, t.size, results))
+        del w, matrix
+    return sorted(out, key=lambda m: m.sqnr.get("int4 group 32", m.sqnr.get("int4 per channel", 0)))
