@@ -26,6 +26,7 @@ pages = {
     "Your data": [
         st.Page("app_pages/your_values.py", title="Your values", icon=":material/table_chart:"),
         st.Page("app_pages/frameworks.py", title="Frameworks compared", icon=":material/compare_arrows:"),
+        st.Page("app_pages/your_model.py", title="Your model", icon=":material/model_training:"),
     ],
     "Beyond the basics": [
         st.Page("app_pages/calibration.py", title="Calibration and clipping", icon=":material/tune:"),

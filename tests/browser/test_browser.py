@@ -27,10 +27,11 @@ PAGES = {
     "exercises": "Exercises",
     "glossary": "Glossary",
     "block_formats": "Formats LLMs use: block scales",
+    "your_model": "Your model",
 }
 CHARTS = {
     "": 1, "number_line": 2, "rounding_error": 3, "worked_examples": 0, "your_values": 1, "frameworks": 0,
-    "calibration": 2, "per_channel": 2, "integer_arithmetic": 0, "low_bit": 2, "fake_quant": 1, "exercises": 0, "glossary": 0, "block_formats": 2,
+    "calibration": 2, "per_channel": 2, "integer_arithmetic": 0, "low_bit": 2, "fake_quant": 1, "exercises": 0, "glossary": 0, "block_formats": 2, "your_model": 0,
 }
 
 
@@ -292,3 +293,28 @@ def test_no_request_leaves_the_server(browser, server) -> None:
         context.close()
     assert not outside, sorted(set(outside))
     assert icon and all(href.startswith((server, "data:")) for href in icon), icon
+
+
+def test_your_model_opens_a_tflite_file_and_explains_it(tab) -> None:
+    """Upload a full-int8 TFLite fixture: the summary, the quantized tensors, one tensor on its number line."""
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "full_int8_uint8_io.tflite"
+    tab.open("your_model")
+    tab.page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(fixture))
+    tab.page.wait_for_selector("text=how it was quantized", timeout=30_000)
+    tab.wait_idle()
+    text = tab.page.locator("[data-testid='stMainBlockContainer']").inner_text()
+    assert "Full-integer quantization" in text and "z = 143" in text  # the uint8 input, int8 z 15 + 128
+    assert "per channel along axis 0" in text
+    tab.page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=30_000)
+    assert tab.exceptions() == 0
+
+
+def test_your_model_refuses_a_pickle_in_words(tab, tmp_path) -> None:
+    bad = tmp_path / "model.pt"
+    bad.write_bytes(b"\x80\x04anything")
+    tab.open("your_model")
+    tab.page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(bad))
+    tab.page.wait_for_selector("text=never unpickles", timeout=30_000)
+    assert tab.exceptions() == 0
