@@ -265,3 +265,22 @@ def test_command_line_report_writes_the_contract_json(tmp_path) -> None:
             assert t["quantization"]["scales"] == [float(np.float32(v)) for v in expected[t["name"]]["scales"]]
             assert set(t["quantization"]) >= {"scales", "zero_points", "axis"}
     assert main(["report", str(tmp_path / "missing.onnx")]) == 2
+
+
+def test_onnx_qoperator_inputs_and_output_carry_their_parameters() -> None:
+    a_scale, b_scale, y_scale = np.float32(0.02), np.float32(0.005), np.float32(0.1)
+    inits = [
+        numpy_helper.from_array(np.array(a_scale), "a_scale"), numpy_helper.from_array(np.array(3, np.uint8), "a_zero"),
+        numpy_helper.from_array(np.arange(12, dtype=np.int8).reshape(4, 3), "B"),
+        numpy_helper.from_array(np.array(b_scale), "b_scale"), numpy_helper.from_array(np.array(0, np.int8), "b_zero"),
+        numpy_helper.from_array(np.array(y_scale), "y_scale"), numpy_helper.from_array(np.array(128, np.uint8), "y_zero"),
+    ]
+    node = helper.make_node("QLinearMatMul", ["A", "a_scale", "a_zero", "B", "b_scale", "b_zero", "y_scale", "y_zero"], ["Y"])
+    graph = helper.make_graph([node], "qop", [helper.make_tensor_value_info("A", TensorProto.UINT8, [1, 4])],
+                              [helper.make_tensor_value_info("Y", TensorProto.UINT8, [1, 3])], inits)
+    m = open_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString(), name="qop.onnx")
+    by_name = {t.name: t for t in m.tensors}
+    assert by_name["A"].quantization.zero_points.tolist() == [3] and by_name["A"].role == "input"
+    assert by_name["B"].quantization.scales.tolist() == [float(b_scale)] and by_name["B"].load().shape == (4, 3)
+    assert by_name["Y"].quantization.scales.tolist() == [float(y_scale)] and by_name["Y"].role == "output"
+    assert "a_scale" not in by_name
