@@ -12,7 +12,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from bench import blocks, kernels, latency, pages, server
+from bench import blocks, kernels, latency, models, pages, server
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -37,6 +37,8 @@ def main() -> None:
     print("kernels", results["kernels"], flush=True)
     results["blocks"] = blocks.run()
     print("blocks", results["blocks"], flush=True)
+    results["models"] = models.run()
+    print("models", results["models"], flush=True)
     results["latency"] = latency.measure()
     print("latency", results["latency"], flush=True)
     results["pages"] = pages.run()
@@ -49,6 +51,7 @@ def main() -> None:
     md = [f"Machine: {results['machine']} · commit {results['commit']}", "",
           "Kernels (10,000,000 float32 values):", "", table([{"measure": k, "value": v} for k, v in results["kernels"].items()]), "",
           "Block formats, fake_quantize of 10,000,000 float32 values (median of 5):", "", table(results["blocks"]), "",
+          "python -m quantviz report on a generated 1 GB float32 safetensors file:", "", table([results["models"]]), "",
           "Slider move -> page redrawn in Chromium (median of 8 moves after 2 warm-up moves; minimal app measured in the same run):",
           "", table(results["latency"]), "",
           "Page reruns (AppTest, median after a bit-width change) and the largest figure each page sends:", "", table(results["pages"]), "",

@@ -284,3 +284,18 @@ def test_onnx_qoperator_inputs_and_output_carry_their_parameters() -> None:
     assert by_name["B"].quantization.scales.tolist() == [float(b_scale)] and by_name["B"].load().shape == (4, 3)
     assert by_name["Y"].quantization.scales.tolist() == [float(y_scale)] and by_name["Y"].role == "output"
     assert "a_scale" not in by_name
+
+
+def test_framework_default_scales_equal_what_the_frameworks_write() -> None:
+    """TFLite: the fixture's per-channel weight scales (TensorFlow's converter); ONNX Runtime: its compute_scale_zp."""
+    from quantviz.models.summary import framework_scales
+
+    rng = np.random.default_rng(0)  # the weights tests/fixtures/make_tflite.py converted
+    w = (rng.normal(size=(4, 3)) * np.array([0.1, 1.0, 10.0])).astype(np.float32)
+    weight = next(d for d in EXPECTED_TFLITE["full_int8.tflite"] if d["dtype"] == "int8" and len(d["scales"]) > 1)
+    assert framework_scales(w.T, "tflite", "channel").tolist() == [float(np.float32(v)) for v in weight["scales"]]
+    ort = pytest.importorskip("onnxruntime.quantization.quant_utils")
+    qmin, qmax = ort.get_qmin_qmax_for_qType(onnx.TensorProto.INT8, symmetric=True)
+    a = np.float32(np.abs(w).max())
+    _, ref_scale = ort.compute_scale_zp(np.array(-a, np.float32), np.array(a, np.float32), qmin, qmax, symmetric=True)
+    assert framework_scales(w.T, "onnxruntime", "tensor").tolist() == [float(np.float32(ref_scale))]

@@ -11,6 +11,7 @@ text, the app or a screen library.
 
 from __future__ import annotations
 
+import mmap
 import os
 from pathlib import Path
 
@@ -41,11 +42,16 @@ def open_model(source: object, name: str | None = None) -> Model:
             raise ModelFileError(f"{name}: cannot be read ({exc.strerror})") from None
         if size > MAX_MODEL_BYTES:
             raise ModelFileError(f"{name}: {size / 2**30:.1f} GiB is more than QuantViz reads ({MAX_MODEL_BYTES >> 30} GiB)")
-        data = path.read_bytes()
+        if size == 0:
+            raise ModelFileError(f"{name}: the file is empty")
+        with open(path, "rb") as f:  # mapped, not read: a tensor's pages are touched only when it is loaded
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        file_path = str(path)
     elif isinstance(source, (bytes, bytearray, memoryview)):
         if not name:
             raise ModelFileError("uploaded bytes need their file name (open_model(data, name='model.onnx'))")
         data = bytes(source)
+        file_path = None
     else:
         raise ModelFileError(f"open_model takes a path or bytes, got {type(source).__name__}")
     if not data:
@@ -55,9 +61,9 @@ def open_model(source: object, name: str | None = None) -> Model:
     if lower.endswith(".tflite") or data[4:8] == b"TFL3":
         return read_tflite(name, data)
     if lower.endswith(".gguf") or data[:4] == b"GGUF":
-        return read_gguf(name, data)
+        return read_gguf(name, data, file_path)
     if lower.endswith(".safetensors"):
-        return read_safetensors(name, data)
+        return read_safetensors(name, data, file_path)
     if lower.endswith((".npz", ".npy")) or data[:6] == b"\x93NUMPY":
         return read_npz(name, data)
     if lower.endswith(".onnx"):

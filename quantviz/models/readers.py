@@ -73,7 +73,7 @@ SAFETENSORS_DTYPES = {"F32": ("float32", 4), "F16": ("float16", 2), "BF16": ("bf
                       "BOOL": ("bool", 1)}
 
 
-def read_safetensors(name: str, data: bytes) -> Model:
+def read_safetensors(name: str, data: bytes, path: str | None = None) -> Model:
     """Header read with the safetensors package; values loaded lazily, one tensor at a time."""
     if len(data) < 8:
         raise ModelFileError(f"{name}: too short to be a safetensors file")
@@ -86,15 +86,19 @@ def read_safetensors(name: str, data: bytes) -> Model:
         raise ModelFileError(f"{name}: the safetensors header is not valid JSON") from None
     from safetensors import safe_open
 
-    fd, path = tempfile.mkstemp(suffix=".safetensors")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    temporary = path is None  # uploads: the package reads files, so the bytes go to a private temporary one
+    if temporary:
+        fd, path = tempfile.mkstemp(suffix=".safetensors")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
     try:
         with safe_open(path, framework="numpy") as handle:
             keys = list(handle.keys())
     except Exception as exc:
-        os.unlink(path)
         raise ModelFileError(f"{name}: the safetensors package cannot read it ({exc})") from None
+    finally:
+        if temporary:
+            os.unlink(path)
     body = len(data) - 8 - header_len
     tensors = []
     for key in keys:
@@ -112,7 +116,6 @@ def read_safetensors(name: str, data: bytes) -> Model:
             return raw.view(np_type).reshape(shape)
 
         tensors.append(Tensor(key, dtype, shape, "weight", loader=load))
-    os.unlink(path)
     return Model(name, "safetensors", tensors)
 
 
@@ -125,7 +128,7 @@ def read_onnx(name: str, data: bytes) -> Model:
     from onnx import numpy_helper
 
     try:
-        model = onnx.load_model_from_string(data)  # never loads external data: it names files on the server
+        model = onnx.load_model_from_string(bytes(data))  # never loads external data: it names files on the server
     except Exception as exc:
         raise ModelFileError(f"{name}: not a readable ONNX model ({type(exc).__name__})") from None
     graph = model.graph
@@ -199,14 +202,16 @@ def read_onnx(name: str, data: bytes) -> Model:
 
 
 # ----------------------------------------------------------------------------- GGUF
-def read_gguf(name: str, data: bytes) -> Model:
+def read_gguf(name: str, data: bytes, path: str | None = None) -> Model:
     from gguf import GGUFReader
 
     from quantviz.blocks import DECODE_ONLY, FORMATS, decode
 
-    fd, path = tempfile.mkstemp(suffix=".gguf")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    temporary = path is None
+    if temporary:
+        fd, path = tempfile.mkstemp(suffix=".gguf")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
     try:
         reader = GGUFReader(path)
         tensors = []
@@ -229,7 +234,8 @@ def read_gguf(name: str, data: bytes) -> Model:
     except Exception as exc:
         raise ModelFileError(f"{name}: not a readable GGUF file ({type(exc).__name__}: {exc})") from None
     finally:
-        os.unlink(path)
+        if temporary:
+            os.unlink(path)
     return Model(name, "gguf", tensors)
 
 

@@ -157,35 +157,82 @@ class FloatMeasure(NamedTuple):
     sqnr: dict[str, float]
 
 
+# label: (bits, granularity, group); symmetric, narrow range, textbook arithmetic (float64), vectorised over rows
 SCHEMES = {
     "int8 per tensor": (8, "tensor", 0), "int8 per channel": (8, "channel", 0),
     "int4 per channel": (4, "channel", 0), "int4 group 128": (4, "group", 128), "int4 group 32": (4, "group", 32),
 }
+# What each framework does to a float weight by default, as its own convention computes it (float32 arithmetic):
+# TFLite: int8 per output channel, s = max|w| / 127 in float32, narrow range; ONNX Runtime (quantize_static):
+# int8 per tensor, symmetric, s = 2·max|w| / 254 in float64 stored as float32; PyTorch x86 default qconfig:
+# qint8 per channel, symmetric, s = max|w| / 127.5 in float32.
+FRAMEWORK_DEFAULTS = {
+    "TFLite default (int8 per channel)": ("tflite", "channel"),
+    "ONNX Runtime default (int8 per tensor)": ("onnxruntime", "tensor"),
+    "PyTorch x86 default (qint8 per channel)": ("pytorch", "channel"),
+}
+
+
+def _symmetric_sqnr(matrix: np.ndarray, power: float, bits: int, granularity: str, group: int) -> float | None:
+    from quantviz.metrics import sqnr_db
+
+    rows = matrix
+    if granularity == "group":
+        if matrix.shape[1] % group:
+            return None
+        rows = matrix.reshape(-1, group)
+    top = 2 ** (bits - 1) - 1
+    amax = np.abs(rows).max() if granularity == "tensor" else np.abs(rows).max(axis=1, keepdims=True)
+    s = np.where(amax > 0, amax / top, 1.0)
+    back = np.clip(np.rint(rows / s), -top, top) * s
+    return round(sqnr_db(power, float(np.mean((back - rows) ** 2))), 2)
+
+
+def framework_scales(matrix: np.ndarray, convention: str, granularity: str) -> np.ndarray:
+    """The float32 scales a framework's default weight quantization chooses: one per row, or one for the tensor."""
+    from quantviz.quantize import choose_qparams
+
+    options = {"bits": 8, "signed": True, "symmetric": True, "narrow_range": convention == "tflite"}
+    amax = [float(np.abs(matrix).max())] if granularity == "tensor" else np.abs(matrix).max(axis=1).tolist()
+    return np.array([choose_qparams(-a, a, convention=convention, **options).scale for a in amax], np.float32)
+
+
+def _framework_sqnr(matrix: np.ndarray, power: float, convention: str, granularity: str) -> float:
+    from quantviz.metrics import sqnr_db
+
+    s = framework_scales(matrix, convention, granularity).reshape(-1, 1)
+    x = matrix.astype(np.float32)
+    # z = 0 in all three: round(x · (1/s)) (TFLite, PyTorch) or round(x / s) (ONNX Runtime), float32, then clamp
+    q = np.rint(x / s) if convention == "onnxruntime" else np.rint(x * (np.float32(1) / s))
+    lo = -127 if convention == "tflite" else -128
+    back = (np.clip(q, lo, 127) * s).astype(np.float64)
+    return round(sqnr_db(power, float(np.mean((back - matrix) ** 2))), 2)
 
 
 def measure_floats(model: Model, *, largest: int = 20) -> list[FloatMeasure]:
-    """SQNR of symmetric int8/int4 per tensor, per channel (rows) and per group, for the largest float weight tensors.
+    """SQNR of symmetric int8/int4 per tensor, per channel (rows) and per group, and of each framework's default,
+    for the largest float weight tensors; the worst (lowest int4 group-32 SQNR) first. One tensor in memory at a time.
 
-    One tensor is in memory at a time. The worst (lowest int4 group-32 SQNR) come first.
+    >>> from quantviz.models.base import Model, Tensor
+    >>> w = np.linspace(-1, 1, 256, dtype=np.float32).reshape(2, 128)
+    >>> m = measure_floats(Model("m", "npz", [Tensor("w", "float32", (2, 128), "weight", loader=lambda: w)]))
+    >>> m[0].sqnr["int8 per channel"] > m[0].sqnr["int4 per channel"]
+    True
     """
-    from quantviz.granularity import quantize_weights
-    from quantviz.metrics import sqnr_db
-
     floats = [t for t in model.tensors if t.has_values and t.quantization is None and t.role == "weight"
-              and (t.dtype.startswith(("float", "bfloat")) or t.dtype.startswith("F")) and t.size >= 16]
-    floats = sorted(floats, key=lambda t: -t.size)[:largest]
+              and t.dtype.startswith(("float", "bfloat")) and t.size >= 16]
     out = []
-    for t in floats:
+    for t in sorted(floats, key=lambda t: -t.size)[:largest]:
         w = np.asarray(t.load(), dtype=np.float64)
         matrix = w.reshape(w.shape[0], -1) if w.ndim >= 2 else w.reshape(1, -1)
         power = float(np.mean(matrix**2))
         results = {}
-        for label, (bits, scheme, group) in SCHEMES.items():
-            if scheme == "group" and matrix.shape[1] % group:
-                continue
-            q = quantize_weights(matrix, scheme, group_size=group or 32, bits=bits, signed=True, symmetric=True,
-                                 narrow_range=True)
-            results[label] = round(sqnr_db(power, float(np.mean((q.dequantized - matrix) ** 2))), 2)
+        for label, (bits, granularity, group) in SCHEMES.items():
+            value = _symmetric_sqnr(matrix, power, bits, granularity, group)
+            if value is not None:
+                results[label] = value
+        for label, (convention, granularity) in FRAMEWORK_DEFAULTS.items():
+            results[label] = _framework_sqnr(matrix, power, convention, granularity)
         out.append(FloatMeasure(t.name, t.dtype, t.shape, t.size, results))
         del w, matrix
     return sorted(out, key=lambda m: m.sqnr.get("int4 group 32", m.sqnr.get("int4 per channel", 0)))
