@@ -7,6 +7,7 @@ from quantviz.app import figures
 from quantviz.app.state import float_field, labels, prime, remember
 from quantviz.app.widgets import (
     ALL_CONTROLS,
+    SET_DIRECTLY,
     choose_or_stop,
     page_header,
     qparams_metrics,
@@ -19,7 +20,7 @@ from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon
 from quantviz.teach.steps import probe_steps, qparams_steps, zero_point_fates
 
-settings = quant_controls(show=ALL_CONTROLS)
+settings = quant_controls(show=(*ALL_CONTROLS, SET_DIRECTLY))
 page_header(
     "Number line",
     "The top line holds real values, the bottom line the integer codes, each code drawn under the real value it "
@@ -71,21 +72,25 @@ for number, step in enumerate(steps, start=1):
     right.latex(step.formula)
 
 with st.expander("How s and z were chosen", expanded=not settings.presenter):
-    for step in qparams_steps(settings.rmin, settings.rmax, convention=settings.convention, **settings.options()):
-        st.markdown(f"**{step.label}**" + (f" — {link_jargon(step.note)}" if step.note else ""))
-        st.latex(step.formula)
-    if not settings.symmetric:
-        st.markdown(f"**The raw zero point and what each convention does with it** ({settings.bits}-bit "
-                    f"{'signed' if settings.signed else 'unsigned'} grid; change the range to see it leave the grid)")
-        fates = zero_point_fates(settings.rmin, settings.rmax, bits=settings.bits, signed=settings.signed)
-        show_table(settings,
-            [{"convention": f.label, "grid": f"[{f.grid[0]}, {f.grid[1]}]", "raw z = qmin − rmin/s (range as given, exact)": fmt(f.raw, 8),
-              "the number it rounds (its own arithmetic)": "—" if f.own_raw is None else fmt(f.own_raw, 10),
-              "then": f.action, "z": f.zero_point,
-              "representable": f"[{fmt(f.representable[0], 6)}, {fmt(f.representable[1], 6)}]" if f.representable else "—"}
-             for f in fates],
-            hide_index=True,
-        )
+    if settings.scale is not None:
+        st.markdown(f"They were not chosen here: s = {fmt(settings.scale, 17)} and z = {settings.zero_point} were entered "
+                    "as a model file stores them (switch the sidebar back to *a real range* to see a convention choose).")
+    else:
+        for step in qparams_steps(settings.rmin, settings.rmax, convention=settings.convention, **settings.options()):
+            st.markdown(f"**{step.label}**" + (f" — {link_jargon(step.note)}" if step.note else ""))
+            st.latex(step.formula)
+        if not settings.symmetric:
+            st.markdown(f"**The raw zero point and what each convention does with it** ({settings.bits}-bit "
+                        f"{'signed' if settings.signed else 'unsigned'} grid; change the range to see it leave the grid)")
+            fates = zero_point_fates(settings.rmin, settings.rmax, bits=settings.bits, signed=settings.signed)
+            show_table(settings,
+                [{"convention": f.label, "grid": f"[{f.grid[0]}, {f.grid[1]}]", "raw z = qmin − rmin/s (range as given, exact)": fmt(f.raw, 8),
+                  "the number it rounds (its own arithmetic)": "—" if f.own_raw is None else fmt(f.own_raw, 10),
+                  "then": f.action, "z": f.zero_point,
+                  "representable": f"[{fmt(f.representable[0], 6)}, {fmt(f.representable[1], 6)}]" if f.representable else "—"}
+                 for f in fates],
+                hide_index=True,
+            )
 
 st.subheader("The staircase and its sawtooth")
 if not settings.presenter:

@@ -87,6 +87,12 @@ if rows:
                                            title=f"{tensor.name[:40]}: s = {fmt(qp.scale, 6)}, z = {qp.zero_point}"), settings)
     if codes is not None:
         st.caption(f"Markers: {codes.size} of the codes the tensor stores, at the real values they stand for.")
+    bits = {"int8": 8, "uint8": 8, "int16": 16, "int4": 4, "uint4": 4}.get(tensor.dtype)
+    if bits:
+        signed = "false" if tensor.dtype.startswith("u") else "true"
+        st.markdown(f"[Open this s and z on the Number line](number_line?set=sz&s={float(np.float32(qp.scale))!r}"
+                    f"&z={qp.zero_point}&bits={bits}&signed={signed}) — any value, step by step, with this tensor's own "
+                    "scale and zero point.")
 
 measured = measure_floats(model)
 if measured:

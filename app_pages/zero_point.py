@@ -6,7 +6,15 @@ import streamlit as st
 import quantviz as qv
 from quantviz.app import figures
 from quantviz.app.state import choice_field, labels, prime, remember
-from quantviz.app.widgets import choose_or_stop, page_header, qparams_metrics, quant_controls, show_figure
+from quantviz.app.widgets import (
+    NOT_ROUNDING,
+    SET_DIRECTLY,
+    choose_or_stop,
+    page_header,
+    qparams_metrics,
+    quant_controls,
+    show_figure,
+)
 from quantviz.schemes import SCHEMES, store
 from quantviz.teach.zero_point import (
     broken_zero,
@@ -18,7 +26,7 @@ from quantviz.teach.zero_point import (
     zero_is_exact,
 )
 
-settings = quant_controls()
+settings = quant_controls(show=(*NOT_ROUNDING, SET_DIRECTLY))
 page_header(
     "The zero point in one minute",
     "Quantization stores a real number **r** as a small integer **q**. Two numbers describe the map: "

@@ -403,3 +403,15 @@ def test_every_widget_has_a_label_and_help(page: str) -> None:
     kinds = ("checkbox", "toggle", "selectbox", "radio", "slider", "number_input", "text_input", "text_area", "button")
     missing = [(kind, w.label) for kind in kinds for w in getattr(at, kind) if not w.label or not w.help]
     assert not missing, missing
+
+
+def test_scale_and_zero_point_entered_directly_from_a_link() -> None:
+    """Your model links to the Number line with a tensor's own s and z: the page uses them as stored."""
+    s = float(np.float32(0.03787451982498169))
+    at = open_page("number_line.py", {"set": "sz", "s": repr(s), "z": "15", "bits": "8", "signed": "true"})
+    no_exception(at)
+    m = metrics(at)
+    assert m["scale s"] == fmt(s, 8) and m["zero point z"] == "15" and m["grid"] == "[-128, 127]"
+    assert any("They were not chosen here" in md.value for md in at.markdown)
+    at = open_page("number_line.py", {"set": "sz", "s": "0.5", "z": "300", "bits": "8", "signed": "true"})
+    assert any("outside the integer grid" in e.value for e in at.error)  # z = 300 has no code on int8

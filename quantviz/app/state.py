@@ -95,6 +95,9 @@ SHARED_FIELDS = (
     choice_field("rounding", "half_to_even", ROUNDING_LABELS),
     bool_field("zfirst", False),
     bool_field("present", False),
+    choice_field("set", "range", {"range": "a real range", "sz": "a scale and zero point"}),
+    float_field("s", 0.1, 1e-30, 1e30),
+    int_field("z", 0, -(2**31), 2**31 - 1),
 )
 
 

@@ -48,6 +48,8 @@ class Settings(NamedTuple):
     rounding: str | None
     add_zero_point_before_rounding: bool
     presenter: bool
+    scale: float | None = None       # set directly (from a model file or by hand) instead of from the range
+    zero_point: int | None = None
 
     def options(self) -> dict[str, int | bool]:
         """The grid options as choose_qparams takes them."""
@@ -70,6 +72,7 @@ def _slider_bound(lo: float, hi: float) -> float:
 
 
 ALL_CONTROLS = ("convention", "range", "bits", "signed", "symmetric", "narrow", "reduce", "rounding", "order")
+SET_DIRECTLY = "sz"  # add to ``show``: the page can take s and z as typed instead of a range
 NOT_ORDER = ALL_CONTROLS[:-1]
 NOT_ROUNDING = ALL_CONTROLS[:-2]
 
@@ -101,7 +104,16 @@ def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING, rounding: bool | Non
 
     rmin_raw, rmax_raw = st.session_state["w_rmin"], st.session_state["w_rmax"]
     rmin, rmax = rmin_raw, rmax_raw
-    if "range" in show:
+    direct = SET_DIRECTLY in show and "range" in show and sb.radio(
+        "Set the grid by", ["range", "sz"], format_func=labels({"range": "a real range", "sz": "a scale and zero point"}),
+        key="w_set", horizontal=True, help="A range lets the convention choose s and z; or type the s and z a model "
+        "file stores (Your model links here with them).") == "sz"
+    scale_in = zero_in = None
+    if direct:
+        cols = sb.columns(2)
+        scale_in = cols[0].number_input("scale s", 1e-30, 1e30, key="w_s", format="%.10g", help="As stored (float32 digits).")
+        zero_in = cols[1].number_input("zero point z", -(2**31), 2**31 - 1, key="w_z", help="The code that stands for real 0.")
+    elif "range" in show:
         bound = _slider_bound(rmin_raw, rmax_raw)
         if rmin_raw <= rmax_raw:
             st.session_state["w_range_slider"] = (max(-bound, rmin_raw), min(bound, rmax_raw))
@@ -164,15 +176,24 @@ def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING, rounding: bool | Non
                          help=f"{CONVENTION_LABELS[convention]} always rounds this way; pick the textbook convention to try others.")
     presenter = sb.toggle("Presenter view", key="w_present", help="Larger text and charts for a projector; explanations folded away.")
     remember(SHARED_FIELDS)
+    if direct:
+        qmin, qmax = qv.int_range(int(eff["bits"]), signed=bool(eff["signed"]), narrow_range=bool(eff["narrow_range"]),
+                                  reduce_range=bool(eff["reduce_range"]))
+        rmin, rmax = float(scale_in) * (qmin - int(zero_in)), float(scale_in) * (qmax - int(zero_in))
     return Settings(
         float(rmin), float(rmax), int(eff["bits"]), bool(eff["signed"]), bool(eff["symmetric"]),
         bool(eff["narrow_range"]), bool(eff["reduce_range"]), convention, mode, bool(z_first), bool(presenter),
+        float(scale_in) if direct else None, int(zero_in) if direct else None,
     )
 
 
 def choose_or_stop(settings: Settings) -> qv.QParams:
     """Return the QParams for the settings, or show why they cannot be chosen and stop the page."""
     try:
+        if settings.scale is not None and settings.zero_point is not None:
+            qmin, qmax = qv.int_range(settings.bits, signed=settings.signed, narrow_range=settings.narrow_range,
+                                      reduce_range=settings.reduce_range)
+            return qv.QParams(settings.scale, settings.zero_point, qmin, qmax)
         return cached_qparams(settings.rmin, settings.rmax, settings.convention, tuple(sorted(settings.options().items())))
     except QuantVizError as exc:
         show_problem("These settings cannot be quantized:", exc)

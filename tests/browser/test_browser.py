@@ -309,6 +309,11 @@ def test_your_model_opens_a_tflite_file_and_explains_it(tab) -> None:
     assert "per channel along axis 0" in text
     tab.page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=30_000)
     assert tab.exceptions() == 0
+    # the tensor's own s and z, carried to the Number line by its link
+    href = tab.page.get_by_text("Open this s and z on the Number line").get_attribute("href")  # opens in a new tab
+    tab.open(href.split("/")[-1], wait_charts=1)
+    assert tab.page.locator("h1").first.inner_text().strip() == "Number line"
+    assert tab.metric("zero point z") == "143" and tab.metric("grid") == "[0, 255]"
 
 
 def test_your_model_refuses_a_pickle_in_words(tab, tmp_path) -> None:
