@@ -299,3 +299,39 @@ def test_framework_default_scales_equal_what_the_frameworks_write() -> None:
     a = np.float32(np.abs(w).max())
     _, ref_scale = ort.compute_scale_zp(np.array(-a, np.float32), np.array(a, np.float32), qmin, qmax, symmetric=True)
     assert framework_scales(w.T, "onnxruntime", "tensor").tolist() == [float(np.float32(ref_scale))]
+
+
+def test_onnx_runtime_quantized_model_reads_as_onnx_runtime_wrote_it(tmp_path) -> None:
+    """A float model quantized by onnxruntime.quantization.quantize_static (QDQ, defaults): every tensor it
+    dequantizes is found with its parameters, and the weight's scale is the one Your model says ONNX Runtime chooses."""
+    quantization = pytest.importorskip("onnxruntime.quantization")
+    from quantviz.models.summary import framework_scales
+
+    rng = np.random.default_rng(5)
+    w = (rng.normal(size=(8, 6)) * 0.7).astype(np.float32)
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "float",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6])], [numpy_helper.from_array(w, "W")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 9
+    onnx.save(model, tmp_path / "float.onnx")
+
+    class Reader(quantization.CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter([{"x": rng.normal(size=(1, 8)).astype(np.float32)} for _ in range(8)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    quantization.quantize_static(str(tmp_path / "float.onnx"), str(tmp_path / "q.onnx"), Reader(),
+                                 quant_format=quantization.QuantFormat.QDQ)
+    m = open_model(tmp_path / "q.onnx")
+    written = onnx.load(str(tmp_path / "q.onnx"))
+    inits = {t.name: numpy_helper.to_array(t) for t in written.graph.initializer}
+    dequantized = [n for n in written.graph.node if n.op_type == "DequantizeLinear"]
+    by_name = {t.name: t for t in m.tensors}
+    for node in dequantized:
+        t = by_name[node.input[0]]
+        assert t.quantization.scales.tolist() == np.asarray(inits[node.input[1]], np.float64).reshape(-1).tolist()
+    weight = next(t for t in m.tensors if t.has_values and t.quantization is not None and t.dtype == "int8")
+    assert weight.quantization.scales.tolist() == framework_scales(w, "onnxruntime", "tensor").tolist()
