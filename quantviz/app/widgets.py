@@ -331,7 +331,7 @@ def data_controls(prefix: str, *, distribution: str = "normal", size: int = 100_
     if spread is not None:
         fields.append(float_field(f"{prefix}spread", spread, 1e-6, 1e12))
     prime(fields)
-    widths = ([2] if allow_user_values else []) + [3, 2, 1] + ([2] if spread is not None else [])
+    widths = ([2] if allow_user_values else []) + [3, 2, 1.5] + ([2] if spread is not None else [])
     cols = st.columns(widths)
     if allow_user_values:
         source = cols[0].radio("Data", list(sources), format_func=labels(sources), key=f"w_{prefix}source",
