@@ -49,7 +49,7 @@ for cal in calibrations:
     except QuantVizError as exc:
         rows.append({"method": cal.method, "range": f"[{fmt(cal.rmin, 5)}, {fmt(cal.rmax, 5)}]", "note": str(exc)})
         continue
-    s = error_stats(qv.quantize_trace(x, qp, convention=settings.convention))
+    s = error_stats(qv.get_convention(settings.convention).error_trace(x, qp))
     rows.append({"method": cal.method, "range": f"[{fmt(cal.rmin, 5)}, {fmt(cal.rmax, 5)}]", "scale": fmt(qp.scale, 5),
                  "MSE": s.mse, "rounding MSE": s.rounding_mse, "clipping MSE": s.clipping_mse,
                  "SQNR (dB)": round(s.sqnr_db, 2), "clipped": f"{s.clipped_share:.3%}"})

@@ -82,7 +82,7 @@ def clipping_curve(x: np.ndarray, *, bits: int = 8, signed: bool = True, symmetr
     for t in thresholds:
         rmin, rmax = _range_for(float(t), lo, hi, symmetric)
         qp = choose_qparams(rmin, rmax, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
-        s = error_stats(conv.quantize_trace(xs, qp))
+        s = error_stats(conv.error_trace(xs, qp))
         rows.append((s.mse, s.rounding_mse, s.clipping_mse))
     arr = np.array(rows)
     return ClippingCurve(thresholds, arr[:, 0], arr[:, 1], arr[:, 2])
@@ -106,7 +106,7 @@ def mse_optimal_range(x: np.ndarray, *, bits: int = 8, signed: bool = True, symm
     for t in fine:
         rmin, rmax = _range_for(float(t), lo, hi, symmetric)
         qp = choose_qparams(rmin, rmax, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
-        errs.append(error_stats(conv.quantize_trace(xs, qp)).mse)
+        errs.append(error_stats(conv.error_trace(xs, qp)).mse)
     return _range_for(float(fine[int(np.argmin(errs))]), lo, hi, symmetric)
 
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from quantviz.conventions import QuantizeTrace, get_convention
+from quantviz.conventions import ErrorTrace, QuantizeTrace, get_convention
 from quantviz.errors import QuantVizError
 from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams, quantize_trace
@@ -54,8 +54,8 @@ def sqnr_db(signal_power: float, noise_power: float) -> float:
     return 10.0 * math.log10(signal_power / noise_power)
 
 
-def error_stats(trace: QuantizeTrace) -> ErrorStats:
-    """Return the error statistics of a quantize trace.
+def error_stats(trace: QuantizeTrace | ErrorTrace) -> ErrorStats:
+    """Return the error statistics of a quantize trace (or of the lighter ErrorTrace, its x, error and clipped).
 
     >>> import quantviz as qv
     >>> qp = qv.QParams(1.0, 0, -2, 1)
@@ -144,7 +144,7 @@ def sqnr_by_bits(
         if conv.unsupported_reason(bits=bits, signed=signed, symmetric=symmetric):
             continue
         qp = choose_qparams(rmin, rmax, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
-        stats = error_stats(conv.quantize_trace(x, qp))
+        stats = error_stats(conv.error_trace(x, qp))
         rows.append((bits, stats.sqnr_db, uniform_noise_sqnr_db(power, qp.scale), stats.clipped_share))
     arr = np.array(rows, dtype=np.float64).reshape(-1, 4)
     return SqnrCurve(arr[:, 0].astype(int), arr[:, 1], arr[:, 2], arr[:, 3])

@@ -158,3 +158,25 @@ def test_fused_fake_quantize_equals_dequantized_codes_on_large_arrays(setup, see
     assert qv.fake_quantize(x, qp, convention=name).tobytes() == expected.tobytes()
     with pytest.raises(qv.RangeError, match="NaN"):
         qv.fake_quantize(np.array([1.0, np.nan] * 100_000), qp, convention=name)
+
+
+@settings(max_examples=12, deadline=None)
+@given(setups(), st.integers(0, 2**31 - 1))
+def test_error_trace_equals_the_full_trace(setup, seed) -> None:
+    """The chunked (x, error, clipped) of large inputs is the full trace's, element for element, ties included."""
+    name, _, qp = setup
+    rng = np.random.default_rng(seed)
+    n = 300_000
+    k = rng.integers(qp.storage_min - qp.zero_point - 3, qp.storage_max - qp.zero_point + 3, n)
+    x = np.where(rng.random(n) < 0.5, (k + 0.5) * qp.scale, rng.uniform(qp.real_min * 1.1, qp.real_max * 1.1, n))
+    x = x.astype(np.float32) if seed % 2 else x
+    conv = qv.get_convention(name)
+    light, full = conv.error_trace(x, qp), conv.quantize_trace(x, qp)
+    assert light.x.tobytes() == full.x.tobytes()
+    assert light.error.tobytes() == full.error.tobytes()
+    assert np.array_equal(light.clipped, full.clipped)
+    if name == "textbook":
+        for mode in ("half_away_from_zero", "stochastic", "floor"):
+            a = conv.error_trace(x, qp, rounding=mode, seed=seed, add_zero_point_before_rounding=bool(seed % 3))
+            b = conv.quantize_trace(x, qp, rounding=mode, seed=seed, add_zero_point_before_rounding=bool(seed % 3))
+            assert a.error.tobytes() == b.error.tobytes() and np.array_equal(a.clipped, b.clipped)

@@ -14,7 +14,7 @@ May import: numpy and the math at the top of ``quantviz`` (errors, grid, qparams
 Never the teaching text (``quantviz.teach``), the app (``quantviz.app``), streamlit, plotly or pandas.
 """
 
-from quantviz.conventions.base import F32, F32_EPS, F32_TINY, ChoiceTrace, Convention, QuantizeTrace
+from quantviz.conventions.base import F32, F32_EPS, F32_TINY, ChoiceTrace, Convention, ErrorTrace, QuantizeTrace
 from quantviz.conventions.onnxruntime import OnnxRuntime, onnxruntime_grid
 from quantviz.conventions.options import OPTION_NAMES, ResolvedOptions, resolve_options
 from quantviz.conventions.pytorch import PyTorch
@@ -32,6 +32,7 @@ __all__ = [
     "TFLITE_NEAR_ZERO",
     "ChoiceTrace",
     "Convention",
+    "ErrorTrace",
     "OnnxRuntime",
     "PyTorch",
     "QuantizeTrace",

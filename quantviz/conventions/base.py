@@ -120,6 +120,14 @@ class ChoiceTrace(NamedTuple):
     qparams: QParams
 
 
+class ErrorTrace(NamedTuple):
+    """The three fields of a QuantizeTrace that error statistics and error histograms need."""
+
+    x: np.ndarray
+    error: np.ndarray
+    clipped: np.ndarray
+
+
 def _as_float_array(x: object) -> np.ndarray:
     """Return x as a float32 or float64 array (float32 stays float32: the frameworks take it as is)."""
     arr = np.asarray(x)
@@ -278,6 +286,33 @@ class Convention:
         deq = self.dequantize(q, qparams).astype(np.float64, copy=False)
         unclamped = unclamped.astype(np.float64, copy=False)
         return QuantizeTrace(x64, scaled, pre_round, unclamped, q, deq, deq - x64, self._clipped(xs, qparams, unclamped, q))
+
+    def error_trace(self, x: object, qparams: QParams, *, rounding: str | None = None, seed: int = 0,
+                    add_zero_point_before_rounding: bool = False) -> ErrorTrace:
+        """Return (x, error, clipped) as ``quantize_trace`` computes them, chunked and threaded: for large inputs.
+
+        Equal to the trace's fields element for element (tested); it keeps three arrays instead of eight.
+        """
+        mode = self._prepare(rounding, add_zero_point_before_rounding)
+        xs = _as_float_array(x)
+        flat = xs.reshape(-1)
+        x64 = flat.astype(np.float64, copy=False)
+        error = np.empty(flat.shape, np.float64)
+        clipped = np.empty(flat.shape, bool)
+
+        def work(a: int, b: int) -> None:
+            chunk = flat[a:b]
+            _check_nan(chunk)
+            _, unclamped = self._round(chunk, qparams, mode, seed, add_zero_point_before_rounding)
+            q = self._final_codes(chunk, qparams, unclamped).astype(np.int64)
+            clipped[a:b] = self._clipped(chunk, qparams, unclamped.astype(np.float64, copy=False), q)
+            np.subtract(self.dequantize(q, qparams).astype(np.float64, copy=False), x64[a:b], out=error[a:b])
+
+        if mode == "stochastic":
+            work(0, flat.size)  # one random stream for the whole array, as quantize_trace draws it
+        else:
+            in_chunks(flat.size, work)
+        return ErrorTrace(x64.reshape(xs.shape), error.reshape(xs.shape), clipped.reshape(xs.shape))
 
     def dequantize(self, q: object, qparams: QParams) -> np.ndarray:
         """Return (q - z) * s in this convention's float type (float32 for the frameworks)."""
