@@ -4,7 +4,7 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app.state import bool_field, choice_field, int_field, labels, prime, remember, show_problem
-from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls, show_table
+from quantviz.app.widgets import NOT_ROUNDING, SET_DIRECTLY, choose_or_stop, page_header, quant_controls, show_table
 from quantviz.teach.compare import compare_conventions
 from quantviz.teach.examples import (
     PRESETS,
@@ -15,8 +15,9 @@ from quantviz.teach.examples import (
     seed_corrected_qparams,
     seed_example_verdicts,
 )
-from quantviz.teach.fmt import fmt
+from quantviz.teach.fmt import fmt, tex
 from quantviz.teach.glossary import link_jargon
+from quantviz.teach.steps import Step, probe_steps
 
 CHOICES = {**{k: p.title for k, p in PRESETS.items()}, "own": "Your own range (from the sidebar)"}
 PRESET = choice_field("preset", "seed", CHOICES)
@@ -25,7 +26,7 @@ SLIDE = int_field("slide", 0, 0, 999)
 prime([PRESET, SLIDES, SLIDE])
 # The seed answer is fixed; a preset fixes its range and grid but takes the sidebar's convention; "own" takes everything.
 chosen = st.session_state["w_preset"]
-settings = quant_controls(show=() if chosen == "seed" else ("convention",) if chosen in PRESETS else NOT_ROUNDING)
+settings = quant_controls(show=() if chosen == "seed" else ("convention",) if chosen in PRESETS else (*NOT_ROUNDING, SET_DIRECTLY))
 page_header(
     "Worked examples",
     "Every number below is recomputed by QuantViz. We start with the answer the app grew from — a Stack Overflow "
@@ -107,12 +108,23 @@ else:
     st.caption(f"The preset fixes the range and grid; the convention is the sidebar's: "
                f"**{qv.get_convention(settings.convention).label}**.")
 convention = settings.convention
-try:
-    qp, choose_steps, per_value = preset_steps(preset, convention)
-except qv.QuantVizError as exc:
-    show_problem(f"{qv.get_convention(convention).label} cannot quantize this example:", exc)
-    st.stop()
-st.markdown(f"**{preset.title}.** {preset_story(preset, qp)}")
+if name == "own" and settings.scale is not None:  # s and z as a model file stores them: nothing to choose
+    qp = choose_or_stop(settings)
+    choose_steps = [Step("Scale and zero point, as stored", rf"s = {tex(qp.scale, 17)},\quad z = {qp.zero_point}",
+                         f"s = {fmt(qp.scale, 17)}, z = {qp.zero_point}",
+                         note=f"Entered directly, not chosen from a range: the grid [{qp.qmin}, {qp.qmax}] covers "
+                              f"[{fmt(qp.real_min, 8)}, {fmt(qp.real_max, 8)}].")]
+    per_value = {v: probe_steps(v, qp, convention=convention, bits=settings.bits, signed=settings.signed)
+                 for v in (qp.real_min, 0.0, qp.scale * 0.5, qp.real_max)}
+    st.markdown(f"**A stored scale and zero point.** s = {fmt(qp.scale, 17)}, z = {qp.zero_point}: each value below "
+                "is quantized with them, step by step.")
+else:
+    try:
+        qp, choose_steps, per_value = preset_steps(preset, convention)
+    except qv.QuantVizError as exc:
+        show_problem(f"{qv.get_convention(convention).label} cannot quantize this example:", exc)
+        st.stop()
+    st.markdown(f"**{preset.title}.** {preset_story(preset, qp)}")
 if slides:
     items = [(f"Choosing s and z: {step.label}", step.formula, step.note) for step in choose_steps]
     for value, steps in per_value.items():

@@ -90,9 +90,10 @@ if rows:
     bits = {"int8": 8, "uint8": 8, "int16": 16, "int4": 4, "uint4": 4}.get(tensor.dtype)
     if bits:
         signed = "false" if tensor.dtype.startswith("u") else "true"
-        st.markdown(f"[Open this s and z on the Number line](number_line?set=sz&s={float(np.float32(qp.scale))!r}"
-                    f"&z={qp.zero_point}&bits={bits}&signed={signed}) — any value, step by step, with this tensor's own "
-                    "scale and zero point.")
+        query = f"set=sz&s={float(np.float32(qp.scale))!r}&z={qp.zero_point}&bits={bits}&signed={signed}"
+        st.markdown(f"[Open this s and z on the Number line](number_line?{query}) · "
+                    f"[as a worked example](worked_examples?preset=own&{query}) — any value, step by step, with this "
+                    "tensor's own scale and zero point.")
 
 measured = measure_floats(model)
 if measured:

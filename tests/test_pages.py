@@ -415,3 +415,12 @@ def test_scale_and_zero_point_entered_directly_from_a_link() -> None:
     assert any("They were not chosen here" in md.value for md in at.markdown)
     at = open_page("number_line.py", {"set": "sz", "s": "0.5", "z": "300", "bits": "8", "signed": "true"})
     assert any("outside the integer grid" in e.value for e in at.error)  # z = 300 has no code on int8
+
+
+def test_worked_example_from_a_stored_scale_and_zero_point() -> None:
+    at = open_page("worked_examples.py", {"preset": "own", "set": "sz", "s": "0.5", "z": "-3", "bits": "4", "signed": "true"})
+    no_exception(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "s = 0.5, z = -3" in text and "Entered directly" in text
+    qp = qv.QParams(0.5, -3, -8, 7)
+    assert any(f"{fmt(qp.real_max)}" in t.label for t in at.tabs)  # a tab per value, the grid's top among them
