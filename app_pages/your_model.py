@@ -98,9 +98,17 @@ if rows:
 measured = measure_floats(model)
 if measured:
     st.subheader("Float weight tensors, measured")
-    st.caption("SQNR (dB) of symmetric int8 and int4 with one scale per tensor, per channel (first axis), or per group "
-               "of 32 or 128 along a row; the worst tensors first. Higher is better; each bit is worth about 6 dB.")
-    table = pd.DataFrame([{"name": m.name, "dtype": m.dtype, "shape": " × ".join(map(str, m.shape)), **m.sqnr} for m in measured])
+    st.caption("SQNR (dB) of int8 and int4, symmetric (z = 0) and affine (an integer zero point), with one scale per "
+               "tensor, per channel (first axis) or per group of 128 or 32 along a row, and what TFLite, ONNX Runtime and "
+               "PyTorch do by default; the worst tensors first. Higher is better; each bit is worth about 6 dB.")
+    show_figure(figures.bars_figure(
+        [m.name[-28:] for m in measured[:30]],
+        {label: np.array([m.sqnr.get(label, np.nan) for m in measured[:30]]) for label in
+         ("int8 symmetric per channel", "int4 symmetric group 32", "int4 affine group 128", "TFLite default (int8 per channel)")},
+        title="SQNR per tensor, worst first", x_title="tensor", y_title="SQNR (dB)"), settings)
+    table = pd.DataFrame([{"name": m.name, "dtype": m.dtype, "shape": " × ".join(map(str, m.shape)),
+                           **{f"SQNR {k}": v for k, v in m.sqnr.items()},
+                           **{f"max |error| {k}": v for k, v in m.max_error.items()}} for m in measured])
     show_table(settings, table, hide_index=True)
     st.download_button("Download this table (CSV)", table.to_csv(index=False), file_name=f"{model.name}-measured.csv",
-                       mime="text/csv", icon=":material/download:", help="The float tensors' SQNR table.")
+                       mime="text/csv", icon=":material/download:", help="SQNR and max |error| of every scheme, per tensor.")

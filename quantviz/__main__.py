@@ -32,7 +32,8 @@ def report(path: str, json_out: str | None = None, csv_out: str | None = None, l
         "quantized": [r._asdict() for r in quantized_rows(model)],
     }
     measured = measure_floats(model, largest=largest)
-    result["float_tensors"] = [{"name": m.name, "dtype": m.dtype, "shape": list(m.shape), "sqnr_db": m.sqnr} for m in measured]
+    result["float_tensors"] = [{"name": m.name, "dtype": m.dtype, "shape": list(m.shape), "sqnr_db": m.sqnr,
+                                "max_abs_error": m.max_error} for m in measured]
     if json_out:
         with open(json_out, "w") as f:
             json.dump(result, f, indent=1)
@@ -40,9 +41,10 @@ def report(path: str, json_out: str | None = None, csv_out: str | None = None, l
         keys = sorted({k for m in measured for k in m.sqnr})
         with open(csv_out, "w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(["name", "dtype", "shape", *(f"SQNR {k} (dB)" for k in keys)])
+            writer.writerow(["name", "dtype", "shape", *(f"SQNR {k} (dB)" for k in keys), *(f"max |error| {k}" for k in keys)])
             for m in measured:
-                writer.writerow([m.name, m.dtype, "x".join(map(str, m.shape)), *(m.sqnr.get(k, "") for k in keys)])
+                writer.writerow([m.name, m.dtype, "x".join(map(str, m.shape)), *(m.sqnr.get(k, "") for k in keys),
+                                 *(m.max_error.get(k, "") for k in keys)])
     return result
 
 

@@ -250,10 +250,13 @@ def test_float_tensors_are_measured_worst_first() -> None:
              spiky=(rng.normal(size=(8, 128)) * np.where(rng.random((8, 128)) < 0.01, 50, 1)).astype(np.float32))
     rows = measure_floats(open_model(buffer.getvalue(), name="w.npz"))
     assert {r.name for r in rows} == {"spiky", "calm"}
-    order = [r.sqnr["int4 group 32"] for r in rows]
+    order = [r.sqnr["int4 symmetric group 32"] for r in rows]
     assert order == sorted(order)  # worst first
-    assert all(r.sqnr["int8 per channel"] >= r.sqnr["int8 per tensor"] - 1e-9 for r in rows)
-    assert all(r.sqnr["int8 per tensor"] > r.sqnr["int4 group 128"] for r in rows)
+    for r in rows:
+        assert r.sqnr["int8 symmetric per channel"] >= r.sqnr["int8 symmetric per tensor"] - 1e-9
+        assert r.sqnr["int8 symmetric per tensor"] > r.sqnr["int4 symmetric group 128"]
+        assert len(r.sqnr) == 19 and set(r.max_error) == set(r.sqnr)  # 16 schemes + 3 framework defaults
+        assert r.max_error["int8 affine per tensor"] > 0
 
 
 def test_command_line_report_writes_the_contract_json(tmp_path) -> None:
@@ -340,3 +343,24 @@ def test_onnx_runtime_quantized_model_reads_as_onnx_runtime_wrote_it(tmp_path) -
         assert t.quantization.scales.tolist() == np.asarray(inits[node.input[1]], np.float64).reshape(-1).tolist()
     weight = next(t for t in m.tensors if t.has_values and t.quantization is not None and t.dtype == "int8")
     assert weight.quantization.scales.tolist() == framework_scales(w, "onnxruntime", "tensor").tolist()
+
+
+def test_float_onnx_and_gguf_summaries(tmp_path) -> None:
+    from quantviz.models.summary import describe, measure_floats
+
+    w = np.random.default_rng(6).normal(size=(8, 32)).astype(np.float32)
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "f",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 32])], [numpy_helper.from_array(w, "W")])
+    m = open_model(helper.make_model(graph).SerializeToString(), name="float.onnx")
+    assert describe(m)[0].startswith("No tensor carries quantization parameters: a float model")
+    assert [r.name for r in measure_floats(m)] == ["W"]
+    gguf = pytest.importorskip("gguf")
+    writer = gguf.GGUFWriter(str(tmp_path / "b.gguf"), "llama")
+    writer.add_tensor("q", gguf.quants.quantize(np.tile(w, (1, 2)), gguf.GGMLQuantizationType.Q8_0),
+                      raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    assert "block-quantized weights (Q8_0)" in describe(open_model(tmp_path / "b.gguf"))[0]

@@ -155,12 +155,17 @@ class FloatMeasure(NamedTuple):
     shape: tuple[int, ...]
     size: int
     sqnr: dict[str, float]
+    max_error: dict[str, float]
 
 
-# label: (bits, granularity, group); symmetric, narrow range, textbook arithmetic (float64), vectorised over rows
+# label: (bits, granularity, group); textbook arithmetic (float64), vectorised over rows or groups. Symmetric: narrow
+# range, z = 0. Affine: the range widened to include 0, an integer zero point, the full grid.
 SCHEMES = {
-    "int8 per tensor": (8, "tensor", 0), "int8 per channel": (8, "channel", 0),
-    "int4 per channel": (4, "channel", 0), "int4 group 128": (4, "group", 128), "int4 group 32": (4, "group", 32),
+    f"int{bits} {kind} {where}": (bits, granularity, group, kind == "affine")
+    for bits in (8, 4)
+    for kind in ("symmetric", "affine")
+    for where, granularity, group in (("per tensor", "tensor", 0), ("per channel", "channel", 0),
+                                      ("group 128", "group", 128), ("group 32", "group", 32))
 }
 # What each framework does to a float weight by default, as its own convention computes it (float32 arithmetic):
 # TFLite: int8 per output channel, s = max|w| / 127 in float32, narrow range; ONNX Runtime (quantize_static):
@@ -173,19 +178,27 @@ FRAMEWORK_DEFAULTS = {
 }
 
 
-def _symmetric_sqnr(matrix: np.ndarray, power: float, bits: int, granularity: str, group: int) -> float | None:
-    from quantviz.metrics import sqnr_db
-
+def _scheme_error(matrix: np.ndarray, bits: int, granularity: str, group: int, affine: bool) -> np.ndarray | None:
+    """The error (dequantized − x) of one scheme, or None where the groups do not divide the rows."""
     rows = matrix
     if granularity == "group":
         if matrix.shape[1] % group:
             return None
         rows = matrix.reshape(-1, group)
-    top = 2 ** (bits - 1) - 1
-    amax = np.abs(rows).max() if granularity == "tensor" else np.abs(rows).max(axis=1, keepdims=True)
-    s = np.where(amax > 0, amax / top, 1.0)
-    back = np.clip(np.rint(rows / s), -top, top) * s
-    return round(sqnr_db(power, float(np.mean((back - rows) ** 2))), 2)
+    axis = None if granularity == "tensor" else 1
+    if affine:
+        top = 2**bits - 1
+        lo = np.minimum(rows.min(axis=axis, keepdims=True), 0.0)
+        hi = np.maximum(rows.max(axis=axis, keepdims=True), 0.0)
+        s = np.where(hi > lo, (hi - lo) / top, 1.0)
+        z = np.clip(np.rint(-lo / s), 0, top)
+        back = (np.clip(np.rint(rows / s) + z, 0, top) - z) * s
+    else:
+        top = 2 ** (bits - 1) - 1
+        amax = np.abs(rows).max(axis=axis, keepdims=True)
+        s = np.where(amax > 0, amax / top, 1.0)
+        back = np.clip(np.rint(rows / s), -top, top) * s
+    return back - rows
 
 
 def framework_scales(matrix: np.ndarray, convention: str, granularity: str) -> np.ndarray:
@@ -197,28 +210,28 @@ def framework_scales(matrix: np.ndarray, convention: str, granularity: str) -> n
     return np.array([choose_qparams(-a, a, convention=convention, **options).scale for a in amax], np.float32)
 
 
-def _framework_sqnr(matrix: np.ndarray, power: float, convention: str, granularity: str) -> float:
-    from quantviz.metrics import sqnr_db
-
+def _framework_error(matrix: np.ndarray, convention: str, granularity: str) -> np.ndarray:
     s = framework_scales(matrix, convention, granularity).reshape(-1, 1)
     x = matrix.astype(np.float32)
     # z = 0 in all three: round(x · (1/s)) (TFLite, PyTorch) or round(x / s) (ONNX Runtime), float32, then clamp
     q = np.rint(x / s) if convention == "onnxruntime" else np.rint(x * (np.float32(1) / s))
     lo = -127 if convention == "tflite" else -128
-    back = (np.clip(q, lo, 127) * s).astype(np.float64)
-    return round(sqnr_db(power, float(np.mean((back - matrix) ** 2))), 2)
+    return (np.clip(q, lo, 127) * s).astype(np.float64) - matrix
 
 
 def measure_floats(model: Model, *, largest: int = 20) -> list[FloatMeasure]:
-    """SQNR of symmetric int8/int4 per tensor, per channel (rows) and per group, and of each framework's default,
-    for the largest float weight tensors; the worst (lowest int4 group-32 SQNR) first. One tensor in memory at a time.
+    """SQNR and max error of int8/int4, symmetric and affine, per tensor, per channel (rows) and per group of 128 and
+    32, and of each framework's default, for the largest float weight tensors; the worst (lowest int4 symmetric
+    group-32 SQNR) first. One tensor in memory at a time.
 
     >>> from quantviz.models.base import Model, Tensor
     >>> w = np.linspace(-1, 1, 256, dtype=np.float32).reshape(2, 128)
     >>> m = measure_floats(Model("m", "npz", [Tensor("w", "float32", (2, 128), "weight", loader=lambda: w)]))
-    >>> m[0].sqnr["int8 per channel"] > m[0].sqnr["int4 per channel"]
+    >>> m[0].sqnr["int8 symmetric per channel"] > m[0].sqnr["int4 symmetric per channel"]
     True
     """
+    from quantviz.metrics import sqnr_db
+
     floats = [t for t in model.tensors if t.has_values and t.quantization is None and t.role == "weight"
               and t.dtype.startswith(("float", "bfloat")) and t.size >= 16]
     out = []
@@ -226,13 +239,16 @@ def measure_floats(model: Model, *, largest: int = 20) -> list[FloatMeasure]:
         w = np.asarray(t.load(), dtype=np.float64)
         matrix = w.reshape(w.shape[0], -1) if w.ndim >= 2 else w.reshape(1, -1)
         power = float(np.mean(matrix**2))
-        results = {}
-        for label, (bits, granularity, group) in SCHEMES.items():
-            value = _symmetric_sqnr(matrix, power, bits, granularity, group)
-            if value is not None:
-                results[label] = value
-        for label, (convention, granularity) in FRAMEWORK_DEFAULTS.items():
-            results[label] = _framework_sqnr(matrix, power, convention, granularity)
-        out.append(FloatMeasure(t.name, t.dtype, t.shape, t.size, results))
+        results, max_error = {}, {}
+        jobs = [(label, _scheme_error, scheme) for label, scheme in SCHEMES.items()]
+        jobs += [(label, _framework_error, scheme) for label, scheme in FRAMEWORK_DEFAULTS.items()]
+        for label, error_of, scheme in jobs:  # one error array at a time: memory stays at a few tensor copies
+            err = error_of(matrix, *scheme)
+            if err is not None:
+                results[label] = round(sqnr_db(power, float(np.mean(err**2))), 2)
+                max_error[label] = float(np.abs(err).max())
+            del err
+        out.append(FloatMeasure(t.name, t.dtype, t.shape, t.size, results, max_error))
         del w, matrix
-    return sorted(out, key=lambda m: m.sqnr.get("int4 group 32", m.sqnr.get("int4 per channel", 0)))
+    worst = "int4 symmetric group 32"
+    return sorted(out, key=lambda m: m.sqnr.get(worst, m.sqnr.get("int4 symmetric per channel", 0)))

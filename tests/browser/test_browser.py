@@ -323,3 +323,24 @@ def test_your_model_refuses_a_pickle_in_words(tab, tmp_path) -> None:
     tab.page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(bad))
     tab.page.wait_for_selector("text=never unpickles", timeout=30_000)
     assert tab.exceptions() == 0
+
+
+def test_your_model_measures_float_weights_and_downloads_the_csv(tab, tmp_path) -> None:
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "tiny.safetensors"
+    save_file({"layer.0.weight": rng.normal(size=(16, 128)).astype(np.float32),
+               "layer.1.weight": (rng.normal(size=(8, 256)) * 3).astype(np.float32)}, str(path))
+    tab.open("your_model")
+    tab.page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+    tab.page.wait_for_selector("text=Float weight tensors, measured", timeout=30_000)
+    tab.wait_idle()
+    assert "No tensor carries quantization parameters: a float model" in tab.page.locator("[data-testid='stMainBlockContainer']").inner_text()
+    with tab.page.expect_download() as info:
+        tab.page.get_by_role("button", name="Download this table (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(open(info.value.path()).read())))
+    assert {r["name"] for r in rows} == {"layer.0.weight", "layer.1.weight"}
+    assert float(rows[0]["SQNR int8 symmetric per channel"]) > float(rows[0]["SQNR int4 symmetric per channel"])
+    assert tab.exceptions() == 0
