@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
@@ -297,7 +298,6 @@ def test_no_request_leaves_the_server(browser, server) -> None:
 
 def test_your_model_opens_a_tflite_file_and_explains_it(tab) -> None:
     """Upload a full-int8 TFLite fixture: the summary, the quantized tensors, one tensor on its number line."""
-    from pathlib import Path
 
     fixture = Path(__file__).resolve().parents[1] / "fixtures" / "full_int8_uint8_io.tflite"
     tab.open("your_model")
@@ -340,7 +340,7 @@ def test_your_model_measures_float_weights_and_downloads_the_csv(tab, tmp_path) 
     assert "No tensor carries quantization parameters: a float model" in tab.page.locator("[data-testid='stMainBlockContainer']").inner_text()
     with tab.page.expect_download() as info:
         tab.page.get_by_role("button", name="Download this table (CSV)").click()
-    rows = list(csv.DictReader(io.StringIO(open(info.value.path()).read())))
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
     assert {r["name"] for r in rows} == {"layer.0.weight", "layer.1.weight"}
     assert float(rows[0]["SQNR int8 symmetric per channel"]) > float(rows[0]["SQNR int4 symmetric per channel"])
     assert tab.exceptions() == 0
