@@ -30,6 +30,15 @@ def _vm(pid: int, field: str) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far, from /proc (fields 14 and 15, in clock ticks)."""
+    import os
+
+    # the command name (field 2) may hold spaces; the fields after its closing parenthesis do not
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Server(Served):
     """The app on a free loopback port; ``url`` and ``proc`` once entered."""
 
@@ -167,12 +176,20 @@ async def load(sessions: int = 30, seconds: float = 60.0, think: float = 1.0) ->
             except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
 
+        cpu_before, driver_before = _cpu_seconds(server.proc.pid), time.process_time()
         await asyncio.gather(*(user(i) for i in range(sessions)))
+        # every rerun counted: each session's first page load as well as its slider moves
+        reruns = max(1, len(latencies) + sessions)
+        cpu_per_rerun = (_cpu_seconds(server.proc.pid) - cpu_before) / reruns
+        # the simulated browsers share the machine's two cores with the server: their cost is reported beside it
+        driver_per_rerun = (time.process_time() - driver_before) / reruns
         peak = _vm(server.proc.pid, "VmHWM")
     lat = np.array(latencies)
     return {"sessions": sessions, "seconds": seconds, "think time (s)": think, "slider moves answered": int(lat.size), "errors": len(errors),
             "p50 (s)": round(float(np.percentile(lat, 50)), 3) if lat.size else None,
             "p95 (s)": round(float(np.percentile(lat, 95)), 3) if lat.size else None,
+            "server CPU per rerun (ms)": round(cpu_per_rerun * 1000, 1),
+            "load driver CPU per rerun (ms)": round(driver_per_rerun * 1000, 1),
             "server peak RSS (MB)": round(peak / 2**20), "first errors": errors[:3]}
 
 
