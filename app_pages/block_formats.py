@@ -8,7 +8,7 @@ from quantviz.app import figures
 from quantviz.app.state import choice_field, float_field, int_field, labels, prime, remember
 from quantviz.app.widgets import data_controls, page_header, quant_controls, show_figure, show_table
 from quantviz.blocks import FORMATS, fake_quantize, nf4
-from quantviz.blocks.compare import measure_all, mxfp4_disagreement
+from quantviz.blocks.compare import block_rms_error, measure_all, mxfp4_disagreement
 from quantviz.teach.blocks import binary, block_view
 from quantviz.teach.fmt import fmt
 
@@ -58,7 +58,7 @@ show_table(settings, pd.DataFrame({
 
 back = fake_quantize(padded, name)[: shown.size]
 errors = back.astype(np.float64) - shown
-per_block = np.sqrt(np.mean(errors.reshape(-1, block) ** 2, axis=1))
+per_block = block_rms_error(shown, back, block)
 show_figure(figures.block_error_figure(shown, errors, block), settings)
 if n_blocks > 1:
     others = per_block[1:].mean()
@@ -109,4 +109,4 @@ with st.expander("NF4's 16 values, and where they come from"):
     st.markdown(f"Double quantization stores each block's float32 absmax in 8 bits (bitsandbytes' dynamic map, blocks "
                 f"of 256, mean {fmt(float(dq.mean), 6)} removed): {dq.bits_per_weight():.3f} bits per weight instead of "
                 f"{FORMATS['NF4'].bits_per_weight:g}; the absmax values come back within "
-                f"{fmt(float(np.abs(dq.values() - np.abs(x.reshape(-1, 64)).max(axis=1)).max()), 3)}.")
+                f"{fmt(dq.max_error(), 3)}.")

@@ -15,6 +15,16 @@ F32 = np.float32
 ROW = 1024  # per-channel rows for the per-channel points
 
 
+def block_rms_error(original: np.ndarray, back: np.ndarray, block: int) -> np.ndarray:
+    """Return the root-mean-square error of each block of ``block`` consecutive values (sizes a multiple of it).
+
+    >>> block_rms_error(np.array([0.0, 0, 1, 1]), np.array([0.0, 0, 0, 2]), 2).tolist()
+    [0.0, 1.0]
+    """
+    errors = np.asarray(back, np.float64) - np.asarray(original, np.float64)
+    return np.sqrt(np.mean(errors.reshape(-1, block) ** 2, axis=1))
+
+
 class FormatPoint(NamedTuple):
     """One format measured on one data set."""
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from quantviz.blocks.packing import pack_nibbles, unpack_nibbles
+
 F32, F16 = np.float32, np.float16
 BLOCK = 32
 
@@ -32,16 +34,6 @@ def _inverse(d: np.ndarray) -> np.ndarray:
     """1/d in float32, with 0 where d is 0 (an all-zero block)."""
     with np.errstate(divide="ignore"):
         return np.where(d == 0, F32(0), F32(1) / d).astype(F32)
-
-
-def _pack_nibbles(q: np.ndarray) -> np.ndarray:
-    """Codes 0..15 of shape (n, 32) -> (n, 16) bytes: element j low, element j + 16 high."""
-    q = q.astype(np.uint8)
-    return (q[:, :16] & 0x0F) | (q[:, 16:] << 4)
-
-
-def _unpack_nibbles(qs: np.ndarray) -> np.ndarray:
-    return np.concatenate([qs & 0x0F, qs >> 4], axis=1)
 
 
 def _fifth_bits(q: np.ndarray) -> np.ndarray:
@@ -97,22 +89,22 @@ def _affine_codes(blocks: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray,
 
 def encode_q4_0(blocks: np.ndarray) -> np.ndarray:
     d, q = _symmetric_codes(blocks, 8)
-    return np.concatenate([_f16_bytes(d), _pack_nibbles(q)], axis=1)
+    return np.concatenate([_f16_bytes(d), pack_nibbles(q)], axis=1)
 
 
 def encode_q5_0(blocks: np.ndarray) -> np.ndarray:
     d, q = _symmetric_codes(blocks, 16)
-    return np.concatenate([_f16_bytes(d), _fifth_bits(q), _pack_nibbles(q & 0x0F)], axis=1)
+    return np.concatenate([_f16_bytes(d), _fifth_bits(q), pack_nibbles(q & 0x0F)], axis=1)
 
 
 def encode_q4_1(blocks: np.ndarray) -> np.ndarray:
     d, m, q = _affine_codes(blocks, 15)
-    return np.concatenate([_f16_bytes(d), _f16_bytes(m), _pack_nibbles(q)], axis=1)
+    return np.concatenate([_f16_bytes(d), _f16_bytes(m), pack_nibbles(q)], axis=1)
 
 
 def encode_q5_1(blocks: np.ndarray) -> np.ndarray:
     d, m, q = _affine_codes(blocks, 31)
-    return np.concatenate([_f16_bytes(d), _f16_bytes(m), _fifth_bits(q), _pack_nibbles(q & 0x0F)], axis=1)
+    return np.concatenate([_f16_bytes(d), _f16_bytes(m), _fifth_bits(q), pack_nibbles(q & 0x0F)], axis=1)
 
 
 # ----------------------------------------------------------------------------- decoders: bytes -> (n, 32) float32
@@ -121,21 +113,21 @@ def decode_q8_0(data: np.ndarray) -> np.ndarray:
 
 
 def decode_q4_0(data: np.ndarray) -> np.ndarray:
-    q = _unpack_nibbles(data[:, 2:]).astype(np.int8) - np.int8(8)
+    q = unpack_nibbles(data[:, 2:]).astype(np.int8) - np.int8(8)
     return _f16_value(data[:, :2]) * q.astype(F32)
 
 
 def decode_q5_0(data: np.ndarray) -> np.ndarray:
-    q = (_unpack_nibbles(data[:, 6:]) | (_unfifth_bits(data[:, 2:6]) << 4)).astype(np.int8) - np.int8(16)
+    q = (unpack_nibbles(data[:, 6:]) | (_unfifth_bits(data[:, 2:6]) << 4)).astype(np.int8) - np.int8(16)
     return _f16_value(data[:, :2]) * q.astype(F32)
 
 
 def decode_q4_1(data: np.ndarray) -> np.ndarray:
-    return _f16_value(data[:, :2]) * _unpack_nibbles(data[:, 4:]).astype(F32) + _f16_value(data[:, 2:4])
+    return _f16_value(data[:, :2]) * unpack_nibbles(data[:, 4:]).astype(F32) + _f16_value(data[:, 2:4])
 
 
 def decode_q5_1(data: np.ndarray) -> np.ndarray:
-    q = _unpack_nibbles(data[:, 8:]) | (_unfifth_bits(data[:, 4:8]) << 4)
+    q = unpack_nibbles(data[:, 8:]) | (_unfifth_bits(data[:, 4:8]) << 4)
     return _f16_value(data[:, :2]) * q.astype(F32) + _f16_value(data[:, 2:4])
 
 
@@ -144,9 +136,9 @@ def codes(data: np.ndarray, name: str) -> np.ndarray:
     if name == "Q8_0":
         return np.ascontiguousarray(data[:, 2:]).view(np.int8).astype(np.int64)
     if name == "Q4_0":
-        return _unpack_nibbles(data[:, 2:]).astype(np.int64)
+        return unpack_nibbles(data[:, 2:]).astype(np.int64)
     if name == "Q4_1":
-        return _unpack_nibbles(data[:, 4:]).astype(np.int64)
+        return unpack_nibbles(data[:, 4:]).astype(np.int64)
     if name == "Q5_0":
-        return (_unpack_nibbles(data[:, 6:]) | (_unfifth_bits(data[:, 2:6]) << 4)).astype(np.int64)
-    return (_unpack_nibbles(data[:, 8:]) | (_unfifth_bits(data[:, 4:8]) << 4)).astype(np.int64)
+        return (unpack_nibbles(data[:, 6:]) | (_unfifth_bits(data[:, 2:6]) << 4)).astype(np.int64)
+    return (unpack_nibbles(data[:, 8:]) | (_unfifth_bits(data[:, 4:8]) << 4)).astype(np.int64)

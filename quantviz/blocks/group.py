@@ -15,16 +15,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from quantviz.blocks.packing import pack_nibbles, unpack_nibbles
+
 F32, F16 = np.float32, np.float16
-
-
-def _pack(q: np.ndarray) -> np.ndarray:
-    half = q.shape[1] // 2
-    return ((q[:, :half] & 0x0F) | (q[:, half:] << 4)).astype(np.uint8)
-
-
-def _unpack(b: np.ndarray) -> np.ndarray:
-    return np.concatenate([b & 0x0F, b >> 4], axis=1)
 
 
 def _divide(x: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -35,12 +28,12 @@ def _divide(x: np.ndarray, s: np.ndarray) -> np.ndarray:
 def encode_symmetric(blocks: np.ndarray) -> np.ndarray:
     s = (np.abs(blocks).max(axis=1, keepdims=True) / F32(7)).astype(F16)
     q = np.clip(np.rint(_divide(blocks, s.astype(F32))), -7, 7).astype(np.int8) + np.int8(8)
-    return np.concatenate([s.view(np.uint8).reshape(-1, 2), _pack(q.astype(np.uint8))], axis=1)
+    return np.concatenate([s.view(np.uint8).reshape(-1, 2), pack_nibbles(q.astype(np.uint8))], axis=1)
 
 
 def decode_symmetric(data: np.ndarray) -> np.ndarray:
     s = np.ascontiguousarray(data[:, :2]).view(F16).astype(F32)
-    return (_unpack(data[:, 2:]).astype(np.int8) - np.int8(8)).astype(F32) * s
+    return (unpack_nibbles(data[:, 2:]).astype(np.int8) - np.int8(8)).astype(F32) * s
 
 
 def encode_affine(blocks: np.ndarray) -> np.ndarray:
@@ -50,13 +43,13 @@ def encode_affine(blocks: np.ndarray) -> np.ndarray:
     s32 = s.astype(F32)
     z = np.clip(np.rint(_divide(-lo, s32)), 0, 15).astype(np.uint8)
     q = np.clip(np.rint(_divide(blocks, s32)) + z, 0, 15).astype(np.uint8)
-    return np.concatenate([s.view(np.uint8).reshape(-1, 2), z, _pack(q)], axis=1)
+    return np.concatenate([s.view(np.uint8).reshape(-1, 2), z, pack_nibbles(q)], axis=1)
 
 
 def decode_affine(data: np.ndarray) -> np.ndarray:
     s = np.ascontiguousarray(data[:, :2]).view(F16).astype(F32)
     z = data[:, 2:3].astype(F32)
-    return (_unpack(data[:, 3:]).astype(F32) - z) * s
+    return (unpack_nibbles(data[:, 3:]).astype(F32) - z) * s
 
 
 def codec(block: int, *, symmetric: bool) -> tuple[Callable, Callable]:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import ml_dtypes
 import numpy as np
 
+from quantviz.blocks.packing import pack_nibbles, unpack_nibbles
+
 F32 = np.float32
 BLOCK = 32
 
@@ -73,21 +75,12 @@ def decode_elements(scale: np.ndarray, raw: np.ndarray, name: str) -> np.ndarray
     return values * _pow2(scale.astype(np.int32) - 127)[:, None]
 
 
-def _pack_nibbles(q: np.ndarray) -> np.ndarray:
-    q = q.astype(np.uint8)
-    return (q[:, :16] & 0x0F) | (q[:, 16:] << 4)
-
-
-def _unpack_nibbles(qs: np.ndarray) -> np.ndarray:
-    return np.concatenate([qs & 0x0F, qs >> 4], axis=1)
-
-
 def _pack_bits(raw: np.ndarray, bits: int) -> np.ndarray:
     """Pack per-element bit patterns of ``bits`` bits little-endian into bytes (8 bits: unchanged)."""
     if bits == 8:
         return raw
     if bits == 4:
-        return _pack_nibbles(raw)
+        return pack_nibbles(raw)
     # 6 bits: 4 elements in 3 bytes, least significant bits first
     r = raw.astype(np.uint32).reshape(raw.shape[0], -1, 4)
     word = r[..., 0] | (r[..., 1] << 6) | (r[..., 2] << 12) | (r[..., 3] << 18)
@@ -99,7 +92,7 @@ def _unpack_bits(packed: np.ndarray, bits: int) -> np.ndarray:
     if bits == 8:
         return packed
     if bits == 4:
-        return _unpack_nibbles(packed)
+        return unpack_nibbles(packed)
     b = packed.astype(np.uint32).reshape(packed.shape[0], -1, 3)
     word = b[..., 0] | (b[..., 1] << 8) | (b[..., 2] << 16)
     out = np.stack([(word >> s) & 0x3F for s in (0, 6, 12, 18)], axis=-1)
@@ -118,7 +111,7 @@ def decode_ocp(data: np.ndarray, name: str) -> np.ndarray:
 def element_codes(data: np.ndarray, name: str) -> np.ndarray:
     """The element bit patterns of each block (for the page's per-value table)."""
     if name == "MXFP4_GGML":
-        return _unpack_nibbles(data[:, 1:]).astype(np.int64)
+        return unpack_nibbles(data[:, 1:]).astype(np.int64)
     return _unpack_bits(data[:, 1:], ELEMENTS[name][2]).astype(np.int64)
 
 
@@ -149,10 +142,10 @@ def encode_ggml_mxfp4(blocks: np.ndarray) -> np.ndarray:
     index = np.searchsorted(E2M1_MAGNITUDES_DOUBLED, chosen)  # exact table values: their own index
     # codes: 0..7 positive, 8..15 negative; a negative value that rounds to 0 takes code 0 (it comes first)
     q = np.where(sign & (index > 0), index + 8, index).astype(np.uint8)
-    return np.concatenate([e, _pack_nibbles(q)], axis=1)
+    return np.concatenate([e, pack_nibbles(q)], axis=1)
 
 
 def decode_ggml_mxfp4(data: np.ndarray) -> np.ndarray:
     d = ggml_half_scale(data[:, :1])
-    q = _unpack_nibbles(data[:, 1:])
+    q = unpack_nibbles(data[:, 1:])
     return d * E2M1_DOUBLED[q].astype(F32)

@@ -144,7 +144,7 @@ class DoubleQuantized:
 
     def __init__(self, absmaxes: np.ndarray, group: int = 256, *, mean: float | None = None) -> None:
         a = np.asarray(absmaxes, F32).reshape(-1)
-        self.size, self.group = a.size, group
+        self.absmaxes, self.size, self.group = a, a.size, group
         # torch sums float32 with its own cascade, which can differ from numpy's in the last bit: pass its mean
         # to reproduce bitsandbytes exactly
         self.mean = F32(mean) if mean is not None else (F32(np.mean(a, dtype=F32)) if a.size else F32(0))
@@ -166,6 +166,10 @@ class DoubleQuantized:
         """The absmax values as the second level brings them back."""
         per_value = np.repeat(self.scales, self.group)[: self.size]
         return (DYNAMIC[self.codes] * per_value + self.mean).astype(F32)
+
+    def max_error(self) -> float:
+        """The largest distance between an absmax value and what the second level brings back."""
+        return float(np.abs(self.values() - self.absmaxes).max()) if self.size else 0.0
 
     def bits_per_weight(self, block: int = BLOCK) -> float:
         """4 bits + the absmax's share: 8 bits per block plus a float32 scale per 256 blocks (and the mean)."""
