@@ -6,9 +6,9 @@ import streamlit as st
 
 from quantviz.app import figures
 from quantviz.app.state import choice_field, float_field, int_field, labels, prime, remember
-from quantviz.app.widgets import data_controls, page_header, quant_controls, show_figure, show_table
+from quantviz.app.widgets import cached_format_map, data_controls, page_header, quant_controls, show_figure, show_table
 from quantviz.blocks import FORMATS, fake_quantize, nf4
-from quantviz.blocks.compare import block_rms_error, measure_all, mxfp4_disagreement
+from quantviz.blocks.compare import block_rms_error, mxfp4_disagreement
 from quantviz.teach.blocks import binary, block_view
 from quantviz.teach.fmt import fmt
 
@@ -78,7 +78,7 @@ show_table(settings, bytes_table.style.apply(lambda col: [f"background-color: {c
              hide_index=True, height=240)
 
 st.subheader("All formats on one chart")
-points = measure_all(x)
+points = cached_format_map(x)
 show_figure(figures.formats_map_figure(points), settings)
 best = max((p for p in points if p.bits_per_weight < 5), key=lambda p: p.sqnr_db)
 st.caption(f"{x.size:,} values. Under 5 bits per weight the best here is {best.name} ({best.sqnr_db:.1f} dB at "

@@ -26,6 +26,7 @@ from quantviz.app.state import (
     show_problem,
     user_values,
 )
+from quantviz.blocks.compare import FormatPoint, measure_all
 from quantviz.conventions import resolve_options
 from quantviz.errors import QuantVizError
 from quantviz.samples import DISTRIBUTIONS, sample_data
@@ -312,6 +313,12 @@ class Data(NamedTuple):
 @st.cache_data(max_entries=8, show_spinner=False)
 def _sample(distribution: str, size: int, seed: int) -> Any:
     return sample_data(distribution, size, seed)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_format_map(values: Any) -> list[FormatPoint]:
+    """Every block format measured on ``values`` (``measure_all``), kept across reruns that do not change the data."""
+    return measure_all(values)
 
 
 def data_controls(prefix: str, *, distribution: str = "normal", size: int = 100_000, max_size: int = 10_000_000,
