@@ -12,7 +12,7 @@ from quantviz.inputs import parse_values
 from quantviz.teach.compare import compare_conventions, explain_differences, tiny_scale_differences
 from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon, term
-from quantviz.teach.notation import FORMS, INPUTS, notations, to_affine
+from quantviz.teach.notation import FORMS, INPUTS, notations, to_affine, translation_sentence
 
 settings = quant_controls(show=tuple(c for c in NOT_ROUNDING if c != "convention"))
 page_header(
@@ -102,11 +102,7 @@ try:
 except QuantVizError as exc:
     show_problem("Cannot translate:", exc)
 else:
-    whole = float(z_ours).is_integer()
-    st.markdown(f"In r = s·(q − z): **s = {fmt(s_ours)}**, **z = {fmt(z_ours)}**. "
-                + ("z is a whole number, so real 0 has an exact code." if whole else
-                   f"z is not a whole number: no code stands for real 0 (the nearest, {round(z_ours)}, comes back as "
-                   f"{fmt(s_ours * (round(z_ours) - z_ours))}). See *Break it* on the first page."))
+    st.markdown(translation_sentence(s_ours, z_ours))
 
 if not settings.presenter:
     st.subheader("The rules, in words")

@@ -36,6 +36,19 @@ class SchemeResult(NamedTuple):
     zero_back: float     # what real 0 comes back as
 
 
+def real_zero_back(scale: float, zero_point: float, qmin: float = -np.inf, qmax: float = np.inf) -> float:
+    """Return what real 0 comes back as under r = s·(q − z) when z may be fractional.
+
+    Real 0 is stored as the code nearest z (half to even, clamped to [qmin, qmax]) and brought back.
+
+    >>> real_zero_back(2.0, 127.25)
+    -0.5
+    >>> real_zero_back(2.0, 128.0)
+    0.0
+    """
+    return scale * (float(np.clip(np.rint(zero_point), qmin, qmax)) - zero_point)
+
+
 def store(x: object, rmin: float, rmax: float, *, bits: int = 8, scheme: str = "integer") -> SchemeResult:
     """Return ``x`` stored on a ``bits``-bit unsigned grid covering [rmin, rmax] under ``scheme`` and brought back.
 
@@ -63,5 +76,5 @@ def store(x: object, rmin: float, rmax: float, *, bits: int = 8, scheme: str = "
         offset = float(min(max(np.rint(raw), qmin), qmax)) if scheme == "integer" else raw
         codes = np.clip(np.rint(values / step + offset), qmin, qmax)
         back = step * (codes - offset)
-        zero = step * (float(np.clip(np.rint(offset), qmin, qmax)) - offset)
+        zero = real_zero_back(step, offset, qmin, qmax)
     return SchemeResult(scheme, step, offset, codes.astype(np.int64), back, zero)

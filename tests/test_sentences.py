@@ -163,3 +163,17 @@ def test_every_notation_translates_back_to_the_same_quantizer(scale, zero) -> No
         assert s == pytest.approx(scale, rel=1e-12) and z == pytest.approx(zero, rel=1e-9, abs=1e-6)
         shown = fmt(a)
         assert ("−" + shown[1:] if shown.startswith("-") else shown) in written[key].parameters
+
+
+@given(scale=st.floats(1e-6, 1e6), zero=st.floats(-70000, 70000))
+def test_translation_sentence_says_what_real_zero_becomes(scale, zero) -> None:
+    """Confusion 11's translator: exact 0 claimed only for a whole z; otherwise the stated code and value are computed."""
+    from quantviz.schemes import real_zero_back
+    from quantviz.teach.notation import translation_sentence
+
+    sentence = translation_sentence(scale, zero)
+    if float(zero).is_integer():
+        assert "real 0 has an exact code" in sentence and "no code stands" not in sentence
+    else:
+        assert f"the nearest, {int(np.rint(zero))}, comes back as {fmt(real_zero_back(scale, zero))})" in sentence
+        assert real_zero_back(scale, zero) == pytest.approx(scale * (np.rint(zero) - zero))

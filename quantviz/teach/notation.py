@@ -10,8 +10,11 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
+
 from quantviz.errors import QuantVizError
 from quantviz.qparams import QParams
+from quantviz.schemes import real_zero_back
 from quantviz.teach.fmt import fmt
 
 
@@ -94,3 +97,18 @@ def to_affine(key: str, first: float, second: float) -> tuple[float, float]:
     if key == "offset":
         return float(first), -second / first
     return float(first), float(second)
+
+
+def translation_sentence(scale: float, zero_point: float) -> str:
+    """Say what a translated (s, z) means for real 0: exact when z is whole, else what 0 comes back as.
+
+    >>> translation_sentence(2.0, 128.0)
+    'In r = s·(q − z): **s = 2**, **z = 128**. z is a whole number, so real 0 has an exact code.'
+    >>> translation_sentence(2.0, 127.25).split("number: ")[1]
+    'no code stands for real 0 (the nearest, 127, comes back as -0.5). See *Break it* on the first page.'
+    """
+    head = f"In r = s·(q − z): **s = {fmt(scale)}**, **z = {fmt(zero_point)}**. "
+    if float(zero_point).is_integer():
+        return head + "z is a whole number, so real 0 has an exact code."
+    return head + (f"z is not a whole number: no code stands for real 0 (the nearest, {int(np.rint(zero_point))}, "
+                   f"comes back as {fmt(real_zero_back(scale, zero_point))}). See *Break it* on the first page.")
