@@ -4,10 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ORACLE_VENV := .venv-oracles
 CHROMIUM := /usr/bin/chromium
+HAPROXY := /usr/sbin/haproxy
+REPLICAS ?= 2
+COURSE_PORT ?= 8500
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint oracles screenshots bench clean
+.PHONY: run serve test lint oracles screenshots bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +28,21 @@ $(CHROMIUM):
 	$(SUDO) apt-get update
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium
 
+$(HAPROXY):
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y haproxy
+
 run: $(VENV)/.run-installed
 	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+# A course: REPLICAS app servers behind HAProxy on COURSE_PORT (README, "Deploy for a course"). Ctrl-C stops all.
+serve: $(VENV)/.run-installed $(HAPROXY)
+	$(PY) -m deploy.course serve --replicas $(REPLICAS) --port $(COURSE_PORT)
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 
-test: $(VENV)/.dev-installed $(CHROMIUM)
+test: $(VENV)/.dev-installed $(CHROMIUM) $(HAPROXY)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
@@ -48,7 +59,7 @@ oracles: $(ORACLE_VENV)/.installed
 screenshots: $(VENV)/.dev-installed $(CHROMIUM)
 	QUANTVIZ_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser -k screenshots
 
-bench: $(VENV)/.dev-installed $(CHROMIUM)
+bench: $(VENV)/.dev-installed $(CHROMIUM) $(HAPROXY)
 	PYTHONPATH=. $(PY) -m bench.run
 
 clean:

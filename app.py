@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from quantviz.app.state import link_panel
+from quantviz.app.state import link_panel, reconnect_notice
 
 # Served by this server: a classroom without internet still gets its icon (a material icon name would be fetched).
 ICON = Path(__file__).parent / "assets" / "quantviz-icon.svg"
@@ -41,5 +41,6 @@ pages = {
         st.Page("app_pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
     ],
 }
+reconnect_notice()  # a student moved to another server of a course is told why the page reloaded
 st.navigation(pages).run()
 link_panel()  # after the page, so the link holds the page's own settings too

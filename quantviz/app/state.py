@@ -9,6 +9,7 @@ values for every page of a session, and showing user text safely.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import quantviz as qv
+from quantviz.app.serving import previous_session_id, reconnect_message
 from quantviz.errors import ParseError
 from quantviz.inputs import parse_bool_param, parse_choice_param, parse_float_param, parse_int_param
 
@@ -30,6 +32,9 @@ LINK_MESSAGES = "_qv_link_messages"
 TOO_LONG = "_qv_too_long_for_link"
 CURRENT_PAGE = "_qv_current_page"
 SEEDED = "_qv_seeded_widgets"
+SESSION_GREETED = "_qv_session_greeted"
+# Long: it only has to exist (see _rerun_on_reconnect); each tick reruns an empty fragment.
+RECONNECT_RERUN_EVERY = "15m"
 
 
 @dataclass(frozen=True)
@@ -230,6 +235,30 @@ def link_panel() -> None:
             st.warning(f"Left out of the link (too long): {', '.join(too_long) or 'some values'}. Download the settings instead.", icon=":material/link_off:")
             st.download_button("Download these settings (JSON)", data=json.dumps(_store(), indent=1, default=str),
                                file_name="quantviz_view.json", mime="application/json", icon=":material/download:")
+
+
+@st.fragment(run_every=RECONNECT_RERUN_EVERY)
+def _rerun_on_reconnect() -> None:
+    """Draws nothing. A page with a timed fragment is rerun whole by Streamlit's frontend when its websocket
+    reconnects (without one, a browser moved to another server waits idle, showing the old server's page, until
+    the next click); the rerun resends the link and the widgets, so the new server draws the same view at once."""
+
+
+def reconnect_notice() -> None:
+    """Once per session: if the browser names a session this server never held, say what happened.
+
+    That is a student moved to another server of a course (or back to a restarted one); the frontend resends the
+    link's settings, so the view is the same, and the notice says why.
+    """
+    _rerun_on_reconnect()
+    if st.session_state.get(SESSION_GREETED):
+        return
+    st.session_state[SESSION_GREETED] = True
+    ctx = get_script_run_ctx()
+    message = reconnect_message(previous_session_id(st.context.headers.get("Sec-Websocket-Protocol")),
+                                ctx.session_id if ctx else None, os.environ.get("QUANTVIZ_REPLICA"))
+    if message:
+        st.toast(message, icon=":material/sync:", duration="long")
 
 
 def labels(names: dict[str, str]) -> Callable[[str], str]:
