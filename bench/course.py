@@ -182,6 +182,7 @@ async def run(scenario: str = "steady", students: int = 60, seconds: float = 60.
         everyone: list[Student] = []
         start_line = asyncio.Event()
         opened: list[int] = []
+        noticed: list[float] = []  # from the stop to the student's websocket reporting it
 
         async def student(index: int) -> None:
             me = Student(course.url, query_string=f"bits={8 if index % 2 else 7}")
@@ -210,6 +211,7 @@ async def run(scenario: str = "steady", students: int = 60, seconds: float = 60.
                     if not me.shows_its_link():
                         errors.append(f"wrong answer: {me.metrics.get('scale s')} for {me.query_string}")
                 except LostError:
+                    noticed.append(time.perf_counter() - down.get(held, time.perf_counter()))
                     if held not in down:
                         errors.append(f"student {index} lost its websocket on {held}, which was running")
                         return
@@ -240,10 +242,11 @@ async def run(scenario: str = "steady", students: int = 60, seconds: float = 60.
                 status = await asyncio.to_thread(me.upload, payload)
                 upload.update({"upload (10 MB .npy) status": status, "upload s": round(time.perf_counter() - t, 2),
                                "upload landed on": me.server})
-                # the control: the same request carrying the other replica's cookie is refused by that replica
-                other = Student(course.url, cookies={**me.cookies, STICKY_COOKIE: next(n for n in course.servers if n != me.server)},
-                                session_id=me.session_id)
-                upload["same upload sent to the other replica"] = await asyncio.to_thread(other.upload, payload[:4096])
+                # the control: the same request carrying another replica's cookie is refused by that replica
+                for name in course.servers:
+                    if name != me.server:
+                        stray = Student(course.url, cookies={**me.cookies, STICKY_COOKIE: name}, session_id=me.session_id)
+                        upload["same upload sent to the other replica"] = await asyncio.to_thread(stray.upload, payload[:4096])
             elif scenario == "kill":
                 await asyncio.sleep(seconds / 3)
                 victim = max(spread, key=spread.get)
@@ -275,6 +278,7 @@ async def run(scenario: str = "steady", students: int = 60, seconds: float = 60.
             "students moved": len(reconnects),
             "slowest reconnect (s)": round(max(reconnects), 2) if reconnects else None,
             "median reconnect (s)": round(statistics.median(reconnects), 2) if reconnects else None,
+            "slowest loss noticed (s)": round(max(noticed), 2) if noticed else None,
             "server CPU (s)": cpu, **upload, "first errors": errors[:3]}
 
 

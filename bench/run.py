@@ -1,6 +1,6 @@
 """Run every benchmark and write bench/results/latest.json and a Markdown table (bench/results/latest.md).
 
-    make bench            # kernels, page reruns and chart weights, memory, 30-session load (about 6 minutes)
+    make bench            # kernels, blocks, models, browser latency, page reruns, memory, 30-session load, a course (about 17 minutes)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from bench import blocks, kernels, latency, models, pages, server
+from bench import blocks, course, kernels, latency, models, pages, server
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -47,6 +47,8 @@ def main() -> None:
     print("memory", results["memory"], flush=True)
     results["load"] = asyncio.run(server.load())
     print("load", results["load"], flush=True)
+    results["course"] = [asyncio.run(course.run(scenario)) for scenario in ("steady", "kill", "rolling")]
+    print("course", results["course"], flush=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=1))
     md = [f"Machine: {results['machine']} · commit {results['commit']}", "",
           "Kernels (10,000,000 float32 values):", "", table([{"measure": k, "value": v} for k, v in results["kernels"].items()]), "",
@@ -56,7 +58,9 @@ def main() -> None:
           "", table(results["latency"]), "",
           "Page reruns (AppTest, median after a bit-width change) and the largest figure each page sends:", "", table(results["pages"]), "",
           "Server with one session holding an uploaded 10M-value tensor:", "", table([results["memory"]]), "",
-          "Load (Streamlit's websocket protocol, landing page):", "", table([{k: v for k, v in results["load"].items() if k != "first errors"}])]
+          "Load (Streamlit's websocket protocol, landing page):", "", table([{k: v for k, v in results["load"].items() if k != "first errors"}]), "",
+          "A course through HAProxy (60 students over 2 replicas, a move a second each; bench/course.py):", "",
+          table([{k: v for k, v in row.items() if k != "first errors"} for row in results["course"]])]
     (RESULTS / "latest.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
 

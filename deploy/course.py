@@ -68,6 +68,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def warm_up(url: str, timeout: float = 60) -> None:
+    """Run the landing page once on a fresh server, before the balancer sends it students.
+
+    A server answers its health check before any page has run; the first run imports numpy, plotly and the
+    library (about a second). Without this, the first students sent to a restarted server (all of the other
+    server's, in a rolling restart) would wait for it.
+    """
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.sync.client import connect
+
+    request = BackMsg()
+    request.rerun_script.query_string = ""
+    request.rerun_script.page_script_hash = ""
+    with connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"], max_size=2**26,
+                 open_timeout=timeout) as ws:
+        ws.send(request.SerializeToString())
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            answer = ForwardMsg()
+            answer.ParseFromString(ws.recv(timeout=timeout))
+            if answer.WhichOneof("type") == "script_finished":
+                return
+    raise RuntimeError(f"{url} did not finish its first page run within {timeout:.0f} s")
+
+
 @dataclass
 class Replica:
     name: str
@@ -120,6 +146,8 @@ class Course:
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait(lambda: healthy(replica.url), wait, f"{name} did not answer its health check; see {replica.log}",
                    replica.proc)
+        warm_up(replica.url)
+
 
     def kill(self, name: str) -> None:
         """Stop a replica at once, as a crash would: its open websockets drop."""
