@@ -28,6 +28,14 @@ import streamlit as st
 bits = st.slider("Bit width", 2, 16, 8)
 st.metric("levels", 2 ** bits)
 '''
+# The second floor: the same, plus the smallest chart that changes with the slider (one plotly line of 16 points).
+# Most pages draw charts; this is what Streamlit and plotly cost for a chart redraw before any of ours.
+MINIMAL_CHART_APP = MINIMAL_APP + '''
+import plotly.graph_objects as go
+fig = go.Figure(go.Scatter(x=list(range(16)), y=[(i * bits) % 16 for i in range(16)], mode="lines+markers"))
+fig.update_layout(title=f"{bits} bits", height=380)
+st.plotly_chart(fig, key="chart")
+'''
 # The slider each page is moved by: the shared bit width where the page shows it, else the page's own.
 PAGES = {
     "": "Bit width", "number_line": "Bit width", "rounding_error": "Bit width", "worked_examples": None,
@@ -123,7 +131,17 @@ def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None
             floor = moves(page, "Bit width", count, warmup)
         base = statistics.median(floor)
         rows.append({"page": "minimal app", "median (ms)": round(base), "min–max (ms)": f"{min(floor):.0f}–{max(floor):.0f}",
-                     "× minimal": 1.0})
+                     "× minimal": 1.0, "× minimal with chart": ""})
+        chart_app = Path(tmp) / "minimal_chart.py"
+        chart_app.write_text(MINIMAL_CHART_APP)
+        with Served(chart_app, Path(tmp)) as url:
+            page.goto(url)
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            chart_times = moves(page, "Bit width", count, warmup)
+        chart_floor = statistics.median(chart_times)
+        rows.append({"page": "minimal app with one chart", "median (ms)": round(chart_floor),
+                     "min–max (ms)": f"{min(chart_times):.0f}–{max(chart_times):.0f}",
+                     "× minimal": round(chart_floor / base, 2), "× minimal with chart": 1.0})
         with Served(ROOT / "app.py", ROOT) as url:
             for path, label in pages.items():
                 if label is None:
@@ -135,7 +153,8 @@ def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None
                 times = moves(page, label, count, warmup)
                 rows.append({"page": path or "zero_point", "median (ms)": round(statistics.median(times)),
                              "min–max (ms)": f"{min(times):.0f}–{max(times):.0f}",
-                             "× minimal": round(statistics.median(times) / base, 2)})
+                             "× minimal": round(statistics.median(times) / base, 2),
+                             "× minimal with chart": round(statistics.median(times) / chart_floor, 2)})
                 print(rows[-1], flush=True)
         browser.close()
     return rows
