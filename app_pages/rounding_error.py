@@ -8,6 +8,7 @@ from quantviz.app import figures
 from quantviz.app.widgets import NOT_ORDER, choose_or_stop, data_controls, page_header, quant_controls, show_figure
 from quantviz.metrics import error_stats, sqnr_by_bits, uniform_noise_power
 from quantviz.teach.fmt import fmt
+from quantviz.teach.sqnr import sqnr_curve_reasons
 
 settings = quant_controls(show=NOT_ORDER)
 page_header(
@@ -55,16 +56,6 @@ st.subheader("SQNR against bit width")
 curve = sqnr_by_bits(x[:200_000], settings.rmin, settings.rmax, signed=settings.signed, symmetric=settings.symmetric, convention=settings.convention)
 show_figure(figures.sqnr_figure(curve, title="Each bit buys about 6.02 dB, until clipping or the data says otherwise"), settings)
 if not settings.presenter and curve.bits.size:
-    gap = curve.predicted_db - curve.measured_db
-    worst = int(np.nanargmax(np.where(np.isfinite(gap), np.abs(gap), -1)))
-    reasons = []
-    if curve.clipped_share.max() > 0:
-        reasons.append(f"{curve.clipped_share.max():.2%} of the values are clipped: clipping error does not shrink with more bits, so the curve flattens.")
-    if gap[0] > 1:
-        reasons.append("At low bit widths the error is no longer uniform (few levels, values pile on codes), so the s²/12 model is off.")
-    if gap[0] < -1:
-        reasons.append("At low bit widths many values round to 0 or to the same code, so the noise is not s²/12.")
-    reasons.append(f"Largest departure: {gap[worst]:+.1f} dB at {curve.bits[worst]} bits.")
-    st.markdown("\n".join(f"- {r}" for r in reasons))
+    st.markdown("\n".join(f"- {r}" for r in sqnr_curve_reasons(curve)))
     if x.size > 200_000:
         st.caption(f"The SQNR curve uses the first 200,000 of the {x.size:,} values.")

@@ -177,3 +177,70 @@ def test_translation_sentence_says_what_real_zero_becomes(scale, zero) -> None:
     else:
         assert f"the nearest, {int(np.rint(zero))}, comes back as {fmt(real_zero_back(scale, zero))})" in sentence
         assert real_zero_back(scale, zero) == pytest.approx(scale * (np.rint(zero) - zero))
+
+
+# ----------------------------------------------------------------------------- the SQNR curve's reasons
+def _measured_by_hand(x, lo, hi, widths):
+    """Per width: clipping's part of the MSE, the in-range rounding MSE over s²/12, measured and model SQNR (dB)."""
+    rows = []
+    power = float(np.mean(x * x))  # 0 for all-zero data: its model SQNR is -inf, like the curve's
+    for bits in widths:
+        qp = qv.choose_qparams(lo, hi, bits=bits)
+        t = qv.quantize_trace(x, qp)
+        err = t.dequantized - t.x
+        sq = err * err
+        mse = sq.mean()
+        clip = sq[t.clipped].sum() / x.size
+        inside = (~t.clipped).mean()
+        ratio = (sq[~t.clipped].sum() / x.size) / inside / (qp.scale**2 / 12) if inside > 0 else float("nan")
+        measured = 10 * np.log10(power / mse) if mse > 0 else float("inf")
+        with np.errstate(divide="ignore"):
+            model = 10 * np.log10(power / (qp.scale**2 / 12))
+        rows.append((bits, clip / mse if mse > 0 else 0.0, ratio, measured, model,
+                     t.clipped.mean()))
+    return rows
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    spread=st.floats(0.05, 50), shift=st.floats(-3, 3), outliers=st.integers(0, 5), integers=st.booleans(),
+    lo=st.floats(-20, -0.1), hi=st.floats(0.1, 20), seed=st.integers(0, 2**16),
+)
+def test_the_sqnr_reasons_say_what_the_curve_measured(spread, shift, outliers, integers, lo, hi, seed):
+    from quantviz.metrics import sqnr_by_bits
+    from quantviz.teach.sqnr import sqnr_curve_reasons
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(shift, spread, size=400)
+    x[:outliers] = 10 * hi  # a few values far outside the range
+    if integers:
+        x = np.round(x)  # values sitting on a grid of their own
+    widths = list(range(2, 11))
+    reasons = sqnr_curve_reasons(sqnr_by_bits(x, lo, hi, bits_list=widths))
+    rows = _measured_by_hand(x, lo, hi, widths)
+    text = " ".join(reasons)
+
+    clipped = max(r[5] for r in rows)
+    assert ("of the values are clipped" in text) == (clipped > 0)
+    dominant = [r[0] for r in rows if r[1] >= 0.5]
+    flattens = bool(dominant) and dominant[0] != widths[-1]
+    assert ("clipping is most of the error" in text) == flattens
+    if flattens:
+        assert f"From {dominant[0]} bits on" in text
+
+    ratio = rows[0][2]
+    notable = np.isfinite(ratio) and ratio > 0 and abs(10 * np.log10(ratio)) > 1
+    assert (f"At {widths[0]} bits the values inside the range" in text) == notable
+    if notable:
+        assert f"{ratio:.2f} × s²/12" in text
+        assert ("closer to their codes" in text) == (ratio < 1)
+
+    departures = [(abs(r[3] - r[4]), r[0], r[3] < r[4], r[1]) for r in rows if np.isfinite(r[3])]
+    if departures:
+        size, width, below, clip_part = max(departures)
+        if size > 1.0 + 1e-6:
+            line = next(r for r in reasons if r.startswith("Largest departure"))
+            assert f"at {width} bits" in line and ("below" in line) == below
+            assert ("where clipping is" in line) == (clip_part >= 0.5)
+    if not reasons[:-1] and reasons[0].startswith("The measured curve stays within"):
+        assert clipped == 0 and all(abs(r[3] - r[4]) <= 1.0 + 1e-9 for r in rows if np.isfinite(r[3]))
