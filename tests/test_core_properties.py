@@ -180,3 +180,17 @@ def test_error_trace_equals_the_full_trace(setup, seed) -> None:
             a = conv.error_trace(x, qp, rounding=mode, seed=seed, add_zero_point_before_rounding=bool(seed % 3))
             b = conv.quantize_trace(x, qp, rounding=mode, seed=seed, add_zero_point_before_rounding=bool(seed % 3))
             assert a.error.tobytes() == b.error.tobytes() and np.array_equal(a.clipped, b.clipped)
+
+
+@pytest.mark.timeout(120)
+def test_a_kernel_inside_a_kernel_runs_in_its_worker_and_does_not_wait_for_the_pool() -> None:
+    """error_trace calls dequantize on each chunk; with chunks large enough to go parallel themselves, the inner call
+    must not queue on the pool its caller occupies (that hung before the guard)."""
+    from quantviz.conventions import kernels
+
+    n = 4 * kernels.CHUNK + 12_345  # every block's chunks are past PARALLEL_FROM
+    assert kernels.CHUNK >= kernels.PARALLEL_FROM
+    x = np.random.default_rng(3).normal(size=n) * 600
+    qp = qv.choose_qparams(-1000, 1000)
+    light, full = qv.get_convention("textbook").error_trace(x, qp), qv.quantize_trace(x, qp)
+    assert light.error.tobytes() == full.error.tobytes() and np.array_equal(light.clipped, full.clipped)
