@@ -68,6 +68,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop(proc: subprocess.Popen | None, grace: float = 10) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within ``grace`` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(grace)
+
+
 def warm_up(url: str, timeout: float = 60) -> None:
     """Run the landing page once on a fresh server, before the balancer sends it students.
 
@@ -110,8 +122,8 @@ class Replica:
 class Course:
     """N app servers on local ports and HAProxy in front of them on ``port``; a context manager.
 
-    ``kill(name)`` stops one replica the hard way (a crashed server), ``start(name)`` brings it back,
-    ``rolling_restart()`` restarts each in turn. Logs go to ``workdir``.
+    ``kill(name)`` stops one replica the hard way (a crashed server), ``stop_replica(name)`` the gentle way,
+    ``start(name)`` brings it back (warmed up). Logs go to ``workdir``.
     """
 
     replicas: int = 2
@@ -157,22 +169,8 @@ class Course:
             replica.proc.wait(10)
 
     def stop_replica(self, name: str) -> None:
-        replica = self.servers[name]
-        if replica.proc and replica.proc.poll() is None:
-            replica.proc.terminate()
-            try:
-                replica.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                replica.proc.kill()
-                replica.proc.wait(10)
-
-    def rolling_restart(self, pause: float = 0.0) -> None:
-        """Restart each replica in turn; the balancer keeps the others serving."""
-        for name in self.servers:
-            self.stop_replica(name)
-            time.sleep(pause)
-            self.start(name)
-            self.wait_in_rotation(name)
+        """Stop a replica as a service manager would (its websockets close; the balancer moves its students)."""
+        stop(self.servers[name].proc)
 
     def config_text(self) -> str:
         return haproxy_config([(r.name, f"127.0.0.1:{r.port}") for r in self.servers.values()],
@@ -217,12 +215,7 @@ class Course:
     def __exit__(self, *exc) -> None:
         for name in self.servers:
             self.stop_replica(name)
-        if self.balancer and self.balancer.poll() is None:
-            self.balancer.terminate()
-            try:
-                self.balancer.wait(10)
-            except subprocess.TimeoutExpired:
-                self.balancer.kill()
+        stop(self.balancer)
 
     @staticmethod
     def _wait(ready, seconds: float, message: str, proc: subprocess.Popen | None = None) -> None:
