@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
+from deploy.course import free_port
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
 
 QUIET_MS = 400
 MINIMAL_APP = '''

@@ -19,6 +19,7 @@ import numpy as np
 
 import quantviz as qv
 from bench.latency import Served
+from bench.protocol import Tab
 from quantviz.teach.fmt import fmt
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
 
@@ -95,62 +96,6 @@ async def memory_and_big_input(values: int = 10_000_000) -> dict:
             "server RSS before upload (MB)": round(baseline / 2**20), "server peak RSS (MB)": round(peak / 2**20)}
 
 
-class ProtocolSession:
-    """One app session spoken to over Streamlit's own websocket protocol (what a browser tab sends and receives).
-
-    Lets a 2-core machine simulate a class without 30 browser renderers competing for the CPU.
-    """
-
-    def __init__(self, url: str) -> None:
-        self.url = url.replace("http", "ws") + "/_stcore/stream"
-        self.widgets: dict[str, str] = {}  # label -> widget id
-        self.metrics: dict[str, str] = {}  # label -> shown value
-
-    async def __aenter__(self):
-        import websockets
-
-        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=2**26)
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.ws.close()
-
-    async def rerun(self, widget_states: list | None = None, timeout: float = 60) -> float:
-        """Ask for a rerun (optionally with changed widgets); return seconds until the script finished."""
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        msg = BackMsg()
-        msg.rerun_script.query_string = ""
-        msg.rerun_script.page_script_hash = ""
-        for state in widget_states or []:
-            msg.rerun_script.widget_states.widgets.append(state)
-        start = time.perf_counter()
-        await self.ws.send(msg.SerializeToString())
-        while True:
-            data = await asyncio.wait_for(self.ws.recv(), timeout)
-            fwd = ForwardMsg()
-            fwd.ParseFromString(data)
-            kind = fwd.WhichOneof("type")
-            if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
-                element = fwd.delta.new_element
-                if element.WhichOneof("type") == "slider":
-                    self.widgets[element.slider.label] = element.slider.id
-                if element.WhichOneof("type") == "metric":
-                    self.metrics[element.metric.label] = element.metric.body
-                if element.WhichOneof("type") == "exception":
-                    raise RuntimeError(element.exception.message)
-            if kind == "script_finished" and fwd.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
-                return time.perf_counter() - start
-
-    async def set_bits(self, bits: int) -> float:
-        from streamlit.proto.WidgetStates_pb2 import WidgetState
-
-        state = WidgetState(id=self.widgets["Bit width"])
-        state.double_array_value.data.append(bits)
-        return await self.rerun([state])
-
-
 SCALES = {b: fmt(qv.choose_qparams(-1000, 1000, bits=b).scale, 8) for b in (7, 8)}
 
 
@@ -162,7 +107,9 @@ async def load(sessions: int = 30, seconds: float = 60.0, think: float = 1.0) ->
 
         async def user(index: int) -> None:
             try:
-                async with ProtocolSession(server.url) as session:
+                session = Tab(server.url)
+                await session.connect()
+                try:
                     await session.rerun(timeout=120)
                     deadline = time.perf_counter() + seconds
                     i = 0
@@ -173,6 +120,8 @@ async def load(sessions: int = 30, seconds: float = 60.0, think: float = 1.0) ->
                             errors.append(f"wrong scale {session.metrics.get('scale s')} for {bits} bits")
                         i += 1
                         await asyncio.sleep(think)  # a person looks at the result before moving again
+                finally:
+                    await session.ws.close()
             except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
 

@@ -58,7 +58,7 @@ def sqnr_curve_reasons(curve: SqnrCurve) -> list[str]:
     if not curve.bits.size:
         return []
     reasons = []
-    clip_part = clipping_part(curve)
+    clip_part, vs_model = clipping_part(curve), rounding_vs_model(curve)
     clipped = float(curve.clipped_share.max())
     bits = curve.bits.tolist()
     if clipped > 0:
@@ -75,7 +75,7 @@ def sqnr_curve_reasons(curve: SqnrCurve) -> list[str]:
         else:
             reasons.append(f"{_pct(clipped)} of the values are clipped, yet rounding is most of the error at every "
                            f"width shown (clipping at most {_pct(float(clip_part.max()))} of it).")
-    ratio = rounding_vs_model(curve)[0]
+    ratio = vs_model[0]
     if math.isfinite(ratio) and ratio > 0 and abs(10 * math.log10(ratio)) > NOTABLE_DB:
         where = "closer to their codes" if ratio < 1 else "farther from their codes (nearer the midpoints)"
         reasons.append(
@@ -91,7 +91,7 @@ def sqnr_curve_reasons(curve: SqnrCurve) -> list[str]:
                 cause = f"where clipping is {_pct(clip_part[worst])} of the error"
             else:
                 cause = (f"where rounding is {_pct(1 - clip_part[worst])} of the error, at "
-                         f"{rounding_vs_model(curve)[worst]:.2f} × s²/12 per value in range")
+                         f"{vs_model[worst]:.2f} × s²/12 per value in range")
             reasons.append(f"Largest departure from the model: {abs(departure[worst]):.1f} dB {side} it at "
                            f"{bits[worst]} bits, {cause}.")
     if not reasons:
