@@ -18,7 +18,7 @@ from quantviz.app.widgets import (
 from quantviz.metrics import transfer_curve
 from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon
-from quantviz.teach.steps import probe_steps, qparams_steps, zero_point_fates
+from quantviz.teach.steps import default_probe, probe_steps, qparams_steps, zero_point_fates
 
 settings = quant_controls(show=(*ALL_CONTROLS, SET_DIRECTLY))
 page_header(
@@ -35,6 +35,8 @@ qparams_metrics(qp)
 span = max(qp.real_max - qp.real_min, 1e-12)
 PROBE = float_field("probe", 39.215686275)
 prime([PROBE])
+# A probe nobody chose starts inside the grid: a link with a small range should not open on a clipped value.
+st.session_state["w_probe"] = default_probe(st.session_state["w_probe"], PROBE.default, qp)
 probe_lo, probe_hi = qp.real_min - 0.15 * span, qp.real_max + 0.15 * span
 probe_col, exact_col = st.columns([3, 1])
 probe_value = exact_col.number_input("Probe value x (exact)", key="w_probe", format="%.10g",

@@ -121,6 +121,21 @@ def test_number_line_probe_steps() -> None:
     assert len(at.get("plotly_chart")) == 2
 
 
+def test_number_line_probe_starts_inside_a_small_range() -> None:
+    # a link with a small range opens on a probe inside the grid, not on the default clipped at the top
+    at = open_page("number_line.py", {"rmin": "-2", "rmax": "6"})
+    no_exception(at)
+    qp = qv.choose_qparams(-2, 6)
+    probe = at.number_input(key="w_probe").value
+    assert qp.real_min <= probe <= qp.real_max and probe != 39.215686275
+    assert not any("⚠ clipped" in m.value for m in at.markdown)
+    # the default range keeps the default probe; a probe the link chose is kept even when it clips
+    assert open_page("number_line.py").number_input(key="w_probe").value == 39.215686275
+    at = open_page("number_line.py", {"rmin": "-2", "rmax": "6", "probe": "100"})
+    assert at.number_input(key="w_probe").value == 100.0
+    assert any("⚠ clipped" in m.value for m in at.markdown)
+
+
 def test_number_line_probe_slider_syncs() -> None:
     at = open_page("number_line.py")
     at.slider(key="w_probe_slider").set_value(-500.0).run()

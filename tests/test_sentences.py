@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 import quantviz as qv
 from quantviz.teach.fmt import fmt
-from quantviz.teach.steps import qparams_steps, raw_zero_point, zero_point_fates
+from quantviz.qparams import QParams
+from quantviz.teach.steps import default_probe, qparams_steps, raw_zero_point, zero_point_fates
 from quantviz.teach.zero_point import (
     clipped_ends,
     how_z_shifts_the_grid,
@@ -121,6 +122,19 @@ def test_raw_zero_point_is_where_real_zero_would_sit(lo, width, bits, signed) ->
     s = (hi - lo) / (qmax - qmin)
     # real 0 sits raw steps above qmin: s·(qmin − raw) = lo
     assert s * (qmin - raw) == pytest.approx(lo, rel=1e-9, abs=1e-9 * max(1.0, abs(hi)))
+
+
+@given(scale=st.floats(1e-9, 1e9), where=st.floats(0, 1), bits=st.integers(2, 16), signed=st.booleans(),
+       default=st.floats(-1e12, 1e12), chosen=st.booleans())
+def test_a_probe_nobody_chose_starts_inside_the_grid(scale, where, bits, signed, default, chosen) -> None:
+    qmin, qmax = qv.int_range(bits, signed=signed)
+    qp = QParams(scale=scale, zero_point=qmin + round(where * (qmax - qmin)), qmin=qmin, qmax=qmax)
+    current = default + 1.0 if chosen else default
+    probe = default_probe(current, default, qp)
+    if current != default or qp.real_min <= default <= qp.real_max:
+        assert probe == current  # the reader's value, or a default already inside, is never moved
+    else:
+        assert qp.real_min <= probe <= qp.real_max
 
 
 @settings(max_examples=150, deadline=None)

@@ -205,6 +205,41 @@ def _zero_point_note(raw: float, choice: ChoiceTrace, label: str) -> str:
 
 
 # ----------------------------------------------------------------------------- one value
+def default_probe(current: float, default: float, qp: QParams) -> float:
+    """The probe value to show: ``current``, unless it is the untouched ``default`` and lies outside what the grid
+    represents; then a value 70% of the way up the representable range (off the grid points, so rounding shows).
+
+    Parameters
+    ----------
+    current : float
+        The probe value the page holds (from the reader, a link or the default).
+    default : float
+        The page's default probe.
+    qp : QParams
+        The grid the probe is quantized to.
+
+    Returns
+    -------
+    float
+        ``current``, or an in-range stand-in rounded to three significant digits.
+
+    Examples
+    --------
+    >>> from quantviz.quantize import choose_qparams
+    >>> default_probe(39.2, 39.2, choose_qparams(-1000, 1000))  # inside: kept
+    39.2
+    >>> default_probe(39.2, 39.2, choose_qparams(-2, 6))  # outside: moved in
+    3.59
+    >>> default_probe(100.0, 39.2, choose_qparams(-2, 6))  # the reader's own value is never moved
+    100.0
+    """
+    if current != default or qp.real_min <= current <= qp.real_max:
+        return current
+    # The grid holds real 0, so |0.3·real_min + 0.7·real_max| is at most 0.7 of the farther end: three digits
+    # (a change of at most 0.5%) cannot carry it past that end.
+    return float(f"{qp.real_min + 0.7 * (qp.real_max - qp.real_min):.3g}")
+
+
 def probe_steps(
     x: float,
     qp: QParams,
