@@ -2,11 +2,18 @@
 
     PYTHONPATH=. .venv/bin/python -m bench.latency            # all pages, 8 moves each after 2 warm-up moves
     PYTHONPATH=. .venv/bin/python -m bench.latency --repeat 3 # three rounds: the spread
+    PYTHONPATH=. .venv/bin/python -m bench.latency --decompose # also each page without its charts, and without charts and tables
 
 A move is a key press on the page's slider (ArrowLeft/ArrowRight alternately, so the view flips between two
 states). The time runs in the page, from just before the key press to the last DOM change of the redraw, once
 Streamlit reports it is no longer running and nothing has changed for QUIET_MS. The minimal app (one slider, one
-metric) is the floor: what Streamlit itself costs for a round trip and a redraw on this machine.
+metric) is the floor: what Streamlit itself costs for a round trip and a redraw on this machine. Two more floors are
+measured in the same run: the minimal app with one small chart, and the minimal app with QuantViz's shared sidebar
+controls (what every page carries before its own content).
+
+Beside the time: the largest share of the page's elements Streamlit showed faded (stale) at any frame of a move, and a
+continuous drag of the range slider (release -> settled, how many redraws the drag produced, whether the view after
+it is the one the final range gives).
 """
 
 from __future__ import annotations
@@ -37,6 +44,23 @@ fig = go.Figure(go.Scatter(x=list(range(16)), y=[(i * bits) % 16 for i in range(
 fig.update_layout(title=f"{bits} bits", height=380)
 st.plotly_chart(fig, key="chart")
 '''
+# The third floor: the shared sidebar controls every page draws (convention, range, bits, grid options, rounding),
+# and one metric. What a page costs above this is its own content.
+CONTROLS_APP = '''
+import streamlit as st
+from quantviz.app.widgets import ALL_CONTROLS, quant_controls
+settings = quant_controls(show=ALL_CONTROLS)
+st.metric("levels", 2 ** settings.bits)
+'''
+# A page run on its own, with its charts (and tables) replaced by nothing: what is left is the rest of its content.
+WITHOUT = '''
+import quantviz.app.widgets as widgets
+if {charts}:
+    widgets.show_figure = lambda *args, **kwargs: None
+if {tables}:
+    widgets.show_table = lambda *args, **kwargs: None
+exec(compile(open({page!r}).read(), {page!r}, "exec"))
+'''
 # The slider each page is moved by: the shared bit width where the page shows it, else the page's own.
 PAGES = {
     "": "Bit width", "number_line": "Bit width", "rounding_error": "Bit width", "worked_examples": None,
@@ -51,6 +75,19 @@ INSTALL = """() => {
   const mirror = (n) => { const e = n.nodeType === 1 ? n : n.parentElement; return !!(e && e.closest('[data-testid="data-grid-canvas"]')); };
   new MutationObserver((ms) => { if (ms.some((m) => !mirror(m.target))) window.__qvLast = performance.now(); })
     .observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+  // Each frame: the share of the page's visible elements drawn faded (Streamlit marks elements of a running script stale and
+  // fades them); the largest share seen since the last reset.
+  window.__qvFaded = 0;
+  cancelAnimationFrame(window.__qvFrame || 0);
+  const frame = () => {
+    // visible ones only: the content of a folded expander is there but unseen
+    const all = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]')].filter((e) => e.checkVisibility());
+    let faded = 0;
+    all.forEach((e) => { if (e.getAttribute('data-stale') === 'true' && parseFloat(getComputedStyle(e).opacity) < 0.9) faded += 1; });
+    window.__qvFaded = Math.max(window.__qvFaded, faded / Math.max(1, all.length));
+    window.__qvFrame = requestAnimationFrame(frame);
+  };
+  frame();
 }"""
 RUNNING = "() => { const s = document.querySelector('[data-testid=\"stStatusWidget\"]'); return !!s && s.innerText.includes('Running'); }"
 
@@ -98,8 +135,9 @@ def wait_redrawn(page, timeout: float = 30.0) -> None:
     raise TimeoutError("the page did not settle")
 
 
-def moves(page, label: str, count: int, warmup: int) -> list[float]:
-    """Press the slider's arrows count + warmup times; return the in-page milliseconds of the last count."""
+def moves(page, label: str, count: int, warmup: int) -> tuple[list[float], float]:
+    """Press the slider's arrows count + warmup times; return the in-page milliseconds of the last count and the
+    largest share of the page's elements shown faded during them."""
     page.evaluate(INSTALL)
     thumb = page.locator("[data-testid='stSlider']").filter(has_text=label).first.get_by_role("slider")
     thumb.scroll_into_view_if_needed()
@@ -110,39 +148,96 @@ def moves(page, label: str, count: int, warmup: int) -> list[float]:
         thumb.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
         wait_redrawn(page)
         elapsed = page.evaluate("() => window.__qvLast - window.__qvStart")
+        if i + 1 == warmup:
+            page.evaluate("() => { window.__qvFaded = 0; }")
         if i >= warmup:
             times.append(elapsed)
-    return times
+    return times, page.evaluate("() => window.__qvFaded")
 
 
-def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None = None) -> list[dict]:
-    """Return one row per page: median and spread of a slider move, and its ratio to the minimal app's median."""
+DRAG_STEPS, DRAG_STEP_S = 60, 0.025  # 1 px every 25 ms: a 1.5 s continuous drag
+# Each redraw of the scale readout during a drag is one rerun the reader saw.
+COUNT_REDRAWS = """() => { window.__qvRedraws = 0; const box = [...document.querySelectorAll('[data-testid="stMetric"]')]
+  .find((m) => m.innerText.includes('scale s')); if (!box) return;
+  new MutationObserver(() => { window.__qvRedraws += 1; })
+    .observe(box.querySelector('[data-testid="stMetricValue"]'), {subtree: true, childList: true, characterData: true}); }"""
+
+
+def drag(page) -> dict:
+    """Drag the range slider's lower thumb continuously for DRAG_STEPS * DRAG_STEP_S seconds, then release.
+
+    Return release -> settled (ms), how often the scale readout was redrawn (during the drag and after it), and whether the view after it is the one the
+    final range gives (the scale readout equals quantviz's scale for the rmin and rmax boxes).
+    """
+    import quantviz as qv
+    from quantviz.teach.fmt import fmt
+
+    page.evaluate(INSTALL)
+    page.evaluate(COUNT_REDRAWS)
+    slider = page.locator("[data-testid='stSlider']").filter(has_text="Real range").first
+    thumb = slider.get_by_role("slider").first.locator("xpath=../..")  # the visible thumb around the hidden input
+    thumb.scroll_into_view_if_needed()
+    wait_redrawn(page)
+    box = thumb.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, DRAG_STEPS + 1):
+        page.mouse.move(x + step, y)
+        time.sleep(DRAG_STEP_S)
+    page.evaluate("() => { window.__qvStart = performance.now(); window.__qvLast = window.__qvStart; window.__qvFaded = 0; }")
+    page.mouse.up()
+    wait_redrawn(page)
+    settled = page.evaluate("() => window.__qvLast - window.__qvStart")
+    rmin = float(page.get_by_role("spinbutton", name="rmin", exact=True).input_value())
+    rmax = float(page.get_by_role("spinbutton", name="rmax", exact=True).input_value())
+    shown = page.locator("[data-testid='stMetric']").filter(has_text="scale s").first.locator("[data-testid='stMetricValue']").inner_text().strip()
+    return {"release → settled (ms)": round(settled), "readout redraws": page.evaluate("() => window.__qvRedraws"),
+            "final view right": shown == fmt(qv.choose_qparams(rmin, rmax).scale, 8), "rmin after": rmin}
+
+
+def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None = None, *,
+            decompose: bool = False, drags: tuple[str, ...] = ("", "number_line")) -> list[dict]:
+    """Return one row per page: median and spread of a slider move, its ratio to the three floors, and the largest
+    share of elements shown faded; with ``decompose``, also the page run alone, without its charts, and without
+    charts and tables; then one row per page in ``drags`` for a continuous drag of the range slider.
+    """
     from playwright.sync_api import sync_playwright
 
     pages = PAGES if pages is None else pages
-    rows = []
+    rows: list[dict] = []
+    floors: dict[str, float] = {}
+
+    def row(name: str, times: list[float], faded: float) -> dict:
+        median = statistics.median(times)
+        out = {"page": name, "median (ms)": round(median), "min–max (ms)": f"{min(times):.0f}–{max(times):.0f}"}
+        out.update({f"× {floor}": round(median / value, 2) for floor, value in floors.items()})
+        out["most faded"] = f"{faded:.0%}"
+        print(out, flush=True)
+        return out
+
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        minimal = Path(tmp) / "minimal.py"
-        minimal.write_text(MINIMAL_APP)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
-        with Served(minimal, Path(tmp)) as url:
-            page.goto(url)
-            page.wait_for_selector("[data-testid='stSlider']")
-            floor = moves(page, "Bit width", count, warmup)
-        base = statistics.median(floor)
-        rows.append({"page": "minimal app", "median (ms)": round(base), "min–max (ms)": f"{min(floor):.0f}–{max(floor):.0f}",
-                     "× minimal": 1.0, "× minimal with chart": ""})
-        chart_app = Path(tmp) / "minimal_chart.py"
-        chart_app.write_text(MINIMAL_CHART_APP)
-        with Served(chart_app, Path(tmp)) as url:
-            page.goto(url)
-            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-            chart_times = moves(page, "Bit width", count, warmup)
-        chart_floor = statistics.median(chart_times)
-        rows.append({"page": "minimal app with one chart", "median (ms)": round(chart_floor),
-                     "min–max (ms)": f"{min(chart_times):.0f}–{max(chart_times):.0f}",
-                     "× minimal": round(chart_floor / base, 2), "× minimal with chart": 1.0})
+
+        def alone(name: str, source: str, wait: str) -> tuple[list[float], float]:
+            script = Path(tmp) / f"{name}.py"
+            script.write_text(source)
+            with Served(script, ROOT) as url:
+                page.goto(url)
+                page.wait_for_selector(wait, timeout=60_000)
+                page.evaluate(INSTALL)
+                wait_redrawn(page, 60)
+                return moves(page, "Bit width", count, warmup)
+
+        measured = []
+        for key, name, source, wait in (("minimal", "minimal app", MINIMAL_APP, "[data-testid='stSlider']"),
+                                        ("one chart", "minimal app with one chart", MINIMAL_CHART_APP, ".js-plotly-plot .main-svg"),
+                                        ("controls", "minimal app with the shared controls", CONTROLS_APP, "[data-testid='stSlider']")):
+            times, faded = alone(key.replace(" ", "_"), source, wait)
+            floors[key] = statistics.median(times)
+            measured.append((name, times, faded))
+        rows += [row(*floor) for floor in measured]
         with Served(ROOT / "app.py", ROOT) as url:
             for path, label in pages.items():
                 if label is None:
@@ -151,23 +246,37 @@ def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None
                 page.wait_for_selector("h1", timeout=60_000)
                 page.evaluate(INSTALL)
                 wait_redrawn(page, 60)
-                times = moves(page, label, count, warmup)
-                rows.append({"page": path or "zero_point", "median (ms)": round(statistics.median(times)),
-                             "min–max (ms)": f"{min(times):.0f}–{max(times):.0f}",
-                             "× minimal": round(statistics.median(times) / base, 2),
-                             "× minimal with chart": round(statistics.median(times) / chart_floor, 2)})
-                print(rows[-1], flush=True)
+                rows.append(row(path or "zero_point", *moves(page, label, count, warmup)))
+            drag_rows = []
+            for path in drags:
+                page.goto(f"{url}/{path}")
+                page.wait_for_selector("h1", timeout=60_000)
+                page.evaluate(INSTALL)
+                wait_redrawn(page, 60)
+                drag_rows.append({"page": f"{path or 'zero_point'}: range slider dragged 1.5 s", **drag(page)})
+                print(drag_rows[-1], flush=True)
+        if decompose:
+            for path, label in pages.items():
+                if label is None or label != "Bit width":
+                    continue
+                source = ROOT / "app_pages" / f"{path or 'zero_point'}.py"
+                for what, charts, tables in (("alone", False, False), ("alone, no charts", True, False),
+                                             ("alone, no charts or tables", True, True)):
+                    times, faded = alone(f"{path or 'zero_point'}_{charts}_{tables}",
+                                         WITHOUT.format(charts=charts, tables=tables, page=str(source)), "h1")
+                    rows.append(row(f"{path or 'zero_point'} ({what})", times, faded))
         browser.close()
-    return rows
+    return rows + drag_rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--pages", nargs="*", help="page paths ('' is the landing page)")
+    parser.add_argument("--decompose", action="store_true", help="also each page alone, without charts, without charts and tables")
     args = parser.parse_args()
     chosen = {p: PAGES[p] for p in args.pages} if args.pages is not None else None
-    rounds = [measure(pages=chosen) for _ in range(args.repeat)]
+    rounds = [measure(pages=chosen, decompose=args.decompose) for _ in range(args.repeat)]
     print(json.dumps(rounds, indent=1))
 
 
