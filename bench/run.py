@@ -54,7 +54,9 @@ def main() -> None:
           "Kernels (10,000,000 float32 values):", "", table([{"measure": k, "value": v} for k, v in results["kernels"].items()]), "",
           "Block formats, fake_quantize of 10,000,000 float32 values (median of 5):", "", table(results["blocks"]), "",
           "python -m quantviz report on a generated 1 GB float32 safetensors file:", "", table([results["models"]]), "",
-          "Slider move -> page redrawn in Chromium (median of 8 moves after 2 warm-up moves; minimal app measured in the same run):",
+          "Slider move -> page redrawn in Chromium (median of 8 moves after 2 warm-up moves; three floors measured in the same run: "
+          "the minimal app, with one chart, with the shared sidebar controls; most faded = largest share of visible elements shown "
+          "faded in any frame; then a 1.5 s continuous drag of the range slider):",
           "", table(results["latency"]), "",
           "Page reruns (AppTest, median after a bit-width change) and the largest figure each page sends:", "", table(results["pages"]), "",
           "Server with one session holding an uploaded 10M-value tensor:", "", table([results["memory"]]), "",
