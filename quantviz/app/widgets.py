@@ -219,7 +219,7 @@ BASE_CSS = """
     flex-direction: row !important; flex-wrap: wrap !important; gap: 0.5rem !important;
   }
   [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) > [data-testid="stColumn"] {
-    flex: 1 1 30% !important; min-width: 30% !important; width: auto !important;
+    flex: 1 1 auto !important; min-width: 30% !important; width: auto !important;  /* as wide as its number */
   }
   [data-testid="stMetricValue"] { font-size: 1.4rem !important; }
 }
@@ -294,7 +294,7 @@ def show_table(settings: Settings | None, data: Any, *, where: Any = None, **kwa
 
 def qparams_metrics(qp: qv.QParams) -> None:
     """The four numbers every page starts from: s, z, grid, representable range."""
-    c = st.columns([1, 1, 1, 1.8])
+    c = st.columns([1.5, 0.8, 1, 1.8])  # room for a scale like 0.031372549 on one line
     c[0].metric("scale s", fmt(qp.scale, 8), help="Real width of one integer step.")
     c[1].metric("zero point z", str(qp.zero_point), help="The code that stands for real 0.")
     c[2].metric("grid", f"[{qp.qmin}, {qp.qmax}]", help=f"{qp.levels} codes")

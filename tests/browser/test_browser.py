@@ -185,8 +185,21 @@ def _shoot_all(make_tab, name: str, width: int, height: int, query: str = "", ch
     return paths
 
 
+# Metric values without a space that are drawn on more than one line (a number has no place to break: two line
+# boxes mean it was cut in two).
+BROKEN_NUMBERS_JS = """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+  .filter((e) => !/\\s/.test(e.innerText.trim()))
+  .map((e) => {
+    const text = document.createTreeWalker(e, NodeFilter.SHOW_TEXT).nextNode();
+    const r = document.createRange(); r.selectNodeContents(text);
+    return [e.innerText.trim(), r.getClientRects().length];
+  })
+  .filter(([, lines]) => lines > 1)"""
+
+
 def _no_cut_labels(path: str, page) -> None:
     assert page.evaluate(CUT_JS) == [], f"{path or 'zero_point'}: labels cut off"
+    assert page.evaluate(BROKEN_NUMBERS_JS) == [], f"{path or 'zero_point'}: a number broken over two lines"
 
 
 def test_screenshots_desktop(make_tab) -> None:
@@ -344,3 +357,12 @@ def test_your_model_measures_float_weights_and_downloads_the_csv(tab, tmp_path) 
     assert {r["name"] for r in rows} == {"layer.0.weight", "layer.1.weight"}
     assert float(rows[0]["SQNR int8 symmetric per channel"]) > float(rows[0]["SQNR int4 symmetric per channel"])
     assert tab.exceptions() == 0
+
+
+@pytest.mark.parametrize(("width", "options"), [(1280, {}), (390, {"is_mobile": True, "has_touch": True})])
+def test_a_long_scale_stays_on_one_line(make_tab, width, options) -> None:
+    # rmin = -2, rmax = 6 gives s = 0.031372549: it used to break as "0.0313725" over "49"
+    session = make_tab(width, 844, **options)
+    session.open("number_line?rmin=-2&rmax=6", wait_charts=2)
+    assert session.metric("scale s") == "0.031372549"
+    assert session.page.evaluate(BROKEN_NUMBERS_JS) == []
