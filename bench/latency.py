@@ -12,7 +12,7 @@ measured in the same run: the minimal app with one small chart, and the minimal 
 controls (what every page carries before its own content).
 
 Beside the time: the largest share of the page's elements Streamlit showed faded (stale) at any frame of a move, and a
-continuous drag of the range slider (release -> settled, how many redraws the drag produced, whether the view after
+continuous drag of the range slider (release -> settled, how often the scale readout changed, whether the view after
 it is the one the final range gives).
 """
 
@@ -156,7 +156,7 @@ def moves(page, label: str, count: int, warmup: int) -> tuple[list[float], float
 
 
 DRAG_STEPS, DRAG_STEP_S = 60, 0.025  # 1 px every 25 ms: a 1.5 s continuous drag
-# Each redraw of the scale readout during a drag is one rerun the reader saw.
+# Counts changes of the scale readout during and after a drag: one per rerun that reached the page.
 COUNT_REDRAWS = """() => { window.__qvRedraws = 0; const box = [...document.querySelectorAll('[data-testid="stMetric"]')]
   .find((m) => m.innerText.includes('scale s')); if (!box) return;
   new MutationObserver(() => { window.__qvRedraws += 1; })
@@ -166,8 +166,8 @@ COUNT_REDRAWS = """() => { window.__qvRedraws = 0; const box = [...document.quer
 def drag(page) -> dict:
     """Drag the range slider's lower thumb continuously for DRAG_STEPS * DRAG_STEP_S seconds, then release.
 
-    Return release -> settled (ms), how often the scale readout was redrawn (during the drag and after it), and whether the view after it is the one the
-    final range gives (the scale readout equals quantviz's scale for the rmin and rmax boxes).
+    Return release -> settled (ms), how often the scale readout changed (during the drag and after it), and whether
+    the view after it is the one the final range gives (the readout equals quantviz's scale for the rmin and rmax boxes).
     """
     import quantviz as qv
     from quantviz.teach.fmt import fmt
@@ -257,7 +257,7 @@ def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None
                 print(drag_rows[-1], flush=True)
         if decompose:
             for path, label in pages.items():
-                if label is None or label != "Bit width":
+                if label != "Bit width":  # a page alone is moved by the shared bit width
                     continue
                 source = ROOT / "app_pages" / f"{path or 'zero_point'}.py"
                 for what, charts, tables in (("alone", False, False), ("alone, no charts", True, False),

@@ -207,7 +207,7 @@ def _zero_point_note(raw: float, choice: ChoiceTrace, label: str) -> str:
 # ----------------------------------------------------------------------------- one value
 def default_probe(current: float, default: float, qp: QParams) -> float:
     """The probe value to show: ``current``, unless it is the untouched ``default`` and lies outside what the grid
-    represents; then a value 70% of the way up the representable range (off the grid points, so rounding shows).
+    represents; then a value 70% of the way up the representable range (as a rule between two codes, so rounding shows).
 
     Parameters
     ----------
