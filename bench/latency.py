@@ -135,6 +135,14 @@ def wait_redrawn(page, timeout: float = 30.0) -> None:
     raise TimeoutError("the page did not settle")
 
 
+def open_settled(page, url: str, wait: str = "h1") -> None:
+    """Open ``url``, wait for ``wait`` to appear, install the in-page clocks and wait until the page is quiet."""
+    page.goto(url)
+    page.wait_for_selector(wait, timeout=60_000)
+    page.evaluate(INSTALL)
+    wait_redrawn(page, 60)
+
+
 def moves(page, label: str, count: int, warmup: int) -> tuple[list[float], float]:
     """Press the slider's arrows count + warmup times; return the in-page milliseconds of the last count and the
     largest share of the page's elements shown faded during them."""
@@ -224,10 +232,7 @@ def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None
             script = Path(tmp) / f"{name}.py"
             script.write_text(source)
             with Served(script, ROOT) as url:
-                page.goto(url)
-                page.wait_for_selector(wait, timeout=60_000)
-                page.evaluate(INSTALL)
-                wait_redrawn(page, 60)
+                open_settled(page, url, wait)
                 return moves(page, "Bit width", count, warmup)
 
         measured = []
@@ -242,17 +247,11 @@ def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None
             for path, label in pages.items():
                 if label is None:
                     continue
-                page.goto(f"{url}/{path}")
-                page.wait_for_selector("h1", timeout=60_000)
-                page.evaluate(INSTALL)
-                wait_redrawn(page, 60)
+                open_settled(page, f"{url}/{path}")
                 rows.append(row(path or "zero_point", *moves(page, label, count, warmup)))
             drag_rows = []
             for path in drags:
-                page.goto(f"{url}/{path}")
-                page.wait_for_selector("h1", timeout=60_000)
-                page.evaluate(INSTALL)
-                wait_redrawn(page, 60)
+                open_settled(page, f"{url}/{path}")
                 drag_rows.append({"page": f"{path or 'zero_point'}: range slider dragged 1.5 s", **drag(page)})
                 print(drag_rows[-1], flush=True)
         if decompose:

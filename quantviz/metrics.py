@@ -118,7 +118,7 @@ class SqnrCurve(NamedTuple):
     """Measured SQNR against bit width, beside the uniform-noise prediction, with the error split by cause.
 
     ``rounding_mse`` and ``clipping_mse`` add up to each width's measured MSE (both are sums over their values
-    divided by all values); ``in_range_share`` is 1 − ``clipped_share``; ``model_mse`` is s²/12 at that width.
+    divided by all values); ``model_mse`` is s²/12 at that width.
     """
 
     bits: np.ndarray

@@ -26,8 +26,7 @@ def clipping_part(curve: SqnrCurve) -> np.ndarray:
     1.0
     """
     total = curve.rounding_mse + curve.clipping_mse
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, curve.clipping_mse / np.where(total > 0, total, 1.0), 0.0)
+    return np.where(total > 0, curve.clipping_mse / np.where(total > 0, total, 1.0), 0.0)
 
 
 def rounding_vs_model(curve: SqnrCurve) -> np.ndarray:
@@ -36,9 +35,8 @@ def rounding_vs_model(curve: SqnrCurve) -> np.ndarray:
     1 is what the model assumes; below 1 the in-range values sit closer to their codes than an even spread over
     a step would, above 1 nearer the midpoints between codes.
     """
-    in_range = 1.0 - curve.clipped_share
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(in_range > 0, curve.rounding_mse / np.where(in_range > 0, in_range, 1.0) / curve.model_mse, np.nan)
+    in_range = 1.0 - curve.clipped_share  # s²/12 is never 0: only the in-range share needs guarding
+    return np.where(in_range > 0, curve.rounding_mse / np.where(in_range > 0, in_range, 1.0) / curve.model_mse, np.nan)
 
 
 def _pct(share: float) -> str:
