@@ -41,6 +41,6 @@ def run(repeat: int = 5) -> list[dict]:
 
 
 if __name__ == "__main__":
-    from bench.run import table
+    from bench.report import table
 
     print(table(run()))

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from deploy.course import free_port
+from quantviz.app.pages import PAGES as REGISTRY
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
 
 QUIET_MS = 400
@@ -62,12 +63,7 @@ if {tables}:
 exec(compile(open({page!r}).read(), {page!r}, "exec"))
 '''
 # The slider each page is moved by: the shared bit width where the page shows it, else the page's own.
-PAGES = {
-    "": "Bit width", "number_line": "Bit width", "rounding_error": "Bit width", "worked_examples": None,
-    "your_values": "Bit width", "frameworks": "Bit width", "calibration": "Bit width", "per_channel": "Bit width",
-    "integer_arithmetic": "Input zero point", "low_bit": None, "fake_quant": "Bit width", "exercises": None,
-    "glossary": None,
-}
+PAGES = {page.path: page.bench_slider for page in REGISTRY}
 # The data grid paints on a canvas at once, then mirrors its cells into a hidden accessibility table a few hundred
 # milliseconds later; those mirror updates are not part of what a reader sees, so they do not count.
 INSTALL = """() => {

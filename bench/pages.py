@@ -11,11 +11,10 @@ import time
 
 import numpy as np
 
+from quantviz.app.pages import PAGES as REGISTRY
 from tests.apptest_helpers import open_page
 
-PAGES = ["zero_point", "number_line", "rounding_error", "worked_examples", "your_values", "frameworks",
-         "calibration", "per_channel", "integer_arithmetic", "low_bit", "fake_quant", "exercises", "glossary",
-         "block_formats", "your_model"]
+PAGES = [page.slug for page in REGISTRY]
 USER_VALUE_PAGES = {"rounding_error": "w_source", "calibration": "w_cal_source"}
 
 

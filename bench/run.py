@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from bench import blocks, course, kernels, latency, models, pages, server
+from bench.report import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -21,13 +22,6 @@ def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
     mem = next((int(line.split()[1]) // 2**20 for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), 0)
     return f"{os.cpu_count()} cores ({cpu}), {mem} GiB, Python {platform.python_version()}"
-
-
-def table(rows: list[dict]) -> str:
-    keys = list(dict.fromkeys(k for row in rows for k in row))  # every row's columns, in first-seen order
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(str(r.get(k, "")) for k in keys) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 
 import quantviz as qv
+from quantviz.app.pages import PAGES as REGISTRY
 from quantviz.teach.examples import seed_example_verdicts
 from quantviz.teach.fmt import fmt
 from tests.apptest_helpers import open_page
 
-PAGES = [
-    "zero_point.py", "number_line.py", "rounding_error.py", "worked_examples.py", "your_values.py", "frameworks.py",
-    "calibration.py", "per_channel.py", "integer_arithmetic.py", "low_bit.py", "fake_quant.py", "exercises.py", "glossary.py", "block_formats.py", "your_model.py",
-]
+PAGES = [page.slug + ".py" for page in REGISTRY]
 
 
 def metrics(at) -> dict[str, str]:

@@ -9,31 +9,13 @@ from pathlib import Path
 import pytest
 
 import quantviz as qv
+from quantviz.app.pages import PAGES as REGISTRY
 from quantviz.teach.fmt import fmt
 
 pytestmark = pytest.mark.browser
 
-PAGES = {
-    "": "The zero point in one minute",
-    "number_line": "Number line",
-    "rounding_error": "Rounding error",
-    "worked_examples": "Worked examples",
-    "your_values": "Your values",
-    "frameworks": "Frameworks compared",
-    "calibration": "Calibration and clipping",
-    "per_channel": "Per tensor, per channel, per group",
-    "integer_arithmetic": "Integer-only arithmetic",
-    "low_bit": "Low-bit and float formats",
-    "fake_quant": "Fake quantization and the straight-through estimator",
-    "exercises": "Exercises",
-    "glossary": "Glossary",
-    "block_formats": "Formats LLMs use: block scales",
-    "your_model": "Your model",
-}
-CHARTS = {
-    "": 1, "number_line": 2, "rounding_error": 3, "worked_examples": 0, "your_values": 1, "frameworks": 0,
-    "calibration": 2, "per_channel": 2, "integer_arithmetic": 0, "low_bit": 2, "fake_quant": 1, "exercises": 0, "glossary": 0, "block_formats": 2, "your_model": 0,
-}
+PAGES = {page.path: page.heading for page in REGISTRY}
+CHARTS = {page.path: page.charts for page in REGISTRY}
 
 
 @pytest.mark.parametrize("path", list(PAGES))
