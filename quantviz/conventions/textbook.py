@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from quantviz.conventions.base import F32_TINY, ChoiceTrace, Convention
+from quantviz.conventions.recipe import Recipe
 from quantviz.errors import BitsError, RangeError, UnsupportedError
 from quantviz.grid import int_range
 from quantviz.qparams import QParams
@@ -68,6 +69,17 @@ class Textbook(Convention):
         return ChoiceTrace(
             (rmin, rmax), (lo, hi), adjustment, (qmin, qmax), (qmin, qmax), divisor, scale_formula, "float64", scale,
             rule, formula, raw, "half_to_even" if raw is not None else None, clamped, 0, qp,
+        )
+
+    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
+        return Recipe(
+            range_dtype="float64", widening="include_zero", empty_range="unit_scale",
+            grid=int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range),
+            symmetric=symmetric, divisor="shorter_side" if symmetric else "full", scale_arithmetic="float64",
+            scale_storage="float64", zero_rule="middle" if symmetric else "from_min", zero_frame=0,
+            zero_arithmetic="exact_ratio", zero_rounding="half_to_even", zero_clamp=True,
+            quantize_arithmetic="float64_divide", order="add_then_round" if z_first else "round_then_add",
+            rounding=rounding, storage=int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range),
         )
 
     def check_rounding(self, rounding: str | None) -> str:

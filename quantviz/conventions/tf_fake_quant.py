@@ -9,6 +9,7 @@ import numpy as np
 
 from quantviz.conventions.base import F32, F32_TINY, ChoiceTrace, Convention, _as_float_array, _check_nan
 from quantviz.errors import RangeError
+from quantviz.conventions.recipe import Recipe
 from quantviz.grid import int_range
 from quantviz.qparams import QParams
 from quantviz.rounding import round_half_away_from_zero
@@ -73,6 +74,15 @@ class TFFakeQuant(Convention):
             f"(max − min) / (qmax − qmin) = (max − min) / {qmax - qmin}", "float32", float(scale), "from_min", "qmin − min / s in float32; outside the grid it is clamped, "
             "else rounded half away from zero; then the range is nudged to fit z", float(zero_from_min),
             "half_away_from_zero", not qmin_f <= zero_from_min <= qmax_f, 0, qp,
+        )
+
+    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
+        grid = int_range(bits, narrow_range=narrow_range)
+        return Recipe(
+            range_dtype="float32", widening="as_given", empty_range="refuse", grid=grid, symmetric=False,
+            divisor="full", scale_arithmetic="float32", scale_storage="float32", zero_rule="from_min", zero_frame=0,
+            zero_arithmetic="float32", zero_rounding="half_away_from_zero", zero_clamp=True,
+            quantize_arithmetic="tf_nudged", order="round_then_add", rounding="half_up_float32", storage=grid,
         )
 
     def _codes(self, x32: np.ndarray, nudge: TFNudge, clamp: bool) -> tuple[np.ndarray, np.ndarray]:

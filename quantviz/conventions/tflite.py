@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from quantviz.conventions.base import F32, ChoiceTrace, Convention
+from quantviz.conventions.recipe import Recipe
 from quantviz.qparams import QParams
 from quantviz.rounding import round_half_away_from_zero
 
@@ -70,6 +71,17 @@ class TFLite(Convention):
         return ChoiceTrace(
             given, (lo, hi), adjustment, grid, grid, 255.0, "(rmax − rmin) / 255", "float32", scale, "from_min", formula,
             zero_float + shift, "half_away_from_zero", clamped, shift, qp,
+        )
+
+    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
+        grid = (-127, 127) if symmetric else ((-128, 127) if signed else (0, 255))
+        return Recipe(
+            range_dtype="float32", widening="include_zero", empty_range="widen_1e-6", grid=grid, symmetric=symmetric,
+            divisor="full", scale_arithmetic="float32", scale_storage="float32",
+            zero_rule="zero" if symmetric else "from_min", zero_frame=0 if signed or symmetric else 128,
+            zero_arithmetic="float64_to_float32", zero_rounding="half_away_from_zero", zero_clamp=True,
+            quantize_arithmetic="float32_divide" if self.reference_kernels else "float32_multiply_inverse",
+            order="round_then_add", rounding=rounding, storage=(-128, 127) if signed or symmetric else (0, 255),
         )
 
     def _steps_into(self, x, qparams, out):
