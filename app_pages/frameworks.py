@@ -68,8 +68,10 @@ for r in nudged:
                f"[{fmt(r.nudged[0], 8)}, {fmt(r.nudged[1], 8)}] (float32) so that 0 lands on a code.")
 
 st.subheader("Why they differ")
-st.caption("Each line walks the two conventions' steps in order and names the first one whose result differs.")
-tiny, differences = tiny_scale_differences(explain_differences(rows, probes.tolist()))
+st.caption("Each line names the cause, found by experiment: the smallest set of steps whose replacement by the "
+           "textbook's makes the two agree, and the steps a reader might suspect that change nothing.")
+tiny, differences = tiny_scale_differences(
+    explain_differences(rows, probes.tolist(), rmin=settings.rmin, rmax=settings.rmax, options=settings.options()))
 if tiny:
     st.markdown(f"- {', '.join(d.label for d in tiny)} store the scale as float32 (or compute it in float32): "
                 f"{fmt(tiny[0].results[0], 12)} instead of {fmt(tiny[0].results[1], 12)}. Tiny, but enough to move a "
