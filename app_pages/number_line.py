@@ -84,7 +84,8 @@ with st.expander("How s and z were chosen", expanded=not settings.presenter):
         if not settings.symmetric:
             st.markdown(f"**The raw zero point and what each convention does with it** ({settings.bits}-bit "
                         f"{'signed' if settings.signed else 'unsigned'} grid; change the range to see it leave the grid)")
-            fates = zero_point_fates(settings.rmin, settings.rmax, bits=settings.bits, signed=settings.signed)
+            fates = zero_point_fates(settings.rmin, settings.rmax, bits=settings.bits, signed=settings.signed,
+                                     narrow_range=settings.narrow_range, reduce_range=settings.reduce_range)
             show_table(settings,
                 [{"convention": f.label, "grid": f"[{f.grid[0]}, {f.grid[1]}]", "raw z = qmin − rmin/s (range as given, exact)": fmt(f.raw, 8),
                   "the number it rounds (its own arithmetic)": "—" if f.own_raw is None else fmt(f.own_raw, 10),

@@ -93,7 +93,7 @@ def test_choice_steps_match_the_trace(lo, hi, bits, signed, symmetric, conventio
     assert by_label["Scale: real width per integer step"].value == fmt(qp.scale)
     zero = next(s for s in steps if s.label.startswith("Zero point"))
     assert zero.value == str(qp.zero_point)
-    assert steps[-1].value == f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]"
+    assert steps[-1].value == f"[{fmt(qp.stored_min)}, {fmt(qp.stored_max)}]"
     if "is exactly a tie" in zero.note:
         raw = conv.choose_trace(lo, hi, bits=bits, signed=signed, symmetric=symmetric).zero_raw
         assert raw - np.floor(raw) == 0.5

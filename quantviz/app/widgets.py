@@ -297,8 +297,13 @@ def qparams_metrics(qp: qv.QParams) -> None:
     c = st.columns([1.5, 0.8, 1, 1.8])  # room for a scale like 0.031372549 on one line
     c[0].metric("scale s", fmt(qp.scale, 8), help="Real width of one integer step.")
     c[1].metric("zero point z", str(qp.zero_point), help="The code that stands for real 0.")
-    c[2].metric("grid", f"[{qp.qmin}, {qp.qmax}]", help=f"{qp.levels} codes")
-    c[3].metric("representable", f"[{fmt(qp.real_min, 5)}, {fmt(qp.real_max, 5)}]", help="(qmin − z)·s to (qmax − z)·s: values outside are clipped.")
+    stored = (qp.storage_min, qp.storage_max) != (qp.qmin, qp.qmax)
+    c[2].metric("grid", f"[{qp.qmin}, {qp.qmax}]",
+                help=f"{qp.levels} codes" + (f"; stored in [{qp.storage_min}, {qp.storage_max}]" if stored else ""))
+    c[3].metric("representable", f"[{fmt(qp.stored_min, 5)}, {fmt(qp.stored_max, 5)}]",
+                help=("(storage_min − z)·s to (storage_max − z)·s: the quantize op clamps to the stored grid "
+                      f"[{qp.storage_min}, {qp.storage_max}], not to the grid s and z were chosen on"
+                      if stored else "(qmin − z)·s to (qmax − z)·s: values outside are clipped."))
 
 
 # ----------------------------------------------------------------------------- sample data

@@ -193,10 +193,10 @@ def choose(recipe: Recipe, rmin: float, rmax: float) -> tuple[tuple[float, float
     scale = _scale(lo, hi, divisor, recipe.scale_arithmetic)
     if recipe.empty_range == "eps_floor":
         scale = max(scale, float(_F32_EPS))
-    if scale == 0 or (recipe.empty_range == "unit_scale_zero_0" and scale < _F32_TINY):
-        if recipe.empty_range in ("unit_scale", "unit_scale_zero_0", "widen_1e-6") or recipe.symmetric:
-            zero = 0 if recipe.empty_range == "unit_scale_zero_0" else (middle if middle is not None else min(max(0, qmin), qmax))
-            return (lo, hi), 1.0, 1.0, None, int(zero)
+    degenerate = scale == 0 or (recipe.empty_range == "unit_scale_zero_0" and scale < _F32_TINY)
+    if degenerate and (recipe.empty_range in ("unit_scale", "unit_scale_zero_0", "widen_1e-6") or recipe.symmetric):
+        zero = 0 if recipe.empty_range == "unit_scale_zero_0" else (middle if middle is not None else min(max(0, qmin), qmax))
+        return (lo, hi), 1.0, 1.0, None, int(zero)
     if not math.isfinite(scale) or scale < _F32_TINY:
         raise RangeError(f"range width {hi - lo:.3g} gives an unusable scale {scale!r}")
     stored = float(F32(scale)) if recipe.scale_storage == "float32" else scale

@@ -8,8 +8,8 @@ from typing import NamedTuple
 import numpy as np
 
 from quantviz.conventions.base import F32, F32_TINY, ChoiceTrace, Convention, _as_float_array, _check_nan
-from quantviz.errors import RangeError
 from quantviz.conventions.recipe import Recipe
+from quantviz.errors import RangeError
 from quantviz.grid import int_range
 from quantviz.qparams import QParams
 from quantviz.rounding import round_half_away_from_zero

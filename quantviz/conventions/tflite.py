@@ -137,7 +137,8 @@ TFLITE_REFERENCE = TFLiteReference(
     rules=(
         "Same s and z as the TFLite converter.",
         "Quantize (reference kernels, BUILTIN_REF): q = clamp(round_half_away_from_zero(x / s) + z), float32 division.",
-        "At every exact tie this gives a different code from the default kernels: the same model, two answers.",
+        "At an exact tie the two kernels can disagree: ±0.5, ±2.5, ±4.5, … go to the even code (toward zero) in the "
+        "default kernels and away from zero here; at ±1.5, ±3.5, … both give the same code. The same model, two answers.",
     ),
     tie_rule="half_away_from_zero",
     arithmetic="float32",

@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-import numpy as np
-
 from quantviz.conventions import ChoiceTrace, get_convention
+from quantviz.conventions.recipe import Recipe, run_recipe
 from quantviz.grid import grid_label, int_range, to_binary
 from quantviz.qparams import QParams
 from quantviz.quantize import quantize_trace
-from quantviz.rounding import ROUNDING_MODES, apply_rounding
+from quantviz.rounding import ROUNDING_MODES
+from quantviz.teach.causes import rule_words
 from quantviz.teach.fmt import fmt, tex
 
 
@@ -80,8 +80,9 @@ def qparams_steps(
     '-85'
     """
     conv = get_convention(convention)
-    choice = conv.choose_trace(rmin, rmax, bits=bits, signed=signed, symmetric=symmetric,
-                               narrow_range=narrow_range, reduce_range=reduce_range)
+    options = {"bits": bits, "signed": signed, "symmetric": symmetric, "narrow_range": narrow_range,
+               "reduce_range": reduce_range}
+    choice = conv.choose_trace(rmin, rmax, **options)
     qp = choice.qparams
     qmin, qmax = choice.grid
     lo, hi = choice.range_used
@@ -149,7 +150,7 @@ def qparams_steps(
             "Zero point: the code that stands for real 0",
             rf"z = q_{{min}} - \frac{{r_{{min}}}}{{s}} = {qmin} - \frac{{{tex(lo)}}}{{{tex(qp.scale)}}} = {tex(raw, 10)} \to {qp.zero_point}",
             str(qp.zero_point),
-            note=f"{choice.zero_formula}{shift}. " + _zero_point_note(raw, choice, conv.label),
+            note=f"{choice.zero_formula}{shift}. " + _zero_point_note(raw, choice, conv.recipe(**options), rmin, rmax),
         ))
     else:
         steps.append(Step("Zero point: set by the rule", rf"z = {qp.zero_point}", str(qp.zero_point),
@@ -166,12 +167,23 @@ def qparams_steps(
                   + _nudge_consequence(float(rmin), float(rmax), qp)),
         ))
         nudged = " (TF's nudged range)"
-    steps.append(Step(
-        "Representable range",
-        rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
-        f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
-        note="Values outside it are clipped to the end codes" + nudged + ".",
-    ))
+    if (qp.storage_min, qp.storage_max) == (qmin, qmax):
+        steps.append(Step(
+            "Representable range",
+            rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
+            f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
+            note="Values outside it are clipped to the end codes" + nudged + ".",
+        ))
+    else:
+        steps.append(Step(
+            "Representable range: the stored grid",
+            rf"[({qp.storage_min} - z)\,s,\ ({qp.storage_max} - z)\,s] = [{tex(qp.stored_min)},\ {tex(qp.stored_max)}]",
+            f"[{fmt(qp.stored_min)}, {fmt(qp.stored_max)}]",
+            note=(f"s and z were chosen for [{qmin}, {qmax}], which spans [{fmt(qp.real_min)}, {fmt(qp.real_max)}]; "
+                  f"the quantize op clamps only to the stored [{qp.storage_min}, {qp.storage_max}], so values up to "
+                  f"there keep codes the chosen grid does not use, and only values outside "
+                  f"[{fmt(qp.stored_min)}, {fmt(qp.stored_max)}] are clipped."),
+        ))
     return steps
 
 
@@ -184,24 +196,34 @@ def _nudge_consequence(rmin: float, rmax: float, qp: QParams) -> str:
     return "Both ends of your range stay inside the grid."
 
 
-def _zero_point_note(raw: float, choice: ChoiceTrace, label: str) -> str:
-    """What decided z: a clamp, an exact tie, a tie missed by float32 rounding, or nothing worth saying."""
+def _zero_point_note(raw: float, choice: ChoiceTrace, recipe: Recipe, rmin: float, rmax: float) -> str:
+    """What decided z: a clamp, an exact tie, or float arithmetic near a tie (found by rerunning with exact arithmetic).
+
+    Near a tie, the convention's recipe is rerun with the scale and qmin − rmin/s in exact float64; the note says
+    whether that changes z, so "the float arithmetic decides" is said only where an experiment shows it.
+    """
     qmin, qmax = choice.grid
+    z = choice.qparams.zero_point
     if choice.zero_clamped:
-        return f"{fmt(raw, 8)} falls outside [{qmin}, {qmax}], so it is clamped to {choice.qparams.zero_point}."
-    if raw - math.floor(raw) == 0.5:
-        return f"{fmt(raw, 10)} is exactly a tie: rounding {choice.zero_tie_rule.replace('_', ' ')} gives {choice.qparams.zero_point}."
-    lo, hi = choice.range_used
-    exact = raw_zero_point(lo, hi, qmin, qmax)
-    nearest_tie = math.floor(raw) + 0.5
-    if choice.scale_dtype != "float64" and abs(raw - nearest_tie) < 1e-6 * max(1.0, abs(raw)) and exact != raw:
-        shift = choice.zero_shift
-        exact_z = int(apply_rounding(np.array([exact - shift]), choice.zero_tie_rule or "half_to_even")[0]) + shift
-        other = (f"which would also give {exact_z}" if exact_z == choice.qparams.zero_point
-                 else f"which would give {exact_z}: the float scale decides")
-        return (f"It lies just off the tie {fmt(nearest_tie)} because s is {fmt(choice.scale, 12)} ({choice.scale_dtype}); "
-                f"from the exact ratio it is {fmt(exact, 12)}, {other}.")
-    return ""
+        return f"{fmt(raw, 8)} falls outside [{qmin}, {qmax}], so it is clamped to {z}."
+    framed = raw - choice.zero_shift
+    rule = choice.zero_tie_rule or "half_to_even"
+    if framed - math.floor(framed) == 0.5:
+        other = "half_away_from_zero" if rule == "half_to_even" else "half_to_even"
+        other_z = run_recipe(recipe.replace(zero_rounding=other), rmin, rmax).zero_point
+        same = "also" if other_z == z else "instead"
+        return (f"{fmt(framed, 10)} is exactly a tie: rounding {rule_words(rule)} gives {z - choice.zero_shift}"
+                + (f", + {choice.zero_shift} = {z}" if choice.zero_shift else "")
+                + f"; rounding {rule_words(other)} would {same} give {other_z}.")
+    exact_recipe = recipe.replace(scale_arithmetic="float64", scale_storage="float64", zero_arithmetic="exact_ratio")
+    if exact_recipe == recipe or abs(framed - (math.floor(framed) + 0.5)) >= 1e-6 * max(1.0, abs(framed)):
+        return ""
+    exact = run_recipe(exact_recipe, rmin, rmax)
+    assert exact.zero_raw is not None
+    verdict = (f"which also gives {exact.zero_point}: the float arithmetic changes nothing here"
+               if exact.zero_point == z else f"which gives {exact.zero_point}: the float arithmetic decides")
+    return (f"It lies just off the tie {fmt(math.floor(framed) + 0.5)} because s is {fmt(choice.scale, 12)} "
+            f"({choice.scale_dtype}); with exact arithmetic it is {fmt(exact.zero_raw - choice.zero_shift, 12)}, {verdict}.")
 
 
 # ----------------------------------------------------------------------------- one value
@@ -275,13 +297,18 @@ def probe_steps(
         steps.append(Step("Round", rf"\operatorname{{round}}({tex(pre, 12)}) = {tex(rounded)}", fmt(rounded), note=(f"An exact tie: {rule} gives {fmt(rounded)}." if tie else rule)))
         steps.append(Step("Add the zero point", rf"{tex(rounded)} + {qp.zero_point} = {tex(unclamped)}", fmt(unclamped)))
     clipped = bool(t.clipped[0])
+    chosen_grid = (qp.storage_min, qp.storage_max) == (qp.qmin, qp.qmax)
+    inside = "Inside the grid: nothing to clip."
+    if not chosen_grid and not clipped and not qp.qmin <= q <= qp.qmax:
+        inside = (f"Inside the stored grid [{qp.storage_min}, {qp.storage_max}]: nothing to clip, although s and z were "
+                  f"chosen for [{qp.qmin}, {qp.qmax}] and {q} lies beyond it.")
     steps.append(
         Step(
-            "Clamp to the grid",
+            "Clamp to the grid" if chosen_grid else "Clamp to the stored grid",
             rf"\operatorname{{clamp}}({tex(unclamped)},\ {qp.storage_min},\ {qp.storage_max}) = {q}",
             str(q),
             check=not clipped,
-            note=(f"{fmt(unclamped)} is outside the grid: the value is clipped to {q}." if clipped else "Inside the grid: nothing to clip."),
+            note=(f"{fmt(unclamped)} is outside the grid: the value is clipped to {q}." if clipped else inside),
         )
     )
     lo, hi = int_range(bits, signed=signed)
@@ -331,8 +358,11 @@ class ZeroPointFate(NamedTuple):
     representable: tuple[float, float] | None
 
 
-def zero_point_fates(rmin: float, rmax: float, *, bits: int = 8, signed: bool = False) -> list[ZeroPointFate]:
+def zero_point_fates(rmin: float, rmax: float, *, bits: int = 8, signed: bool = False, narrow_range: bool = False,
+                     reduce_range: bool = False) -> list[ZeroPointFate]:
     """Return, per convention, the raw zero point of [rmin, rmax] as given and what the convention then does.
+
+    The options are those of the page (asymmetric): a convention that does not support them is left out.
 
     >>> [(f.label, f.raw, f.zero_point) for f in zero_point_fates(250, 1000)][:2]
     [('Textbook', -85.0, 0), ('TFLite', -85.0, 0)]
@@ -341,10 +371,11 @@ def zero_point_fates(rmin: float, rmax: float, *, bits: int = 8, signed: bool = 
 
     fates = []
     for conv in CONVENTIONS.values():
-        if conv.unsupported_reason(bits=bits, signed=signed):
+        options = {"bits": bits, "signed": signed, "narrow_range": narrow_range, "reduce_range": reduce_range}
+        if conv.unsupported_reason(**options):
             continue
         try:
-            choice = conv.choose_trace(rmin, rmax, bits=bits, signed=signed)
+            choice = conv.choose_trace(rmin, rmax, **options)
         except ValueError as exc:
             fates.append(ZeroPointFate(conv.label, (0, 0), float("nan"), None, f"refuses the range: {exc}", None, None))
             continue
@@ -358,5 +389,5 @@ def zero_point_fates(rmin: float, rmax: float, *, bits: int = 8, signed: bool = 
         else:
             action = f"rounds {rule}"
         fates.append(ZeroPointFate(conv.label, choice.grid, raw, choice.zero_raw, action, qp.zero_point,
-                                   (qp.real_min, qp.real_max)))
+                                   (qp.stored_min, qp.stored_max)))
     return fates

@@ -95,8 +95,10 @@ def clipped_ends(qp: QParams, rmin: float, rmax: float, *, convention: str) -> l
         steps += fmt(rounded)
         if not conv.adds_zero_point_before_rounding:
             steps += f"; + z = {fmt(float(t.unclamped[i]))}"
-        facts.append(Fact(f"clipped_{name}", f"**{name} = {fmt(x)} itself is clipped.** {steps}, outside the grid "
-                          f"[{qp.storage_min}, {qp.storage_max}], so it is stored as {int(t.q[i])} and comes back as "
+        where = (f"the grid [{qp.storage_min}, {qp.storage_max}]" if (qp.storage_min, qp.storage_max) == (qp.qmin, qp.qmax)
+                 else f"the stored grid [{qp.storage_min}, {qp.storage_max}] (s and z were chosen on [{qp.qmin}, {qp.qmax}])")
+        facts.append(Fact(f"clipped_{name}", f"**{name} = {fmt(x)} itself is clipped.** {steps}, outside {where}"
+                          f", so it is stored as {int(t.q[i])} and comes back as "
                           f"{fmt(float(t.dequantized[i]), 8)}."))
     return facts
 

@@ -1,0 +1,57 @@
+"""Sentences that were false on some settings (issue 21), each checked against the computation."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import quantviz as qv
+from quantviz.qparams import QParams
+from quantviz.teach.fmt import fmt
+from quantviz.teach.steps import probe_steps, qparams_steps
+
+
+def test_reference_kernels_differ_only_at_the_ties_the_rule_names() -> None:
+    rule = " ".join(qv.get_convention("tflite_reference").rules)
+    differ = [float(v) for v in re.findall(r"±(\d+\.5), ±\d+\.5, ±\d+\.5, … go to", rule)]
+    listed = re.search(r"±0\.5, ±2\.5, ±4\.5, … go to .*?; at ±1\.5, ±3\.5, … both give the same code", rule)
+    assert listed and differ == [0.5]
+    qp = QParams(0.5, 0, -128, 127)  # a power-of-two scale: x·(1/s) and x/s are both exact, so both sit on the tie
+    for k in range(-20, 20):
+        tie = k + 0.5
+        x = np.array([tie * 0.5])
+        default = int(qv.quantize(x, qp, convention="tflite")[0])
+        reference = int(qv.quantize(x, qp, convention="tflite_reference")[0])
+        named_as_differing = abs(tie) % 4 in (0.5, 2.5)
+        assert (default != reference) == named_as_differing, tie
+
+
+CLAMP_CASES = [
+    ("pytorch", dict(bits=8, reduce_range=True), -1000, 1000, [1500.0, 600.0, 3000.0, -1200.0]),
+    ("pytorch", dict(bits=4, symmetric=True), -1, 1, [0.5, 1.2, 9.0, 20.0, -3.0]),
+    ("onnxruntime", dict(bits=8, reduce_range=True, signed=True), -1, 1, [0.9, 1.5, 2.5, -3.0]),
+    ("onnxruntime", dict(bits=8, symmetric=True, signed=True), -1, 1, [1.0, 1.004, -1.01]),
+    ("textbook", dict(bits=8), -1000, 1000, [1500.0, 39.2]),
+]
+
+
+@pytest.mark.parametrize(("convention", "options", "lo", "hi", "xs"), CLAMP_CASES)
+def test_representable_range_clamp_step_and_metric_agree_with_the_stored_grid(convention, options, lo, hi, xs) -> None:
+    """PyTorch reduce_range, x = 1500: the range the steps call representable is where codes are not clipped."""
+    qp = qv.choose_qparams(lo, hi, convention=convention, **options)
+    choice = qparams_steps(lo, hi, convention=convention, **options)[-1]
+    shown = [float(v) for v in choice.value.strip("[]").split(", ")]
+    assert shown == [float(fmt(qp.stored_min)), float(fmt(qp.stored_max))]
+    for x in xs:
+        steps = probe_steps(x, qp, convention=convention, **{k: v for k, v in options.items() if k in ("bits", "signed")})
+        clamp = next(s for s in steps if s.label.startswith("Clamp"))
+        clipped = "is outside the grid" in clamp.note
+        inside = qp.stored_min - qp.scale / 2 <= x <= qp.stored_max + qp.scale / 2
+        assert clipped == bool(qv.quantize_trace([x], qp, convention=convention).clipped[0])
+        if not clipped:
+            assert inside, (x, shown, clamp.note)
+            assert "nothing to clip" in clamp.note
+        if (qp.storage_min, qp.storage_max) != (qp.qmin, qp.qmax):
+            assert clamp.label == "Clamp to the stored grid"
