@@ -73,7 +73,7 @@ lo, hi = min(settings.rmin, 0.0), max(settings.rmax, 0.0)
 if lo == hi:
     st.info("The range is the single point 0: every scheme stores it exactly.", icon=":material/info:")
 else:
-    stored = store([0.0], lo, hi, bits=settings.bits, scheme=scheme)
+    stored = store([0.0], lo, hi, bits=settings.bits, signed=settings.signed, scheme=scheme, qparams=qp)
     zeros, total = 5_000, 10_000  # a ReLU layer's output: about half exact zeros
     st.markdown("\n".join(f"- {fact.text}" for fact in [*broken_zero(stored, zeros=zeros, total=total), weights_and_bias(settings.convention, settings.bits)]))
 

@@ -139,8 +139,8 @@ def test_a_probe_nobody_chose_starts_inside_the_grid(scale, where, bits, signed,
 
 @settings(max_examples=150, deadline=None)
 @given(lo=st.floats(-1e4, 1e4), width=st.floats(1e-3, 1e4), bits=st.integers(2, 12),
-       scheme=st.sampled_from(["integer", "fractional", "offset"]))
-def test_breaking_the_zero_point_says_what_zero_becomes(lo, width, bits, scheme) -> None:
+       scheme=st.sampled_from(["integer", "fractional", "offset"]), signed=st.booleans())
+def test_breaking_the_zero_point_says_what_zero_becomes(lo, width, bits, scheme, signed) -> None:
     """Confusion 2: only an integer zero point keeps real 0 exact; the sentence says what 0 comes back as."""
     from quantviz.schemes import store
     from quantviz.teach.zero_point import broken_zero
@@ -148,7 +148,7 @@ def test_breaking_the_zero_point_says_what_zero_becomes(lo, width, bits, scheme)
     hi = lo + width
     if not hi > lo:
         return
-    result = store([0.0, lo, hi], lo, hi, bits=bits, scheme=scheme)
+    result = store([0.0, lo, hi], lo, hi, bits=bits, signed=signed, scheme=scheme)
     if scheme == "integer":
         assert result.zero_back == 0.0 and result.dequantized[0] == 0.0
     else:

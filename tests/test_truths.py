@@ -55,3 +55,19 @@ def test_representable_range_clamp_step_and_metric_agree_with_the_stored_grid(co
             assert "nothing to clip" in clamp.note
         if (qp.storage_min, qp.storage_max) != (qp.qmin, qp.qmax):
             assert clamp.label == "Clamp to the stored grid"
+
+
+@pytest.mark.parametrize("convention", ["textbook", "tflite", "pytorch", "onnxruntime"])
+@pytest.mark.parametrize(("lo", "hi"), [(-1000, -250), (-1, 1), (250, 1000), (-0.5, 3)])
+@pytest.mark.parametrize("signed", [False, True])
+def test_break_it_integer_scheme_is_the_pages_own_zero_point(convention, lo, hi, signed) -> None:
+    """Signed TFLite [−1000, −250]: Break it said "its code is 255" beside the page's z = 127."""
+    from quantviz.schemes import store
+    from quantviz.teach.zero_point import broken_zero
+
+    qp = qv.choose_qparams(lo, hi, bits=8, signed=signed, convention=convention)
+    result = store([0.0], min(lo, 0), max(hi, 0), bits=8, signed=signed, scheme="integer", qparams=qp)
+    text = broken_zero(result, zeros=1, total=2)[0].text
+    assert f"its code is {qp.zero_point}." in text
+    fractional = store([0.0], min(lo, 0), max(hi, 0), bits=8, signed=signed, scheme="fractional")
+    assert qp.storage_min <= int(fractional.codes[0]) <= qp.storage_max  # on the page's grid, signed or not

@@ -127,13 +127,13 @@ def where_z_sits(qp: QParams, rmin: float, rmax: float, *, convention: str, bits
 
 
 def broken_zero(result, *, zeros: int, total: int) -> list[Fact]:
-    """What storing real 0 inexactly costs, from a :class:`quantviz.schemes.SchemeResult`.
+    """What storing real 0 inexactly costs, from a :class:`quantviz.schemes.SchemeResult` whose first value is 0.
 
     ``zeros`` of ``total`` inputs of a layer are exact zeros (ReLU outputs, zero padding).
     """
     err = result.zero_back
     if err == 0:
-        return [Fact("exact", f"Real 0 comes back as exactly 0: its code is {round(result.offset)}. Every zero "
+        return [Fact("exact", f"Real 0 comes back as exactly 0: its code is {int(result.codes[0])}. Every zero "
                      "padding value and every ReLU zero stays a zero.")]
     how = ("z = " + fmt(result.offset, 10) + " is not a whole number, so no code sits on real 0"
            if result.scheme == "fractional"
