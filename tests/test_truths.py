@@ -71,3 +71,45 @@ def test_break_it_integer_scheme_is_the_pages_own_zero_point(convention, lo, hi,
     assert f"its code is {qp.zero_point}." in text
     fractional = store([0.0], min(lo, 0), max(hi, 0), bits=8, signed=signed, scheme="fractional")
     assert qp.storage_min <= int(fractional.codes[0]) <= qp.storage_max  # on the page's grid, signed or not
+
+
+WHERE_CASES = [(0, 1e-7, "tflite", False), (-1000, 1000, "tflite", False), (-0.5, 3, "pytorch", True),
+               (-3, 6, "onnxruntime", False), (-1, 1, "tf_fake_quant", False), (250, 1000, "textbook", False),
+               (-2e-7, 1e-7, "tflite", True), (-1, 6, "textbook", True)]
+
+
+@pytest.mark.parametrize(("lo", "hi", "convention", "signed"), WHERE_CASES)
+def test_where_z_sits_says_what_a_move_would_really_do(lo, hi, convention, signed) -> None:
+    """[0, 1e−7] under TFLite said "move rmin up to 0 and z drops to the bottom" with rmin = 0 and z = 121."""
+    from quantviz.teach.zero_point import where_z_sits
+
+    qp = qv.choose_qparams(lo, hi, bits=8, signed=signed, convention=convention)
+    facts = {f.kind: f.text for f in where_z_sits(qp, lo, hi, convention=convention, bits=8, signed=signed, symmetric=False)}
+    moves = facts.get("moves", "")
+    if lo < 0 <= hi:
+        moved = qv.choose_qparams(0.0, hi, bits=8, signed=signed, convention=convention)
+        expected = "drops to the bottom" if moved.zero_point == moved.qmin else f"moves to {moved.zero_point}"
+        assert f"z {expected}" in moves
+    else:
+        assert "rmin up to 0" not in moves
+    choice = qv.get_convention(convention).choose_trace(lo, hi, bits=8, signed=signed)
+    assert ("adjusted" in facts) == (bool(choice.adjustment) and not ((lo > 0 or hi < 0) and "include 0" in choice.adjustment))
+    if "adjusted" in facts:
+        assert f"z = {qp.zero_point}" in facts["adjusted"]
+
+
+def test_tf_fake_quant_probe_clamps_first_as_tf_does() -> None:
+    """[1, 2], x = 1.5: the steps said 382.5, "an exact tie", 383; TF clamps x first and gets 255."""
+    qp = qv.choose_qparams(1, 2, convention="tf_fake_quant")
+    steps = probe_steps(1.5, qp, convention="tf_fake_quant")
+    assert steps[0].label == "Clamp x to the nudged range" and steps[0].value == "1"
+    assert not any("382.5" in s.value or "tie" in s.note for s in steps)
+    code = next(s for s in steps if s.label == "Add the zero point").value
+    assert code == str(int(qv.quantize([1.5], qp, convention="tf_fake_quant")[0])) == "255"
+
+
+def test_landing_formula_does_not_claim_an_equivalence() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "app_pages" / "zero_point.py").read_text()
+    assert "Longleftrightarrow" not in page and "not inverses" in page

@@ -25,6 +25,15 @@ class TFNudge(NamedTuple):
     nudged_max: np.float32
 
 
+class TFSteps(NamedTuple):
+    """TF fake-quant's kernel, step by step: the nudge, x clamped into it, the float32 number rounded, and floor(v + 0.5)."""
+
+    nudge: TFNudge
+    clamped: np.ndarray
+    pre_round: np.ndarray
+    rounded: np.ndarray
+
+
 def tf_nudge(qparams: QParams) -> TFNudge:
     """Return TF's ``Nudge()`` results for parameters chosen by the tf_fake_quant convention."""
     scale = F32(qparams.scale)
@@ -94,6 +103,20 @@ class TFFakeQuant(Convention):
             shifted = x32 - nudge.nudged_min
             pre_round = shifted * nudge.inv_scale - quant_zero
             return pre_round, np.floor(pre_round + F32(0.5))
+
+    def nudged_steps(self, x: object, qparams: QParams) -> TFSteps:
+        """Return TF's kernel steps for x: x clamped to the nudged range, the number rounded, floor(v + 0.5).
+
+        >>> qp = TF_FAKE_QUANT.choose_qparams(1.0, 2.0)
+        >>> s = TF_FAKE_QUANT.nudged_steps([1.5], qp)
+        >>> float(s.clamped[0]), float(s.pre_round[0]), float(s.rounded[0])
+        (1.0, 255.0, 255.0)
+        """
+        nudge = tf_nudge(qparams)
+        x32 = np.asarray(x, dtype=np.float64).astype(F32)
+        clamped = np.maximum(np.minimum(x32, nudge.nudged_max), nudge.nudged_min)
+        pre_round, rounded = self._codes(x32, nudge, clamp=True)
+        return TFSteps(nudge, clamped, pre_round, rounded)
 
     def _round(self, x, qparams, mode, seed, z_first, scratch=False):
         # For display: the same float32 arithmetic without TF's clamp (the clamp comes first in TF).

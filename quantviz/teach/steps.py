@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
+
 from quantviz.conventions import ChoiceTrace, get_convention
 from quantviz.conventions.recipe import Recipe, run_recipe
 from quantviz.grid import grid_label, int_range, to_binary
 from quantviz.qparams import QParams
 from quantviz.quantize import quantize_trace
 from quantviz.rounding import ROUNDING_MODES
-from quantviz.teach.causes import rule_words
+from quantviz.teach.causes import how, rule_words
 from quantviz.teach.fmt import fmt, tex
 
 
@@ -275,6 +277,9 @@ def probe_steps(
     """Return every step of quantizing one value x: x/s, rounding, + z, clamp, binary, dequantize, error."""
     conv = get_convention(convention)
     t = quantize_trace([x], qp, convention=convention, rounding=rounding, add_zero_point_before_rounding=add_zero_point_before_rounding)
+    recipe = conv.recipe(rounding=rounding, add_zero_point_before_rounding=add_zero_point_before_rounding)
+    if recipe.quantize_arithmetic == "tf_nudged":
+        return _nudged_probe_steps(x, qp, t, bits=bits, signed=signed)
     mode = conv.check_rounding(rounding)
     z_first = add_zero_point_before_rounding or conv.adds_zero_point_before_rounding
     pre, unclamped, q = float(t.pre_round[0]), float(t.unclamped[0]), int(t.q[0])
@@ -285,7 +290,8 @@ def probe_steps(
             "Divide by the scale",
             rf"\frac{{x}}{{s}} = \frac{{{tex(x)}}}{{{tex(qp.scale)}}} = {tex(scaled, 12)}",
             fmt(scaled, 12),
-            note=_arithmetic_note(convention, pre),
+            note=(f"{conv.label} {how(recipe, 'quantize_arithmetic')}: {fmt(pre, 12)}."
+                  if recipe.quantize_arithmetic != "float64_divide" else ""),
         )
     ]
     tie = abs(pre - math.floor(pre) - 0.5) == 0 if math.isfinite(pre) else False
@@ -311,6 +317,13 @@ def probe_steps(
             note=(f"{fmt(unclamped)} is outside the grid: the value is clipped to {q}." if clipped else inside),
         )
     )
+    return steps + _stored_and_back(x, qp, t, bits=bits, signed=signed)
+
+
+def _stored_and_back(x: float, qp: QParams, t, *, bits: int, signed: bool) -> list[Step]:
+    """The last steps of any probe: the code in binary, dequantized, and its error."""
+    steps: list[Step] = []
+    q, clipped = int(t.q[0]), bool(t.clipped[0])
     lo, hi = int_range(bits, signed=signed)
     if lo <= q <= hi:
         steps.append(Step(f"Store as {grid_label(bits, signed=signed)}", rf"\texttt{{{to_binary(q, bits, signed=signed)}}}", to_binary(q, bits, signed=signed), note="two's complement" if signed else "unsigned binary"))
@@ -330,20 +343,28 @@ def probe_steps(
     return steps
 
 
-def _arithmetic_note(convention: str, pre: float) -> str:
-    """How the convention computed the number it rounds, when that differs from plain x/s."""
-    if convention == "pytorch":
-        return f"PyTorch computes fma(x, 1/s, z) in float32 in one rounding: {fmt(pre, 12)}."
-    if convention in ("tflite",):
-        return f"TFLite's default kernel multiplies by 1/s in float32: {fmt(pre, 12)}."
-    if convention in ("tflite_reference", "onnxruntime"):
-        return f"Computed as a float32 division: {fmt(pre, 12)}."
-    if convention == "tf_fake_quant":
-        return f"TF computes (clamp(x) − nudged_min)·inv − qz in float32: {fmt(pre, 12)}, then floor(v + 0.5)."
-    return ""
+def _nudged_probe_steps(x: float, qp: QParams, t, *, bits: int, signed: bool) -> list[Step]:
+    """TF fake-quant's own order: clamp x to the nudged range first, then (x − nudged_min)·inv − qz, floor(v + 0.5)."""
+    tf = get_convention("tf_fake_quant")
+    k = tf.nudged_steps([x], qp)
+    nmin, nmax = float(k.nudge.nudged_min), float(k.nudge.nudged_max)
+    clamped, pre, rounded = float(k.clamped[0]), float(k.pre_round[0]), float(k.rounded[0])
+    moved = clamped != float(np.float32(x))
+    steps = [
+        Step("Clamp x to the nudged range", rf"\operatorname{{clamp}}({tex(x)},\ {tex(nmin)},\ {tex(nmax)}) = {tex(clamped)}",
+             fmt(clamped), check=not moved,
+             note=(f"TF clamps the real value first: {fmt(x)} lies outside [{fmt(nmin, 8)}, {fmt(nmax, 8)}] and becomes "
+                   f"{fmt(clamped, 8)}." if moved else "TF clamps the real value first; this one is inside.")),
+        Step("Steps from the nudged minimum", rf"({tex(clamped)} - ({tex(nmin)})) \times {tex(float(k.nudge.inv_scale), 10)} - q_z = {tex(pre, 12)}",
+             fmt(pre, 12), note=f"In float32, with inv = {fmt(float(k.nudge.inv_scale), 10)} computed from the range (not 1/s)."),
+        Step("Round half up", rf"\lfloor {tex(pre, 12)} + 0.5 \rfloor = {tex(rounded)}", fmt(rounded),
+             note=("An exact tie: floor(v + 0.5) rounds it up." if pre - math.floor(pre) == 0.5 else "floor(v + 0.5), the sum in float32.")),
+        Step("Add the zero point", rf"{tex(rounded)} + {qp.zero_point} = {int(t.q[0])}", str(int(t.q[0])),
+             note="Already on the grid: the clamp came first."),
+    ]
+    return steps + _stored_and_back(x, qp, t, bits=bits, signed=signed)
 
 
-RULE_NAMES = {"half_to_even": "half to even", "half_away_from_zero": "half away from zero", "half_up": "half up"}
 
 
 class ZeroPointFate(NamedTuple):
@@ -381,7 +402,7 @@ def zero_point_fates(rmin: float, rmax: float, *, bits: int = 8, signed: bool = 
             continue
         qp = choice.qparams
         raw = raw_zero_point(*choice.range_given, *choice.grid)
-        rule = RULE_NAMES.get(choice.zero_tie_rule or "", "sets it by rule")
+        rule = rule_words(choice.zero_tie_rule) if choice.zero_tie_rule else "sets it by rule"
         if choice.adjustment:
             action = f"{choice.adjustment} ([{fmt(choice.range_used[0], 8)}, {fmt(choice.range_used[1], 8)}]), then rounds {rule}"
         elif choice.zero_clamped:
