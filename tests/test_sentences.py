@@ -165,14 +165,21 @@ def test_breaking_the_zero_point_says_what_zero_becomes(lo, width, bits, scheme,
 @given(scale=st.floats(1e-6, 1e6), zero=st.integers(-32768, 65535))
 def test_every_notation_translates_back_to_the_same_quantizer(scale, zero) -> None:
     """Confusion 11: each form's parameters, as shown, map back onto the same s and z."""
-    from quantviz.teach.notation import FORMS, notations, to_affine
+    from quantviz.teach.notation import FORMS, form_parameters, notations, to_affine
 
     qp = qv.QParams(scale, zero, min(zero, 0), max(zero, 0) + 1)
     written = {n.key: n for n in notations(qp)}
     assert set(written) == set(FORMS)
-    params = {"inverse": (1 / scale, zero), "minus": (scale, -zero), "offset": (scale, -zero * scale)}
+    params = {"inverse": (1 / scale, zero), "minus": (scale, -zero), "offset": (scale, -zero * scale),
+              "absmax": (scale * qp.qmax, qp.qmax)}
     for key in FORMS:
         a, b = params.get(key, (scale, zero))
+        if key == "absmax":
+            assert (form_parameters(key, qp) is None) == (zero != 0)
+            if zero != 0:
+                assert "need z = 0" in written[key].parameters
+                continue
+        assert form_parameters(key, qp) == pytest.approx((a, b), rel=1e-12)
         s, z = to_affine(key, a, b)
         assert s == pytest.approx(scale, rel=1e-12) and z == pytest.approx(zero, rel=1e-9, abs=1e-6)
         shown = fmt(a)

@@ -113,3 +113,18 @@ def test_landing_formula_does_not_claim_an_equivalence() -> None:
 
     page = (Path(__file__).resolve().parents[1] / "app_pages" / "zero_point.py").read_text()
     assert "Longleftrightarrow" not in page and "not inverses" in page
+
+
+def test_translator_starts_from_the_row_above_and_has_an_absmax_form() -> None:
+    """The translator's result used its own default s while the table showed the symmetric grid's."""
+    from tests.apptest_helpers import open_page
+
+    at = open_page("frameworks.py", {"symmetric": "true", "signed": "true"})
+    qp = qv.choose_qparams(-1000, 1000, signed=True, symmetric=True)
+    line = next(m.value for m in at.markdown if "row above written this way" in m.value)
+    assert f"k = {fmt(1 / qp.scale, 10)}" in line
+    at.selectbox(key="w_nt_form").set_value("absmax").run()
+    line = next(m.value for m in at.markdown if "row above written this way" in m.value)
+    assert f"absmax = {fmt(qp.scale * qp.qmax, 10)}" in line and "qmax = 127" in line
+    at.number_input(key="w_nt_a").set_value(254.0).run()
+    assert any("**s = 2**" in m.value and "**z = 0**" in m.value for m in at.markdown)

@@ -62,6 +62,12 @@ def float_field(key: str, default: float, lo: float | None = None, hi: float | N
     return Field(key, float(default), parse, lambda v: repr(float(v)))  # shortest exact form
 
 
+def optional_float_field(key: str, lo: float, hi: float) -> Field:
+    """A number the reader may leave empty (None, the default, stays out of the URL)."""
+    inner = float_field(key, 0.0, lo, hi)
+    return Field(key, None, inner.parse, inner.format)
+
+
 def int_field(key: str, default: int, lo: int, hi: int) -> Field:
     return Field(key, int(default), lambda raw: parse_int_param(raw, lo, hi))
 
