@@ -1,5 +1,7 @@
 """Formats LLMs use: block scales (GGUF, NF4, MX, NVFP4), one block exactly, and all of them on one chart."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -12,13 +14,15 @@ from quantviz.blocks.compare import block_rms_error, mxfp4_disagreement
 from quantviz.teach.blocks import binary, block_view
 from quantviz.teach.fmt import fmt
 
+FOUR_BIT = re.compile(r"^Q4_|NF4|FP4|INT4")  # formats whose elements are 4 bits
 settings = quant_controls(show=())
+four_bit = [f.bits_per_weight for f in FORMATS.values() if FOUR_BIT.search(f.name)]
 page_header(
     "Formats LLMs use: block scales",
-    "A GGUF file that says Q4_K_M, a QLoRA notebook with NF4, a datasheet with MXFP4 and NVFP4: all are r = s·(q − z) "
+    "A GGUF file that says Q4_0, a QLoRA notebook with NF4, a datasheet with MXFP4 and NVFP4: all are r = s·(q − z) "
     "with the scale shared by a small block of values instead of a whole tensor. A block's scale fits its own values, "
-    "so an outlier costs only its block — and every scale costs bits, which is why a 4-bit format stores 4.25 to 5 bits "
-    "per weight.",
+    "so an outlier costs only its block — and every scale costs bits, which is why the 4-bit formats here store "
+    f"{min(four_bit):g} to {max(four_bit):g} bits per weight (NF4 with double quantization, below, a little less).",
     settings,
 )
 data = data_controls("bf_", size=32_768, max_size=2_000_000, spread=1.0)
@@ -53,7 +57,8 @@ st.markdown(f"**{name}**: {fmt_info.summary}. {fmt_info.bits_per_weight:g} bits 
 st.markdown("\n".join(f"{i}. {line}" for i, line in enumerate(view.scale_lines, start=1)))
 show_table(settings, pd.DataFrame({
     "x": view.values, "code": view.codes, "bits": [binary(c, view.code_bits) for c in view.codes],
-    "dequantized": view.decoded, "error": view.decoded.astype(np.float64) - view.values,
+    # + 0.0: a code whose sign bit is set on a zero (E2M1's code 8) decodes to −0.0, shown as 0
+    "dequantized": view.decoded + np.float32(0), "error": view.decoded.astype(np.float64) - view.values,
 }), hide_index=True, height=280)
 
 back = fake_quantize(padded, name)[: shown.size]
@@ -92,8 +97,11 @@ st.markdown(
     f"- **Ties.** The spec rounds an element tie to even; ggml takes the smaller magnitude. x = 1.75 in a block "
     f"scaled by 1: the spec gives {fmt(ties.example[1])}, ggml {fmt(ties.example[2])}.\n"
     f"- **The exponent.** The spec floors log2(amax) exactly; ggml takes a float32 log2 first. A block whose amax is "
-    f"{fmt(float(edge_demo[0]), 10)}, a hair under 1024: the spec's scale gives {fmt(edge.example[1])}, ggml's "
-    f"{fmt(edge.example[2])}.\n"
+    f"{fmt(float(edge_demo[0]), 10)}, a hair under 1024: the block maximum decodes to {fmt(edge.example[1])} under "
+    f"the spec and {fmt(edge.example[2])} under ggml. The spec's floored exponent leaves E2M1's largest value (6) "
+    f"times its scale short of the maximum, so the maximum clips by "
+    f"{(float(edge_demo[0]) - edge.example[1]) / float(edge_demo[0]):.0%}; ggml's rounded log2 picks the next "
+    "exponent up and keeps it.\n"
     f"- **On your data** ({here.values:,} values): {here.differ:,} values decode differently, in {here.scale_differ:,} "
     "blocks the shared exponent differs.")
 

@@ -128,3 +128,18 @@ def test_translator_starts_from_the_row_above_and_has_an_absmax_form() -> None:
     assert f"absmax = {fmt(qp.scale * qp.qmax, 10)}" in line and "qmax = 127" in line
     at.number_input(key="w_nt_a").set_value(254.0).run()
     assert any("**s = 2**" in m.value and "**z = 0**" in m.value for m in at.markdown)
+
+
+def test_block_formats_page_states_computed_sizes_and_the_spec_clip() -> None:
+    from quantviz.blocks import FORMATS
+    from tests.apptest_helpers import open_page
+
+    at = open_page("block_formats.py", {"bf_fmt": "MXFP4"})
+    intro = " ".join(m.value for m in at.markdown)
+    four = [f.bits_per_weight for n, f in FORMATS.items() if n.startswith("Q4_") or "4" in n.split("_")[0][-1:]]
+    assert f"store {min(four):g} to {max(four):g} bits per weight" in intro and "4.25 to 5" not in intro
+    assert "Q4_K_M" not in intro
+    assert "clips by 25%" in intro and "decodes to 768 under the spec and 1024 under ggml" in intro
+    table = at.dataframe[0].value
+    assert not any(str(v).startswith("-0.0") and float(v) == 0 for v in table["dequantized"].astype(str))
+    assert (table["dequantized"].map(lambda v: np.signbit(v) and v == 0)).sum() == 0
