@@ -143,3 +143,16 @@ def test_block_formats_page_states_computed_sizes_and_the_spec_clip() -> None:
     table = at.dataframe[0].value
     assert not any(str(v).startswith("-0.0") and float(v) == 0 for v in table["dequantized"].astype(str))
     assert (table["dequantized"].map(lambda v: np.signbit(v) and v == 0)).sum() == 0
+
+
+def test_seed_scale_verdict_says_what_the_rounded_scale_really_changes() -> None:
+    """It said the printed scale's excess "is what makes" ±1000 come out as printed; exact, they come out the same."""
+    from quantviz.teach.examples import SEED_PRINTED_SCALE, seed_example_verdicts
+
+    why = seed_example_verdicts()[0].why
+    rule = {"rounding": "half_away_from_zero", "add_zero_point_before_rounding": True}
+    exact = qv.quantize([1000.0, -1000.0], QParams(2000 / 255, 128, 0, 255), **rule).tolist()
+    printed = qv.quantize([1000.0, -1000.0], QParams(SEED_PRINTED_SCALE, 128, 0, 255), **rule).tolist()
+    assert exact == printed == [255, 1]
+    assert "does not change the codes" in why and "what makes" not in why
+    assert f"give {exact[0]} and {exact[1]}" in why
