@@ -102,7 +102,7 @@ def test_tf_fake_quant_probe_clamps_first_as_tf_does() -> None:
     """[1, 2], x = 1.5: the steps said 382.5, "an exact tie", 383; TF clamps x first and gets 255."""
     qp = qv.choose_qparams(1, 2, convention="tf_fake_quant")
     steps = probe_steps(1.5, qp, convention="tf_fake_quant")
-    assert steps[0].label == "Clamp x to the nudged range" and steps[0].value == "1"
+    assert steps[0].label == "Clamp x into the range first" and steps[0].value == "1"
     assert not any("382.5" in s.value or "tie" in s.note for s in steps)
     code = next(s for s in steps if s.label == "Add the zero point").value
     assert code == str(int(qv.quantize([1.5], qp, convention="tf_fake_quant")[0])) == "255"

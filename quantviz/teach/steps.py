@@ -351,11 +351,12 @@ def _nudged_probe_steps(x: float, qp: QParams, t, *, bits: int, signed: bool) ->
     clamped, pre, rounded = float(k.clamped[0]), float(k.pre_round[0]), float(k.rounded[0])
     moved = clamped != float(np.float32(x))
     steps = [
-        Step("Clamp x to the nudged range", rf"\operatorname{{clamp}}({tex(x)},\ {tex(nmin)},\ {tex(nmax)}) = {tex(clamped)}",
+        Step("Clamp x into the range first", rf"\operatorname{{clamp}}({tex(x)},\ {tex(nmin)},\ {tex(nmax)}) = {tex(clamped)}",
              fmt(clamped), check=not moved,
-             note=(f"TF clamps the real value first: {fmt(x)} lies outside [{fmt(nmin, 8)}, {fmt(nmax, 8)}] and becomes "
-                   f"{fmt(clamped, 8)}." if moved else "TF clamps the real value first; this one is inside.")),
-        Step("Steps from the nudged minimum", rf"({tex(clamped)} - ({tex(nmin)})) \times {tex(float(k.nudge.inv_scale), 10)} - q_z = {tex(pre, 12)}",
+             note=(f"TF clamps the real value to its nudged range first: {fmt(x)} lies outside [{fmt(nmin, 8)}, "
+                   f"{fmt(nmax, 8)}] and becomes {fmt(clamped, 8)}." if moved
+                   else "TF clamps the real value to its nudged range first; this one is inside.")),
+        Step("Steps from the range's minimum", rf"({tex(clamped)} - ({tex(nmin)})) \times {tex(float(k.nudge.inv_scale), 10)} - q_z = {tex(pre, 12)}",
              fmt(pre, 12), note=f"In float32, with inv = {fmt(float(k.nudge.inv_scale), 10)} computed from the range (not 1/s)."),
         Step("Round half up", rf"\lfloor {tex(pre, 12)} + 0.5 \rfloor = {tex(rounded)}", fmt(rounded),
              note=("An exact tie: floor(v + 0.5) rounds it up." if pre - math.floor(pre) == 0.5 else "floor(v + 0.5), the sum in float32.")),

@@ -241,4 +241,4 @@ def test_tf_fake_quant_probe_steps_are_tensorflows_own(bits: int) -> None:
         for j in range(0, x.size, 15):
             shown = {s.label: s.value for s in probe_steps(float(x[j]), qp, convention="tf_fake_quant", bits=bits)}
             assert float(shown["Round half up"]) == float(k.rounded[j])
-            assert float(shown["Clamp x to the nudged range"]) == pytest.approx(float(k.clamped[j]), rel=1e-6, abs=1e-12)
+            assert float(shown["Clamp x into the range first"]) == pytest.approx(float(k.clamped[j]), rel=1e-6, abs=1e-12)
