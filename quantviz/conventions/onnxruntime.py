@@ -67,9 +67,11 @@ class OnnxRuntime(Convention):
             rule, formula = "from_min", "qmin − rmin / s in float64, rounded half to even"
         qp = QParams(float(F32(scale)), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi))
         return ChoiceTrace(
-            given, (float(lo), float(hi)), adjustment, (qmin, qmax), (storage_min, storage_max), float(divisor),
-            scale_formula, "float64, stored as float32", float(F32(scale)), rule, formula, raw,
-            "half_to_even" if raw is not None else None, False, 0, qp,
+            range_given=given, range_used=(float(lo), float(hi)), adjustment=adjustment, grid=(qmin, qmax),
+            storage=(storage_min, storage_max), scale_divisor=float(divisor), scale_formula=scale_formula,
+            scale_dtype="float64, stored as float32", scale=float(F32(scale)), zero_rule=rule, zero_formula=formula,
+            zero_raw=raw, zero_tie_rule="half_to_even" if raw is not None else None, zero_clamped=False,
+            zero_shift=0, qparams=qp,
         )
 
     def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:

@@ -73,8 +73,11 @@ class PyTorch(Convention):
             lo, hi = min_neg, max_pos
         qp = QParams(float(scale), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi))
         return ChoiceTrace(
-            given, (float(lo), float(hi)), adjustment, (qmin, qmax), (storage_min, storage_max), float(divisor),
-            scale_formula, "float32", float(scale), rule, formula, raw, "half_to_even" if raw is not None else None, clamped, 0, qp,
+            range_given=given, range_used=(float(lo), float(hi)), adjustment=adjustment, grid=(qmin, qmax),
+            storage=(storage_min, storage_max), scale_divisor=float(divisor), scale_formula=scale_formula,
+            scale_dtype="float32", scale=float(scale), zero_rule=rule, zero_formula=formula, zero_raw=raw,
+            zero_tie_rule="half_to_even" if raw is not None else None, zero_clamped=clamped, zero_shift=0,
+            qparams=qp,
         )
 
     def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:

@@ -67,8 +67,11 @@ class Textbook(Convention):
             )
         qp = QParams(scale, zero_point, qmin, qmax, rmin=lo, rmax=hi)
         return ChoiceTrace(
-            (rmin, rmax), (lo, hi), adjustment, (qmin, qmax), (qmin, qmax), divisor, scale_formula, "float64", scale,
-            rule, formula, raw, "half_to_even" if raw is not None else None, clamped, 0, qp,
+            range_given=(rmin, rmax), range_used=(lo, hi), adjustment=adjustment, grid=(qmin, qmax),
+            storage=(qmin, qmax), scale_divisor=divisor, scale_formula=scale_formula, scale_dtype="float64",
+            scale=scale, zero_rule=rule, zero_formula=formula, zero_raw=raw,
+            zero_tie_rule="half_to_even" if raw is not None else None, zero_clamped=clamped, zero_shift=0,
+            qparams=qp,
         )
 
     def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:

@@ -79,10 +79,14 @@ class TFFakeQuant(Convention):
             raise RangeError(f"range [{float(lo)}, {float(hi)}] gives an unusable scale {float(scale)!r}")
         qp = QParams(float(scale), zero_point, qmin, qmax, rmin=float(lo), rmax=float(hi))
         return ChoiceTrace(
-            (float(lo), float(hi)), (float(lo), float(hi)), "", (qmin, qmax), (qmin, qmax), float(qmax - qmin),
-            f"(max − min) / (qmax − qmin) = (max − min) / {qmax - qmin}", "float32", float(scale), "from_min", "qmin − min / s in float32; outside the grid it is clamped, "
-            "else rounded half away from zero; then the range is nudged to fit z", float(zero_from_min),
-            "half_away_from_zero", not qmin_f <= zero_from_min <= qmax_f, 0, qp,
+            range_given=(float(lo), float(hi)), range_used=(float(lo), float(hi)), adjustment="", grid=(qmin, qmax),
+            storage=(qmin, qmax), scale_divisor=float(qmax - qmin),
+            scale_formula=f"(max − min) / (qmax − qmin) = (max − min) / {qmax - qmin}", scale_dtype="float32",
+            scale=float(scale), zero_rule="from_min",
+            zero_formula="qmin − min / s in float32; outside the grid it is clamped, "
+            "else rounded half away from zero; then the range is nudged to fit z",
+            zero_raw=float(zero_from_min), zero_tie_rule="half_away_from_zero",
+            zero_clamped=not qmin_f <= zero_from_min <= qmax_f, zero_shift=0, qparams=qp,
         )
 
     def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:

@@ -37,8 +37,11 @@ class TFLite(Convention):
             scale = float(F32(absmax) / F32(127)) if absmax > 0 else 1.0
             qp = QParams(scale, 0, -127, 127, -128, 127, rmin=-absmax, rmax=absmax)
             return ChoiceTrace(
-                given, (-absmax, absmax), f"made symmetric, [−{absmax:g}, {absmax:g}]", (-127, 127), (-128, 127),
-                254.0, "absmax / 127", "float32", scale, "zero", "0 for symmetric int8 weights", None, None, False, 0, qp,
+                range_given=given, range_used=(-absmax, absmax),
+                adjustment=f"made symmetric, [−{absmax:g}, {absmax:g}]", grid=(-127, 127), storage=(-128, 127),
+                scale_divisor=254.0, scale_formula="absmax / 127", scale_dtype="float32", scale=scale,
+                zero_rule="zero", zero_formula="0 for symmetric int8 weights", zero_raw=None, zero_tie_rule=None,
+                zero_clamped=False, zero_shift=0, qparams=qp,
             )
         lo, hi = min(lo, 0.0), max(hi, 0.0)
         adjustment = "widened to include 0" if (lo, hi) != given else ""
@@ -69,8 +72,10 @@ class TFLite(Convention):
         if shift:
             formula += ", plus 128 for a uint8 input/output"
         return ChoiceTrace(
-            given, (lo, hi), adjustment, grid, grid, 255.0, "(rmax − rmin) / 255", "float32", scale, "from_min", formula,
-            zero_float + shift, "half_away_from_zero", clamped, shift, qp,
+            range_given=given, range_used=(lo, hi), adjustment=adjustment, grid=grid, storage=grid,
+            scale_divisor=255.0, scale_formula="(rmax − rmin) / 255", scale_dtype="float32", scale=scale,
+            zero_rule="from_min", zero_formula=formula, zero_raw=zero_float + shift,
+            zero_tie_rule="half_away_from_zero", zero_clamped=clamped, zero_shift=shift, qparams=qp,
         )
 
     def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
