@@ -61,7 +61,7 @@ def recompute(ex) -> tuple[dict, bool]:
         return {"out": (acc * m0 + 2 ** (30 - shift)) >> (31 - shift)}, False
     if ex.kind == "which_convention":
         lo, hi = (Fraction(v) for v in re.search(r"range \[([^,]+), ([^\]]+)\]", p.replace("−", "-")).groups())
-        signed, symmetric = " on int8" in p, ", symmetric" in p
+        signed, symmetric = " on int8" in p, ", symmetric" in p or "int8 (symmetric)" in p
         s, z = re.search(r"\*\*s = ([^,]+), z = (-?\d+)\*\*", p).groups()
         shown = re.search(r"s to (\d+) significant digits", p)
         digits = int(shown.group(1)) if shown else 12  # as many as fmt(s, 12) shows
@@ -202,3 +202,10 @@ def test_exact_rounding_matches_quantviz_rounding_on_ties() -> None:
     for v in (Fraction(-5, 2), Fraction(-1, 2), Fraction(1, 2), Fraction(3, 2), Fraction(7, 4), Fraction(-9, 4)):
         assert round_exact(v, "half_to_even") == int(np.rint(float(v)))
         assert round_exact(v, "half_away_from_zero") == int(round_half_away_from_zero(np.array(float(v))))
+
+
+def test_no_solution_line_reads_as_a_markdown_list_marker() -> None:
+    # the page prints each line as "- line": a line opening with "+ ", "- " or "* " would nest a second bullet
+    for _level, ex in _all():
+        for line in ex.solution:
+            assert not re.match(r"[-+*] ", line), line

@@ -138,7 +138,7 @@ def _quantize_lines(x: Fraction, su: Setup, rule: str) -> tuple[list[str], int]:
     r = round_exact(t, rule)
     q = min(max(r + su.zero_point, su.qmin), su.qmax)
     lines = [f"x / s = {exact_text(x)} / {exact_text(su.scale)} = {show(t)}.", f"Round: {rounding_step(t, rule)}.",
-             f"+ z: {r} + {paren(su.zero_point)} = {r + su.zero_point}."]
+             f"Add z: {r} + {paren(su.zero_point)} = {r + su.zero_point}."]
     if q != r + su.zero_point:
         lines.append(f"Clamp to [{su.qmin}, {su.qmax}]: {r + su.zero_point} is outside, so q = {q} (clipped).")
     else:
@@ -315,11 +315,12 @@ def _which_convention(rng: random.Random, difficulty: str) -> Exercise:
     labels = tuple(CONVENTIONS[n].label for n in pair)
     other_s, other_z = shown_qparams(case.other, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
     differ = " and ".join(w for w, same in (("s", s == other_s), ("z", z == other_z)) if not same)
-    grid = f"{'int8' if case.signed else 'uint8'}{', symmetric' if case.symmetric else ', asymmetric'}"
+    grid = f"{'int8' if case.signed else 'uint8'} ({'symmetric' if case.symmetric else 'asymmetric'})"
+    note = (" (TFLite's symmetric grid is its narrow-range weight grid [−127, 127].)"
+            if case.symmetric and "tflite" in pair else "")
     return Exercise("which_convention",
                     f"The range [{fmt(case.rmin)}, {fmt(case.rmax)}] on {grid} came out as **s = {s}, z = {z}** (s to "
-                    f"{SHOWN_SCALE_DIGITS} significant digits). Which of {labels[0]} and {labels[1]} produced it? "
-                    "(TFLite's symmetric grid is its narrow-range weight grid [−127, 127].)",
+                    f"{SHOWN_SCALE_DIGITS} significant digits). Which of {labels[0]} and {labels[1]} produced it?{note}",
                     (Answer("conv", "convention", "choice", CONVENTIONS[case.shown].label, choices=labels),),
                     (*(_convention_line(n, case) for n in pair),
                      f"They differ in {differ}: {CONVENTIONS[case.other].label} gives s = {other_s}, z = {other_z}, "
@@ -336,7 +337,7 @@ def _integer_step(rng: random.Random, difficulty: str) -> Exercise:
                     f"An int32 accumulator **acc = {acc}** is rescaled by M = {fmt(m)}, stored as M0 = {m0} and shift = {shift}. "
                     f"What is (acc·M0 + 2^(30 − shift)) >> (31 − shift)? (>> is an arithmetic shift: it rounds toward −∞.)",
                     (Answer("out", "result", "int", out),),
-                    (f"acc·M0 = {acc} × {m0} = {acc * m0}.", f"+ 2^{total - 1} = {acc * m0 + 2 ** (total - 1)}.",
+                    (f"acc·M0 = {acc} × {m0} = {acc * m0}.", f"Add 2^{total - 1}: {acc * m0} + {2 ** (total - 1)} = {acc * m0 + 2 ** (total - 1)}.",
                      f">> {total}: {acc * m0 + 2 ** (total - 1)} / 2^{total} = {fmt((acc * m0 + 2 ** (total - 1)) / 2**total, 12)} "
                      f"→ {out} (floor), close to acc·M = {fmt(acc * m, 8)}."))
 

@@ -201,6 +201,6 @@ def describe_pair_sums(sums: PairSums) -> str:
     (ha, hb), (la, lb) = sums.high_codes, sums.low_codes
     ha, hb, la, lb = (_factor(v) for v in (ha, hb, la, lb))
     parts = [f"Largest pair sum: {ha}·{hb} + {ha}·{hb} = {_signed_text(sums.high)}; smallest: {la}·{lb} + {la}·{lb} = "
-             f"{_signed_text(sums.low)}. A 16-bit register holds [{_signed_text(INT16_MIN)}, {INT16_MAX}].",
-             pair_sum_fit(sums), pair_sum_remedies(sums), pair_sum_instruction(sums)]
-    return " ".join(p for p in parts if p)
+             f"{_signed_text(sums.low)}. A 16-bit register holds [{_signed_text(INT16_MIN)}, {INT16_MAX}]. " + pair_sum_fit(sums),
+             pair_sum_remedies(sums), pair_sum_instruction(sums)]
+    return "\n\n".join(p for p in parts if p)  # paragraphs: the sums and the fit, the remedies, the instruction
