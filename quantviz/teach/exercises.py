@@ -153,7 +153,7 @@ def _scale_zero_point(rng: random.Random, difficulty: str) -> Exercise:
     if difficulty == "easy":
         lo, hi = rng.choice([("-1", "1"), ("0", "6"), ("-2", "6"), ("0", "255"), ("-127.5", "127.5"), ("-4", "12"), ("-1", "3")])
     elif difficulty == "medium":
-        lo, hi = f"{-rng.randint(0, 500) / 100:.2f}", f"{rng.randint(50, 500) / 100:.2f}"
+        lo, hi = exact_text(Fraction(-rng.randint(0, 500), 100)), exact_text(Fraction(rng.randint(50, 500), 100))
     else:
         a = rng.choice(["1000", "6", "1", "2.5"])
         lo, hi = f"-{a}", a
