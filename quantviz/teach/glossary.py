@@ -139,10 +139,12 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("AWQ", "Activation-aware Weight Quantization: scale salient input channels up before rounding the weights.",
           "AWQ (Lin et al., 2023) observes that the weights meeting large activations matter most. It multiplies each input "
           "channel of the weights by s (and divides the activations by s, folded into the previous operation), choosing "
-          "s = s_X^α per channel by a grid search over α that minimises the layer's output error."),
+          "s = s_X^α per channel, s_X the channel's mean |activation|, by a grid search over α in [0, 1] that minimises "
+          "the layer's output error."),
     Entry("SmoothQuant", "Move activation outliers into the weights with a per-channel scale, so both quantize to 8 bits.",
           "SmoothQuant (Xiao et al., 2022) divides each input channel j of the activations by s_j and multiplies the weights "
-          "by it — the product is unchanged — with s_j = max|X_j|^α / max|W_j|^(1−α), α = 0.5 by default. Activations "
+          "by it — the product is unchanged — with s_j = max|X_j|^α / max|W_j|^(1−α), α = 0.5 in the paper and tuned per "
+          "model. Activations "
           "become easy to quantize; the weights absorb the difficulty. It enables W8A8."),
     Entry("Hadamard rotation", "Multiplying weights and activations by an orthogonal Hadamard matrix to spread outliers.",
           "Since H·Hᵀ = I for a normalised Hadamard matrix H, (XH)(HᵀW) = XW: the product is unchanged, but each rotated "
