@@ -156,3 +156,14 @@ def test_seed_scale_verdict_says_what_the_rounded_scale_really_changes() -> None
     assert exact == printed == [255, 1]
     assert "does not change the codes" in why and "what makes" not in why
     assert f"give {exact[0]} and {exact[1]}" in why
+
+
+@pytest.mark.parametrize("a", [1.1, 2.2, 2.7, 4.4, 4.9, 5.4, 0.1, 19.9, 1e-30])
+def test_textbook_zero_point_of_a_symmetric_range_is_the_exact_tie_rounded_to_even(a: float) -> None:
+    """In float64, 0 − (−1.1)·255/2.2 = 127.49999999999999 → 127; exactly it is 127.5 → 128 (half to even)."""
+    from fractions import Fraction
+
+    exact = 0 - Fraction(-a) * 255 / (Fraction(a) - Fraction(-a))
+    assert exact == Fraction(255, 2)
+    assert qv.choose_qparams(-a, a, bits=8, convention="textbook").zero_point == 128
+    assert qv.get_convention("textbook").choose_trace(-a, a).zero_raw == 127.5

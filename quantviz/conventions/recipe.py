@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields, replace
+from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
 
 from quantviz.errors import RangeError
-from quantviz.rounding import apply_rounding, fma_float32
+from quantviz.rounding import apply_rounding, fma_float32, round_exact
 
 F32 = np.float32
 _F32_EPS = F32(np.finfo(np.float32).eps)
@@ -69,7 +70,8 @@ class Recipe:
         The zero point is computed on the grid shifted down by this much and shifted back after (128: TFLite
         computes a uint8 zero point on int8).
     zero_arithmetic : str
-        How qmin − rmin / s is evaluated: ``"exact_ratio"`` (qmin − rmin·(qmax − qmin)/(rmax − rmin), float64),
+        How qmin − rmin / s is evaluated: ``"exact_ratio"`` (qmin − rmin·(qmax − qmin)/(rmax − rmin), in exact rational
+        arithmetic and rounded exactly),
         ``"float64"``, ``"float64_to_float32"`` (in double with the float32 s, then rounded to float32),
         ``"float32"``, or ``"float32_steps"`` (rmin / s in float32, and that is what gets rounded: qmin − round(rmin/s)).
     zero_rounding : str
@@ -150,12 +152,12 @@ def _middle(rule: str, qmin: int, qmax: int) -> int:
     return int(np.rint((qmin + qmax) / 2))
 
 
-def _zero_raw(recipe: Recipe, lo: float, hi: float, qmin: int, qmax: int, scale: float) -> float:
+def _zero_raw(recipe: Recipe, lo: float, hi: float, qmin: int, qmax: int, scale: float) -> float | Fraction:
     """qmin − lo / s in the recipe's arithmetic (for float32_steps: lo / s itself, the number that is rounded)."""
     how = recipe.zero_arithmetic
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         if how == "exact_ratio":
-            return qmin - lo * (qmax - qmin) / (hi - lo)
+            return qmin - Fraction(lo) * (qmax - qmin) / (Fraction(hi) - Fraction(lo))
         if how == "float64":
             return qmin - lo / scale
         if how == "float64_to_float32":
@@ -167,7 +169,9 @@ def _zero_raw(recipe: Recipe, lo: float, hi: float, qmin: int, qmax: int, scale:
     raise ValueError(f"unknown zero-point arithmetic {how!r}")
 
 
-def _round_one(value: float, rule: str) -> int:
+def _round_one(value: float | Fraction, rule: str) -> int:
+    if isinstance(value, Fraction):
+        return round_exact(value, rule)
     return int(apply_rounding(np.array([value], dtype=np.float64), rule)[0])
 
 
@@ -210,7 +214,7 @@ def choose(recipe: Recipe, rmin: float, rmax: float) -> tuple[tuple[float, float
     else:
         zero = _round_one(raw, recipe.zero_rounding)
     zero += shift
-    raw += shift
+    raw = float(raw) + shift
     if recipe.zero_clamp:
         zero = min(max(zero, qmin), qmax)
     return (lo, hi), scale, stored, raw, int(zero)

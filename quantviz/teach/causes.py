@@ -107,7 +107,7 @@ _FIXED_WORDS: dict[str, dict] = {
     "zero_rule": {"from_min": "computes z from rmin", "middle": "puts z in the middle of the grid (half to even)",
                   "middle_floor": "puts z in the middle of the grid, rounded down", "zero": "sets z = 0"},
     "zero_arithmetic": {
-        "exact_ratio": "evaluates qmin − rmin/s as the exact ratio qmin − rmin·(qmax − qmin)/(rmax − rmin) in float64",
+        "exact_ratio": "evaluates qmin − rmin/s as the exact ratio qmin − rmin·(qmax − qmin)/(rmax − rmin), in rational arithmetic",
         "float64": "evaluates qmin − rmin/s in float64",
         "float64_to_float32": "evaluates qmin − rmin/s in double with the float32 s, then rounds it to float32",
         "float32": "evaluates qmin − rmin/s in float32",
