@@ -167,3 +167,24 @@ def test_textbook_zero_point_of_a_symmetric_range_is_the_exact_tie_rounded_to_ev
     assert exact == Fraction(255, 2)
     assert qv.choose_qparams(-a, a, bits=8, convention="textbook").zero_point == 128
     assert qv.get_convention("textbook").choose_trace(-a, a).zero_raw == 127.5
+
+
+@pytest.mark.parametrize(("convention", "lo", "hi", "x", "rounding"), [
+    ("textbook", -1000, 1000, 7.8, "floor"), ("textbook", -1000, 1000, -1000.0, "floor"),
+    ("tf_fake_quant", -1, 1, 1.0, None), ("textbook", -1000, 1000, 1500.0, None), ("pytorch", -1, 1, 0.7, None),
+    ("textbook", -1.1, 1.1, 1.1, None),
+])
+def test_error_step_calls_a_value_clipped_only_when_it_was(convention, lo, hi, x, rounding) -> None:
+    """floor at x = 7.8 said "The value was clipped" beside "nothing to clip"; TF's float32 output noise too."""
+    qp = qv.choose_qparams(lo, hi, convention=convention)
+    steps = probe_steps(x, qp, convention=convention, rounding=rounding)
+    clipped = bool(qv.quantize_trace([x], qp, convention=convention, rounding=rounding).clipped[0])
+    error = steps[-1]
+    assert error.check == (not clipped)
+    assert ("was clipped" in error.note) == clipped
+    rounding_step = next((s for s in steps if s.label == "Round"), None)
+    if rounding in ("floor", "ceil", "toward_zero") and rounding_step is not None:
+        assert "tie" not in rounding_step.note
+    if rounding_step is not None and "exactly: just" in rounding_step.note:
+        pre = float(qv.quantize_trace([x], qp, convention=convention).pre_round[0])
+        assert pre - np.floor(pre) != 0.5

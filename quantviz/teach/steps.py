@@ -294,8 +294,13 @@ def probe_steps(
                   if recipe.quantize_arithmetic != "float64_divide" else ""),
         )
     ]
-    tie = abs(pre - math.floor(pre) - 0.5) == 0 if math.isfinite(pre) else False
+    # "a tie" only where a tie decides anything: the round-to-nearest rules
+    tie = mode in NEAREST and (abs(pre - math.floor(pre) - 0.5) == 0 if math.isfinite(pre) else False)
     rule = ROUNDING_MODES[mode].split(":")[0]
+    if mode in NEAREST and not tie and math.isfinite(pre) and fmt(pre, 12).endswith(".5"):
+        side = "under" if pre < math.floor(pre) + 0.5 else "over"
+        rule += (f"; {fmt(pre, 12)} as shown, but {pre!r} exactly: just {side} the tie, because the stored s is "
+                 "rounded")
     if z_first:
         steps.append(Step("Add the zero point", rf"\frac{{x}}{{s}} + z = {tex(scaled, 12)} + {qp.zero_point} = {tex(scaled + qp.zero_point, 12)}", fmt(scaled + qp.zero_point, 12)))
         steps.append(Step("Round", rf"\operatorname{{round}}({tex(pre, 12)}) = {tex(rounded)}", fmt(rounded), note=(f"An exact tie: {rule} gives {fmt(rounded)}." if tie else rule)))
@@ -317,11 +322,15 @@ def probe_steps(
             note=(f"{fmt(unclamped)} is outside the grid: the value is clipped to {q}." if clipped else inside),
         )
     )
-    return steps + _stored_and_back(x, qp, t, bits=bits, signed=signed)
+    return steps + _stored_and_back(x, qp, t, bits=bits, signed=signed, mode=mode)
 
 
-def _stored_and_back(x: float, qp: QParams, t, *, bits: int, signed: bool) -> list[Step]:
-    """The last steps of any probe: the code in binary, dequantized, and its error."""
+NEAREST = ("half_to_even", "half_away_from_zero", "half_up", "half_up_float32")
+
+
+def _stored_and_back(x: float, qp: QParams, t, *, bits: int, signed: bool, mode: str) -> list[Step]:
+    """The last steps of any probe: the code in binary, dequantized, and its error (``mode``: the code's rounding)."""
+    nearest = mode in NEAREST
     steps: list[Step] = []
     q, clipped = int(t.q[0]), bool(t.clipped[0])
     lo, hi = int_range(bits, signed=signed)
@@ -330,14 +339,24 @@ def _stored_and_back(x: float, qp: QParams, t, *, bits: int, signed: bool) -> li
     deq = float(t.dequantized[0])
     steps.append(Step("Dequantize", rf"s\,(q - z) = {tex(qp.scale)} \times ({q} - {qp.zero_point}) = {tex(deq, 12)}", fmt(deq, 12)))
     err = float(t.error[0])
-    within = not clipped and abs(err) <= qp.scale / 2 * (1 + 1e-6)
+    half = qp.scale / 2
+    if clipped:
+        note = f"The value was clipped: clipping error (half a step is s/2 = {fmt(half, 6)})."
+    elif not nearest:
+        note = (f"Rounding error only: rounding {rule_words(mode)} moves a value by up to a whole step "
+                f"(s = {fmt(qp.scale, 6)}), not half of one.")
+    elif abs(err) <= half:
+        note = f"Within half a step (s/2 = {fmt(half, 6)}): rounding error only."
+    else:  # a nearest rule, not clipped, a hair past s/2: the output itself is rounded to float32
+        note = (f"Rounding error only: half a step (s/2 = {fmt(half, 6)}) plus the float32 rounding of the "
+                "dequantized value.")
     steps.append(
         Step(
             "Error",
             rf"\hat{{x}} - x = {tex(deq, 12)} - {tex(x, 12)} = {tex(err, 6)}",
             fmt(err, 6),
-            check=within,
-            note=(f"Within half a step (s/2 = {fmt(qp.scale / 2, 6)}): rounding error only." if within else f"The value was clipped: clipping error (half a step is s/2 = {fmt(qp.scale / 2, 6)})."),
+            check=not clipped,
+            note=note,
         )
     )
     return steps
@@ -363,7 +382,7 @@ def _nudged_probe_steps(x: float, qp: QParams, t, *, bits: int, signed: bool) ->
         Step("Add the zero point", rf"{tex(rounded)} + {qp.zero_point} = {int(t.q[0])}", str(int(t.q[0])),
              note="Already on the grid: the clamp came first."),
     ]
-    return steps + _stored_and_back(x, qp, t, bits=bits, signed=signed)
+    return steps + _stored_and_back(x, qp, t, bits=bits, signed=signed, mode="half_up_float32")
 
 
 
