@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from quantviz.app import figures
 from quantviz.blocks import FORMATS, fake_quantize
 from quantviz.conventions import get_convention
-from quantviz.grid import grid_label
+from quantviz.grid import MAX_BITS, MIN_BITS, grid_label
 from quantviz.metrics import sqnr_by_bits, transfer_curve
 from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams, quantize
@@ -161,8 +161,8 @@ def error_histogram(values: object, rmin: float | None = None, rmax: float | Non
 
 
 def sqnr_against_bits(values: object, rmin: float | None = None, rmax: float | None = None, *,
-                      bits: range | list[int] = range(2, 17), signed: bool = False, symmetric: bool = False,
-                      convention: str = "textbook") -> go.Figure:
+                      bits: range | list[int] = range(MIN_BITS, MAX_BITS + 1), signed: bool = False,
+                      symmetric: bool = False, convention: str = "textbook") -> go.Figure:
     """Return the SQNR of ``values`` at each bit width, measured, beside the 6.02 dB-per-bit model.
 
     The Rounding error page's third chart (the page measures the first 200,000 values; this measures all given).
