@@ -14,7 +14,12 @@ on its own. It needs plotly (``pip install 'quantviz[app]'``), so ``import quant
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
+
+try:
+    import plotly.graph_objects as go
+except ModuleNotFoundError as exc:  # the library alone (pip install quantviz) has no plotly
+    raise ModuleNotFoundError("quantviz.plot draws with plotly, which is not installed: "
+                              "pip install 'quantviz[app]'", name="plotly") from exc
 
 from quantviz.app import figures
 from quantviz.blocks import FORMATS, fake_quantize

@@ -116,6 +116,8 @@ def test_the_installed_package_imports_without_the_app_libraries(venv):
     assert lines[0].startswith(str(venv)) and "site-packages" in lines[0]  # the installed copy, not the source tree
     assert lines[1] == "[]"  # none of them can even be found there
     assert lines[2] == "[255]"
+    plot = subprocess.run([venv / "bin" / "python", "-c", "import quantviz.plot"], capture_output=True, text=True)
+    assert plot.returncode == 1 and "pip install 'quantviz[app]'" in plot.stderr  # says what to install
 
 
 def test_the_console_script_reports_a_model_file(venv, tmp_path):
