@@ -49,13 +49,25 @@ def link_distribution(name: str, site: Path) -> None:
             (site / top).symlink_to(source)
 
 
+# Data files a package may carry beside its code, in a package and in a plain folder under one (no __init__.py).
+PROBES = ("quantviz/app/probe_component.js", "quantviz/probe_data/tables/probe.json", "quantviz/probe_data/probe.onnx")
+
+
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """The wheel, built from a copy of the source tree (the build leaves build/ and egg-info behind it)."""
-    base = tmp_path_factory.mktemp("package")
-    source = base / "src"
+def source(tmp_path_factory) -> Path:
+    """A copy of the source tree (the build leaves build/ and egg-info behind it), with probe data files added."""
+    source = tmp_path_factory.mktemp("package") / "src"
     shutil.copytree(ROOT, source, ignore=NOT_COPIED, symlinks=True)
-    out = base / "dist"
+    for probe in PROBES:
+        (source / probe).parent.mkdir(parents=True, exist_ok=True)
+        (source / probe).write_text("probe\n")
+    return source
+
+
+@pytest.fixture(scope="module")
+def wheel(source) -> Path:
+    """The wheel, built offline from the copy."""
+    out = source.parent / "dist"
     run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", out, source)
     (found,) = out.glob("quantviz-*.whl")
     return found
@@ -73,12 +85,13 @@ def venv(wheel, tmp_path_factory) -> Path:
     return env
 
 
-def test_the_wheel_holds_only_quantviz(wheel):
+def test_the_wheel_holds_only_quantviz_and_all_of_it(wheel, source):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
     assert tops == {"quantviz", f"{wheel.name.split('-py3')[0]}.dist-info"}
-    expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / "quantviz").rglob("*")
+    expected = {p.relative_to(source).as_posix() for p in (source / "quantviz").rglob("*")
                 if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+    assert set(PROBES) <= expected  # the data files travel with the code
     assert {n for n in names if n.startswith("quantviz/")} == expected
 
 
