@@ -16,7 +16,7 @@ import numpy as np
 from quantviz.conventions import CONVENTIONS, ChoiceTrace, QuantizeTrace, get_convention, tf_nudge
 from quantviz.qparams import QParams, validate_range
 from quantviz.rounding import apply_rounding
-from quantviz.teach.fmt import RELATIVE_TOLERANCE, fmt
+from quantviz.teach.fmt import fmt
 
 # The steps, in the order they happen; a Difference names one of them.
 SCALE_STEPS = ("range", "divisor", "scale_arithmetic")
@@ -246,7 +246,7 @@ def code_difference(row: ConventionRow, ref: ConventionRow, i: int, x: float) ->
     va, a_first = _number_rounded(row.name, row.trace, i, row.qparams)
     vb, b_first = _number_rounded(ref.name, ref.trace, i, ref.qparams)
     if va != vb:
-        if abs(row.qparams.scale - ref.qparams.scale) > RELATIVE_TOLERANCE * ref.qparams.scale:
+        if abs(row.qparams.scale - ref.qparams.scale) > 1e-6 * ref.qparams.scale:
             why = (f"the scales differ ({fmt(row.qparams.scale, 8)} vs {fmt(ref.qparams.scale, 8)}, see above), "
                    "so x is a different number of steps from z")
         elif _is_tie(va) or _is_tie(vb):
@@ -330,5 +330,5 @@ def explain_differences(rows: list[ConventionRow], probes: list[float] | tuple[f
 
 def tiny_scale_differences(differences: list[Difference]) -> tuple[list[Difference], list[Difference]]:
     """Split off scale differences smaller than one part in a million (float32 rounding), from the rest."""
-    tiny = [d for d in differences if d.quantity == "scale" and d.relative_size < RELATIVE_TOLERANCE]
+    tiny = [d for d in differences if d.quantity == "scale" and d.relative_size < 1e-6]
     return tiny, [d for d in differences if d not in tiny]

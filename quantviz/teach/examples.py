@@ -15,7 +15,7 @@ from quantviz.conventions import CONVENTIONS
 from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams, quantize, quantize_trace
 from quantviz.rounding import apply_rounding
-from quantviz.teach.fmt import RELATIVE_TOLERANCE, fmt
+from quantviz.teach.fmt import fmt
 from quantviz.teach.steps import Step, probe_steps, qparams_steps
 
 SEED_PRINTED_SCALE = 7.843137255  # as printed in the answer
@@ -77,7 +77,7 @@ def seed_example_verdicts() -> list[Verdict]:
             out.append(Verdict(claim, f"{fmt(x, 12)}/s + 128 = {fmt(pre, 12)} → {q}", q == claimed, "Holds: the value is not near a tie."))
     back = exact.scale * (np.array(SEED_CLAIMED_CODES) - exact.zero_point)
     for code, claimed_real, real in zip(SEED_CLAIMED_CODES, SEED_CLAIMED_BACK, back, strict=True):
-        holds = bool(abs(real - claimed_real) < RELATIVE_TOLERANCE * max(1.0, abs(claimed_real)))
+        holds = bool(abs(real - claimed_real) < 1e-6 * max(1.0, abs(claimed_real)))
         out.append(
             Verdict(
                 f"({code} − 128) × 7.843137255 = {fmt(claimed_real, 12)}",

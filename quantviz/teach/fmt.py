@@ -8,11 +8,6 @@ from __future__ import annotations
 
 import math
 
-# Two numbers closer than this, relative to their size, are the same to the words (a scale two frameworks agree on,
-# a claimed value that holds, a raw zero point that sits on a tie, an error within half a step): float32 arithmetic
-# differs from the exact value by ~6e-8 relative, so the words never call a float32 rounding a difference.
-RELATIVE_TOLERANCE = 1e-6
-
 
 def fmt(value: float, digits: int = 10) -> str:
     """Return a number with up to ``digits`` significant digits, no trailing zeros.

@@ -16,7 +16,7 @@ from quantviz.grid import grid_label, int_range, to_binary
 from quantviz.qparams import QParams
 from quantviz.quantize import quantize_trace
 from quantviz.rounding import ROUNDING_MODES, apply_rounding
-from quantviz.teach.fmt import RELATIVE_TOLERANCE, fmt, tex
+from quantviz.teach.fmt import fmt, tex
 
 
 class Step(NamedTuple):
@@ -194,7 +194,7 @@ def _zero_point_note(raw: float, choice: ChoiceTrace, label: str) -> str:
     lo, hi = choice.range_used
     exact = raw_zero_point(lo, hi, qmin, qmax)
     nearest_tie = math.floor(raw) + 0.5
-    if choice.scale_dtype != "float64" and abs(raw - nearest_tie) < RELATIVE_TOLERANCE * max(1.0, abs(raw)) and exact != raw:
+    if choice.scale_dtype != "float64" and abs(raw - nearest_tie) < 1e-6 * max(1.0, abs(raw)) and exact != raw:
         shift = choice.zero_shift
         exact_z = int(apply_rounding(np.array([exact - shift]), choice.zero_tie_rule or "half_to_even")[0]) + shift
         other = (f"which would also give {exact_z}" if exact_z == choice.qparams.zero_point
@@ -290,7 +290,7 @@ def probe_steps(
     deq = float(t.dequantized[0])
     steps.append(Step("Dequantize", rf"s\,(q - z) = {tex(qp.scale)} \times ({q} - {qp.zero_point}) = {tex(deq, 12)}", fmt(deq, 12)))
     err = float(t.error[0])
-    within = not clipped and abs(err) <= qp.scale / 2 * (1 + RELATIVE_TOLERANCE)
+    within = not clipped and abs(err) <= qp.scale / 2 * (1 + 1e-6)
     steps.append(
         Step(
             "Error",
