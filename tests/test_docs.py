@@ -196,7 +196,10 @@ def test_the_readme_is_a_page():
 def test_the_readmes_page_table_is_the_registry():
     section = text("README.md").split("## Pages", 1)[1].split("\n## ", 1)[0]
     rows = [line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| ")][1:]
-    assert rows == [p.title for p in PAGES], "README's page table differs from quantviz/app/pages.py"
+    titles = [p.title for p in PAGES]
+    missing, stale = [t for t in titles if t not in rows], [r for r in rows if r not in titles]
+    assert not missing and not stale, f"README's page table and quantviz/app/pages.py differ: add {missing}, drop {stale}"
+    assert rows == titles, "README's page table is not in the registry's (the menu's) order"
     for page in PAGES:
         assert f"docs/screenshots/{page.slug}-1280x800.png" in section
 
