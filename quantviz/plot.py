@@ -61,10 +61,11 @@ def _data_range(x: np.ndarray, rmin: float | None, rmax: float | None) -> tuple[
 
 def number_line(rmin: float, rmax: float, *, bits: int = 8, signed: bool = False, symmetric: bool = False,
                 narrow_range: bool = False, reduce_range: bool = False, convention: str = "textbook",
-                values: object = None) -> go.Figure:
+                rounding: str | None = None, values: object = None, title: str | None = None) -> go.Figure:
     """Return the real number line over the integer grid, each marked value drawn over its code.
 
-    The figure of *The zero point in one minute*: the representable range shaded, real 0 tied to the zero point.
+    The figure of *Your values* (and of the landing page where it draws the line with plotly): the representable
+    range shaded, real 0 tied to the zero point.
 
     Parameters
     ----------
@@ -72,8 +73,12 @@ def number_line(rmin: float, rmax: float, *, bits: int = 8, signed: bool = False
         The real range the convention chooses s and z for.
     bits, signed, symmetric, narrow_range, reduce_range, convention :
         As in :func:`quantviz.choose_qparams`.
+    rounding : str, optional
+        As in :func:`staircase`.
     values : array-like, optional
         Values to mark; by default rmin, 0 and rmax, as the app's landing page marks them.
+    title : str, optional
+        By default, which code real 0 is stored as.
 
     Examples
     --------
@@ -87,10 +92,11 @@ def number_line(rmin: float, rmax: float, *, bits: int = 8, signed: bool = False
     """
     qp = _qparams(rmin, rmax, bits, signed, symmetric, narrow_range, reduce_range, convention)
     shown = np.array([rmin, 0.0, rmax], dtype=np.float64) if values is None else _values(values)
-    codes = quantize(shown, qp, convention=convention)
+    codes = quantize(shown, qp, convention=convention, rounding=rounding)
+    if title is None:
+        title = f"{grid_label(bits, signed=signed)}: real 0 is stored as code {qp.zero_point}"
     return figures.number_line_figure(qp, chosen_range=(float(rmin), float(rmax)), values=shown, codes=codes,
-                                      title=f"{grid_label(bits, signed=signed)}: real 0 is stored as code "
-                                            f"{qp.zero_point}")
+                                      title=title)
 
 
 def staircase(rmin: float, rmax: float, *, bits: int = 8, signed: bool = False, symmetric: bool = False,

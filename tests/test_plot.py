@@ -17,49 +17,55 @@ from tests.apptest_helpers import open_page
 RMIN, RMAX, PROBE = -1000.0, 1000.0, 39.215686275
 
 
-def page_figures(page: str) -> list[dict]:
+def page_figure(page: str, title: str) -> dict:
+    """The one plotly figure of ``page`` at its defaults whose title starts with ``title``."""
     at = open_page(page)
     assert not at.exception
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    found = [fig for fig in (json.loads(chart.proto.spec) for chart in at.get("plotly_chart"))
+             if fig["layout"]["title"]["text"].replace("<br>", " ").startswith(title)]
+    assert len(found) == 1, f"{page}: {len(found)} charts titled {title!r}"
+    return found[0]
 
 
-def as_json(fig) -> dict:
-    return json.loads(fig.to_json())
-
-
-def same(app: dict, ours: dict) -> None:
+def same(app: dict, fig) -> None:
+    ours = json.loads(fig.to_json())
     assert app["data"] == ours["data"]
     assert app["layout"] == ours["layout"]
 
 
-def test_number_line_is_the_landing_pages_figure():
-    same(page_figures("zero_point.py")[0], as_json(plot.number_line(RMIN, RMAX)))
+def test_number_line_is_the_your_values_pages_figure():
+    title = "Your values (top) and the codes they land on (bottom)"
+    same(page_figure("your_values.py", title),
+         plot.number_line(RMIN, RMAX, values=[39.215686275, 0, 1000, -1000], title=title))
 
 
 def test_staircase_is_the_number_line_pages_figure():
-    same(page_figures("number_line.py")[1], as_json(plot.staircase(RMIN, RMAX, around=PROBE)))
+    same(page_figure("number_line.py", "Staircase"), plot.staircase(RMIN, RMAX, around=PROBE))
 
 
 def test_error_histogram_and_sqnr_are_the_rounding_error_pages_figures():
-    app = page_figures("rounding_error.py")
     x = sample_data("normal", 100_000, 0) * 300.0
-    same(app[1], as_json(plot.error_histogram(x, RMIN, RMAX)))
-    same(app[2], as_json(plot.sqnr_against_bits(x[:200_000], RMIN, RMAX)))
+    same(page_figure("rounding_error.py", "Rounding error inside"), plot.error_histogram(x, RMIN, RMAX))
+    same(page_figure("rounding_error.py", "Each bit buys"), plot.sqnr_against_bits(x[:200_000], RMIN, RMAX))
 
 
 def test_block_format_is_the_block_formats_pages_figure():
     x = np.asarray(sample_data("normal", 32_768, 0), np.float32)
     x[0] *= np.float32(20.0)  # the page's default outlier
-    same(page_figures("block_formats.py")[0], as_json(plot.block_format(x, "Q4_0", blocks=4)))
+    same(page_figure("block_formats.py", "Error of every value"), plot.block_format(x, "Q4_0", blocks=4))
+
+
+def _json(fig) -> dict:
+    return json.loads(fig.to_json())
 
 
 def test_the_figures_follow_their_settings():
     """Not one fixed picture: a setting that changes the computation changes the figure."""
     x = sample_data("laplace", 5_000, 1)
-    assert as_json(plot.number_line(-1, 1, bits=4)) != as_json(plot.number_line(-1, 1, bits=5))
-    assert as_json(plot.staircase(-1, 1)) != as_json(plot.staircase(-1, 1, convention="pytorch", signed=True))
-    assert as_json(plot.error_histogram(x)) != as_json(plot.error_histogram(x, -1, 1))
-    assert as_json(plot.block_format(x, "Q4_0")) != as_json(plot.block_format(x, "Q8_0"))
+    assert _json(plot.number_line(-1, 1, bits=4)) != _json(plot.number_line(-1, 1, bits=5))
+    assert _json(plot.staircase(-1, 1)) != _json(plot.staircase(-1, 1, convention="pytorch", signed=True))
+    assert _json(plot.error_histogram(x)) != _json(plot.error_histogram(x, -1, 1))
+    assert _json(plot.block_format(x, "Q4_0")) != _json(plot.block_format(x, "Q8_0"))
     qp = choose_qparams(-1, 1, bits=4)  # z = 8 on uint4: the grid covers [-8 s, 7 s], not [-1, 1]
     span = qp.real_max - qp.real_min
     whole = plot.staircase(-1, 1, bits=4).data[1].x
