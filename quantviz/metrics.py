@@ -9,6 +9,7 @@ import numpy as np
 
 from quantviz.conventions import ErrorTrace, QuantizeTrace, get_convention
 from quantviz.errors import QuantVizError
+from quantviz.grid import MAX_BITS, MIN_BITS
 from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams, quantize_trace
 
@@ -135,7 +136,7 @@ def sqnr_by_bits(
     rmin: float,
     rmax: float,
     *,
-    bits_list: range | list[int] = range(2, 17),
+    bits_list: range | list[int] = range(MIN_BITS, MAX_BITS + 1),
     signed: bool = False,
     symmetric: bool = False,
     convention: str = "textbook",

@@ -29,6 +29,7 @@ from quantviz.app.state import (
 from quantviz.blocks.compare import FormatPoint, measure_all
 from quantviz.conventions import resolve_options
 from quantviz.errors import QuantVizError
+from quantviz.grid import MAX_BITS, MIN_BITS
 from quantviz.samples import DISTRIBUTIONS, sample_data
 from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon
@@ -78,7 +79,7 @@ NOT_ORDER = ALL_CONTROLS[:-1]
 NOT_ROUNDING = ALL_CONTROLS[:-2]
 
 
-def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING, rounding: bool | None = None) -> Settings:
+def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING) -> Settings:
     """Draw the shared sidebar controls this page uses, and return the settings to use.
 
     ``show`` names the controls the page really uses (a control that would change nothing on the page
@@ -86,8 +87,6 @@ def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING, rounding: bool | Non
     not support are shown disabled with the reason; the user's own choice is kept and comes back when a
     convention supports it.
     """
-    if rounding is not None:  # older call style: rounding=True shows the rounding mode and the order
-        show = ALL_CONTROLS if rounding else NOT_ROUNDING
     prime(SHARED_FIELDS)
     sb = st.sidebar
     if not show:
@@ -134,14 +133,14 @@ def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING, rounding: bool | Non
     resolved = resolve_options(convention, **asked)
     eff = resolved.options
     if "bits" in show:
-        if resolved.changed.get("bits") and len({b for b in range(2, 17) if not qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b})}) > 1:
+        if resolved.changed.get("bits") and len({b for b in range(MIN_BITS, MAX_BITS + 1) if not qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b})}) > 1:
             st.session_state["w_bits"] = eff["bits"]  # snap to the nearest supported width; the slider stays usable
-        bits_locked = all(qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b}) for b in range(2, 17) if b != eff["bits"])
+        bits_locked = all(qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b}) for b in range(MIN_BITS, MAX_BITS + 1) if b != eff["bits"])
         if bits_locked:
-            sb.slider("Bit width", 2, 16, value=eff["bits"], disabled=True, key="w_bits_locked",
+            sb.slider("Bit width", MIN_BITS, MAX_BITS, value=eff["bits"], disabled=True, key="w_bits_locked",
                       help=f"{CONVENTION_LABELS[convention]} supports only {eff['bits']} bits here.")
         else:
-            sb.slider("Bit width", 2, 16, key="w_bits", help="Number of bits per code: 2^bits integer codes.")
+            sb.slider("Bit width", MIN_BITS, MAX_BITS, key="w_bits", help="Number of bits per code: 2^bits integer codes.")
         if resolved.changed.get("bits"):
             sb.caption(f":material/info: {resolved.changed['bits']}")
 
