@@ -19,7 +19,8 @@ from quantviz.metrics import transfer_curve
 from quantviz.teach.causes import rule_words
 from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon
-from quantviz.teach.steps import NEAREST, default_probe, probe_steps, qparams_steps, zero_point_fates
+from quantviz.teach.probe import NEAREST, default_probe, probe_steps
+from quantviz.teach.steps import qparams_steps, zero_point_fates
 
 settings = quant_controls(show=(*ALL_CONTROLS, SET_DIRECTLY))
 page_header(

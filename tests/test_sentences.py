@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import quantviz as qv
 from quantviz.qparams import QParams
 from quantviz.teach.fmt import fmt
-from quantviz.teach.steps import default_probe, qparams_steps, raw_zero_point, zero_point_fates
+from quantviz.teach.probe import default_probe
+from quantviz.teach.steps import qparams_steps, raw_zero_point, zero_point_fates
 from quantviz.teach.zero_point import (
     clipped_ends,
     how_z_shifts_the_grid,

@@ -10,7 +10,8 @@ import pytest
 import quantviz as qv
 from quantviz.qparams import QParams
 from quantviz.teach.fmt import fmt
-from quantviz.teach.steps import probe_steps, qparams_steps
+from quantviz.teach.probe import probe_steps
+from quantviz.teach.steps import qparams_steps
 
 
 def test_reference_kernels_differ_only_at_the_ties_the_rule_names() -> None:

@@ -16,7 +16,8 @@ from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams, quantize, quantize_trace
 from quantviz.rounding import apply_rounding
 from quantviz.teach.fmt import fmt
-from quantviz.teach.steps import Step, probe_steps, qparams_steps
+from quantviz.teach.probe import probe_steps
+from quantviz.teach.steps import Step, qparams_steps
 
 SEED_PRINTED_SCALE = 7.843137255  # as printed in the answer
 SEED_VALUES = (39.215686275, 0.0, 1000.0, -1000.0)

@@ -227,7 +227,7 @@ def test_tflite_fully_connected_bit_exact(per_channel: bool) -> None:
 @pytest.mark.parametrize("bits", [4, 8])
 def test_tf_fake_quant_probe_steps_are_tensorflows_own(bits: int) -> None:
     """The Number line's TF steps (clamp first, then floor((x_c − nudged_min)·inv − qz + 0.5)) give TF's output."""
-    from quantviz.teach.steps import probe_steps
+    from quantviz.teach.probe import probe_steps
 
     tf_conv = qv.get_convention("tf_fake_quant")
     for i, (lo, hi) in enumerate([*random_ranges(seed=90 + bits, count=20), (1.0, 2.0), (-1.0, 1.0)]):
