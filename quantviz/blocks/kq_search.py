@@ -45,8 +45,19 @@ def nearest_f(v: np.ndarray) -> np.ndarray:
 
 
 def seqsum(a: np.ndarray) -> np.ndarray:
-    """Sequential float32 sum over axis 0 (C's ``for (i...) s += a[i]`` starting from 0)."""
-    return np.add.reduce(np.asarray(a, F32), axis=0, dtype=F32)
+    """Sequential float32 sum over axis 0 (C's ``for (i...) s += a[i]`` starting from 0).
+
+    numpy adds row after row only when axis 0 is the outer loop: the array must be C-contiguous with more than
+    one column (a single column is summed pairwise, so it goes through ``accumulate``, which never reorders).
+
+    >>> a = np.array([[1e8], [1.0], [-1e8], [1.0]] * 4, np.float32)
+    >>> float(seqsum(a)[0]), float(seqsum(np.hstack([a, a]))[1])
+    (1.0, 1.0)
+    """
+    a = np.ascontiguousarray(a, dtype=F32)
+    if a.ndim == 2 and a.shape[1] == 1:
+        return np.add.accumulate(a, axis=0, dtype=F32)[-1]
+    return np.add.reduce(a, axis=0, dtype=F32)
 
 
 def first_absmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
