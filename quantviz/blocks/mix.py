@@ -11,8 +11,9 @@ file types Q3_K_M, Q4_K_S, Q4_K_M, Q5_K_M, Q6_K and Q8_0 on a dense llama-archit
   to the first four ``attn_v`` / first eighth of ``ffn_down``; Q3_K_M lifts ``attn_output`` to Q4_K too;
 - 1-D tensors (norms, biases) and what does not end in ``weight`` stay float: ``"F32"`` here.
 
-Layers are counted the way the C++ counts them: the i-th ``attn_v`` (or ``ffn_down``) met in file order, out of
-how many there are (``ffn_down``: ``n_layers``). Not modelled, because names and a layer count do not carry them:
+Layers are counted the way the C++ counts them: the i-th ``attn_v`` (or ``ffn_down``) met in the loader's order
+(by the number after ``blk.``, then by name; tensors outside a block first), out of how many there are
+(``ffn_down``: ``n_layers``). Not modelled, because names and a layer count do not carry them:
 the 70B rule (attn_v at Q3_K/Q4_K -> Q5_K when the model type is 70B), mixture-of-experts rules, Falcon, and the
 fallback for row lengths that are not a multiple of 256 (to Q5_0, Q5_1, Q8_0).
 
@@ -21,6 +22,8 @@ over the calibration tokens that reached it (token after token), divided by the 
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -55,6 +58,12 @@ def _category(name: str) -> str:
     return "other"
 
 
+def _loader_order(name: str) -> tuple[int, str]:
+    """llama_model_loader's weight_name_comparer: layer number after "blk." (−1 when none), then the name."""
+    m = re.match(r"blk\.(-?\d+)\.", name)
+    return (int(m.group(1)) if m else -1, name)
+
+
 def _quantized(name: str) -> bool:
     """The name-based half of tensor_allows_quantization (the 2-D test needs shapes: 1-D names listed in ONE_D)."""
     return (name.endswith("weight") and "_norm.weight" not in name and "ffn_gate_inp.weight" not in name
@@ -73,7 +82,7 @@ def gguf_mix(file_type: str, tensor_names: list[str], n_layers: int) -> dict[str
         raise ValueError(f"file type {file_type!r} is not one of {', '.join(FILE_TYPES)}")
     if isinstance(n_layers, bool) or not isinstance(n_layers, (int, np.integer)) or n_layers < 1:
         raise ValueError(f"n_layers must be a positive whole number, not {n_layers!r}")
-    names = list(tensor_names)
+    names = sorted(tensor_names, key=_loader_order)
     default = FILE_TYPES[file_type]
     cats = [_category(n) for n in names]
     tied = "output" not in cats
@@ -107,7 +116,7 @@ def gguf_mix(file_type: str, tensor_names: list[str], n_layers: int) -> dict[str
         elif cat == "attn_output" and file_type == "Q3_K_M":
             t = "Q4_K"
         out[name] = t
-    return out
+    return {name: out[name] for name in tensor_names}
 
 
 TYPE_BITS = {"F32": 32.0, "F16": 16.0, "BF16": 16.0, "Q8_0": 8.5, "Q6_K": 6.5625, "Q5_K": 5.5, "Q4_K": 4.5,

@@ -14,8 +14,8 @@ import pytest
 from quantviz import blocks
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ggml_ref  # noqa: E402
-import make_kquant_cases  # noqa: E402
+import ggml_ref
+import make_kquant_cases
 
 LIB = ggml_ref.load()
 pytestmark = pytest.mark.skipif(LIB is None, reason="llama-cpp-python (libggml-base) is not installed")
