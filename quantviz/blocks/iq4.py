@@ -23,19 +23,23 @@ _VF = VALUES.astype(F32)
 NTRY = 7
 
 
+# Every grid gap is a whole number, so each midpoint is a multiple of 1/2: no midpoint lies strictly inside
+# [j/2, (j+1)/2), and the nearest value is a table lookup on floor(2x). Inside (−127, 113) C's test
+# x − v[i] < v[i+1] − x is exact in float32 (both sides are multiples of ulp(x) and small), so a tie goes up.
+_MID = (_VF[:-1] + _VF[1:]) / F32(2)
+_LUT = np.searchsorted(_MID, np.arange(-256, 256, dtype=F32) / F32(2), side="right").astype(np.uint8)
+
+
 def best_index(x: np.ndarray) -> np.ndarray:
     """Index of the nearest grid value to float32 x (ggml's ``best_index_int8``: on a tie the upper one).
 
-    >>> best_index(np.array([-200, 0.9, 7.0, 500], np.float32)).tolist()
-    [0, 8, 9, 15]
+    >>> best_index(np.array([-200, 0.9, 7.0, 500, -4.5, -4.6], np.float32)).tolist()   # -4.5: a tie, goes up
+    [0, 8, 9, 15, 8, 7]
     """
-    x = np.asarray(x, F32)
-    mu = np.clip(np.searchsorted(_VF, x, side="right"), 1, 15)
-    lower = (x - _VF[mu - 1]) < (_VF[mu] - x)
-    idx = np.where(lower, mu - 1, mu)
-    idx = np.where(x <= _VF[0], 0, idx)
-    idx = np.where((x >= _VF[15]) | np.isnan(x), 15, idx)
-    return idx.astype(np.uint8)
+    j = np.floor(np.asarray(x, F32) * F32(2))
+    j = np.fmin(j, F32(255), out=j)          # NaN -> 255 -> index 15, as C's binary search ends there
+    np.maximum(j, F32(-256), out=j)
+    return _LUT[j.astype(np.int16) + 256]
 
 
 def _block_scales(xs: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -68,6 +68,13 @@ def first_absmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ax[idx, cols], x[idx, cols]
 
 
+def _rint_safe(isc: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
+    """Whether isc·v for v in [lo, hi] (per column) stays finite and inside nearest_int's exact range."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = np.abs(isc) * np.maximum(np.abs(lo), np.abs(hi))
+    return bool(np.isfinite(bound).all() and bound.max(initial=0) < 4.0e6)
+
+
 def make_qkx(x: np.ndarray, w: np.ndarray, nmax: int, rmin: float, rdelta: float, nstep: int,
              use_mad: bool, strict_equal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted least-squares scale and min search of ``make_qkx2_quants`` (``strict_equal``) / ``make_qkx3_quants``.
@@ -76,9 +83,11 @@ def make_qkx(x: np.ndarray, w: np.ndarray, nmax: int, rmin: float, rdelta: float
     The two C functions differ only in the degenerate test (``max == min`` versus ``max <= min``), which after
     ``min = min(min, 0)`` give the same verdict for finite input; the flag is kept to say which one runs.
     As in C, once a candidate wins, the later candidates are measured from its min (x − min, max − min).
+    Products are written b·a where C writes a·b when that saves a buffer: IEEE multiplication commutes exactly.
     """
     del strict_equal   # both tests agree on finite data: max >= min always holds
-    mn = np.minimum(x.min(axis=0), F32(0))
+    xmin = x.min(axis=0)
+    mn = np.minimum(xmin, F32(0))
     mx = x.max(axis=0)
     sum_w = seqsum(w)
     # sum_x starts at w[0]*x[0] and adds w[i]*x[i]: the same sequential sum of the products
@@ -86,41 +95,62 @@ def make_qkx(x: np.ndarray, w: np.ndarray, nmax: int, rmin: float, rdelta: float
     flat = mx <= mn
     rng = np.where(flat, F32(1), mx - mn).astype(F32)
     xm = (x - mn).astype(F32)
+    la, tmp, wl = np.empty_like(x), np.empty_like(x), np.empty_like(x)
+
+    def codes(isc: np.ndarray, best_min: np.ndarray, out: np.ndarray) -> np.ndarray:
+        if _rint_safe(isc, xmin - best_min, mx - best_min):
+            np.multiply(xm, isc, out=out)
+            np.rint(out, out=out)
+        else:
+            out[...] = nearest_int(isc * xm)
+        return np.clip(out, 0, nmax, out=out)
+
+    def error(scale: np.ndarray, the_min: np.ndarray, q: np.ndarray) -> np.ndarray:
+        np.multiply(q, scale, out=tmp)
+        np.add(tmp, the_min, out=tmp)
+        np.subtract(tmp, x, out=tmp)
+        if use_mad:
+            np.abs(tmp, out=tmp)
+        else:
+            np.multiply(tmp, tmp, out=tmp)
+        np.multiply(tmp, w, out=tmp)
+        return seqsum(tmp)
+
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         iscale = (F32(nmax) / rng).astype(F32)
         scale = (F32(1) / iscale).astype(F32)
-        lq = np.clip(nearest_f(iscale * xm), 0, nmax).astype(F32)
-        diff = scale * lq + mn - x
-        best = seqsum(w * (np.abs(diff) if use_mad else diff * diff))
         best_min = mn
+        lq = codes(iscale, best_min, np.empty_like(x))
+        best = error(scale, mn, lq)
         for step in range(nstep + 1):
             num = F32(F32(F32(rmin) + F32(F32(rdelta) * F32(step))) + F32(nmax))
             isc = (num / rng).astype(F32)
-            la = np.clip(nearest_f(isc * xm), 0, nmax).astype(F32)
-            wl = w * la
+            codes(isc, best_min, la)
+            np.multiply(w, la, out=wl)
             sum_l = seqsum(wl)
-            sum_l2 = seqsum(wl * la)
-            sum_xl = seqsum(wl * x)
+            np.multiply(wl, la, out=tmp)
+            sum_l2 = seqsum(tmp)
+            np.multiply(wl, x, out=tmp)
+            sum_xl = seqsum(tmp)
             det = sum_w * sum_l2 - sum_l * sum_l
             ok = det > 0
             this_scale = (sum_w * sum_xl - sum_x * sum_l) / det
             this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det
             pos = this_min > 0
-            this_min = np.where(pos, F32(0), this_min)
+            this_min = np.where(pos, F32(0), this_min).astype(F32)
             this_scale = np.where(pos, sum_xl / sum_l2, this_scale).astype(F32)
-            diff = this_scale * la + this_min - x
-            cur = seqsum(w * (np.abs(diff) if use_mad else diff * diff))
+            cur = error(this_scale, this_min, la)
             better = ok & (cur < best)
             if better.any():
-                lq = np.where(better, la, lq)
+                np.copyto(lq, la, where=better[None, :])
                 best = np.where(better, cur, best)
                 scale = np.where(better, this_scale, scale)
-                best_min = np.where(better, this_min, best_min)
+                best_min = np.where(better, this_min, best_min).astype(F32)
                 # C keeps scanning with the improved min: later candidates measure from it
                 rng = np.where(flat, F32(1), mx - best_min).astype(F32)
-                xm = (x - best_min).astype(F32)
+                np.subtract(x, best_min, out=xm)
     scale = np.where(flat, F32(0), scale).astype(F32)
-    lq = np.where(flat, F32(0), lq).astype(F32)
+    lq[:, flat] = 0
     return scale, (-best_min).astype(F32), lq
 
 
