@@ -367,7 +367,7 @@ def block_error_figure(values: np.ndarray, errors: np.ndarray, block_size: int, 
     return _layout(fig, title, height=320)
 
 
-FAMILY_COLOURS = {"block": BLUE, "per tensor": VERMILLION, "per channel": GREEN}
+FAMILY_COLOURS = {"block": BLUE, "block + imatrix": ORANGE, "per tensor": VERMILLION, "per channel": GREEN}
 
 
 def formats_map_figure(points: list, *, title: str = "Every format: SQNR against bits per weight (scale overhead included)") -> go.Figure:

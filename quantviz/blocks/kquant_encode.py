@@ -17,6 +17,8 @@ ggml-common.h's and the decoders in :mod:`quantviz.blocks.kquants` read them bac
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from quantviz.blocks.kq_search import (
@@ -97,17 +99,59 @@ def _requantize_affine(x: np.ndarray, lq: np.ndarray, d: np.ndarray, dmin: np.nd
     return np.where(dl[:, :, None] == 0, lq.reshape(nsb, -1, sub), q).reshape(nsb, QK_K).astype(np.uint8)
 
 
+# ----------------------------------------------------------------------------- the first stage: each sub-block's search
+class Search(NamedTuple):
+    """Each sub-block's own float32 scale (and min) before they are quantized against the super-block's d (dmin)."""
+
+    scales: np.ndarray          # (k, nsb)
+    mins: np.ndarray | None     # (k, nsb): the offset subtracted, for the types with one
+    codes: np.ndarray           # (sub, nsb·k) codes of the search, kept where the stored scale is 0
+    sw: np.ndarray | None       # (k, nsb) sum of weights per sub-block (importance path)
+
+
+SUB = {"Q2_K": 16, "Q3_K": 16, "Q4_K": 32, "Q5_K": 32, "Q6_K": 16}
+
+
+def search(x: np.ndarray, name: str, qw: np.ndarray | None = None) -> Search:
+    """Run the sub-block search of K-quant ``name`` on (nsb, 256) super-blocks, as the encoder does first.
+
+    >>> s = search(np.linspace(-1, 3, 256, dtype=np.float32)[None, :], "Q4_K")
+    >>> s.scales.shape, bool((s.mins >= 0).all())
+    ((8, 1), True)
+    """
+    nsb, sub = x.shape[0], SUB[name]
+    xs = _cols(x, sub)
+    mins = sw = None
+    if name == "Q6_K":
+        scales, lq = make_qx(xs, 32, 1, None if qw is None else _cols(qw, sub))
+    elif qw is None and name in ("Q4_K", "Q5_K"):
+        av = np.sqrt(seqsum(xs * xs) / F32(32)).astype(F32)
+        rmin, nstep = (-1.0, 20) if name == "Q4_K" else (-0.5, 15)
+        scales, mins, lq = make_qkx(xs, (av[None, :] + np.abs(xs)).astype(F32), 15 if name == "Q4_K" else 31,
+                                    rmin, 0.1, nstep, use_mad=False, strict_equal=True)
+    elif qw is None and name == "Q2_K":
+        scales, mins, lq = make_qkx(xs, np.abs(xs), 3, -0.5, 0.1, 15, use_mad=True, strict_equal=True)
+    elif qw is None:   # Q3_K
+        scales, lq = make_q3(xs, 4)
+    else:
+        w = _imatrix_weights(x, qw, _sb_sigma2(x, 1 if name == "Q2_K" else 2), sub)
+        sw = _per_sb(seqsum(w), nsb)
+        if name == "Q3_K":
+            scales, lq = make_qx(xs, 4, 1, w)
+        else:
+            nmax = {"Q2_K": 3, "Q4_K": 15, "Q5_K": 31}[name]
+            scales, mins, lq = make_qkx(xs, w, nmax, -0.9, 0.05, 36, use_mad=False, strict_equal=False)
+    return Search(scales=_per_sb(scales, nsb), mins=None if mins is None else _per_sb(mins, nsb), codes=lq, sw=sw)
+
+
 # ----------------------------------------------------------------------------- Q4_K and Q5_K: 8 × 32, scale and min
 def _q45_scales(x: np.ndarray, qw: np.ndarray | None, nmax: int) -> tuple[np.ndarray, ...]:
     """Shared by Q4_K and Q5_K: (12 scale bytes, float16 d, dmin as float32, codes (nsb, 256))."""
     nsb = x.shape[0]
-    xs = _cols(x, 32)
+    found = search(x, "Q4_K" if nmax == 15 else "Q5_K", qw)
+    lq = found.codes
     if qw is None:
-        av = np.sqrt(seqsum(xs * xs) / F32(32)).astype(F32)
-        w = (av[None, :] + np.abs(xs)).astype(F32)
-        rmin, nstep = (-1.0, 20) if nmax == 15 else (-0.5, 15)
-        scales, mins, lq = make_qkx(xs, w, nmax, rmin, 0.1, nstep, use_mad=False, strict_equal=True)
-        sc8, mn8 = _per_sb(scales, nsb), _per_sb(mins, nsb)
+        sc8, mn8 = found.scales, found.mins
         max_scale = np.maximum(sc8.max(axis=0), F32(0))
         max_min = np.maximum(mn8.max(axis=0), F32(0))
         with np.errstate(divide="ignore"):
@@ -117,12 +161,8 @@ def _q45_scales(x: np.ndarray, qw: np.ndarray | None, nmax: int) -> tuple[np.nda
         lm = np.minimum(nearest_int(inv_m * mn8) & 0xFF, 63).T
         d_val, m_val = (max_scale / F32(63)).astype(F32), (max_min / F32(63)).astype(F32)
     else:
-        sigma2 = _sb_sigma2(x, 2)
-        w = _imatrix_weights(x, qw, sigma2, 32)
-        sw = _per_sb(seqsum(w), nsb)
-        scales, mins, lq = make_qkx(xs, w, nmax, -0.9, 0.05, 36, use_mad=False, strict_equal=False)
-        d_val, lsc = make_qp(_per_sb(scales, nsb), 63, sw)
-        m_val, lmn = make_qp(_per_sb(mins, nsb), 63, sw)
+        d_val, lsc = make_qp(found.scales, 63, found.sw)
+        m_val, lmn = make_qp(found.mins, 63, found.sw)
         ls, lm = lsc.T.astype(np.int32), lmn.T.astype(np.int32)
         if nmax == 31:   # Q5_K's impl clamps to 63, Q4_K's does not (make_qp never exceeds it)
             ls, lm = np.minimum(ls, 63), np.minimum(lm, 63)
@@ -161,9 +201,8 @@ def _pack_2bit(lq: np.ndarray) -> np.ndarray:
 def encode_q6_k(x: np.ndarray, qw: np.ndarray | None = None) -> np.ndarray:
     """(nsb, 256) -> (nsb, 210): 128 bytes of low nibbles, 64 of high pairs, 16 int8 scales, float16 d."""
     nsb = x.shape[0]
-    xs = _cols(x, 16)
-    scales, lq = make_qx(xs, 32, 1, None if qw is None else _cols(qw, 16))
-    s16 = _per_sb(scales, nsb)
+    found = search(x, "Q6_K", qw)
+    s16, lq = found.scales, found.codes
     a = np.abs(s16)
     idx = a.argmax(axis=0)
     max_abs = a[idx, np.arange(nsb)]
@@ -200,10 +239,10 @@ def _pack_scales_q3(codes6: np.ndarray) -> np.ndarray:
 def encode_q3_k(x: np.ndarray, qw: np.ndarray | None = None) -> np.ndarray:
     """(nsb, 256) -> (nsb, 110): 32 bytes of high bits, 64 bytes of 2-bit codes, 12 scale bytes, float16 d."""
     nsb = x.shape[0]
-    xs = _cols(x, 16)
+    found = search(x, "Q3_K", qw)
+    lq = found.codes
     if qw is None:
-        scales, lq = make_q3(xs, 4)
-        s16 = _per_sb(scales, nsb)
+        s16 = found.scales
         a = np.abs(s16)
         idx = a.argmax(axis=0)
         max_scale = s16[idx, np.arange(nsb)]
@@ -217,11 +256,7 @@ def encode_q3_k(x: np.ndarray, qw: np.ndarray | None = None) -> np.ndarray:
         with np.errstate(divide="ignore"):
             d_val = np.where(has, F32(1) / iscale, F32(0)).astype(F32)
     else:
-        sigma2 = _sb_sigma2(x, 2)
-        w = _imatrix_weights(x, qw, sigma2, 16)
-        sw = _per_sb(seqsum(w), nsb)
-        scales, lq = make_qx(xs, 4, 1, w)
-        d_val, lsc = make_qx(_per_sb(scales, nsb), 32, 1, sw)
+        d_val, lsc = make_qx(found.scales, 32, 1, found.sw)
         packed = _pack_scales_q3(lsc.T)
     sc = q3_scales(packed)
     dl = (f16_round(d_val)[:, None] * sc.astype(F32)).astype(F32)
@@ -237,10 +272,10 @@ def encode_q3_k(x: np.ndarray, qw: np.ndarray | None = None) -> np.ndarray:
 def encode_q2_k(x: np.ndarray, qw: np.ndarray | None = None) -> np.ndarray:
     """(nsb, 256) -> (nsb, 84): 16 bytes of 4-bit scale|min pairs, 64 bytes of 2-bit codes, float16 d, dmin."""
     nsb = x.shape[0]
-    xs = _cols(x, 16)
+    found = search(x, "Q2_K", qw)
+    lq = found.codes
     if qw is None:
-        scales, mins, lq = make_qkx(xs, np.abs(xs), 3, -0.5, 0.1, 15, use_mad=True, strict_equal=True)
-        sc16, mn16 = _per_sb(scales, nsb), _per_sb(mins, nsb)
+        sc16, mn16 = found.scales, found.mins
         max_scale = np.maximum(sc16.max(axis=0), F32(0))
         max_min = np.maximum(mn16.max(axis=0), F32(0))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -250,12 +285,8 @@ def encode_q2_k(x: np.ndarray, qw: np.ndarray | None = None) -> np.ndarray:
         d_val = np.where(max_scale > 0, max_scale / F32(15), F32(0)).astype(F32)
         m_val = np.where(max_min > 0, max_min / F32(15), F32(0)).astype(F32)
     else:
-        sigma2 = _sb_sigma2(x, 1)
-        w = _imatrix_weights(x, qw, sigma2, 16)
-        sw = _per_sb(seqsum(w), nsb)
-        scales, mins, lq = make_qkx(xs, w, 3, -0.9, 0.05, 36, use_mad=False, strict_equal=False)
-        d_val, lsc = make_qp(_per_sb(scales, nsb), 15, sw)
-        m_val, lmn = make_qp(_per_sb(mins, nsb), 15, sw)
+        d_val, lsc = make_qp(found.scales, 15, found.sw)
+        m_val, lmn = make_qp(found.mins, 15, found.sw)
         byte = ((lsc.astype(np.int32) | (lmn.astype(np.int32) << 4)) & 0xFF).T.astype(np.uint8)
     d, dmin = f16_round(d_val), f16_round(m_val)
     codes = _requantize_affine(x, _rows(lq, nsb), d, dmin, byte & 0xF, byte >> 4, 16, 3)

@@ -107,3 +107,43 @@ def decode_q3_k(data: np.ndarray) -> np.ndarray:
 
 
 DECODERS = {"Q2_K": decode_q2_k, "Q3_K": decode_q3_k, "Q4_K": decode_q4_k, "Q5_K": decode_q5_k, "Q6_K": decode_q6_k}
+
+
+def codes(data: np.ndarray, name: str) -> np.ndarray:
+    """The integer code of each value of each super-block, as stored (before its sub-block scale), (n, 256)."""
+    n = data.shape[0]
+    if name == "Q2_K":
+        return _two_bit(data[:, 16:80]).astype(np.int64)
+    if name == "Q3_K":
+        hbit = (data[:, :32].reshape(n, 1, 32) >> np.arange(8, dtype=np.uint8).reshape(1, 8, 1)) & 1
+        return (_two_bit(data[:, 32:96]) | (hbit.reshape(n, QK_K) << 2)).astype(np.int64)
+    if name == "Q4_K":
+        qs = data[:, 16:].reshape(n, 4, 1, 32) >> np.array([0, 4], np.uint8).reshape(1, 1, 2, 1)
+        return (qs & 0x0F).reshape(n, QK_K).astype(np.int64)
+    if name == "Q5_K":
+        qh = data[:, 16:48].reshape(n, 1, 1, 32) >> np.arange(8, dtype=np.uint8).reshape(1, 1, 8, 1)
+        ql = data[:, 48:].reshape(n, 4, 1, 32) >> np.array([0, 4], np.uint8).reshape(1, 1, 2, 1)
+        return ((ql & 0x0F).reshape(n, QK_K) | ((qh & 1).reshape(n, QK_K) << 4)).astype(np.int64)
+    ql = data[:, :128].reshape(n, 2, 1, 64) >> np.array([0, 4], np.uint8).reshape(1, 1, 2, 1)
+    qh = data[:, 128:192].reshape(n, 2, 1, 32) >> np.array([0, 2, 4, 6], np.uint8).reshape(1, 1, 4, 1)
+    return ((ql & 0x0F).reshape(n, QK_K) | ((qh & 3).reshape(n, QK_K) << 4)).astype(np.int64)
+
+
+def stored_scales(data: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """Per super-block: (sub-block scale codes, min codes or None, d, dmin or None), d and dmin as float32.
+
+    Q3_K's and Q6_K's codes are signed (−32 … 31, −128 … 127); the others are unsigned.
+    """
+    def half(a: int) -> np.ndarray:
+        return _f16(data[:, a:a + 2]).reshape(-1)
+
+    if name == "Q2_K":
+        sc = data[:, :16]
+        return (sc & 0xF).astype(np.int64), (sc >> 4).astype(np.int64), half(80), half(82)
+    if name == "Q3_K":
+        return q3_scales(data[:, 96:108]).astype(np.int64), None, half(108), None
+    if name in ("Q4_K", "Q5_K"):
+        sc, mn = scales_and_mins(data[:, 4:16])
+        return sc.astype(np.int64), mn.astype(np.int64), half(0), half(2)
+    sc = np.ascontiguousarray(data[:, 192:208]).view(np.int8).astype(np.int64)
+    return sc, None, half(208), None

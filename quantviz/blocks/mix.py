@@ -157,3 +157,57 @@ def importance_matrix(inputs: object) -> np.ndarray:
         raise ValueError("inputs contain NaN or infinity; llama-imatrix refuses non-finite activations too")
     total = seqsum(x * x)   # token after token, as the tool adds them
     return (total / np.float32(x.shape[0])).astype(np.float32)
+
+
+def outlier_activations(tokens: int, features: int, outlier_channels: int, factor: float, seed: int) -> np.ndarray:
+    """Return (tokens, features) float32 normal activations with ``outlier_channels`` columns ``factor`` × larger.
+
+    The few large input channels LLM activations are known for; their importance (mean x²) is ``factor²`` × more.
+
+    >>> a = outlier_activations(64, 256, 4, 10.0, 0)
+    >>> a.shape, int((importance_matrix(a) > 20).sum())
+    ((64, 256), 4)
+    """
+    if tokens < 1 or features < 1 or not 0 <= outlier_channels <= features:
+        raise ValueError(f"need tokens, features >= 1 and 0 <= outlier_channels <= features, not "
+                         f"{tokens}, {features}, {outlier_channels}")
+    rng = np.random.default_rng(seed)
+    acts = rng.normal(size=(tokens, features)).astype(np.float32)
+    acts[:, rng.choice(features, outlier_channels, replace=False)] *= np.float32(factor)
+    return acts
+
+
+LLAMA_PARTS = ("attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down")
+
+
+def llama_tensor_names(n_layers: int, tied: bool = False) -> list[str]:
+    """The tensor names of a llama-architecture GGUF with ``n_layers`` blocks (no output.weight when tied).
+
+    >>> llama_tensor_names(1)[:4]
+    ['token_embd.weight', 'output_norm.weight', 'output.weight', 'blk.0.attn_norm.weight']
+    """
+    head = ["token_embd.weight", "output_norm.weight"] + ([] if tied else ["output.weight"])
+    return head + [f"blk.{i}.{p}.weight" for i in range(n_layers) for p in LLAMA_PARTS]
+
+
+def llama_tensor_sizes(names: list[str], embd: int = 4096, ff: int = 11008, vocab: int = 32000,
+                       kv_embd: int | None = None) -> dict[str, int]:
+    """Number of values of each llama tensor (defaults: Llama-2-7B's shapes; ``kv_embd`` for grouped KV heads).
+
+    >>> llama_tensor_sizes(["blk.0.attn_k.weight", "blk.0.ffn_norm.weight"], kv_embd=1024)
+    {'blk.0.attn_k.weight': 4194304, 'blk.0.ffn_norm.weight': 4096}
+    """
+    kv = embd if kv_embd is None else kv_embd
+    out = {}
+    for n in names:
+        if n.endswith("norm.weight"):
+            out[n] = embd
+        elif n in ("token_embd.weight", "output.weight"):
+            out[n] = vocab * embd
+        elif "attn_k." in n or "attn_v." in n:
+            out[n] = embd * kv
+        elif "ffn_" in n:
+            out[n] = embd * ff
+        else:
+            out[n] = embd * embd
+    return out
