@@ -117,9 +117,10 @@ st.subheader("All formats on one chart")
 points = cached_format_map(x, importance)
 show_figure(figures.formats_map_figure(points), settings)
 best = max((p for p in points if p.bits_per_weight < 5), key=lambda p: p.sqnr_db)
-st.caption(f"{x.size:,} values (the K-quants and IQ4 on the first {min(x.size, 65_536):,}; orange: with the "
-           f"importance matrix above). Under 5 bits per weight the best here is {best.name} ({best.sqnr_db:.1f} dB at "
-           f"{best.bits_per_weight:g} bits). Hover a point for its rule.")
+st.caption(f"{x.size:,} values (the K-quants and IQ4 on the first {min(x.size, 65_536):,}). Orange, unlabelled "
+           "(hover them): with the importance matrix above. This SQNR is unweighted, while the importance matrix aims at "
+           "the importance-weighted error, so its points can sit lower. Under 5 bits per weight the best here is "
+           f"{best.name} ({best.sqnr_db:.1f} dB at {best.bits_per_weight:g} bits). Hover a point for its rule.")
 
 st.subheader("What Q4_K_M means: a mix of types")
 mf = st.columns([2, 3])
