@@ -81,3 +81,36 @@ def test_bits_per_weight_and_errors() -> None:
         blocks.gguf_mix("Q4_K_X", names, 4)
     with pytest.raises(ValueError, match="n_layers"):
         blocks.gguf_mix("Q4_K_M", names, 0)
+
+
+def test_a_q4_k_m_gguf_written_with_our_encoder_reads_back_as_that_mix(tmp_path) -> None:
+    import gguf
+    import numpy as np
+
+    from quantviz.blocks.mix import llama_tensor_names, match_mix
+    from quantviz.models import open_model
+
+    names = llama_tensor_names(4)
+    mix = blocks.gguf_mix("Q4_K_M", names, 4)
+    rng = np.random.default_rng(3)
+    writer = gguf.GGUFWriter(str(tmp_path / "m.gguf"), "llama")
+    values = {}
+    for name in names:
+        shape = (256,) if name.endswith("norm.weight") else (8, 256)
+        x = rng.normal(size=shape).astype(np.float32)
+        values[name] = x
+        kind = mix[name]
+        if kind == "F32":
+            writer.add_tensor(name, x)
+        else:
+            writer.add_tensor(name, blocks.encode(x, kind).reshape(8, -1), raw_dtype=gguf.GGMLQuantizationType[kind])
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    model = open_model((tmp_path / "m.gguf").read_bytes(), name="m.gguf")
+    found = match_mix({t.name: t.dtype for t in model.tensors})
+    assert (found.file_type, found.n_layers, found.agree, found.total) == ("Q4_K_M", 4, len(names), len(names))
+    v = next(t for t in model.tensors if t.name == "output.weight")
+    assert v.dtype == "Q6_K"
+    assert np.array_equal(v.load(), blocks.fake_quantize(values[v.name], "Q6_K").reshape(8, 256))

@@ -24,6 +24,7 @@ over the calibration tokens that reached it (token after token), divided by the 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 
@@ -211,3 +212,47 @@ def llama_tensor_sizes(names: list[str], embd: int = 4096, ff: int = 11008, voca
         else:
             out[n] = embd * embd
     return out
+
+
+class MixMatch(NamedTuple):
+    """A file's tensor types beside llama.cpp's rule for the file type that explains them best."""
+
+    file_type: str
+    n_layers: int
+    agree: int
+    total: int
+    rows: tuple[tuple[str, str, str], ...]    # (tensor name, type in the file, type llama.cpp's rule gives)
+
+
+FLOAT_NAMES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16"}
+
+
+def match_mix(types: dict[str, str]) -> MixMatch:
+    """Return the file type among FILE_TYPES whose llama.cpp mix agrees with the most of ``types`` (name -> type).
+
+    The layer count is one more than the largest ``blk.N``. Float types count as one ("F32", "F16", "BF16" are the
+    quantizer leaving a tensor unquantized).
+
+    >>> names = llama_tensor_names(8)
+    >>> m = match_mix(gguf_mix("Q5_K_M", names, 8))
+    >>> m.file_type, m.agree == m.total == len(names)
+    ('Q5_K_M', True)
+    """
+    if not types:
+        raise ValueError("no tensors to compare")
+    layers = [int(m.group(1)) for n in types if (m := re.match(r"blk\.(\d+)\.", n))]
+    n_layers = max(layers) + 1 if layers else 1
+    found = {n: FLOAT_NAMES.get(t, t) for n, t in types.items()}
+
+    def same(a: str, b: str) -> bool:
+        return a == b or (a in ("F32", "F16", "BF16") and b in ("F32", "F16", "BF16"))
+
+    best = None
+    for ft in FILE_TYPES:
+        pred = gguf_mix(ft, list(types), n_layers)
+        agree = sum(same(found[n], pred[n]) for n in types)
+        if best is None or agree > best[0]:
+            best = (agree, ft, pred)
+    agree, ft, pred = best
+    return MixMatch(file_type=ft, n_layers=n_layers, agree=agree, total=len(types),
+                    rows=tuple((n, found[n], pred[n]) for n in types))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from quantviz.blocks import gguf_mix, mix_bits_per_weight
-from quantviz.blocks.mix import LLAMA_PARTS, llama_tensor_names, llama_tensor_sizes
+from quantviz.blocks.mix import LLAMA_PARTS, MixMatch, llama_tensor_names, llama_tensor_sizes
 
 
 class MixRow(NamedTuple):
@@ -70,3 +70,21 @@ def mix_sentence(s: MixSummary) -> str:
     else:
         text += "."
     return text
+
+
+def match_sentence(m: MixMatch) -> str:
+    """How a GGUF file's tensor types compare with llama.cpp's rules, every number from ``m``.
+
+    >>> from quantviz.blocks.mix import match_mix
+    >>> types = gguf_mix("Q4_K_M", llama_tensor_names(4), 4)
+    >>> types["blk.0.attn_q.weight"] = "Q8_0"
+    >>> match_sentence(match_mix(types))[:90]
+    "The file's tensor types are llama.cpp's Q4_K_M mix for a 4-layer llama in 38 of 39 tensors"
+    """
+    text = (f"The file's tensor types are llama.cpp's {m.file_type} mix for a {m.n_layers}-layer llama in {m.agree} "
+            f"of {m.total} tensors")
+    if m.agree == m.total:
+        return text + ": the file is what `llama-quantize` writes for that file type (the rules of `llama_tensor_get_type`)."
+    return (text + f"; the {m.total - m.agree} others differ (marked below): a different tool, a manual "
+            "`--tensor-type` override, a model type with rules of its own (70B, mixture of experts), or another "
+            "file type.")

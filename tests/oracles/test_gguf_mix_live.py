@@ -32,3 +32,12 @@ def test_the_mix_is_what_llama_quantize_writes(tmp_path: Path, n_layers: int, ti
     for file_type in blocks.mix.FILE_TYPES:
         written = quantize(src, tmp_path / f"{file_type}.gguf", file_type)
         assert written == blocks.gguf_mix(file_type, names, n_layers), file_type
+
+
+def test_match_mix_names_the_file_type_llama_quantize_used(tmp_path: Path) -> None:
+    src = tmp_path / "tiny.gguf"
+    make_tiny_llama.write(str(src), 16)
+    for file_type in ("Q4_K_M", "Q3_K_M", "Q5_K_M"):
+        written = quantize(src, tmp_path / f"{file_type}.gguf", file_type)
+        found = blocks.mix.match_mix(written)
+        assert (found.file_type, found.agree) == (file_type, found.total)
