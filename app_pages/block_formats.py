@@ -100,7 +100,9 @@ if n_blocks > 1:
     others = per_block[1:].mean()
     st.markdown(f"RMS error of block 0: **{fmt(per_block[0], 4)}**; of the other blocks: {fmt(others, 4)} on average"
                 + (f" — the outlier ({fmt(float(shown[0]), 5)}) made block 0's error {per_block[0] / others:.1f}× larger, "
-                   "and left the others alone." if outlier > 1 and others > 0 else "."))
+                   "and left the others alone." if outlier > 1 and others > 0 and per_block[0] > 1.05 * others
+                   else f" — block 0's is {per_block[0] / others:.2f}× theirs: its outlier ({fmt(float(shown[0]), 5)}) is "
+                   "not large enough to stretch this block's scale." if outlier > 1 and others > 0 else "."))
 
 st.markdown("**The bytes of block 0 as stored**")
 byte_fields = []
