@@ -50,3 +50,19 @@ def test_committed_fixture_is_what_ggml_writes_today() -> None:
             x = stored[f"x/{label}"]
             w = stored["importance"][: x.shape[1]] if weighted == "imatrix" else None
             assert np.array_equal(stored[key], ggml_ref.quantize(LIB, name, x, w, n_per_row=x.shape[1])), key
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_edge_patterns_of_values_and_importance(seed: int) -> None:
+    """Zeros, denormals, rounded grids, all-positive rows; importance with zero runs and 1e6 spikes."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(3, 512)).astype(np.float32) * np.float32(10.0 ** rng.uniform(-8, 4))
+    x[:, :40] = 0 if seed % 5 == 1 else x[:, :40]
+    x[0, 100:140] = np.float32(1e-38) if seed % 5 == 3 else x[0, 100:140]
+    x = np.round(x * 3) / 3 if seed % 5 == 2 else (np.abs(x) if seed % 5 == 4 else x)
+    imp = rng.gamma(0.3, size=512).astype(np.float32)
+    imp[:64] = 0 if seed % 3 == 0 else imp[:64]
+    imp[rng.choice(512, 5)] *= 1e6 if seed % 2 == 0 else 1
+    for name in make_kquant_cases.TYPES:
+        for w in (None, imp):
+            assert np.array_equal(blocks.encode(x, name, w), ggml_ref.quantize(LIB, name, x, w, n_per_row=512)), name
