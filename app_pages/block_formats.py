@@ -91,6 +91,12 @@ if name in superblock.SCALE_BITS:
     show_table(settings, pd.DataFrame(sub_table), hide_index=True)
 if fmt_info.takes_importance:
     st.markdown(superblock.imatrix_sentence(effect))
+    per = superblock.imatrix_effects(shown, name, importance, int(n_blocks))
+    if len(per) > 1:
+        show_table(settings, pd.DataFrame([{
+            "block": i, "codes changed": e.changed.size, "weighted error, no imatrix": e.plain_weighted_error,
+            "weighted error, imatrix": e.imatrix_weighted_error, "plain error, no imatrix": e.plain_error,
+            "plain error, imatrix": e.imatrix_error} for i, e in enumerate(per)]), hide_index=True)
 
 back = fake_quantize(padded, name, None if weights is None else np.tile(weights, padded.size // weights.size))[: shown.size]
 errors = back.astype(np.float64) - shown

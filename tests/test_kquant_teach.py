@@ -83,3 +83,17 @@ def test_match_sentence_counts_agreements(file_type: str, n_layers: int, changes
     assert f"in {m.agree} of {m.total} tensors" in text
     assert m.total == len(types) and m.agree >= m.total - changes
     assert ("others differ" in text) == (m.agree < m.total)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.sampled_from(TYPES), st.integers(0, 2**31), st.integers(1, 4))
+def test_per_block_effects_are_each_blocks_own(name: str, seed: int, k: int) -> None:
+    n = 32 if name == "IQ4_NL" else 256
+    x = np.random.default_rng(seed).normal(size=n * k).astype(np.float32)
+    w = blocks.importance_matrix(outlier_activations(16, 256, 6, 10.0, seed))
+    per = superblock.imatrix_effects(x, name, w, k)
+    assert len(per) == k
+    for i, e in enumerate(per):
+        own = superblock.imatrix_effect(x[i * n:(i + 1) * n], name, np.resize(w, k * n)[i * n:(i + 1) * n])
+        assert e.changed.tolist() == own.changed.tolist()
+        assert e.imatrix_weighted_error == own.imatrix_weighted_error

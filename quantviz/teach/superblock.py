@@ -160,6 +160,20 @@ def imatrix_effect(x: np.ndarray, name: str, importance: np.ndarray) -> ImatrixE
                          plain_error=float((xp**2).sum()), imatrix_error=float((xw**2).sum()))
 
 
+def imatrix_effects(x: np.ndarray, name: str, importance: np.ndarray, n_blocks: int) -> list[ImatrixEffect]:
+    """``imatrix_effect`` of each of the first ``n_blocks`` (super-)blocks of ``x``; ``importance`` covers a row.
+
+    >>> x = np.random.default_rng(0).normal(size=512).astype(np.float32)
+    >>> [e.changed.size > 0 for e in imatrix_effects(x, "Q6_K", np.linspace(0, 9, 256, dtype=np.float32), 2)]
+    [True, True]
+    """
+    n = 32 if name == "IQ4_NL" else 256
+    x = np.asarray(x, F32).reshape(-1)
+    w = np.resize(np.asarray(importance, F32).reshape(-1), n_blocks * n)   # one row's weights, repeated per row
+    return [imatrix_effect(x[i * n:(i + 1) * n], name, w[i * n:(i + 1) * n]) for i in range(n_blocks)
+            if (i + 1) * n <= x.size]
+
+
 def _change(before: float, after: float) -> str:
     if before == after:
         return f"stays at {fmt(before, 4)}"
