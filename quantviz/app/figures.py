@@ -367,7 +367,7 @@ def block_error_figure(values: np.ndarray, errors: np.ndarray, block_size: int, 
     return _layout(fig, title, height=320)
 
 
-FAMILY_COLOURS = {"block": BLUE, "per tensor": VERMILLION, "per channel": GREEN}
+FAMILY_COLOURS = {"block": BLUE, "block + imatrix": ORANGE, "per tensor": VERMILLION, "per channel": GREEN}
 
 
 def formats_map_figure(points: list, *, title: str = "Every format: SQNR against bits per weight (scale overhead included)") -> go.Figure:
@@ -378,7 +378,8 @@ def formats_map_figure(points: list, *, title: str = "Every format: SQNR against
         if not pts:
             continue
         fig.add_trace(go.Scatter(
-            x=[p.bits_per_weight for p in pts], y=[p.sqnr_db for p in pts], mode="markers+text", name=family,
+            x=[p.bits_per_weight for p in pts], y=[p.sqnr_db for p in pts], name=family,
+            mode="markers" if family == "block + imatrix" else "markers+text",   # beside their own labels: hover
             text=[p.name for p in pts], textposition="top center", textfont={"size": 10},
             marker={"size": 10, "color": colour}, customdata=[[p.rule, fmt(p.max_error, 4)] for p in pts],
             hovertemplate="%{text}: %{x:.3f} bits/weight, SQNR %{y:.2f} dB<br>max |error| %{customdata[1]}<br>%{customdata[0]}<extra></extra>",

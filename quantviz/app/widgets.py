@@ -320,9 +320,9 @@ def _sample(distribution: str, size: int, seed: int) -> Any:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def cached_format_map(values: Any) -> list[FormatPoint]:
+def cached_format_map(values: Any, importance: Any = None) -> list[FormatPoint]:
     """Every block format measured on ``values`` (``measure_all``), kept across reruns that do not change the data."""
-    return measure_all(values)
+    return measure_all(values, importance)
 
 
 def data_controls(prefix: str, *, distribution: str = "normal", size: int = 100_000, max_size: int = 10_000_000,
