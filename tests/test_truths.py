@@ -189,3 +189,38 @@ def test_error_step_calls_a_value_clipped_only_when_it_was(convention, lo, hi, x
     if rounding_step is not None and "exactly: just" in rounding_step.note:
         pre = float(qv.quantize_trace([x], qp, convention=convention).pre_round[0])
         assert pre - np.floor(pre) != 0.5
+
+
+def test_audit_sentences_on_edge_ranges() -> None:
+    """A batch of sentences the audit found false on unusual settings, each against the computation."""
+    from quantviz.teach.compare import compare_conventions, explain_differences
+    from quantviz.teach.zero_point import clipped_ends
+
+    # TF narrow [-3, 5]: rmin is clipped by TF's clamp of x, not by a code outside [1, 255]
+    qp = qv.choose_qparams(-3, 5, convention="tf_fake_quant", narrow_range=True)
+    text = " ".join(f.text for f in clipped_ends(qp, -3, 5, convention="tf_fake_quant"))
+    assert "outside the grid" not in text and "nudged range" in text
+    # ONNX Runtime at ±1e-30: the note names the float64 s it computes z with, not the stored float32 one
+    zero = next(s for s in qparams_steps(-1e-30, 1e-30, convention="onnxruntime") if s.label.startswith("Zero point"))
+    choice = qv.get_convention("onnxruntime").choose_trace(-1e-30, 1e-30)
+    if "just off the tie" in zero.note:
+        f64_scale = 2 * float(np.float32(1e-30)) / 255  # ONNX Runtime: float32 ends, s and z in float64
+        assert fmt(f64_scale, 12) in zero.note and fmt(choice.scale, 12) not in zero.note
+    # PyTorch's eps floor is named, not shown as a quotient
+    scale = next(s for s in qparams_steps(-1e-30, 1e-30, convention="pytorch") if s.label.startswith("Scale"))
+    assert r"\max" in scale.formula and "eps" in scale.note
+    empty = next(s for s in qparams_steps(0, 0, convention="textbook") if s.label.startswith("Scale"))
+    assert empty.formula == "s = 1"
+    # "the textbook gives an empty range s = 1" for [0, 1e-7], which is not empty
+    rows = compare_conventions(0, 1e-7, [0.0])
+    sentences = " ".join(d.sentence for d in explain_differences(rows, [0.0], rmin=0, rmax=1e-7))
+    assert "gives an empty range s = 1" not in sentences and "the the" not in sentences
+    # TFLite at 16 bits: its 16x8 mode is not denied
+    reason = qv.get_convention("tflite").unsupported_reason(bits=16)
+    assert "16x8" in reason and "use 8 bits" not in reason
+    # TF's z clamped, not rounded, where the range has no 0
+    nudge = next(s for s in qparams_steps(-1000, -250, convention="tf_fake_quant") if s.label.startswith("Nudge"))
+    assert "clamps z to 255" in nudge.note
+    # the other grid's raw zero point names its grid
+    given = qparams_steps(250, 1000, convention="textbook")[0]
+    assert "int8 grid [-128, 127], which this page does not use" in given.note

@@ -19,7 +19,8 @@ class TFLite(Convention):
 
     def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
         if bits != 8:
-            return f"{bits}-bit grids are not supported here; TFLite's integer models use 8 bits (int8, or uint8 inputs/outputs)"
+            return (f"{bits}-bit grids are not modelled here: this convention is TFLite's int8 path (int8, or uint8 "
+                    "inputs/outputs); TFLite's 16x8 mode (int16 activations, int8 weights) is not one of its options yet")
         if reduce_range:
             return "reduce_range is a PyTorch option; TFLite has none (use the PyTorch or textbook convention)"
         if symmetric and not signed:

@@ -101,9 +101,11 @@ def how(recipe: Recipe, step: str) -> str:
 
 _FIXED_WORDS: dict[str, dict] = {
     "widening": {"include_zero": "widens the range to include 0", "as_given": "uses the range as given"},
-    "empty_range": {"unit_scale": "gives an empty range s = 1", "widen_1e-6": "widens a nearly empty range by 1e−6",
-                    "eps_floor": "keeps s at least float32 eps", "unit_scale_zero_0": "gives an empty range s = 1, z = 0",
-                    "refuse": "refuses an empty range"},
+    "empty_range": {"unit_scale": "treats only an exactly empty range specially (s = 1 there)",
+                    "widen_1e-6": "widens a range narrower than 1e−6 by 1e−6 on each side",
+                    "eps_floor": "keeps s at least float32 eps (1.19e−7)",
+                    "unit_scale_zero_0": "sets s = 1, z = 0 where s would be below float32's smallest normal",
+                    "refuse": "refuses a range with min ≥ max"},
     "zero_rule": {"from_min": "computes z from rmin", "middle": "puts z in the middle of the grid (half to even)",
                   "middle_floor": "puts z in the middle of the grid, rounded down", "zero": "sets z = 0"},
     "zero_arithmetic": {
@@ -230,7 +232,7 @@ def evidence(recipe: Recipe, rmin: float, rmax: float, quantity: str, x: float |
     with_z = " (z included)" if recipe.order == "add_then_round" else ""
     text = f"x is {fmt(r.steps, 12)} steps{with_z}, rounded {fmt(r.unclamped - (0 if with_z else r.zero_point))}"
     if not with_z:
-        text += f", + z = {fmt(r.unclamped)}"
+        text += f", + z ({r.zero_point}) = {fmt(r.unclamped)}"
     return text + (f", clamped to {r.code}" if r.code != r.unclamped else f": code {r.code}")
 
 
@@ -249,7 +251,7 @@ def cause_sentence(cause: Cause, a: Recipe, b: Recipe, label_a: str, label_b: st
     if not cause.steps:
         names = ", ".join(STEP_NAMES[s] for s in cause.differing)
         text = (f"They differ in more than two places: no single step and no pair of the steps that differ ({names}) "
-                f"gives {label_a} the {label_b}'s {theirs} when replaced.")
+                f"gives {label_a} {_possessive(label_b)} {theirs} when replaced.")
     elif len(cause.steps) == 1:
         (step,) = cause.steps
         text = (f"Cause: {STEP_NAMES[step]}. {label_a} {how(a, step)}; {label_b} {how(b, step)}. "

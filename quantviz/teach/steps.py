@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from quantviz.conventions import ChoiceTrace, get_convention
+from quantviz.conventions import F32_EPS, ChoiceTrace, get_convention
 from quantviz.conventions.recipe import Recipe, run_recipe
-from quantviz.grid import int_range
+from quantviz.grid import grid_label, int_range
 from quantviz.qparams import QParams
 from quantviz.teach.causes import rule_words
 from quantviz.teach.fmt import fmt, tex
@@ -88,15 +88,16 @@ def qparams_steps(
     excludes_zero = rmin > 0 or rmax < 0
     if excludes_zero and not symmetric and rmax > rmin:
         raw = raw_zero_point(rmin, rmax, qmin, qmax)
-        other_grid = "int" if qmin >= 0 else "uint"
-        other = raw_zero_point(rmin, rmax, *int_range(bits, signed=qmin >= 0))
+        other_grid = int_range(bits, signed=qmin >= 0)
+        other = raw_zero_point(rmin, rmax, *other_grid)
         steps.append(Step(
             "The zero point of the range as given",
             rf"z = q_{{min}} - \frac{{r_{{min}}}}{{(r_{{max}} - r_{{min}})/(q_{{max}} - q_{{min}})}} = {qmin} - \frac{{{tex(rmin)}}}{{{tex((rmax - rmin) / (qmax - qmin))}}} = {tex(raw, 8)}",
             fmt(raw, 8),
             check=False,
             note=(f"Outside the grid [{qmin}, {qmax}]: your range does not contain 0, so the code that real 0 would "
-                  f"need does not exist (on the {bits}-bit {other_grid} grid it would be {fmt(other, 8)})."),
+                  f"need does not exist (on the {grid_label(bits, signed=qmin >= 0)} grid [{other_grid[0]}, "
+                  f"{other_grid[1]}], which this page does not use, it would be {fmt(other, 8)})."),
         ))
         if conv.widens_to_include_zero:
             share = (rmin / rmax) if rmin > 0 else (rmax / rmin)
@@ -135,12 +136,18 @@ def qparams_steps(
         note=(f"Stored in [{storage[0]}, {storage[1]}]: the quantize op clamps there." if storage != (qmin, qmax) else ""),
     ))
     arithmetic = f"computed in {choice.scale_dtype}" + ("" if choice.scale_dtype == "float64" else f": {fmt(qp.scale, 12)}")
-    steps.append(Step(
-        "Scale: real width per integer step",
-        rf"s = \frac{{{tex(hi)} - ({tex(lo)})}}{{{fmt(choice.scale_divisor, 6)}}} = {tex(qp.scale)}",
-        fmt(qp.scale),
-        note=f"s = {choice.scale_formula}; {arithmetic}.",
-    ))
+    quotient = (hi - lo) / choice.scale_divisor
+    fraction = rf"\frac{{{tex(hi)} - ({tex(lo)})}}{{{fmt(choice.scale_divisor, 6)}}}"
+    recipe = conv.recipe(**options)
+    if hi == lo and qp.scale == 1.0:  # an empty range: s is set, not divided
+        formula, note = r"s = 1", f"An empty range has no width to divide: {conv.label} sets s = 1."
+    elif recipe.empty_range == "eps_floor" and quotient < float(F32_EPS) and qp.scale == float(F32_EPS):
+        formula = rf"s = \max\left({fraction},\ \varepsilon_{{f32}}\right) = \max({tex(quotient)},\ {tex(qp.scale)}) = {tex(qp.scale)}"
+        note = (f"The quotient {fmt(quotient, 6)} is below float32's eps, and {conv.label} keeps s at least eps "
+                f"({fmt(qp.scale, 6)}), so the range used is far narrower than the grid's.")
+    else:
+        formula, note = rf"s = {fraction} = {tex(qp.scale)}", f"s = {choice.scale_formula}; {arithmetic}."
+    steps.append(Step("Scale: real width per integer step", formula, fmt(qp.scale), note=note))
     if choice.zero_rule == "from_min" and choice.zero_raw is not None:
         raw = choice.zero_raw
         shift = f" (on int8 {fmt(raw - choice.zero_shift, 10)}, then + {choice.zero_shift})" if choice.zero_shift else ""
@@ -160,7 +167,8 @@ def qparams_steps(
             rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [({qmin} - {qp.zero_point}) \times {tex(qp.scale)},\ "
             rf"({qmax} - {qp.zero_point}) \times {tex(qp.scale)}] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
             f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
-            note=(f"TF does not widen [{fmt(rmin)}, {fmt(rmax)}]; it rounds z to {qp.zero_point} and moves the whole range "
+            note=(f"TF does not widen [{fmt(rmin)}, {fmt(rmax)}]; it {'clamps' if choice.zero_clamped else 'rounds'} z "
+                  f"to {qp.zero_point} and moves the whole range "
                   f"by {fmt(qp.real_min - float(rmin), 6)} so that real 0 lands exactly on code {qp.zero_point}. "
                   + _nudge_consequence(float(rmin), float(rmax), qp)),
         ))
@@ -220,8 +228,10 @@ def _zero_point_note(raw: float, choice: ChoiceTrace, recipe: Recipe, rmin: floa
     assert exact.zero_raw is not None
     verdict = (f"which also gives {exact.zero_point}: the float arithmetic changes nothing here"
                if exact.zero_point == z else f"which gives {exact.zero_point}: the float arithmetic decides")
-    return (f"It lies just off the tie {fmt(math.floor(framed) + 0.5)} because s is {fmt(choice.scale, 12)} "
-            f"({choice.scale_dtype}); with exact arithmetic it is {fmt(exact.zero_raw - choice.zero_shift, 12)}, {verdict}.")
+    used = run_recipe(recipe, rmin, rmax).scale_computed  # the s z is computed with (ONNX Runtime's float64 one)
+    return (f"It lies just off the tie {fmt(math.floor(framed) + 0.5)} because the s it is computed with is "
+            f"{fmt(used, 12)}, not exact; with exact arithmetic it is {fmt(exact.zero_raw - choice.zero_shift, 12)}, "
+            f"{verdict}.")
 
 
 class ZeroPointFate(NamedTuple):

@@ -83,8 +83,15 @@ def clipped_ends(qp: QParams, rmin: float, rmax: float, *, convention: str) -> l
     ends = [("rmin", rmin), ("rmax", rmax)] if rmin != rmax else [("rmin", rmin)]
     t = quantize_trace(np.array([v for _, v in ends]), qp, convention=convention)
     conv = get_convention(convention)
+    nudged = conv.recipe().quantize_arithmetic == "tf_nudged"
     for i, (name, x) in enumerate(ends):
         if not t.clipped[i]:
+            continue
+        if nudged:  # TF clamps the real value to its nudged range before any rounding
+            facts.append(Fact(f"clipped_{name}", f"**{name} = {fmt(x)} itself is clipped.** {conv.label} first clamps x "
+                              f"to its nudged range [{fmt(qp.real_min, 8)}, {fmt(qp.real_max, 8)}], which "
+                              f"{'starts above' if x < qp.real_min else 'ends below'} {fmt(x)}; so it is stored as "
+                              f"{int(t.q[i])} and comes back as {fmt(float(t.dequantized[i]), 8)}."))
             continue
         pre = float(t.pre_round[i])
         tie = pre - np.floor(pre) == 0.5
