@@ -15,6 +15,7 @@ from quantviz.blocks.mix import FILE_TYPES, outlier_activations
 from quantviz.teach import superblock
 from quantviz.teach.blocks import binary, block_view
 from quantviz.teach.fmt import fmt
+from quantviz.teach.glossary import link_jargon
 from quantviz.teach.mix import mix_sentence, mix_summary
 
 FOUR_BIT = re.compile(r"^I?Q4_|NF4|FP4|INT4")  # formats whose elements are 4 bits
@@ -154,7 +155,7 @@ st.subheader("MXFP4: the OCP spec and ggml part ways")
 tie_demo = np.array([6.0, 1.75, -1.75, 5.0] + [0.0] * 28, np.float32)
 edge_demo = np.full(32, np.float32(1024) * np.float32(1 - 2**-24), np.float32)
 here, ties, edge = mxfp4_disagreement(x), mxfp4_disagreement(tie_demo), mxfp4_disagreement(edge_demo)
-st.markdown(
+st.markdown(link_jargon(
     f"- **Ties.** The spec rounds an element tie to even; ggml takes the smaller magnitude. x = 1.75 in a block "
     f"scaled by 1: the spec gives {fmt(ties.example[1])}, ggml {fmt(ties.example[2])}.\n"
     f"- **The exponent.** The spec floors log2(amax) exactly; ggml takes a float32 log2 first. A block whose amax is "
@@ -164,7 +165,7 @@ st.markdown(
     f"{(float(edge_demo[0]) - edge.example[1]) / float(edge_demo[0]):.0%}; ggml's rounded log2 picks the next "
     "exponent up and keeps it.\n"
     f"- **On your data** ({here.values:,} values): {here.differ:,} values decode differently, in {here.scale_differ:,} "
-    "blocks the shared exponent differs.")
+    "blocks the shared exponent differs."))
 
 with st.expander("NF4's 16 values, and where they come from"):
     derived = nf4.derive_table()

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from quantviz.conventions import get_convention
-from quantviz.grid import grid_label, int_range, to_binary
+from quantviz.grid import grid_label, int_range, storage_bits, to_binary
 from quantviz.qparams import QParams
 from quantviz.quantize import quantize_trace
 from quantviz.rounding import ROUNDING_MODES
@@ -123,6 +123,8 @@ def _stored_and_back(x: float, qp: QParams, t, *, bits: int, signed: bool, mode:
     nearest = mode in NEAREST
     steps: list[Step] = []
     q, clipped = int(t.q[0]), bool(t.clipped[0])
+    # the type the codes are stored in: PyTorch's 4-bit grid still lives in a qint8/quint8
+    bits, signed = storage_bits(qp.storage_min, qp.storage_max)
     lo, hi = int_range(bits, signed=signed)
     if lo <= q <= hi:
         steps.append(Step(f"Store as {grid_label(bits, signed=signed)}", rf"\texttt{{{to_binary(q, bits, signed=signed)}}}", to_binary(q, bits, signed=signed), note="two's complement" if signed else "unsigned binary"))
