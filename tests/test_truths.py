@@ -87,7 +87,7 @@ def test_where_z_sits_says_what_a_move_would_really_do(lo, hi, convention, signe
     qp = qv.choose_qparams(lo, hi, bits=8, signed=signed, convention=convention)
     facts = {f.kind: f.text for f in where_z_sits(qp, lo, hi, convention=convention, bits=8, signed=signed, symmetric=False)}
     moves = facts.get("moves", "")
-    if lo < 0 <= hi:
+    if lo < 0 < hi:
         moved = qv.choose_qparams(0.0, hi, bits=8, signed=signed, convention=convention)
         expected = "drops to the bottom" if moved.zero_point == moved.qmin else f"moves to {moved.zero_point}"
         assert f"z {expected}" in moves

@@ -140,7 +140,7 @@ def where_z_sits(qp: QParams, rmin: float, rmax: float, *, convention: str, bits
                           f"{choice.adjustment.replace('widened', 'widened it')}, to [{fmt(lo, 8)}, {fmt(hi, 8)}]; "
                           f"so z = {qp.zero_point}."))
     moves = []
-    if not symmetric and rmin < 0 <= rmax:
+    if not symmetric and rmin < 0 < rmax:  # rmax = 0 would leave the empty range [0, 0]
         moved = _zero_point_or_none(conv, 0.0, rmax, options)
         if moved is not None:
             where = "drops to the bottom of the grid" if moved.zero_point == moved.qmin else f"moves to {moved.zero_point}"
