@@ -51,7 +51,12 @@ else:
 st.subheader(f"{plain(model.name)}: how it was quantized")
 st.markdown("\n".join(f"- {plain(line)}" for line in describe(model)))
 
-rows = quantized_rows(model)
+try:  # values are read lazily: a corrupt entry is found when its codes are first loaded
+    rows = quantized_rows(model)
+    measured = measure_floats(model)
+except QuantVizError as exc:
+    show_problem("This file cannot be read to the end:", exc)
+    st.stop()
 if rows:
     st.subheader(f"{len(rows)} quantized tensor{'s' if len(rows) != 1 else ''}")
     show_table(settings, pd.DataFrame([{**r._asdict(), "shape": " × ".join(map(str, r.shape))} for r in rows]), hide_index=True)
@@ -95,7 +100,6 @@ if rows:
                     f"[as a worked example](worked_examples?preset=own&{query}) — any value, step by step, with this "
                     "tensor's own scale and zero point.")
 
-measured = measure_floats(model)
 if measured:
     st.subheader("Float weight tensors, measured")
     st.caption("SQNR (dB) of int8 and int4, symmetric (z = 0) and affine (an integer zero point), with one scale per "

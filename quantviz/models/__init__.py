@@ -17,7 +17,10 @@ from pathlib import Path
 
 from quantviz.errors import ModelFileError
 from quantviz.models.base import Model, Quantization, Tensor
-from quantviz.models.readers import read_gguf, read_npz, read_onnx, read_safetensors, read_tflite, refuse_pickles
+from quantviz.models.gguf_reader import read_gguf
+from quantviz.models.npz_reader import read_npz
+from quantviz.models.readers import read_onnx, read_tflite, refuse_pickles
+from quantviz.models.safetensors_reader import read_safetensors
 
 __all__ = ["MAX_MODEL_BYTES", "Model", "Quantization", "Tensor", "open_model"]
 
@@ -36,6 +39,10 @@ def open_model(source: object, name: str | None = None) -> Model:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = name or path.name
+        if path.is_dir():
+            raise ModelFileError(f"{name}: a directory, not a model file")
+        if path.exists() and not path.is_file():  # a FIFO or a device would block or never end
+            raise ModelFileError(f"{name}: not a regular file")
         try:
             size = path.stat().st_size
         except OSError as exc:
@@ -44,8 +51,11 @@ def open_model(source: object, name: str | None = None) -> Model:
             raise ModelFileError(f"{name}: {size / 2**30:.1f} GiB is more than QuantViz reads ({MAX_MODEL_BYTES >> 30} GiB)")
         if size == 0:
             raise ModelFileError(f"{name}: the file is empty")
-        with open(path, "rb") as f:  # mapped, not read: a tensor's pages are touched only when it is loaded
-            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            with open(path, "rb") as f:  # mapped, not read: a tensor's pages are touched only when it is loaded
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:
+            raise ModelFileError(f"{name}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
         file_path = str(path)
     elif isinstance(source, (bytes, bytearray, memoryview)):
         if not name:

@@ -70,6 +70,7 @@ class Model:
     format: str
     tensors: list[Tensor]
     notes: list[str] = field(default_factory=list)
+    file_type: str = ""           # the framework's own name for the kind of file: "onnx-qdq", "tflite-16x8", "Q4_K_M"
 
 
 def check_size(file: str, name: str, shape: tuple[int, ...], itemsize: float, available: int | None = None) -> None:

@@ -1,9 +1,9 @@
 """Readers for the model files QuantViz opens, each on the field's own library, none unpickling anything.
 
-- ``.npz`` / ``.npy``: numpy, ``allow_pickle=False``;
-- ``.safetensors``: the ``safetensors`` package (``safe_open`` on a temporary file), BF16 through ``ml_dtypes``;
+- ``.npz`` / ``.npy``: ``npz_reader`` (headers parsed, sizes checked before anything is inflated);
+- ``.safetensors``: ``safetensors_reader`` (the header checked, then the ``safetensors`` package);
 - ``.onnx``: the ``onnx`` package, external data refused (it names files on the server);
-- ``.gguf``: the ``gguf`` package's reader, block types decoded by ``quantviz.blocks``;
+- ``.gguf``: ``gguf_reader`` (the ``gguf`` package's reader, sizes checked first);
 - ``.tflite``: the ``tflite`` flatbuffer bindings (no TensorFlow).
 
 Every failure becomes a :class:`quantviz.errors.ModelFileError` naming the file and the problem.
@@ -12,12 +12,8 @@ Every failure becomes a :class:`quantviz.errors.ModelFileError` naming the file 
 from __future__ import annotations
 
 import io
-import json
-import os
-import tempfile
 import zipfile
 
-import ml_dtypes
 import numpy as np
 
 from quantviz.errors import ModelFileError
@@ -41,82 +37,6 @@ def refuse_pickles(name: str, data: bytes) -> None:
             return
         if any(n.endswith(".pkl") for n in names):
             raise ModelFileError(f"{name}: a PyTorch zip checkpoint (pickled), which QuantViz never unpickles; save it with safetensors")
-
-
-# ----------------------------------------------------------------------------- numpy
-def read_npz(name: str, data: bytes) -> Model:
-    try:
-        archive = np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as exc:  # numpy raises many kinds for a broken archive
-        raise ModelFileError(f"{name}: not a readable .npz archive ({exc})") from None
-    if isinstance(archive, np.ndarray):  # a single .npy array
-        return Model(name, "npy", [_array_tensor(name, "array", archive)])
-    tensors = []
-    for key in archive.files:
-        try:
-            value = archive[key]
-        except ValueError as exc:
-            raise ModelFileError(f"{name}: entry {key!r} cannot be read without unpickling ({exc}); not opened") from None
-        tensors.append(_array_tensor(name, key, value))
-    return Model(name, "npz", tensors)
-
-
-def _array_tensor(file: str, key: str, value: np.ndarray) -> Tensor:
-    if value.dtype.kind not in "biuf" and value.dtype.name != "bfloat16":
-        raise ModelFileError(f"{file}: entry {key!r} holds {value.dtype}, not numbers")
-    return Tensor(key, value.dtype.name, tuple(int(d) for d in value.shape), "weight", loader=lambda v=value: v)
-
-
-# ----------------------------------------------------------------------------- safetensors
-SAFETENSORS_DTYPES = {"F32": ("float32", 4), "F16": ("float16", 2), "BF16": ("bfloat16", 2), "F64": ("float64", 8),
-                      "I8": ("int8", 1), "U8": ("uint8", 1), "I16": ("int16", 2), "I32": ("int32", 4), "I64": ("int64", 8),
-                      "BOOL": ("bool", 1)}
-
-
-def read_safetensors(name: str, data: bytes, path: str | None = None) -> Model:
-    """Header read with the safetensors package; values loaded lazily, one tensor at a time."""
-    if len(data) < 8:
-        raise ModelFileError(f"{name}: too short to be a safetensors file")
-    header_len = int.from_bytes(data[:8], "little")
-    if header_len <= 0 or 8 + header_len > len(data):
-        raise ModelFileError(f"{name}: the header claims {header_len:,} bytes but the file has {len(data):,}: truncated or not safetensors")
-    try:
-        header = json.loads(data[8 : 8 + header_len])
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelFileError(f"{name}: the safetensors header is not valid JSON") from None
-    from safetensors import safe_open
-
-    temporary = path is None  # uploads: the package reads files, so the bytes go to a private temporary one
-    if temporary:
-        fd, path = tempfile.mkstemp(suffix=".safetensors")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-    try:
-        with safe_open(path, framework="numpy") as handle:
-            keys = list(handle.keys())
-    except Exception as exc:
-        raise ModelFileError(f"{name}: the safetensors package cannot read it ({exc})") from None
-    finally:
-        if temporary:
-            os.unlink(path)
-    body = len(data) - 8 - header_len
-    tensors = []
-    for key in keys:
-        info = header[key]
-        dtype, itemsize = SAFETENSORS_DTYPES.get(info["dtype"], (None, 0))
-        if dtype is None:
-            raise ModelFileError(f"{name}: tensor {key!r} has dtype {info['dtype']}, which QuantViz does not read")
-        shape = tuple(int(d) for d in info["shape"])
-        start, stop = (int(v) for v in info["data_offsets"])
-        check_size(name, key, shape, itemsize, available=max(0, min(stop, body) - start))
-
-        def load(key=key, dtype=dtype, shape=shape, start=start, stop=stop) -> np.ndarray:
-            raw = np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=8 + header_len + start)
-            np_type = ml_dtypes.bfloat16 if dtype == "bfloat16" else np.dtype(dtype).newbyteorder("<")
-            return raw.view(np_type).reshape(shape)
-
-        tensors.append(Tensor(key, dtype, shape, "weight", loader=load))
-    return Model(name, "safetensors", tensors)
 
 
 # ----------------------------------------------------------------------------- ONNX
@@ -199,44 +119,6 @@ def read_onnx(name: str, data: bytes) -> Model:
         tensors.append(Tensor(tensor_name, dtype, shape, role, users.get(tensor_name, q[1] if q else ""),
                               q[0] if q else None, loader))
     return Model(name, "onnx", tensors)
-
-
-# ----------------------------------------------------------------------------- GGUF
-def read_gguf(name: str, data: bytes, path: str | None = None) -> Model:
-    from gguf import GGUFReader
-
-    from quantviz.blocks import DECODE_ONLY, FORMATS, decode
-
-    temporary = path is None
-    if temporary:
-        fd, path = tempfile.mkstemp(suffix=".gguf")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-    try:
-        reader = GGUFReader(path)
-        tensors = []
-        for t in reader.tensors:
-            kind = t.tensor_type.name
-            shape = tuple(int(d) for d in reversed(t.shape.tolist()))  # GGUF lists the fastest dimension first
-            raw = np.array(t.data, copy=True)
-
-            def load(raw=raw, kind=kind, shape=shape) -> np.ndarray:
-                if kind in ("F32", "F16", "BF16", "F64", "I8", "I16", "I32"):
-                    return raw.reshape(shape)
-                if kind in FORMATS or kind in DECODE_ONLY:
-                    return decode(raw.view(np.uint8), kind, int(np.prod(shape))).reshape(shape)
-                raise ModelFileError(f"{name}: tensor type {kind} is not decoded by QuantViz")
-
-            tensors.append(Tensor(t.name, kind if kind not in ("F32", "F16") else kind.replace("F", "float"), shape,
-                                  "weight", loader=load))
-    except ModelFileError:
-        raise
-    except Exception as exc:
-        raise ModelFileError(f"{name}: not a readable GGUF file ({type(exc).__name__}: {exc})") from None
-    finally:
-        if temporary:
-            os.unlink(path)
-    return Model(name, "gguf", tensors)
 
 
 # ----------------------------------------------------------------------------- TFLite

@@ -233,7 +233,7 @@ def measure_floats(model: Model, *, largest: int = 20) -> list[FloatMeasure]:
     from quantviz.metrics import sqnr_db
 
     floats = [t for t in model.tensors if t.has_values and t.quantization is None and t.role == "weight"
-              and t.dtype.startswith(("float", "bfloat")) and t.size >= 16]
+              and t.dtype.startswith(("float", "bfloat")) and not t.dtype.startswith("float8") and t.size >= 16]
     out = []
     for t in sorted(floats, key=lambda t: -t.size)[:largest]:
         w = np.asarray(t.load(), dtype=np.float64)
