@@ -19,7 +19,8 @@ from quantviz.errors import ModelFileError
 from quantviz.models.base import Model, Quantization, Tensor
 from quantviz.models.gguf_reader import read_gguf
 from quantviz.models.npz_reader import read_npz
-from quantviz.models.readers import read_onnx, read_tflite, refuse_pickles
+from quantviz.models.onnx_reader import read_onnx
+from quantviz.models.readers import read_tflite, refuse_pickles
 from quantviz.models.safetensors_reader import read_safetensors
 
 __all__ = ["MAX_MODEL_BYTES", "Model", "Quantization", "Tensor", "open_model"]

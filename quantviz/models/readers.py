@@ -2,7 +2,7 @@
 
 - ``.npz`` / ``.npy``: ``npz_reader`` (headers parsed, sizes checked before anything is inflated);
 - ``.safetensors``: ``safetensors_reader`` (the header checked, then the ``safetensors`` package);
-- ``.onnx``: the ``onnx`` package, external data refused (it names files on the server);
+- ``.onnx``: ``onnx_reader`` (QDQ, QOperator, dynamic, MatMulNBits; external data refused);
 - ``.gguf``: ``gguf_reader`` (the ``gguf`` package's reader, sizes checked first);
 - ``.tflite``: the ``tflite`` flatbuffer bindings (no TensorFlow).
 
@@ -37,88 +37,6 @@ def refuse_pickles(name: str, data: bytes) -> None:
             return
         if any(n.endswith(".pkl") for n in names):
             raise ModelFileError(f"{name}: a PyTorch zip checkpoint (pickled), which QuantViz never unpickles; save it with safetensors")
-
-
-# ----------------------------------------------------------------------------- ONNX
-ONNX_QUANT_OPS = {"QLinearConv": ((0, 1, 2), (3, 4, 5), (None, 6, 7)), "QLinearMatMul": ((0, 1, 2), (3, 4, 5), (None, 6, 7))}
-
-
-def read_onnx(name: str, data: bytes) -> Model:
-    import onnx
-    from onnx import numpy_helper
-
-    try:
-        model = onnx.load_model_from_string(bytes(data))  # never loads external data: it names files on the server
-    except Exception as exc:
-        raise ModelFileError(f"{name}: not a readable ONNX model ({type(exc).__name__})") from None
-    graph = model.graph
-    inits = {t.name: t for t in graph.initializer}
-    for t in graph.initializer:
-        if t.data_location == onnx.TensorProto.EXTERNAL:
-            raise ModelFileError(f"{name}: tensor {t.name!r} keeps its values in an external file, which QuantViz never "
-                                 "follows (it would name files on the server); save the model with its data inside")
-
-    def array(tensor_name: str) -> np.ndarray | None:
-        t = inits.get(tensor_name)
-        return None if t is None else numpy_helper.to_array(t)
-
-    quant: dict[str, tuple[Quantization, str]] = {}
-    for node in graph.node:
-        if node.op_type in ("DequantizeLinear", "QuantizeLinear") and len(node.input) >= 2:
-            target = node.input[0] if node.op_type == "DequantizeLinear" else node.output[0]
-            scale = array(node.input[1])
-            zero = array(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-            if scale is None:
-                continue
-            attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-            scales = np.asarray(scale, np.float64).reshape(-1)
-            zeros = (np.zeros(scales.size, np.int64) if zero is None else np.asarray(zero).astype(np.int64).reshape(-1))
-            per_axis = scales.size > 1
-            q = Quantization(scales, zeros, int(attrs.get("axis", 1)) if per_axis else None,
-                             int(attrs["block_size"]) if attrs.get("block_size") else None)
-            if target not in quant or node.op_type == "DequantizeLinear":
-                quant[target] = (q, node.op_type)
-        elif node.op_type in ONNX_QUANT_OPS:
-            for x, s, z in ONNX_QUANT_OPS[node.op_type]:
-                tensor_name = node.input[x] if x is not None else node.output[0]
-                scale, zero = array(node.input[s]), array(node.input[z])
-                if scale is not None:
-                    scales = np.asarray(scale, np.float64).reshape(-1)
-                    zeros = np.zeros(scales.size, np.int64) if zero is None else np.asarray(zero).astype(np.int64).reshape(-1)
-                    quant.setdefault(tensor_name, (Quantization(scales, zeros, 0 if scales.size > 1 else None), node.op_type))
-    users: dict[str, str] = {}
-    for node in graph.node:
-        for i in node.input:
-            users.setdefault(i, node.op_type)
-    types = {v.name: v for v in [*graph.input, *graph.output, *graph.value_info]}
-    names = list(dict.fromkeys([*quant, *inits]))
-    scale_names = {n for node in graph.node if node.op_type in ("DequantizeLinear", "QuantizeLinear", *ONNX_QUANT_OPS)
-                   for n in node.input[1:]}
-    tensors = []
-    for tensor_name in names:
-        if tensor_name in scale_names and tensor_name not in quant:
-            continue  # a scale or zero point itself: shown as part of the tensor it describes
-        q = quant.get(tensor_name)
-        if tensor_name in inits:
-            init = inits[tensor_name]
-            dtype = onnx.helper.tensor_dtype_to_np_dtype(init.data_type).name
-            shape = tuple(int(d) for d in init.dims)
-            check_size(name, tensor_name, shape, np.dtype(dtype).itemsize)
-            loader = lambda init=init: numpy_helper.to_array(init)  # noqa: E731
-            role = "bias" if dtype == "int32" else "weight"
-        else:
-            info = types.get(tensor_name)
-            tt = info.type.tensor_type if info is not None else None
-            dtype = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type).name if tt is not None and tt.elem_type else "unknown"
-            shape = tuple(int(d.dim_value) if d.HasField("dim_value") else -1 for d in tt.shape.dim) if tt is not None else ()
-            loader, role = None, "activation"
-            if any(i.name == tensor_name for i in graph.input):
-                role = "input"
-            if any(o.name == tensor_name for o in graph.output):
-                role = "output"
-        tensors.append(Tensor(tensor_name, dtype, shape, role, users.get(tensor_name, q[1] if q else ""),
-                              q[0] if q else None, loader))
-    return Model(name, "onnx", tensors)
 
 
 # ----------------------------------------------------------------------------- TFLite
