@@ -13,6 +13,7 @@ from quantviz.app.widgets import page_header, quant_controls, show_figure, show_
 from quantviz.errors import QuantVizError
 from quantviz.inputs import MAX_UPLOAD_BYTES
 from quantviz.models import open_model
+from quantviz.models.problems import grid_of, likely_problems
 from quantviz.models.summary import INTEGER_GRIDS, describe, measure_floats, quantized_rows
 from quantviz.teach.fmt import fmt
 
@@ -48,8 +49,15 @@ if stored is None or stored[0] != key:
 else:
     model = stored[1]
 
-st.subheader(f"{plain(model.name)}: how it was quantized")
+st.subheader(f"{plain(model.name)}: how it was quantized" + (f" ({model.file_type})" if model.file_type else ""))
 st.markdown("\n".join(f"- {plain(line)}" for line in describe(model)))
+problems = likely_problems(model)
+if problems:
+    st.markdown("**Likely problems**, most serious first:\n" + "\n".join(
+        f"{i}. `{plain(p.tensor)}`: {plain(p.text)}" for i, p in enumerate(problems[:10], 1)))
+if model.notes:
+    with st.expander(f"What the reader noticed ({len(model.notes)})"):
+        st.markdown("\n".join(f"- {plain(note)}" for note in model.notes))
 
 try:  # values are read lazily: a corrupt entry is found when its codes are first loaded
     rows = quantized_rows(model)
@@ -69,9 +77,10 @@ if rows:
     q = tensor.quantization
     index = 0
     if q.scales.size > 1:
-        index = st.number_input(f"Channel (axis {q.axis})", 0, q.scales.size - 1, 0, key="w_model_channel",
-                                help="Per-axis quantization: each channel has its own scale and zero point.")
-    qmin, qmax = INTEGER_GRIDS[tensor.dtype]
+        label = f"Block (of {q.block_size} along axis {q.axis})" if q.block_size else f"Channel (axis {q.axis})"
+        index = st.number_input(label, 0, q.scales.size - 1, 0, key="w_model_channel",
+                                help="Per-axis or per-block quantization: each has its own scale and zero point.")
+    qmin, qmax, grid_why = grid_of(tensor, model)
     try:
         qp = qv.QParams(float(np.float32(q.scales[index])), int(q.zero_points[index]), qmin, qmax)
     except QuantVizError as exc:
@@ -80,14 +89,18 @@ if rows:
     codes = None
     if tensor.has_values and tensor.size <= 50_000_000:
         stored_codes = tensor.load()
-        if q.axis is not None and q.scales.size > 1:
+        if q.block_size and stored_codes.ndim == 2 and q.axis == 1:  # blocks along each row
+            per_row = q.scales.size // stored_codes.shape[0]
+            row, block = divmod(int(index), max(per_row, 1))
+            stored_codes = stored_codes[row, block * q.block_size : (block + 1) * q.block_size]
+        elif q.axis is not None and q.scales.size > 1 and not q.block_size:
             stored_codes = np.take(stored_codes, index, axis=q.axis)
         codes = np.unique(stored_codes.reshape(-1).astype(np.int64))
         codes = codes[np.linspace(0, codes.size - 1, min(codes.size, 40)).round().astype(int)]
     values = qv.dequantize(codes, qp) if codes is not None else None
     st.markdown(f"r = s·(q − z) with s = **{fmt(qp.scale, 17)}** (float32 as stored) and z = **{qp.zero_point}** on "
                 f"{tensor.dtype} [{qmin}, {qmax}]: real 0 is code {qp.zero_point}, the grid covers "
-                f"[{fmt(qp.real_min, 8)}, {fmt(qp.real_max, 8)}].")
+                f"[{fmt(qp.real_min, 8)}, {fmt(qp.real_max, 8)}]." + (f" The grid is [{qmin}, {qmax}]: {grid_why}." if grid_why else ""))
     show_figure(figures.number_line_figure(qp, chosen_range=(qp.real_min, qp.real_max), values=values, codes=codes,
                                            title=f"{tensor.name[:40]}: s = {fmt(qp.scale, 6)}, z = {qp.zero_point}"), settings)
     if codes is not None:

@@ -46,6 +46,7 @@ class Tensor:
     op: str = ""                  # the operator that uses it, where the file says
     quantization: Quantization | None = None
     loader: Callable[[], np.ndarray] | None = field(default=None, repr=False)
+    operands: tuple[str, ...] = ()  # the inputs of the operator that uses it (names as in Model.tensors), in order
 
     def load(self) -> np.ndarray:
         """Return the stored values (raw codes for quantized tensors) as a numpy array of ``shape``."""

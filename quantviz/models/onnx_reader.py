@@ -135,6 +135,12 @@ def read_onnx(name: str, data: bytes) -> Model:
                     return node.op_type, node, list(node.input).index(current)
         return "", None, -1
 
+    origin = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "DequantizeLinear" and n.input}
+
+    def operands(node) -> tuple[str, ...]:
+        """The node's inputs named as the tensors the reader lists (a DequantizeLinear output by its codes)."""
+        return () if node is None else tuple(origin.get(i, i) for i in node.input)
+
     quant: dict[str, Quantization] = {}
     notes: list[str] = []
     parameter_names: set[str] = set()
@@ -237,7 +243,7 @@ def read_onnx(name: str, data: bytes) -> Model:
                      if tt is not None and tt.HasField("shape") else ())
             loader = None
             role = "input" if tensor_name in inputs else "output" if tensor_name in outputs else "activation"
-        tensors.append(Tensor(tensor_name, dtype, shape, role, op, q, loader))
+        tensors.append(Tensor(tensor_name, dtype, shape, role, op, q, loader, operands(node)))
     tensors.extend(packed)
     file_type = onnx_file_type({n.op_type for n in graph.node})
     if file_type == "onnx-dynamic":

@@ -54,16 +54,19 @@ def read_tflite(name: str, data: bytes) -> Model:
         graph = model.Subgraphs(0)
         codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
         op_names = {getattr(tflite.BuiltinOperator, k): k for k in dir(tflite.BuiltinOperator) if not k.startswith("_")}
-        users: dict[int, str] = {}
+        users: dict[int, tuple[str, int, tuple[int, ...]]] = {}  # tensor -> (operator, input position, its inputs)
         for i in range(graph.OperatorsLength()):
             op = graph.Operators(i)
             code = codes[op.OpcodeIndex()]
             builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
-            for t in op.InputsAsNumpy().tolist() if op.InputsLength() else []:
-                users.setdefault(int(t), op_names.get(builtin, str(builtin)))
+            op_inputs = tuple(int(t) for t in op.InputsAsNumpy().tolist()) if op.InputsLength() else ()
+            for position, t in enumerate(op_inputs):
+                if t >= 0:
+                    users.setdefault(t, (op_names.get(builtin, str(builtin)), position, op_inputs))
         inputs = set(graph.InputsAsNumpy().tolist()) if graph.InputsLength() else set()
         outputs = set(graph.OutputsAsNumpy().tolist()) if graph.OutputsLength() else set()
         tensors = []
+        names = [graph.Tensors(j).Name().decode(errors="replace") for j in range(graph.TensorsLength())]
         for i in range(graph.TensorsLength()):
             t = graph.Tensors(i)
             dtype = TFLITE_TYPES.get(t.Type(), f"type {t.Type()}")
@@ -89,11 +92,39 @@ def read_tflite(name: str, data: bytes) -> Model:
                     return np.frombuffer(raw, np_dtype)[: int(np.prod(shape)) if shape else 1].reshape(shape)
 
                 loader = load
-            role = "input" if i in inputs else "output" if i in outputs else ("bias" if dtype in ("int32", "int64") and loader else
-                                                                             "weight" if loader else "activation")
-            tensors.append(Tensor(t.Name().decode(errors="replace"), dtype, shape, role, users.get(i, ""), quant, loader))
+            op_name, position, op_inputs = users.get(i, ("", -1, ()))
+            if i in inputs or i in outputs or not loader:
+                role = "input" if i in inputs else "output" if i in outputs else "activation"
+            elif dtype in ("int32", "int64") or (op_name in TFLITE_BIASED and position == 2):
+                role = "bias"
+            else:
+                role = "weight"
+            tensors.append(Tensor(t.Name().decode(errors="replace"), dtype, shape, role, op_name, quant, loader,
+                                  tuple(names[j] for j in op_inputs if 0 <= j < len(names))))
     except ModelFileError:
         raise
     except Exception as exc:
         raise ModelFileError(f"{name}: the TFLite flatbuffer is broken or truncated ({type(exc).__name__})") from None
-    return Model(name, "tflite", tensors)
+    return Model(name, "tflite", tensors, file_type=tflite_file_type(tensors))
+
+
+TFLITE_BIASED = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}  # input 2 is the bias
+
+
+def tflite_file_type(tensors: list[Tensor]) -> str:
+    """TFLite's own name for how the file was quantized, from the tensors' types.
+
+    >>> tflite_file_type([Tensor("x", "int16", (1, 4), "activation", quantization=Quantization(np.ones(1), np.zeros(1)))])
+    'tflite-16x8'
+    """
+    activations = [t for t in tensors if not t.has_values and t.quantization is not None]
+    weights = [t for t in tensors if t.has_values and t.role == "weight"]
+    if any(t.dtype == "int16" for t in activations):
+        return "tflite-16x8"
+    if activations:
+        return "tflite-int8"
+    if any(t.quantization is not None for t in weights):
+        return "tflite-dynamic"
+    if any(t.dtype == "float16" and t.op == "DEQUANTIZE" for t in weights):
+        return "tflite-float16"
+    return "tflite-float"
