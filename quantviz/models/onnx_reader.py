@@ -249,7 +249,7 @@ def read_onnx(name: str, data: bytes) -> Model:
     if file_type == "onnx-dynamic":
         notes.append(f"{len(dynamic_outputs)} activation tensor(s) are quantized at run time by DynamicQuantizeLinear "
                      "(uint8, scale and zero point computed from each batch's min and max): no stored scale")
-    return Model(name, "onnx", tensors, notes, file_type)
+    return Model(name, "onnx", tensors, notes, file_type, raw=data)
 
 
 def _block_quantized(name: str, graph, inits: dict, array, notes: list[str]) -> list[Tensor]:

@@ -1,0 +1,123 @@
+"""Run it: debug_model compares a float ONNX model with its quantized version tensor by tensor; on a QDQ model its
+figures equal onnxruntime.quantization.qdq_loss_debug's on the same inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from quantviz.errors import ModelFileError
+from quantviz.models import debug as debug_module
+from quantviz.models import open_model
+from quantviz.models.debug import debug_model, debug_run, sample_inputs, worst_first
+
+pytest.importorskip("onnxruntime")
+FIXTURES = Path(__file__).parent / "fixtures"
+FLOAT = open_model(FIXTURES / "onnx_float.onnx")
+SAVED = np.load(FIXTURES / "onnx_inputs.npz")
+INPUTS = [{"x": SAVED[k]} for k in SAVED.files]
+
+
+def qdq_loss_debug_figures(tmp_path: Path) -> dict[str, float]:
+    """onnxruntime's own debugging flow: augment both models, collect activations, match, compute SQNR."""
+    from onnxruntime.quantization import qdq_loss_debug as q
+
+    class Reader(q.CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter([dict(b) for b in INPUTS])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    q.modify_model_output_intermediate_tensors(str(FIXTURES / "onnx_float.onnx"), str(tmp_path / "float_aug.onnx"))
+    q.modify_model_output_intermediate_tensors(str(FIXTURES / "onnx_qdq.onnx"), str(tmp_path / "qdq_aug.onnx"))
+    floats = q.collect_activations(str(tmp_path / "float_aug.onnx"), Reader())
+    quantized = q.collect_activations(str(tmp_path / "qdq_aug.onnx"), Reader())
+    matched = q.create_activation_matching(quantized, floats)
+    return {name: errors["xmodel_err"] for name, errors in q.compute_activation_error(matched).items()
+            if "xmodel_err" in errors}
+
+
+def test_sqnr_equals_onnxruntime_qdq_loss_debug(tmp_path: Path) -> None:
+    theirs = qdq_loss_debug_figures(tmp_path)
+    rows = {r.name: r for r in debug_model(FLOAT, open_model(FIXTURES / "onnx_qdq.onnx"), INPUTS)}
+    assert len(theirs) >= 5 and set(theirs) <= set(rows)
+    for name, figure in theirs.items():
+        assert rows[name].sqnr_db == figure, name
+
+
+def test_rows_follow_the_graph_and_chain_to_the_tensor_before() -> None:
+    rows = debug_model(FLOAT, open_model(FIXTURES / "onnx_qdq.onnx"), INPUTS)
+    import onnx
+
+    order = [out for node in onnx.load(str(FIXTURES / "onnx_float.onnx")).graph.node for out in node.output]
+    names = [r.name for r in rows if r.name in order]
+    assert names == [n for n in order if n in names] and rows[-1].name == "y"
+    by_name = {r.name: r for r in rows}
+    for r in rows:
+        if r.previous:
+            assert r.added_db == pytest.approx(by_name[r.previous].sqnr_db - r.sqnr_db)
+        assert r.max_abs_error > 0
+    assert worst_first(rows)[0].name == "y"
+    assert [r.sqnr_db for r in worst_first(rows)[1:]] == sorted(r.sqnr_db for r in rows[:-1])
+
+
+def test_max_abs_error_is_the_largest_difference_on_any_input() -> None:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # the debug run's setting
+
+    def session(name: str):
+        return ort.InferenceSession(str(FIXTURES / name), sess_options=options, providers=["CPUExecutionProvider"])
+
+    quantized, reference = session("onnx_dynamic.onnx"), session("onnx_float.onnx")
+    worst = max(float(np.abs(quantized.run(None, b)[0].astype(np.float64) - reference.run(None, b)[0]).max()) for b in INPUTS)
+    y = {r.name: r for r in debug_model(FLOAT, open_model(FIXTURES / "onnx_dynamic.onnx"), INPUTS)}["y"]
+    assert y.max_abs_error == worst
+
+
+def test_qoperator_fused_relu_is_compared_with_the_relu_output() -> None:
+    rows = {r.name: r for r in debug_model(FLOAT, open_model(FIXTURES / "onnx_qoperator.onnx"), INPUTS)}
+    assert rows["relu1_out"].quantized_name == "conv_out_quantized" and "conv_out" not in rows
+    assert rows["relu1_out"].sqnr_db > 25  # against Conv's pre-Relu output it would be a few dB
+
+
+def test_matmulnbits_model_runs_against_its_float_original() -> None:
+    llm = open_model(FIXTURES / "onnx_llm_float.onnx")
+    inputs = sample_inputs(llm, 4, seed=3)
+    assert all(b["ids"].min() >= 0 and b["ids"].max() < 64 for b in inputs)  # below the embedding's 64 rows
+    run = debug_run(llm, open_model(FIXTURES / "onnx_nbits.onnx"), inputs)
+    assert [r.name for r in run.rows] == ["hidden", "logits"] and run.batches == 4 and run.seconds > 0
+    assert all(10 < r.sqnr_db < 40 for r in run.rows)  # 4-bit weights: a real, finite loss
+
+
+def test_sample_inputs_are_reproducible() -> None:
+    a, b = sample_inputs(FLOAT, 2, seed=7), sample_inputs(FLOAT, 2, seed=7)
+    assert all(np.array_equal(x["x"], y["x"]) for x, y in zip(a, b, strict=True))
+    assert not np.array_equal(a[0]["x"], sample_inputs(FLOAT, 1, seed=8)[0]["x"])
+    with pytest.raises(ValueError, match="count"):
+        sample_inputs(FLOAT, 0, seed=0)
+
+
+def test_caps_on_inputs_and_time(monkeypatch) -> None:
+    quantized = open_model(FIXTURES / "onnx_qdq.onnx")
+    with pytest.raises(ModelFileError, match="at most 64"):
+        debug_model(FLOAT, quantized, INPUTS * 20)
+    with pytest.raises(ModelFileError, match="MiB"):
+        debug_model(FLOAT, quantized, [{"x": np.zeros((1, 3, 2048, 2048), np.float32)}] * 3)
+    with pytest.raises(ModelFileError, match="lack x"):
+        debug_model(FLOAT, quantized, [{"y": SAVED["x_0"]}])
+    with pytest.raises(ModelFileError, match="at least one input"):
+        debug_model(FLOAT, quantized, [])
+    monkeypatch.setattr(debug_module, "MAX_SECONDS", 0.0)
+    with pytest.raises(ModelFileError, match="stopped"):
+        debug_model(FLOAT, quantized, INPUTS)
+
+
+def test_only_onnx_models_run() -> None:
+    tflite = open_model(FIXTURES / "full_int8.tflite")
+    with pytest.raises(ModelFileError, match="only ONNX"):
+        debug_model(tflite, tflite, [{"x": np.zeros((1, 4), np.float32)}])
