@@ -8,69 +8,91 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app import figures
-from quantviz.app.state import plain, show_problem
+from quantviz.app.model_figures import sqnr_along_graph_figure
+from quantviz.app.state import choice_field, int_field, labels, plain, prime, remember, show_problem
 from quantviz.app.widgets import page_header, quant_controls, show_figure, show_table
 from quantviz.errors import QuantVizError
 from quantviz.inputs import MAX_UPLOAD_BYTES
 from quantviz.models import open_model
+from quantviz.models.debug import (
+    MAX_BATCHES,
+    MAX_INPUT_BYTES,
+    MAX_SECONDS,
+    debug_run,
+    inputs_from_file,
+    sample_inputs,
+    worst_first,
+)
+from quantviz.models.examples import EXAMPLES, example_path
 from quantviz.models.problems import grid_of, likely_problems
 from quantviz.models.summary import INTEGER_GRIDS, describe, measure_floats, quantized_rows
 from quantviz.teach.fmt import fmt
+from quantviz.teach.model_run import debug_verdict
 
 settings = quant_controls(show=())
+SOURCES = {"upload": "Your own file (upload)", **{k: f"Example: {e.label}" for k, e in EXAMPLES.items()}}
+SOURCE = choice_field("model_src", "onnx_qdq", SOURCES)
+SEED = int_field("model_seed", 0, 0, 10**6)
+BATCHES = int_field("model_batches", 4, 1, 16)
+prime([SOURCE, SEED, BATCHES])
 page_header(
     "Your model",
     "Open the model you have — a quantized `.tflite` or ONNX file, or float weights as `.onnx`, `.safetensors`, `.gguf` "
     "or `.npz` — and see how it was quantized: the answer in words, every quantized tensor with its scale and zero point "
-    "exactly as stored, and every float weight tensor measured at int8 and int4. Nothing in the file is run: pickled "
-    "checkpoints (`.pt`, `.pth`, `.bin`, `.ckpt`) are refused unread, and ONNX external data is never followed.",
+    "exactly as stored, and every float weight tensor measured at int8 and int4. Give an ONNX model its float original "
+    "and both run, side by side, to show which layer loses the accuracy. Pickled checkpoints (`.pt`, `.pth`, `.bin`, "
+    "`.ckpt`) are refused unread, and ONNX external data is never followed.",
     settings,
 )
-upload = st.file_uploader(
-    f"Model file (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
-    type=["tflite", "onnx", "safetensors", "gguf", "npz", "npy", "pt", "pth", "bin", "ckpt"], key="w_model_upload",
-    help="Larger files: `python -m quantviz report MODEL --json report.json` gives the same report on the command line.",
-)
-if upload is None:
-    st.info("No model yet. Try one of your own, or run `python -m quantviz report MODEL` for files over the upload limit.",
-            icon=":material/upload_file:")
-    st.stop()
+source = st.selectbox("Model", list(SOURCES), format_func=labels(SOURCES), key=SOURCE.widget_key,
+                      help="A small example made by onnxruntime's own quantizers (with its float original), or your file.")
+remember([SOURCE])
 
-data = upload.getvalue()
-key = (upload.name, hashlib.sha256(data).hexdigest())
-stored = st.session_state.get("_qv_model")
-if stored is None or stored[0] != key:
-    try:
-        model = open_model(data, name=upload.name)
-    except QuantVizError as exc:
-        show_problem("This file cannot be opened:", exc)
+
+def opened(key: tuple, name: str, data: bytes | None = None, path=None):
+    """The model, opened once per file and kept in the session (refusals shown in words)."""
+    stored = st.session_state.get("_qv_models", {})
+    if key not in stored:
+        try:
+            model = open_model(path if path is not None else data, name=name)
+        except QuantVizError as exc:
+            show_problem(f"{plain(name)} cannot be opened:", exc)
+            st.stop()
+        st.session_state["_qv_models"] = {**{k: v for k, v in list(stored.items())[-3:]}, key: model}
+        return model
+    return stored[key]
+
+
+original = None
+if source == "upload":
+    upload = st.file_uploader(
+        f"Model file (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
+        type=["tflite", "onnx", "safetensors", "gguf", "npz", "npy", "pt", "pth", "bin", "ckpt"], key="w_model_upload",
+        help="Larger files: `python -m quantviz report MODEL --json report.json` gives the same report on the command line.",
+    )
+    if upload is None:
+        st.info("No model yet. Upload one of your own, pick an example above, or run `python -m quantviz report MODEL` "
+                "for files over the upload limit.", icon=":material/upload_file:")
         st.stop()
-    st.session_state["_qv_model"] = (key, model)
+    data = upload.getvalue()
+    model = opened((upload.name, hashlib.sha256(data).hexdigest()), upload.name, data)
 else:
-    model = stored[1]
+    example = EXAMPLES[source]
+    model = opened(("example", example.quantized), example.quantized, path=example_path(example.quantized))
+    original = opened(("example", example.original), example.original, path=example_path(example.original))
 
 st.subheader(f"{plain(model.name)}: how it was quantized" + (f" ({model.file_type})" if model.file_type else ""))
 st.markdown("\n".join(f"- {plain(line)}" for line in describe(model)))
 problems = likely_problems(model)
 if problems:
     st.markdown("**Likely problems**, most serious first:\n" + "\n".join(
-        f"{i}. `{plain(p.tensor)}`: {plain(p.text)}" for i, p in enumerate(problems[:10], 1)))
+        f"{i}. **{plain(p.tensor)}**: {plain(p.text)}" for i, p in enumerate(problems[:10], 1)))
 if model.notes:
     with st.expander(f"What the reader noticed ({len(model.notes)})"):
         st.markdown("\n".join(f"- {plain(note)}" for note in model.notes))
 
-try:  # values are read lazily: a corrupt entry is found when its codes are first loaded
-    rows = quantized_rows(model)
-    measured = measure_floats(model)
-except QuantVizError as exc:
-    show_problem("This file cannot be read to the end:", exc)
-    st.stop()
-if rows:
-    st.subheader(f"{len(rows)} quantized tensor{'s' if len(rows) != 1 else ''}")
-    show_table(settings, pd.DataFrame([{**r._asdict(), "shape": " × ".join(map(str, r.shape))} for r in rows]), hide_index=True)
-
-    st.subheader("One tensor, explained")
-    per_tensor = [t for t in model.tensors if t.quantization is not None and t.dtype in INTEGER_GRIDS and t.quantization.scales.size >= 1]
+def one_tensor(per_tensor: list) -> None:
+    """One tensor on its number line, with its own scale and zero point (and its channel or block)."""
     names = [t.name for t in per_tensor]
     chosen = st.selectbox("Tensor", names, key="w_model_tensor", help="Its number line with its own scale and zero point.")
     tensor = per_tensor[names.index(chosen)]
@@ -85,7 +107,7 @@ if rows:
         qp = qv.QParams(float(np.float32(q.scales[index])), int(q.zero_points[index]), qmin, qmax)
     except QuantVizError as exc:
         show_problem("These parameters do not describe a grid:", exc)
-        st.stop()
+        return
     codes = None
     if tensor.has_values and tensor.size <= 50_000_000:
         stored_codes = tensor.load()
@@ -112,6 +134,78 @@ if rows:
         st.markdown(f"[Open this s and z on the Number line](number_line?{query}) · "
                     f"[as a worked example](worked_examples?preset=own&{query}) — any value, step by step, with this "
                     "tensor's own scale and zero point.")
+
+
+try:  # values are read lazily: a corrupt entry is found when its codes are first loaded
+    rows = quantized_rows(model)
+    measured = measure_floats(model)
+except QuantVizError as exc:
+    show_problem("This file cannot be read to the end:", exc)
+    st.stop()
+if rows:
+    st.subheader(f"{len(rows)} quantized tensor{'s' if len(rows) != 1 else ''}")
+    show_table(settings, pd.DataFrame([{**r._asdict(), "shape": " × ".join(map(str, r.shape))} for r in rows]), hide_index=True)
+
+    st.subheader("One tensor, explained")
+    # int32 biases have 2^32 codes, too many to draw: the table above shows them
+    per_tensor = [t for t in model.tensors if t.quantization is not None and t.dtype in INTEGER_GRIDS and t.dtype != "int32"]
+    if per_tensor:
+        one_tensor(per_tensor)
+    else:
+        st.caption("Every quantized tensor is an int32 bias, too wide a grid to draw; the table above lists them.")
+
+if model.format == "onnx" and model.file_type != "onnx-float":
+    st.subheader("Run it: float against quantized, tensor by tensor")
+    if original is None:
+        float_upload = st.file_uploader("Float original (.onnx)", type=["onnx"], key="w_model_float",
+                                        help="The float model this one was quantized from: both run on the same inputs.")
+        if float_upload is not None:
+            float_data = float_upload.getvalue()
+            original = opened((float_upload.name, hashlib.sha256(float_data).hexdigest()), float_upload.name, float_data)
+        else:
+            st.caption("Upload the float model this one was quantized from to compare them layer by layer.")
+    if original is not None:
+        c = st.columns(3)
+        seed = c[0].number_input("Seed", 0, 10**6, key=SEED.widget_key,
+                                 help="Inputs are drawn from a standard normal (ids below the vocabulary) with this seed.")
+        batches = c[1].number_input("Inputs", 1, 16, key=BATCHES.widget_key, help="How many inputs both models run.")
+        sample = c[2].file_uploader("Your inputs (.npy, .npz)", type=["npy", "npz"], key="w_model_inputs",
+                                    help="Entries named after the inputs, or any entries for a one-input model; "
+                                    "replaces the generated inputs.")
+        remember([SEED, BATCHES])
+        try:
+            if sample is not None:
+                sample_data = sample.getvalue()
+                inputs_key = hashlib.sha256(sample_data).hexdigest()
+                inputs = inputs_from_file(original, sample.name, sample_data)
+            else:
+                inputs_key = (int(seed), int(batches))
+                inputs = sample_inputs(original, int(batches), int(seed))
+            runs = st.session_state.setdefault("_qv_debug_runs", {})
+            run_key = (id(original), id(model), inputs_key)
+            if run_key not in runs:
+                runs.clear()
+                runs[run_key] = debug_run(original, model, inputs)
+            run = runs[run_key]
+        except QuantVizError as exc:
+            show_problem("The two models cannot be run side by side:", exc)
+        else:
+            st.markdown(" ".join(plain(line) for line in debug_verdict(run.rows)))
+            st.caption(f"Ran {plain(original.name)} and {plain(model.name)} with onnxruntime on {run.batches} input"
+                       f"{'s' if run.batches != 1 else ''} in {run.seconds:.2f} s (CPU, graph optimisations off, as "
+                       f"onnxruntime's qdq_loss_debug). Limits: {MAX_BATCHES} inputs, {MAX_INPUT_BYTES >> 20} MiB of them, "
+                       f"{MAX_SECONDS:.0f} s; external data and custom operators are never loaded.")
+            show_figure(sqnr_along_graph_figure(run.rows), settings)
+            debug_table = pd.DataFrame([{"tensor": r.name, "op": r.op, "SQNR (dB)": round(r.sqnr_db, 3),
+                                         "max |error|": r.max_abs_error,
+                                         "dB lost since previous": None if r.added_db is None else round(r.added_db, 3),
+                                         "previous": r.previous, "quantized tensor": r.quantized_name}
+                                        for r in worst_first(run.rows)])
+            st.caption("Worst first: the graph's last tensor on top, then every shared tensor by SQNR, lowest first.")
+            show_table(settings, debug_table, hide_index=True)
+            st.download_button("Download the debug table (CSV)", debug_table.to_csv(index=False),
+                               file_name=f"{model.name}-debug.csv", mime="text/csv", icon=":material/download:",
+                               key="w_model_debug_csv", help="Every shared tensor: SQNR, max |error|, dB lost.")
 
 if measured:
     st.subheader("Float weight tensors, measured")

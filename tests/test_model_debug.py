@@ -15,8 +15,9 @@ from quantviz.models.debug import debug_model, debug_run, sample_inputs, worst_f
 
 pytest.importorskip("onnxruntime")
 FIXTURES = Path(__file__).parent / "fixtures"
-FLOAT = open_model(FIXTURES / "onnx_float.onnx")
-SAVED = np.load(FIXTURES / "onnx_inputs.npz")
+EXAMPLES = Path(__file__).parents[1] / "quantviz" / "models" / "examples"  # made by tests/fixtures/make_onnx.py
+FLOAT = open_model(EXAMPLES / "onnx_float.onnx")
+SAVED = np.load(EXAMPLES / "onnx_inputs.npz")
 INPUTS = [{"x": SAVED[k]} for k in SAVED.files]
 
 
@@ -31,8 +32,8 @@ def qdq_loss_debug_figures(tmp_path: Path) -> dict[str, float]:
         def get_next(self):
             return next(self.batches, None)
 
-    q.modify_model_output_intermediate_tensors(str(FIXTURES / "onnx_float.onnx"), str(tmp_path / "float_aug.onnx"))
-    q.modify_model_output_intermediate_tensors(str(FIXTURES / "onnx_qdq.onnx"), str(tmp_path / "qdq_aug.onnx"))
+    q.modify_model_output_intermediate_tensors(str(EXAMPLES / "onnx_float.onnx"), str(tmp_path / "float_aug.onnx"))
+    q.modify_model_output_intermediate_tensors(str(EXAMPLES / "onnx_qdq.onnx"), str(tmp_path / "qdq_aug.onnx"))
     floats = q.collect_activations(str(tmp_path / "float_aug.onnx"), Reader())
     quantized = q.collect_activations(str(tmp_path / "qdq_aug.onnx"), Reader())
     matched = q.create_activation_matching(quantized, floats)
@@ -42,17 +43,17 @@ def qdq_loss_debug_figures(tmp_path: Path) -> dict[str, float]:
 
 def test_sqnr_equals_onnxruntime_qdq_loss_debug(tmp_path: Path) -> None:
     theirs = qdq_loss_debug_figures(tmp_path)
-    rows = {r.name: r for r in debug_model(FLOAT, open_model(FIXTURES / "onnx_qdq.onnx"), INPUTS)}
+    rows = {r.name: r for r in debug_model(FLOAT, open_model(EXAMPLES / "onnx_qdq.onnx"), INPUTS)}
     assert len(theirs) >= 5 and set(theirs) <= set(rows)
     for name, figure in theirs.items():
         assert rows[name].sqnr_db == figure, name
 
 
 def test_rows_follow_the_graph_and_chain_to_the_tensor_before() -> None:
-    rows = debug_model(FLOAT, open_model(FIXTURES / "onnx_qdq.onnx"), INPUTS)
+    rows = debug_model(FLOAT, open_model(EXAMPLES / "onnx_qdq.onnx"), INPUTS)
     import onnx
 
-    order = [out for node in onnx.load(str(FIXTURES / "onnx_float.onnx")).graph.node for out in node.output]
+    order = [out for node in onnx.load(str(EXAMPLES / "onnx_float.onnx")).graph.node for out in node.output]
     names = [r.name for r in rows if r.name in order]
     assert names == [n for n in order if n in names] and rows[-1].name == "y"
     by_name = {r.name: r for r in rows}
@@ -71,25 +72,25 @@ def test_max_abs_error_is_the_largest_difference_on_any_input() -> None:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # the debug run's setting
 
     def session(name: str):
-        return ort.InferenceSession(str(FIXTURES / name), sess_options=options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(EXAMPLES / name), sess_options=options, providers=["CPUExecutionProvider"])
 
     quantized, reference = session("onnx_dynamic.onnx"), session("onnx_float.onnx")
     worst = max(float(np.abs(quantized.run(None, b)[0].astype(np.float64) - reference.run(None, b)[0]).max()) for b in INPUTS)
-    y = {r.name: r for r in debug_model(FLOAT, open_model(FIXTURES / "onnx_dynamic.onnx"), INPUTS)}["y"]
+    y = {r.name: r for r in debug_model(FLOAT, open_model(EXAMPLES / "onnx_dynamic.onnx"), INPUTS)}["y"]
     assert y.max_abs_error == worst
 
 
 def test_qoperator_fused_relu_is_compared_with_the_relu_output() -> None:
-    rows = {r.name: r for r in debug_model(FLOAT, open_model(FIXTURES / "onnx_qoperator.onnx"), INPUTS)}
+    rows = {r.name: r for r in debug_model(FLOAT, open_model(EXAMPLES / "onnx_qoperator.onnx"), INPUTS)}
     assert rows["relu1_out"].quantized_name == "conv_out_quantized" and "conv_out" not in rows
     assert rows["relu1_out"].sqnr_db > 25  # against Conv's pre-Relu output it would be a few dB
 
 
 def test_matmulnbits_model_runs_against_its_float_original() -> None:
-    llm = open_model(FIXTURES / "onnx_llm_float.onnx")
+    llm = open_model(EXAMPLES / "onnx_llm_float.onnx")
     inputs = sample_inputs(llm, 4, seed=3)
     assert all(b["ids"].min() >= 0 and b["ids"].max() < 64 for b in inputs)  # below the embedding's 64 rows
-    run = debug_run(llm, open_model(FIXTURES / "onnx_nbits.onnx"), inputs)
+    run = debug_run(llm, open_model(EXAMPLES / "onnx_nbits.onnx"), inputs)
     assert [r.name for r in run.rows] == ["hidden", "logits"] and run.batches == 4 and run.seconds > 0
     assert all(10 < r.sqnr_db < 40 for r in run.rows)  # 4-bit weights: a real, finite loss
 
@@ -103,7 +104,7 @@ def test_sample_inputs_are_reproducible() -> None:
 
 
 def test_caps_on_inputs_and_time(monkeypatch) -> None:
-    quantized = open_model(FIXTURES / "onnx_qdq.onnx")
+    quantized = open_model(EXAMPLES / "onnx_qdq.onnx")
     with pytest.raises(ModelFileError, match="at most 64"):
         debug_model(FLOAT, quantized, INPUTS * 20)
     with pytest.raises(ModelFileError, match="MiB"):

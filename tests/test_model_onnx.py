@@ -15,17 +15,23 @@ onnx = pytest.importorskip("onnx")
 from onnx import numpy_helper  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = Path(__file__).parents[1] / "quantviz" / "models" / "examples"  # made by tests/fixtures/make_onnx.py
+
+
+def where(fixture: str) -> Path:
+    """ONNX fixtures ship as the page's examples; TFLite ones stay in tests/fixtures."""
+    return (EXAMPLES if fixture.startswith("onnx_") else FIXTURES) / fixture
 
 
 def initializers(fixture: str) -> dict[str, np.ndarray]:
-    return {t.name: numpy_helper.to_array(t) for t in onnx.load(str(FIXTURES / fixture)).graph.initializer}
+    return {t.name: numpy_helper.to_array(t) for t in onnx.load(str(where(fixture))).graph.initializer}
 
 
 FLOAT = initializers("onnx_float.onnx")
 
 
 def tensors(fixture: str) -> dict:
-    return {t.name: t for t in open_model(FIXTURES / fixture).tensors}
+    return {t.name: t for t in open_model(where(fixture)).tensors}
 
 
 def dequantized(t) -> np.ndarray:
@@ -48,7 +54,7 @@ def dequantized(t) -> np.ndarray:
                                                     ("onnx_dynamic.onnx", "onnx-dynamic"), ("onnx_nbits.onnx", "onnx-matmulnbits"),
                                                     ("onnx_float.onnx", "onnx-float")])
 def test_file_type_names_the_form(fixture: str, file_type: str) -> None:
-    assert open_model(FIXTURES / fixture).file_type == file_type
+    assert open_model(where(fixture)).file_type == file_type
 
 
 def test_qdq_weights_are_used_by_their_compute_operator_and_activations_have_types() -> None:
@@ -79,7 +85,7 @@ def test_qoperator_axes_come_from_the_operator() -> None:
 def test_qoperator_int32_bias_has_the_implied_scale(bias: str, op: str, weight: str) -> None:
     t = tensors("onnx_qoperator.onnx")[f"{bias}_quantized"]
     written = initializers("onnx_qoperator.onnx")
-    node = next(n for n in onnx.load(str(FIXTURES / "onnx_qoperator.onnx")).graph.node if n.op_type == op)
+    node = next(n for n in onnx.load(str(EXAMPLES / "onnx_qoperator.onnx")).graph.node if n.op_type == op)
     s_in = written[node.input[1]]
     assert (t.dtype, t.role, t.op) == ("int32", "bias", op)
     assert t.quantization.scales.tolist() == (np.float32(s_in) * written[f"{weight}_scale"]).astype(np.float64).tolist()
@@ -111,7 +117,7 @@ def test_matmulnbits_and_gather_block_quantized_unpack_to_what_onnxruntime_compu
     assert (embed.dtype, embed.shape, embed.quantization.axis) == ("uint4", (64, 32), 1)
     assert head.load().min() >= 0 and head.load().max() <= 15 and head.load().dtype == np.uint8
     ids = np.array([[0, 5, 17, 63]], np.int64)
-    session = ort.InferenceSession(str(FIXTURES / "onnx_nbits.onnx"), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(EXAMPLES / "onnx_nbits.onnx"), providers=["CPUExecutionProvider"])
     (logits,) = session.run(None, {"ids": ids})
     ours = dequantized(embed)[ids[0]] @ dequantized(head).T
     np.testing.assert_allclose(logits[0], ours, rtol=1e-4, atol=1e-4)

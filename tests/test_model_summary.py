@@ -15,6 +15,12 @@ from quantviz.models.problems import grid_of, likely_problems
 from quantviz.models.summary import describe, quantized_rows
 
 FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = Path(__file__).parents[1] / "quantviz" / "models" / "examples"  # made by tests/fixtures/make_onnx.py
+
+
+def where(fixture: str) -> Path:
+    """ONNX fixtures ship as the page's examples; TFLite ones stay in tests/fixtures."""
+    return (EXAMPLES if fixture.startswith("onnx_") else FIXTURES) / fixture
 
 
 @pytest.mark.parametrize(("fixture", "file_type", "headline"), [
@@ -27,7 +33,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
     ("onnx_nbits.onnx", "onnx-matmulnbits", "Weight-only block quantization (ONNX Runtime MatMulNBits"),
 ])
 def test_the_file_is_described_in_its_frameworks_words(fixture: str, file_type: str, headline: str) -> None:
-    m = open_model(FIXTURES / fixture)
+    m = open_model(where(fixture))
     assert m.file_type == file_type and describe(m)[0].startswith(headline)
 
 
@@ -49,12 +55,12 @@ def test_dynamic_range_says_which_tensors_stayed_float_and_why() -> None:
 
 
 def test_symmetric_headline_ignores_constants_that_are_not_weights() -> None:
-    m = open_model(FIXTURES / "onnx_qdq.onnx")
+    m = open_model(EXAMPLES / "onnx_qdq.onnx")
     constant = next(t for t in m.tensors if t.name == "fc1.bias_quantized")  # an Add operand with z = -15
     assert constant.role == "constant" and (constant.quantization.zero_points != 0).any()
     assert any(line.startswith("Weights are symmetric") for line in describe(m))
     assert "asymmetric weights" not in {r.name: r for r in quantized_rows(m)}["fc1.bias_quantized"].flags
-    assert any(line.startswith("Weights are asymmetric") for line in describe(open_model(FIXTURES / "onnx_dynamic.onnx")))
+    assert any(line.startswith("Weights are asymmetric") for line in describe(open_model(EXAMPLES / "onnx_dynamic.onnx")))
 
 
 def test_narrow_range_weights_are_measured_on_their_grid() -> None:
@@ -73,7 +79,7 @@ def qdq_variant(tmp_path: Path, change) -> Model:
     onnx = pytest.importorskip("onnx")
     from onnx import numpy_helper
 
-    model = onnx.load(str(FIXTURES / "onnx_qdq.onnx"))
+    model = onnx.load(str(EXAMPLES / "onnx_qdq.onnx"))
     for init in model.graph.initializer:
         value = change(init.name, numpy_helper.to_array(init))
         if value is not None:
@@ -82,7 +88,7 @@ def qdq_variant(tmp_path: Path, change) -> Model:
 
 
 def test_a_bias_whose_scale_is_not_s_in_times_s_w_is_a_likely_problem(tmp_path: Path) -> None:
-    assert not [p for p in likely_problems(open_model(FIXTURES / "onnx_qdq.onnx")) if "bias scale" in p.text]
+    assert not [p for p in likely_problems(open_model(EXAMPLES / "onnx_qdq.onnx")) if "bias scale" in p.text]
     m = qdq_variant(tmp_path, lambda n, v: v * 2 if n == "conv.bias_quantized_scale" else None)
     problems = [p for p in likely_problems(m) if "bias scale" in p.text]
     assert [p.tensor for p in problems] == ["conv.bias_quantized"]
@@ -121,5 +127,5 @@ def test_zero_point_off_the_grid() -> None:
 
 
 def test_blocked_weights_are_described_as_blocks() -> None:
-    lines = describe(open_model(FIXTURES / "onnx_nbits.onnx"))
+    lines = describe(open_model(EXAMPLES / "onnx_nbits.onnx"))
     assert any("in blocks of 32 along axis 1" in line for line in lines)

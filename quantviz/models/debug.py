@@ -174,7 +174,7 @@ def debug_model(float_model: Model, quantized_model: Model, inputs: list[dict[st
     """Return one row per tensor the two models share, in the float graph's order (see :func:`debug_run`).
 
     >>> from pathlib import Path; from quantviz.models import open_model
-    >>> here = Path(__file__).parents[2] / "tests" / "fixtures"
+    >>> here = Path(__file__).parent / "examples"
     >>> x = np.random.default_rng(0).normal(size=(1, 3, 8, 8)).astype(np.float32)
     >>> rows = debug_model(open_model(here / "onnx_float.onnx"), open_model(here / "onnx_qdq.onnx"), [{"x": x}])
     >>> rows[-1].name, rows[-1].sqnr_db > 10
@@ -259,7 +259,7 @@ def sample_inputs(model: Model, count: int, seed: int) -> list[dict[str, np.ndar
     below the vocabulary of the Gather that uses them, reproducible from ``seed``.
 
     >>> from pathlib import Path; from quantviz.models import open_model
-    >>> m = open_model(Path(__file__).parents[2] / "tests" / "fixtures" / "onnx_float.onnx")
+    >>> m = open_model(Path(__file__).parent / "examples" / "onnx_float.onnx")
     >>> [(k, v.shape, v.dtype.name) for k, v in sample_inputs(m, 1, 0)[0].items()]
     [('x', (1, 3, 8, 8), 'float32')]
     """
@@ -284,3 +284,65 @@ def sample_inputs(model: Model, count: int, seed: int) -> list[dict[str, np.ndar
             batch[graph_input.name] = (rng.standard_normal(shape).astype(dtype) if dtype.kind == "f"
                                        else rng.integers(0, high, shape).astype(dtype))
     return batches
+
+
+def _input_specs(model: Model) -> dict[str, tuple[int, np.dtype]]:
+    """Each graph input that is not an initializer: (number of dimensions, numpy dtype)."""
+    import onnx
+
+    proto = _proto(model)
+    initial = {t.name for t in proto.graph.initializer}
+    return {i.name: (len(i.type.tensor_type.shape.dim), np.dtype(onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type)))
+            for i in proto.graph.input if i.name not in initial}
+
+
+def inputs_from_file(model: Model, name: str, data: bytes) -> list[dict[str, np.ndarray]]:
+    """Sample inputs from an uploaded ``.npy``/``.npz`` (read like any model file: no pickles, sizes checked first).
+
+    Entries named after the model's inputs feed those inputs; for a model with one input, every entry (or the one
+    ``.npy`` array) is a batch of it. An array with one dimension more than its input holds a batch per index.
+
+    >>> import io; from pathlib import Path; from quantviz.models import open_model
+    >>> m = open_model(Path(__file__).parent / "examples" / "onnx_float.onnx")
+    >>> buffer = io.BytesIO(); np.save(buffer, np.zeros((5, 1, 3, 8, 8), np.float32))
+    >>> len(inputs_from_file(m, "x.npy", buffer.getvalue()))
+    5
+    """
+    from quantviz.models import open_model
+
+    if not name.lower().endswith((".npy", ".npz")):
+        raise ModelFileError(f"{name}: sample inputs are a .npy or .npz file")
+    specs = _input_specs(model)
+    arrays = {t.name: t for t in open_model(data, name=name).tensors}
+    named = {k: v for k, v in arrays.items() if k in specs}
+    if not named and len(specs) == 1:
+        only = next(iter(specs))
+        named = {only: list(arrays.values())}
+    elif not named:
+        raise ModelFileError(f"{name}: name its entries after the model's inputs ({', '.join(specs)})")
+    per_input: dict[str, list[np.ndarray]] = {}
+    for key, tensors in named.items():
+        ndim, dtype = specs[key]
+        batches = []
+        for t in tensors if isinstance(tensors, list) else [tensors]:
+            if t.size * np.dtype(t.dtype).itemsize > MAX_INPUT_BYTES:
+                raise ModelFileError(f"{name}: entry {t.name!r} is larger than the {MAX_INPUT_BYTES >> 20} MiB the run takes")
+            value = t.load().astype(dtype)
+            if value.ndim == ndim + 1:
+                batches.extend(value[i] for i in range(value.shape[0]))
+            elif value.ndim == ndim:
+                batches.append(value)
+            else:
+                raise ModelFileError(f"{name}: entry {t.name!r} has {value.ndim} dimensions; input {key!r} takes {ndim} "
+                                     f"(or {ndim + 1} for several batches)")
+        per_input[key] = batches
+    missing = set(specs) - set(per_input)
+    if missing:
+        raise ModelFileError(f"{name}: no values for input(s) {', '.join(sorted(missing))}")
+    counts = {len(v) for v in per_input.values()}
+    if len(counts) != 1:
+        raise ModelFileError(f"{name}: the inputs have different numbers of batches ({sorted(counts)})")
+    count = counts.pop()
+    if count > MAX_BATCHES:
+        raise ModelFileError(f"{name}: {count} batches; at most {MAX_BATCHES} are run")
+    return [{k: v[i] for k, v in per_input.items()} for i in range(count)]

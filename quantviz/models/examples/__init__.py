@@ -1,0 +1,44 @@
+"""Example models that ship with QuantViz, so a first visit to *Your model* shows a real file.
+
+Made by ``tests/fixtures/make_onnx.py`` with onnxruntime's own quantizers from tiny float models (a 3-layer CNN
+and a 2-layer "LLM"), each with its float original so a debug run has something to compare with.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+HERE = Path(__file__).parent
+
+
+class Example(NamedTuple):
+    """A shipped quantized model and its float original."""
+
+    label: str
+    quantized: str
+    original: str
+
+
+EXAMPLES = {
+    "onnx_qdq": Example(label="ONNX QDQ CNN (quantize_static, per tensor)", quantized="onnx_qdq.onnx",
+                        original="onnx_float.onnx"),
+    "onnx_qoperator": Example(label="ONNX QOperator CNN (quantize_static, per channel)", quantized="onnx_qoperator.onnx",
+                              original="onnx_float.onnx"),
+    "onnx_dynamic": Example(label="ONNX dynamic CNN (quantize_dynamic, uint8 weights)", quantized="onnx_dynamic.onnx",
+                            original="onnx_float.onnx"),
+    "onnx_nbits": Example(label="ONNX 4-bit LLM (MatMulNBits, GatherBlockQuantized)", quantized="onnx_nbits.onnx",
+                          original="onnx_llm_float.onnx"),
+}
+
+
+def example_path(name: str) -> Path:
+    """The path of a shipped example file, refusing any name that is not one of them.
+
+    >>> example_path("onnx_qdq.onnx").name
+    'onnx_qdq.onnx'
+    """
+    shipped = {e.quantized for e in EXAMPLES.values()} | {e.original for e in EXAMPLES.values()}
+    if name not in shipped:
+        raise ValueError(f"{name!r} is not a shipped example; they are {', '.join(sorted(shipped))}")
+    return HERE / name
