@@ -129,3 +129,31 @@ def test_zero_point_off_the_grid() -> None:
 def test_blocked_weights_are_described_as_blocks() -> None:
     lines = describe(open_model(EXAMPLES / "onnx_nbits.onnx"))
     assert any("in blocks of 32 along axis 1" in line for line in lines)
+
+
+def test_gguf_file_type_type_mix_and_bits_per_weight(tmp_path: Path) -> None:
+    gguf = pytest.importorskip("gguf")
+    rng = np.random.default_rng(9)
+    writer = gguf.GGUFWriter(str(tmp_path / "mix.gguf"), "llama")
+    writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_K_M)
+    q4k = rng.integers(0, 256, (8, 2 * 144), dtype=np.uint8)  # 8 rows of 512 values: 2 super-blocks each
+    q6k = rng.integers(0, 256, (4, 2 * 210), dtype=np.uint8)
+    q4k[:, 0:4:2] = q4k[:, 144:148:2] = 0  # finite float16 super-block scales (d, dmin) where decoded
+    writer.add_tensor("blk.0.ffn_down.weight", q4k, raw_dtype=gguf.GGMLQuantizationType.Q4_K)
+    writer.add_tensor("output.weight", q6k, raw_dtype=gguf.GGMLQuantizationType.Q6_K)
+    writer.add_tensor("norm.weight", np.ones(512, np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    m = open_model(tmp_path / "mix.gguf")
+    assert m.file_type == "Q4_K_M"
+    by_name = {t.name: t for t in m.tensors}
+    assert by_name["blk.0.ffn_down.weight"].shape == (8, 512) and by_name["output.weight"].dtype == "Q6_K"
+    lines = describe(m)
+    text = " ".join(lines)
+    assert "File type Q4_K_M" in text
+    assert "Q4_K 1 tensor (2,304 bytes, 4.5 bits/weight)" in text and "Q6_K 1 tensor (1,680 bytes, 6.562 bits/weight)" in text
+    total = 8 * 144 * 2 + 4 * 210 * 2 + 512 * 4
+    assert f"Overall {8 * total / (8 * 512 + 4 * 512 + 512):.4g} bits per weight ({total:,} bytes" in text
+    assert "Q4_K in 8 blocks of 32" in text and "Q6_K in 16 blocks of 16" in text

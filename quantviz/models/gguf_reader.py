@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from typing import NamedTuple
 
 import ml_dtypes
 import numpy as np
@@ -109,3 +110,62 @@ def _describe_file_type(model: Model, fields: dict) -> None:
     except ValueError:
         label = f"file type {value}"
     model.file_type = label
+
+
+class TypeMix(NamedTuple):
+    """One GGUF tensor type in a file: how many tensors, their stored bytes and their values."""
+
+    kind: str
+    tensors: int
+    bytes: int
+    values: int
+
+    @property
+    def bits_per_weight(self) -> float:
+        return 8 * self.bytes / self.values if self.values else 0.0
+
+
+# K-quant super-blocks of 256 values: how each is divided (llama.cpp's ggml-common.h layouts)
+SUPER_BLOCKS = {"Q2_K": "16 blocks of 16", "Q3_K": "16 blocks of 16", "Q4_K": "8 blocks of 32", "Q5_K": "8 blocks of 32",
+                "Q6_K": "16 blocks of 16", "Q8_K": "one block of 256"}
+GGUF_NAMES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16", "float64": "F64"}
+
+
+def type_mix(model: Model) -> list[TypeMix]:
+    """Per GGUF tensor type: tensors, bytes and values, the most bytes first.
+
+    >>> m = Model("m.gguf", "gguf", [Tensor("a", "Q8_0", (2, 32), "weight"), Tensor("b", "float32", (4,), "weight")])
+    >>> [(t.kind, t.tensors, t.bytes, t.bits_per_weight) for t in type_mix(m)]
+    [('Q8_0', 1, 68, 8.5), ('F32', 1, 16, 32.0)]
+    """
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+
+    mix: dict[str, list[int]] = {}
+    for t in model.tensors:
+        kind = GGUF_NAMES.get(t.dtype, t.dtype)
+        block, size = GGML_QUANT_SIZES[GGMLQuantizationType[kind]]
+        entry = mix.setdefault(kind, [0, 0, 0])
+        entry[0] += 1
+        entry[1] += t.size // block * size
+        entry[2] += t.size
+    rows = [TypeMix(kind=k, tensors=v[0], bytes=v[1], values=v[2]) for k, v in mix.items()]
+    return sorted(rows, key=lambda r: -r.bytes)
+
+
+def describe_gguf(model: Model) -> list[str]:
+    """The file type, the tensor-type mix with bytes, the overall bits per weight and the K-quant super-blocks."""
+    mix = type_mix(model)
+    total_bytes, total_values = sum(m.bytes for m in mix), sum(m.values for m in mix)
+    lines = []
+    if model.file_type:
+        lines.append(f"File type {model.file_type} (general.file_type, llama.cpp's name for the mix of tensor types).")
+    lines.append("Tensor types: " + "; ".join(f"{m.kind} {m.tensors} tensor{'s' if m.tensors != 1 else ''} "
+                                             f"({m.bytes:,} bytes, {m.bits_per_weight:.4g} bits/weight)" for m in mix) + ".")
+    if total_values:
+        lines.append(f"Overall {8 * total_bytes / total_values:.4g} bits per weight ({total_bytes:,} bytes for "
+                     f"{total_values:,} values, every tensor counted).")
+    k = [m for m in mix if m.kind in SUPER_BLOCKS]
+    if k:
+        lines.append("K-quants: super-blocks of 256 values, " + "; ".join(
+            f"{m.kind} in {SUPER_BLOCKS[m.kind]} with their own quantized scales" for m in k) + ".")
+    return lines

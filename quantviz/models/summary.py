@@ -39,8 +39,13 @@ def describe(model: Model) -> list[str]:
     dtypes = sorted({t.dtype for t in tensors})
     if block_typed:
         kinds = sorted({t.dtype for t in block_typed})
-        return [f"A GGUF model with block-quantized weights ({', '.join(kinds)}): each block of values carries its own "
-                f"scale; {len(block_typed)} of {len(tensors)} tensors are block-quantized, the rest {', '.join(sorted({t.dtype for t in tensors} - set(kinds))) or 'none'}."]
+        lines = [f"A GGUF model with block-quantized weights ({', '.join(kinds)}): each block of values carries its own "
+                 f"scale; {len(block_typed)} of {len(tensors)} tensors are block-quantized, the rest {', '.join(sorted({t.dtype for t in tensors} - set(kinds))) or 'none'}."]
+        if model.format == "gguf":
+            from quantviz.models.gguf_reader import describe_gguf
+
+            lines.extend(describe_gguf(model))
+        return lines
     if not quantized:
         return [f"No tensor carries quantization parameters: a float model ({len(tensors)} tensor{'s' if len(tensors) != 1 else ''}, "
                 f"{', '.join(dtypes)})."]
