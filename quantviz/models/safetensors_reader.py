@@ -112,5 +112,9 @@ def read_safetensors(name: str, data: bytes, path: str | None = None) -> Model:
             np_type = NUMPY_TYPES.get(dtype) or np.dtype(dtype).newbyteorder("<")
             return raw.view(np_type).reshape(shape)
 
-        tensors.append(Tensor(key, dtype, shape, "weight", loader=load))
-    return Model(name, "safetensors", tensors)
+        # a 1-D tensor is a bias or a norm's gain, not a matrix to quantize: only matrices are measured as weights
+        role = "bias" if key.endswith("bias") else "weight" if len(shape) >= 2 else "constant"
+        tensors.append(Tensor(key, dtype, shape, role, loader=load))
+    from quantviz.models.hf_packs import recognise_packs
+
+    return recognise_packs(Model(name, "safetensors", tensors))

@@ -17,7 +17,12 @@ HEADLINES = {
     "onnx-qoperator": "ONNX QOperator quantization (integer operators: QLinearConv, QLinearMatMul, ...)",
     "onnx-dynamic": "Dynamic quantization (ONNX Runtime: ConvInteger/MatMulInteger, activations quantized at run time)",
     "onnx-matmulnbits": "Weight-only block quantization (ONNX Runtime MatMulNBits/GatherBlockQuantized)",
+    "gptq": "GPTQ weight-only quantization (AutoGPTQ packing)",
+    "awq": "AWQ weight-only quantization (AutoAWQ packing)",
+    "compressed-tensors": "compressed-tensors weight-only quantization (pack-quantized, as llm-compressor writes)",
+    "fp8": "FP8 weights (float-quantized: E4M3 codes with scales)",
 }
+WEIGHT_ONLY = ("onnx-matmulnbits", "gptq", "awq", "compressed-tensors", "fp8")  # dequantized inside the matmul
 SMALL_TFLITE_WEIGHT = 1024  # the TFLite converter leaves weights with fewer values in float (dynamic range)
 
 
@@ -54,7 +59,7 @@ def describe(model: Model) -> list[str]:
     float_activations = [t for t in tensors if t.quantization is None and not t.has_values and t.dtype.startswith("float")]
     lines = []
     headline = HEADLINES.get(model.file_type)
-    runtime = model.file_type in ("tflite-dynamic", "onnx-dynamic", "onnx-matmulnbits")
+    runtime = model.file_type in ("tflite-dynamic", "onnx-dynamic", *WEIGHT_ONLY)
     if headline and not runtime:
         kinds = sorted({t.dtype for t in activations})
         lines.append(f"{headline}: {len(weights)} weight and {len(activations)} activation tensors carry scales and zero "
@@ -62,7 +67,7 @@ def describe(model: Model) -> list[str]:
     elif headline:
         lines.append(f"{headline}: {len(weights)} weight tensor{'s are' if len(weights) != 1 else ' is'} stored as "
                      f"{', '.join(sorted({t.dtype for t in weights}))} with scales; activations stay in float"
-                     + (" and are quantized on the fly by each integer operator." if model.file_type != "onnx-matmulnbits"
+                     + (" and are quantized on the fly by each integer operator." if model.file_type not in WEIGHT_ONLY
                         else ", the weights dequantized block by block inside the operator."))
     elif activations:
         lines.append(f"Full-integer quantization: {len(weights)} weight and {len(activations)} activation tensors carry "
