@@ -157,3 +157,15 @@ def test_gguf_file_type_type_mix_and_bits_per_weight(tmp_path: Path) -> None:
     total = 8 * 144 * 2 + 4 * 210 * 2 + 512 * 4
     assert f"Overall {8 * total / (8 * 512 + 4 * 512 + 512):.4g} bits per weight ({total:,} bytes" in text
     assert "Q4_K in 8 blocks of 32" in text and "Q6_K in 16 blocks of 16" in text
+
+
+def test_tflite_file_types_from_the_tensors() -> None:
+    from quantviz.models.readers import tflite_file_type
+
+    q = Quantization(np.ones(1), np.zeros(1, np.int64))
+    weight = Tensor("w", "float16", (4, 4), "weight", "DEQUANTIZE", loader=lambda: np.zeros((4, 4), np.float16))
+    assert tflite_file_type([weight]) == "tflite-float16"
+    assert tflite_file_type([Tensor("w", "float32", (4, 4), "weight", "FULLY_CONNECTED", loader=weight.loader)]) == "tflite-float"
+    int8 = Tensor("w", "int8", (4, 4), "weight", "FULLY_CONNECTED", q, loader=lambda: np.zeros((4, 4), np.int8))
+    assert tflite_file_type([int8]) == "tflite-dynamic"
+    assert tflite_file_type([int8, Tensor("x", "int8", (1, 4), "activation", "FULLY_CONNECTED", q)]) == "tflite-int8"
