@@ -199,7 +199,8 @@ if model.format == "onnx" and model.file_type != "onnx-float":
             debug_table = pd.DataFrame([{"tensor": r.name, "op": r.op, "SQNR (dB)": round(r.sqnr_db, 3),
                                          "max |error|": r.max_abs_error,
                                          "dB lost since previous": None if r.added_db is None else round(r.added_db, 3),
-                                         "previous": r.previous, "quantized tensor": r.quantized_name}
+                                         "previous": r.previous, "quantized tensor": r.quantized_name,
+                                         "clipped (%)": None if r.clipped is None else round(100 * r.clipped, 3)}
                                         for r in worst_first(run.rows)])
             st.caption("Worst first: the graph's last tensor on top, then every shared tensor by SQNR, lowest first.")
             show_table(settings, debug_table, hide_index=True)

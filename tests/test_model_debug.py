@@ -122,3 +122,19 @@ def test_only_onnx_models_run() -> None:
     tflite = open_model(FIXTURES / "full_int8.tflite")
     with pytest.raises(ModelFileError, match="only ONNX"):
         debug_model(tflite, tflite, [{"x": np.zeros((1, 4), np.float32)}])
+
+
+def test_clipped_activations_are_counted_at_the_grid_ends_but_not_at_the_zero_point() -> None:
+    quantized = open_model(EXAMPLES / "onnx_qdq.onnx")
+    loud = [{"x": (b["x"] * 6).astype(np.float32)} for b in INPUTS]  # six times the calibration's range
+    rows = {r.name: r for r in debug_model(FLOAT, quantized, loud)}
+    q = {t.name: t for t in quantized.tensors}["x_QuantizeLinear_Output"].quantization
+    s, z = np.float32(q.scales[0]), int(q.zero_points[0])
+    codes = np.concatenate([np.clip(np.rint(b["x"] / s) + z, -128, 127).reshape(-1) for b in loud])
+    expected = np.mean((codes == -128) | (codes == 127))
+    assert rows["x"].clipped == pytest.approx(expected, abs=3 / codes.size) and rows["x"].clipped > 0.3
+    calm = {r.name: r for r in debug_model(FLOAT, quantized, INPUTS)}
+    assert calm["x"].clipped < 0.01 < rows["x"].clipped
+    # relu1_out has z = -128: its many zeros sit on code -128, which is real 0, not clipping
+    assert calm["relu1_out"].clipped < 0.01
+    assert {r.name: r for r in debug_model(FLOAT, open_model(EXAMPLES / "onnx_dynamic.onnx"), INPUTS)}["y"].clipped is None

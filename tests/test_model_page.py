@@ -85,35 +85,41 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-rows_strategy = st.lists(st.tuples(st.floats(-20, 80), st.floats(0, 10)), min_size=1, max_size=12)
+rows_strategy = st.lists(st.tuples(st.floats(-20, 80), st.floats(0, 10), st.one_of(st.none(), st.floats(0, 1))),
+                         min_size=1, max_size=12)
 
 
-def build_rows(values: list[tuple[float, float]]) -> list[DebugRow]:
+def build_rows(values: list[tuple]) -> list[DebugRow]:
     rows = []
-    for i, (db, error) in enumerate(values):
+    for i, (db, error, *clip) in enumerate(values):
         previous = rows[-1] if rows else None
         rows.append(DebugRow(name=f"t{i}", op="Conv", quantized_name=f"t{i}_q", sqnr_db=db, max_abs_error=error,
                              previous=previous.name if previous else "",
-                             added_db=None if previous is None else previous.sqnr_db - db))
+                             added_db=None if previous is None else previous.sqnr_db - db,
+                             clipped=clip[0] if clip else None))
     return rows
 
 
 @settings(max_examples=60, deadline=None)
 @given(rows_strategy)
-def test_debug_verdict_matches_the_rows(values: list[tuple[float, float]]) -> None:
+def test_debug_verdict_matches_the_rows(values: list[tuple]) -> None:
     rows = build_rows(values)
     lines = debug_verdict(rows)
     assert lines[0].startswith(f"The last tensor, {rows[-1].name}, ends at")
     losses = [r for r in rows if r.added_db is not None and r.added_db > 0]
-    assert (len(lines) == 2) == bool(losses)
+    clipped = [r for r in rows if r.clipped is not None and r.clipped > 0.01]
+    assert len(lines) == 1 + bool(losses) + bool(clipped)
     if losses:
         most = max(losses, key=lambda r: r.added_db)
         assert f"at {most.name} (Conv)" in lines[1] and f"since {most.previous}." in lines[1]
+    if clipped:
+        worst = max(clipped, key=lambda r: r.clipped)
+        assert lines[-1].startswith(f"Clipped at an end of the grid: {worst.name} ")
 
 
 @settings(max_examples=30, deadline=None)
 @given(rows_strategy)
-def test_sqnr_figure_draws_the_rows_in_order_and_marks_the_biggest_loss(values: list[tuple[float, float]]) -> None:
+def test_sqnr_figure_draws_the_rows_in_order_and_marks_the_biggest_loss(values: list[tuple]) -> None:
     rows = build_rows(values)
     fig = sqnr_along_graph_figure(rows)
     assert list(fig.data[0].x) == [r.name for r in rows]

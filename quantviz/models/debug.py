@@ -42,6 +42,7 @@ class DebugRow(NamedTuple):
     max_abs_error: float
     previous: str
     added_db: float | None
+    clipped: float | None = None  # share of the quantized codes at an end of the grid that is not the zero point
 
 
 class DebugRun(NamedTuple):
@@ -221,8 +222,36 @@ def debug_run(float_model: Model, quantized_model: Model, inputs: list[dict[str,
         added = None if not previous else rows[previous].sqnr_db - db
         node = producer.get(name)
         rows[name] = DebugRow(name=name, op=node.op_type if node is not None else "input", quantized_name=quantized_name,
-                              sqnr_db=db, max_abs_error=error, previous=previous, added_db=added)
+                              sqnr_db=db, max_abs_error=error, previous=previous, added_db=added,
+                              clipped=_clipped(quantized_name, quantized, quantized_model))
     return DebugRun(rows=list(rows.values()), batches=len(inputs), seconds=time.perf_counter() - start)
+
+
+GRIDS = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "uint16": (0, 65535)}
+
+
+def clipped_share(codes: list[np.ndarray], zero_point: int, qmin: int, qmax: int) -> float:
+    """The share of codes at an end of the grid, not counting an end that is the zero point (real 0 is not clipped).
+
+    >>> clipped_share([np.array([-128, -128, 0, 127], np.int8)], -128, -128, 127)
+    0.25
+    """
+    values = np.concatenate([np.asarray(c).reshape(-1) for c in codes]).astype(np.int64)
+    ends = [e for e in (qmin, qmax) if e != zero_point]
+    return float(np.isin(values, ends).mean()) if values.size else 0.0
+
+
+def _clipped(quantized_name: str, quantized: dict[str, list[np.ndarray]], model: Model) -> float | None:
+    """Clipping of the activation's codes: the QuantizeLinear output (QDQ) or the QOperator tensor itself."""
+    base = quantized_name.removesuffix("_DequantizeLinear_Output")
+    names = {f"{base}_QuantizeLinear_Output", quantized_name}  # QDQ codes (also of a graph output), QOperator codes
+    tensor = next((t for t in model.tensors if t.name in names and t.quantization is not None and t.name in quantized), None)
+    codes_name = tensor.name if tensor is not None else ""
+    codes = quantized.get(codes_name)
+    if tensor is None or codes is None or codes[0].dtype.name not in GRIDS or tensor.quantization.scales.size != 1:
+        return None
+    qmin, qmax = GRIDS[codes[0].dtype.name]
+    return clipped_share(codes, int(tensor.quantization.zero_points[0]), qmin, qmax)
 
 
 def _previous(name: str, producer: dict, rows: dict[str, DebugRow]) -> str:
