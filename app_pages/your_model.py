@@ -9,7 +9,7 @@ import streamlit as st
 import quantviz as qv
 from quantviz.app import figures
 from quantviz.app.model_figures import sqnr_along_graph_figure
-from quantviz.app.state import choice_field, int_field, labels, plain, prime, remember, show_problem
+from quantviz.app.state import choice_field, int_field, labels, plain, prime, remember, show_problem, text_field
 from quantviz.app.widgets import page_header, quant_controls, show_figure, show_table
 from quantviz.errors import QuantVizError
 from quantviz.inputs import MAX_UPLOAD_BYTES
@@ -19,6 +19,7 @@ from quantviz.models.debug import (
     MAX_INPUT_BYTES,
     MAX_SECONDS,
     debug_run,
+    explained_tensor,
     inputs_from_file,
     sample_inputs,
     worst_first,
@@ -34,7 +35,8 @@ SOURCES = {"upload": "Your own file (upload)", **{k: f"Example: {e.label}" for k
 SOURCE = choice_field("model_src", "onnx_qdq", SOURCES)
 SEED = int_field("model_seed", 0, 0, 10**6)
 BATCHES = int_field("model_batches", 4, 1, 16)
-prime([SOURCE, SEED, BATCHES])
+TENSOR = text_field("model_tensor", "")
+prime([SOURCE, SEED, BATCHES, TENSOR])
 page_header(
     "Your model",
     "Open the model you have — a quantized `.tflite` or ONNX file, or float weights as `.onnx`, `.safetensors`, `.gguf` "
@@ -94,7 +96,13 @@ if model.notes:
 def one_tensor(per_tensor: list) -> None:
     """One tensor on its number line, with its own scale and zero point (and its channel or block)."""
     names = [t.name for t in per_tensor]
-    chosen = st.selectbox("Tensor", names, key="w_model_tensor", help="Its number line with its own scale and zero point.")
+    asked = st.session_state.get(TENSOR.widget_key)
+    if asked not in names:  # another file's tensor, or none named by the link
+        if asked:
+            st.caption(f"{plain(model.name)} has no quantized tensor named {plain(asked)}; showing the first.")
+        st.session_state[TENSOR.widget_key] = names[0]
+    chosen = st.selectbox("Tensor", names, key=TENSOR.widget_key, help="Its number line with its own scale and zero point.")
+    remember([TENSOR])
     tensor = per_tensor[names.index(chosen)]
     q = tensor.quantization
     index = 0
@@ -200,10 +208,14 @@ if model.format == "onnx" and model.file_type != "onnx-float":
                                          "max |error|": r.max_abs_error,
                                          "dB lost since previous": None if r.added_db is None else round(r.added_db, 3),
                                          "previous": r.previous, "quantized tensor": r.quantized_name,
-                                         "clipped (%)": None if r.clipped is None else round(100 * r.clipped, 3)}
+                                         "clipped (%)": None if r.clipped is None else round(100 * r.clipped, 3),
+                                         **({"explain": f"your_model?model_src={source}&model_tensor={explained}"
+                                             if (explained := explained_tensor(r, model)) else None}
+                                            if source != "upload" else {})}
                                         for r in worst_first(run.rows)])
             st.caption("Worst first: the graph's last tensor on top, then every shared tensor by SQNR, lowest first.")
-            show_table(settings, debug_table, hide_index=True)
+            show_table(settings, debug_table, hide_index=True, column_config={"explain": st.column_config.LinkColumn(
+                "explain", display_text="one tensor", help="Open this tensor's codes on One tensor, explained.")})
             st.download_button("Download the debug table (CSV)", debug_table.to_csv(index=False),
                                file_name=f"{model.name}-debug.csv", mime="text/csv", icon=":material/download:",
                                key="w_model_debug_csv", help="Every shared tensor: SQNR, max |error|, dB lost.")

@@ -134,3 +134,14 @@ def test_sqnr_figure_stays_small_for_a_large_graph() -> None:
     fig = sqnr_along_graph_figure(rows)
     assert len(fig.data[0].x) <= 402 and len(fig.to_json()) < 60_000
     assert sqnr_along_graph_figure([]).layout.annotations  # empty: a message, not an exception
+
+
+def test_debug_rows_link_to_their_tensor_and_the_link_opens_it() -> None:
+    at = open_page()
+    table = at.dataframe[-1].value
+    assert table["explain"].iloc[1] == f"your_model?model_src=onnx_qdq&model_tensor={table['tensor'].iloc[1]}_QuantizeLinear_Output"
+    linked = open_page({"model_tensor": "fc1_mm_QuantizeLinear_Output"})
+    assert not linked.exception and linked.selectbox(key="w_model_tensor").value == "fc1_mm_QuantizeLinear_Output"
+    wrong = open_page({"model_tensor": "no_such_tensor"})
+    assert not wrong.exception and wrong.selectbox(key="w_model_tensor").value == "conv.weight_quantized"
+    assert any("has no quantized tensor named no\\_such\\_tensor" in c.value for c in wrong.caption)

@@ -241,6 +241,19 @@ def clipped_share(codes: list[np.ndarray], zero_point: int, qmin: int, qmax: int
     return float(np.isin(values, ends).mean()) if values.size else 0.0
 
 
+def explained_tensor(row: DebugRow, model: Model) -> str | None:
+    """The quantized model's tensor that holds ``row``'s codes (its QuantizeLinear output, or the QOperator tensor).
+
+    >>> from pathlib import Path; from quantviz.models import open_model
+    >>> m = open_model(Path(__file__).parent / "examples" / "onnx_qdq.onnx")
+    >>> explained_tensor(DebugRow("flat", "Flatten", "flat_DequantizeLinear_Output", 40.0, 0.1, "", None), m)
+    'flat_QuantizeLinear_Output'
+    """
+    base = row.quantized_name.removesuffix("_DequantizeLinear_Output")
+    quantized = {t.name for t in model.tensors if t.quantization is not None}
+    return next((n for n in (f"{base}_QuantizeLinear_Output", row.quantized_name) if n in quantized), None)
+
+
 def _clipped(quantized_name: str, quantized: dict[str, list[np.ndarray]], model: Model) -> float | None:
     """Clipping of the activation's codes: the QuantizeLinear output (QDQ) or the QOperator tensor itself."""
     base = quantized_name.removesuffix("_DequantizeLinear_Output")
