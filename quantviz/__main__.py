@@ -49,6 +49,7 @@ def report(path: str, json_out: str | None = None, csv_out: str | None = None, l
     """
     from quantviz.models import open_model
     from quantviz.models.export import quantized_table, strict
+    from quantviz.models.problems import likely_problems
     from quantviz.models.summary import describe, measure_floats, quantized_rows
 
     for out in (json_out, csv_out, float_csv_out):
@@ -56,6 +57,7 @@ def report(path: str, json_out: str | None = None, csv_out: str | None = None, l
     model = open_model(path)
     result = {
         "file": model.name, "format": model.format, "file_type": model.file_type, "summary": describe(model),
+        "likely_problems": [p._asdict() for p in likely_problems(model)], "notes": model.notes,
         "tensors": [
             {"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "role": t.role, "op": t.op,
              "quantization": None if t.quantization is None else {
@@ -112,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"quantviz: {exc}", file=sys.stderr)
         return 2
     print("\n".join(result["summary"]))
+    for i, problem in enumerate(result["likely_problems"][:10], 1):
+        print(f"Likely problem {i}: {problem['tensor']}: {problem['text']}")
     print(f"{len(result['tensors'])} tensors, {len(result['quantized'])} quantized, {len(result['float_tensors'])} float tensors measured.")
     return 0
 

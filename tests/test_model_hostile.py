@@ -220,3 +220,14 @@ def test_csv_export_holds_the_quantized_table_with_every_parameter(tmp_path: Pat
         assert [int(v) for v in r["zero_points"].split()] == d["zero_points"]
         assert r["axis"] == (str(d["axis"]) if len(d["scales"]) > 1 else "")
     assert (tmp_path / "f.csv").read_text().startswith("name,dtype,shape")
+
+
+def test_report_names_the_file_type_and_its_likely_problems(tmp_path: Path, capsys) -> None:
+    from quantviz.models.problems import likely_problems
+
+    example = Path(__file__).parents[1] / "quantviz" / "models" / "examples" / "onnx_qdq.onnx"
+    status = run(["report", str(example), "--json", str(tmp_path / "r.json")], capsys)[0]
+    report = strict_loads((tmp_path / "r.json").read_text())
+    expected = likely_problems(open_model(example))
+    assert status == 0 and report["file_type"] == "onnx-qdq" and expected
+    assert [(p["tensor"], p["text"]) for p in report["likely_problems"]] == [(p.tensor, p.text) for p in expected]
