@@ -350,12 +350,16 @@ def inputs_from_file(model: Model, name: str, data: bytes) -> list[dict[str, np.
     >>> len(inputs_from_file(m, "x.npy", buffer.getvalue()))
     5
     """
-    from quantviz.models import open_model
+    from quantviz.models.npz_reader import read_npz
+    from quantviz.models.readers import refuse_pickles
 
     if not name.lower().endswith((".npy", ".npz")):
         raise ModelFileError(f"{name}: sample inputs are a .npy or .npz file")
     specs = _input_specs(model)
-    arrays = {t.name: t for t in open_model(data, name=name).tensors}
+    if not data:
+        raise ModelFileError(f"{name}: the file is empty")
+    refuse_pickles(name, data)
+    arrays = {t.name: t for t in read_npz(name, data).tensors}
     named = {k: v for k, v in arrays.items() if k in specs}
     if not named and len(specs) == 1:
         only = next(iter(specs))
