@@ -26,6 +26,7 @@ from quantviz.models.debug import (
 )
 from quantviz.models.examples import EXAMPLES, example_path
 from quantviz.models.problems import grid_of, likely_problems
+from quantviz.models.recover import recover_float
 from quantviz.models.summary import INTEGER_GRIDS, describe, measure_floats, quantized_rows
 from quantviz.teach.fmt import fmt
 from quantviz.teach.model_run import debug_verdict
@@ -170,6 +171,15 @@ if model.format == "onnx" and model.file_type != "onnx-float":
         if float_upload is not None:
             float_data = float_upload.getvalue()
             original = opened((float_upload.name, hashlib.sha256(float_data).hexdigest()), float_upload.name, float_data)
+        elif model.file_type == "onnx-qdq":
+            try:
+                original = recover_float(model)
+            except QuantVizError as exc:
+                show_problem("No float model can be recovered from this one:", exc)
+            else:
+                st.caption("No float original given: compared with this model's own weights dequantized and its "
+                           "activations clipped to their grids but not rounded, so the table shows the activations' "
+                           "rounding alone. Upload the float original to see the weights' error too.")
         else:
             st.caption("Upload the float model this one was quantized from to compare them layer by layer.")
     if original is not None:

@@ -138,3 +138,27 @@ def test_clipped_activations_are_counted_at_the_grid_ends_but_not_at_the_zero_po
     # relu1_out has z = -128: its many zeros sit on code -128, which is real 0, not clipping
     assert calm["relu1_out"].clipped < 0.01
     assert {r.name: r for r in debug_model(FLOAT, open_model(EXAMPLES / "onnx_dynamic.onnx"), INPUTS)}["y"].clipped is None
+
+
+def test_a_float_model_recovered_from_the_qdq_model_isolates_activation_rounding() -> None:
+    import onnx
+    from onnx import numpy_helper
+
+    from quantviz.models.debug import _run
+    from quantviz.models.recover import recover_float
+
+    quantized = open_model(EXAMPLES / "onnx_qdq.onnx")
+    recovered = recover_float(quantized)
+    proto = onnx.load_model_from_string(bytes(recovered.raw))
+    assert recovered.file_type == "onnx-float"
+    assert not {n.op_type for n in proto.graph.node} & {"QuantizeLinear", "DequantizeLinear"}
+    ran, _ = _run(quantized, INPUTS[:1], float("inf"))  # onnxruntime's own DequantizeLinear of each weight
+    inits = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
+    for name in ("conv.weight_DequantizeLinear_Output", "fc1.weight_DequantizeLinear_Output", "conv.bias"):
+        assert np.array_equal(inits[name], ran[name][0]), name
+    own = {r.name: r for r in debug_model(recovered, quantized, INPUTS)}
+    against_float = {r.name: r for r in debug_model(FLOAT, quantized, INPUTS)}
+    assert own["y"].sqnr_db > against_float["y"].sqnr_db  # the weights' error is gone: only activation rounding
+    assert own["relu1_out"].sqnr_db > 30  # the Relu folded into the clamp is kept
+    with pytest.raises(ModelFileError, match="only from an ONNX QDQ"):
+        recover_float(open_model(EXAMPLES / "onnx_dynamic.onnx"))

@@ -221,6 +221,8 @@ def debug_run(float_model: Model, quantized_model: Model, inputs: list[dict[str,
         previous = _previous(name, producer, rows)
         added = None if not previous else rows[previous].sqnr_db - db
         node = producer.get(name)
+        if node is not None and node.op_type == "Clip" and node.input[-1].endswith("_clip_max"):
+            node = producer.get(node.input[0], node)  # a recovered model's stand-in for Q/DQ: name the op before it
         rows[name] = DebugRow(name=name, op=node.op_type if node is not None else "input", quantized_name=quantized_name,
                               sqnr_db=db, max_abs_error=error, previous=previous, added_db=added,
                               clipped=_clipped(quantized_name, quantized, quantized_model))
