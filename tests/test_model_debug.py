@@ -162,3 +162,15 @@ def test_a_float_model_recovered_from_the_qdq_model_isolates_activation_rounding
     assert own["relu1_out"].sqnr_db > 30  # the Relu folded into the clamp is kept
     with pytest.raises(ModelFileError, match="only from an ONNX QDQ"):
         recover_float(open_model(EXAMPLES / "onnx_dynamic.onnx"))
+
+
+def test_custom_operators_are_never_loaded_and_say_so() -> None:
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Evil", ["x"], ["y"], domain="my.custom.ops")], "custom",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("my.custom.ops", 1)])
+    custom = open_model(model.SerializeToString(), name="custom.onnx")
+    with pytest.raises(ModelFileError, match="custom.onnx: onnxruntime cannot load it"):
+        debug_model(FLOAT, custom, INPUTS[:1])
