@@ -82,7 +82,8 @@ if source == "upload":
 else:
     example = EXAMPLES[source]
     model = opened(("example", example.quantized), example.quantized, path=example_path(example.quantized))
-    original = opened(("example", example.original), example.original, path=example_path(example.original))
+    if example.original:
+        original = opened(("example", example.original), example.original, path=example_path(example.original))
 
 st.subheader(f"{plain(model.name)}: how it was quantized" + (f" ({model.file_type})" if model.file_type else ""))
 st.markdown("\n".join(f"- {plain(line)}" for line in describe(model)))

@@ -172,5 +172,5 @@ def test_custom_operators_are_never_loaded_and_say_so() -> None:
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("my.custom.ops", 1)])
     custom = open_model(model.SerializeToString(), name="custom.onnx")
-    with pytest.raises(ModelFileError, match="custom.onnx: onnxruntime cannot load it"):
+    with pytest.raises(ModelFileError, match=r"custom\.onnx: onnxruntime cannot load it"):
         debug_model(FLOAT, custom, INPUTS[:1])

@@ -83,7 +83,8 @@ def read_gguf(name: str, data: bytes, path: str | None = None) -> Model:
                 raise ModelFileError(f"{name}: tensor type {kind} is not decoded by QuantViz")
 
             dtype = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64"}.get(kind, kind)
-            tensors.append(Tensor(t.name, dtype, shape, "weight", loader=load))
+            role = "weight" if len(shape) >= 2 else "constant"  # a norm's gain or a bias is not measured as a weight
+            tensors.append(Tensor(t.name, dtype, shape, role, loader=load))
         fields = {key: field for key, field in reader.fields.items()}
     except ModelFileError:
         raise

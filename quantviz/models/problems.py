@@ -20,7 +20,8 @@ INTEGER_GRIDS = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767
 # the weight input of the operators whose weights are "weights": ONNX and TFLite names
 COMPUTE_OPS = {"Conv", "ConvTranspose", "MatMul", "Gemm", "Gather", "QLinearConv", "QLinearMatMul", "QGemm", "ConvInteger",
                "MatMulInteger", "MatMulNBits", "GatherBlockQuantized", "Einsum", "CONV_2D", "DEPTHWISE_CONV_2D",
-               "FULLY_CONNECTED", "TRANSPOSE_CONV", "BATCH_MATMUL", "EMBEDDING_LOOKUP", "GATHER", "UNIDIRECTIONAL_SEQUENCE_LSTM"}
+               "FULLY_CONNECTED", "TRANSPOSE_CONV", "BATCH_MATMUL", "EMBEDDING_LOOKUP", "GATHER", "UNIDIRECTIONAL_SEQUENCE_LSTM",
+               "Linear"}  # Linear: a Hugging Face pack (GPTQ, AWQ, compressed-tensors, FP8)
 LAST_AXIS_OUT = {"MatMul", "MatMulInteger", "QLinearMatMul", "BATCH_MATMUL"}  # their weight is [K, N]
 MAX_CHECKED = 50_000_000  # values loaded to check a tensor's channels
 

@@ -1,7 +1,9 @@
 """Example models that ship with QuantViz, so a first visit to *Your model* shows a real file.
 
-Made by ``tests/fixtures/make_onnx.py`` with onnxruntime's own quantizers from tiny float models (a 3-layer CNN
-and a 2-layer "LLM"), each with its float original so a debug run has something to compare with.
+The ONNX ones are made by ``tests/fixtures/make_onnx.py`` with onnxruntime's own quantizers from tiny float models
+(a 3-layer CNN and a 2-layer "LLM"), each with its float original so a debug run has something to compare with;
+a compressed-tensors W4A16 checkpoint and a GGUF (the ``gguf`` package's Q4_0/Q8_0 quantizers) by
+``tests/fixtures/make_examples.py``.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ HERE = Path(__file__).parent
 
 
 class Example(NamedTuple):
-    """A shipped quantized model and its float original."""
+    """A shipped quantized model and its float original (None where there is none to run: not ONNX)."""
 
     label: str
     quantized: str
-    original: str
+    original: str | None
 
 
 EXAMPLES = {
@@ -29,6 +31,9 @@ EXAMPLES = {
                             original="onnx_float.onnx"),
     "onnx_nbits": Example(label="ONNX 4-bit LLM (MatMulNBits, GatherBlockQuantized)", quantized="onnx_nbits.onnx",
                           original="onnx_llm_float.onnx"),
+    "ct_w4a16": Example(label="compressed-tensors W4A16 checkpoint (int4, groups of 32)", quantized="ct_w4a16.safetensors",
+                        original=None),
+    "gguf_q4_0": Example(label="GGUF Q4_0 with a Q8_0 output layer", quantized="gguf_q4_0.gguf", original=None),
 }
 
 
@@ -38,7 +43,7 @@ def example_path(name: str) -> Path:
     >>> example_path("onnx_qdq.onnx").name
     'onnx_qdq.onnx'
     """
-    shipped = {e.quantized for e in EXAMPLES.values()} | {e.original for e in EXAMPLES.values()}
+    shipped = {e.quantized for e in EXAMPLES.values()} | {e.original for e in EXAMPLES.values() if e.original}
     if name not in shipped:
         raise ValueError(f"{name!r} is not a shipped example; they are {', '.join(sorted(shipped))}")
     return HERE / name
