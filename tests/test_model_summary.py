@@ -160,7 +160,7 @@ def test_gguf_file_type_type_mix_and_bits_per_weight(tmp_path: Path) -> None:
 
 
 def test_tflite_file_types_from_the_tensors() -> None:
-    from quantviz.models.readers import tflite_file_type
+    from quantviz.models.tflite_reader import tflite_file_type
 
     q = Quantization(np.ones(1), np.zeros(1, np.int64))
     weight = Tensor("w", "float16", (4, 4), "weight", "DEQUANTIZE", loader=lambda: np.zeros((4, 4), np.float16))

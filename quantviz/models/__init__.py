@@ -3,8 +3,8 @@
 ``open_model(source)`` takes a path (the command line only: the web app never reads a server path) or the uploaded
 bytes with their file name, ``open_model(data, name="m.tflite")``, and returns a :class:`Model` whose ``tensors``
 each carry ``name``, ``dtype``, ``shape``, ``quantization`` (scales, zero points, axis, exactly as stored) and a lazy
-``load()``. Readers live in one module per format (``onnx_reader``, ``npz_reader``, ``safetensors_reader``,
-``gguf_reader``; TFLite in ``readers``); the summary in words and the per-tensor table in ``summary``, the likely
+``load()``. Readers live in one module per format (``onnx_reader``, ``npz_reader``, ``safetensors_reader`` with
+``hf_packs``, ``gguf_reader``, ``tflite_reader``; pickles refused in ``readers``); the summary in words and the per-tensor table in ``summary``, the likely
 problems in ``problems``, strict exports in ``export``; ``debug_model`` (in ``debug``) runs a float and a quantized
 ONNX model on the same inputs and compares them tensor by tensor.
 
@@ -24,8 +24,9 @@ from quantviz.models.debug import DebugRow, debug_model
 from quantviz.models.gguf_reader import read_gguf
 from quantviz.models.npz_reader import read_npz
 from quantviz.models.onnx_reader import read_onnx
-from quantviz.models.readers import read_tflite, refuse_pickles
+from quantviz.models.readers import refuse_pickles
 from quantviz.models.safetensors_reader import read_safetensors
+from quantviz.models.tflite_reader import read_tflite
 
 __all__ = ["MAX_MODEL_BYTES", "DebugRow", "Model", "Quantization", "Tensor", "debug_model", "open_model"]
 
