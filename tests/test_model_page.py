@@ -43,6 +43,7 @@ def test_first_visit_shows_an_example_summary_tensor_and_debug_run() -> None:
     charts = at.get("plotly_chart")
     assert len(charts) == 2  # the tensor's number line and SQNR along the graph
     assert any("Ran onnx_float.onnx and onnx_qdq.onnx with onnxruntime on 4 inputs" in unescape(c.value) for c in at.caption)
+    assert any(c.value.startswith(f"Read {len(quantized.tensors)} tensors in ") for c in at.caption)
 
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES))

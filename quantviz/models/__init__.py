@@ -8,7 +8,7 @@ each carry ``name``, ``dtype``, ``shape``, ``quantization`` (scales, zero points
 problems in ``problems``, strict exports in ``export``; ``debug_model`` (in ``debug``) runs a float and a quantized
 ONNX model on the same inputs and compares them tensor by tensor.
 
-May import: numpy, the field's readers (onnx, safetensors, gguf, tflite, ml_dtypes) and the core. Never the teaching
+May import: numpy, the field's readers (onnx, safetensors, gguf, tflite, ml_dtypes), onnxruntime (debug runs) and the core. Never the teaching
 text, the app or a screen library.
 """
 
