@@ -211,7 +211,7 @@ if model.format == "onnx" and model.file_type != "onnx-float":
                 inputs_key = (int(seed), int(batches))
                 inputs = sample_inputs(original, int(batches), int(seed))
             runs = st.session_state.setdefault("_qv_debug_runs", {})
-            run_key = (id(original), id(model), inputs_key)
+            run_key = (original.name, model.name, id(original), id(model), inputs_key)
             if run_key not in runs:
                 runs.clear()
                 runs[run_key] = debug_run(original, model, inputs)
