@@ -2,6 +2,7 @@
 
 The ONNX ones are made by ``tests/fixtures/make_onnx.py`` with onnxruntime's own quantizers from tiny float models
 (a 3-layer CNN and a 2-layer "LLM"), each with its float original so a debug run has something to compare with;
+two TFLite models by ``tests/fixtures/make_tflite.py`` (TensorFlow's converter, in ``make oracles``);
 a compressed-tensors W4A16 checkpoint and a GGUF (the ``gguf`` package's Q4_0/Q8_0 quantizers) by
 ``tests/fixtures/make_examples.py``.
 """
@@ -31,6 +32,10 @@ EXAMPLES = {
                             original="onnx_float.onnx"),
     "onnx_nbits": Example(label="ONNX 4-bit LLM (MatMulNBits, GatherBlockQuantized)", quantized="onnx_nbits.onnx",
                           original="onnx_llm_float.onnx"),
+    "tflite_int8": Example(label="TFLite full-integer int8, per-tensor weights (channels 100× apart)",
+                           quantized="tflite_full_int8_per_tensor.tflite", original=None),
+    "tflite_16x8": Example(label="TFLite 16x8 (int16 activations, int8 weights)", quantized="tflite_int16x8.tflite",
+                           original=None),
     "ct_w4a16": Example(label="compressed-tensors W4A16 checkpoint (int4, groups of 32)", quantized="ct_w4a16.safetensors",
                         original=None),
     "gguf_q4_0": Example(label="GGUF Q4_0 with a Q8_0 output layer", quantized="gguf_q4_0.gguf", original=None),
