@@ -45,5 +45,5 @@ def split() -> tuple[np.ndarray, np.ndarray]:
     0.1
     """
     data = corpus_bytes()
-    cut = int(round(data.size * (1 - HELD_OUT)))
+    cut = round(data.size * (1 - HELD_OUT))
     return data[:cut], data[cut:]
