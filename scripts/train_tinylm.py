@@ -22,7 +22,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "quantviz" / "tasks" / "data" / "tinylm.npz"
 SEED, CONTEXT, WIDTH, HEADS, HIDDEN, LAYERS = 0, 128, 128, 4, 384, 2
-STEPS, BATCH, LR = 2400, 32, 3e-3
+STEPS, BATCH, LR = 800, 16, 3e-3
 REFERENCE_WINDOWS = 4
 
 
@@ -65,7 +65,7 @@ class TinyLM(nn.Module):
 
 def main() -> None:
     torch.manual_seed(SEED)
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # one thread: on a shared machine a second one mostly waits
     train, held_out = (torch.tensor(a.astype(np.int64)) for a in load_corpus())
     model = TinyLM()
     opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)
@@ -82,7 +82,7 @@ def main() -> None:
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
-        if step % 200 == 0 or step == STEPS - 1:
+        if step % 100 == 0 or step == STEPS - 1:
             print(f"step {step} loss {loss.item():.3f} ({time.time() - start:.0f} s)", flush=True)
     model.eval()
     n = len(held_out) // CONTEXT

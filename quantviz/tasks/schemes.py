@@ -171,19 +171,21 @@ def quantize_static(x: np.ndarray, scale: float, zero_point: int) -> QuantizedAc
 
 
 def exact_int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Return the integer product a [m, k] @ b [k, n] as int64, computed exactly through float64 BLAS.
+    """Return the integer product a [m, k] @ b [k, n] as int64, computed exactly through float BLAS.
 
-    Every product and partial sum is an integer of magnitude below 2^53, so float64 holds each exactly whatever
-    order BLAS adds them in: the int32 accumulator of an int8 × int8 kernel, at BLAS speed.
+    Every product and every partial sum, in whatever order BLAS adds them, is an integer no larger than
+    k·max|a|·max|b|: below 2^24 float32 holds each exactly (an int8 × int8 kernel's int32 accumulator up to
+    k = 1040), below 2^53 float64 does. So the result is the integer one, at BLAS speed.
 
     >>> exact_int_matmul(np.array([[127, -128]]), np.array([[127], [127]])).tolist()
     [[-127]]
     """
-    a64, b64 = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    bound = a64.shape[-1] * (int(np.abs(a64).max(initial=0)) * int(np.abs(b64).max(initial=0)))
+    a, b = np.asarray(a), np.asarray(b)
+    bound = a.shape[-1] * (int(np.abs(a).max(initial=0)) * int(np.abs(b).max(initial=0)))
     if bound >= 2**53:
         raise ValueError(f"an integer matmul of bound {bound} is not exact in float64")
-    return (a64.astype(np.float64) @ b64.astype(np.float64)).astype(np.int64)
+    exact = np.float32 if bound < 2**24 else np.float64
+    return (a.astype(exact) @ b.astype(exact)).astype(np.int64)
 
 
 def integer_linear(acts: QuantizedActivations, qw: QuantizedWeight, bias: np.ndarray | None) -> np.ndarray:
