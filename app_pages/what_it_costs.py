@@ -9,8 +9,8 @@ from quantviz.app.state import choice_field, labels, prime, remember
 from quantviz.app.widgets import page_header, quant_controls, show_figure, show_table
 from quantviz.blocks import FORMATS
 from quantviz.tasks import ALGORITHMS, evaluate, load
-from quantviz.tasks.schemes import GROUP_SIZES, INT_BITS
-from quantviz.tasks.sweeps import scheme_sweep, sensitivity
+from quantviz.tasks.schemes import GROUP_SIZES, INT_BITS, weight_scheme_names
+from quantviz.tasks.sweeps import CORE_SCHEMES, point, sensitivity
 from quantviz.teach import costs
 from quantviz.teach.fmt import fmt
 
@@ -23,14 +23,9 @@ ACT_LABELS = {"float": "float (weight-only)", "int8-per-tensor": "int8 per tenso
               "int8-per-token": "int8 per token (dynamic)"}
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=160, show_spinner=False)
 def cached_evaluate(task: str, weights: str, activations: str | None, algorithm: str):
     return evaluate(task, weights, activations, algorithm)
-
-
-@st.cache_data(max_entries=12, show_spinner="Evaluating every scheme…")
-def cached_sweep(task: str, activations: str | None, algorithm: str):
-    return scheme_sweep(task, activations, algorithm)
 
 
 @st.cache_data(max_entries=32, show_spinner="Quantizing one layer at a time…")
@@ -71,7 +66,9 @@ acts_choice = c2[0].selectbox("Activations", list(ACT_LABELS), format_func=label
                               help="Float, or int8 into an integer matmul (int8 × int8 → int32).")
 algorithm = c2[1].selectbox("Rounding algorithm", list(ALGORITHMS), key="w_wc_algo",
                             format_func=labels({k: f"{k}: {a.summary}" for k, a in ALGORITHMS.items()}),
-                            help="How each weight is rounded to its grid.")
+                            disabled=len(ALGORITHMS) == 1,
+                            help="How each weight is rounded to its grid. Round to nearest is the one registered so "
+                                 "far; GPTQ and AWQ appear here when quantviz.algorithms registers them.")
 remember(FIELDS)
 weights = f"int{bits}-{gran}" if kind == "integer" else block
 activations = None if acts_choice == "float" else acts_choice
@@ -92,7 +89,9 @@ m[4].metric("weight SQNR (dB)", fmt(result.weight_sqnr_db, 4), help="Signal to q
 m[5].metric("bits per weight", fmt(result.bits_per_weight, 4), help="Codes plus scales (float32 for the integer schemes).")
 st.markdown(costs.verdict(result))
 
-points = cached_sweep(task, activations, algorithm)
+swept = weight_scheme_names() if task == "digits" else tuple(dict.fromkeys((*CORE_SCHEMES, weights)))
+with st.spinner(f"Evaluating {len(swept)} schemes…"):
+    points = [point(cached_evaluate(task, name, activations, algorithm)) for name in swept]
 if kind == "integer":
     st.subheader(f"Per tensor, per channel or per group, at {bits} bits")
     same_bits = [p for p in points if p.weights.startswith(f"int{bits}-")]
@@ -112,6 +111,9 @@ with cols[0]:
 with cols[1]:
     show_figure(task_figures.scheme_map_figure(points, metric, y="sqnr", chosen=weights,
                                                title="Weight SQNR against bits per weight"), settings)
+if task == "tinylm":
+    st.caption(f"{len(swept)} schemes here, one or two of each family (each costs a forward pass of the language "
+               "model); docs/tasks.md has all of them.")
 sentence = costs.disagreement_sentence(points, metric)
 if sentence:
     st.markdown(sentence)

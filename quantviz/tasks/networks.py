@@ -23,7 +23,7 @@ DATA = Path(__file__).resolve().parent / "data"
 DIGITS_LAYERS = ("fc1", "fc2", "fc3")
 CONTEXT, HEADS, N_BLOCKS = 128, 4, 2
 TINYLM_LAYERS = (*(f"blocks.{b}.{m}" for b in range(N_BLOCKS) for m in ("qkv", "proj", "fc1", "fc2")), "head")
-EVAL_CHUNKS = 32          # held-out chunks of CONTEXT bytes: the tiny LM's test split
+EVAL_CHUNKS = 16          # held-out chunks of CONTEXT bytes: the tiny LM's test split (1,008 scored positions)
 CALIBRATION_CHUNKS = 8    # training chunks the static activation ranges are measured on
 Linear = Callable[[str, np.ndarray], np.ndarray]
 
@@ -54,7 +54,8 @@ def load(task: str) -> Network:
                            reference_logits=z["reference_logits"])
     if task == "tinylm":
         with np.load(DATA / "tinylm.npz") as z:
-            params = {k: z[k] for k in z.files if k != "reference_logits"}
+            params = {k: z[k] for k in z.files}
+        with np.load(DATA / "tinylm_reference.npz") as z:
             reference = z["reference_logits"]
         train, held_out = corpus.split()
         chunks = held_out[: EVAL_CHUNKS * CONTEXT].astype(np.int64).reshape(EVAL_CHUNKS, CONTEXT)

@@ -8,6 +8,10 @@ from quantviz.tasks import networks
 from quantviz.tasks.evaluate import TaskResult, evaluate
 from quantviz.tasks.schemes import parse_weights, weight_scheme_names
 
+# The language model's page sweep: one or two schemes of each family (each evaluation there costs ~0.3 s, not 0.03).
+CORE_SCHEMES = ("int8-per-channel", "int4-per-tensor", "int4-per-channel", "int4-g32", "int2-g32", "Q8_0", "Q4_0",
+                "Q4_1", "Q5_0", "NF4", "MXFP4", "NVFP4")
+
 
 class SchemePoint(NamedTuple):
     """One weight scheme's cost on a task: the chart's point."""
