@@ -30,7 +30,7 @@ def test_the_disagreement_count_and_example_are_the_reversed_pairs(case):
     d = costs.disagreement(pts, metric)
     pairs = [(a, b) if a.weight_sqnr_db > b.weight_sqnr_db else (b, a)
              for i, a in enumerate(pts) for b in pts[i + 1 :] if abs(a.weight_sqnr_db - b.weight_sqnr_db) > costs.SQNR_MARGIN_DB]
-    flipped = [(hi, lo) for hi, lo in pairs if costs.better(metric, lo.value, hi.value)]
+    flipped = [(hi, lo) for hi, lo in pairs if costs.clearly_better(metric, lo.value, hi.value)]
     assert (d.pairs, d.reversed_pairs) == (len(pairs), len(flipped))
     sentence = costs.disagreement_sentence(pts, metric)
     if not pairs:
@@ -102,3 +102,10 @@ def test_the_mistakes_are_the_images_that_changed_between_right_and_wrong(case):
     text = costs.mistakes_sentence(found)
     assert (f"now gets {found.now_wrong.size} test image" in text) == (found.now_wrong.size > 0)
     assert (f"gets {found.now_right.size} right" in text) == (found.now_right.size > 0)
+
+
+@SETTINGS
+@given(st.floats(1.5, 50), st.floats(1.5, 50))
+def test_two_different_perplexities_are_written_differently(a, b):
+    ta, tb = costs.metric_texts("perplexity", a, b)
+    assert (ta != tb) or abs(a - b) < 1e-7 * max(a, b)

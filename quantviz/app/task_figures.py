@@ -52,8 +52,10 @@ def scheme_map_figure(points: Sequence[SchemePoint], metric: str, *, y: str = "m
                                  marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"color": PURPLE, "width": 3}},
                                  hoverinfo="skip"))
     if y == "metric" and float_value is not None:
-        fig.add_hline(y=_scale(metric, float_value), line={"color": GREY, "dash": "dash"},
-                      annotation_text="float", annotation_position="top left")
+        # a trace, not add_hline: a shape's annotation on a log axis reads its y as log10 and stretches the axis
+        xs = [p.bits_per_weight for p in points]
+        fig.add_trace(go.Scatter(x=[min(xs), max(xs)], y=[_scale(metric, float_value)] * 2, mode="lines", name="float",
+                                 line={"color": GREY, "dash": "dash"}, hoverinfo="skip"))
     fig.update_xaxes(title_text="bits per weight (scales included)")
     fig.update_yaxes(title_text=METRIC_AXES[metric] if y == "metric" else "weight SQNR (dB)",
                      type="log" if (y == "metric" and metric == "perplexity") else "linear")

@@ -12,6 +12,7 @@ from quantviz.tasks.sweeps import LayerCost, SchemePoint
 from quantviz.teach.fmt import fmt
 
 SQNR_MARGIN_DB = 0.5   # two schemes' SQNRs closer than this are not called different
+PERPLEXITY_MARGIN = 0.002   # nor two perplexities within 0.2 % (accuracy: one test image is already a difference)
 
 
 def metric_text(metric: str, value: float) -> str:
@@ -21,6 +22,21 @@ def metric_text(metric: str, value: float) -> str:
     ('97.56 %', '3.046')
     """
     return f"{100 * value:.2f} %" if metric == "accuracy" else fmt(value, 4)
+
+
+def metric_texts(metric: str, a: float, b: float) -> tuple[str, str]:
+    """Return two metric values written with as many digits as it takes to tell them apart (up to 8).
+
+    >>> metric_texts("perplexity", 6.68712, 6.68749)
+    ('6.6871', '6.6875')
+    """
+    if metric == "accuracy":
+        return metric_text(metric, a), metric_text(metric, b)
+    for digits in range(4, 9):
+        ta, tb = fmt(a, digits), fmt(b, digits)
+        if ta != tb:
+            break
+    return ta, tb
 
 
 def better(metric: str, a: float, b: float) -> bool:
@@ -69,6 +85,17 @@ class Disagreement(NamedTuple):
     example: tuple[SchemePoint, SchemePoint] | None   # (higher SQNR, better metric) with the largest SQNR gap
 
 
+def clearly_better(metric: str, a: float, b: float) -> bool:
+    """Return whether ``a`` beats ``b`` by more than the noise margin (any accuracy gain; perplexity by 0.2 %).
+
+    >>> clearly_better("perplexity", 6.6871, 6.6873), clearly_better("perplexity", 6.5, 6.7)
+    (False, True)
+    """
+    if metric == "accuracy":
+        return better(metric, a, b)
+    return better(metric, a, b) and abs(a - b) > PERPLEXITY_MARGIN * max(abs(a), abs(b))
+
+
 def disagreement(points: Sequence[SchemePoint], metric: str) -> Disagreement:
     """Return how often weight SQNR and the task metric rank two schemes in opposite orders."""
     pairs = reversed_pairs = 0
@@ -80,7 +107,7 @@ def disagreement(points: Sequence[SchemePoint], metric: str) -> Disagreement:
             if not np.isfinite(d) or d <= SQNR_MARGIN_DB:
                 continue
             pairs += 1
-            if better(metric, lo.value, hi.value):
+            if clearly_better(metric, lo.value, hi.value):
                 reversed_pairs += 1
                 if d > gap:
                     example, gap = (hi, lo), d
@@ -98,13 +125,14 @@ def disagreement_sentence(points: Sequence[SchemePoint], metric: str) -> str:
     if d.pairs == 0:
         return ""
     text = (f"Of {d.pairs} pairs of schemes whose weight SQNRs differ by more than {fmt(SQNR_MARGIN_DB)} dB, "
-            f"{d.reversed_pairs} are ranked the other way by {metric}.")
+            f"{d.reversed_pairs} are ranked clearly the other way by {metric}"
+            + ("." if metric == "accuracy" else f" (by more than {fmt(PERPLEXITY_MARGIN * 100)} %)."))
     if d.example is None:
         return text + f" Here SQNR predicts {metric} perfectly."
     hi, lo = d.example
+    lo_text, hi_text = metric_texts(metric, lo.value, hi.value)
     return (text + f" The widest: {lo.weights} has the lower weight SQNR ({fmt(lo.weight_sqnr_db, 3)} dB against "
-            f"{hi.weights}'s {fmt(hi.weight_sqnr_db, 3)} dB), yet the better {metric} ({metric_text(metric, lo.value)} "
-            f"against {metric_text(metric, hi.value)}).")
+            f"{hi.weights}'s {fmt(hi.weight_sqnr_db, 3)} dB), yet the better {metric} ({lo_text} against {hi_text}).")
 
 
 def sensitivity_sentence(costs: Sequence[LayerCost], metric: str) -> str:
