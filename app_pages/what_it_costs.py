@@ -1,5 +1,7 @@
 """What it costs: accuracy and perplexity on two real tasks, for every weight scheme, format and activation choice."""
 
+from urllib.parse import urlencode
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -8,7 +10,7 @@ from quantviz.app import task_figures
 from quantviz.app.state import choice_field, labels, prime, remember
 from quantviz.app.widgets import page_header, quant_controls, show_figure, show_table
 from quantviz.blocks import FORMATS
-from quantviz.tasks import ALGORITHMS, evaluate, load
+from quantviz.tasks import ALGORITHMS, evaluate, load, parse_weights
 from quantviz.tasks.schemes import GROUP_SIZES, INT_BITS, weight_scheme_names
 from quantviz.tasks.sweeps import CORE_SCHEMES, point, sensitivity
 from quantviz.teach import costs
@@ -79,7 +81,8 @@ metric = result.metric
 m = st.columns(6)
 m[0].metric("float " + metric, costs.metric_text(metric, result.float_value), help="The float32 network on the test split.")
 m[1].metric(f"quantized {metric}", costs.metric_text(metric, result.value),
-            delta=(f"{(result.value - result.float_value) * 100:+.2f} points" if metric == "accuracy"
+            delta=(None if result.value == result.float_value
+                   else f"{(result.value - result.float_value) * 100:+.2f} points" if metric == "accuracy"
                    else f"{(result.value / result.float_value - 1) * 100:+.2f} %"),
             delta_color="normal" if metric == "accuracy" else "inverse", help="The quantized network, same data.")
 m[2].metric("KL from float (nats)", fmt(result.kl_divergence, 3),
@@ -120,6 +123,29 @@ if sentence:
 if metric == "accuracy":
     st.caption(f"One test image is {fmt(100 / net.labels.size, 3)} points of accuracy: a difference of one or two "
                "images is luck of the split; the KL divergence ranks the schemes more finely.")
+
+
+
+def link_to(name: str) -> str:
+    """The link that reopens this page on scheme ``name``, the other settings as they are (defaults left out)."""
+    scheme = parse_weights(name)
+    wanted = {"wc_task": task, "wc_acts": acts_choice, "wc_algo": algorithm}
+    if scheme.kind == "block":
+        wanted |= {"wc_kind": "block", "wc_fmt": name}
+    else:
+        wanted |= {"wc_bits": str(scheme.bits), "wc_gran": name.split("-", 1)[1]}
+    defaults = {f.key: f.default for f in FIELDS}
+    return "what_it_costs?" + urlencode({k: v for k, v in wanted.items() if v != defaults[k]})
+
+
+with st.expander(f"Every point as a link ({len(points)} schemes)"):
+    show_table(settings, pd.DataFrame({
+        "weights": [p.weights for p in points], "bits/weight": [round(p.bits_per_weight, 3) for p in points],
+        "weight SQNR (dB)": [round(p.weight_sqnr_db, 2) for p in points],
+        metric: [costs.metric_text(metric, p.value) for p in points],
+        "KL (nats)": [float(f"{p.kl_divergence:.4g}") for p in points],
+        "open": [link_to(p.weights) for p in points],
+    }), hide_index=True, column_config={"open": st.column_config.LinkColumn("open", display_text="open this view")})
 
 st.subheader("Which layer hurts most")
 layer_costs = cached_sensitivity(task, weights, activations, algorithm)
