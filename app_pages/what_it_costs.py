@@ -36,6 +36,11 @@ def cached_sensitivity(task: str, weights: str, activations: str | None, algorit
 
 
 settings = quant_controls(show=())
+FIELDS = [choice_field("wc_task", "digits", TASK_LABELS), choice_field("wc_kind", "integer", KIND_LABELS),
+          choice_field("wc_bits", "4", BITS_LABELS), choice_field("wc_gran", "per-tensor", GRAN_LABELS),
+          choice_field("wc_fmt", "NF4", {k: k for k in FORMATS}), choice_field("wc_acts", "float", ACT_LABELS),
+          choice_field("wc_algo", "rtn", {k: a.summary for k, a in ALGORITHMS.items()})]
+prime(FIELDS)  # before the header, which shows what was wrong with the link
 page_header(
     "What it costs",
     "MSE and SQNR measure the error in the weights; what a user loses is accuracy or perplexity. Here two small "
@@ -46,11 +51,6 @@ page_header(
     "`perplexity --kl-divergence` reports them).",
     settings,
 )
-FIELDS = [choice_field("wc_task", "digits", TASK_LABELS), choice_field("wc_kind", "integer", KIND_LABELS),
-          choice_field("wc_bits", "4", BITS_LABELS), choice_field("wc_gran", "per-tensor", GRAN_LABELS),
-          choice_field("wc_fmt", "NF4", {k: k for k in FORMATS}), choice_field("wc_acts", "float", ACT_LABELS),
-          choice_field("wc_algo", "rtn", {k: a.summary for k, a in ALGORITHMS.items()})]
-prime(FIELDS)
 c = st.columns([2.2, 1.2, 1, 1.2, 1.4])
 task = c[0].selectbox("Task", list(TASK_LABELS), format_func=labels(TASK_LABELS), key="w_wc_task",
                       help="Which network to quantize and how it is scored.")
