@@ -10,7 +10,7 @@ from quantviz.app import task_figures
 from quantviz.app.state import choice_field, labels, prime, remember
 from quantviz.app.widgets import page_header, quant_controls, show_figure, show_table
 from quantviz.blocks import FORMATS
-from quantviz.tasks import ALGORITHMS, evaluate, load, parse_weights
+from quantviz.tasks import ALGORITHMS, CALIBRATORS, evaluate, load, parse_weights
 from quantviz.tasks.schemes import GROUP_SIZES, INT_BITS, weight_scheme_names
 from quantviz.tasks.sweeps import CORE_SCHEMES, point, sensitivity
 from quantviz.teach import costs
@@ -26,20 +26,21 @@ ACT_LABELS = {"float": "float (weight-only)", "int8-per-tensor": "int8 per tenso
 
 
 @st.cache_data(max_entries=160, show_spinner=False)
-def cached_evaluate(task: str, weights: str, activations: str | None, algorithm: str):
-    return evaluate(task, weights, activations, algorithm)
+def cached_evaluate(task: str, weights: str, activations: str | None, algorithm: str, calibration: str):
+    return evaluate(task, weights, activations, algorithm, calibration=calibration)
 
 
 @st.cache_data(max_entries=32, show_spinner="Quantizing one layer at a time…")
-def cached_sensitivity(task: str, weights: str, activations: str | None, algorithm: str):
-    return sensitivity(task, weights, activations, algorithm)
+def cached_sensitivity(task: str, weights: str, activations: str | None, algorithm: str, calibration: str):
+    return sensitivity(task, weights, activations, algorithm, used_calibration)
 
 
 settings = quant_controls(show=())
 FIELDS = [choice_field("wc_task", "digits", TASK_LABELS), choice_field("wc_kind", "integer", KIND_LABELS),
           choice_field("wc_bits", "4", BITS_LABELS), choice_field("wc_gran", "per-tensor", GRAN_LABELS),
           choice_field("wc_fmt", "NF4", {k: k for k in FORMATS}), choice_field("wc_acts", "float", ACT_LABELS),
-          choice_field("wc_algo", "rtn", {k: a.summary for k, a in ALGORITHMS.items()})]
+          choice_field("wc_algo", "rtn", {k: a.summary for k, a in ALGORITHMS.items()}),
+          choice_field("wc_cal", "minmax", {k: c.summary for k, c in CALIBRATORS.items()})]
 prime(FIELDS)  # before the header, which shows what was wrong with the link
 page_header(
     "What it costs",
@@ -63,9 +64,14 @@ gran = c[3].selectbox("Granularity", list(GRAN_LABELS), format_func=labels(GRAN_
 block = c[4].selectbox("Block format", list(FORMATS), key="w_wc_fmt", disabled=kind != "block",
                        format_func=labels({k: f"{k} ({f.bits_per_weight:g} bits/weight)" for k, f in FORMATS.items()}),
                        help="GGUF, NF4, MX, NVFP4 or group-wise int: a scale per small block.")
-c2 = st.columns(2)
+c2 = st.columns(3)
 acts_choice = c2[0].selectbox("Activations", list(ACT_LABELS), format_func=labels(ACT_LABELS), key="w_wc_acts",
                               help="Float, or int8 into an integer matmul (int8 × int8 → int32).")
+calibration = c2[2].selectbox("Activation ranges from", list(CALIBRATORS), key="w_wc_cal",
+                              format_func=labels({k: c.summary for k, c in CALIBRATORS.items()}),
+                              disabled=acts_choice != "int8-per-tensor",
+                              help="How the static int8 ranges are chosen on the calibration set (see Calibration "
+                                   "and clipping); per-token ranges are each row's own absmax.")
 algorithm = c2[1].selectbox("Rounding algorithm", list(ALGORITHMS), key="w_wc_algo",
                             format_func=labels({k: f"{k}: {a.summary}" for k, a in ALGORITHMS.items()}),
                             disabled=len(ALGORITHMS) == 1,
@@ -74,8 +80,9 @@ algorithm = c2[1].selectbox("Rounding algorithm", list(ALGORITHMS), key="w_wc_al
 remember(FIELDS)
 weights = f"int{bits}-{gran}" if kind == "integer" else block
 activations = None if acts_choice == "float" else acts_choice
+used_calibration = calibration if activations == "int8-per-tensor" else "minmax"  # unused otherwise: share the cache
 net = load(task)
-result = cached_evaluate(task, weights, activations, algorithm)
+result = cached_evaluate(task, weights, activations, algorithm, used_calibration)
 metric = result.metric
 
 m = st.columns(6)
@@ -94,7 +101,7 @@ st.markdown(costs.verdict(result))
 
 swept = weight_scheme_names() if task == "digits" else tuple(dict.fromkeys((*CORE_SCHEMES, weights)))
 with st.spinner(f"Evaluating {len(swept)} schemes…"):
-    points = [point(cached_evaluate(task, name, activations, algorithm)) for name in swept]
+    points = [point(cached_evaluate(task, name, activations, algorithm, used_calibration)) for name in swept]
 if kind == "integer":
     st.subheader(f"Per tensor, per channel or per group, at {bits} bits")
     same_bits = [p for p in points if p.weights.startswith(f"int{bits}-")]
@@ -129,7 +136,7 @@ if metric == "accuracy":
 def link_to(name: str) -> str:
     """The link that reopens this page on scheme ``name``, the other settings as they are (defaults left out)."""
     scheme = parse_weights(name)
-    wanted = {"wc_task": task, "wc_acts": acts_choice, "wc_algo": algorithm}
+    wanted = {"wc_task": task, "wc_acts": acts_choice, "wc_algo": algorithm, "wc_cal": calibration}
     if scheme.kind == "block":
         wanted |= {"wc_kind": "block", "wc_fmt": name}
     else:
@@ -148,7 +155,7 @@ with st.expander(f"Every point as a link ({len(points)} schemes)"):
     }), hide_index=True, column_config={"open": st.column_config.LinkColumn("open", display_text="open this view")})
 
 st.subheader("Which layer hurts most")
-layer_costs = cached_sensitivity(task, weights, activations, algorithm)
+layer_costs = cached_sensitivity(task, weights, activations, algorithm, used_calibration)
 show_figure(task_figures.sensitivity_figure(layer_costs), settings)
 st.markdown(costs.sensitivity_sentence(layer_costs, metric))
 

@@ -45,7 +45,7 @@ def test_the_disagreement_count_and_example_are_the_reversed_pairs(case):
 
 
 def result(task: str, value: float, float_value: float, top1: float, layers=("fc1", "fc2")) -> TaskResult:
-    return TaskResult(task=task, weights="int4-per-tensor", activations=None, algorithm="rtn", layers=tuple(layers),
+    return TaskResult(task=task, weights="int4-per-tensor", activations=None, algorithm="rtn", calibration="minmax", layers=tuple(layers),
                       metric="accuracy" if task == "digits" else "perplexity", value=value, float_value=float_value,
                       kl_divergence=0.01, top1_agreement=top1, weight_sqnr_db=12.0, bits_per_weight=4.0,
                       predictions=None, float_predictions=None)
@@ -93,7 +93,7 @@ def test_the_sensitivity_sentence_names_the_layer_of_largest_kl(kls):
                              st.lists(st.integers(0, 9), min_size=len(labels), max_size=len(labels)))))
 def test_the_mistakes_are_the_images_that_changed_between_right_and_wrong(case):
     labels, float_pred, quant_pred = (np.array(c) for c in case)
-    r = TaskResult(task="digits", weights="int4-per-tensor", activations=None, algorithm="rtn", layers=("fc1",),
+    r = TaskResult(task="digits", weights="int4-per-tensor", activations=None, algorithm="rtn", calibration="minmax", layers=("fc1",),
                    metric="accuracy", value=0.0, float_value=0.0, kl_divergence=0.0, top1_agreement=1.0,
                    weight_sqnr_db=0.0, bits_per_weight=4.0, predictions=quant_pred, float_predictions=float_pred)
     found = costs.mistakes(r, labels)

@@ -189,3 +189,16 @@ def test_one_layer_at_a_time_quantizes_only_that_layer():
     assert all(r.layers == (n,) for n, r in alone.items())
     assert all(r.value >= whole.value for r in alone.values())
     assert sum(r.kl_divergence > 0 for r in alone.values()) == 3
+
+
+# ----------------------------------------------------------------------------- calibrators
+def test_each_calibrator_chooses_its_own_static_ranges_and_unknown_ones_are_refused():
+    from quantviz.tasks import CALIBRATORS, static_qparams
+
+    scales = {name: static_qparams("digits", name)["fc2"].scale for name in CALIBRATORS}
+    assert scales["percentile"] < scales["minmax"]            # the tails clipped: a finer step
+    assert len(set(scales.values())) == len(scales)
+    r = evaluate("digits", "int8-per-channel", "int8-per-tensor", calibration="percentile")
+    assert r.calibration == "percentile" and r.value > 0.9
+    with pytest.raises(ValueError, match="minmax, percentile, mse, kl"):
+        evaluate("digits", "int8-per-channel", "int8-per-tensor", calibration="entropy")

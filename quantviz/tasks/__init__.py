@@ -8,9 +8,11 @@ weights and data are committed npz files made by ``scripts/train_digits.py`` and
 
 from quantviz.tasks.evaluate import (
     ALGORITHMS,
+    CALIBRATORS,
     METRICS,
     TASKS,
     Algorithm,
+    Calibrator,
     TaskResult,
     evaluate,
     float_logits,
@@ -24,9 +26,11 @@ from quantviz.tasks.schemes import ACTIVATIONS, int_scheme_names, parse_weights,
 __all__ = [
     "ACTIVATIONS",
     "ALGORITHMS",
+    "CALIBRATORS",
     "METRICS",
     "TASKS",
     "Algorithm",
+    "Calibrator",
     "TaskResult",
     "evaluate",
     "float_logits",

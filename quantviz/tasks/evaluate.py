@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from quantviz.calibrate import kl_entropy_range, minmax_range, mse_optimal_range, percentile_range
 from quantviz.intmath import FullyConnectedSteps, quantized_fully_connected
 from quantviz.metrics import sqnr_db
 from quantviz.qparams import QParams
@@ -55,6 +56,23 @@ ALGORITHMS: dict[str, Algorithm] = {
 }
 
 
+class Calibrator(NamedTuple):
+    """How the static int8 activations' range is chosen from the calibration inputs (Calibration and clipping)."""
+
+    name: str
+    summary: str
+    choose: Callable[[np.ndarray], tuple[float, float]]
+
+
+CALIBRATORS: dict[str, Calibrator] = {c.name: c for c in (
+    Calibrator(name="minmax", summary="min and max", choose=minmax_range),
+    Calibrator(name="percentile", summary="99.99th percentiles", choose=lambda x: percentile_range(x, 99.99)),
+    Calibrator(name="mse", summary="minimum total MSE", choose=lambda x: mse_optimal_range(
+        x, bits=8, signed=True, symmetric=False, convention="tflite")),
+    Calibrator(name="kl", summary="KL entropy (TensorRT's, symmetric)", choose=kl_entropy_range),
+)}
+
+
 def register_algorithm(algorithm: Algorithm) -> None:
     """Add ``algorithm`` to :data:`ALGORITHMS` (how quantviz.algorithms plugs GPTQ or AWQ in)."""
     if not isinstance(algorithm, Algorithm):
@@ -79,24 +97,32 @@ def _calibration_inputs(task: str) -> dict[str, np.ndarray]:
     return networks.layer_inputs(task, networks.load(task).calibration)
 
 
-def _tflite_qparams(x: np.ndarray) -> QParams:
-    return choose_qparams(float(min(x.min(), 0.0)), float(max(x.max(), 0.0)), signed=True, convention="tflite")
+def _check_calibration(calibration: object) -> Calibrator:
+    if calibration not in CALIBRATORS:
+        raise ValueError(f"unknown calibration {calibration!r}; choose one of {', '.join(CALIBRATORS)}")
+    return CALIBRATORS[str(calibration)]
 
 
-@functools.lru_cache(maxsize=4)
-def static_qparams(task: str) -> dict[str, QParams]:
-    """Return the int8 qparams of every layer's input, calibrated by min/max on the task's calibration set.
+def _tflite_qparams(x: np.ndarray, calibrator: Calibrator) -> QParams:
+    lo, hi = calibrator.choose(x)
+    return choose_qparams(min(lo, 0.0), max(hi, 0.0), signed=True, convention="tflite")
 
-    TFLite's asymmetric int8 rule. Digits also gets ``"logits"``, the last layer's output.
+
+@functools.lru_cache(maxsize=16)
+def static_qparams(task: str, calibration: str = "minmax") -> dict[str, QParams]:
+    """Return the int8 qparams of every layer's input, calibrated on the task's calibration set.
+
+    TFLite's asymmetric int8 rule on the range ``calibration`` chooses (a :data:`CALIBRATORS` name). Digits also
+    gets ``"logits"``, the last layer's output.
 
     >>> qp = static_qparams("digits")["fc1"]; round(qp.scale * 255, 6), qp.zero_point
     (1.0, -128)
     """
-    task = _check_task(task)
+    task, calibrator = _check_task(task), _check_calibration(calibration)
     seen = _calibration_inputs(task)
-    found = {name: _tflite_qparams(x) for name, x in seen.items()}
+    found = {name: _tflite_qparams(x, calibrator) for name, x in seen.items()}
     if task == "digits":
-        found["logits"] = _tflite_qparams(networks.forward(task, networks.load(task).calibration))
+        found["logits"] = _tflite_qparams(networks.forward(task, networks.load(task).calibration), calibrator)
     return found
 
 
@@ -124,10 +150,11 @@ def float_logits(task: str) -> np.ndarray:
     return networks.forward(task, networks.load(task).inputs)
 
 
-def _linear(task: str, chosen: dict[str, QuantizedWeight], activations: str | None) -> networks.Linear:
+def _linear(task: str, chosen: dict[str, QuantizedWeight], activations: str | None,
+            calibration: str = "minmax") -> networks.Linear:
     params = networks.load(task).params
     base = networks.float_linear(params)
-    qparams = static_qparams(task) if activations == "int8-per-tensor" else {}
+    qparams = static_qparams(task, calibration) if activations == "int8-per-tensor" else {}
 
     def linear(name: str, x: np.ndarray) -> np.ndarray:
         qw = chosen.get(name)
@@ -162,7 +189,8 @@ def _integer_ready(qw: QuantizedWeight | None) -> bool:
     return qw is not None and qw.codes is not None and qw.scales is not None and qw.scales.shape[1] == 1
 
 
-def digits_integer_forward(chosen: dict[str, QuantizedWeight], images: np.ndarray) -> DigitsTrace:
+def digits_integer_forward(chosen: dict[str, QuantizedWeight], images: np.ndarray,
+                           calibration: str = "minmax") -> DigitsTrace:
     """Return the digits network run with static int8 activations, integer end to end where the weights allow.
 
     Layers in ``chosen`` with integer weights per tensor or per channel run TFLite's FULLY_CONNECTED
@@ -170,8 +198,8 @@ def digits_integer_forward(chosen: dict[str, QuantizedWeight], images: np.ndarra
     float, and the next integer layer quantizes their output with its calibrated qparams.
     """
     net = networks.load("digits")
-    qparams = static_qparams("digits")
-    linear = _linear("digits", chosen, "int8-per-tensor")
+    qparams = static_qparams("digits", calibration)
+    linear = _linear("digits", chosen, "int8-per-tensor", calibration)
     x = np.asarray(images, dtype=F32)
     first = qparams["fc1"]
     input_codes = quantize_static(x, first.scale, first.zero_point).codes
@@ -211,6 +239,7 @@ class TaskResult:
     weights: str
     activations: str | None
     algorithm: str
+    calibration: str                 # how static int8 activation ranges were chosen (unused otherwise)
     layers: tuple[str, ...]          # the layers quantized (the rest stay float)
     metric: str                      # "accuracy" (digits, a fraction) or "perplexity" (tinylm)
     value: float
@@ -224,10 +253,11 @@ class TaskResult:
 
 
 def evaluate(task: str, weights: str, activations: str | None = None, algorithm: str = "rtn", *,
-             layers: tuple[str, ...] | None = None) -> TaskResult:
+             layers: tuple[str, ...] | None = None, calibration: str = "minmax") -> TaskResult:
     """Return a :class:`TaskResult`: ``task`` with ``weights`` (and ``activations``) quantized, against float.
 
     ``layers`` limits quantization to those layers (one at a time gives a sensitivity sweep); all by default.
+    ``calibration`` chooses the static int8 activations' ranges (a :data:`CALIBRATORS` name).
 
     >>> r = evaluate("digits", "int8-per-channel", "int8-per-tensor")
     >>> r.metric, r.float_value > 0.97, abs(r.value - r.float_value) < 0.02
@@ -241,6 +271,7 @@ def evaluate(task: str, weights: str, activations: str | None = None, algorithm:
     scheme = parse_weights(weights)
     activations = parse_activations(activations)
     _check_algorithm(algorithm)
+    _check_calibration(calibration)
     net = networks.load(task)
     chosen_layers = net.layers if layers is None else tuple(layers)
     unknown = [n for n in chosen_layers if n not in net.layers]
@@ -250,9 +281,9 @@ def evaluate(task: str, weights: str, activations: str | None = None, algorithm:
     chosen = {name: everything[name] for name in chosen_layers}
     base = float_logits(task)
     if task == "digits" and activations == "int8-per-tensor":
-        logits = digits_integer_forward(chosen, net.inputs).logits
+        logits = digits_integer_forward(chosen, net.inputs, calibration).logits
     else:
-        logits = networks.forward(task, net.inputs, _linear(task, chosen, activations))
+        logits = networks.forward(task, net.inputs, _linear(task, chosen, activations, calibration))
     if task == "digits":
         value, float_value = scores.accuracy(logits, net.labels), scores.accuracy(base, net.labels)
         div = scores.divergence(base, logits, chunked=False)
@@ -267,7 +298,7 @@ def evaluate(task: str, weights: str, activations: str | None = None, algorithm:
     sizes = [w.size for w in originals]
     bpw = sum(chosen[n].bits_per_weight * s for n, s in zip(chosen_layers, sizes, strict=True)) / sum(sizes)
     return TaskResult(task=task, weights=scheme.name, activations=activations, algorithm=algorithm,
-                      layers=chosen_layers, metric=METRICS[task], value=value, float_value=float_value,
+                      calibration=calibration, layers=chosen_layers, metric=METRICS[task], value=value, float_value=float_value,
                       kl_divergence=div.mean_kl, top1_agreement=div.top1_agreement,
                       weight_sqnr_db=sqnr_db(signal, noise), bits_per_weight=bpw,
                       predictions=predictions, float_predictions=float_predictions)

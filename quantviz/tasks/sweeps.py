@@ -40,7 +40,7 @@ def point(result: TaskResult) -> SchemePoint:
 
 
 def scheme_sweep(task: str, activations: str | None = None, algorithm: str = "rtn",
-                 schemes: tuple[str, ...] | None = None) -> tuple[SchemePoint, ...]:
+                 schemes: tuple[str, ...] | None = None, calibration: str = "minmax") -> tuple[SchemePoint, ...]:
     """Return one :class:`SchemePoint` per weight scheme (all of them by default), in scheme order.
 
     >>> pts = scheme_sweep("digits", schemes=("int4-per-tensor", "int4-per-channel"))
@@ -48,7 +48,7 @@ def scheme_sweep(task: str, activations: str | None = None, algorithm: str = "rt
     (['integer, per tensor', 'integer, per channel'], True)
     """
     names = weight_scheme_names() if schemes is None else schemes
-    return tuple(point(evaluate(task, name, activations, algorithm)) for name in names)
+    return tuple(point(evaluate(task, name, activations, algorithm, calibration=calibration)) for name in names)
 
 
 class LayerCost(NamedTuple):
@@ -62,7 +62,8 @@ class LayerCost(NamedTuple):
     weight_sqnr_db: float
 
 
-def sensitivity(task: str, weights: str, activations: str | None = None, algorithm: str = "rtn") -> tuple[LayerCost, ...]:
+def sensitivity(task: str, weights: str, activations: str | None = None, algorithm: str = "rtn",
+                calibration: str = "minmax") -> tuple[LayerCost, ...]:
     """Return the cost of quantizing each linear layer of ``task`` alone, in network order.
 
     >>> [c.layer for c in sensitivity("digits", "int2-per-channel")]
@@ -73,7 +74,7 @@ def sensitivity(task: str, weights: str, activations: str | None = None, algorit
         evaluate(task, weights)  # raises the ValueError naming the tasks
     costs = []
     for layer in net.layers:
-        r = evaluate(task, weights, activations, algorithm, layers=(layer,))
+        r = evaluate(task, weights, activations, algorithm, layers=(layer,), calibration=calibration)
         costs.append(LayerCost(layer=layer, weights_count=int(net.params[f"{layer}.weight"].size), value=r.value,
                                kl_divergence=r.kl_divergence, top1_agreement=r.top1_agreement,
                                weight_sqnr_db=r.weight_sqnr_db))

@@ -57,6 +57,8 @@ def verdict(result: TaskResult) -> str:
     """
     m, v, f = result.metric, result.value, result.float_value
     acts = "" if result.activations is None else f" and {result.activations} activations"
+    if result.activations == "int8-per-tensor" and result.calibration != "minmax":
+        acts += f" (ranges by {result.calibration})"
     where = "" if len(result.layers) > 1 else f" (only {result.layers[0]} quantized)"
     head = f"With {result.weights} weights ({fmt(result.bits_per_weight, 3)} bits per weight){acts}{where} the network"
     if m == "accuracy":
