@@ -78,7 +78,10 @@ def test_kl_is_the_sum_over_kept_tokens_and_top1_counts_equal_argmaxes(base, oth
     lq = other - np.log(np.exp(other.astype(np.float64) - other.max(1, keepdims=True)).sum(1, keepdims=True)) - other.max(1, keepdims=True)
     expected = [sum(np.exp(a) * (a - b) for a, b in zip(rb, rq, strict=True) if a > -16) for rb, rq in zip(lb, lq, strict=True)]
     assert d.mean_kl == pytest.approx(float(np.mean(expected)), abs=1e-9)
-    assert d.mean_kl >= -1e-12
+    # llama.cpp's −16 cutoff drops terms, so the sum is the true KL (≥ 0) only up to those terms
+    full = np.mean([sum(np.exp(a) * (a - b) for a, b in zip(rb, rq, strict=True)) for rb, rq in zip(lb, lq, strict=True)])
+    assert full >= -1e-9
+    assert abs(d.mean_kl - full) <= base.shape[1] * np.exp(-16) * float(np.abs(lb - lq).max()) + 1e-9
     assert d.top1_agreement == float(np.mean(base.argmax(1) == other.argmax(1)))
 
 
