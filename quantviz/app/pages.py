@@ -76,6 +76,8 @@ PAGES: tuple[Page, ...] = (
     Page(slug="block_formats", title="Block formats (GGUF, NF4, MX)", heading="Formats LLMs use: block scales",
          icon=":material/view_module:", section="Beyond the basics", charts=2, bench_slider=None,
          takes_links=False),
+    Page(slug="what_it_costs", title="What it costs", heading="What it costs", icon=":material/price_check:",
+         section="Beyond the basics", charts=4, bench_slider=None, takes_links=False),
     Page(slug="exercises", title="Exercises", heading="Exercises", icon=":material/quiz:", section="Classroom",
          charts=0, bench_slider=None),
     Page(slug="glossary", title="Glossary", heading="Glossary", icon=":material/menu_book:", section="Classroom",
