@@ -161,7 +161,10 @@ def live_rules(name: str) -> dict[str, Any]:
         raise ValueError(f"unknown convention {name!r}; choose one of {', '.join(CONVENTIONS)}")
     if name not in STEPS:
         raise ValueError(f"convention {name!r} has no live rules in quantviz.conventions.live.STEPS")
-    return {"name": name, "label": CONVENTIONS[name].label, **STEPS[name], "grids": _grids(name)}
+    conv = CONVENTIONS[name]
+    # dequantize_dtype: (q − z) · s is computed in the convention's own float type
+    return {"name": name, "label": conv.label, **STEPS[name], "dequantize_dtype": conv.arithmetic,
+            "grids": _grids(name)}
 
 
 def all_live_rules() -> dict[str, Any]:
