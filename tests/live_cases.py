@@ -6,6 +6,8 @@ that both sides are held to the same cases. Seeded: the same cases on every run.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 import quantviz as qv
@@ -61,6 +63,7 @@ def _probe(rng: np.random.Generator, qp: qv.QParams) -> float:
     return _neighbours(x, rng)
 
 
+@cache
 def live_cases(convention: str, n: int, seed: int = 0) -> list[dict]:
     """Return n cases for ``convention``: each the choose() arguments, quantviz's answer, probes and their codes.
 
