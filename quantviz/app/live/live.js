@@ -481,12 +481,13 @@ function dragZero(inst, dxReal) {
   inst.values.rmax = Number(((base.qmax - z) * base.scale).toPrecision(12));
 }
 
+// Only what the hand changed is sent: a range derived from a typed s and z must not overwrite the stored range.
 function release(inst) {
   const v = inst.values;
-  const payload = { rmin: v.rmin, rmax: v.rmax, probe: v.probe, bits: v.bits };
-  const before = inst.sentFrom;
-  if (before && before.rmin === v.rmin && before.rmax === v.rmax && before.probe === v.probe && before.bits === v.bits) return;
-  inst.sentFrom = { ...payload };
+  const payload = {};
+  for (const name of ["rmin", "rmax", "probe", "bits"]) if (v[name] !== inst.sentFrom[name]) payload[name] = v[name];
+  if (Object.keys(payload).length === 0) return;
+  inst.sentFrom = { ...v };
   inst.releases = (inst.releases || 0) + 1;
   inst.root.dataset.releases = String(inst.releases);
   inst.setTriggerValue("release", payload);
