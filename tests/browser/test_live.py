@@ -8,6 +8,7 @@ import time
 import pytest
 
 import quantviz as qv
+from tests.browser.conftest import Session, _ignorable
 from tests.live_cases import live_cases
 
 pytestmark = pytest.mark.browser
@@ -33,20 +34,28 @@ COMPARE = """(text) => {
 }"""
 
 
-def _open_live(tab, path: str = "number_line") -> None:
-    tab.open(path)
-    tab.page.wait_for_function("typeof window.quantvizLive === 'object'", timeout=30_000)
-    tab.page.locator(".qv-live .qv-rmax").first.wait_for(timeout=30_000)
+@pytest.fixture(scope="module")
+def live(browser, server):
+    """One tab on Number line for the whole module (a page load costs seconds on a shared machine): the tests
+    below read the state they start from instead of assuming the defaults."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    session = Session(context.new_page(), server)
+    session.open("number_line")
+    session.page.wait_for_function("typeof window.quantvizLive === 'object'", timeout=30_000)
+    session.page.locator(".qv-live .qv-rmax").first.wait_for(timeout=30_000)
+    yield session
+    errors = [e for e in session.console_errors if not _ignorable(e)]
+    context.close()
+    assert not errors, errors
 
 
-def test_browser_arithmetic_equals_quantviz_for_every_convention(tab) -> None:
+def test_browser_arithmetic_equals_quantviz_for_every_convention(live) -> None:
     # One page holds every convention's rules: choose() takes the convention, as the contract says.
-    _open_live(tab)
     results = {}
     for convention in qv.CONVENTIONS:
         cases = live_cases(convention, CASES_PER_CONVENTION)
         assert sum(not c["error"] for c in cases) > CASES_PER_CONVENTION // 2
-        results[convention] = tab.page.evaluate(COMPARE, json.dumps(cases))
+        results[convention] = live.page.evaluate(COMPARE, json.dumps(cases))
     assert {c: r["count"] for c, r in results.items()} == dict.fromkeys(qv.CONVENTIONS, CASES_PER_CONVENTION)
     assert {c: r["wrong"] for c, r in results.items()} == dict.fromkeys(qv.CONVENTIONS, 0), \
         {c: r["bad"] for c, r in results.items() if r["wrong"]}
@@ -56,15 +65,20 @@ def _readout(tab, name: str) -> str:
     return tab.page.locator(f".qv-live [data-readout='{name}']").first.inner_text().strip()
 
 
+def _range(tab) -> tuple[float, float]:
+    return tuple(float(tab.page.get_by_role("spinbutton", name=n, exact=True).input_value()) for n in ("rmin", "rmax"))
+
+
 COUNT_RERUNS = """() => { window.__qvReruns = 0; const box = [...document.querySelectorAll('[data-testid="stMetric"]')]
   .find((m) => m.innerText.includes('scale s'));
   new MutationObserver(() => { window.__qvReruns += 1; })
     .observe(box.querySelector('[data-testid="stMetricValue"]'), {subtree: true, childList: true, characterData: true}); }"""
 
 
-def test_drag_moves_the_figure_every_move_and_reruns_once(tab) -> None:
-    _open_live(tab)
-    page = tab.page
+def test_drag_moves_the_figure_every_move_and_reruns_once(live) -> None:
+    page = live.page
+    rmin, rmax_before = _range(live)
+    releases = int(page.locator(".qv-live").first.get_attribute("data-releases") or 0)
     page.evaluate(COUNT_RERUNS)
     knob = page.locator(".qv-live .qv-rmax .qv-knob").first
     knob.scroll_into_view_if_needed()
@@ -75,54 +89,58 @@ def test_drag_moves_the_figure_every_move_and_reruns_once(tab) -> None:
     seen = []
     for step in range(1, 21):
         page.mouse.move(x - 6 * step, y)
-        seen.append(_readout(tab, "scale"))
+        seen.append(_readout(live, "scale"))
     assert len(set(seen)) == len(seen)  # the scale readout changed on every move
-    time.sleep(0.5)
+    time.sleep(0.3)
     assert page.evaluate("window.__qvReruns") == 0  # nothing reached the server while dragging
     page.mouse.up()
     page.wait_for_function("window.__qvReruns > 0", timeout=15_000)
-    tab.wait_idle()
-    rmax = float(page.get_by_role("spinbutton", name="rmax", exact=True).input_value())
-    assert rmax < 1000
-    qp = qv.choose_qparams(-1000.0, rmax)
-    assert tab.metric("scale s") == _readout(tab, "scale") == seen[-1]
-    assert tab.metric("zero point z") == str(qp.zero_point)
+    live.wait_idle()
+    assert _range(live)[0] == rmin
+    rmax = _range(live)[1]
+    assert rmax < rmax_before
+    qp = qv.choose_qparams(rmin, rmax)
+    assert live.metric("scale s") == _readout(live, "scale") == seen[-1]
+    assert live.metric("zero point z") == str(qp.zero_point)
     assert f"rmax={rmax!r}" in page.url
-    assert page.locator(".qv-live").first.get_attribute("data-releases") == "1"
+    assert page.locator(".qv-live").first.get_attribute("data-releases") == str(releases + 1)  # one release
 
 
-def test_keyboard_moves_the_probe_and_the_bit_stepper_changes_the_grid(tab) -> None:
-    _open_live(tab, "number_line?rmin=0&rmax=6&probe=3")
-    page = tab.page
+def test_keyboard_moves_the_probe(live) -> None:
+    page = live.page
     handle = page.locator(".qv-live .qv-probe").first
     assert handle.get_attribute("role") == "slider"
     handle.focus()
-    before = _readout(tab, "probe")
+    before = _readout(live, "probe")
     handle.press("ArrowRight")
-    after = _readout(tab, "probe")
-    assert after != before
-    q = int(qv.quantize([float(after)], qv.choose_qparams(0, 6))[0])
-    assert _readout(tab, "code") == str(q)
+    after = _readout(live, "probe")
+    assert float(after) > float(before)
+    q = int(qv.quantize([float(after)], qv.choose_qparams(*_range(live)))[0])
+    assert _readout(live, "code") == str(q)
     page.wait_for_function(f"document.querySelector('input[aria-label=\"Probe value x (exact)\"]').value == '{after}'",
                            timeout=15_000)
-    tab.wait_idle()
-    page.locator(".qv-live [data-bits='down']").first.click()
-    page.wait_for_function("document.body.innerText.includes('[0, 127]')", timeout=15_000)
-    tab.wait_idle()
-    assert tab.metric("grid") == "[0, 127]"
-    assert "bits=7" in page.url
+    live.wait_idle()
+    assert f"is stored as q = {q}" in page.locator("[data-testid='stMainBlockContainer']").inner_text()
 
 
-def test_dragging_the_zero_point_implies_a_range(tab) -> None:
-    _open_live(tab)
-    page = tab.page
+def test_dragging_the_zero_point_implies_a_range(live) -> None:
+    page = live.page
+    z = int(_readout(live, "zero"))
     knob = page.locator(".qv-live .qv-zero").first
     knob.focus()
     knob.press("ArrowRight")  # z + 1 with s held: the range slides one step down
-    assert _readout(tab, "zero") == "129"
-    tab.wait_idle()
-    page.wait_for_function("document.body.innerText.includes('129')", timeout=15_000)
-    rmin = float(page.get_by_role("spinbutton", name="rmin", exact=True).input_value())
-    rmax = float(page.get_by_role("spinbutton", name="rmax", exact=True).input_value())
-    assert qv.choose_qparams(rmin, rmax).zero_point == 129
-    assert tab.metric("zero point z") == "129"
+    assert _readout(live, "zero") == str(z + 1)
+    page.wait_for_function(f"[...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
+                           f".some((m) => m.innerText.trim() === '{z + 1}')", timeout=15_000)
+    live.wait_idle()
+    assert qv.choose_qparams(*_range(live)).zero_point == z + 1
+    assert live.metric("zero point z") == str(z + 1)
+
+
+def test_the_bit_stepper_changes_the_grid(live) -> None:
+    page = live.page
+    page.locator(".qv-live [data-bits='down']").first.click()
+    page.wait_for_function("document.body.innerText.includes('[0, 127]')", timeout=15_000)
+    live.wait_idle()
+    assert live.metric("grid") == "[0, 127]" and _readout(live, "grid") == "[0, 127]"
+    assert "bits=7" in page.url
