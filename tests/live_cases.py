@@ -95,3 +95,24 @@ def live_cases(convention: str, n: int, seed: int = 0) -> list[dict]:
                                  "storage_min": qp.storage_min, "storage_max": qp.storage_max},
                       "xs": xs, "codes": [int(c) for c in codes]})
     return cases
+
+
+@cache
+def typed_cases(convention: str, n: int, seed: int = 1) -> list[dict]:
+    """Return n cases of s and z typed by hand (as a model file stores them: no range), with probes and their codes."""
+    rng = np.random.default_rng([seed, sum(map(ord, convention))])
+    grids = live_rules(convention)["grids"]
+    keys = sorted(grids)
+    cases = []
+    for _ in range(n):
+        grid = grids[keys[int(rng.integers(0, len(keys)))]]
+        scale = float(np.float32(10.0 ** rng.uniform(-5, 3)))
+        zero = int(rng.integers(grid["qmin"], grid["qmax"] + 1))
+        qp = qv.QParams(scale, zero, grid["qmin"], grid["qmax"], grid["smin"], grid["smax"])
+        xs = [_probe(rng, qp) for _ in range(4)]
+        codes = qv.quantize(np.array(xs), qp, convention=convention)
+        cases.append({"params": {"scale": scale, "zero_point": zero, "qmin": qp.qmin, "qmax": qp.qmax,
+                                 "storage_min": qp.storage_min, "storage_max": qp.storage_max, "rmin": None,
+                                 "rmax": None, "convention": convention, "rounding": None, "z_first": False},
+                      "xs": xs, "codes": [int(c) for c in codes]})
+    return cases

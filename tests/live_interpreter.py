@@ -155,8 +155,9 @@ def quantize(rules: dict, x: float, params: dict, *, convention: str, rounding: 
     xv = _cast(x, q["x_dtype"])
     if q["op"] == "tf_nudge":
         qmin_f, qmax_f = float(params["qmin"]), float(params["qmax"])
-        lo, hi = f32(params["rmin"]), f32(params["rmax"])
-        inv = f32((qmax_f - qmin_f) / f32(hi - lo)) if hi > lo else f32(1 / s)
+        lo, hi = f32(params["rmin"] or 0.0), f32(params["rmax"] or 0.0)
+        ranged = params.get("rmin") is not None and params.get("rmax") is not None and params["rmax"] > params["rmin"]
+        inv = f32((qmax_f - qmin_f) / f32(hi - lo)) if ranged else f32(1 / s)
         nmin, nmax = f32((qmin_f - z) * s), f32((qmax_f - z) * s)
         quant_zero = math.floor(f32(f32(-nmin * inv) + 0.5))
         xc = max(min(xv, nmax), nmin)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import quantviz as qv
 from quantviz.conventions.live import STEPS, all_live_rules, live_rules
 from quantviz.errors import QuantVizError
-from tests.live_cases import live_cases
+from tests.live_cases import live_cases, typed_cases
 from tests.live_interpreter import LiveError, choose, quantize
 
 RULES = all_live_rules()
@@ -83,3 +83,11 @@ def test_interpreter_matches_on_hypothesis_cases(convention, options, a, b, xs, 
     probes = xs + [(k + 0.5) * qp.scale for k in range(qp.qmin - qp.zero_point - 1, qp.qmin - qp.zero_point + 3)]
     want = qv.quantize(np.array(probes), qp, convention=convention, rounding=mode)
     assert [quantize(RULES, x, got, convention=convention, rounding=mode) for x in probes] == want.tolist()
+
+
+@pytest.mark.parametrize("convention", list(qv.CONVENTIONS))
+def test_interpreter_quantizes_with_typed_s_and_z(convention: str) -> None:
+    # s and z as a model file stores them: no range (TF's kernel then takes 1/s, not (qmax − qmin) / range)
+    for case in typed_cases(convention, 300):
+        p = case["params"]
+        assert [quantize(RULES, x, p, convention=convention) for x in case["xs"]] == case["codes"], case

@@ -57,8 +57,7 @@ def component_data(settings: Any, qp: qv.QParams, *, probe: float | None, probe_
     direct = None
     if settings.scale is not None:
         direct = {"scale": qp.scale, "zero_point": qp.zero_point, "qmin": qp.qmin, "qmax": qp.qmax,
-                  "storage_min": qp.storage_min, "storage_max": qp.storage_max, "rmin": qp.real_min,
-                  "rmax": qp.real_max}
+                  "storage_min": qp.storage_min, "storage_max": qp.storage_max, "rmin": qp.rmin, "rmax": qp.rmax}
     conv = qv.CONVENTIONS[settings.convention]
     bits_fixed = all(conv.unsupported_reason(**{**settings.options(), "bits": b}) for b in range(2, 17)
                      if b != settings.bits)

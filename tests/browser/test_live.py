@@ -9,7 +9,7 @@ import pytest
 
 import quantviz as qv
 from tests.browser.conftest import Session, _ignorable
-from tests.live_cases import live_cases
+from tests.live_cases import live_cases, typed_cases
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +59,14 @@ def test_browser_arithmetic_equals_quantviz_for_every_convention(live) -> None:
     assert {c: r["count"] for c, r in results.items()} == dict.fromkeys(qv.CONVENTIONS, CASES_PER_CONVENTION)
     assert {c: r["wrong"] for c, r in results.items()} == dict.fromkeys(qv.CONVENTIONS, 0), \
         {c: r["bad"] for c, r in results.items() if r["wrong"]}
+
+
+TYPED = """(text) => JSON.parse(text).filter((c) => c.xs.some((x, i) => window.quantvizLive.quantize(x, c.params) !== c.codes[i]))"""
+
+
+def test_browser_quantizes_typed_s_and_z_as_quantviz(live) -> None:
+    for convention in qv.CONVENTIONS:
+        assert live.page.evaluate(TYPED, json.dumps(typed_cases(convention, 300))) == [], convention
 
 
 def _readout(tab, name: str) -> str:

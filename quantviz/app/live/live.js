@@ -148,7 +148,10 @@ export function makeLive(rules) {
     if (q.op === "tf_nudge") {
       const lo = f(params.rmin);
       const hi = f(params.rmax);
-      const inv = hi > lo ? f((params.qmax - params.qmin) / f(hi - lo)) : f(1 / s);
+      // TF's kernel derives 1/s from the range it was given; parameters typed by hand have none (as in tf_nudge).
+      const ranged = params.rmin !== null && params.rmin !== undefined && params.rmax !== null &&
+        params.rmax !== undefined && params.rmax > params.rmin;
+      const inv = ranged ? f((params.qmax - params.qmin) / f(hi - lo)) : f(1 / s);
       const nmin = f((params.qmin - z) * s);
       const nmax = f((params.qmax - z) * s);
       const quantZero = Math.floor(f(f(-nmin * inv) + 0.5));
