@@ -145,6 +145,26 @@ def test_dragging_the_zero_point_implies_a_range(live) -> None:
     assert live.metric("zero point z") == str(z + 1)
 
 
+def test_a_touch_drags_the_probe(live) -> None:
+    page = live.page
+    before = float(_readout(live, "probe"))
+    knob = page.locator(".qv-live .qv-probe .qv-knob").first
+    box = knob.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    cdp = page.context.new_cdp_session(page)
+    touch = lambda kind, points: cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})  # noqa: E731
+    touch("touchStart", [{"x": x, "y": y}])
+    for step in range(1, 6):
+        touch("touchMove", [{"x": x + 8 * step, "y": y}])
+    assert float(_readout(live, "probe")) > before  # the finger moved the probe, before any rerun
+    touch("touchEnd", [])
+    page.wait_for_function("parseFloat(document.querySelector('input[aria-label=\"Probe value x (exact)\"]').value) > "
+                           f"{before!r}", timeout=15_000)
+    live.wait_idle()
+    assert float(page.get_by_role("spinbutton", name="Probe value x (exact)").input_value()) == \
+        float(_readout(live, "probe"))  # the released value is the one the page reran with
+
+
 def test_the_bit_stepper_changes_the_grid(live) -> None:
     page = live.page
     page.locator(".qv-live [data-bits='down']").first.click()
