@@ -9,13 +9,15 @@ from quantviz.app.widgets import page_header, quant_controls
 from quantviz.errors import ParseError
 from quantviz.inputs import parse_float_param
 from quantviz.teach.exercises import DIFFICULTIES, check, make_exercises, score
+from quantviz.teach.fmt import fmt
 
 settings = quant_controls(show=())
 page_header(
     "Exercises",
     "Seven questions on the core skills. The set comes from a seed: share this page's link and every student gets the "
-    "same questions; press *New set* for fresh ones. Answers are checked by QuantViz (integers exactly, real numbers to "
-    "4 significant digits) and the worked solution opens after your first try.",
+    "same questions; press *New set* for fresh ones. Every number shown is exact as written, and every answer is "
+    "computed from those very digits. Answers are checked by QuantViz (integers exactly, real numbers to 4 significant "
+    "digits) and the worked solution opens after your first try.",
     settings,
 )
 SEED = int_field("ex_seed", 1, 0, 10**9)
@@ -29,7 +31,7 @@ def _new_set() -> None:
 
 c = st.columns([2, 3, 2])
 seed = c[0].number_input("Set number (seed)", 0, 10**9, key="w_ex_seed", help="The same number gives the same questions.")
-level = c[1].selectbox("Difficulty", list(DIFFICULTIES), format_func=labels(DIFFICULTIES), key="w_ex_level", help="Easy: 8-bit grids. Hard: ties and framework conventions.")
+level = c[1].selectbox("Difficulty", list(DIFFICULTIES), format_func=labels(DIFFICULTIES), key="w_ex_level", help="Easy: 8-bit grids. Medium: low bits and symmetric grids. Hard: ties, framework conventions and integer steps.")
 c[2].button("New set", on_click=_new_set, icon=":material/casino:", help="A fresh random set (the link changes with it).")
 remember([SEED, LEVEL])
 
@@ -72,4 +74,5 @@ for i, ex in enumerate(exercises):
             st.markdown(" · ".join(marks))
             with st.expander("Worked solution", expanded=False):
                 st.markdown("\n".join(f"- {line}" for line in ex.solution))
-                st.markdown("**Answer:** " + ", ".join(f"{a.label} = {a.expected}" for a in ex.answers))
+                st.markdown("**Answer:** " + ", ".join(f"{a.label} = {fmt(a.expected) if a.kind == 'float' else a.expected}"
+                                                      for a in ex.answers))

@@ -5,14 +5,14 @@ import pandas as pd
 import streamlit as st
 
 import quantviz as qv
-from quantviz.app.state import choice_field, float_field, labels, prime, remember, show_problem, text_field
+from quantviz.app.state import choice_field, labels, optional_float_field, prime, remember, show_problem, text_field
 from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls, show_table
 from quantviz.errors import QuantVizError
 from quantviz.inputs import parse_values
 from quantviz.teach.compare import compare_conventions, explain_differences, tiny_scale_differences
 from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon, term
-from quantviz.teach.notation import FORMS, INPUTS, notations, to_affine, translation_sentence
+from quantviz.teach.notation import FORMS, INPUTS, form_parameters, notations, to_affine, translation_sentence
 
 settings = quant_controls(show=tuple(c for c in NOT_ROUNDING if c != "convention"))
 page_header(
@@ -68,8 +68,10 @@ for r in nudged:
                f"[{fmt(r.nudged[0], 8)}, {fmt(r.nudged[1], 8)}] (float32) so that 0 lands on a code.")
 
 st.subheader("Why they differ")
-st.caption("Each line walks the two conventions' steps in order and names the first one whose result differs.")
-tiny, differences = tiny_scale_differences(explain_differences(rows, probes.tolist()))
+st.caption("Each line names the cause, found by experiment: the smallest set of steps whose replacement by the "
+           "textbook's makes the two agree, and the steps a reader might suspect that change nothing.")
+tiny, differences = tiny_scale_differences(
+    explain_differences(rows, probes.tolist(), rmin=settings.rmin, rmax=settings.rmax, options=settings.options()))
 if tiny:
     st.markdown(f"- {', '.join(d.label for d in tiny)} store the scale as float32 (or compute it in float32): "
                 f"{fmt(tiny[0].results[0], 12)} instead of {fmt(tiny[0].results[1], 12)}. Tiny, but enough to move a "
@@ -87,22 +89,41 @@ if reference is not None:
     show_table(settings, [{"who writes it so": n.where, "here": n.parameters, "quantize": n.quantize, "dequantize": n.dequantize,
                    "onto r = s·(q − z)": n.onto_ours} for n in notations(reference.qparams)],
                  hide_index=True)
+# The two parameters start empty: then the row above is shown in the chosen form; typed values are translated.
 NOTATION_FIELDS = [choice_field("nt_form", "inverse", {k: v[0] for k, v in FORMS.items()}),
-                   float_field("nt_a", 0.1275, -1e30, 1e30), float_field("nt_b", 128.0, -1e30, 1e30)]
+                   optional_float_field("nt_a", -1e30, 1e30), optional_float_field("nt_b", -1e30, 1e30)]
 prime(NOTATION_FIELDS)
 tc = st.columns([3, 2, 2])
 form = tc[0].selectbox("Translate parameters written as", list(FORMS), format_func=labels({k: f"{v[0]}: {v[2]}" for k, v in FORMS.items()}),
                        key="w_nt_form", help="Pick the form your text or framework uses, type its two numbers, get s and z.")
 first_name, second_name = INPUTS[form]
-first = tc[1].number_input(first_name, key="w_nt_a", format="%.10g", help=f"The first parameter, {first_name}.")
-second = tc[2].number_input(second_name, key="w_nt_b", format="%.10g", help=f"The second parameter, {second_name}.")
+ours = form_parameters(form, reference.qparams) if reference is not None else None
+first = tc[1].number_input(first_name, key="w_nt_a", value=None, format="%.10g",
+                           placeholder=fmt(ours[0], 10) if ours else "", help=f"The first parameter, {first_name}.")
+second = tc[2].number_input(second_name, key="w_nt_b", value=None, format="%.10g",
+                            placeholder=fmt(ours[1], 10) if ours else "", help=f"The second parameter, {second_name}.")
 remember(NOTATION_FIELDS)
-try:
-    s_ours, z_ours = to_affine(form, float(first), float(second))
-except QuantVizError as exc:
-    show_problem("Cannot translate:", exc)
+if first is None and second is None:
+    if reference is None:
+        st.caption("Type two parameters to translate them.")
+    elif ours is None:
+        st.markdown(f"The {reference.label.lower()} row above cannot be written this way: it has z = "
+                    f"{reference.qparams.zero_point}. Type two parameters to translate them.")
+    else:
+        st.markdown(f"The {reference.label.lower()} row above written this way: **{first_name} = {fmt(ours[0], 10)}**, "
+                    f"**{second_name} = {fmt(ours[1], 10)}**. Type your own to translate them.")
 else:
-    st.markdown(translation_sentence(s_ours, z_ours))
+    try:
+        fallback = ours or (None, None)
+        a = first if first is not None else fallback[0]
+        b = second if second is not None else fallback[1]
+        if a is None or b is None:
+            raise QuantVizError(f"type both {first_name} and {second_name}")
+        s_ours, z_ours = to_affine(form, float(a), float(b))
+    except QuantVizError as exc:
+        show_problem("Cannot translate:", exc)
+    else:
+        st.markdown(translation_sentence(s_ours, z_ours))
 
 if not settings.presenter:
     st.subheader("The rules, in words")

@@ -128,8 +128,9 @@ for label, formula, note in multiplier_lines(multiplier_steps(float(m_real), int
 
 st.subheader("Why 7-bit activations and [−127, 127] weights: 16-bit pair sums")
 if not settings.presenter:
-    st.markdown(f"Fast int8 kernels multiply two pairs of codes and add them into a 16-bit register that "
-                f"{term('saturating', 'saturates')}. Pick the grids and see whether the worst pair sum fits.")
+    st.markdown(f"Fast int8 kernels multiply two pairs of codes and add the two products into a 16-bit register: x86's "
+                f"{term('saturating', 'saturates')}, an ARM int16 lane wraps. Pick the grids and see whether the worst pair "
+                "sum fits, and what would make it fit.")
 GRIDS_A = {"u8": "uint8 activations [0, 255]", "u7": "uint8 with reduce_range [0, 127]", "s8": "int8 activations [−128, 127]"}
 GRIDS_B = {"s8": "int8 weights [−128, 127]", "s7": "int8 narrow range [−127, 127]"}
 GF = [choice_field("ia_ga", "u8", GRIDS_A), choice_field("ia_gb", "s8", GRIDS_B)]

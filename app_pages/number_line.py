@@ -18,9 +18,11 @@ from quantviz.app.widgets import (
     show_table,
 )
 from quantviz.metrics import transfer_curve
+from quantviz.teach.causes import rule_words
 from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon
-from quantviz.teach.steps import default_probe, probe_steps, qparams_steps, zero_point_fates
+from quantviz.teach.probe import NEAREST, default_probe, probe_steps
+from quantviz.teach.steps import qparams_steps, zero_point_fates
 
 settings = quant_controls(show=(*ALL_CONTROLS, SET_DIRECTLY, LIVE_RANGE))
 page_header(
@@ -72,7 +74,8 @@ with st.expander("How s and z were chosen", expanded=not settings.presenter):
         if not settings.symmetric:
             st.markdown(f"**The raw zero point and what each convention does with it** ({settings.bits}-bit "
                         f"{'signed' if settings.signed else 'unsigned'} grid; change the range to see it leave the grid)")
-            fates = zero_point_fates(settings.rmin, settings.rmax, bits=settings.bits, signed=settings.signed)
+            fates = zero_point_fates(settings.rmin, settings.rmax, bits=settings.bits, signed=settings.signed,
+                                     narrow_range=settings.narrow_range, reduce_range=settings.reduce_range)
             show_table(settings,
                 [{"convention": f.label, "grid": f"[{f.grid[0]}, {f.grid[1]}]", "raw z = qmin − rmin/s (range as given, exact)": fmt(f.raw, 8),
                   "the number it rounds (its own arithmetic)": "—" if f.own_raw is None else fmt(f.own_raw, 10),
@@ -84,8 +87,11 @@ with st.expander("How s and z were chosen", expanded=not settings.presenter):
 
 st.subheader("The staircase and its sawtooth")
 if not settings.presenter:
-    st.markdown("Every real value between two code boundaries comes back as the same dequantized value. Inside the "
-                "range the error stays within ±s/2 (green band); past the ends it grows without bound.")
+    st.markdown("Every real value between two code boundaries comes back as the same dequantized value. "
+                + ("Inside the range the error stays within ±s/2 (green band)" if settings.rounding in (None, *NEAREST)
+                   else f"Rounding {rule_words(settings.rounding)} lets the error reach a whole step inside the range, "
+                   "not ±s/2 (the green band)")
+                + "; past the ends it grows without bound.")
 ZOOM = {"probe": "Around the probe (±8 steps)", "all": "The whole range"}
 window = st.radio("Show", list(ZOOM), format_func=labels(ZOOM), horizontal=True, key="w_zoom",
                   help="With many codes the steps are too small to see over the whole range: zoom in around the probe.")

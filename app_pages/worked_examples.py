@@ -17,7 +17,8 @@ from quantviz.teach.examples import (
 )
 from quantviz.teach.fmt import fmt, tex
 from quantviz.teach.glossary import link_jargon
-from quantviz.teach.steps import Step, probe_steps
+from quantviz.teach.probe import probe_steps
+from quantviz.teach.steps import Step
 
 CHOICES = {**{k: p.title for k, p in PRESETS.items()}, "own": "Your own range (from the sidebar)"}
 PRESET = choice_field("preset", "seed", CHOICES)

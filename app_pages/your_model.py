@@ -10,11 +10,14 @@ import quantviz as qv
 from quantviz.app import figures
 from quantviz.app.state import plain, show_problem
 from quantviz.app.widgets import page_header, quant_controls, show_figure, show_table
+from quantviz.blocks import FORMATS
+from quantviz.blocks.mix import match_mix
 from quantviz.errors import QuantVizError
 from quantviz.inputs import MAX_UPLOAD_BYTES
 from quantviz.models import open_model
 from quantviz.models.summary import INTEGER_GRIDS, describe, measure_floats, quantized_rows
 from quantviz.teach.fmt import fmt
+from quantviz.teach.mix import match_sentence
 
 settings = quant_controls(show=())
 page_header(
@@ -94,6 +97,15 @@ if rows:
         st.markdown(f"[Open this s and z on the Number line](number_line?{query}) · "
                     f"[as a worked example](worked_examples?preset=own&{query}) — any value, step by step, with this "
                     "tensor's own scale and zero point.")
+
+gguf_types = {t.name: t.dtype for t in model.tensors} if model.format == "gguf" else {}
+if any(t in FORMATS for t in gguf_types.values()):
+    mix = match_mix(gguf_types)
+    st.subheader("The mix of types, against llama.cpp's rules")
+    st.markdown(match_sentence(mix))
+    show_table(settings, pd.DataFrame([{"tensor": n, "in the file": a, f"llama.cpp's {mix.file_type} rule": b,
+                                        "same": a == b or {a, b} <= {"F32", "F16", "BF16"}} for n, a, b in mix.rows]),
+               hide_index=True, height=280)
 
 measured = measure_floats(model)
 if measured:

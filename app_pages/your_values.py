@@ -91,7 +91,8 @@ m[0].metric("MSE", fmt(stats.mse, 4))
 m[1].metric("max |error|", fmt(stats.max_abs_error, 4), help=f"s/2 = {fmt(qp.scale / 2, 4)}")
 m[2].metric("SQNR", f"{stats.sqnr_db:.2f} dB" if stats.sqnr_db != float("inf") else "∞ (no error)")
 m[3].metric("clipped", f"{int(trace.clipped.sum()):,} ({stats.clipped_share:.1%})")
-m[4].metric("distinct codes used", f"{distinct_codes(trace.q, qp.storage_min):,} of {qp.levels:,}")
+m[4].metric("distinct codes used", f"{distinct_codes(trace.q, qp.storage_min):,} of "
+            f"{qp.storage_max - qp.storage_min + 1:,}")  # of the stored grid: PyTorch keeps 8-bit codes below 8 bits
 
 show_figure(figures.number_line_figure(qp, chosen_range=(rmin, rmax), values=trace.x, codes=trace.q,
                                        title="Your values (top) and the codes they land on (bottom)"), settings)

@@ -35,7 +35,10 @@ page_header(
     "for real 0. Drag the range's ends on the number line and watch both move.",
     settings,
 )
-st.latex(r"r = s\,(q - z) \qquad\Longleftrightarrow\qquad q = \operatorname{clamp}\!\left(\operatorname{round}\!\left(\tfrac{r}{s}\right) + z,\ q_{min},\ q_{max}\right)")
+st.latex(r"q = \operatorname{clamp}\!\left(\operatorname{round}\!\left(\tfrac{r}{s}\right) + z,\ q_{min},\ q_{max}\right)"
+         r"\qquad\longrightarrow\qquad \hat r = s\,(q - z) \approx r")
+st.caption("Quantize, then dequantize: the way back gives r exactly only for values on the grid. In between, "
+           "rounding moves r by up to s/2; past the ends, the clamp moves it further. The two formulas are not inverses.")
 
 qp = choose_or_stop(settings)
 qparams_metrics(qp)
@@ -61,7 +64,7 @@ with right:
     st.subheader("Where it sits")
     st.markdown("\n\n".join(fact.text for fact in where_z_sits(
         qp, settings.rmin, settings.rmax, convention=settings.convention, bits=settings.bits, signed=settings.signed,
-        symmetric=settings.symmetric)))
+        symmetric=settings.symmetric, narrow_range=settings.narrow_range, reduce_range=settings.reduce_range)))
 
 st.subheader("Break it: what if real 0 had no exact code?")
 ZSCHEME = choice_field("zscheme", "fractional", SCHEMES)
@@ -74,7 +77,7 @@ lo, hi = min(settings.rmin, 0.0), max(settings.rmax, 0.0)
 if lo == hi:
     st.info("The range is the single point 0: every scheme stores it exactly.", icon=":material/info:")
 else:
-    stored = store([0.0], lo, hi, bits=settings.bits, scheme=scheme)
+    stored = store([0.0], lo, hi, bits=settings.bits, signed=settings.signed, scheme=scheme, qparams=qp)
     zeros, total = 5_000, 10_000  # a ReLU layer's output: about half exact zeros
     st.markdown("\n".join(f"- {fact.text}" for fact in [*broken_zero(stored, zeros=zeros, total=total), weights_and_bias(settings.convention, settings.bits)]))
 

@@ -33,6 +33,8 @@ def run(repeat: int = 5) -> list[dict]:
     base = statistics.median(_time(lambda: x * np.float32(1.0), repeat))
     rows = [{"format": "numpy pass (x * 1.0f)", "median (ms)": round(base * 1e3, 1), "min–max (ms)": "", "× numpy pass": 1.0}]
     for name in blocks.FORMATS:
+        if blocks.FORMATS[name].takes_importance:
+            continue  # the K-quant / IQ4 searches have their own benchmark (bench.kquants)
         times = _time(lambda name=name: blocks.fake_quantize(x, name), repeat)
         med = statistics.median(times)
         rows.append({"format": name, "median (ms)": round(med * 1e3), "min–max (ms)": f"{min(times) * 1e3:.0f}–{max(times) * 1e3:.0f}",

@@ -1,6 +1,6 @@
 """Run every benchmark and write bench/results/latest.json and a Markdown table (bench/results/latest.md).
 
-    make bench            # kernels, blocks, models, browser latency, page reruns, memory, 30-session load, a course (about 17 minutes)
+    make bench            # kernels, blocks, K-quants, models, browser latency, page reruns, memory, 30-session load, a course (about 17 minutes)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from bench import blocks, course, kernels, latency, models, pages, server
+from bench import blocks, course, kernels, kquants, latency, models, pages, server
 from bench.report import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -31,6 +31,8 @@ def main() -> None:
     print("kernels", results["kernels"], flush=True)
     results["blocks"] = blocks.run()
     print("blocks", results["blocks"], flush=True)
+    results["kquants"] = kquants.run()
+    print("kquants", results["kquants"], flush=True)
     results["models"] = models.run()
     print("models", results["models"], flush=True)
     results["latency"] = latency.measure()
@@ -47,6 +49,8 @@ def main() -> None:
     md = [f"Machine: {results['machine']} · commit {results['commit']}", "",
           "Kernels (10,000,000 float32 values):", "", table([{"measure": k, "value": v} for k, v in results["kernels"].items()]), "",
           "Block formats, fake_quantize of 10,000,000 float32 values (median of 5):", "", table(results["blocks"]), "",
+          "K-quants: encode 10M float32 to Q4_K, numpy against ggml's C when libggml-base is found (median of 3):", "",
+          table(results["kquants"]), "",
           "python -m quantviz report on a generated 1 GB float32 safetensors file:", "", table([results["models"]]), "",
           "Slider move -> page redrawn in Chromium (median of 8 moves after 2 warm-up moves; three floors measured in the same run: "
           "the minimal app, with one chart, with the shared sidebar controls; most faded = largest share of visible elements shown "

@@ -226,7 +226,10 @@ INT16_MIN, INT16_MAX = -(2**15), 2**15 - 1
 
 
 class PairSums(NamedTuple):
-    """The largest and smallest a0·b0 + a1·b1 over two integer grids, and what a saturating int16 keeps of them."""
+    """The largest and smallest a0·b0 + a1·b1 over two integer grids, and what an int16 keeps of them.
+
+    A saturating int16 (x86 VPMADDUBSW) clamps; a plain int16 lane (ARM NEON SMLAL) wraps modulo 2^16.
+    """
 
     a_grid: tuple[int, int]
     b_grid: tuple[int, int]
@@ -236,6 +239,8 @@ class PairSums(NamedTuple):
     low_codes: tuple[int, int]
     high_saturated: int
     low_saturated: int
+    high_wrapped: int
+    low_wrapped: int
 
     @property
     def fits_int16(self) -> bool:
@@ -243,8 +248,12 @@ class PairSums(NamedTuple):
         return self.low >= INT16_MIN and self.high <= INT16_MAX
 
 
+def _wrap16(v: int) -> int:
+    return (v - INT16_MIN) % 2**16 + INT16_MIN
+
+
 def pair_sum_extremes(a_grid: tuple[int, int], b_grid: tuple[int, int]) -> PairSums:
-    """Return the extreme two-term sums a0·b0 + a1·b1 and their int16-saturated values.
+    """Return the extreme two-term sums a0·b0 + a1·b1 and their int16-saturated and int16-wrapped values.
 
     x86's VPMADDUBSW multiplies uint8 by int8 and adds neighbouring pairs into a *saturating* int16:
     that is the overflow PyTorch's reduce_range avoids (7-bit activations).
@@ -253,13 +262,20 @@ def pair_sum_extremes(a_grid: tuple[int, int], b_grid: tuple[int, int]) -> PairS
     (64770, 32767, False)
     >>> pair_sum_extremes((0, 127), (-128, 127)).fits_int16
     True
+    >>> p = pair_sum_extremes((-128, 127), (-128, 127)); p.high, p.high_saturated, p.high_wrapped
+    (32768, 32767, -32768)
     """
-    corners = [(a, b) for a in a_grid for b in b_grid]
+    for name, (lo, hi) in (("a_grid", a_grid), ("b_grid", b_grid)):
+        if int(lo) > int(hi):
+            raise QuantVizError(f"{name} must be (lowest, highest) with lowest ≤ highest, got ({lo}, {hi})")
+    corners = [(int(a), int(b)) for a in a_grid for b in b_grid]
     hi_a, hi_b = max(corners, key=lambda ab: ab[0] * ab[1])
     lo_a, lo_b = min(corners, key=lambda ab: ab[0] * ab[1])
     high, low = 2 * hi_a * hi_b, 2 * lo_a * lo_b
-    return PairSums(tuple(a_grid), tuple(b_grid), high, (hi_a, hi_b), low, (lo_a, lo_b),
-                    min(max(high, INT16_MIN), INT16_MAX), min(max(low, INT16_MIN), INT16_MAX))
+    return PairSums(a_grid=(int(a_grid[0]), int(a_grid[1])), b_grid=(int(b_grid[0]), int(b_grid[1])),
+                    high=high, high_codes=(hi_a, hi_b), low=low, low_codes=(lo_a, lo_b),
+                    high_saturated=min(max(high, INT16_MIN), INT16_MAX), low_saturated=min(max(low, INT16_MIN), INT16_MAX),
+                    high_wrapped=_wrap16(high), low_wrapped=_wrap16(low))
 
 
 class MultiplierSteps(NamedTuple):
@@ -269,14 +285,17 @@ class MultiplierSteps(NamedTuple):
     mantissa: float        # M = mantissa · 2^exponent, mantissa in [0.5, 1)
     exponent: int
     mantissa_q31: float    # mantissa · 2^31 before rounding
+    rounded: int           # round(mantissa · 2^31), half away from zero: 2^31 at most
+    renormalised: bool     # the rounding reached 2^31: M0 halved to 2^30, shift + 1
+    flushed: bool          # the shift fell below −31: M0 = 0 and shift = 0, every product rescales to 0
+    saturated: bool        # the shift rose above 30: M0 = 2^31 − 1 and shift = 30
     m0: int
     shift: int
-    renormalised: bool     # the rounding reached 2^31: M0 halved, shift + 1
     represented: float     # M0 · 2^(shift − 31), the multiplier actually used
     acc: int
     exact: float           # acc · M in real arithmetic
     result: int            # (acc·M0 + 2^(30 − shift)) >> (31 − shift)
-    result_double_rounding: int
+    result_double_rounding: int | None  # None where acc·2^shift does not fit the int32 the classic build uses
 
 
 def multiplier_steps(multiplier: float, acc: int) -> MultiplierSteps:
@@ -284,16 +303,26 @@ def multiplier_steps(multiplier: float, acc: int) -> MultiplierSteps:
 
     >>> s = multiplier_steps(0.0003, 1000); s.mantissa, s.exponent, s.m0, s.shift, s.result
     (0.6144, -11, 1319413953, -11, 0)
+    >>> s = multiplier_steps(1 - 2**-40, 1); s.rounded, s.renormalised, s.m0, s.shift
+    (2147483648, True, 1073741824, 1)
+    >>> s = multiplier_steps(1e-12, 1); s.exponent, s.flushed, s.m0, s.shift
+    (-39, True, 0, 0)
     """
     m0, shift = quantize_multiplier(multiplier)
     mantissa, exponent = math.frexp(multiplier)
     q31 = mantissa * 2**31
-    renormalised = multiplier != 0 and int(round_half_away_from_zero(np.float64(q31))) == 2**31
+    rounded = int(round_half_away_from_zero(np.float64(q31)))
+    renormalised = multiplier != 0 and rounded == 2**31
+    normal_shift = exponent + renormalised
     acc = int(acc)
     if not INT32_MIN <= acc <= INT32_MAX:
         raise QuantVizError(f"the accumulator is an int32: it must lie in [{INT32_MIN}, {INT32_MAX}], got {acc}")
     return MultiplierSteps(
-        multiplier, mantissa, exponent, q31, m0, shift, renormalised, m0 * 2.0 ** (shift - 31), acc, acc * multiplier,
-        int(multiply_by_quantized_multiplier(acc, m0, shift)),
-        int(multiply_by_quantized_multiplier(acc, m0, shift, single_rounding=False)),
+        multiplier=multiplier, mantissa=mantissa, exponent=exponent, mantissa_q31=q31, rounded=rounded,
+        renormalised=renormalised, flushed=multiplier != 0 and normal_shift < -31, saturated=normal_shift > 30,
+        m0=m0, shift=shift, represented=m0 * 2.0 ** (shift - 31), acc=acc, exact=acc * multiplier,
+        result=int(multiply_by_quantized_multiplier(acc, m0, shift)),
+        # The classic build shifts acc left by the shift first: in int32, which a shift > 0 can overflow.
+        result_double_rounding=(int(multiply_by_quantized_multiplier(acc, m0, shift, single_rounding=False))
+                                if INT32_MIN <= acc * 2 ** max(shift, 0) <= INT32_MAX else None),
     )

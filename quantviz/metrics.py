@@ -9,6 +9,7 @@ import numpy as np
 
 from quantviz.conventions import ErrorTrace, QuantizeTrace, get_convention
 from quantviz.errors import QuantVizError
+from quantviz.grid import MAX_BITS, MIN_BITS
 from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams, quantize_trace
 
@@ -80,7 +81,9 @@ def error_stats(trace: QuantizeTrace | ErrorTrace) -> ErrorStats:
         max_abs_error=float(np.abs(err).max()),
         sqnr_db=sqnr_db(power, mse) if math.isfinite(mse) and math.isfinite(power) else float("nan"),
         clipped_share=float(clipped.mean()),
-        rounding_mse=(total - clip_sum) / n if math.isfinite(total) else float(np.square(err[~clipped]).sum()) / n,
+        # summed over the in-range values, not total − clipped: that subtraction leaves float residue where the
+        # clipping error is large and the in-range error is 0
+        rounding_mse=(total if clip_sum == 0 else float(sq[~clipped].sum())) / n,
         clipping_mse=clip_sum / n,
     )
 
@@ -135,7 +138,7 @@ def sqnr_by_bits(
     rmin: float,
     rmax: float,
     *,
-    bits_list: range | list[int] = range(2, 17),
+    bits_list: range | list[int] = range(MIN_BITS, MAX_BITS + 1),
     signed: bool = False,
     symmetric: bool = False,
     convention: str = "textbook",

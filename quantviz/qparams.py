@@ -84,6 +84,23 @@ class QParams:
         return (self.qmax - self.zero_point) * self.scale
 
     @property
+    def stored_min(self) -> float:
+        """Smallest real value the quantize op stores without clipping, (storage_min - z) * s.
+
+        Equal to ``real_min`` unless the parameters were chosen on a smaller grid than the codes are stored in
+        (PyTorch's ``reduce_range``: chosen on [0, 127], stored in [0, 255]).
+
+        >>> QParams(0.5, 64, 0, 127, 0, 255).stored_max, QParams(0.5, 64, 0, 127, 0, 255).real_max
+        (95.5, 31.5)
+        """
+        return (self.storage_min - self.zero_point) * self.scale
+
+    @property
+    def stored_max(self) -> float:
+        """Largest real value the quantize op stores without clipping, (storage_max - z) * s."""
+        return (self.storage_max - self.zero_point) * self.scale
+
+    @property
     def levels(self) -> int:
         """Number of codes in the grid."""
         return self.qmax - self.qmin + 1

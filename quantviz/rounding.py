@@ -6,7 +6,9 @@ never via ``x + 0.5`` (which itself rounds and can turn 0.49999999999999994 into
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 
@@ -88,6 +90,32 @@ def apply_rounding(t: np.ndarray, mode: str, *, seed: int = 0) -> np.ndarray:
     except KeyError:
         raise UnsupportedError(f"unknown rounding mode {mode!r}; choose one of {', '.join(ROUNDING_MODES)}") from None
     return rounder(t)
+
+
+def round_exact(value: Fraction, mode: str) -> int:
+    """Return the exact rational ``value`` rounded to an integer by ``mode`` (no float in between, so ties stay ties).
+
+    >>> from fractions import Fraction
+    >>> round_exact(Fraction(255, 2), "half_to_even"), round_exact(Fraction(-1, 2), "half_away_from_zero")
+    (128, -1)
+    """
+    floor = math.floor(value)
+    if mode == "floor":
+        return floor
+    if mode == "ceil":
+        return math.ceil(value)
+    if mode == "toward_zero":
+        return math.trunc(value)
+    rest = value - floor
+    if rest != Fraction(1, 2):
+        return floor + (1 if rest > Fraction(1, 2) else 0)
+    if mode == "half_to_even":
+        return floor + (floor % 2)
+    if mode == "half_away_from_zero":
+        return floor + (1 if value > 0 else 0)
+    if mode == "half_up":
+        return floor + 1
+    raise UnsupportedError(f"no exact rounding for {mode!r}; choose a deterministic mode")
 
 
 def fma_float32(a: np.ndarray, b: np.float32, c: float) -> np.ndarray:

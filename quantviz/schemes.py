@@ -16,7 +16,7 @@ import numpy as np
 
 from quantviz.errors import RangeError
 from quantviz.grid import int_range
-from quantviz.qparams import validate_range
+from quantviz.qparams import QParams, validate_range
 
 SCHEMES = {
     "integer": "an integer zero point (what every framework does)",
@@ -49,13 +49,17 @@ def real_zero_back(scale: float, zero_point: float, qmin: float = -np.inf, qmax:
     return scale * (float(np.clip(np.rint(zero_point), qmin, qmax)) - zero_point)
 
 
-def store(x: object, rmin: float, rmax: float, *, bits: int = 8, scheme: str = "integer") -> SchemeResult:
-    """Return ``x`` stored on a ``bits``-bit unsigned grid covering [rmin, rmax] under ``scheme`` and brought back.
+def store(x: object, rmin: float, rmax: float, *, bits: int = 8, signed: bool = False, scheme: str = "integer",
+          qparams: QParams | None = None) -> SchemeResult:
+    """Return ``x`` stored on a ``bits``-bit grid (unsigned, or signed) covering [rmin, rmax] under ``scheme``.
 
-    Rounding is half to even; codes are clamped to the grid.
+    Rounding is half to even; codes are clamped to the grid. For the ``"integer"`` scheme, ``qparams`` (a
+    convention's own choice for the same range and grid) is used as it is, so the page's z and this one agree.
 
     >>> [round(store([0.0], -1000, 1000, scheme=s).zero_back, 4) for s in SCHEMES]
     [0.0, 3.9216, 3.9216]
+    >>> store([0.0], -1000, -250, signed=True).codes.tolist()  # int8: real 0 is code 127, the top
+    [127]
     """
     lo, hi = validate_range(rmin, rmax)
     if scheme not in SCHEMES:
@@ -63,10 +67,17 @@ def store(x: object, rmin: float, rmax: float, *, bits: int = 8, scheme: str = "
     lo, hi = (min(lo, 0.0), max(hi, 0.0)) if scheme == "integer" else (lo, hi)
     if not hi > lo:
         raise RangeError(f"the range [{lo}, {hi}] is empty")
-    qmin, qmax = int_range(bits, signed=False)
+    qmin, qmax = int_range(bits, signed=signed)
     values = np.asarray(x, dtype=np.float64)
     step = (hi - lo) / (qmax - qmin)
-    if scheme == "offset":
+    if scheme == "integer" and qparams is not None:
+        step, qmin, qmax = qparams.scale, qparams.storage_min, qparams.storage_max
+        offset = float(qparams.zero_point)
+        codes = np.clip(np.rint(values / step + offset), qmin, qmax)
+        back = step * (codes - offset)
+        return SchemeResult(scheme, step, offset, codes.astype(np.int64), back, real_zero_back(step, offset, qmin, qmax))
+    if scheme == "offset":  # x = d·q + m counts codes up from rmin: unsigned whatever the page's grid
+        qmin, qmax = int_range(bits, signed=False)
         offset = lo
         codes = np.clip(np.rint((values - offset) / step), qmin, qmax)
         back = step * codes + offset

@@ -51,6 +51,9 @@ def move(widget, kind: str) -> None:
         widget.set_value(options[0] if widget.value != options[0] else options[-1])
     elif kind == "number_input":
         value, step = widget.value, widget.step or 1
+        if value is None:  # an optional number left empty: type one
+            widget.set_value(2.0)
+            return
         upper = widget.max if widget.max is not None else float("inf")
         widget.set_value(value + step if value + step <= upper else value - step)
     elif kind == "text_input":

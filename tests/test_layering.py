@@ -26,6 +26,8 @@ MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 def layer(name: str) -> str:
     """core (top-level math), conventions, teach or app."""
     parts = name.split(".")
+    if name == "quantviz.plot":  # the notebook face of the app's figures (plotly): not loaded by `import quantviz`
+        return "app"
     if len(parts) > 1 and parts[1] in ("conventions", "teach", "app"):
         return parts[1]
     return "core"

@@ -41,6 +41,8 @@ def _changes(kind: str, widget) -> list:
         return [o for o in widget.options if o != widget.format_func(widget.value)]
     if kind == "slider":
         return [(widget.min, widget.max)] if isinstance(widget.value, tuple) else [widget.max]
+    if widget.value is None:  # an optional number left empty
+        return [1.0]
     return [widget.value + (widget.step or 1)]
 
 

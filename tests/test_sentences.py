@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import quantviz as qv
 from quantviz.qparams import QParams
 from quantviz.teach.fmt import fmt
-from quantviz.teach.steps import default_probe, qparams_steps, raw_zero_point, zero_point_fates
+from quantviz.teach.probe import default_probe
+from quantviz.teach.steps import qparams_steps, raw_zero_point, zero_point_fates
 from quantviz.teach.zero_point import (
     clipped_ends,
     how_z_shifts_the_grid,
@@ -93,7 +94,7 @@ def test_choice_steps_match_the_trace(lo, hi, bits, signed, symmetric, conventio
     assert by_label["Scale: real width per integer step"].value == fmt(qp.scale)
     zero = next(s for s in steps if s.label.startswith("Zero point"))
     assert zero.value == str(qp.zero_point)
-    assert steps[-1].value == f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]"
+    assert steps[-1].value == f"[{fmt(qp.stored_min)}, {fmt(qp.stored_max)}]"
     if "is exactly a tie" in zero.note:
         raw = conv.choose_trace(lo, hi, bits=bits, signed=signed, symmetric=symmetric).zero_raw
         assert raw - np.floor(raw) == 0.5
@@ -139,8 +140,8 @@ def test_a_probe_nobody_chose_starts_inside_the_grid(scale, where, bits, signed,
 
 @settings(max_examples=150, deadline=None)
 @given(lo=st.floats(-1e4, 1e4), width=st.floats(1e-3, 1e4), bits=st.integers(2, 12),
-       scheme=st.sampled_from(["integer", "fractional", "offset"]))
-def test_breaking_the_zero_point_says_what_zero_becomes(lo, width, bits, scheme) -> None:
+       scheme=st.sampled_from(["integer", "fractional", "offset"]), signed=st.booleans())
+def test_breaking_the_zero_point_says_what_zero_becomes(lo, width, bits, scheme, signed) -> None:
     """Confusion 2: only an integer zero point keeps real 0 exact; the sentence says what 0 comes back as."""
     from quantviz.schemes import store
     from quantviz.teach.zero_point import broken_zero
@@ -148,7 +149,7 @@ def test_breaking_the_zero_point_says_what_zero_becomes(lo, width, bits, scheme)
     hi = lo + width
     if not hi > lo:
         return
-    result = store([0.0, lo, hi], lo, hi, bits=bits, scheme=scheme)
+    result = store([0.0, lo, hi], lo, hi, bits=bits, signed=signed, scheme=scheme)
     if scheme == "integer":
         assert result.zero_back == 0.0 and result.dequantized[0] == 0.0
     else:
@@ -165,14 +166,21 @@ def test_breaking_the_zero_point_says_what_zero_becomes(lo, width, bits, scheme)
 @given(scale=st.floats(1e-6, 1e6), zero=st.integers(-32768, 65535))
 def test_every_notation_translates_back_to_the_same_quantizer(scale, zero) -> None:
     """Confusion 11: each form's parameters, as shown, map back onto the same s and z."""
-    from quantviz.teach.notation import FORMS, notations, to_affine
+    from quantviz.teach.notation import FORMS, form_parameters, notations, to_affine
 
     qp = qv.QParams(scale, zero, min(zero, 0), max(zero, 0) + 1)
     written = {n.key: n for n in notations(qp)}
     assert set(written) == set(FORMS)
-    params = {"inverse": (1 / scale, zero), "minus": (scale, -zero), "offset": (scale, -zero * scale)}
+    params = {"inverse": (1 / scale, zero), "minus": (scale, -zero), "offset": (scale, -zero * scale),
+              "absmax": (scale * qp.qmax, qp.qmax)}
     for key in FORMS:
         a, b = params.get(key, (scale, zero))
+        if key == "absmax":
+            assert (form_parameters(key, qp) is None) == (zero != 0)
+            if zero != 0:
+                assert "need z = 0" in written[key].parameters
+                continue
+        assert form_parameters(key, qp) == pytest.approx((a, b), rel=1e-12)
         s, z = to_affine(key, a, b)
         assert s == pytest.approx(scale, rel=1e-12) and z == pytest.approx(zero, rel=1e-9, abs=1e-6)
         shown = fmt(a)

@@ -125,7 +125,7 @@ def number_line_figure(
     """
     rmin, rmax = chosen_range
     s, z = qp.scale, qp.zero_point
-    xs = [rmin, rmax, qp.real_min, qp.real_max, 0.0]
+    xs = [rmin, rmax, qp.stored_min, qp.stored_max, 0.0]
     if values is not None and values.size:
         xs += [float(values.min()), float(values.max())]
     # keep the axis finite whatever the values (1e308 - -1e308 overflows)
@@ -137,25 +137,25 @@ def number_line_figure(
     # Clipping zones, the two ranges, the two axes and the zero-point tie: one layout update
     # (plotly validates each add_shape call separately, which is slow).
     shapes = []
-    if lo < qp.real_min:
-        shapes.append(_band(lo, qp.real_min, CLIPPED, 0.12))
-    if hi > qp.real_max:
-        shapes.append(_band(qp.real_max, hi, CLIPPED, 0.12))
+    if lo < qp.stored_min:
+        shapes.append(_band(lo, qp.stored_min, CLIPPED, 0.12))
+    if hi > qp.stored_max:
+        shapes.append(_band(qp.stored_max, hi, CLIPPED, 0.12))
     shapes.append({"type": "rect", "x0": rmin, "x1": rmax, "y0": 0.93, "y1": 1.07, "fillcolor": CHOSEN, "opacity": 0.45, "line": {"width": 0}})
-    shapes.append({"type": "rect", "x0": qp.real_min, "x1": qp.real_max, "y0": -0.07, "y1": 0.07, "fillcolor": REPRESENTABLE, "opacity": 0.35, "line": {"width": 0}})
+    shapes.append({"type": "rect", "x0": qp.stored_min, "x1": qp.stored_max, "y0": -0.07, "y1": 0.07, "fillcolor": REPRESENTABLE, "opacity": 0.35, "line": {"width": 0}})
     shapes += [{"type": "line", "x0": lo, "x1": hi, "y0": y, "y1": y, "line": {"color": GREY, "width": 2}} for y in (0.0, 1.0)]
     shapes.append({"type": "line", "x0": 0, "x1": 0, "y0": -0.02, "y1": 1.02, "line": {"color": ORANGE, "width": 3, "dash": "dash"}})
     fig.update_layout(shapes=shapes)
 
     # Legend entries for the shapes.
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": CHOSEN, "symbol": "square"}, name=f"chosen range [{fmt(rmin, 6)}, {fmt(rmax, 6)}]"))
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": REPRESENTABLE, "symbol": "square"}, name=f"representable [{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}]"))
-    if lo < qp.real_min or hi > qp.real_max:
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": REPRESENTABLE, "symbol": "square"}, name=f"representable [{fmt(qp.stored_min, 6)}, {fmt(qp.stored_max, 6)}]"))
+    if lo < qp.stored_min or hi > qp.stored_max:
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": CLIPPED, "opacity": 0.3, "symbol": "square"}, name="clipped zone"))
 
     # Codes on the integer axis.
-    lo_code = int(np.clip(np.floor(lo / s) + z, qp.qmin, qp.qmax))
-    hi_code = int(np.clip(np.ceil(hi / s) + z, qp.qmin, qp.qmax))
+    lo_code = int(np.clip(np.floor(lo / s) + z, qp.storage_min, qp.storage_max))
+    hi_code = int(np.clip(np.ceil(hi / s) + z, qp.storage_min, qp.storage_max))
     count = hi_code - lo_code + 1
     if count <= MAX_CODE_MARKERS:
         all_codes = np.arange(lo_code, hi_code + 1)
@@ -367,7 +367,7 @@ def block_error_figure(values: np.ndarray, errors: np.ndarray, block_size: int, 
     return _layout(fig, title, height=320)
 
 
-FAMILY_COLOURS = {"block": BLUE, "per tensor": VERMILLION, "per channel": GREEN}
+FAMILY_COLOURS = {"block": BLUE, "block + imatrix": ORANGE, "per tensor": VERMILLION, "per channel": GREEN}
 
 
 def formats_map_figure(points: list, *, title: str = "Every format: SQNR against bits per weight (scale overhead included)") -> go.Figure:
@@ -378,7 +378,8 @@ def formats_map_figure(points: list, *, title: str = "Every format: SQNR against
         if not pts:
             continue
         fig.add_trace(go.Scatter(
-            x=[p.bits_per_weight for p in pts], y=[p.sqnr_db for p in pts], mode="markers+text", name=family,
+            x=[p.bits_per_weight for p in pts], y=[p.sqnr_db for p in pts], name=family,
+            mode="markers" if family == "block + imatrix" else "markers+text",   # beside their own labels: hover
             text=[p.name for p in pts], textposition="top center", textfont={"size": 10},
             marker={"size": 10, "color": colour}, customdata=[[p.rule, fmt(p.max_error, 4)] for p in pts],
             hovertemplate="%{text}: %{x:.3f} bits/weight, SQNR %{y:.2f} dB<br>max |error| %{customdata[1]}<br>%{customdata[0]}<extra></extra>",

@@ -22,6 +22,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 import quantviz as qv
 from quantviz.app.serving import previous_session_id, reconnect_message
 from quantviz.errors import ParseError
+from quantviz.grid import MAX_BITS, MIN_BITS
 from quantviz.inputs import parse_bool_param, parse_choice_param, parse_float_param, parse_int_param
 
 CONVENTION_LABELS = {name: conv.label for name, conv in qv.CONVENTIONS.items()}
@@ -62,6 +63,12 @@ def float_field(key: str, default: float, lo: float | None = None, hi: float | N
     return Field(key, float(default), parse, lambda v: repr(float(v)))  # shortest exact form
 
 
+def optional_float_field(key: str, lo: float, hi: float) -> Field:
+    """A number the reader may leave empty (None, the default, stays out of the URL)."""
+    inner = float_field(key, 0.0, lo, hi)
+    return Field(key, None, inner.parse, inner.format)
+
+
 def int_field(key: str, default: int, lo: int, hi: int) -> Field:
     return Field(key, int(default), lambda raw: parse_int_param(raw, lo, hi))
 
@@ -91,7 +98,7 @@ def choice_field(key: str, default: str, choices: dict[str, str]) -> Field:
 SHARED_FIELDS = (
     float_field("rmin", -1000.0),
     float_field("rmax", 1000.0),
-    int_field("bits", 8, 2, 16),
+    int_field("bits", 8, MIN_BITS, MAX_BITS),
     bool_field("signed", False),
     bool_field("symmetric", False),
     bool_field("narrow", False),

@@ -29,6 +29,7 @@ from quantviz.app.state import (
 from quantviz.blocks.compare import FormatPoint, measure_all
 from quantviz.conventions import resolve_options
 from quantviz.errors import QuantVizError
+from quantviz.grid import MAX_BITS, MIN_BITS
 from quantviz.samples import DISTRIBUTIONS, sample_data
 from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon
@@ -79,7 +80,7 @@ NOT_ORDER = ALL_CONTROLS[:-1]
 NOT_ROUNDING = ALL_CONTROLS[:-2]
 
 
-def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING, rounding: bool | None = None) -> Settings:
+def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING) -> Settings:
     """Draw the shared sidebar controls this page uses, and return the settings to use.
 
     ``show`` names the controls the page really uses (a control that would change nothing on the page
@@ -87,8 +88,6 @@ def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING, rounding: bool | Non
     not support are shown disabled with the reason; the user's own choice is kept and comes back when a
     convention supports it.
     """
-    if rounding is not None:  # older call style: rounding=True shows the rounding mode and the order
-        show = ALL_CONTROLS if rounding else NOT_ROUNDING
     prime(SHARED_FIELDS)
     sb = st.sidebar
     if not show:
@@ -135,14 +134,14 @@ def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING, rounding: bool | Non
     resolved = resolve_options(convention, **asked)
     eff = resolved.options
     if "bits" in show:
-        if resolved.changed.get("bits") and len({b for b in range(2, 17) if not qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b})}) > 1:
+        if resolved.changed.get("bits") and len({b for b in range(MIN_BITS, MAX_BITS + 1) if not qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b})}) > 1:
             st.session_state["w_bits"] = eff["bits"]  # snap to the nearest supported width; the slider stays usable
-        bits_locked = all(qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b}) for b in range(2, 17) if b != eff["bits"])
+        bits_locked = all(qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b}) for b in range(MIN_BITS, MAX_BITS + 1) if b != eff["bits"])
         if bits_locked:
-            sb.slider("Bit width", 2, 16, value=eff["bits"], disabled=True, key="w_bits_locked",
+            sb.slider("Bit width", MIN_BITS, MAX_BITS, value=eff["bits"], disabled=True, key="w_bits_locked",
                       help=f"{CONVENTION_LABELS[convention]} supports only {eff['bits']} bits here.")
         else:
-            sb.slider("Bit width", 2, 16, key="w_bits", help="Number of bits per code: 2^bits integer codes.")
+            sb.slider("Bit width", MIN_BITS, MAX_BITS, key="w_bits", help="Number of bits per code: 2^bits integer codes.")
         if resolved.changed.get("bits"):
             sb.caption(f":material/info: {resolved.changed['bits']}")
 
@@ -298,8 +297,13 @@ def qparams_metrics(qp: qv.QParams) -> None:
     c = st.columns([1.5, 0.8, 1, 1.8])  # room for a scale like 0.031372549 on one line
     c[0].metric("scale s", fmt(qp.scale, 8), help="Real width of one integer step.")
     c[1].metric("zero point z", str(qp.zero_point), help="The code that stands for real 0.")
-    c[2].metric("grid", f"[{qp.qmin}, {qp.qmax}]", help=f"{qp.levels} codes")
-    c[3].metric("representable", f"[{fmt(qp.real_min, 5)}, {fmt(qp.real_max, 5)}]", help="(qmin − z)·s to (qmax − z)·s: values outside are clipped.")
+    stored = (qp.storage_min, qp.storage_max) != (qp.qmin, qp.qmax)
+    c[2].metric("grid", f"[{qp.qmin}, {qp.qmax}]",
+                help=f"{qp.levels} codes" + (f"; stored in [{qp.storage_min}, {qp.storage_max}]" if stored else ""))
+    c[3].metric("representable", f"[{fmt(qp.stored_min, 5)}, {fmt(qp.stored_max, 5)}]",
+                help=("(storage_min − z)·s to (storage_max − z)·s: the quantize op clamps to the stored grid "
+                      f"[{qp.storage_min}, {qp.storage_max}], not to the grid s and z were chosen on"
+                      if stored else "(qmin − z)·s to (qmax − z)·s: values outside are clipped."))
 
 
 # ----------------------------------------------------------------------------- sample data
@@ -317,9 +321,9 @@ def _sample(distribution: str, size: int, seed: int) -> Any:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def cached_format_map(values: Any) -> list[FormatPoint]:
+def cached_format_map(values: Any, importance: Any = None) -> list[FormatPoint]:
     """Every block format measured on ``values`` (``measure_all``), kept across reruns that do not change the data."""
-    return measure_all(values)
+    return measure_all(values, importance)
 
 
 def data_controls(prefix: str, *, distribution: str = "normal", size: int = 100_000, max_size: int = 10_000_000,

@@ -1,11 +1,15 @@
 """Block formats: a scale (and sometimes an offset) shared by a block of values instead of a whole tensor.
 
-The same idea as r = s·(q − z), with s per block: GGUF's legacy types (``gguf_legacy``) and K-quants
-(``kquants``, decoding only), NF4 (``nf4``), OCP Microscaling and ggml's MXFP4 (``mx``), NVFP4 (``nvfp4``),
+The same idea as r = s·(q − z), with s per block: GGUF's legacy types (``gguf_legacy``), K-quants Q2_K … Q6_K
+(``kquants`` decodes, ``kquant_encode`` encodes) and IQ4_NL / IQ4_XS (``iq4``), byte for byte as llama.cpp's
+``ggml_quantize_chunk`` writes them, with or without an importance vector; NF4 (``nf4``), OCP Microscaling and ggml's MXFP4 (``mx``), NVFP4 (``nvfp4``),
 and plain block-absmax / group-affine integers (``group``). One interface over all of them:
 
 - ``FORMATS``: name -> :class:`BlockFormat` (block size, bits per weight with the scale overhead, reference);
-- ``encode(x, fmt)``: the packed bytes, uint8 (for GGUF types, byte for byte what a GGUF file stores);
+- ``encode(x, fmt, importance=None)``: the packed bytes, uint8 (for GGUF types, byte for byte what a GGUF file
+  stores); ``importance`` (K-quants and IQ4 only) is ggml's ``quant_weights``, one weight per column of a row;
+- ``importance_matrix(inputs)`` and ``gguf_mix(file_type, names, n_layers)``: llama-imatrix's importance and
+  llama.cpp's per-tensor type choice (``mix``);
 - ``decode(data, fmt, n)``: n float32 values back;
 - ``fake_quantize(x, fmt)``: encode then decode, float32.
 
@@ -21,7 +25,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from quantviz.blocks import gguf_legacy, group, kquants, mx, nf4, nvfp4
+from quantviz.blocks import gguf_legacy, group, kcodec, mx, nf4, nvfp4
+from quantviz.blocks.mix import gguf_mix, importance_matrix, mix_bits_per_weight  # noqa: F401  (public API)
 from quantviz.errors import UnsupportedError
 
 F32 = np.float32
@@ -36,8 +41,9 @@ class BlockFormat(NamedTuple):
     bits_per_weight: float
     summary: str
     reference: str
-    encode: Callable[[np.ndarray], np.ndarray]        # float32 (n,) -> uint8 bytes
+    encode: Callable[..., np.ndarray]                 # float32 (n,) [, importance] -> uint8 bytes
     decode: Callable[[np.ndarray, int], np.ndarray]   # bytes, n -> float32 (n,)
+    takes_importance: bool = False                    # encode(x, importance) as ggml's quant_weights
 
 
 def _blockwise(block: int, size: int, enc: Callable, dec: Callable) -> tuple[Callable, Callable]:
@@ -72,6 +78,12 @@ def _ocp(name: str) -> BlockFormat:
                        "ml_dtypes element casts; OCP MX v1.0 scale rule", enc, dec)
 
 
+def _kquant(name: str) -> BlockFormat:
+    block, size = kcodec.BLOCKS[name], kcodec.SIZES[name]
+    return BlockFormat(name, block, size * 8 / block, kcodec.SUMMARIES[name],
+                       "llama.cpp's ggml_quantize_chunk (libggml-base via llama-cpp-python)", *kcodec.codec(name), True)
+
+
 _GGML_MX = _blockwise(32, 17, mx.encode_ggml_mxfp4, mx.decode_ggml_mxfp4)
 
 FORMATS: dict[str, BlockFormat] = {
@@ -97,7 +109,9 @@ FORMATS: dict[str, BlockFormat] = {
                                     "AWQ/GPTQ layout: uint4 codes, float16 scale and an integer zero point (one byte here) per group of 128",
                                     "quantviz textbook convention per group", *group.codec(128, symmetric=False)),
 }
-DECODE_ONLY = {name: (256, size) for name, size in kquants.SIZES.items()}
+FORMATS.update({name: _kquant(name) for name in kcodec.SIZES})
+DECODE_ONLY: dict[str, tuple[int, int]] = {}   # every GGUF type QuantViz reads, it now also writes
+IMPORTANCE_FORMATS = tuple(name for name, f in FORMATS.items() if f.takes_importance)
 
 
 def get_format(fmt: str) -> BlockFormat:
@@ -117,14 +131,36 @@ def _checked(x: object, block: int) -> np.ndarray:
     return arr
 
 
-def encode(x: object, fmt: str) -> np.ndarray:
-    """Return the packed bytes of ``x`` in block format ``fmt`` (uint8).
+def _checked_importance(importance: object, n: int, fmt: BlockFormat) -> np.ndarray:
+    w = np.asarray(importance, dtype=F32)
+    if w.ndim != 1 or w.size == 0:
+        raise ValueError(f"importance must be one weight per column of a row (1-D), not shape {w.shape}")
+    if w.size % fmt.block_size or n % w.size:
+        raise ValueError(f"importance has {w.size} weights: the row length must be a multiple of {fmt.block_size} "
+                         f"that divides the {n} values")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("importance must be finite and non-negative (a mean of squares)")
+    return w
+
+
+def encode(x: object, fmt: str, importance: object = None) -> np.ndarray:
+    """Return the packed bytes of ``x`` in block format ``fmt`` (uint8), weighted by ``importance`` if given.
 
     >>> encode(np.arange(32, dtype=np.float32), "Q8_0")[:4].tolist()   # float16 d = 31/127, then the first code
     [208, 51, 0, 4]
+    >>> x = np.linspace(-1, 1, 256, dtype=np.float32) ** 3
+    >>> w = np.linspace(0, 4, 256, dtype=np.float32)
+    >>> encode(x, "Q4_K").size, bool((encode(x, "Q4_K", w) != encode(x, "Q4_K")).any())
+    (144, True)
     """
     f = get_format(fmt)
-    return f.encode(_checked(x, f.block_size)).astype(np.uint8)
+    arr = _checked(x, f.block_size)
+    if importance is None:
+        return f.encode(arr).astype(np.uint8)
+    if not f.takes_importance:
+        raise UnsupportedError(f"{fmt} is encoded without an importance vector here; "
+                               f"the formats that take one are {', '.join(IMPORTANCE_FORMATS)}")
+    return f.encode(arr, _checked_importance(importance, arr.size, f)).astype(np.uint8)
 
 
 def decode(data: object, fmt: str, n: int) -> np.ndarray:
@@ -134,19 +170,18 @@ def decode(data: object, fmt: str, n: int) -> np.ndarray:
     [2.0, 2.0, 2.0]
     """
     raw = np.asarray(data, dtype=np.uint8).reshape(-1)
-    if fmt in DECODE_ONLY:
-        block, size = DECODE_ONLY[fmt]
+    if fmt in kcodec.SIZES:
+        block, size = kcodec.BLOCKS[fmt], kcodec.SIZES[fmt]
         if raw.size % size or n > raw.size // size * block:
             raise UnsupportedError(f"{raw.size} bytes are not whole {fmt} blocks of {size} bytes holding {n} values")
-        return kquants.DECODERS[fmt](raw.reshape(-1, size)).reshape(-1)[:n].astype(F32)
     return get_format(fmt).decode(raw, n)
 
 
-def fake_quantize(x: object, fmt: str) -> np.ndarray:
-    """Return ``x`` after encoding to ``fmt`` and decoding again, as float32.
+def fake_quantize(x: object, fmt: str, importance: object = None) -> np.ndarray:
+    """Return ``x`` after encoding to ``fmt`` (weighted by ``importance`` if given) and decoding again, as float32.
 
     >>> fake_quantize(np.linspace(-1, 1, 32, dtype=np.float32), "MXFP4")[:3].tolist()
     [-1.0, -1.0, -0.75]
     """
     arr = _checked(x, get_format(fmt).block_size)
-    return decode(encode(arr, fmt), fmt, arr.size)
+    return decode(encode(arr, fmt, importance), fmt, arr.size)

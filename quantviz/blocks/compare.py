@@ -13,6 +13,7 @@ from quantviz.metrics import sqnr_db
 
 F32 = np.float32
 ROW = 1024  # per-channel rows for the per-channel points
+SEARCH_LIMIT = 65_536  # the K-quant / IQ4 searches are measured on at most this many values (they cost ~1 µs each)
 
 
 def block_rms_error(original: np.ndarray, back: np.ndarray, block: int) -> np.ndarray:
@@ -29,17 +30,19 @@ class FormatPoint(NamedTuple):
     """One format measured on one data set."""
 
     name: str
-    family: str          # "block", "per tensor", "per channel"
+    family: str          # "block", "block + imatrix", "per tensor", "per channel"
     bits_per_weight: float
     sqnr_db: float
     max_error: float
     rule: str
 
 
-def measure_all(x: np.ndarray) -> list[FormatPoint]:
+def measure_all(x: np.ndarray, importance: np.ndarray | None = None) -> list[FormatPoint]:
     """Return every block format, int8/int4 per tensor and per channel, and FP8 measured on ``x``.
 
-    ``x`` is float32 whose length is a multiple of 1024 (every block size divides it).
+    ``x`` is float32 whose length is a multiple of 1024 (every block size divides it). With ``importance`` (one
+    weight per column of a row whose length divides 1024) the formats that take one are measured again with it
+    (family "block + imatrix"). The K-quant and IQ4 searches run on the first ``SEARCH_LIMIT`` values only.
 
     >>> pts = measure_all(np.random.default_rng(0).normal(size=4096).astype(np.float32))
     >>> sorted({p.family for p in pts})
@@ -49,10 +52,13 @@ def measure_all(x: np.ndarray) -> list[FormatPoint]:
     power = float(np.mean(x.astype(np.float64) ** 2))
     points = []
     for name, f in FORMATS.items():
-        back = fake_quantize(x, name).astype(np.float64)
-        err = back - x
-        points.append(FormatPoint(name, "block", f.bits_per_weight, sqnr_db(power, float(np.mean(err**2))),
-                                  float(np.abs(err).max()), f.summary))
+        part = x[:SEARCH_LIMIT] if f.takes_importance else x
+        p_power = float(np.mean(part.astype(np.float64) ** 2)) if f.takes_importance else power
+        for weights in (None, importance) if f.takes_importance and importance is not None else (None,):
+            err = fake_quantize(part, name, weights).astype(np.float64) - part
+            points.append(FormatPoint(name if weights is None else f"{name} + imatrix",
+                                      "block" if weights is None else "block + imatrix", f.bits_per_weight,
+                                      sqnr_db(p_power, float(np.mean(err**2))), float(np.abs(err).max()), f.summary))
     for r in compare_formats(x.astype(np.float64), ("int8", "int4", "fp8 e4m3", "fp8 e5m2")):
         bits = 8 if r.name in ("int8", "fp8 e4m3", "fp8 e5m2") else 4
         err = r.dequantized - x

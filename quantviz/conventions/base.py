@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from quantviz.conventions.kernels import in_chunks
+from quantviz.conventions.recipe import Recipe
 from quantviz.errors import RangeError, UnsupportedError
 from quantviz.grid import check_bits
 from quantviz.qparams import QParams
@@ -144,9 +145,6 @@ def _check_nan(arr: np.ndarray) -> None:
         raise RangeError("values contain NaN (not a number), which has no code; remove them first")
 
 
-# Large arrays are processed in small chunks (temporaries stay in cache and below malloc's mmap
-
-
 @dataclass(frozen=True)
 class Convention:
     """A named way of choosing (s, z) and rounding.
@@ -225,6 +223,24 @@ class Convention:
 
     def _trace(self, rmin: float, rmax: float, *, bits: int, signed: bool, symmetric: bool, narrow_range: bool,
                reduce_range: bool) -> ChoiceTrace:  # pragma: no cover
+        raise NotImplementedError
+
+    def recipe(self, *, bits: int = 8, signed: bool = False, symmetric: bool = False, narrow_range: bool = False,
+               reduce_range: bool = False, rounding: str | None = None,
+               add_zero_point_before_rounding: bool = False) -> Recipe:
+        """Return how this convention does each step for these options, as data (see :mod:`.recipe`).
+
+        ``run_recipe(conv.recipe(**options), rmin, rmax, x)`` gives exactly what ``choose_qparams`` and ``quantize``
+        give (tested); a recipe with a step replaced is the experiment a cause is found by.
+        """
+        options = {"bits": bits, "signed": signed, "symmetric": symmetric, "narrow_range": narrow_range,
+                   "reduce_range": reduce_range}
+        self.check_options(**options)
+        return self._recipe(rounding=self._prepare(rounding, add_zero_point_before_rounding),
+                            z_first=add_zero_point_before_rounding, **options)
+
+    def _recipe(self, *, bits: int, signed: bool, symmetric: bool, narrow_range: bool, reduce_range: bool,
+                rounding: str, z_first: bool) -> Recipe:  # pragma: no cover
         raise NotImplementedError
 
     def choose_qparams(self, rmin: float, rmax: float, **options: object) -> QParams:

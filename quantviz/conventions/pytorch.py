@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from quantviz.conventions.base import F32, F32_EPS, ChoiceTrace, Convention, _as_float_array, _check_nan
+from quantviz.conventions.recipe import Recipe
 from quantviz.grid import int_range
 from quantviz.qparams import QParams
 from quantviz.rounding import fma_float32
@@ -72,8 +73,28 @@ class PyTorch(Convention):
             lo, hi = min_neg, max_pos
         qp = QParams(float(scale), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi))
         return ChoiceTrace(
-            given, (float(lo), float(hi)), adjustment, (qmin, qmax), (storage_min, storage_max), float(divisor),
-            scale_formula, "float32", float(scale), rule, formula, raw, "half_to_even" if raw is not None else None, clamped, 0, qp,
+            range_given=given, range_used=(float(lo), float(hi)), adjustment=adjustment, grid=(qmin, qmax),
+            storage=(storage_min, storage_max), scale_divisor=float(divisor), scale_formula=scale_formula,
+            scale_dtype="float32", scale=float(scale), zero_rule=rule, zero_formula=formula, zero_raw=raw,
+            zero_tie_rule="half_to_even" if raw is not None else None, zero_clamped=clamped, zero_shift=0,
+            qparams=qp,
+        )
+
+    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
+        customized = bits != 8 or narrow_range
+        if not symmetric:
+            zero_rule = "from_min"
+        elif signed:
+            zero_rule = "zero"
+        else:
+            zero_rule = "middle_floor" if customized else "middle"
+        return Recipe(
+            range_dtype="float32", widening="include_zero", empty_range="eps_floor",
+            grid=_pytorch_grid(bits, signed, narrow_range, reduce_range), symmetric=symmetric, divisor="full",
+            scale_arithmetic="float32", scale_storage="float32", zero_rule=zero_rule, zero_frame=0,
+            zero_arithmetic="float32_steps", zero_rounding="half_to_even", zero_clamp=True,
+            quantize_arithmetic="float32_fma", order="add_then_round", rounding=rounding,
+            storage=int_range(8, signed=signed),
         )
 
     def _round(self, x, qparams, mode, seed, z_first, scratch=False):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from quantviz.conventions.base import F32_TINY, ChoiceTrace, Convention
+from quantviz.conventions.recipe import Recipe
 from quantviz.errors import BitsError, RangeError, UnsupportedError
 from quantviz.grid import int_range
 from quantviz.qparams import QParams
-from quantviz.rounding import ROUNDING_MODES, apply_rounding
+from quantviz.rounding import ROUNDING_MODES, apply_rounding, round_exact
 
 
 class Textbook(Convention):
@@ -53,9 +56,11 @@ class Textbook(Convention):
             divisor = float(qmax - qmin)
             scale_formula = f"(rmax − rmin) / (qmax − qmin) = (rmax − rmin) / {qmax - qmin}"
             scale = (hi - lo) / divisor
-            # z from the exact ratio, not from the rounded scale: ties stay ties.
-            raw = qmin - lo * (qmax - qmin) / (hi - lo)
-            rounded = int(np.rint(raw))
+            # z from the exact ratio in rational arithmetic, not from the rounded scale: ties stay ties
+            # (in float64, 0 − (−1.1)·255/2.2 is 127.49999999999999 and would round down).
+            exact = qmin - Fraction(lo) * (qmax - qmin) / (Fraction(hi) - Fraction(lo))
+            raw = float(exact)
+            rounded = round_exact(exact, "half_to_even")
             zero_point = min(max(rounded, qmin), qmax)
             clamped = zero_point != rounded
             rule, formula = "from_min", "qmin − rmin / s, rounded half to even"
@@ -66,8 +71,22 @@ class Textbook(Convention):
             )
         qp = QParams(scale, zero_point, qmin, qmax, rmin=lo, rmax=hi)
         return ChoiceTrace(
-            (rmin, rmax), (lo, hi), adjustment, (qmin, qmax), (qmin, qmax), divisor, scale_formula, "float64", scale,
-            rule, formula, raw, "half_to_even" if raw is not None else None, clamped, 0, qp,
+            range_given=(rmin, rmax), range_used=(lo, hi), adjustment=adjustment, grid=(qmin, qmax),
+            storage=(qmin, qmax), scale_divisor=divisor, scale_formula=scale_formula, scale_dtype="float64",
+            scale=scale, zero_rule=rule, zero_formula=formula, zero_raw=raw,
+            zero_tie_rule="half_to_even" if raw is not None else None, zero_clamped=clamped, zero_shift=0,
+            qparams=qp,
+        )
+
+    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
+        return Recipe(
+            range_dtype="float64", widening="include_zero", empty_range="unit_scale",
+            grid=int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range),
+            symmetric=symmetric, divisor="shorter_side" if symmetric else "full", scale_arithmetic="float64",
+            scale_storage="float64", zero_rule="middle" if symmetric else "from_min", zero_frame=0,
+            zero_arithmetic="exact_ratio", zero_rounding="half_to_even", zero_clamp=True,
+            quantize_arithmetic="float64_divide", order="add_then_round" if z_first else "round_then_add",
+            rounding=rounding, storage=int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range),
         )
 
     def check_rounding(self, rounding: str | None) -> str:
@@ -96,12 +115,16 @@ class Textbook(Convention):
 TEXTBOOK = Textbook(
     name="textbook",
     label="Textbook",
-    summary="The formula on the blackboard, computed exactly in float64; every option and rounding mode.",
+    summary=("The formula on the blackboard in float64, with the zero point from the exact ratio (so a tie stays a "
+             "tie); every option and rounding mode."),
     rules=(
         "Widen [rmin, rmax] to include 0, so that real 0 gets an exact code.",
-        "Asymmetric: s = (rmax − rmin) / (qmax − qmin); z = round(qmin − rmin / s), clamped to the grid.",
+        "Asymmetric: s = (rmax − rmin) / (qmax − qmin) in float64; z = round(qmin − rmin·(qmax − qmin)/(rmax − rmin)), "
+        "the ratio computed exactly (rational arithmetic), clamped to the grid.",
         "Symmetric: z = the middle code (0 for signed grids, 2^(b−1) for unsigned); s = absmax divided by the codes on the shorter side of z, so that [−absmax, absmax] never clips.",
-        "Quantize: q = clamp(round(x / s) + z, qmin, qmax), any rounding mode; or round(x / s + z) as the seed example writes it.",
+        "Quantize: q = clamp(round(x / s) + z, qmin, qmax), x / s in float64 (the stored s is rounded, so a value "
+        "meant to sit on a tie can land a hair off it), any rounding mode; or round(x / s + z) as the seed example "
+        "writes it.",
         "Dequantize: r = s · (q − z), in float64.",
     ),
     tie_rule="half_to_even",

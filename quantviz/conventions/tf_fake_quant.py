@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from quantviz.conventions.base import F32, F32_TINY, ChoiceTrace, Convention, _as_float_array, _check_nan
+from quantviz.conventions.recipe import Recipe
 from quantviz.errors import RangeError
 from quantviz.grid import int_range
 from quantviz.qparams import QParams
@@ -22,6 +23,15 @@ class TFNudge(NamedTuple):
     zero_point: int
     nudged_min: np.float32
     nudged_max: np.float32
+
+
+class TFSteps(NamedTuple):
+    """TF fake-quant's kernel, step by step: the nudge, x clamped into it, the float32 number rounded, and floor(v + 0.5)."""
+
+    nudge: TFNudge
+    clamped: np.ndarray
+    pre_round: np.ndarray
+    rounded: np.ndarray
 
 
 def tf_nudge(qparams: QParams) -> TFNudge:
@@ -69,10 +79,23 @@ class TFFakeQuant(Convention):
             raise RangeError(f"range [{float(lo)}, {float(hi)}] gives an unusable scale {float(scale)!r}")
         qp = QParams(float(scale), zero_point, qmin, qmax, rmin=float(lo), rmax=float(hi))
         return ChoiceTrace(
-            (float(lo), float(hi)), (float(lo), float(hi)), "", (qmin, qmax), (qmin, qmax), float(qmax - qmin),
-            f"(max − min) / (qmax − qmin) = (max − min) / {qmax - qmin}", "float32", float(scale), "from_min", "qmin − min / s in float32; outside the grid it is clamped, "
-            "else rounded half away from zero; then the range is nudged to fit z", float(zero_from_min),
-            "half_away_from_zero", not qmin_f <= zero_from_min <= qmax_f, 0, qp,
+            range_given=(float(lo), float(hi)), range_used=(float(lo), float(hi)), adjustment="", grid=(qmin, qmax),
+            storage=(qmin, qmax), scale_divisor=float(qmax - qmin),
+            scale_formula=f"(max − min) / (qmax − qmin) = (max − min) / {qmax - qmin}", scale_dtype="float32",
+            scale=float(scale), zero_rule="from_min",
+            zero_formula="qmin − min / s in float32; outside the grid it is clamped, "
+            "else rounded half away from zero; then the range is nudged to fit z",
+            zero_raw=float(zero_from_min), zero_tie_rule="half_away_from_zero",
+            zero_clamped=not qmin_f <= zero_from_min <= qmax_f, zero_shift=0, qparams=qp,
+        )
+
+    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
+        grid = int_range(bits, narrow_range=narrow_range)
+        return Recipe(
+            range_dtype="float32", widening="as_given", empty_range="refuse", grid=grid, symmetric=False,
+            divisor="full", scale_arithmetic="float32", scale_storage="float32", zero_rule="from_min", zero_frame=0,
+            zero_arithmetic="float32", zero_rounding="half_away_from_zero", zero_clamp=True,
+            quantize_arithmetic="tf_nudged", order="round_then_add", rounding="half_up_float32", storage=grid,
         )
 
     def _codes(self, x32: np.ndarray, nudge: TFNudge, clamp: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -84,6 +107,20 @@ class TFFakeQuant(Convention):
             shifted = x32 - nudge.nudged_min
             pre_round = shifted * nudge.inv_scale - quant_zero
             return pre_round, np.floor(pre_round + F32(0.5))
+
+    def nudged_steps(self, x: object, qparams: QParams) -> TFSteps:
+        """Return TF's kernel steps for x: x clamped to the nudged range, the number rounded, floor(v + 0.5).
+
+        >>> qp = TF_FAKE_QUANT.choose_qparams(1.0, 2.0)
+        >>> s = TF_FAKE_QUANT.nudged_steps([1.5], qp)
+        >>> float(s.clamped[0]), float(s.pre_round[0]), float(s.rounded[0])
+        (1.0, 255.0, 255.0)
+        """
+        nudge = tf_nudge(qparams)
+        x32 = np.asarray(x, dtype=np.float64).astype(F32)
+        clamped = np.maximum(np.minimum(x32, nudge.nudged_max), nudge.nudged_min)
+        pre_round, rounded = self._codes(x32, nudge, clamp=True)
+        return TFSteps(nudge, clamped, pre_round, rounded)
 
     def _round(self, x, qparams, mode, seed, z_first, scratch=False):
         # For display: the same float32 arithmetic without TF's clamp (the clamp comes first in TF).

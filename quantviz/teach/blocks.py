@@ -14,6 +14,7 @@ import numpy as np
 
 from quantviz import blocks
 from quantviz.blocks import gguf_legacy, mx, nf4
+from quantviz.teach import superblock
 from quantviz.teach.fmt import fmt
 
 F32, F16 = np.float32, np.float16
@@ -37,8 +38,10 @@ def _f16_note(exact: float) -> str:
     return f"{fmt(exact, 8)}, stored as float16 {fmt(stored, 8)}" + ("" if stored == float(F32(exact)) else f" (off by {fmt(stored - float(F32(exact)), 3)})")
 
 
-def block_view(x: np.ndarray, name: str) -> BlockView:
+def block_view(x: np.ndarray, name: str, importance: np.ndarray | None = None) -> BlockView:
     """Return the first block of ``x`` (float32, whole blocks) seen through format ``name``.
+
+    ``importance`` (K-quants and IQ4 only) is passed to the encoder as ggml's quant_weights.
 
     >>> v = block_view(np.linspace(-1, 1, 32, dtype=np.float32), "Q4_0")
     >>> v.codes[:3].tolist(), v.fields[0]
@@ -47,7 +50,7 @@ def block_view(x: np.ndarray, name: str) -> BlockView:
     f = blocks.get_format(name)
     n = f.block_size
     x = np.asarray(x, F32)
-    data = blocks.encode(x, name)
+    data = blocks.encode(x, name, importance)
     decoded_all = blocks.decode(data, name, x.size)
     block = x[:n]
     lines: list[str] = []
@@ -94,6 +97,11 @@ def block_view(x: np.ndarray, name: str) -> BlockView:
                      + (", not a whole number, so 0 is not exact." if stored_d and not float(-stored_m / stored_d).is_integer() else ".")]
             fields = [(0, 2, "d (float16)"), (2, 4, "m (float16)")] + ([(4, 8, "fifth bits (uint32)"), (8, 24, "low nibbles")]
                                                                        if name == "Q5_1" else [(4, 20, "codes (2 per byte)")])
+    elif name in superblock.CODE_BITS:
+        codes = superblock.value_codes(head, name)
+        bits = superblock.CODE_BITS[name]
+        lines = superblock.kquant_block_lines(x, name, importance)
+        fields = superblock.FIELDS[name]
     elif name == "NF4":
         codes = nf4.unpack(rows[:, 4:])[0].astype(np.int64)
         bits = 4

@@ -16,7 +16,8 @@ from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams, quantize, quantize_trace
 from quantviz.rounding import apply_rounding
 from quantviz.teach.fmt import fmt
-from quantviz.teach.steps import Step, probe_steps, qparams_steps
+from quantviz.teach.probe import probe_steps
+from quantviz.teach.steps import Step, qparams_steps
 
 SEED_PRINTED_SCALE = 7.843137255  # as printed in the answer
 SEED_VALUES = (39.215686275, 0.0, 1000.0, -1000.0)
@@ -37,16 +38,13 @@ def seed_example_verdicts() -> list[Verdict]:
     """Return each line of the seed answer's worked example, recomputed by quantviz, with a verdict."""
     exact = QParams(2000 / 255, 128, 0, 255)
     printed = QParams(SEED_PRINTED_SCALE, 128, 0, 255)
-    out: list[Verdict] = []
-    out.append(
-        Verdict(
-            "scale = (1000 − −1000) / 255 = 7.843137255",
-            f"2000 / 255 = {fmt(exact.scale, 17)}",
-            False,
-            f"The printed 7.843137255 is the exact scale rounded up by {fmt(SEED_PRINTED_SCALE - exact.scale, 3)}. "
-            "That tiny excess is what makes the lines for 1000 and −1000 below come out as printed.",
-        )
-    )
+    out: list[Verdict] = [Verdict(
+        "scale = (1000 − −1000) / 255 = 7.843137255",
+        f"2000 / 255 = {fmt(exact.scale, 17)}",
+        False,
+        f"The printed 7.843137255 is the exact scale rounded up by {fmt(SEED_PRINTED_SCALE - exact.scale, 3)}. "
+        + _what_the_rounded_scale_changes(exact, printed),
+    )]
     ex = quantize_trace(SEED_VALUES, exact, rounding="half_away_from_zero", add_zero_point_before_rounding=True)
     ex_even = quantize_trace(SEED_VALUES, exact, rounding="half_to_even", add_zero_point_before_rounding=True)
     pr = quantize_trace(SEED_VALUES, printed, rounding="half_away_from_zero", add_zero_point_before_rounding=True)
@@ -97,6 +95,29 @@ def seed_example_verdicts() -> list[Verdict]:
     )
     out.append(Verdict("inverse scale = 0.1275", f"255 / 2000 = {fmt(255 / 2000)}", True, "Holds: multiplying by 1/s = 0.1275 is the same map."))
     return out
+
+
+def _what_the_rounded_scale_changes(exact: QParams, printed: QParams) -> str:
+    """Rerun ±1000 with the exact and the printed scale, under the answer's rule: say what the excess changes.
+
+    The answer rounds half away from zero after adding z. With the exact scale the two ends sit on ties (one past
+    the grid, one at 0.5); with the printed one, just off them. Whether the *codes* differ is computed, not assumed.
+    """
+    ends = np.array([1000.0, -1000.0])
+    rule = {"rounding": "half_away_from_zero", "add_zero_point_before_rounding": True}
+    ex, pr = quantize_trace(ends, exact, **rule), quantize_trace(ends, printed, **rule)
+    even = quantize_trace(ends, exact, rounding="half_to_even", add_zero_point_before_rounding=True)
+    how_exact = (f"with the exact scale, 1000 and −1000 land on the ties {fmt(float(ex.pre_round[0]), 12)} and "
+                 f"{fmt(float(ex.pre_round[1]), 12)}: rounded half away from zero and clamped they give "
+                 f"{int(ex.q[0])} and {int(ex.q[1])} (half to even: {int(even.q[0])} and {int(even.q[1])})")
+    how_printed = (f"with the printed scale they sit just off the ties, at {fmt(float(pr.pre_round[0]), 13)} and "
+                   f"{fmt(float(pr.pre_round[1]), 13)}, and give {int(pr.q[0])} and {int(pr.q[1])}"
+                   + (" with no clamp" if not pr.clipped.any() else ""))
+    same = bool(np.array_equal(ex.q, pr.q))
+    verdict = ("So the excess does not change the codes printed below under the answer's own rule; it changes why "
+               "they come out: no tie and no clamp is needed." if same
+               else "So the excess is what changes the codes printed below.")
+    return f"Rerun both ways: {how_exact}; {how_printed}. {verdict}"
 
 
 def _tie_rules_agree(value: float) -> str:

@@ -1,31 +1,38 @@
-"""Seeded exercises on the core skills, with answers checked by quantviz and worked solutions.
+"""Seeded exercises on the core skills, with answer keys computed from the numbers the prompt shows.
 
 The same (seed, difficulty) always gives the same questions, so a link gives a whole class the same set.
+
+Exact in the digits shown
+-------------------------
+Every number a prompt shows is the exact number its answer key was computed from. Scales, codes and values are
+drawn as short decimals (s = 0.05, x = 6.125) or given as a range of short decimals, and every key is computed
+in exact rational arithmetic (:class:`fractions.Fraction`) from those very decimal strings — never from a float
+that prints differently. So a tie is a tie in the digits the student reads (6.125 / 0.05 = 122.5 exactly), and a
+value the prompt calls not a tie is not one. Where a scale has no finite decimal (8/255), the prompt asks for it
+to 4 significant digits and the zero point is computed from the exact fraction, which the prompt says.
+
+Every question whose computation rounds names its rounding rule; each solution shows every number that is
+rounded and what it rounds to ("−0.5 → 0 (a tie: half to even)"). Easy stays on 8-bit grids, medium adds low
+bits and symmetric grids, and only hard asks about framework conventions and the integer rescale.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
+from fractions import Fraction
 from functools import cache
 from typing import NamedTuple
 
 from quantviz.conventions import CONVENTIONS
 from quantviz.errors import QuantVizError
-from quantviz.grid import grid_label
+from quantviz.grid import grid_label, int_range
 from quantviz.intmath import multiply_by_quantized_multiplier, quantize_multiplier
-from quantviz.qparams import QParams
-from quantviz.quantize import choose_qparams, dequantize, quantize_trace
+from quantviz.teach.exact import RULE_WORDS, exact_text, paren, round_exact, rounding_step, show
 from quantviz.teach.fmt import fmt
 
 DIFFICULTIES = {"easy": "Easy: 8-bit grids, round numbers", "medium": "Medium: low bits, signed and symmetric grids", "hard": "Hard: ties, framework conventions, integer steps"}
-KINDS = ("scale_zero_point", "quantize", "dequantize", "representable_range", "clips", "which_convention", "integer_step")
-# Easy stays on the core skills on 8-bit grids; conventions and the integer rescale come later.
-KINDS_BY_DIFFICULTY = {
-    "easy": KINDS[:5],
-    "medium": KINDS[:6],
-    "hard": KINDS,
-}
 
 
 class Answer(NamedTuple):
@@ -68,130 +75,301 @@ def check(answer: Answer, given: object) -> bool:
     return str(given) == str(answer.expected)
 
 
+# ----------------------------------------------------------------------------- the grid a question is posed on
+class Setup(NamedTuple):
+    """The grid and the (exact) scale and zero point a question is posed on."""
+
+    bits: int
+    signed: bool
+    symmetric: bool
+    qmin: int
+    qmax: int
+    scale: Fraction
+    zero_point: int
+
+    @property
+    def grid(self) -> str:
+        """The grid in words, as prompts and the answer-key test read it."""
+        sym = " (symmetric)" if self.symmetric else ""
+        return f"{grid_label(self.bits, signed=self.signed)} grid [{self.qmin}, {self.qmax}]{sym}"
+
+    @property
+    def given(self) -> str:
+        return f"s = {exact_text(self.scale)}, z = {self.zero_point} on the {self.grid}"
+
+
+# Short decimal scales: every product and quotient the questions need stays exact in a few digits.
+_SCALES = {
+    "easy": ("0.5", "0.25", "0.2", "0.1", "0.05", "0.04", "0.02", "0.01"),
+    "medium": ("0.75", "0.3", "0.125", "0.15", "0.06", "0.025", "0.0625", "1.5"),
+    "hard": ("0.0078125", "0.015625", "0.003", "0.35", "0.45", "2.5", "0.004"),
+}
+
+
+def _middle(qmin: int, qmax: int) -> int:
+    return round_exact(Fraction(qmin + qmax, 2), "half_to_even")
+
+
+def _grid(rng: random.Random, difficulty: str) -> tuple[int, bool, bool]:
+    """Return (bits, signed, symmetric) for the level: easy 8-bit asymmetric, medium low bits, hard 8 or 4 bits."""
+    signed = rng.random() < 0.5
+    if difficulty == "easy":
+        return 8, signed, False
+    if difficulty == "medium":
+        return rng.choice([2, 3, 4, 6, 8]), signed, rng.random() < 0.4
+    return rng.choice([8, 8, 4]), signed, False
+
+
+def _setup(rng: random.Random, difficulty: str) -> Setup:
+    bits, signed, symmetric = _grid(rng, difficulty)
+    qmin, qmax = int_range(bits, signed=signed)
+    z = _middle(qmin, qmax) if symmetric else rng.randint(qmin, qmax)
+    return Setup(bits, signed, symmetric, qmin, qmax, Fraction(rng.choice(_SCALES[difficulty])), z)
+
+
+def _rule(rng: random.Random, difficulty: str) -> str:
+    """Hard questions also round half away from zero (C's round, TFLite's reference kernels)."""
+    return rng.choice(list(RULE_WORDS)) if difficulty == "hard" else "half_to_even"
+
+
+def _quantize_lines(x: Fraction, su: Setup, rule: str) -> tuple[list[str], int]:
+    """Return the solution lines of q = clamp(round(x / s) + z) and q, every intermediate number shown."""
+    t = x / su.scale
+    r = round_exact(t, rule)
+    q = min(max(r + su.zero_point, su.qmin), su.qmax)
+    lines = [f"x / s = {exact_text(x)} / {exact_text(su.scale)} = {show(t)}.", f"Round: {rounding_step(t, rule)}.",
+             f"Add z: {r} + {paren(su.zero_point)} = {r + su.zero_point}."]
+    if q != r + su.zero_point:
+        lines.append(f"Clamp to [{su.qmin}, {su.qmax}]: {r + su.zero_point} is outside, so q = {q} (clipped).")
+    else:
+        lines.append(f"Clamp to [{su.qmin}, {su.qmax}]: inside, so q = {q}.")
+    return lines, q
+
+
+# ----------------------------------------------------------------------------- the builders, one per kind
+def _scale_zero_point(rng: random.Random, difficulty: str) -> Exercise:
+    bits, signed, symmetric = _grid(rng, difficulty)
+    qmin, qmax = int_range(bits, signed=signed)
+    if difficulty == "easy":
+        lo, hi = rng.choice([("-1", "1"), ("0", "6"), ("-2", "6"), ("0", "255"), ("-127.5", "127.5"), ("-4", "12"), ("-1", "3")])
+    elif difficulty == "medium":
+        lo, hi = exact_text(Fraction(-rng.randint(0, 500), 100)), exact_text(Fraction(rng.randint(50, 500), 100))
+    else:
+        a = rng.choice(["1000", "6", "1", "2.5"])
+        lo, hi = f"-{a}", a
+    rlo, rhi = Fraction(lo), Fraction(hi)
+    wlo, whi = min(rlo, 0), max(rhi, 0)
+    lines = [f"Widen to include 0: [{exact_text(wlo)}, {exact_text(whi)}]." if (wlo, whi) != (rlo, rhi)
+             else f"[{lo}, {hi}] already includes 0."]
+    if symmetric:
+        absmax = max(-wlo, whi)
+        z = _middle(qmin, qmax)
+        side = min(qmax - z, z - qmin)
+        s = absmax / side
+        how = "symmetric: z = the middle code, rounded half to even; s = absmax / (codes on the shorter side of z)"
+        lines += [f"z = round(({qmin} + {qmax}) / 2): {rounding_step(Fraction(qmin + qmax, 2), 'half_to_even')}.",
+                  f"absmax = {exact_text(absmax)}; the shorter side of z has min({qmax} − {z}, {z} − {qmin}) = {side} codes.",
+                  f"s = {exact_text(absmax)} / {side} = {show(s)}."]
+    else:
+        s = (whi - wlo) / (qmax - qmin)
+        raw = qmin - wlo / s
+        rounded = round_exact(raw, "half_to_even")
+        z = min(max(rounded, qmin), qmax)
+        how = "s = (rmax − rmin) / (qmax − qmin); z = qmin − rmin / s, rounded half to even, then clamped"
+        lines += [f"s = ({exact_text(whi)} − {paren(wlo)}) / ({qmax} − {paren(qmin)}) = {show(s)}.",
+                  f"qmin − rmin / s = {qmin} − {paren(wlo)} / s = {show(raw)} (with the exact s, not its rounded digits).",
+                  f"Round: {rounding_step(raw, 'half_to_even')}" + (f"; clamp to the grid → z = {z}." if z != rounded else f"; inside the grid → z = {z}.")]
+    grid = f"{grid_label(bits, signed=signed)} grid [{qmin}, {qmax}]" + (" (symmetric)" if symmetric else "")
+    return Exercise("scale_zero_point",
+                    f"Choose the scale s and zero point z (textbook convention: widen the range to include 0; {how}) "
+                    f"for the range **[{lo}, {hi}]** on the {grid}. Give s to 4 significant digits; compute z from the "
+                    "exact s.",
+                    (Answer("s", "scale s", "float", float(s), _float_tolerance(float(s))), Answer("z", "zero point z", "int", z)),
+                    tuple(lines))
+
+
 def _float_tolerance(value: float) -> float:
     """Accept answers to 4 significant digits."""
     return max(abs(value) * 5e-4, 1e-12)
 
 
-def _setup(rng: random.Random, difficulty: str) -> tuple[float, float, dict]:
-    if difficulty == "easy":
-        lo, hi = rng.choice([(-1.0, 1.0), (0.0, 6.0), (-2.0, 6.0), (0.0, 255.0), (-127.5, 127.5), (-4.0, 12.0)])
-        options = {"bits": 8, "signed": rng.random() < 0.5}
-    elif difficulty == "medium":
-        lo, hi = round(-rng.uniform(0, 5), 2), round(rng.uniform(0.5, 5), 2)
-        options = {"bits": rng.choice([2, 3, 4, 6, 8]), "signed": rng.random() < 0.5, "symmetric": rng.random() < 0.4}
-    else:
-        a = rng.choice([1000.0, 6.0, 1.0, 2.5])
-        lo, hi = -a, a
-        options = {"bits": 8, "signed": rng.random() < 0.5}
-    return lo, hi, options
+def _quantize(rng: random.Random, difficulty: str) -> Exercise:
+    su = _setup(rng, difficulty)
+    rule = _rule(rng, difficulty)
+    k = rng.randint(su.qmin - su.zero_point - (difficulty != "easy"), su.qmax - su.zero_point - 1 + (difficulty != "easy"))
+    tie = difficulty == "hard" or rng.random() < 0.3
+    frac = Fraction(1, 2) if tie else Fraction(rng.choice(["0.1", "0.2", "0.25", "0.4", "0.6", "0.75", "0.8", "0.9"]))
+    x = (k + frac) * su.scale
+    lines, q = _quantize_lines(x, su, rule)
+    return Exercise("quantize",
+                    f"With {su.given}, quantize **x = {exact_text(x)}**: q = clamp(round(x / s) + z, qmin, qmax), "
+                    f"ties rounded {RULE_WORDS[rule]}.",
+                    (Answer("q", "q", "int", q),), tuple(lines))
 
 
-def _grid_text(qp: QParams, options: dict) -> str:
-    return f"{grid_label(options['bits'], signed=options.get('signed', False))} grid [{qp.qmin}, {qp.qmax}]" + (" (symmetric)" if options.get("symmetric") else "")
+def _dequantize(rng: random.Random, difficulty: str) -> Exercise:
+    su = _setup(rng, difficulty)
+    q = rng.randint(su.qmin, su.qmax)
+    r = su.scale * (q - su.zero_point)
+    return Exercise("dequantize", f"With {su.given}, which real value does code **q = {q}** stand for?",
+                    (Answer("r", "real value", "float", float(r), _float_tolerance(float(r)) + float(su.scale) * 1e-6),),
+                    (f"r = s·(q − z) = {exact_text(su.scale)} × ({q} − {paren(su.zero_point)}) = {exact_text(su.scale)} × "
+                     f"{paren(q - su.zero_point)} = {exact_text(r)}.",))
 
 
-def _tie_or_value(rng: random.Random, qp: QParams, difficulty: str) -> float:
-    k = rng.randint(qp.qmin - qp.zero_point, qp.qmax - qp.zero_point - 1)
-    if difficulty == "hard" or rng.random() < 0.3:
-        return float((k + 0.5) * qp.scale)  # an exact tie (in float64)
-    return round(float((k + rng.random()) * qp.scale), 4)
+def _representable_range(rng: random.Random, difficulty: str) -> Exercise:
+    su = _setup(rng, difficulty)
+    lo, hi = su.scale * (su.qmin - su.zero_point), su.scale * (su.qmax - su.zero_point)
+    tol = float(su.scale) * 1e-6
+    return Exercise("representable_range", f"With {su.given}, what are the smallest and largest real values the grid can represent?",
+                    (Answer("lo", "smallest", "float", float(lo), _float_tolerance(float(lo)) + tol),
+                     Answer("hi", "largest", "float", float(hi), _float_tolerance(float(hi)) + tol)),
+                    (f"(qmin − z)·s = ({su.qmin} − {paren(su.zero_point)}) × {exact_text(su.scale)} = {exact_text(lo)}.",
+                     f"(qmax − z)·s = ({su.qmax} − {paren(su.zero_point)}) × {exact_text(su.scale)} = {exact_text(hi)}."))
 
 
-def make_exercise(kind: str, rng: random.Random, difficulty: str) -> Exercise:
-    """Return one exercise of ``kind``, drawn from ``rng``."""
-    lo, hi, options = _setup(rng, difficulty)
-    qp = choose_qparams(lo, hi, **options)
-    grid = _grid_text(qp, options)
-    given = f"s = {fmt(qp.scale)}, z = {qp.zero_point}, {grid}"
-    if kind == "scale_zero_point":
-        scale_note = ("s = max(|rmin|, |rmax|) / (codes on the shorter side of z)" if options.get("symmetric")
-                      else "s = (rmax − rmin) / (qmax − qmin)")
-        return Exercise(kind, f"Choose the scale s and zero point z (textbook convention) for the range **[{fmt(lo)}, {fmt(hi)}]** on a {grid}. Give s to 4 significant digits.",
-                        (Answer("s", "scale s", "float", qp.scale, _float_tolerance(qp.scale)), Answer("z", "zero point z", "int", qp.zero_point)),
-                        (f"Widen to include 0: [{fmt(min(lo, 0))}, {fmt(max(hi, 0))}].", f"{scale_note} = {fmt(qp.scale)}.",
-                         "z = qmin − rmin/s, rounded half to even and clamped" if not options.get("symmetric") else "z = the middle code",
-                         f"→ z = {qp.zero_point}."))
-    if kind == "quantize":
-        x = _tie_or_value(rng, qp, difficulty)
-        t = quantize_trace([x], qp)
-        tie = float(t.pre_round[0]) - math.floor(float(t.pre_round[0])) == 0.5
-        return Exercise(kind, f"With {given}, quantize **x = {fmt(x, 12)}** (round half to even, then add z, then clamp).",
-                        (Answer("q", "q", "int", int(t.q[0])),),
-                        (f"x / s = {fmt(float(t.scaled[0]), 12)}" + (" — an exact tie: round half to even." if tie else "."),
-                         f"round → {fmt(float(t.unclamped[0]) - qp.zero_point)}; + z = {fmt(float(t.unclamped[0]))}.",
-                         f"clamp to [{qp.storage_min}, {qp.storage_max}] → q = {int(t.q[0])}."))
-    if kind == "dequantize":
-        q = rng.randint(qp.qmin, qp.qmax)
-        r = float(dequantize([q], qp)[0])
-        return Exercise(kind, f"With {given}, which real value does code **q = {q}** stand for?",
-                        (Answer("r", "real value", "float", r, _float_tolerance(r) + qp.scale * 1e-6),),
-                        (f"r = s·(q − z) = {fmt(qp.scale)} × ({q} − {qp.zero_point}) = {fmt(r)}.",))
-    if kind == "representable_range":
-        return Exercise(kind, f"With {given}, what are the smallest and largest real values the grid can represent?",
-                        (Answer("lo", "smallest", "float", qp.real_min, _float_tolerance(qp.real_min) + 1e-9), Answer("hi", "largest", "float", qp.real_max, _float_tolerance(qp.real_max) + 1e-9)),
-                        (f"(qmin − z)·s = ({qp.qmin} − {qp.zero_point}) × {fmt(qp.scale)} = {fmt(qp.real_min)}.",
-                         f"(qmax − z)·s = ({qp.qmax} − {qp.zero_point}) × {fmt(qp.scale)} = {fmt(qp.real_max)}."))
-    if kind == "clips":
-        span = qp.real_max - qp.real_min
-        x = round(rng.choice([qp.real_max + rng.uniform(0.6, 0.2 * span / qp.levels * 50) * qp.scale,
-                              qp.real_min - rng.uniform(0.6, 3) * qp.scale, rng.uniform(qp.real_min, qp.real_max)]), 4)
-        t = quantize_trace([x], qp)
-        clipped = bool(t.clipped[0])
-        lines = [f"The representable range is [{fmt(qp.real_min)}, {fmt(qp.real_max)}]; round(x/s) + z = {fmt(float(t.unclamped[0]))}, "
-                 + ("outside the grid: clipped." if clipped else "inside the grid: not clipped.")]
-        if not clipped and not qp.real_min <= x <= qp.real_max:
-            end, code = (qp.real_max, qp.qmax) if x > qp.real_max else (qp.real_min, qp.qmin)
-            lines.append(f"x lies beyond the representable {fmt(end)}, but by less than half a step (s/2 = {fmt(qp.scale / 2)}): "
-                         f"it rounds to the last code, {code}, exactly as a value inside would. Clipping starts half a step "
-                         f"past the end, at {fmt(end + (qp.scale / 2 if x > end else -qp.scale / 2))}.")
-        return Exercise(kind, f"With {given}, is **x = {fmt(x)}** clipped?",
-                        (Answer("clip", "clipped?", "choice", "yes" if clipped else "no", choices=("yes", "no")),),
-                        tuple(lines))
-    if kind == "which_convention":
-        cases = _unique_convention_cases()
-        name = rng.choice(sorted({c[4] for c in cases}))  # every convention equally likely
-        lo, hi, signed, symmetric, name, chosen = rng.choice([c for c in cases if c[4] == name])
-        labels = tuple(CONVENTIONS[n].label for n in _QUIZ_CONVENTIONS)
-        return Exercise(kind, f"The range [{fmt(lo)}, {fmt(hi)}] on {'int8' if signed else 'uint8'}{', symmetric' if symmetric else ''} came out as "
-                        f"**s = {fmt(chosen.scale, 12)}, z = {chosen.zero_point}**. Which convention produced it?",
-                        (Answer("conv", "convention", "choice", CONVENTIONS[name].label, choices=labels),),
-                        tuple(f"{CONVENTIONS[n].label}: " + "; ".join(CONVENTIONS[n].rules[:3]) for n in _QUIZ_CONVENTIONS))
-    if kind == "integer_step":
-        m = rng.choice([0.0031, 0.0123, 0.25, 0.0007, 0.5 / 3])
-        acc = rng.randint(-30000, 30000)
-        m0, shift = quantize_multiplier(m)
-        out = int(multiply_by_quantized_multiplier(acc, m0, shift))
-        return Exercise(kind, f"An int32 accumulator **acc = {acc}** is rescaled by M = {fmt(m)}, stored as M0 = {m0} and shift = {shift}. "
-                        "What is (acc·M0 + 2^(30 − shift)) >> (31 − shift)?",
-                        (Answer("out", "result", "int", out),),
-                        (f"acc·M0 = {acc * m0}.", f"+ 2^{30 - shift} = {acc * m0 + 2 ** (30 - shift)}.",
-                         f">> {31 - shift} (floor division by 2^{31 - shift}) = {out}, close to acc·M = {fmt(acc * m, 8)}."))
-    raise QuantVizError(f"unknown exercise kind {kind!r}")
+def _clips(rng: random.Random, difficulty: str) -> Exercise:
+    su = _setup(rng, difficulty)
+    rule = _rule(rng, difficulty)
+    lo, hi = su.scale * (su.qmin - su.zero_point), su.scale * (su.qmax - su.zero_point)
+    past = Fraction(rng.choice(["0.2", "0.4", "0.5", "0.5", "0.6", "1.5", "3"]))
+    x = rng.choice([hi + past * su.scale, lo - past * su.scale, su.scale * (rng.randint(su.qmin, su.qmax - 1) - su.zero_point + Fraction(1, 4))])
+    lines, _ = _quantize_lines(x, su, rule)
+    unclamped = round_exact(x / su.scale, rule) + su.zero_point
+    clipped = not su.qmin <= unclamped <= su.qmax
+    lines.insert(0, f"The representable range is [{exact_text(lo)}, {exact_text(hi)}]: (qmin − z)·s to (qmax − z)·s.")
+    lines.append("round(x/s) + z is outside the grid: clipped." if clipped else "round(x/s) + z is inside the grid: not clipped.")
+    if not clipped and not lo <= x <= hi:
+        end, code = (hi, su.qmax) if x > hi else (lo, su.qmin)
+        lines.append(f"x lies beyond the representable {exact_text(end)}, but by no more than half a step (s/2 = "
+                     f"{exact_text(su.scale / 2)}): it rounds to the last code, {code}, exactly as a value inside would.")
+    return Exercise("clips", f"With {su.given}, is **x = {exact_text(x)}** clipped? (q = clamp(round(x / s) + z, qmin, qmax), "
+                    f"ties rounded {RULE_WORDS[rule]}.)",
+                    (Answer("clip", "clipped?", "choice", "yes" if clipped else "no", choices=("yes", "no")),), tuple(lines))
 
 
 _QUIZ_CONVENTIONS = ("textbook", "pytorch", "tflite", "onnxruntime")
+_QUIZ_RANGES = ((-1000.0, 1000.0), (-1.0, 1.0), (-2.5, 2.5), (-255.0, 255.0), (-127.5, 127.5), (0.0, 6.0), (-0.8, 1.27))
+SHOWN_SCALE_DIGITS = 6
+
+
+class ConventionCase(NamedTuple):
+    """A range and grid on which two conventions give visibly different (s, z): the one shown and the other."""
+
+    rmin: float
+    rmax: float
+    signed: bool
+    symmetric: bool
+    shown: str
+    other: str
+
+
+def convention_options(name: str, *, signed: bool, symmetric: bool) -> dict:
+    """Return the options a quiz passes to ``name``: TFLite's symmetric grid is its narrow-range weight grid."""
+    return {"signed": signed, "symmetric": symmetric, "narrow_range": symmetric and name == "tflite"}
+
+
+def shown_qparams(name: str, rmin: float, rmax: float, *, signed: bool, symmetric: bool) -> tuple[str, int]:
+    """Return (s to 6 significant digits, z) as a quiz shows what convention ``name`` chose."""
+    qp = CONVENTIONS[name].choose_qparams(rmin, rmax, **convention_options(name, signed=signed, symmetric=symmetric))
+    return fmt(qp.scale, SHOWN_SCALE_DIGITS), qp.zero_point
 
 
 @cache
-def _unique_convention_cases() -> tuple[tuple[float, float, bool, bool, str, QParams], ...]:
-    """Ranges and grids where exactly one convention gives the (s, z) shown: the question has one answer."""
+def convention_cases() -> tuple[ConventionCase, ...]:
+    """Return every (range, grid, pair of conventions) whose shown (s, z) differ: the question hinges on them."""
     cases = []
-    for lo, hi in ((-1000.0, 1000.0), (0.0, 6.0), (-0.5, 3.0), (-1.0, 1.0), (-2.5, 2.5), (-0.8, 1.27)):
+    for lo, hi in _QUIZ_RANGES:
         for signed in (False, True):
             for symmetric in (False, True):
-                results = {}
-                for name in _QUIZ_CONVENTIONS:
-                    opts = {"signed": signed, "symmetric": symmetric, "narrow_range": symmetric and name == "tflite"}
-                    if CONVENTIONS[name].unsupported_reason(bits=8, **opts):
-                        continue
-                    qp = choose_qparams(lo, hi, convention=name, **opts)
-                    results[name] = qp
-                for name, qp in results.items():
-                    same = [n for n, o in results.items() if (o.scale, o.zero_point) == (qp.scale, qp.zero_point)]
-                    if same == [name]:
-                        cases.append((lo, hi, signed, symmetric, name, qp))
+                ok = [n for n in _QUIZ_CONVENTIONS
+                      if not CONVENTIONS[n].unsupported_reason(bits=8, **convention_options(n, signed=signed, symmetric=symmetric))]
+                shown = {n: shown_qparams(n, lo, hi, signed=signed, symmetric=symmetric) for n in ok}
+                cases += [ConventionCase(lo, hi, signed, symmetric, a, b) for a in ok for b in ok if a != b and shown[a] != shown[b]]
     return tuple(cases)
+
+
+def _convention_line(name: str, case: ConventionCase) -> str:
+    """One convention's computed numbers for the case: its scale rule and s, the zero point rounded, z."""
+    t = CONVENTIONS[name].choose_trace(case.rmin, case.rmax, **convention_options(name, signed=case.signed, symmetric=case.symmetric))
+    lo, hi = t.range_used
+    text = (f"{CONVENTIONS[name].label} (grid [{t.grid[0]}, {t.grid[1]}], range used [{fmt(lo)}, {fmt(hi)}]): "
+            f"s = {t.scale_formula} = {fmt(t.scale, 10)} ({t.scale_dtype})")
+    if t.zero_raw is None:
+        return text + f"; z = {t.zero_formula}, so z = {t.qparams.zero_point}."
+    raw = t.zero_raw - t.zero_shift
+    rounded = t.qparams.zero_point - t.zero_shift
+    shift = f", + {t.zero_shift} = {t.qparams.zero_point}" if t.zero_shift else ""
+    rule = RULE_WORDS.get(t.zero_tie_rule or "", t.zero_tie_rule)
+    why = f"a tie: {rule}" if raw - math.floor(raw) == 0.5 else "the nearest integer"
+    return text + (f"; z = {t.zero_formula}: {fmt(raw, 10)} → {rounded} ({why})"
+                   f"{shift}" + (" after clamping" if t.zero_clamped else "") + f", so z = {t.qparams.zero_point}.")
+
+
+def _which_convention(rng: random.Random, difficulty: str) -> Exercise:
+    cases = convention_cases()
+    shown = rng.choice(sorted({c.shown for c in cases}))  # every convention equally likely to be the answer
+    case = rng.choice([c for c in cases if c.shown == shown])
+    s, z = shown_qparams(case.shown, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
+    pair = sorted((case.shown, case.other), key=_QUIZ_CONVENTIONS.index)
+    labels = tuple(CONVENTIONS[n].label for n in pair)
+    other_s, other_z = shown_qparams(case.other, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
+    differ = " and ".join(w for w, same in (("s", s == other_s), ("z", z == other_z)) if not same)
+    grid = f"{'int8' if case.signed else 'uint8'} ({'symmetric' if case.symmetric else 'asymmetric'})"
+    note = (" (TFLite's symmetric grid is its narrow-range weight grid [−127, 127].)"
+            if case.symmetric and "tflite" in pair else "")
+    return Exercise("which_convention",
+                    f"The range [{fmt(case.rmin)}, {fmt(case.rmax)}] on {grid} came out as **s = {s}, z = {z}** (s to "
+                    f"{SHOWN_SCALE_DIGITS} significant digits). Which of {labels[0]} and {labels[1]} produced it?{note}",
+                    (Answer("conv", "convention", "choice", CONVENTIONS[case.shown].label, choices=labels),),
+                    (*(_convention_line(n, case) for n in pair),
+                     f"They differ in {differ}: {CONVENTIONS[case.other].label} gives s = {other_s}, z = {other_z}, "
+                     f"so s = {s}, z = {z} is {CONVENTIONS[case.shown].label}'s."))
+
+
+def _integer_step(rng: random.Random, difficulty: str) -> Exercise:
+    m = rng.choice([0.0031, 0.0123, 0.25, 0.0007, 0.5 / 3])
+    acc = rng.randint(-30000, 30000)
+    m0, shift = quantize_multiplier(m)
+    out = int(multiply_by_quantized_multiplier(acc, m0, shift))
+    total = 31 - shift
+    return Exercise("integer_step",
+                    f"An int32 accumulator **acc = {acc}** is rescaled by M = {fmt(m)}, stored as M0 = {m0} and shift = {shift}. "
+                    f"What is (acc·M0 + 2^(30 − shift)) >> (31 − shift)? (>> is an arithmetic shift: it rounds toward −∞.)",
+                    (Answer("out", "result", "int", out),),
+                    (f"acc·M0 = {acc} × {m0} = {acc * m0}.", f"Add 2^{total - 1}: {acc * m0} + {2 ** (total - 1)} = {acc * m0 + 2 ** (total - 1)}.",
+                     f">> {total}: {acc * m0 + 2 ** (total - 1)} / 2^{total} = {fmt((acc * m0 + 2 ** (total - 1)) / 2**total, 12)} "
+                     f"→ {out} (floor), close to acc·M = {fmt(acc * m, 8)}."))
+
+
+# One small builder per kind; each level's kinds are listed below. Conventions and integer steps are hard only.
+BUILDERS: dict[str, Callable[[random.Random, str], Exercise]] = {
+    "scale_zero_point": _scale_zero_point,
+    "quantize": _quantize,
+    "dequantize": _dequantize,
+    "representable_range": _representable_range,
+    "clips": _clips,
+    "which_convention": _which_convention,
+    "integer_step": _integer_step,
+}
+KINDS = tuple(BUILDERS)
+KINDS_BY_DIFFICULTY = {"easy": KINDS[:5], "medium": KINDS[:5], "hard": KINDS}
+
+
+def make_exercise(kind: str, rng: random.Random, difficulty: str) -> Exercise:
+    """Return one exercise of ``kind`` at ``difficulty``, drawn from ``rng``.
+
+    >>> ex = make_exercise("quantize", random.Random(0), "easy")
+    >>> ex.kind, "ties rounded half to even" in ex.prompt
+    ('quantize', True)
+    """
+    if difficulty not in DIFFICULTIES:
+        raise QuantVizError(f"unknown difficulty {difficulty!r}; choose one of {', '.join(DIFFICULTIES)}")
+    try:
+        builder = BUILDERS[kind]
+    except KeyError:
+        raise QuantVizError(f"unknown exercise kind {kind!r}; choose one of {', '.join(BUILDERS)}") from None
+    return builder(rng, difficulty)
 
 
 def make_exercises(seed: int, difficulty: str = "easy", count: int = 7) -> list[Exercise]:
@@ -220,4 +398,3 @@ def score(exercises: list[Exercise], responses: dict[tuple[int, str], object]) -
         attempted += 1
         right += all(check(a, g) for a, g in zip(ex.answers, given, strict=True))
     return right, attempted
-

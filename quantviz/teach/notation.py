@@ -41,6 +41,8 @@ FORMS = {
                 "k = 1/s: a multiplier, not a step"),
     "minus": ("Zero point subtracted (some lecture notes)", "q = round(r / S − Z′)", "r = S·(q + Z′)", "S = s, Z′ = −z: same map, sign flipped"),
     "offset": ("A min offset, no zero point (GGUF Q4_1)", "q = round((x − m) / d)", "x = d·q + m", "d = s, m = −z·s"),
+    "absmax": ("Absmax (symmetric weights, LLM.int8())", "q = round(qmax·x / absmax)", "x = absmax·q / qmax",
+               "absmax / qmax = s; only for z = 0"),
 }
 
 
@@ -60,6 +62,8 @@ def notations(qp: QParams) -> list[Notation]:
         "inverse": f"k = {fmt(1 / s)}",
         "minus": f"S = {fmt(s)}, Z′ = {_minus(-z)}",
         "offset": f"d = {fmt(s)}, m = {_minus(-z * s)}",
+        "absmax": (f"absmax = {fmt(s * (qp.qmax - z))}, qmax = {qp.qmax - z}" if z == 0
+                   else f"none: this grid has z = {z}, and absmax forms need z = 0"),
     }
     return [Notation(key, where, quant, deq, values[key], onto) for key, (where, quant, deq, onto) in FORMS.items()]
 
@@ -73,6 +77,7 @@ def _minus(value: float) -> str:
 INPUTS = {
     "paper": ("S", "Z"), "tflite": ("scale", "zero_point"), "pytorch": ("scale", "zero_point"),
     "onnx": ("y_scale", "y_zero_point"), "inverse": ("k", "z"), "minus": ("S", "Z′"), "offset": ("d", "m"),
+    "absmax": ("absmax", "qmax"),
 }
 
 
@@ -96,7 +101,35 @@ def to_affine(key: str, first: float, second: float) -> tuple[float, float]:
         return float(first), -float(second)
     if key == "offset":
         return float(first), -second / first
+    if key == "absmax":
+        if second <= 0:
+            raise QuantVizError(f"qmax must be positive, got {second}")
+        return first / second, 0.0
     return float(first), float(second)
+
+
+def form_parameters(key: str, qp: QParams) -> tuple[float, float] | None:
+    """Return the two parameters that write ``qp`` in form ``key`` (None where the form cannot write it).
+
+    The inverse of :func:`to_affine`:
+
+    >>> form_parameters("inverse", QParams(2000 / 255, 128, 0, 255))
+    (0.1275, 128.0)
+    >>> form_parameters("absmax", QParams(0.5, 0, -127, 127)), form_parameters("absmax", QParams(0.5, 3, 0, 15))
+    ((63.5, 127.0), None)
+    """
+    s, z = qp.scale, float(qp.zero_point)
+    if key == "inverse":
+        return 1 / s, z
+    if key == "minus":
+        return s, -z
+    if key == "offset":
+        return s, -z * s
+    if key == "absmax":
+        return (s * (qp.qmax - z), float(qp.qmax - z)) if z == 0 else None
+    if key not in FORMS:
+        raise QuantVizError(f"unknown notation {key!r}; choose one of {', '.join(FORMS)}")
+    return s, z
 
 
 def translation_sentence(scale: float, zero_point: float) -> str:

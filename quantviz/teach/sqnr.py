@@ -43,6 +43,35 @@ def _pct(share: float) -> str:
     return f"{share:.0%}" if share >= 0.01 else f"{share:.2%}"
 
 
+def _clipping_dominates(curve: SqnrCurve, clip_part: np.ndarray, i: int) -> str:
+    """Clipping is most of the error from width i on: what more bits do, said from the curve.
+
+    "More bits shrink only the rounding part" holds only where the clipped share stays the same across the widths;
+    where it moves (PyTorch below 8 bits stores 8-bit codes, so its clipping changes with the width), the sentence
+    says that instead.
+    """
+    bits = curve.bits.tolist()
+    last = len(bits) - 1
+    clipped = float(curve.clipped_share.max())
+    gain = curve.measured_db[last] - curve.measured_db[i]
+    model_gain = curve.predicted_db[last] - curve.predicted_db[i]
+    moves = "rises" if gain >= 0 else "falls"
+    head = (f"{_pct(clipped)} of the values are clipped at the most. From {bits[i]} bits on, clipping is most of the "
+            f"error ({_pct(clip_part[i])} of it at {bits[i]} bits, {_pct(clip_part[last])} at {bits[last]})")
+    shares = curve.clipped_share[i:]
+    # the grid's ends move a little with the width (z is rounded anew), so a share within a factor of 2 counts as
+    # the same; PyTorch below 8 bits (8-bit storage) moves it by orders of magnitude
+    if float(shares.max()) <= 2 * float(shares.min()):
+        return (f"{head}: about as many values are clipped at every width ({_pct(float(shares.min()))} to "
+                f"{_pct(float(shares.max()))}), and more bits shrink only "
+                f"the rounding part, so the measured SQNR {moves} {abs(gain):.1f} dB from {bits[i]} to {bits[last]} "
+                f"bits where the model, which knows no clipping, rises {model_gain:.1f} dB.")
+    return (f"{head}, but the clipped share itself changes with the width ({_pct(float(curve.clipped_share[i]))} at "
+            f"{bits[i]} bits, {_pct(float(curve.clipped_share[last]))} at {bits[last]}): the representable range is not "
+            f"the same at every width, so the measured SQNR {moves} {abs(gain):.1f} dB from {bits[i]} to "
+            f"{bits[last]} bits where the model rises {model_gain:.1f} dB.")
+
+
 def sqnr_curve_reasons(curve: SqnrCurve) -> list[str]:
     """The sentences under the SQNR-against-bits chart, each built from the curve.
 
@@ -50,7 +79,7 @@ def sqnr_curve_reasons(curve: SqnrCurve) -> list[str]:
     >>> x = np.random.default_rng(0).normal(size=20_000)
     >>> for line in sqnr_curve_reasons(sqnr_by_bits(x, -2, 2, bits_list=range(2, 11))):
     ...     print(line)   # doctest: +ELLIPSIS
-    4% of the values are clipped. From 4 bits on, clipping is most of the error (68% of it at 4 bits, 100% at 10): ...
+    4% of the values are clipped at the most. From 4 bits on, clipping is most of the error (68% of it at 4 bits, 100% at 10): about as many ...
     Largest departure from the model: ... dB below it at 10 bits, where clipping is 100% of the error.
     """
     if not curve.bits.size:
@@ -62,19 +91,17 @@ def sqnr_curve_reasons(curve: SqnrCurve) -> list[str]:
     if clipped > 0:
         dominant = np.flatnonzero(clip_part >= 0.5)
         if dominant.size and dominant[0] < len(bits) - 1:
-            i, last = int(dominant[0]), len(bits) - 1
-            gain = curve.measured_db[last] - curve.measured_db[i]
-            model_gain = curve.predicted_db[last] - curve.predicted_db[i]
-            reasons.append(
-                f"{_pct(clipped)} of the values are clipped. From {bits[i]} bits on, clipping is most of the error "
-                f"({_pct(clip_part[i])} of it at {bits[i]} bits, {_pct(clip_part[last])} at {bits[last]}): more bits "
-                f"shrink only the rounding part, so the measured SQNR rises {gain:.1f} dB from {bits[i]} to "
-                f"{bits[last]} bits where the model, which knows no clipping, rises {model_gain:.1f} dB.")
+            reasons.append(_clipping_dominates(curve, clip_part, int(dominant[0])))
+        elif dominant.size:
+            i = int(dominant[0])
+            reasons.append(f"{_pct(clipped)} of the values are clipped; at {bits[i]} bits clipping is "
+                           f"{_pct(clip_part[i])} of the error.")
         else:
             reasons.append(f"{_pct(clipped)} of the values are clipped, yet rounding is most of the error at every "
                            f"width shown (clipping at most {_pct(float(clip_part.max()))} of it).")
     ratio = vs_model[0]
-    if math.isfinite(ratio) and ratio > 0 and abs(10 * math.log10(ratio)) > NOTABLE_DB:
+    # below 1e-9 × s²/12 is float residue of values sitting on their codes (the MSE split is a subtraction)
+    if math.isfinite(ratio) and ratio > 1e-9 and abs(10 * math.log10(ratio)) > NOTABLE_DB:
         where = "closer to their codes" if ratio < 1 else "farther from their codes (nearer the midpoints)"
         reasons.append(
             f"At {bits[0]} bits the values inside the range sit {where} than the model assumes: their rounding error "

@@ -83,8 +83,15 @@ def clipped_ends(qp: QParams, rmin: float, rmax: float, *, convention: str) -> l
     ends = [("rmin", rmin), ("rmax", rmax)] if rmin != rmax else [("rmin", rmin)]
     t = quantize_trace(np.array([v for _, v in ends]), qp, convention=convention)
     conv = get_convention(convention)
+    nudged = conv.recipe().quantize_arithmetic == "tf_nudged"
     for i, (name, x) in enumerate(ends):
         if not t.clipped[i]:
+            continue
+        if nudged:  # TF clamps the real value to its nudged range before any rounding
+            facts.append(Fact(f"clipped_{name}", f"**{name} = {fmt(x)} itself is clipped.** {conv.label} first clamps x "
+                              f"to its nudged range [{fmt(qp.real_min, 8)}, {fmt(qp.real_max, 8)}], which "
+                              f"{'starts above' if x < qp.real_min else 'ends below'} {fmt(x)}; so it is stored as "
+                              f"{int(t.q[i])} and comes back as {fmt(float(t.dequantized[i]), 8)}."))
             continue
         pre = float(t.pre_round[i])
         tie = pre - np.floor(pre) == 0.5
@@ -95,43 +102,74 @@ def clipped_ends(qp: QParams, rmin: float, rmax: float, *, convention: str) -> l
         steps += fmt(rounded)
         if not conv.adds_zero_point_before_rounding:
             steps += f"; + z = {fmt(float(t.unclamped[i]))}"
-        facts.append(Fact(f"clipped_{name}", f"**{name} = {fmt(x)} itself is clipped.** {steps}, outside the grid "
-                          f"[{qp.storage_min}, {qp.storage_max}], so it is stored as {int(t.q[i])} and comes back as "
+        where = (f"the grid [{qp.storage_min}, {qp.storage_max}]" if (qp.storage_min, qp.storage_max) == (qp.qmin, qp.qmax)
+                 else f"the stored grid [{qp.storage_min}, {qp.storage_max}] (s and z were chosen on [{qp.qmin}, {qp.qmax}])")
+        facts.append(Fact(f"clipped_{name}", f"**{name} = {fmt(x)} itself is clipped.** {steps}, outside {where}"
+                          f", so it is stored as {int(t.q[i])} and comes back as "
                           f"{fmt(float(t.dequantized[i]), 8)}."))
     return facts
 
 
-def where_z_sits(qp: QParams, rmin: float, rmax: float, *, convention: str, bits: int, signed: bool, symmetric: bool) -> list[Fact]:
-    """The share of codes below z, and what moving the range would do to it (only what this convention allows)."""
+def where_z_sits(qp: QParams, rmin: float, rmax: float, *, convention: str, bits: int, signed: bool, symmetric: bool,
+                 narrow_range: bool = False, reduce_range: bool = False) -> list[Fact]:
+    """The share of codes below z, what the convention did to the range, and what moving it would do.
+
+    "What moving it would do" is an experiment: the moved range is quantized under the same convention and the
+    sentence reports the zero point it gets, only where the move is possible (rmin below 0; symmetric supported).
+
+    >>> [f.kind for f in where_z_sits(choose_qparams(0, 1e-7, convention="tflite"), 0, 1e-7, convention="tflite",
+    ...                               bits=8, signed=False, symmetric=False)]
+    ['share', 'adjusted']
+    """
+    options = {"bits": bits, "signed": signed, "narrow_range": narrow_range, "reduce_range": reduce_range}
     share = qp.share_of_codes_below_zero
     facts = [Fact("share", f"With [{fmt(rmin, 6)}, {fmt(rmax, 6)}] on a grid of {qp.levels} codes, {share:.0%} of the "
                   f"steps lie below z and stand for negative values.")]
     conv = get_convention(convention)
+    choice = conv.choose_trace(rmin, rmax, symmetric=symmetric, **options)
+    excludes_zero = rmin > 0 or rmax < 0
+    if choice.adjustment and not symmetric and not (excludes_zero and choice.adjustment == "widened to include 0"):
+        lo, hi = choice.range_used
+        facts.append(Fact("adjusted", f"{conv.label} did not use [{fmt(rmin, 6)}, {fmt(rmax, 6)}] as given: it "
+                          f"{choice.adjustment.replace('widened', 'widened it')}, to [{fmt(lo, 8)}, {fmt(hi, 8)}]; "
+                          f"so z = {qp.zero_point}."))
     moves = []
-    if not symmetric and qp.zero_point != qp.qmin:
-        moves.append("move rmin up to 0 and z drops to the bottom of the grid")
-    if not symmetric and not conv.unsupported_reason(bits=bits, signed=signed, symmetric=True):
-        moves.append("tick *Symmetric* and z moves to the middle")
+    if not symmetric and rmin < 0 <= rmax:
+        moved = _zero_point_or_none(conv, 0.0, rmax, options)
+        if moved is not None:
+            where = "drops to the bottom of the grid" if moved.zero_point == moved.qmin else f"moves to {moved.zero_point}"
+            moves.append(f"move rmin up to 0 and z {where}")
+    if not symmetric and not conv.unsupported_reason(symmetric=True, **options):
+        moved = _zero_point_or_none(conv, rmin, rmax, {**options, "symmetric": True})
+        if moved is not None:
+            moves.append(f"tick *Symmetric* and z moves to {moved.zero_point}, the middle")
     if moves:
         facts.append(Fact("moves", moves[0][0].upper() + moves[0][1:] + ("; " + moves[1] if len(moves) > 1 else "") + "."))
-    if rmin > 0 or rmax < 0:
+    if excludes_zero:
         if conv.widens_to_include_zero:
             facts.append(Fact("no_zero", f"Your range does not contain 0: {conv.label} widens it to "
-                              f"[{fmt(min(rmin, 0), 6)}, {fmt(max(rmax, 0), 6)}] so that 0 keeps an exact code."))
+                              f"[{fmt(choice.range_used[0], 6)}, {fmt(choice.range_used[1], 6)}] so that 0 keeps an exact code."))
         else:
             facts.append(Fact("no_zero", f"Your range does not contain 0: {conv.label} keeps it as given, clamps z to "
                               f"{qp.zero_point} and lets the grid slide to [{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}]."))
     return facts
 
 
+def _zero_point_or_none(conv, rmin: float, rmax: float, options: dict) -> QParams | None:
+    try:
+        return conv.choose_qparams(rmin, rmax, **options)
+    except QuantVizError:
+        return None
+
+
 def broken_zero(result, *, zeros: int, total: int) -> list[Fact]:
-    """What storing real 0 inexactly costs, from a :class:`quantviz.schemes.SchemeResult`.
+    """What storing real 0 inexactly costs, from a :class:`quantviz.schemes.SchemeResult` whose first value is 0.
 
     ``zeros`` of ``total`` inputs of a layer are exact zeros (ReLU outputs, zero padding).
     """
     err = result.zero_back
     if err == 0:
-        return [Fact("exact", f"Real 0 comes back as exactly 0: its code is {round(result.offset)}. Every zero "
+        return [Fact("exact", f"Real 0 comes back as exactly 0: its code is {int(result.codes[0])}. Every zero "
                      "padding value and every ReLU zero stays a zero.")]
     how = ("z = " + fmt(result.offset, 10) + " is not a whole number, so no code sits on real 0"
            if result.scheme == "fractional"

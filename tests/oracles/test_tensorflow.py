@@ -222,3 +222,23 @@ def test_tflite_fully_connected_bit_exact(per_channel: bool) -> None:
             mismatches += int((steps.output != expected).sum())
             total += expected.size
     assert total > 0 and mismatches == 0
+
+
+@pytest.mark.parametrize("bits", [4, 8])
+def test_tf_fake_quant_probe_steps_are_tensorflows_own(bits: int) -> None:
+    """The Number line's TF steps (clamp first, then floor((x_c − nudged_min)·inv − qz + 0.5)) give TF's output."""
+    from quantviz.teach.probe import probe_steps
+
+    tf_conv = qv.get_convention("tf_fake_quant")
+    for i, (lo, hi) in enumerate([*random_ranges(seed=90 + bits, count=20), (1.0, 2.0), (-1.0, 1.0)]):
+        if not lo < hi:
+            continue
+        qp = qv.choose_qparams(lo, hi, bits=bits, convention="tf_fake_quant")
+        x = probe_values(qp, seed=i, count=60)
+        ref = tf.quantization.fake_quant_with_min_max_args(x, min=lo, max=hi, num_bits=bits).numpy()
+        k = tf_conv.nudged_steps(x, qp)
+        assert np.array_equal((k.rounded * k.nudge.scale).view(np.int32), ref.view(np.int32))
+        for j in range(0, x.size, 15):
+            shown = {s.label: s.value for s in probe_steps(float(x[j]), qp, convention="tf_fake_quant", bits=bits)}
+            assert float(shown["Round half up"]) == float(k.rounded[j])
+            assert float(shown["Clamp x into the range first"]) == pytest.approx(float(k.clamped[j]), rel=1e-6, abs=1e-12)
