@@ -8,6 +8,7 @@ conventions completely, and the browser's interpreter (which has the same shape)
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -48,6 +49,26 @@ def round_mode(t: float, mode: str) -> float:
     if mode == "toward_zero":
         return math.trunc(t)
     raise LiveError(f"rounding {mode!r} cannot be computed from the rules")
+
+
+def round_exact(n: int, d: int, mode: str) -> int:
+    """Round the fraction n/d (d > 0) to an integer with integer arithmetic only, as live.js does with BigInt."""
+    floor, rest = divmod(n, d)  # Python's divmod floors: 0 <= rest < d
+    if mode == "floor":
+        return floor
+    if mode == "ceil":
+        return floor + (rest > 0)
+    if mode == "toward_zero":
+        return floor + (rest > 0 and n < 0)
+    if 2 * rest != d:
+        return floor + (2 * rest > d)
+    if mode == "half_to_even":
+        return floor + floor % 2
+    if mode == "half_away_from_zero":
+        return floor + (n > 0)
+    if mode == "half_up":
+        return floor + 1
+    raise LiveError(f"no exact rounding for {mode!r}")
 
 
 def choose(rules: dict, rmin: float, rmax: float, *, bits: int, signed: bool, symmetric: bool, narrow_range: bool,
@@ -99,17 +120,25 @@ def choose(rules: dict, rmin: float, rmax: float, *, bits: int, signed: bool, sy
         zero = 0
     if zero is None:
         z = conv["zero"]
-        if z["quotient"] == "lo_times_steps_over_width":
-            quotient = lo * (zmax - zmin) / (hi - lo)
+        if z["quotient"] == "exact_ratio":
+            # qmin − lo·(qmax − qmin)/(hi − lo) as an exact fraction n/d of integers, rounded exactly
+            exact = zmin - Fraction(lo) * (zmax - zmin) / (Fraction(hi) - Fraction(lo))
+            rounded = round_exact(exact.numerator, exact.denominator, z["tie"])
+            zero = int(min(max(rounded, zmin), zmax)) if z["clamp"] == "after" else int(rounded)
+            quotient = None
         else:
             s_used = _cast(unrounded, conv["scale_stored"]) if z["quotient_scale"] == "stored" else unrounded
             quotient = _cast(lo / s_used, z["quotient_dtype"])
-        if z["round_target"] == "quotient":
+        if quotient is None:
+            pass
+        elif z["round_target"] == "quotient":
             rounded = zmin - round_mode(quotient, z["tie"])
             raw = None
         else:
             raw = _cast(zmin - quotient, z["raw_dtype"])
-        if z["clamp"] == "before" and raw < zmin:
+        if quotient is None:
+            pass
+        elif z["clamp"] == "before" and raw < zmin:
             zero = zmin
         elif z["clamp"] == "before" and raw > zmax:
             zero = zmax

@@ -39,8 +39,8 @@ from quantviz.grid import MAX_BITS, MIN_BITS
 #   scale_floor   s = max(s, scale_floor) (PyTorch's float32 eps), or None
 #   scale_stored  the type s is stored in (ONNX Runtime: computed in float64, stored as float32)
 #   tiny_scale    "error": s below float32's smallest normal is refused; "unit_scale_zero_z": s = 1, z = 0; "none"
-#   zero          asymmetric zero point: quotient "lo_over_scale" (rmin / s) or "lo_times_steps_over_width"
-#                 (rmin · (qmax − qmin) / (rmax − rmin), from the exact ratio); quotient_scale "stored" or "unrounded";
+#   zero          asymmetric zero point: quotient "lo_over_scale" (rmin / s) or "exact_ratio" (qmin − rmin · (qmax −
+#                 qmin) / (rmax − rmin) in exact rational arithmetic, rounded exactly); quotient_scale "stored" or "unrounded";
 #                 quotient_dtype and raw_dtype round the quotient and qmin − quotient; round_target "raw" (round
 #                 qmin − quotient) or "quotient" (qmin − round(quotient)); tie; clamp "before" (compare the raw value
 #                 with the grid first), "after" (clamp the rounded value) or "none"
@@ -53,7 +53,7 @@ STEPS: dict[str, dict[str, Any]] = {
     "textbook": {
         "range_dtype": "float64", "widen": True, "need_lo_lt_hi": False, "empty": "unit_scale",
         "scale_dtype": "float64", "scale_floor": None, "scale_stored": "float64", "tiny_scale": "error",
-        "zero": {"quotient": "lo_times_steps_over_width", "quotient_scale": "unrounded", "quotient_dtype": "float64",
+        "zero": {"quotient": "exact_ratio", "quotient_scale": "unrounded", "quotient_dtype": "float64",
                  "raw_dtype": "float64", "round_target": "raw", "tie": "half_to_even", "clamp": "after"},
         "symmetric": {"absmax_of": "widened", "zero_absmax": "unit_scale"},
         "quantize": {"op": "divide", "x_dtype": "float64", "tie": "half_to_even", "rounding_choice": True,

@@ -64,6 +64,14 @@ def test_browser_arithmetic_equals_quantviz_for_every_convention(live) -> None:
 TYPED = """(text) => JSON.parse(text).filter((c) => c.xs.some((x, i) => window.quantvizLive.quantize(x, c.params) !== c.codes[i]))"""
 
 
+def test_a_tie_stays_a_tie_in_the_browser(live) -> None:
+    # [−1.1, 1.1]: 0 − (−1.1)·255/2.2 is exactly 127.5; float64 makes it 127.49999999999999 (the exact ratio: 128)
+    args = {"rmin": -1.1, "rmax": 1.1, "bits": 8, "signed": False, "symmetric": False, "narrow_range": False,
+            "reduce_range": False, "convention": "textbook"}
+    got = live.page.evaluate("(a) => window.quantvizLive.choose(a)", args)
+    assert got["zero_point"] == qv.choose_qparams(-1.1, 1.1).zero_point == 128
+
+
 def test_browser_quantizes_typed_s_and_z_as_quantviz(live) -> None:
     for convention in qv.CONVENTIONS:
         assert live.page.evaluate(TYPED, json.dumps(typed_cases(convention, 300))) == [], convention

@@ -58,6 +58,34 @@ function fma32(a, b, c) {
   return Math.fround(s);
 }
 
+// A finite double as an exact integer multiple of 2^-1074 (every double is one): x = M · 2^-1074.
+function exactUnits(x) {
+  scratch.setFloat64(0, x);
+  const bits = scratch.getBigUint64(0);
+  const exponent = Number((bits >> 52n) & 0x7ffn);
+  let mantissa = bits & 0xfffffffffffffn;
+  if (exponent !== 0) mantissa |= 1n << 52n;
+  const units = mantissa << BigInt(Math.max(exponent - 1, 0));
+  return bits >> 63n ? -units : units;
+}
+
+// The fraction n/d (d > 0, BigInt) rounded to an integer by `mode`, exactly: a tie stays a tie.
+function roundExact(n, d, mode) {
+  let floor = n / d;  // BigInt division truncates toward zero
+  if (n % d !== 0n && n < 0n) floor -= 1n;
+  const rest = n - floor * d;  // 0 <= rest < d
+  let out;
+  if (mode === "floor") out = floor;
+  else if (mode === "ceil") out = floor + (rest > 0n ? 1n : 0n);
+  else if (mode === "toward_zero") out = floor + (rest > 0n && n < 0n ? 1n : 0n);
+  else if (2n * rest !== d) out = floor + (2n * rest > d ? 1n : 0n);
+  else if (mode === "half_to_even") out = floor + (floor % 2n !== 0n ? 1n : 0n);
+  else if (mode === "half_away_from_zero") out = floor + (n > 0n ? 1n : 0n);
+  else if (mode === "half_up") out = floor + 1n;
+  else throw new Error(`no exact rounding for ${mode}`);
+  return Number(out);
+}
+
 const gridKey = (o) => [o.bits, o.signed, o.symmetric, o.narrow_range, o.reduce_range].map((v) => Number(v)).join(",");
 
 export function makeLive(rules) {
@@ -110,23 +138,30 @@ export function makeLive(rules) {
     if (zero === null) {
       const z = conv.zero;
       let quotient;
-      if (z.quotient === "lo_times_steps_over_width") {
-        quotient = (lo * (zmax - zmin)) / (hi - lo);
+      if (z.quotient === "exact_ratio") {
+        // qmin − lo·(qmax − qmin)/(hi − lo) = (qmin·(b − a) − a·steps) / (b − a), with lo = a·2^-1074, hi = b·2^-1074
+        const a = exactUnits(lo);
+        const b = exactUnits(hi);
+        const steps = BigInt(zmax - zmin);
+        const rounded = roundExact(BigInt(zmin) * (b - a) - a * steps, b - a, z.tie);
+        zero = (z.clamp === "after" ? Math.min(Math.max(rounded, zmin), zmax) : rounded) + shift;
       } else {
         const used = z.quotient_scale === "stored" ? cast(unrounded, conv.scale_stored) : unrounded;
         quotient = cast(lo / used, z.quotient_dtype);
       }
-      let raw = null;
-      let rounded = null;
-      if (z.round_target === "quotient") rounded = zmin - roundMode(quotient, z.tie);
-      else raw = cast(zmin - quotient, z.raw_dtype);
-      if (z.clamp === "before" && raw < zmin) zero = zmin;
-      else if (z.clamp === "before" && raw > zmax) zero = zmax;
-      else {
-        if (raw !== null) rounded = roundMode(raw, z.tie);
-        zero = z.clamp === "after" ? Math.min(Math.max(rounded, zmin), zmax) : rounded;
+      if (zero === null) {
+        let raw = null;
+        let rounded = null;
+        if (z.round_target === "quotient") rounded = zmin - roundMode(quotient, z.tie);
+        else raw = cast(zmin - quotient, z.raw_dtype);
+        if (z.clamp === "before" && raw < zmin) zero = zmin;
+        else if (z.clamp === "before" && raw > zmax) zero = zmax;
+        else {
+          if (raw !== null) rounded = roundMode(raw, z.tie);
+          zero = z.clamp === "after" ? Math.min(Math.max(rounded, zmin), zmax) : rounded;
+        }
+        zero += shift;
       }
-      zero += shift;
     }
     const scale = cast(unrounded, conv.scale_stored);
     if (conv.tiny_scale === "error" && !(Number.isFinite(scale) && scale >= rules.f32_tiny)) {
