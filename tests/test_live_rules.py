@@ -91,3 +91,38 @@ def test_interpreter_quantizes_with_typed_s_and_z(convention: str) -> None:
     for case in typed_cases(convention, 300):
         p = case["params"]
         assert [quantize(RULES, x, p, convention=convention) for x in case["xs"]] == case["codes"], case
+
+
+ZERO_ARITHMETIC = {  # the recipe's name for how qmin − rmin/s is evaluated -> the live rules' fields
+    "exact_ratio": {"quotient": "exact_ratio"},
+    "float64": {"quotient": "lo_over_scale", "quotient_dtype": "float64", "raw_dtype": "float64", "round_target": "raw"},
+    "float64_to_float32": {"quotient": "lo_over_scale", "quotient_dtype": "float64", "raw_dtype": "float32",
+                           "round_target": "raw"},
+    "float32": {"quotient": "lo_over_scale", "quotient_dtype": "float32", "raw_dtype": "float32", "round_target": "raw"},
+    "float32_steps": {"quotient": "lo_over_scale", "quotient_dtype": "float32", "round_target": "quotient"},
+}
+QUANTIZE = {"float64_divide": ("divide", "float64"), "float32_divide": ("divide", "float32"),
+            "float32_multiply_inverse": ("multiply_inverse", "float32"), "float32_fma": ("fma_inverse", "float32"),
+            "tf_nudged": ("tf_nudge", "float32")}
+
+
+@pytest.mark.parametrize("convention", list(qv.CONVENTIONS))
+def test_live_rules_agree_with_the_conventions_recipes(convention: str) -> None:
+    # The recipes (quantviz.conventions.recipe) describe the same steps for the "why" experiments: a step changed
+    # in one description and not in the other fails here.
+    rules = RULES["conventions"][convention]
+    conv = qv.get_convention(convention)
+    for key, grid in rules["grids"].items():
+        bits, signed, symmetric, narrow, reduce = (int(v) for v in key.split(","))
+        r = conv.recipe(bits=bits, signed=bool(signed), symmetric=bool(symmetric), narrow_range=bool(narrow),
+                        reduce_range=bool(reduce))
+        assert r.range_dtype == rules["range_dtype"] and (r.widening == "include_zero") == rules["widen"], key
+        assert (r.scale_arithmetic, r.scale_storage) == (rules["scale_dtype"], rules["scale_stored"]), key
+        assert r.grid == (grid["qmin"], grid["qmax"]), key
+        assert r.storage == (grid["smin"], grid["smax"]) and r.zero_frame == grid["shift"], key
+        assert QUANTIZE[r.quantize_arithmetic] == (rules["quantize"]["op"], rules["quantize"]["x_dtype"]), key
+        if not symmetric:
+            zero = rules["zero"]
+            assert r.zero_rounding == zero["tie"], key
+            assert {k: zero[k] for k in ZERO_ARITHMETIC[r.zero_arithmetic]} == ZERO_ARITHMETIC[r.zero_arithmetic], key
+            assert r.zero_clamp == (zero["clamp"] != "none"), key
