@@ -16,7 +16,7 @@ from quantviz.app.widgets import (
     quant_controls,
 )
 from quantviz.schemes import SCHEMES, store
-from quantviz.teach.steps import default_probe
+from quantviz.teach.probe import default_probe
 from quantviz.teach.zero_point import (
     broken_zero,
     clipped_ends,
