@@ -61,7 +61,8 @@ if best is not None:
     minmax = table.iloc[0]
     if not settings.presenter and best != 0 and minmax["method"] == "min-max":
         winner = table.loc[best]
-        note = (f"Min-max clips nothing ({minmax['clipped']}), but its rounding MSE is "
+        clips = "clips nothing" if minmax["clipped"] == f"{0:.3%}" else f"clips almost nothing ({minmax['clipped']})"
+        note = (f"Min-max {clips}, but its rounding MSE is "
                 f"{minmax['rounding MSE'] / winner['MSE']:.1f}× the total MSE of {winner['method']}: the range it keeps "
                 "for the few largest values makes every step coarser.")
     elif not settings.presenter and best == 0:
@@ -70,10 +71,30 @@ if best is not None:
 show_figure(figures.clipping_figure(curve, calibrations), settings)
 show_figure(figures.histogram_figure(x, ranges={c.method: (c.rmin, c.rmax) for c in calibrations}, log_y=True,
                                      title="The data (log counts) and each method's range"), settings)
+
+
+def _row(method: str) -> dict:
+    return next((r for r in rows if r["method"].startswith(method) and "clipped" in r), {})
+
+
+def _clipped(method: str) -> str:
+    return _row(method).get("clipped", "—")
+
+
+def _fewer_clipped_than_cut() -> bool:
+    row = _row("percentile")
+    return bool(row) and float(row["clipped"].rstrip("%")) < 0.5 * (100.0 - float(pct)) * (2 if settings.symmetric else 1)
+
+
 if not settings.presenter:
     st.markdown(link_jargon(
-        "- **Min-max** never clips, so all its error is rounding — large when outliers stretch the range.\n"
-        "- **Percentile** clips a fixed share of the tails, whatever it costs.\n"
+        f"- **Min-max** takes the data's own ends: it clips {_clipped('min-max')} here (more than nothing only where "
+        "the convention moves the range, as TF's nudge does), so its error is rounding — large when outliers stretch "
+        "the range.\n"
+        f"- **Percentile** sets its range at the {fmt(pct)}th percentile whatever that costs; here it clips "
+        f"{_clipped('percentile')} of the values" + (
+            ", fewer than its range leaves out, because the codes are stored on a wider grid than the one s and z were "
+            "chosen on, and that grid reaches past the range" if _fewer_clipped_than_cut() else "") + ".\n"
         f"- **MSE-optimal** searches the threshold with the lowest total error (the bottom of the thick "
         f"{figures.COLOUR_NAMES[figures.INK]} curve).\n"
         "- **KL entropy** (TensorRT's calibrator) keeps the histogram's shape: it compares the clipped distribution "

@@ -27,7 +27,7 @@ page_header(
     settings,
 )
 qp = choose_or_stop(settings)
-qparams_metrics(qp)
+qparams_metrics(qp, representable=qv.fake_quantize_range(qp, convention=settings.convention))
 # Fixed data, moving range: the sample does not follow the range, so dragging the range changes who is stuck.
 x = data_controls("fq_", size=2000, max_size=1_000_000, spread=500.0).values
 mask = qv.ste_mask(x, qp, convention=settings.convention)

@@ -62,7 +62,8 @@ if unsupported:
     with st.expander(f"{len(unsupported)} convention(s) do not support these settings", expanded=True):
         for r in unsupported:
             st.markdown(f"- **{r.label}**: {r.reason}")
-nudged = [r for r in rows if r.nudged]
+# only where the nudge moved the range (in float32, as TF reads it)
+nudged = [r for r in rows if r.nudged and r.nudged != (float(np.float32(settings.rmin)), float(np.float32(settings.rmax)))]
 for r in nudged:
     st.caption(f"TF fake-quant {term('nudge', 'nudges')} [{fmt(settings.rmin)}, {fmt(settings.rmax)}] to "
                f"[{fmt(r.nudged[0], 8)}, {fmt(r.nudged[1], 8)}] (float32) so that 0 lands on a code.")

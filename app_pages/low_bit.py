@@ -9,6 +9,7 @@ from quantviz.app.widgets import data_controls, page_header, quant_controls, sho
 from quantviz.errors import QuantVizError
 from quantviz.formats import compare_formats, fp8_values
 from quantviz.teach.fmt import fmt
+from quantviz.teach.formats import int8_vs_fp8
 
 settings = quant_controls(show=())
 page_header(
@@ -33,4 +34,4 @@ if not settings.presenter:
     e4, e5 = fp8_values("e4m3"), fp8_values("e5m2")
     st.markdown(f"- **E4M3**: 3 mantissa bits, max {fmt(e4[-1])}, smallest step {fmt(e4[1], 3)} — precision near 0.\n"
                 f"- **E5M2**: 2 mantissa bits, max {fmt(e5[-1])} — range for gradients, less precision.\n"
-                "- **int8** beats FP8 when values fill the range evenly; FP8 wins on long-tailed data, where most values are small.")
+                + int8_vs_fp8(results))

@@ -42,7 +42,9 @@ try:
     else:
         w = weight_matrix(int(rows), int(cols), spread_decades=float(spread), seed=int(seed))
     options = {**settings.options(), "convention": settings.convention}
-    del options["reduce_range"]
+    if options.pop("reduce_range"):
+        st.caption("reduce_range is an activation option (7-bit activations for some integer kernels); weights here "
+                   "use the full grid, so it is left off on this page.")
     results = {name: quantize_weights(w, name, group_size=int(group), **options) for name in SCHEMES}
 except QuantVizError as exc:
     show_problem("Cannot quantize this matrix:", exc)

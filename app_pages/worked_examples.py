@@ -77,7 +77,7 @@ if name == "seed":
             a.markdown(f"`{v.claim}`\n\n{icons[v.holds]}")
             b.markdown(f"Recomputed: {v.recomputed}")
             if not settings.presenter:
-                b.caption(v.why)
+                b.caption(link_jargon(v.why))
     st.subheader("What the scheme meant: a symmetric uint8 grid")
     good = seed_corrected_qparams()
     codes = qv.quantize(SEED_VALUES, good)

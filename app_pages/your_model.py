@@ -1,6 +1,7 @@
 """Your model: open a model file and see how it was quantized, every quantized tensor, every float tensor measured."""
 
 import hashlib
+import time
 
 import numpy as np
 import pandas as pd
@@ -8,84 +9,143 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app import figures
-from quantviz.app.state import plain, show_problem
+from quantviz.app.model_figures import sqnr_along_graph_figure
+from quantviz.app.state import choice_field, int_field, labels, plain, prime, remember, show_problem, text_field
 from quantviz.app.widgets import page_header, quant_controls, show_figure, show_table
 from quantviz.blocks import FORMATS
 from quantviz.blocks.mix import match_mix
 from quantviz.errors import QuantVizError
 from quantviz.inputs import MAX_UPLOAD_BYTES
 from quantviz.models import open_model
+from quantviz.models.debug import (
+    MAX_BATCHES,
+    MAX_INPUT_BYTES,
+    MAX_SECONDS,
+    debug_run,
+    explained_tensor,
+    inputs_from_file,
+    sample_inputs,
+    worst_first,
+)
+from quantviz.models.examples import EXAMPLES, example_path
+from quantviz.models.problems import grid_of, likely_problems
+from quantviz.models.recover import recover_float
 from quantviz.models.summary import INTEGER_GRIDS, describe, measure_floats, quantized_rows
 from quantviz.teach.fmt import fmt
 from quantviz.teach.mix import match_sentence
+from quantviz.teach.model_run import debug_verdict
 
 settings = quant_controls(show=())
+SOURCES = {"upload": "Your own file (upload)", **{k: f"Example: {e.label}" for k, e in EXAMPLES.items()}}
+SOURCE = choice_field("model_src", "onnx_qdq", SOURCES)
+SEED = int_field("model_seed", 0, 0, 10**6)
+BATCHES = int_field("model_batches", 4, 1, 16)
+TENSOR = text_field("model_tensor", "")
+prime([SOURCE, SEED, BATCHES, TENSOR])
 page_header(
     "Your model",
     "Open the model you have — a quantized `.tflite` or ONNX file, or float weights as `.onnx`, `.safetensors`, `.gguf` "
     "or `.npz` — and see how it was quantized: the answer in words, every quantized tensor with its scale and zero point "
-    "exactly as stored, and every float weight tensor measured at int8 and int4. Nothing in the file is run: pickled "
-    "checkpoints (`.pt`, `.pth`, `.bin`, `.ckpt`) are refused unread, and ONNX external data is never followed.",
+    "exactly as stored, and every float weight tensor measured at int8 and int4. Give an ONNX model its float original "
+    "and both run, side by side, to show which layer loses the accuracy. Pickled checkpoints (`.pt`, `.pth`, `.bin`, "
+    "`.ckpt`) are refused unread, and ONNX external data is never followed.",
     settings,
 )
-upload = st.file_uploader(
-    f"Model file (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
-    type=["tflite", "onnx", "safetensors", "gguf", "npz", "npy", "pt", "pth", "bin", "ckpt"], key="w_model_upload",
-    help="Larger files: `python -m quantviz report MODEL --json report.json` gives the same report on the command line.",
-)
-if upload is None:
-    st.info("No model yet. Try one of your own, or run `python -m quantviz report MODEL` for files over the upload limit.",
-            icon=":material/upload_file:")
-    st.stop()
+source = st.selectbox("Model", list(SOURCES), format_func=labels(SOURCES), key=SOURCE.widget_key,
+                      help="A small example made by onnxruntime's own quantizers (with its float original), or your file.")
+remember([SOURCE])
 
-data = upload.getvalue()
-key = (upload.name, hashlib.sha256(data).hexdigest())
-stored = st.session_state.get("_qv_model")
-if stored is None or stored[0] != key:
-    try:
-        model = open_model(data, name=upload.name)
-    except QuantVizError as exc:
-        show_problem("This file cannot be opened:", exc)
+
+def opened(key: tuple, name: str, data: bytes | None = None, path=None):
+    """The model, opened once per file and kept in the session with how long reading it took (refusals in words)."""
+    stored = st.session_state.get("_qv_models", {})
+    if key not in stored:
+        start = time.perf_counter()
+        try:
+            model = open_model(path if path is not None else data, name=name)
+        except QuantVizError as exc:
+            show_problem(f"{plain(name)} cannot be opened:", exc)
+            st.stop()
+        stored = {**{k: v for k, v in list(stored.items())[-3:]}, key: (model, time.perf_counter() - start)}
+        st.session_state["_qv_models"] = stored
+    return stored[key][0]
+
+
+def read_seconds(model) -> float | None:
+    """How long opening ``model`` took, where this session opened it."""
+    return next((seconds for m, seconds in st.session_state.get("_qv_models", {}).values() if m is model), None)
+
+
+original = None
+if source == "upload":
+    upload = st.file_uploader(
+        f"Model file (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
+        type=["tflite", "onnx", "safetensors", "gguf", "npz", "npy", "pt", "pth", "bin", "ckpt"], key="w_model_upload",
+        help="Larger files: `python -m quantviz report MODEL --json report.json` gives the same report on the command line.",
+    )
+    if upload is None:
+        st.info("No model yet. Upload one of your own, pick an example above, or run `python -m quantviz report MODEL` "
+                "for files over the upload limit.", icon=":material/upload_file:")
         st.stop()
-    st.session_state["_qv_model"] = (key, model)
+    data = upload.getvalue()
+    model = opened((upload.name, hashlib.sha256(data).hexdigest()), upload.name, data)
 else:
-    model = stored[1]
+    example = EXAMPLES[source]
+    model = opened(("example", example.quantized), example.quantized, path=example_path(example.quantized))
+    if example.original:
+        original = opened(("example", example.original), example.original, path=example_path(example.original))
 
-st.subheader(f"{plain(model.name)}: how it was quantized")
+st.subheader(f"{plain(model.name)}: how it was quantized" + (f" ({model.file_type})" if model.file_type else ""))
 st.markdown("\n".join(f"- {plain(line)}" for line in describe(model)))
+seconds = read_seconds(model)
+if seconds is not None:
+    st.caption(f"Read {len(model.tensors)} tensors in {seconds:.2f} s; nothing in the file is run to read it.")
+problems = likely_problems(model)
+if problems:
+    st.markdown("**Likely problems**, most serious first:\n" + "\n".join(
+        f"{i}. **{plain(p.tensor)}**: {plain(p.text)}" for i, p in enumerate(problems[:10], 1)))
+if model.notes:
+    with st.expander(f"What the reader noticed ({len(model.notes)})"):
+        st.markdown("\n".join(f"- {plain(note)}" for note in model.notes))
 
-rows = quantized_rows(model)
-if rows:
-    st.subheader(f"{len(rows)} quantized tensor{'s' if len(rows) != 1 else ''}")
-    show_table(settings, pd.DataFrame([{**r._asdict(), "shape": " × ".join(map(str, r.shape))} for r in rows]), hide_index=True)
-
-    st.subheader("One tensor, explained")
-    per_tensor = [t for t in model.tensors if t.quantization is not None and t.dtype in INTEGER_GRIDS and t.quantization.scales.size >= 1]
+def one_tensor(per_tensor: list) -> None:
+    """One tensor on its number line, with its own scale and zero point (and its channel or block)."""
     names = [t.name for t in per_tensor]
-    chosen = st.selectbox("Tensor", names, key="w_model_tensor", help="Its number line with its own scale and zero point.")
+    asked = st.session_state.get(TENSOR.widget_key)
+    if asked not in names:  # another file's tensor, or none named by the link
+        if asked:
+            st.caption(f"{plain(model.name)} has no quantized tensor named {plain(asked)}; showing the first.")
+        st.session_state[TENSOR.widget_key] = names[0]
+    chosen = st.selectbox("Tensor", names, key=TENSOR.widget_key, help="Its number line with its own scale and zero point.")
+    remember([TENSOR])
     tensor = per_tensor[names.index(chosen)]
     q = tensor.quantization
     index = 0
     if q.scales.size > 1:
-        index = st.number_input(f"Channel (axis {q.axis})", 0, q.scales.size - 1, 0, key="w_model_channel",
-                                help="Per-axis quantization: each channel has its own scale and zero point.")
-    qmin, qmax = INTEGER_GRIDS[tensor.dtype]
+        label = f"Block (of {q.block_size} along axis {q.axis})" if q.block_size else f"Channel (axis {q.axis})"
+        index = st.number_input(label, 0, q.scales.size - 1, 0, key="w_model_channel",
+                                help="Per-axis or per-block quantization: each has its own scale and zero point.")
+    qmin, qmax, grid_why = grid_of(tensor, model)
     try:
         qp = qv.QParams(float(np.float32(q.scales[index])), int(q.zero_points[index]), qmin, qmax)
     except QuantVizError as exc:
         show_problem("These parameters do not describe a grid:", exc)
-        st.stop()
+        return
     codes = None
     if tensor.has_values and tensor.size <= 50_000_000:
         stored_codes = tensor.load()
-        if q.axis is not None and q.scales.size > 1:
+        if q.block_size and stored_codes.ndim == 2 and q.axis == 1:  # blocks along each row
+            per_row = q.scales.size // stored_codes.shape[0]
+            row, block = divmod(int(index), max(per_row, 1))
+            stored_codes = stored_codes[row, block * q.block_size : (block + 1) * q.block_size]
+        elif q.axis is not None and q.scales.size > 1 and not q.block_size:
             stored_codes = np.take(stored_codes, index, axis=q.axis)
         codes = np.unique(stored_codes.reshape(-1).astype(np.int64))
         codes = codes[np.linspace(0, codes.size - 1, min(codes.size, 40)).round().astype(int)]
     values = qv.dequantize(codes, qp) if codes is not None else None
     st.markdown(f"r = s·(q − z) with s = **{fmt(qp.scale, 17)}** (float32 as stored) and z = **{qp.zero_point}** on "
                 f"{tensor.dtype} [{qmin}, {qmax}]: real 0 is code {qp.zero_point}, the grid covers "
-                f"[{fmt(qp.real_min, 8)}, {fmt(qp.real_max, 8)}].")
+                f"[{fmt(qp.real_min, 8)}, {fmt(qp.real_max, 8)}]." + (f" The grid is [{qmin}, {qmax}]: {grid_why}." if grid_why else ""))
     show_figure(figures.number_line_figure(qp, chosen_range=(qp.real_min, qp.real_max), values=values, codes=codes,
                                            title=f"{tensor.name[:40]}: s = {fmt(qp.scale, 6)}, z = {qp.zero_point}"), settings)
     if codes is not None:
@@ -98,6 +158,92 @@ if rows:
                     f"[as a worked example](worked_examples?preset=own&{query}) — any value, step by step, with this "
                     "tensor's own scale and zero point.")
 
+
+try:  # values are read lazily: a corrupt entry is found when its codes are first loaded
+    rows = quantized_rows(model)
+    measured = measure_floats(model)
+except QuantVizError as exc:
+    show_problem("This file cannot be read to the end:", exc)
+    st.stop()
+if rows:
+    st.subheader(f"{len(rows)} quantized tensor{'s' if len(rows) != 1 else ''}")
+    show_table(settings, pd.DataFrame([{**r._asdict(), "shape": " × ".join(map(str, r.shape))} for r in rows]), hide_index=True)
+
+    st.subheader("One tensor, explained")
+    # int32 biases have 2^32 codes, too many to draw: the table above shows them
+    per_tensor = [t for t in model.tensors if t.quantization is not None and t.dtype in INTEGER_GRIDS and t.dtype != "int32"]
+    if per_tensor:
+        one_tensor(per_tensor)
+    else:
+        st.caption("Every quantized tensor is an int32 bias, too wide a grid to draw; the table above lists them.")
+
+if model.format == "onnx" and model.file_type != "onnx-float":
+    st.subheader("Run it: float against quantized, tensor by tensor")
+    if original is None:
+        float_upload = st.file_uploader("Float original (.onnx)", type=["onnx"], key="w_model_float",
+                                        help="The float model this one was quantized from: both run on the same inputs.")
+        if float_upload is not None:
+            float_data = float_upload.getvalue()
+            original = opened((float_upload.name, hashlib.sha256(float_data).hexdigest()), float_upload.name, float_data)
+        elif model.file_type == "onnx-qdq":
+            try:
+                original = recover_float(model)
+            except QuantVizError as exc:
+                show_problem("No float model can be recovered from this one:", exc)
+            else:
+                st.caption("No float original given: compared with this model's own weights dequantized and its "
+                           "activations clipped to their grids but not rounded, so the table shows the activations' "
+                           "rounding alone. Upload the float original to see the weights' error too.")
+        else:
+            st.caption("Upload the float model this one was quantized from to compare them layer by layer.")
+    if original is not None:
+        c = st.columns(3)
+        seed = c[0].number_input("Seed", 0, 10**6, key=SEED.widget_key,
+                                 help="Inputs are drawn from a standard normal (ids below the vocabulary) with this seed.")
+        batches = c[1].number_input("Inputs", 1, 16, key=BATCHES.widget_key, help="How many inputs both models run.")
+        sample = c[2].file_uploader("Your inputs (.npy, .npz)", type=["npy", "npz"], key="w_model_inputs",
+                                    help="Entries named after the inputs, or any entries for a one-input model; "
+                                    "replaces the generated inputs.")
+        remember([SEED, BATCHES])
+        try:
+            if sample is not None:
+                sample_data = sample.getvalue()
+                inputs_key = hashlib.sha256(sample_data).hexdigest()
+                inputs = inputs_from_file(original, sample.name, sample_data)
+            else:
+                inputs_key = (int(seed), int(batches))
+                inputs = sample_inputs(original, int(batches), int(seed))
+            runs = st.session_state.setdefault("_qv_debug_runs", {})
+            run_key = (original.name, model.name, id(original), id(model), inputs_key)
+            if run_key not in runs:
+                runs.clear()
+                runs[run_key] = debug_run(original, model, inputs)
+            run = runs[run_key]
+        except QuantVizError as exc:
+            show_problem("The two models cannot be run side by side:", exc)
+        else:
+            st.markdown(" ".join(plain(line) for line in debug_verdict(run.rows)))
+            st.caption(f"Ran {plain(original.name)} and {plain(model.name)} with onnxruntime on {run.batches} input"
+                       f"{'s' if run.batches != 1 else ''} in {run.seconds:.2f} s (CPU, graph optimisations off, as "
+                       f"onnxruntime's qdq_loss_debug). Limits: {MAX_BATCHES} inputs, {MAX_INPUT_BYTES >> 20} MiB of them, "
+                       f"{MAX_SECONDS:.0f} s; external data and custom operators are never loaded.")
+            show_figure(sqnr_along_graph_figure(run.rows), settings)
+            debug_table = pd.DataFrame([{"tensor": r.name, "op": r.op, "SQNR (dB)": round(r.sqnr_db, 3),
+                                         "max |error|": r.max_abs_error,
+                                         "dB lost since previous": None if r.added_db is None else round(r.added_db, 3),
+                                         "previous": r.previous, "quantized tensor": r.quantized_name,
+                                         "clipped (%)": None if r.clipped is None else round(100 * r.clipped, 3),
+                                         **({"explain": f"your_model?model_src={source}&model_tensor={explained}"
+                                             if (explained := explained_tensor(r, model)) else None}
+                                            if source != "upload" else {})}
+                                        for r in worst_first(run.rows)])
+            st.caption("Worst first: the graph's last tensor on top, then every shared tensor by SQNR, lowest first.")
+            show_table(settings, debug_table, hide_index=True, column_config={"explain": st.column_config.LinkColumn(
+                "explain", display_text="one tensor", help="Open this tensor's codes on One tensor, explained.")})
+            st.download_button("Download the debug table (CSV)", debug_table.to_csv(index=False),
+                               file_name=f"{model.name}-debug.csv", mime="text/csv", icon=":material/download:",
+                               key="w_model_debug_csv", help="Every shared tensor: SQNR, max |error|, dB lost.")
+
 gguf_types = {t.name: t.dtype for t in model.tensors} if model.format == "gguf" else {}
 if any(t in FORMATS for t in gguf_types.values()):
     mix = match_mix(gguf_types)
@@ -107,7 +253,6 @@ if any(t in FORMATS for t in gguf_types.values()):
                                         "same": a == b or {a, b} <= {"F32", "F16", "BF16"}} for n, a, b in mix.rows]),
                hide_index=True, height=280)
 
-measured = measure_floats(model)
 if measured:
     st.subheader("Float weight tensors, measured")
     st.caption("SQNR (dB) of int8 and int4, symmetric (z = 0) and affine (an integer zero point), with one scale per "

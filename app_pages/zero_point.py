@@ -16,6 +16,7 @@ from quantviz.app.widgets import (
     quant_controls,
 )
 from quantviz.schemes import SCHEMES, store
+from quantviz.teach.fmt import fmt
 from quantviz.teach.probe import default_probe
 from quantviz.teach.zero_point import (
     broken_zero,
@@ -56,7 +57,8 @@ with left:
     st.subheader("Why a zero point?")
     facts = [zero_is_exact(qp, settings.convention), how_z_shifts_the_grid(qp, signed=settings.signed)]
     facts += clipped_ends(qp, settings.rmin, settings.rmax, convention=settings.convention)
-    symmetric = symmetric_zero_points(settings.convention, settings.bits)
+    symmetric = symmetric_zero_points(settings.convention, settings.bits, narrow_range=settings.narrow_range,
+                                      reduce_range=settings.reduce_range)
     if symmetric:
         facts.append(symmetric)
     st.markdown("\n".join(f"- {fact.text}" for fact in facts))
@@ -72,8 +74,11 @@ prime([ZSCHEME])
 scheme = st.radio("Store the range with", list(SCHEMES), format_func=labels(SCHEMES), key="w_zscheme", horizontal=True,
                   help="Frameworks round z to a whole number. Keep it a fraction, or drop it for a min offset, and see 0 break.")
 remember([ZSCHEME])
-# The same range as above, widened to include 0, so that only the zero point's treatment differs.
-lo, hi = min(settings.rmin, 0.0), max(settings.rmax, 0.0)
+# The range the convention used above (widened, nudged or symmetrised), so that only z's treatment differs.
+lo, hi = (qp.rmin, qp.rmax) if qp.rmin is not None and qp.rmax is not None else (min(settings.rmin, 0.0), max(settings.rmax, 0.0))
+if settings.symmetric and scheme != "integer":
+    st.caption(f"A symmetric scheme sets z by rule, so it cannot miss 0 this way: below is the asymmetric map over "
+               f"the same range [{fmt(lo, 8)}, {fmt(hi, 8)}] with z left a fraction or dropped.")
 if lo == hi:
     st.info("The range is the single point 0: every scheme stores it exactly.", icon=":material/info:")
 else:

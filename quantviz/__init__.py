@@ -12,7 +12,15 @@ from quantviz.conventions import CONVENTIONS, Convention, QuantizeTrace, get_con
 from quantviz.errors import BitsError, ParseError, QParamsError, QuantVizError, RangeError, UnsupportedError
 from quantviz.grid import grid_label, int_range, to_binary
 from quantviz.qparams import QParams, validate_range
-from quantviz.quantize import choose_qparams, dequantize, fake_quantize, quantize, quantize_trace, ste_mask
+from quantviz.quantize import (
+    choose_qparams,
+    dequantize,
+    fake_quantize,
+    fake_quantize_range,
+    quantize,
+    quantize_trace,
+    ste_mask,
+)
 from quantviz.rounding import ROUNDING_MODES
 
 __all__ = [
@@ -30,6 +38,7 @@ __all__ = [
     "choose_qparams",
     "dequantize",
     "fake_quantize",
+    "fake_quantize_range",
     "get_convention",
     "grid_label",
     "int_range",

@@ -1,7 +1,9 @@
-"""The command line: ``python -m quantviz report MODEL [--csv F] [--json F]``.
+"""The command line: ``python -m quantviz report MODEL [--json F] [--csv F] [--float-csv F]``.
 
 Reads a model file from a path (the web app never reads server paths; this is for files too big to upload) and
-prints the summary in words, then writes every tensor's quantization as JSON and the float tensors measured as CSV.
+prints the summary in words, then writes every tensor's quantization as strict JSON (no NaN or Infinity), the
+quantized-tensor table with every parameter as CSV, and the float tensors measured as CSV. Whatever is wrong (a
+directory, a missing file or output folder, a broken model) is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -9,19 +11,53 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 
 from quantviz.errors import QuantVizError
 
 
-def report(path: str, json_out: str | None = None, csv_out: str | None = None, largest: int = 20) -> dict:
-    """Return (and write where asked) the report of one model file."""
+class OutputError(QuantVizError):
+    """An output file that cannot be written (its folder is missing, or it names a directory)."""
+
+
+def _check_output(path: str | None) -> None:
+    """Refuse an output path before any work is done: its folder must exist and it must not be a directory."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise OutputError(f"{path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise OutputError(f"{path}: a directory, not a file to write")
+
+
+def _write(path: str, write) -> None:
+    try:
+        with open(path, "w", newline="") as f:
+            write(f)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be written ({exc.strerror})") from None
+
+
+def report(path: str, json_out: str | None = None, csv_out: str | None = None, largest: int = 20,
+           float_csv_out: str | None = None) -> dict:
+    """Return (and write where asked) the report of one model file.
+
+    ``json_out``: the whole report as strict JSON; ``csv_out``: the quantized-tensor table with every scale and
+    zero point; ``float_csv_out``: the float tensors' SQNR and max |error| per scheme.
+    """
     from quantviz.models import open_model
+    from quantviz.models.export import quantized_table, strict
+    from quantviz.models.problems import likely_problems
     from quantviz.models.summary import describe, measure_floats, quantized_rows
 
+    for out in (json_out, csv_out, float_csv_out):
+        _check_output(out)
     model = open_model(path)
     result = {
-        "file": model.name, "format": model.format, "summary": describe(model),
+        "file": model.name, "format": model.format, "file_type": model.file_type, "summary": describe(model),
+        "likely_problems": [p._asdict() for p in likely_problems(model)], "notes": model.notes,
         "tensors": [
             {"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "role": t.role, "op": t.op,
              "quantization": None if t.quantization is None else {
@@ -34,17 +70,31 @@ def report(path: str, json_out: str | None = None, csv_out: str | None = None, l
     measured = measure_floats(model, largest=largest)
     result["float_tensors"] = [{"name": m.name, "dtype": m.dtype, "shape": list(m.shape), "sqnr_db": m.sqnr,
                                 "max_abs_error": m.max_error} for m in measured]
+    result = strict(result)
     if json_out:
-        with open(json_out, "w") as f:
-            json.dump(result, f, indent=1)
+        _write(json_out, lambda f: json.dump(result, f, indent=1, allow_nan=False))
     if csv_out:
+        table = quantized_table(model)
+        columns = list(table[0]) if table else ["name", "role", "op", "dtype", "shape", "granularity", "axis",
+                                                 "block_size", "scales", "zero_points"]
+
+        def write_quantized(f) -> None:
+            writer = csv.DictWriter(f, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(table)
+
+        _write(csv_out, write_quantized)
+    if float_csv_out:
         keys = sorted({k for m in measured for k in m.sqnr})
-        with open(csv_out, "w", newline="") as f:
+
+        def write_floats(f) -> None:
             writer = csv.writer(f)
             writer.writerow(["name", "dtype", "shape", *(f"SQNR {k} (dB)" for k in keys), *(f"max |error| {k}" for k in keys)])
             for m in measured:
                 writer.writerow([m.name, m.dtype, "x".join(map(str, m.shape)), *(m.sqnr.get(k, "") for k in keys),
                                  *(m.max_error.get(k, "") for k in keys)])
+
+        _write(float_csv_out, write_floats)
     return result
 
 
@@ -54,15 +104,18 @@ def main(argv: list[str] | None = None) -> int:
     rep = sub.add_parser("report", help="how a model file is quantized: summary, every tensor, float tensors measured")
     rep.add_argument("model", help="a .tflite, .onnx, .safetensors, .gguf, .npz or .npy file")
     rep.add_argument("--json", help="write the full report as JSON here")
-    rep.add_argument("--csv", help="write the float tensors' SQNR table as CSV here")
+    rep.add_argument("--csv", help="write the quantized-tensor table (every scale and zero point) as CSV here")
+    rep.add_argument("--float-csv", help="write the float tensors' SQNR table as CSV here")
     rep.add_argument("--largest", type=int, default=20, help="how many of the largest float tensors to measure")
     args = parser.parse_args(argv)
     try:
-        result = report(args.model, args.json, args.csv, args.largest)
+        result = report(args.model, args.json, args.csv, args.largest, args.float_csv)
     except QuantVizError as exc:
         print(f"quantviz: {exc}", file=sys.stderr)
         return 2
     print("\n".join(result["summary"]))
+    for i, problem in enumerate(result["likely_problems"][:10], 1):
+        print(f"Likely problem {i}: {problem['tensor']}: {problem['text']}")
     print(f"{len(result['tensors'])} tensors, {len(result['quantized'])} quantized, {len(result['float_tensors'])} float tensors measured.")
     return 0
 

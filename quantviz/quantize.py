@@ -143,6 +143,21 @@ def fake_quantize(x: object, qparams: QParams, *, convention: str = "textbook") 
     return get_convention(convention).fake_quantize(x, qparams)
 
 
+def fake_quantize_range(qparams: QParams, *, convention: str = "textbook") -> tuple[float, float]:
+    """Return the smallest and largest values ``fake_quantize`` gives back: where its clamp sits.
+
+    For most conventions that is the stored grid; PyTorch's ``fake_quantize_per_tensor_affine`` clamps to
+    [quant_min, quant_max] even where ``quantize_per_tensor`` keeps 8-bit codes.
+
+    >>> qp = QParams(scale=0.5, zero_point=0, qmin=-8, qmax=7, storage_min=-128, storage_max=127)
+    >>> fake_quantize_range(qp, convention="pytorch"), fake_quantize_range(qp, convention="textbook")
+    ((-4.0, 3.5), (-64.0, 63.5))
+    """
+    far = 4.0 * (abs(qparams.stored_min) + abs(qparams.stored_max) + qparams.scale)
+    ends = fake_quantize([-far, far], qparams, convention=convention)
+    return float(ends[0]), float(ends[1])
+
+
 def ste_mask(x: object, qparams: QParams, *, convention: str = "textbook") -> np.ndarray:
     """Return where the straight-through estimator lets the gradient through: True inside the grid.
 

@@ -216,7 +216,7 @@ def test_tflite_weights_load_as_stored_codes() -> None:
     ("full_int8_uint8_io.tflite", "Full-integer", "per channel along axis 0"),
     ("full_int8_per_tensor.tflite", "Full-integer", "per tensor"),
     ("dynamic_range.tflite", "Dynamic-range", "per channel along axis 0"),
-    ("int16x8.tflite", "Full-integer", "per channel along axis 0"),
+    ("int16x8.tflite", "16x8 quantization (TFLite)", "per channel along axis 0"),
     ("int4_weights.tflite", "Full-integer", "per tensor; int4"),
 ])
 def test_summary_answers_how_the_model_was_quantized(fixture: str, kind: str, weights: str) -> None:

@@ -87,7 +87,7 @@ def test_where_z_sits_says_what_a_move_would_really_do(lo, hi, convention, signe
     qp = qv.choose_qparams(lo, hi, bits=8, signed=signed, convention=convention)
     facts = {f.kind: f.text for f in where_z_sits(qp, lo, hi, convention=convention, bits=8, signed=signed, symmetric=False)}
     moves = facts.get("moves", "")
-    if lo < 0 <= hi:
+    if lo < 0 < hi:
         moved = qv.choose_qparams(0.0, hi, bits=8, signed=signed, convention=convention)
         expected = "drops to the bottom" if moved.zero_point == moved.qmin else f"moves to {moved.zero_point}"
         assert f"z {expected}" in moves
@@ -224,3 +224,28 @@ def test_audit_sentences_on_edge_ranges() -> None:
     # the other grid's raw zero point names its grid
     given = qparams_steps(250, 1000, convention="textbook")[0]
     assert "int8 grid [-128, 127], which this page does not use" in given.note
+
+
+def test_audit_sentences_second_batch() -> None:
+    from quantviz.formats import compare_formats
+    from quantviz.teach.examples import seed_example_verdicts
+    from quantviz.teach.formats import int8_vs_fp8
+    from quantviz.teach.zero_point import symmetric_zero_points
+
+    # the seed's −1000: ONNX Runtime sits on the tie, PyTorch's fma does not
+    why = seed_example_verdicts()[4].why
+    assert "ONNX Runtime stores 0" in why and "-127.5, a tie" in why and "PyTorch stores 1" in why and "not a tie" in why
+    # int8 against FP8: the winner named is the one measured, on long-tailed data too
+    laplace = np.random.default_rng(1).laplace(size=20_000)
+    results = {r.name: r for r in compare_formats(laplace)}
+    winner = "int8" if results["int8"].sqnr_db >= results["fp8 e4m3"].sqnr_db else "E4M3"
+    assert f"On this data {winner} wins" in int8_vs_fp8(list(results.values()))
+    # PyTorch refuses symmetric quint8 with reduce_range: the landing sentence does not offer it
+    fact = symmetric_zero_points("pytorch", 4, reduce_range=True)
+    assert fact is None or "uint4" not in fact.text
+    # PyTorch below 8 bits: fake_quantize clamps to [quant_min, quant_max], quantize_per_tensor to the 8-bit type
+    qp = qv.choose_qparams(-2, 6, bits=4, signed=True, convention="pytorch")
+    assert qv.fake_quantize_range(qp, convention="pytorch") == pytest.approx((qp.real_min, qp.real_max), rel=1e-6)
+    assert qv.fake_quantize_range(qp, convention="pytorch") != (qp.stored_min, qp.stored_max)
+    steps = probe_steps(0.5, qp, convention="pytorch", bits=4, signed=True)
+    assert any(s.label == "Store as int8" for s in steps)

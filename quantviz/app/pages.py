@@ -61,7 +61,7 @@ PAGES: tuple[Page, ...] = (
     Page(slug="frameworks", title="Frameworks compared", heading="Frameworks compared",
          icon=":material/compare_arrows:", section="Your data", charts=0),
     Page(slug="your_model", title="Your model", heading="Your model", icon=":material/model_training:",
-         section="Your data", charts=0, bench_slider=None, takes_links=False),
+         section="Your data", charts=2, bench_slider=None, takes_links=False),  # an example opens: its number line, its run
     Page(slug="calibration", title="Calibration and clipping", heading="Calibration and clipping",
          icon=":material/tune:", section="Beyond the basics", charts=2),
     Page(slug="per_channel", title="Per tensor, channel, group", heading="Per tensor, per channel, per group",

@@ -292,14 +292,21 @@ def show_table(settings: Settings | None, data: Any, *, where: Any = None, **kwa
     target.dataframe(data if styler is not None else frame, column_config=config, **kwargs)
 
 
-def qparams_metrics(qp: qv.QParams) -> None:
-    """The four numbers every page starts from: s, z, grid, representable range."""
+def qparams_metrics(qp: qv.QParams, representable: tuple[float, float] | None = None) -> None:
+    """The four numbers every page starts from: s, z, grid, representable range.
+
+    ``representable`` overrides the stored grid's range where the page's op clamps elsewhere (fake_quantize).
+    """
     c = st.columns([1.5, 0.8, 1, 1.8])  # room for a scale like 0.031372549 on one line
     c[0].metric("scale s", fmt(qp.scale, 8), help="Real width of one integer step.")
     c[1].metric("zero point z", str(qp.zero_point), help="The code that stands for real 0.")
     stored = (qp.storage_min, qp.storage_max) != (qp.qmin, qp.qmax)
     c[2].metric("grid", f"[{qp.qmin}, {qp.qmax}]",
                 help=f"{qp.levels} codes" + (f"; stored in [{qp.storage_min}, {qp.storage_max}]" if stored else ""))
+    if representable is not None:
+        c[3].metric("representable", f"[{fmt(representable[0], 5)}, {fmt(representable[1], 5)}]",
+                    help="What this op gives back at most: values outside are clipped.")
+        return
     c[3].metric("representable", f"[{fmt(qp.stored_min, 5)}, {fmt(qp.stored_max, 5)}]",
                 help=("(storage_min − z)·s to (storage_max − z)·s: the quantize op clamps to the stored grid "
                       f"[{qp.storage_min}, {qp.storage_max}], not to the grid s and z were chosen on"

@@ -118,7 +118,8 @@ class PyTorch(Convention):
 PYTORCH = PyTorch(
     name="pytorch",
     label="PyTorch",
-    summary="torch.ao MinMaxObserver, torch.quantize_per_tensor and fake_quantize_per_tensor_affine (x86 CPU).",
+    summary=("torch.ao MinMaxObserver and torch.quantize_per_tensor (x86 CPU): the codes it stores, clamped to the "
+             "8-bit type; fake_quantize_per_tensor_affine clamps to [quant_min, quant_max] instead."),
     rules=(
         "Work in float32; widen to include 0.",
         "Affine: s = max((rmax − rmin) / (qmax − qmin), float32 eps); z = qmin − round_half_even(rmin / s), clamped.",

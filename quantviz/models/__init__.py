@@ -3,9 +3,12 @@
 ``open_model(source)`` takes a path (the command line only: the web app never reads a server path) or the uploaded
 bytes with their file name, ``open_model(data, name="m.tflite")``, and returns a :class:`Model` whose ``tensors``
 each carry ``name``, ``dtype``, ``shape``, ``quantization`` (scales, zero points, axis, exactly as stored) and a lazy
-``load()``. Readers live in ``readers``; the summary in words and the per-tensor table in ``summary``.
+``load()``. Readers live in one module per format (``onnx_reader``, ``npz_reader``, ``safetensors_reader`` with
+``hf_packs``, ``gguf_reader``, ``tflite_reader``; pickles refused in ``readers``); the summary in words and the per-tensor table in ``summary``, the likely
+problems in ``problems``, strict exports in ``export``; ``debug_model`` (in ``debug``) runs a float and a quantized
+ONNX model on the same inputs and compares them tensor by tensor.
 
-May import: numpy, the field's readers (onnx, safetensors, gguf, tflite, ml_dtypes) and the core. Never the teaching
+May import: numpy, the field's readers (onnx, safetensors, gguf, tflite, ml_dtypes), onnxruntime (debug runs) and the core. Never the teaching
 text, the app or a screen library.
 """
 
@@ -17,9 +20,15 @@ from pathlib import Path
 
 from quantviz.errors import ModelFileError
 from quantviz.models.base import Model, Quantization, Tensor
-from quantviz.models.readers import read_gguf, read_npz, read_onnx, read_safetensors, read_tflite, refuse_pickles
+from quantviz.models.debug import DebugRow, debug_model
+from quantviz.models.gguf_reader import read_gguf
+from quantviz.models.npz_reader import read_npz
+from quantviz.models.onnx_reader import read_onnx
+from quantviz.models.readers import refuse_pickles
+from quantviz.models.safetensors_reader import read_safetensors
+from quantviz.models.tflite_reader import read_tflite
 
-__all__ = ["MAX_MODEL_BYTES", "Model", "Quantization", "Tensor", "open_model"]
+__all__ = ["MAX_MODEL_BYTES", "DebugRow", "Model", "Quantization", "Tensor", "debug_model", "open_model"]
 
 MAX_MODEL_BYTES = 2 << 30  # what the command line reads; uploads are capped lower by the server
 
@@ -36,6 +45,10 @@ def open_model(source: object, name: str | None = None) -> Model:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = name or path.name
+        if path.is_dir():
+            raise ModelFileError(f"{name}: a directory, not a model file")
+        if path.exists() and not path.is_file():  # a FIFO or a device would block or never end
+            raise ModelFileError(f"{name}: not a regular file")
         try:
             size = path.stat().st_size
         except OSError as exc:
@@ -44,8 +57,11 @@ def open_model(source: object, name: str | None = None) -> Model:
             raise ModelFileError(f"{name}: {size / 2**30:.1f} GiB is more than QuantViz reads ({MAX_MODEL_BYTES >> 30} GiB)")
         if size == 0:
             raise ModelFileError(f"{name}: the file is empty")
-        with open(path, "rb") as f:  # mapped, not read: a tensor's pages are touched only when it is loaded
-            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            with open(path, "rb") as f:  # mapped, not read: a tensor's pages are touched only when it is loaded
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:
+            raise ModelFileError(f"{name}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
         file_path = str(path)
     elif isinstance(source, (bytes, bytearray, memoryview)):
         if not name:

@@ -46,6 +46,7 @@ class Tensor:
     op: str = ""                  # the operator that uses it, where the file says
     quantization: Quantization | None = None
     loader: Callable[[], np.ndarray] | None = field(default=None, repr=False)
+    operands: tuple[str, ...] = ()  # the inputs of the operator that uses it (names as in Model.tensors), in order
 
     def load(self) -> np.ndarray:
         """Return the stored values (raw codes for quantized tensors) as a numpy array of ``shape``."""
@@ -70,6 +71,8 @@ class Model:
     format: str
     tensors: list[Tensor]
     notes: list[str] = field(default_factory=list)
+    file_type: str = ""           # the framework's own name for the kind of file: "onnx-qdq", "tflite-16x8", "Q4_K_M"
+    raw: bytes | None = field(default=None, repr=False)  # the file's bytes, for running it (ONNX), else None
 
 
 def check_size(file: str, name: str, shape: tuple[int, ...], itemsize: float, available: int | None = None) -> None:

@@ -7,9 +7,23 @@ from typing import NamedTuple
 import numpy as np
 
 from quantviz.models.base import Model, Tensor
+from quantviz.models.problems import INTEGER_GRIDS, grid_of, is_compute_weight, likely_problems  # noqa: F401
 
-INTEGER_GRIDS = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int4": (-8, 7), "uint4": (0, 15),
-                 "int32": (-(2**31), 2**31 - 1)}
+HEADLINES = {
+    "tflite-int8": "Full-integer quantization (TFLite int8)",
+    "tflite-16x8": "16x8 quantization (TFLite): int16 activations, int8 weights, not full-integer",
+    "tflite-dynamic": "Dynamic-range quantization (TFLite)",
+    "onnx-qdq": "ONNX QDQ quantization (QuantizeLinear/DequantizeLinear around float operators)",
+    "onnx-qoperator": "ONNX QOperator quantization (integer operators: QLinearConv, QLinearMatMul, ...)",
+    "onnx-dynamic": "Dynamic quantization (ONNX Runtime: ConvInteger/MatMulInteger, activations quantized at run time)",
+    "onnx-matmulnbits": "Weight-only block quantization (ONNX Runtime MatMulNBits/GatherBlockQuantized)",
+    "gptq": "GPTQ weight-only quantization (AutoGPTQ packing)",
+    "awq": "AWQ weight-only quantization (AutoAWQ packing)",
+    "compressed-tensors": "compressed-tensors weight-only quantization (pack-quantized, as llm-compressor writes)",
+    "fp8": "FP8 weights (float-quantized: E4M3 codes with scales)",
+}
+WEIGHT_ONLY = ("onnx-matmulnbits", "gptq", "awq", "compressed-tensors", "fp8")  # dequantized inside the matmul
+SMALL_TFLITE_WEIGHT = 1024  # the TFLite converter leaves weights with fewer values in float (dynamic range)
 
 
 def _fmt32(value: float) -> str:
@@ -30,23 +44,40 @@ def describe(model: Model) -> list[str]:
     dtypes = sorted({t.dtype for t in tensors})
     if block_typed:
         kinds = sorted({t.dtype for t in block_typed})
-        return [f"A GGUF model with block-quantized weights ({', '.join(kinds)}): each block of values carries its own "
-                f"scale; {len(block_typed)} of {len(tensors)} tensors are block-quantized, the rest {', '.join(sorted({t.dtype for t in tensors} - set(kinds))) or 'none'}."]
+        lines = [f"A GGUF model with block-quantized weights ({', '.join(kinds)}): each block of values carries its own "
+                 f"scale; {len(block_typed)} of {len(tensors)} tensors are block-quantized, the rest {', '.join(sorted({t.dtype for t in tensors} - set(kinds))) or 'none'}."]
+        if model.format == "gguf":
+            from quantviz.models.gguf_reader import describe_gguf
+
+            lines.extend(describe_gguf(model))
+        return lines
     if not quantized:
         return [f"No tensor carries quantization parameters: a float model ({len(tensors)} tensor{'s' if len(tensors) != 1 else ''}, "
                 f"{', '.join(dtypes)})."]
-    weights = [t for t in quantized if t.has_values and t.role in ("weight",)]
+    weights = [t for t in quantized if is_compute_weight(t)]
     activations = [t for t in quantized if not t.has_values or t.role in ("input", "output", "activation")]
     float_activations = [t for t in tensors if t.quantization is None and not t.has_values and t.dtype.startswith("float")]
     lines = []
-    if activations:
+    headline = HEADLINES.get(model.file_type)
+    runtime = model.file_type in ("tflite-dynamic", "onnx-dynamic", *WEIGHT_ONLY)
+    if headline and not runtime:
         kinds = sorted({t.dtype for t in activations})
+        lines.append(f"{headline}: {len(weights)} weight and {len(activations)} activation tensors carry scales and zero "
+                     f"points" + (f"; activations are {', '.join(kinds)}." if kinds else "."))
+    elif headline:
+        lines.append(f"{headline}: {len(weights)} weight tensor{'s are' if len(weights) != 1 else ' is'} stored as "
+                     f"{', '.join(sorted({t.dtype for t in weights}))} with scales; activations stay in float"
+                     + (" and are quantized on the fly by each integer operator." if model.file_type not in WEIGHT_ONLY
+                        else ", the weights dequantized block by block inside the operator."))
+    elif activations:
         lines.append(f"Full-integer quantization: {len(weights)} weight and {len(activations)} activation tensors carry "
-                     f"scales and zero points; activations are {', '.join(kinds)}.")
+                     f"scales and zero points; activations are {', '.join(sorted({t.dtype for t in activations}))}.")
     else:
         lines.append(f"Dynamic-range quantization: {len(weights)} weight tensor{'s are' if len(weights) != 1 else ' is'} "
-                     f"stored as {', '.join(sorted({t.dtype for t in weights}))} with scales, while activations stay in float "
-                     "and are quantized on the fly, if at all.")
+                     f"stored as {', '.join(sorted({t.dtype for t in weights}))} with scales, while activations stay in "
+                     "float and are quantized on the fly, if at all.")
+    if model.file_type == "tflite-dynamic":
+        lines.extend(_stayed_float(tensors))
     for role in ("input", "output"):
         ends = [t for t in tensors if t.role == role]
         if ends:
@@ -55,10 +86,12 @@ def describe(model: Model) -> list[str]:
             lines.append(f"{role.capitalize()}{'s' if len(ends) > 1 else ''}: " + "; ".join(parts) + ".")
     if weights:
         symmetric = all((t.quantization.zero_points == 0).all() for t in weights)
-        axes = sorted({t.quantization.axis for t in weights if t.quantization.axis is not None})
+        axes = sorted({t.quantization.axis for t in weights if t.quantization.axis is not None and not t.quantization.block_size})
+        blocks = sorted({(t.quantization.block_size, t.quantization.axis) for t in weights if t.quantization.block_size})
         per_tensor = [t for t in weights if t.quantization.axis is None]
         lines.append(("Weights are symmetric (every zero point is 0)" if symmetric else "Weights are asymmetric (non-zero zero points)")
                      + (f", per channel along axis {', '.join(map(str, axes))}" if axes else "")
+                     + "".join(f", in blocks of {b} along axis {a}" for b, a in blocks)
                      + (f"{' and' if axes else ','} per tensor for {len(per_tensor)}" if per_tensor and axes else
                         (", per tensor" if per_tensor else ""))
                      + f"; {', '.join(sorted({t.dtype for t in weights}))}.")
@@ -91,38 +124,57 @@ def _granularity(t: Tensor) -> str:
     return f"per axis {q.axis} ({q.scales.size})" if q.axis is not None else "per tensor"
 
 
-def flags(t: Tensor, model: Model) -> list[str]:
-    """What is odd about this tensor's quantization, in words."""
+def _stayed_float(tensors: list[Tensor]) -> list[str]:
+    """TFLite dynamic range: which stored float tensors stayed float, and the converter's reason for each kind."""
+    stayed = [t for t in tensors if t.has_values and t.quantization is None and t.dtype.startswith("float")]
+    if not stayed:
+        return []
+    weights = [t for t in tensors if t.has_values and t.role in ("weight", "bias")]
+    biases = [t for t in stayed if t.role == "bias"]
+    small = [t for t in stayed if t.role == "weight" and t.size < SMALL_TFLITE_WEIGHT]
+    other = [t for t in stayed if t not in biases and t not in small]
+    parts = []
+    if biases:
+        parts.append(f"{len(biases)} bias{'es' if len(biases) != 1 else ''} ({', '.join(t.name for t in biases[:3])}): "
+                     "dynamic-range mode never quantizes biases")
+    if small:
+        parts.append(f"{len(small)} weight{'s' if len(small) != 1 else ''} with fewer than {SMALL_TFLITE_WEIGHT:,} values "
+                     f"({', '.join(f'{t.name} ({t.size:,})' for t in small[:3])}): the converter leaves small tensors float")
+    if other:
+        parts.append(f"{len(other)} other float tensor{'s' if len(other) != 1 else ''} "
+                     f"({', '.join(t.name for t in other[:3])}): used by operators the converter did not quantize")
+    return [f"{len(stayed)} of {len(weights)} stored tensors stayed float32: " + "; ".join(parts) + "."]
+
+
+def flags(t: Tensor, model: Model, problems: list | None = None) -> list[str]:
+    """What is odd about this tensor's quantization, in words: its likely problems, then what is merely notable."""
     q = t.quantization
-    out = []
-    grid = INTEGER_GRIDS.get(t.dtype)
-    if grid and ((q.zero_points < grid[0]) | (q.zero_points > grid[1])).any():
-        out.append("zero point outside the grid")
-    if t.has_values and t.role == "weight" and (q.zero_points != 0).any():
+    problems = likely_problems(model) if problems is None else problems
+    out = [p.text for p in problems if p.tensor == t.name]
+    if is_compute_weight(t) and (q.zero_points != 0).any():
         out.append("asymmetric weights")
-    if (np.float16(q.scales) == 0).any():
-        out.append("scale underflows float16 (becomes 0)")
     if t.role == "input" and t.dtype == "uint8" and q.zero_points.size == 1:
         inner = [u for u in model.tensors if u.quantization is not None and u.dtype == "int8" and u.role == "activation"
                  and u.quantization.scales.size == 1 and u.quantization.scales[0] == q.scales[0]]
         if any(int(u.quantization.zero_points[0]) + 128 == int(q.zero_points[0]) for u in inner):
             out.append("uint8 input: z = int8 z + 128")
-    if t.has_values and t.role == "weight" and q.axis is None and len(t.shape) >= 2 and t.size <= 50_000_000:
-        values = t.load().astype(np.float64).reshape(t.shape[0], -1)
-        ranges = np.abs(values).max(axis=1)
-        if ranges.min() > 0 and ranges.max() / ranges.min() > 10:
-            out.append(f"per-tensor weights whose channels differ {ranges.max() / ranges.min():.0f}× in range")
     return out
 
 
 def quantized_rows(model: Model) -> list[QuantizedRow]:
-    """Return one row per quantized tensor: the stored parameters exactly, what the grid covers, codes in use."""
+    """Return one row per quantized tensor: the stored parameters exactly, what the grid covers, codes in use.
+
+    The grid is the one the tensor was quantized on (:func:`~quantviz.models.problems.grid_of`: narrow [−127, 127]
+    for TFLite's int8 weights), so ``saturated`` counts codes at its ends, not at the dtype's.
+    """
     rows = []
+    problems = likely_problems(model)
     for t in model.tensors:
         q = t.quantization
         if q is None:
             continue
-        grid = INTEGER_GRIDS.get(t.dtype)
+        on = grid_of(t, model)
+        grid = (on.qmin, on.qmax) if on is not None else None
         if grid and q.scales.size == 1:
             s, z = float(np.float32(q.scales[0])), int(q.zero_points[0])
             representable = f"[{s * (grid[0] - z):.6g}, {s * (grid[1] - z):.6g}]"
@@ -143,7 +195,7 @@ def quantized_rows(model: Model) -> list[QuantizedRow]:
         zs = np.unique(q.zero_points)
         zeros = ", ".join(str(int(v)) for v in zs[:4]) + (" …" if zs.size > 4 else "")
         rows.append(QuantizedRow(t.name, t.op, t.dtype, t.shape, _granularity(t), scales, zeros, representable, used,
-                                 saturated, "; ".join(flags(t, model))))
+                                 saturated, "; ".join(flags(t, model, problems))))
     return rows
 
 
@@ -233,7 +285,7 @@ def measure_floats(model: Model, *, largest: int = 20) -> list[FloatMeasure]:
     from quantviz.metrics import sqnr_db
 
     floats = [t for t in model.tensors if t.has_values and t.quantization is None and t.role == "weight"
-              and t.dtype.startswith(("float", "bfloat")) and t.size >= 16]
+              and t.dtype.startswith(("float", "bfloat")) and not t.dtype.startswith("float8") and t.size >= 16]
     out = []
     for t in sorted(floats, key=lambda t: -t.size)[:largest]:
         w = np.asarray(t.load(), dtype=np.float64)

@@ -13,8 +13,9 @@ import numpy as np
 
 from quantviz.conventions import CONVENTIONS
 from quantviz.qparams import QParams
-from quantviz.quantize import choose_qparams, quantize, quantize_trace
+from quantviz.quantize import choose_qparams, quantize_trace
 from quantviz.rounding import apply_rounding
+from quantviz.teach.causes import how, rule_words
 from quantviz.teach.fmt import fmt
 from quantviz.teach.probe import probe_steps
 from quantviz.teach.steps import Step, qparams_steps
@@ -130,9 +131,20 @@ def _tie_rules_agree(value: float) -> str:
 
 
 def _frameworks_on(x: float, qp: QParams) -> str:
-    """What ONNX Runtime and PyTorch store for x with these very (s, z), computed their way."""
-    codes = {CONVENTIONS[name].label: int(quantize([x], qp, convention=name)[0]) for name in ("onnxruntime", "pytorch")}
-    return "With s = 2000/255 and z = 128, " + " and ".join(f"{label} stores {code}" for label, code in codes.items()) + "."
+    """What ONNX Runtime and PyTorch store for x with these very (s, z), and the number each one rounds."""
+    parts = []
+    for name in ("onnxruntime", "pytorch"):
+        conv = CONVENTIONS[name]
+        t = quantize_trace([x], qp, convention=name)
+        pre = float(t.pre_round[0])
+        tie = pre - math.floor(pre) == 0.5
+        recipe = conv.recipe()
+        number = "x/s + z" if recipe.order == "add_then_round" else "x/s"
+        parts.append(f"{conv.label} stores {int(t.q[0])}: it {how(recipe, 'quantize_arithmetic')}"
+                     + (" (z added before rounding)" if recipe.order == "add_then_round" else "")
+                     + f", so {number} = {fmt(pre, 10)}, " + ("a tie, rounded " + rule_words(conv.tie_rule) if tie
+                                                             else "not a tie"))
+    return "With s = 2000/255 and z = 128: " + "; ".join(parts) + "."
 
 
 def seed_corrected_qparams() -> QParams:

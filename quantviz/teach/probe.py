@@ -161,6 +161,8 @@ def _nudged_probe_steps(x: float, qp: QParams, t, *, bits: int, signed: bool) ->
     nmin, nmax = float(k.nudge.nudged_min), float(k.nudge.nudged_max)
     clamped, pre, rounded = float(k.clamped[0]), float(k.pre_round[0]), float(k.rounded[0])
     moved = clamped != float(np.float32(x))
+    f32 = np.float32
+    quant_zero = float(np.floor(f32(f32(-k.nudge.nudged_min * k.nudge.inv_scale) + f32(0.5))))
     steps = [
         Step("Clamp x into the range first", rf"\operatorname{{clamp}}({tex(x)},\ {tex(nmin)},\ {tex(nmax)}) = {tex(clamped)}",
              fmt(clamped), check=not moved,
@@ -168,7 +170,10 @@ def _nudged_probe_steps(x: float, qp: QParams, t, *, bits: int, signed: bool) ->
                    f"{fmt(nmax, 8)}] and becomes {fmt(clamped, 8)}." if moved
                    else "TF clamps the real value to its nudged range first; this one is inside.")),
         Step("Steps from the range's minimum", rf"({tex(clamped)} - ({tex(nmin)})) \times {tex(float(k.nudge.inv_scale), 10)} - q_z = {tex(pre, 12)}",
-             fmt(pre, 12), note=f"In float32, with inv = {fmt(float(k.nudge.inv_scale), 10)} computed from the range (not 1/s)."),
+             fmt(pre, 12), note=(f"In float32, with inv = {fmt(float(k.nudge.inv_scale), 10)} computed from the range (not 1/s)"
+                                 f" and q_z = floor(−nudged_min·inv + 0.5) = {fmt(quant_zero)}"
+                                 + (f", the zero point counted from the grid's first code {qp.qmin} (z − {qp.qmin} = "
+                                    f"{qp.zero_point - qp.qmin})" if qp.qmin != 0 else ", which is z") + ".")),
         Step("Round half up", rf"\lfloor {tex(pre, 12)} + 0.5 \rfloor = {tex(rounded)}", fmt(rounded),
              note=("An exact tie: floor(v + 0.5) rounds it up." if pre - math.floor(pre) == 0.5 else "floor(v + 0.5), the sum in float32.")),
         Step("Add the zero point", rf"{tex(rounded)} + {qp.zero_point} = {int(t.q[0])}", str(int(t.q[0])),

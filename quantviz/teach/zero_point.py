@@ -59,15 +59,21 @@ def how_z_shifts_the_grid(qp: QParams, *, signed: bool) -> Fact:
                 f"0: z = {qp.zero_point} gives [{lo}, 0) the {below} codes below it and [0, {hi}] the {above + 1} from z up.")
 
 
-def symmetric_zero_points(convention: str, bits: int) -> Fact | None:
-    """What z a symmetric scheme gets under this convention, for the signed and the unsigned grid of ``bits``."""
+def symmetric_zero_points(convention: str, bits: int, *, narrow_range: bool = False,
+                          reduce_range: bool = False) -> Fact | None:
+    """What z a symmetric scheme gets under this convention, for the signed and the unsigned grid of ``bits``.
+
+    The page's narrow_range and reduce_range apply: a grid the convention refuses with them is left out.
+    """
     conv = get_convention(convention)
     found = []
+    extra = {"narrow_range": narrow_range, "reduce_range": reduce_range}
     for signed in (True, False):
-        if conv.unsupported_reason(bits=bits, signed=signed, symmetric=True):
+        if conv.unsupported_reason(bits=bits, signed=signed, symmetric=True, **extra):
             continue
         try:
-            z = choose_qparams(-1.0, 1.0, bits=bits, signed=signed, symmetric=True, convention=convention).zero_point
+            z = choose_qparams(-1.0, 1.0, bits=bits, signed=signed, symmetric=True, convention=convention,
+                               **extra).zero_point
         except QuantVizError:
             continue
         found.append(f"{z} for {grid_label(bits, signed=signed)}")
@@ -134,7 +140,7 @@ def where_z_sits(qp: QParams, rmin: float, rmax: float, *, convention: str, bits
                           f"{choice.adjustment.replace('widened', 'widened it')}, to [{fmt(lo, 8)}, {fmt(hi, 8)}]; "
                           f"so z = {qp.zero_point}."))
     moves = []
-    if not symmetric and rmin < 0 <= rmax:
+    if not symmetric and rmin < 0 < rmax:  # rmax = 0 would leave the empty range [0, 0]
         moved = _zero_point_or_none(conv, 0.0, rmax, options)
         if moved is not None:
             where = "drops to the bottom of the grid" if moved.zero_point == moved.qmin else f"moves to {moved.zero_point}"

@@ -299,7 +299,7 @@ def test_your_model_opens_a_tflite_file_and_explains_it(tab) -> None:
     """Upload a full-int8 TFLite fixture: the summary, the quantized tensors, one tensor on its number line."""
 
     fixture = Path(__file__).resolve().parents[1] / "fixtures" / "full_int8_uint8_io.tflite"
-    tab.open("your_model")
+    tab.open("your_model?model_src=upload")
     tab.page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(fixture))
     tab.page.wait_for_selector("text=how it was quantized", timeout=30_000)
     tab.wait_idle()
@@ -318,7 +318,7 @@ def test_your_model_opens_a_tflite_file_and_explains_it(tab) -> None:
 def test_your_model_refuses_a_pickle_in_words(tab, tmp_path) -> None:
     bad = tmp_path / "model.pt"
     bad.write_bytes(b"\x80\x04anything")
-    tab.open("your_model")
+    tab.open("your_model?model_src=upload")
     tab.page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(bad))
     tab.page.wait_for_selector("text=never unpickles", timeout=30_000)
     assert tab.exceptions() == 0
@@ -332,7 +332,7 @@ def test_your_model_measures_float_weights_and_downloads_the_csv(tab, tmp_path) 
     path = tmp_path / "tiny.safetensors"
     save_file({"layer.0.weight": rng.normal(size=(16, 128)).astype(np.float32),
                "layer.1.weight": (rng.normal(size=(8, 256)) * 3).astype(np.float32)}, str(path))
-    tab.open("your_model")
+    tab.open("your_model?model_src=upload")
     tab.page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
     tab.page.wait_for_selector("text=Float weight tensors, measured", timeout=30_000)
     tab.wait_idle()

@@ -1,0 +1,141 @@
+"""Hugging Face quantized checkpoints in safetensors, recognised by their tensor names and unpacked by ``load()``.
+
+- **GPTQ** (AutoGPTQ / GPTQModel, ``checkpoint_format="gptq"``): ``X.qweight`` int32 ``[K/8, N]`` packs eight 4-bit
+  codes along the input dimension K, lowest bits first; ``X.qzeros`` int32 ``[G, N/8]`` packs the zero points along
+  N and stores z − 1 (AutoGPTQ's historical offset, undone here); ``X.scales`` ``[G, N]``; ``X.g_idx`` the group
+  of each input row (act-order when not ``k // group_size``).
+- **AWQ** (AutoAWQ GEMM): ``X.qweight`` int32 ``[K, N/8]`` packs along N in AWQ's order (nibble i holds column
+  ``[0, 2, 4, 6, 1, 3, 5, 7][i]`` of each eight); ``X.qzeros`` packed the same way, z stored as it is.
+- **compressed-tensors** ``pack-quantized`` (llm-compressor W4A16): ``X.weight_packed`` int32 ``[N, K/8]`` packs
+  eight int4 codes along K, lowest bits first, each stored as code + 8; ``X.weight_scale`` ``[N, G]``;
+  ``X.weight_shape`` the logical ``[N, K]``; ``X.weight_zero_point`` where asymmetric.
+- **FP8** (``float-quantized``): ``X.weight`` stored as ``F8_E4M3`` with ``X.weight_scale`` per tensor or per
+  output channel.
+
+Each pack becomes one :class:`~quantviz.models.base.Tensor` named ``X.weight`` with the Linear layer's logical
+shape ``[N, K]`` (out, in), its codes unpacked by ``load()`` and its parameters in ``quantization`` (axis 1,
+blocks of the group size along K). 4-bit packing is assumed where no ``config.json`` says otherwise (noted).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from quantviz.errors import ModelFileError
+from quantviz.models.base import Model, Quantization, Tensor
+
+AWQ_ORDER = (0, 2, 4, 6, 1, 3, 5, 7)  # nibble i of a packed int32 holds column AWQ_ORDER[i] of its eight
+
+
+def unpack_int32(packed: np.ndarray, axis: int, order: tuple[int, ...] = tuple(range(8))) -> np.ndarray:
+    """Eight 4-bit unsigned codes per int32 along ``axis``, nibble i (lowest first) placed at position ``order[i]``.
+
+    >>> unpack_int32(np.array([[0x76543210]], np.int32), axis=1).tolist()
+    [[0, 1, 2, 3, 4, 5, 6, 7]]
+    >>> unpack_int32(np.array([[0x76543210]], np.int32), axis=1, order=AWQ_ORDER).tolist()
+    [[0, 4, 1, 5, 2, 6, 3, 7]]
+    """
+    u = np.ascontiguousarray(np.moveaxis(np.asarray(packed).view(np.uint32), axis, -1))
+    nibbles = (u[..., None] >> (4 * np.arange(8, dtype=np.uint32))) & 0xF
+    placed = np.empty_like(nibbles)
+    placed[..., list(order)] = nibbles
+    out = placed.reshape(*u.shape[:-1], u.shape[-1] * 8).astype(np.uint8)
+    return np.moveaxis(out, -1, axis)
+
+
+def _group_size(k: int, groups: int, name: str, file: str) -> int:
+    if groups <= 0 or k % groups:
+        raise ModelFileError(f"{file}: {name} has {groups} scale groups, which do not divide its {k} input columns")
+    return k // groups
+
+
+def _linear(base: str, dtype: str, shape: tuple[int, int], scales: np.ndarray, zeros: np.ndarray, block: int,
+            load) -> Tensor:
+    """A Linear layer's weight: codes [N, K], scales and zero points per (output row, group of K), row-major."""
+    q = Quantization(np.asarray(scales, np.float64).reshape(-1), np.asarray(zeros, np.int64).reshape(-1), 1,
+                     block if block < shape[1] else None)
+    if q.block_size is None:  # one group per row: per channel along the output axis
+        q = Quantization(q.scales, q.zero_points, 0, None)
+    return Tensor(f"{base}.weight", dtype, shape, "weight", "Linear", q, load)
+
+
+def recognise_packs(model: Model) -> Model:
+    """Return ``model`` with GPTQ, AWQ, compressed-tensors and FP8 packs replaced by one tensor per weight."""
+    by_name = {t.name: t for t in model.tensors}
+    used: set[str] = set()
+    packs: list[Tensor] = []
+    kinds: set[str] = set()
+    notes: list[str] = []
+    for name, t in by_name.items():
+        if name.endswith(".qweight") and name[:-8] + ".scales" in by_name and name[:-8] + ".qzeros" in by_name:
+            base = name[:-8]
+            scales_t, zeros_t = by_name[f"{base}.scales"], by_name[f"{base}.qzeros"]
+            qweight, scales = t.load(), scales_t.load().astype(np.float32)
+            groups, n = scales.shape
+            if qweight.shape[1] == n:  # GPTQ: packed along K
+                k = qweight.shape[0] * 8
+                zeros = unpack_int32(zeros_t.load(), axis=1)[:, :n].astype(np.int64) + 1  # AutoGPTQ stored z - 1
+                block = _group_size(k, groups, name, model.name)
+                g_idx = by_name.get(f"{base}.g_idx")
+                if g_idx is not None and not np.array_equal(g_idx.load(), np.arange(k) // block):
+                    notes.append(f"{base}: act-order (g_idx is not k // {block}): row k uses the scale of group g_idx[k]")
+                    used.add(g_idx.name)
+                elif g_idx is not None:
+                    used.add(g_idx.name)
+                kinds.add("gptq")
+
+                def load(qweight=qweight) -> np.ndarray:
+                    return np.ascontiguousarray(unpack_int32(qweight, axis=0).T)
+
+            elif qweight.shape[1] * 8 == n:  # AWQ: packed along N in AWQ's order
+                k = qweight.shape[0]
+                zeros = unpack_int32(zeros_t.load(), axis=1, order=AWQ_ORDER).astype(np.int64)
+                block = _group_size(k, groups, name, model.name)
+                kinds.add("awq")
+
+                def load(qweight=qweight) -> np.ndarray:
+                    return np.ascontiguousarray(unpack_int32(qweight, axis=1, order=AWQ_ORDER).T)
+
+            else:
+                raise ModelFileError(f"{model.name}: {name} {qweight.shape} fits neither GPTQ nor AWQ packing for "
+                                     f"scales {scales.shape}")
+            packs.append(_linear(base, "uint4", (n, k), scales.T, zeros.T, block, load))
+            used.update({name, scales_t.name, zeros_t.name})
+        elif name.endswith(".weight_packed") and name[:-14] + ".weight_scale" in by_name:
+            base = name[:-14]
+            scales = by_name[f"{base}.weight_scale"].load().astype(np.float32)
+            packed = t.load()
+            shape_t = by_name.get(f"{base}.weight_shape")
+            n, k = (tuple(int(v) for v in shape_t.load().reshape(-1)) if shape_t is not None
+                    else (packed.shape[0], packed.shape[1] * 8))
+            zero_t = by_name.get(f"{base}.weight_zero_point")
+            zeros = np.zeros(scales.shape, np.int64) if zero_t is None else zero_t.load().astype(np.int64).reshape(scales.shape)
+            block = _group_size(k, scales.shape[1], name, model.name)
+            kinds.add("compressed-tensors")
+
+            def load(packed=packed, k=k) -> np.ndarray:
+                return (unpack_int32(packed, axis=1)[:, :k].astype(np.int16) - 8).astype(np.int8)  # stored code + 8
+
+            packs.append(_linear(base, "int4", (n, k), scales, zeros, block, load))
+            used.update(u.name for u in (t, by_name[f"{base}.weight_scale"], shape_t, zero_t) if u is not None)
+        elif t.dtype.startswith("float8") and name.endswith(".weight") and name[:-7] + ".weight_scale" in by_name:
+            base = name[:-7]
+            scale = by_name[f"{base}.weight_scale"].load().astype(np.float64).reshape(-1)
+            axis = 0 if scale.size > 1 else None
+            if axis is not None and scale.size != t.shape[0]:
+                raise ModelFileError(f"{model.name}: {base}.weight_scale has {scale.size} values for {t.shape[0]} rows")
+            packs.append(Tensor(name, t.dtype, t.shape, "weight", "Linear",
+                                Quantization(scale, np.zeros(scale.size, np.int64), axis), t.loader))
+            used.update({name, f"{base}.weight_scale"})
+            kinds.add("fp8")
+    if not packs:
+        return model
+    if "gptq" in kinds:
+        notes.append("GPTQ: zero points stored as z − 1 (AutoGPTQ's offset) and shown as z; 4-bit packing assumed")
+    if "awq" in kinds:
+        notes.append("AWQ: codes and zero points packed along the output dimension in AWQ's order 0 2 4 6 1 3 5 7")
+    if "compressed-tensors" in kinds:
+        notes.append("compressed-tensors pack-quantized: int4 codes stored as code + 8, eight per int32 along K")
+    kind = next(k for k in ("compressed-tensors", "gptq", "awq", "fp8") if k in kinds)
+    rest = [t for t in model.tensors if t.name not in used]
+    return Model(model.name, model.format, [*packs, *rest], [*model.notes, *notes], kind, model.raw)
