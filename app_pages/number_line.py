@@ -4,9 +4,11 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app import figures
+from quantviz.app.live import live_number_line
 from quantviz.app.state import float_field, labels, prime, remember
 from quantviz.app.widgets import (
     ALL_CONTROLS,
+    LIVE_RANGE,
     SET_DIRECTLY,
     choose_or_stop,
     page_header,
@@ -22,7 +24,7 @@ from quantviz.teach.glossary import link_jargon
 from quantviz.teach.probe import NEAREST, default_probe, probe_steps
 from quantviz.teach.steps import qparams_steps, zero_point_fates
 
-settings = quant_controls(show=(*ALL_CONTROLS, SET_DIRECTLY))
+settings = quant_controls(show=(*ALL_CONTROLS, SET_DIRECTLY, LIVE_RANGE))
 page_header(
     "Number line",
     "The top line holds real values, the bottom line the integer codes, each code drawn under the real value it "
@@ -40,28 +42,14 @@ prime([PROBE])
 # A probe nobody chose starts inside the grid: a link with a small range should not open on a clipped value.
 st.session_state["w_probe"] = default_probe(st.session_state["w_probe"], PROBE.default, qp)
 probe_lo, probe_hi = qp.real_min - 0.15 * span, qp.real_max + 0.15 * span
-probe_col, exact_col = st.columns([3, 1])
-probe_value = exact_col.number_input("Probe value x (exact)", key="w_probe", format="%.10g",
-                                     help="Type any real value, inside or outside the range.")
-slider_value = min(max(probe_value, probe_lo), probe_hi)
-
-
-def _probe_from_slider() -> None:
-    st.session_state["w_probe"] = st.session_state["w_probe_slider"]
-
-
-st.session_state["w_probe_slider"] = float(slider_value)
-probe_col.slider("Probe value x", float(probe_lo), float(probe_hi), key="w_probe_slider", step=float(span / 1000),
-                 on_change=_probe_from_slider, help="Drag to move the value along the real axis, past the ends to see clipping.")
+probe_value = st.number_input("Probe value x (exact)", key="w_probe", format="%.10g",
+                              help="Type any real value, inside or outside the range, or drag the probe on the line.")
 remember([PROBE])
 
 trace = qv.quantize_trace([probe_value], qp, convention=settings.convention, rounding=settings.rounding,
                           add_zero_point_before_rounding=settings.add_zero_point_before_rounding)
-show_figure(
-    figures.number_line_figure(qp, chosen_range=(settings.rmin, settings.rmax), values=trace.x, codes=trace.q,
-                               title=f"x = {fmt(probe_value, 8)} is stored as q = {int(trace.q[0])}"),
-    settings,
-)
+st.markdown(f"**x = {fmt(probe_value, 8)} is stored as q = {int(trace.q[0])}**")
+live_number_line(settings, qp, probe=probe_value, probe_code=int(trace.q[0]))
 
 st.subheader(f"x = {fmt(probe_value, 10)}, step by step")
 steps = probe_steps(probe_value, qp, convention=settings.convention, rounding=settings.rounding,

@@ -4,19 +4,20 @@ import numpy as np
 import streamlit as st
 
 import quantviz as qv
-from quantviz.app import figures
-from quantviz.app.state import choice_field, labels, prime, remember
+from quantviz.app.live import live_number_line
+from quantviz.app.state import choice_field, float_field, labels, prime, remember
 from quantviz.app.widgets import (
+    LIVE_RANGE,
     NOT_ROUNDING,
     SET_DIRECTLY,
     choose_or_stop,
     page_header,
     qparams_metrics,
     quant_controls,
-    show_figure,
 )
 from quantviz.schemes import SCHEMES, store
 from quantviz.teach.fmt import fmt
+from quantviz.teach.probe import default_probe
 from quantviz.teach.zero_point import (
     broken_zero,
     clipped_ends,
@@ -27,12 +28,12 @@ from quantviz.teach.zero_point import (
     zero_is_exact,
 )
 
-settings = quant_controls(show=(*NOT_ROUNDING, SET_DIRECTLY))
+settings = quant_controls(show=(*NOT_ROUNDING, SET_DIRECTLY, LIVE_RANGE))
 page_header(
     "The zero point in one minute",
     "Quantization stores a real number **r** as a small integer **q**. Two numbers describe the map: "
     "the **scale s**, the real width of one integer step, and the **zero point z**, the integer that stands "
-    "for real 0. Drag the range in the sidebar and watch both move.",
+    "for real 0. Drag the range's ends on the number line and watch both move.",
     settings,
 )
 st.latex(r"q = \operatorname{clamp}\!\left(\operatorname{round}\!\left(\tfrac{r}{s}\right) + z,\ q_{min},\ q_{max}\right)"
@@ -42,14 +43,14 @@ st.caption("Quantize, then dequantize: the way back gives r exactly only for val
 
 qp = choose_or_stop(settings)
 qparams_metrics(qp)
-probe = np.array([settings.rmin, 0.0, settings.rmax])
-show_figure(
-    figures.number_line_figure(
-        qp, chosen_range=(settings.rmin, settings.rmax), values=probe, codes=qv.quantize(probe, qp, convention=settings.convention),
-        title=f"{qv.grid_label(settings.bits, signed=settings.signed)}: real 0 is stored as code {qp.zero_point}",
-    ),
-    settings,
-)
+# The probe is the Number line page's (one setting, one URL key): it starts inside the grid unless chosen.
+PROBE = float_field("probe", 39.215686275)
+prime([PROBE])
+st.session_state["w_probe"] = default_probe(st.session_state["w_probe"], PROBE.default, qp)
+remember([PROBE])
+probe = float(st.session_state["w_probe"])
+st.markdown(f"**{qv.grid_label(settings.bits, signed=settings.signed)}: real 0 is stored as code {qp.zero_point}**")
+live_number_line(settings, qp, probe=probe, probe_code=int(qv.quantize(np.array([probe]), qp, convention=settings.convention)[0]))
 
 left, right = st.columns(2)
 with left:

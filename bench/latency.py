@@ -3,6 +3,7 @@
     PYTHONPATH=. .venv/bin/python -m bench.latency            # all pages, 8 moves each after 2 warm-up moves
     PYTHONPATH=. .venv/bin/python -m bench.latency --repeat 3 # three rounds: the spread
     PYTHONPATH=. .venv/bin/python -m bench.latency --decompose # also each page without its charts, and without charts and tables
+    PYTHONPATH=. .venv/bin/python -m bench.latency --drags-only --repeat 3  # the live number line's drag vs the slider
 
 A move is a key press on the page's slider (ArrowLeft/ArrowRight alternately, so the view flips between two
 states). The time runs in the page, from just before the key press to the last DOM change of the redraw, once
@@ -13,7 +14,8 @@ controls (what every page carries before its own content).
 
 Beside the time: the largest share of the page's elements Streamlit showed faded (stale) at any frame of a move, and a
 continuous drag of the range slider (release -> settled, how often the scale readout changed, whether the view after
-it is the one the final range gives).
+it is the one the final range gives). The landing page and Number line have no range slider: their range is dragged
+on the live number line (``quantviz/app/live``), measured by ``live_drag`` in the same run as the slider's drag.
 """
 
 from __future__ import annotations
@@ -200,8 +202,53 @@ def drag(page) -> dict:
             "final view right": shown == fmt(qv.choose_qparams(rmin, rmax).scale, 8), "rmin after": rmin}
 
 
+LIVE_DRAG_S, LIVE_STEP_S = 2.0, 0.016  # the live number line: a pointer event every 16 ms for 2 s
+# In the component: clear its timings, count its pointer moves and the changes of its scale readout.
+LIVE_INSTALL = """(root) => { performance.clearMeasures("qv-live-update"); window.__qvMoves = 0; window.__qvReadouts = 0;
+  root.querySelector("svg").addEventListener("pointermove", () => { if (root.classList.contains("qv-dragging")) window.__qvMoves += 1; });
+  new MutationObserver(() => { window.__qvReadouts += 1; })
+    .observe(root.querySelector("[data-readout='scale']"), {subtree: true, childList: true, characterData: true}); }"""
+
+
+def live_drag(page) -> dict:
+    """Drag the live number line's rmax end for LIVE_DRAG_S (a pointer event every LIVE_STEP_S), then release.
+
+    Return the median and worst ``qv-live-update`` (the component's own work per move), how many moves changed the
+    scale readout, the page reruns (changes of the page's scale metric) during the drag and after the release, the
+    releases the component sent, and release -> settled (ms).
+    """
+    page.evaluate(INSTALL)
+    page.evaluate(COUNT_REDRAWS)
+    root = page.locator(".qv-live").first
+    knob = root.locator(".qv-rmax .qv-knob")
+    knob.scroll_into_view_if_needed()
+    wait_redrawn(page)
+    root.evaluate(LIVE_INSTALL)
+    box = knob.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    steps = round(LIVE_DRAG_S / LIVE_STEP_S)
+    start = time.perf_counter()
+    for step in range(1, steps + 1):
+        page.mouse.move(x - 2 * step, y)
+        time.sleep(max(0.0, start + step * LIVE_STEP_S - time.perf_counter()))
+    during = page.evaluate("() => window.__qvRedraws")
+    updates = page.evaluate("() => performance.getEntriesByName('qv-live-update').map((e) => e.duration)")
+    moves, readouts = page.evaluate("() => [window.__qvMoves, window.__qvReadouts]")
+    page.evaluate("() => { window.__qvStart = performance.now(); window.__qvLast = window.__qvStart; }")
+    page.mouse.up()
+    wait_redrawn(page)
+    settled = page.evaluate("() => window.__qvLast - window.__qvStart")
+    return {"moves": moves, "qv-live-update median (ms)": round(statistics.median(updates), 2),
+            "qv-live-update worst (ms)": round(max(updates), 2), "readout changed on moves": f"{readouts}/{moves}",
+            "reruns while dragging": during, "reruns after release": page.evaluate("() => window.__qvRedraws") - during,
+            "releases sent": int(root.get_attribute("data-releases") or 0), "release → settled (ms)": round(settled)}
+
+
 def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None = None, *,
-            decompose: bool = False, drags: tuple[str, ...] = ("", "number_line")) -> list[dict]:
+            decompose: bool = False, drags: tuple[str, ...] = ("fake_quant",),
+            live_drags: tuple[str, ...] = ("", "number_line")) -> list[dict]:
     """Return one row per page: median and spread of a slider move, its ratio to the three floors, and the largest
     share of elements shown faded; with ``decompose``, also the page run alone, without its charts, and without
     charts and tables; then one row per page in ``drags`` for a continuous drag of the range slider.
@@ -232,7 +279,7 @@ def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None
                 return moves(page, "Bit width", count, warmup)
 
         measured = []
-        for key, name, source, wait in (("minimal", "minimal app", MINIMAL_APP, "[data-testid='stSlider']"),
+        for key, name, source, wait in () if not pages else (("minimal", "minimal app", MINIMAL_APP, "[data-testid='stSlider']"),
                                         ("one chart", "minimal app with one chart", MINIMAL_CHART_APP, ".js-plotly-plot .main-svg"),
                                         ("controls", "minimal app with the shared controls", CONTROLS_APP, "[data-testid='stSlider']")):
             times, faded = alone(key.replace(" ", "_"), source, wait)
@@ -249,6 +296,10 @@ def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None
             for path in drags:
                 open_settled(page, f"{url}/{path}")
                 drag_rows.append({"page": f"{path or 'zero_point'}: range slider dragged 1.5 s", **drag(page)})
+                print(drag_rows[-1], flush=True)
+            for path in live_drags:
+                open_settled(page, f"{url}/{path}", ".qv-live")
+                drag_rows.append({"page": f"{path or 'zero_point'}: live number line dragged 2 s", **live_drag(page)})
                 print(drag_rows[-1], flush=True)
         if decompose:
             for path, label in pages.items():
@@ -269,8 +320,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--pages", nargs="*", help="page paths ('' is the landing page)")
     parser.add_argument("--decompose", action="store_true", help="also each page alone, without charts, without charts and tables")
+    parser.add_argument("--drags-only", action="store_true", help="only the drags: the old range slider and the live line")
     args = parser.parse_args()
     chosen = {p: PAGES[p] for p in args.pages} if args.pages is not None else None
+    if args.drags_only:
+        chosen = {}
     rounds = [measure(pages=chosen, decompose=args.decompose) for _ in range(args.repeat)]
     print(json.dumps(rounds, indent=1))
 

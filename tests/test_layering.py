@@ -117,7 +117,7 @@ def test_the_circle_check_finds_a_circle():
 
 def test_only_the_streamlit_glue_imports_streamlit():
     importers = sorted(n for n, p in MODULES.items() if any(m.split(".")[0] == "streamlit" for m in imports_of(p)))
-    assert importers == ["quantviz.app.state", "quantviz.app.widgets"]
+    assert importers == ["quantviz.app.live", "quantviz.app.state", "quantviz.app.widgets"]
 
 
 def test_import_quantviz_loads_no_screen_library():

@@ -49,9 +49,9 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page(slug="zero_point", title="The zero point in one minute", heading="The zero point in one minute",
-         icon=":material/looks_one:", section="Start here", charts=1, default=True),
+         icon=":material/looks_one:", section="Start here", charts=0, default=True),
     Page(slug="number_line", title="Number line", heading="Number line", icon=":material/linear_scale:",
-         section="Explore", charts=2),
+         section="Explore", charts=1),
     Page(slug="rounding_error", title="Rounding error", heading="Rounding error", icon=":material/ssid_chart:",
          section="Explore", charts=3),
     Page(slug="worked_examples", title="Worked examples", heading="Worked examples", icon=":material/calculate:",

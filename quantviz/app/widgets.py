@@ -75,6 +75,7 @@ def _slider_bound(lo: float, hi: float) -> float:
 
 ALL_CONTROLS = ("convention", "range", "bits", "signed", "symmetric", "narrow", "reduce", "rounding", "order")
 SET_DIRECTLY = "sz"  # add to ``show``: the page can take s and z as typed instead of a range
+LIVE_RANGE = "live"  # add to ``show``: the range is dragged on the page's live number line, not on a sidebar slider
 NOT_ORDER = ALL_CONTROLS[:-1]
 NOT_ROUNDING = ALL_CONTROLS[:-2]
 
@@ -115,7 +116,7 @@ def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING) -> Settings:
         zero_in = cols[1].number_input("zero point z", -(2**31), 2**31 - 1, key="w_z", help="The code that stands for real 0.")
     elif "range" in show:
         bound = _slider_bound(rmin_raw, rmax_raw)
-        if rmin_raw <= rmax_raw:
+        if rmin_raw <= rmax_raw and LIVE_RANGE not in show:
             st.session_state["w_range_slider"] = (max(-bound, rmin_raw), min(bound, rmax_raw))
             sb.slider(
                 "Real range [rmin, rmax]", -bound, bound, key="w_range_slider", step=bound / 200, on_change=_sync_from_slider,

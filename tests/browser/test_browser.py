@@ -32,7 +32,7 @@ def test_page_loads_with_charts(tab, path: str) -> None:
 
 
 def test_keyboard_moves_bits_slider(tab) -> None:
-    tab.open("", wait_charts=1)
+    tab.open("")
     thumb = tab.page.locator("[data-testid='stSlider']").filter(has_text="Bit width").get_by_role("slider")
     thumb.focus()
     thumb.press("ArrowLeft")
@@ -43,18 +43,18 @@ def test_keyboard_moves_bits_slider(tab) -> None:
     assert tab.metric("zero point z") == str(qp.zero_point)
 
 
-def test_mouse_drags_range_slider(tab) -> None:
-    tab.open("", wait_charts=1)
-    slider = tab.page.locator("[data-testid='stSlider']").filter(has_text="Real range")
-    thumbs = slider.get_by_role("slider")
-    visible_thumb = thumbs.nth(0).locator("xpath=../..")  # the visible thumb around the hidden input
-    visible_thumb.scroll_into_view_if_needed()  # the sidebar may put it below the fold
-    low = visible_thumb.bounding_box()
+def test_mouse_drags_range_on_the_live_number_line(tab) -> None:
+    # The landing page's range is dragged on the figure itself (the live number line), not on a sidebar slider.
+    tab.open("")
+    knob = tab.page.locator(".qv-live .qv-rmin .qv-knob").first
+    knob.wait_for(timeout=30_000)
+    knob.scroll_into_view_if_needed()
+    low = knob.bounding_box()
     tab.page.mouse.move(low["x"] + low["width"] / 2, low["y"] + low["height"] / 2)
     tab.page.mouse.down()
     tab.page.mouse.move(low["x"] + 60, low["y"] + low["height"] / 2, steps=8)
     tab.page.mouse.up()
-    # the rerun that copies the slider into the exact box may start a moment after the drag
+    # the rerun that copies the released range into the exact box may start a moment after the drag
     tab.page.wait_for_function("parseFloat(document.querySelector('input[aria-label=\"rmin\"]').value) > -1000", timeout=15_000)
     tab.wait_idle()
     rmin = float(tab.page.get_by_role("spinbutton", name="rmin").input_value())
@@ -62,10 +62,11 @@ def test_mouse_drags_range_slider(tab) -> None:
     qp = qv.choose_qparams(rmin, 1000.0)
     tab.page.wait_for_function(f"document.body.innerText.includes('{fmt(qp.scale, 8)}')", timeout=15_000)
     assert tab.metric("zero point z") == str(qp.zero_point)
+    assert tab.page.locator("[data-testid='stSlider']").filter(has_text="Real range").count() == 0
 
 
 def test_typing_an_exact_range(tab) -> None:
-    tab.open("", wait_charts=1)
+    tab.open("")
     for label, value in (("rmax", "6"), ("rmin", "0")):
         box = tab.page.get_by_role("spinbutton", name=label, exact=True)
         box.fill(value)
@@ -103,17 +104,20 @@ def test_bad_paste_keeps_text_and_says_why(tab) -> None:
 
 
 def test_shared_link_reopens_view(tab) -> None:
-    tab.open("number_line?rmin=-3&rmax=5&bits=4&signed=true&conv=pytorch&probe=1.25", wait_charts=2)
+    tab.open("number_line?rmin=-3&rmax=5&bits=4&signed=true&conv=pytorch&probe=1.25", wait_charts=1)
     qp = qv.choose_qparams(-3, 5, bits=4, signed=True, convention="pytorch")
     assert tab.metric("scale s") == fmt(qp.scale, 8)
     assert tab.metric("zero point z") == str(qp.zero_point)
     assert tab.page.get_by_role("spinbutton", name="Probe value x (exact)").input_value() == "1.25"
     q = int(qv.quantize([1.25], qp, convention="pytorch")[0])
-    assert f"is stored as q = {q}" in tab.page.locator(".js-plotly-plot").first.inner_text()
+    assert f"is stored as q = {q}" in tab.page.locator("[data-testid='stMainBlockContainer']").inner_text()
+    code = tab.page.locator(".qv-live [data-readout='code']").first
+    code.wait_for(timeout=30_000)
+    assert code.inner_text().strip() == str(q)  # the live line computes the same code in the browser
 
 
 def test_garbage_link_gives_defaults_and_message(tab) -> None:
-    tab.open("?bits=banana&rmin=nan&conv=caffe", wait_charts=1)
+    tab.open("?bits=banana&rmin=nan&conv=caffe")
     warning = tab.page.locator("[data-testid='stAlertContentWarning']").first
     assert "could not be used" in warning.inner_text()
     assert tab.metric("zero point z") == "128"
@@ -261,7 +265,7 @@ def test_instructor_flow(tab) -> None:
 
 
 def test_link_panel_reopens_same_view(tab, browser) -> None:
-    tab.open("number_line?rmin=-2&rmax=2&probe=0.3", wait_charts=2)
+    tab.open("number_line?rmin=-2&rmax=2&probe=0.3", wait_charts=1)
     tab.page.get_by_text("Link to this view").click()
     link = tab.page.locator("[data-testid='stSidebar'] [data-testid='stCode']").inner_text().strip()
     assert "rmin=-2" in link and "probe=0.3" in link
@@ -345,6 +349,6 @@ def test_your_model_measures_float_weights_and_downloads_the_csv(tab, tmp_path) 
 def test_a_long_scale_stays_on_one_line(make_tab, width, options) -> None:
     # rmin = -2, rmax = 6 gives s = 0.031372549: it used to break as "0.0313725" over "49"
     session = make_tab(width, 844, **options)
-    session.open("number_line?rmin=-2&rmax=6", wait_charts=2)
+    session.open("number_line?rmin=-2&rmax=6", wait_charts=1)
     assert session.metric("scale s") == "0.031372549"
     assert session.page.evaluate(BROKEN_NUMBERS_JS) == []
