@@ -85,7 +85,8 @@ def awq_scales(x_mean: np.ndarray, w_mean: np.ndarray, ratio: float, duo: bool) 
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if duo:
-            s = np.maximum(x_mean.astype(np.float64) ** ratio / (w_mean ** (1 - ratio) + 1e-4), 1e-4)
+            # x̄^α in float32 (as the reference's float32 tensor), the quotient in float64 (its w̄ is float64)
+            s = np.maximum((x_mean ** F32(ratio)).astype(np.float64) / (w_mean ** (1 - ratio) + 1e-4), 1e-4)
         else:
             s = np.maximum(x_mean ** F32(ratio), F32(1e-4)).astype(F32)
         s = s / np.sqrt(s.max() * s.min())
