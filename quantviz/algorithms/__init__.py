@@ -10,7 +10,7 @@ from quantviz.algorithms.awq import AWQResult, awq
 from quantviz.algorithms.compare import METHODS, CompareRow, compare
 from quantviz.algorithms.gptq import GPTQResult, gptq
 from quantviz.algorithms.layer import ToyLayer, output_mse, sqnr_db, toy_layer
-from quantviz.algorithms.rotation import RotationResult, hadamard, rotate
+from quantviz.algorithms.rotation import RotationErrors, RotationResult, hadamard, rotate, rotation_errors
 from quantviz.algorithms.smoothquant import SmoothQuantResult, W8A8Error, alpha_sweep, smoothquant, w8a8_error
 from quantviz.algorithms.steps import ColumnStep, RunningError, column_step, running_error
 
@@ -20,6 +20,7 @@ __all__ = [
     "ColumnStep",
     "CompareRow",
     "GPTQResult",
+    "RotationErrors",
     "RotationResult",
     "RunningError",
     "SmoothQuantResult",
@@ -33,6 +34,7 @@ __all__ = [
     "hadamard",
     "output_mse",
     "rotate",
+    "rotation_errors",
     "running_error",
     "smoothquant",
     "sqnr_db",

@@ -7,6 +7,7 @@ magnitude and SmoothQuant's ranges all see.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import NamedTuple
 
 import numpy as np
@@ -97,3 +98,16 @@ def sqnr_db(weight: np.ndarray, approx: np.ndarray, inputs: np.ndarray) -> float
     signal = float(np.mean((x @ np.asarray(weight, np.float64).T) ** 2))
     noise = output_mse(weight, approx, inputs)
     return float("inf") if noise == 0 else 10.0 * float(np.log10(signal / noise))
+
+
+def one_blas_thread() -> AbstractContextManager:
+    """A context in which BLAS runs on one thread: toy-sized matrices are many times faster so on a busy machine
+    (threads of several sessions fighting over two cores), and no slower on an idle one.
+
+    >>> with one_blas_thread():
+    ...     float(np.ones((2, 2)) @ np.ones(2) @ np.ones(2))
+    4.0
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")

@@ -93,6 +93,6 @@ def running_error(result: GPTQResult, weight: np.ndarray, inputs: np.ndarray, po
         tail = start[:, k:] - err[:, :k] @ result.hinv[:k, k:] if k < cols else np.zeros((w.shape[0], 0))
         dg = np.concatenate([deq[:, :k], tail], axis=1) - w
         dr = np.concatenate([rtn[:, :k], w[:, k:]], axis=1) - w
-        g.append(float(np.einsum("ij,jk,ik->", dg, c, dg) / w.shape[0]))
-        r.append(float(np.einsum("ij,jk,ik->", dr, c, dr) / w.shape[0]))
+        g.append(float(np.sum((dg @ c) * dg) / w.shape[0]))
+        r.append(float(np.sum((dr @ c) * dr) / w.shape[0]))
     return RunningError(steps=steps, gptq=np.array(g), rtn=np.array(r))
