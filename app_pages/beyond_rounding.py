@@ -32,13 +32,16 @@ page_header(
     settings,
 )
 
-FIELDS = [int_field("ab_out", 64, 4, 256), choice_field("ab_in", "128", IN_CHOICES), int_field("ab_samples", 256, 8, 1024),
-          int_field("ab_outliers", 4, 0, 16), float_field("ab_oscale", 20.0, 1.0, 100.0), int_field("ab_seed", 0, 0, 2**31 - 1),
-          choice_field("ab_bits", "4", BITS), choice_field("ab_group", "none", GROUPS), bool_field("ab_sym", True),
-          bool_field("ab_act", False), choice_field("ab_damp", "0.01", DAMPS), choice_field("ab_block", "128", BLOCKS),
-          int_field("ab_step", 0, 0, 255), int_field("ab_grid", 20, 4, 40), bool_field("ab_duo", True),
-          bool_field("ab_awqsym", False), float_field("ab_alpha", 0.5, 0.0, 1.0), choice_field("ab_form", "llmcompressor", FORMS),
-          bool_field("ab_token", False), int_field("ab_rseed", 0, 0, 10_000)]
+LAYER_FIELDS = [int_field("ab_out", 64, 4, 256), choice_field("ab_in", "128", IN_CHOICES),
+                int_field("ab_samples", 256, 8, 1024), int_field("ab_outliers", 4, 0, 16),
+                float_field("ab_oscale", 20.0, 1.0, 100.0), int_field("ab_seed", 0, 0, 2**31 - 1),
+                choice_field("ab_bits", "4", BITS), choice_field("ab_group", "none", GROUPS), bool_field("ab_sym", True)]
+GPTQ_FIELDS = [bool_field("ab_act", False), choice_field("ab_damp", "0.01", DAMPS), choice_field("ab_block", "128", BLOCKS),
+               int_field("ab_step", 0, 0, 255)]
+AWQ_FIELDS = [int_field("ab_grid", 20, 4, 40), bool_field("ab_duo", True), bool_field("ab_awqsym", False)]
+SQ_FIELDS = [float_field("ab_alpha", 0.5, 0.0, 1.0), choice_field("ab_form", "llmcompressor", FORMS), bool_field("ab_token", False)]
+ROT_FIELDS = [int_field("ab_rseed", 0, 0, 10_000)]
+FIELDS = LAYER_FIELDS + GPTQ_FIELDS + AWQ_FIELDS + SQ_FIELDS + ROT_FIELDS
 prime(FIELDS)
 
 st.subheader("The layer")
@@ -60,7 +63,7 @@ group = None if group_key == "none" else int(group_key)
 LAYER = (int(n_out), n_in, int(samples), int(outliers), float(oscale), int(seed))
 if group is not None and n_in % group:
     show_problem("Cannot group these columns:", f"group size {group} does not divide the {n_in} inputs")
-    remember(FIELDS)
+    remember(LAYER_FIELDS)
     st.stop()
 
 
@@ -115,9 +118,13 @@ def run_compare(spec: tuple, g, sym: bool, rseed: int) -> tuple:
 
 
 lay = layer(*LAYER)
+remember(LAYER_FIELDS)
 tabs = st.tabs(["GPTQ", "AWQ", "SmoothQuant", "Rotation", "Compare"])
 
-with tabs[0]:
+
+# Each tab is a fragment: a control inside it reruns that tab only (a slider move stays well under 150 ms).
+@st.fragment
+def gptq_tab() -> None:
     st.markdown("H = 2/n·XᵀX measures how much each pair of input columns matters to the output. GPTQ rounds one column "
                 "at a time and moves the rounding error onto the columns not yet rounded, where H says it costs least.")
     c = st.columns(3)
@@ -139,12 +146,16 @@ with tabs[0]:
     s = qa.column_step(r, min(int(step), n_in - 1))
     st.markdown(words.step_sentence(s, f"{bits}-bit"))
     show_figure(af.column_step_figure(s, title=f"Step {s.step + 1}: column {s.column}, before and after rounding"), settings)
-    show_figure(af.matrix_figure(r.hessian, title="The Hessian H = 2/n·XᵀX (outlier channels are the bright lines)",
-                                 x_title="input j", y_title="input i", colour_title="H"), settings)
+    show_figure(af.matrix_figure(af.log_magnitude(r.hessian), title="The Hessian H = 2/n·XᵀX, log10 |H_ij|: outlier "
+                                 "channels are the bright lines", x_title="input j", y_title="input i",
+                                 colour_title="log10 |H|", max_cells=128), settings)
     show_figure(af.matrix_figure(r.codes - r.rtn_codes, title="Final codes: GPTQ's minus round-to-nearest's",
                                  x_title="input column", y_title="output row", colour_title="Δ code", diverging=True), settings)
+    remember(GPTQ_FIELDS)
 
-with tabs[1]:
+
+@st.fragment
+def awq_tab() -> None:
     st.markdown("AWQ scales each input channel by s = x̄^α (or x̄^α / w̄^(1−α), \"duo\") before rounding and divides the "
                 "inputs by s: a busy channel's weights get more of the grid. It tries α on a grid and keeps the best.")
     c = st.columns(3)
@@ -157,8 +168,11 @@ with tabs[1]:
     show_figure(af.channel_bars_figure({"mean |x| per channel": a.x_mean, "AWQ scale s": a.scales},
                                        title="Activation magnitude and AWQ's scale, per input channel", y_title="value",
                                        highlight=a.protected), settings)
+    remember(AWQ_FIELDS)
 
-with tabs[2]:
+
+@st.fragment
+def smoothquant_tab() -> None:
     st.markdown("W8A8 quantizes activations too. A few huge activation channels ruin a per-tensor int8 grid; SmoothQuant "
                 "divides them by s_j and multiplies the weights' column j by s_j, so y is unchanged and both are easy.")
     c = st.columns(3)
@@ -179,11 +193,14 @@ with tabs[2]:
         st.caption(f"llm-compressor's scales are {fmt(float(ratio.min()), 3)}–{fmt(float(ratio.max()), 3)}× the paper's here "
                    f"(2^(2α−1) = {fmt(2 ** (2 * float(alpha) - 1), 3)} for activations symmetric about 0): a near-uniform factor, "
                    "which a per-tensor activation grid and a per-channel weight grid do not see.")
+    remember(SQ_FIELDS)
 
-with tabs[3]:
+
+@st.fragment
+def rotation_tab() -> None:
     st.markdown("A random Hadamard matrix Q (±1/√n entries, random signs) rotates the inputs and the weights: "
                 "(x·Q)·(W·Q)ᵀ = x·Wᵀ. Every rotated channel mixes all the old ones, so an outlier channel is spread thin.")
-    rseed = st.number_input("Rotation seed", 0, 10_000, key="w_ab_rseed", help="Which random signs.")
+    rseed = st.columns(3)[0].number_input("Rotation seed", 0, 10_000, key="w_ab_rseed", help="Which random signs.")
     rot, rerr = run_rotation(LAYER, int(rseed), bits, group, bool(symmetric))
     m = st.columns(4)
     m[0].metric(f"int{bits} activations, before", f"{fmt(rerr.activations_before_db, 3)} dB")
@@ -195,15 +212,25 @@ with tabs[3]:
     show_figure(af.channel_bars_figure({"max |x| before": np.abs(lay.inputs).max(axis=0),
                                         "max |x| after the rotation": np.abs(rot.inputs).max(axis=0)},
                                        title="The outliers before and after the rotation", y_title="largest magnitude"), settings)
+    remember(ROT_FIELDS)
 
-remember(FIELDS)  # every widget is drawn: the link below carries the current settings
-with tabs[4]:
-    rows = run_compare(LAYER, group, bool(symmetric), int(rseed))
+
+def compare_tab() -> None:
+    rows = run_compare(LAYER, group, bool(symmetric), 0)
     st.markdown("\n\n".join(words.compare_summary(rows)))
     show_figure(af.compare_figure(rows, title=f"Layer-output SQNR, groups: {GROUPS[group_key]}"), settings)
-    base = {k: v for k, v in st.query_params.to_dict().items() if k != "ab_bits"}
+    st.caption("Weights only, except SmoothQuant (α = 0.5), whose activations are int8 per tensor too. GPTQ: no act-order, "
+               "damp 0.01; AWQ: n_grid 20, duo scaling, this grid; rotations: seed 0.")
+    # a point's link: this layer and grid, at the point's bit width
+    base = {f.key: f.format(st.session_state[f.widget_key]) for f in LAYER_FIELDS
+            if f.key != "ab_bits" and st.session_state[f.widget_key] != f.default}
     table = pd.DataFrame({"method": [r.method for r in rows], "bits": [r.bits for r in rows],
                           "SQNR (dB)": [round(r.sqnr_db, 3) for r in rows],
                           "open": ["?" + urlencode({**base, "ab_bits": str(r.bits)}) for r in rows]})
     show_table(settings, table, hide_index=True, column_config={"open": st.column_config.LinkColumn("open these settings",
                                                                                                     display_text="link")})
+
+
+for tab, body in zip(tabs, (gptq_tab, awq_tab, smoothquant_tab, rotation_tab, compare_tab), strict=True):
+    with tab:
+        body()

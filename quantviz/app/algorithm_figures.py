@@ -10,10 +10,28 @@ import numpy as np
 import plotly.graph_objects as go
 
 from quantviz.algorithms import AWQResult, ColumnStep, CompareRow, RunningError, W8A8Error
-from quantviz.app.figures import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, _layout
+from quantviz.app.figures import APP_FONT, BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, wrap_title
 
 METHOD_COLOURS = {"RTN": GREY, "GPTQ": BLUE, "AWQ": ORANGE, "SmoothQuant W·A8": GREEN, "rotation + RTN": PURPLE,
                   "rotation + GPTQ": VERMILLION}
+
+
+def _figure(traces: list, title: str, xaxis: dict, yaxis: dict, height: int = 380, **layout) -> go.Figure:
+    """The app's chart style (quantviz.app.figures._layout) set in one constructor call: plotly validates once,
+    which keeps a slider move's figures a few times cheaper than building and then updating them."""
+    if yaxis.get("type") == "log":
+        yaxis = {**yaxis, "dtick": 1}
+    text = wrap_title(title)
+    return go.Figure(data=traces, layout={
+        "title": {"text": text, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        "font": {"family": APP_FONT, "size": 13}, "height": height,
+        "margin": {"l": 10, "r": 10, "t": 30 + 20 * (text.count("<br>") + 1), "b": 10},
+        "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0, "xanchor": "left", "x": 0},
+        "hovermode": "closest", "xaxis": xaxis, "yaxis": yaxis, **layout})
+
+
+def _title(text: str) -> dict:
+    return {"text": text}
 
 
 def _blocks(values: np.ndarray, max_cells: int) -> tuple[np.ndarray, int, int]:
@@ -23,6 +41,17 @@ def _blocks(values: np.ndarray, max_cells: int) -> tuple[np.ndarray, int, int]:
     pad[: v.shape[0], : v.shape[1]] = v
     with np.errstate(invalid="ignore"):
         return np.nanmean(pad.reshape(pad.shape[0] // rb, rb, pad.shape[1] // cb, cb), axis=(1, 3)), rb, cb
+
+
+def log_magnitude(values: np.ndarray) -> np.ndarray:
+    """log10 |v|, with exact zeros shown at the smallest nonzero magnitude (a heat map of a matrix spanning decades).
+
+    >>> log_magnitude(np.array([[100.0, 0.0], [-0.1, 1.0]])).tolist()
+    [[2.0, -1.0], [-1.0, 0.0]]
+    """
+    v = np.abs(np.asarray(values, np.float64))
+    floor = v[v > 0].min() if (v > 0).any() else 1.0
+    return np.log10(np.maximum(v, floor))
 
 
 def matrix_figure(values: np.ndarray, *, title: str, x_title: str, y_title: str, colour_title: str,
@@ -35,10 +64,9 @@ def matrix_figure(values: np.ndarray, *, title: str, x_title: str, y_title: str,
     """
     v, rb, cb = _blocks(values, max_cells)
     extra = {"colorscale": "RdBu", "zmid": 0.0} if diverging else {"colorscale": "Cividis"}
-    fig = go.Figure(go.Heatmap(z=v.astype(np.float32), colorbar={"title": {"text": colour_title}}, **extra))
-    fig.update_xaxes(title_text=x_title + (f" (blocks of {cb})" if cb > 1 else ""))
-    fig.update_yaxes(title_text=y_title + (f" (blocks of {rb})" if rb > 1 else ""), autorange="reversed")
-    return _layout(fig, title, height=420)
+    heat = go.Heatmap(z=v.astype(np.float32), colorbar={"title": {"text": colour_title}}, **extra)
+    return _figure([heat], title, {"title": _title(x_title + (f" (blocks of {cb})" if cb > 1 else ""))},
+                   {"title": _title(y_title + (f" (blocks of {rb})" if rb > 1 else "")), "autorange": "reversed"}, 420)
 
 
 def column_step_figure(step: ColumnStep, *, title: str) -> go.Figure:
@@ -50,15 +78,12 @@ def column_step_figure(step: ColumnStep, *, title: str) -> go.Figure:
     3
     """
     rows = np.arange(min(step.before.size, 128))
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=rows, y=step.before[rows], mode="markers", name="weight before rounding",
-                             marker={"color": SKY, "size": 7}))
-    fig.add_trace(go.Scatter(x=rows, y=step.rounded[rows], mode="markers", name="rounded (on the grid)",
-                             marker={"color": ORANGE, "size": 7, "symbol": "x"}))
-    fig.add_trace(go.Bar(x=rows, y=step.error[rows], name="error w − q", marker_color=GREY, opacity=0.6))
-    fig.update_xaxes(title_text="output row")
-    fig.update_yaxes(title_text="weight")
-    return _layout(fig, title)
+    traces = [go.Scatter(x=rows, y=step.before[rows], mode="markers", name="weight before rounding",
+                         marker={"color": SKY, "size": 7}),
+              go.Scatter(x=rows, y=step.rounded[rows], mode="markers", name="rounded (on the grid)",
+                         marker={"color": ORANGE, "size": 7, "symbol": "x"}),
+              go.Bar(x=rows, y=step.error[rows], name="error w − q", marker_color=GREY, opacity=0.6)]
+    return _figure(traces, title, {"title": _title("output row")}, {"title": _title("weight")})
 
 
 def running_error_figure(run: RunningError, *, title: str = "Layer-output MSE as the columns are rounded") -> go.Figure:
@@ -69,14 +94,11 @@ def running_error_figure(run: RunningError, *, title: str = "Layer-output MSE as
     >>> [t.name for t in fig.data]
     ['GPTQ (rounded columns + updated rest)', 'round-to-nearest (rounded columns + original rest)']
     """
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=run.steps, y=run.gptq, mode="lines+markers", name="GPTQ (rounded columns + updated rest)",
-                             line={"color": BLUE}))
-    fig.add_trace(go.Scatter(x=run.steps, y=run.rtn, mode="lines+markers",
-                             name="round-to-nearest (rounded columns + original rest)", line={"color": GREY, "dash": "dash"}))
-    fig.update_xaxes(title_text="columns rounded")
-    fig.update_yaxes(title_text="layer-output MSE")
-    return _layout(fig, title)
+    traces = [go.Scatter(x=run.steps, y=run.gptq, mode="lines+markers", name="GPTQ (rounded columns + updated rest)",
+                         line={"color": BLUE}),
+              go.Scatter(x=run.steps, y=run.rtn, mode="lines+markers",
+                         name="round-to-nearest (rounded columns + original rest)", line={"color": GREY, "dash": "dash"})]
+    return _figure(traces, title, {"title": _title("columns rounded")}, {"title": _title("layer-output MSE")})
 
 
 def channel_bars_figure(series: dict[str, np.ndarray], *, title: str, y_title: str, highlight: np.ndarray | None = None,
@@ -87,21 +109,20 @@ def channel_bars_figure(series: dict[str, np.ndarray], *, title: str, y_title: s
     >>> len(fig.data)
     2
     """
-    fig = go.Figure()
+    traces = []
     colours = [SKY, ORANGE, GREEN, PURPLE]
     for (name, values), colour in zip(series.items(), colours, strict=False):
         x = np.arange(len(values))
         if len(series) == 1:
-            fig.add_trace(go.Bar(x=x, y=values, name=name, marker_color=colour))
+            traces.append(go.Bar(x=x, y=values, name=name, marker_color=colour))
         else:
-            fig.add_trace(go.Scatter(x=x, y=values, mode="markers", name=name, marker={"color": colour, "size": 6}))
+            traces.append(go.Scatter(x=x, y=values, mode="markers", name=name, marker={"color": colour, "size": 6}))
     if highlight is not None and len(highlight):
         first = np.asarray(next(iter(series.values())))
-        fig.add_trace(go.Scatter(x=highlight, y=first[highlight], mode="markers", name="protected (top 1 %)",
+        traces.append(go.Scatter(x=highlight, y=first[highlight], mode="markers", name="protected (top 1 %)",
                                  marker={"color": VERMILLION, "size": 12, "symbol": "circle-open", "line": {"width": 2}}))
-    fig.update_xaxes(title_text="input channel")
-    fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear")
-    return _layout(fig, title)
+    return _figure(traces, title, {"title": _title("input channel")},
+                   {"title": _title(y_title), "type": "log" if log_y else "linear"})
 
 
 def awq_loss_figure(r: AWQResult, *, title: str = "AWQ's grid search: layer-output MSE at each α") -> go.Figure:
@@ -112,16 +133,12 @@ def awq_loss_figure(r: AWQResult, *, title: str = "AWQ's grid search: layer-outp
     >>> [t.name for t in awq_loss_figure(awq(layer.weight, layer.inputs, group_size=None, n_grid=5)).data]
     ['s = x̄^α', 's = x̄^α / w̄^(1−α)', 'chosen']
     """
-    fig = go.Figure()
-    for duo, name, colour in ((False, "s = x̄^α", GREY), (True, "s = x̄^α / w̄^(1−α)", ORANGE)):
-        pick = r.duo == duo
-        fig.add_trace(go.Scatter(x=r.ratios[pick], y=r.losses[pick], mode="lines+markers", name=name,
-                                 line={"color": colour}))
-    fig.add_trace(go.Scatter(x=[r.ratio], y=[float(np.min(r.losses))], mode="markers", name="chosen",
+    traces = [go.Scatter(x=r.ratios[r.duo == duo], y=r.losses[r.duo == duo], mode="lines+markers", name=name,
+                         line={"color": colour})
+              for duo, name, colour in ((False, "s = x̄^α", GREY), (True, "s = x̄^α / w̄^(1−α)", ORANGE))]
+    traces.append(go.Scatter(x=[r.ratio], y=[float(np.min(r.losses))], mode="markers", name="chosen",
                              marker={"color": VERMILLION, "size": 14, "symbol": "star"}))
-    fig.update_xaxes(title_text="α")
-    fig.update_yaxes(title_text="layer-output MSE")
-    return _layout(fig, title)
+    return _figure(traces, title, {"title": _title("α")}, {"title": _title("layer-output MSE")})
 
 
 def alpha_sweep_figure(alphas: np.ndarray, errors: tuple[W8A8Error, ...], alpha: float, *,
@@ -131,17 +148,18 @@ def alpha_sweep_figure(alphas: np.ndarray, errors: tuple[W8A8Error, ...], alpha:
     >>> from quantviz.algorithms import W8A8Error
     >>> e = (W8A8Error(1.0, 0.9, 0.1), W8A8Error(0.5, 0.3, 0.2))
     >>> len(alpha_sweep_figure(np.array([0.0, 1.0]), e, 0.5).data)
-    3
+    4
     """
-    fig = go.Figure()
-    for attr, name, colour in (("output_mse", "W8A8 (both)", BLUE), ("activation_mse", "int8 activations alone", ORANGE),
-                               ("weight_mse", "int8 weights alone", GREEN)):
-        fig.add_trace(go.Scatter(x=alphas, y=[getattr(e, attr) for e in errors], mode="lines", name=name,
-                                 line={"color": colour}))
-    fig.add_vline(x=alpha, line_dash="dot", line_color=GREY)
-    fig.update_xaxes(title_text="α (0: all difficulty on the activations, 1: all on the weights)")
-    fig.update_yaxes(title_text="layer-output MSE", type="log")
-    return _layout(fig, title)
+    traces = [go.Scatter(x=alphas, y=[getattr(e, attr) for e in errors], mode="lines", name=name, line={"color": colour})
+              for attr, name, colour in (("output_mse", "W8A8 (both)", BLUE),
+                                         ("activation_mse", "int8 activations alone", ORANGE),
+                                         ("weight_mse", "int8 weights alone", GREEN))]
+    top = max(max(e.output_mse, e.activation_mse, e.weight_mse) for e in errors) if errors else 1.0
+    low = min(min(e.output_mse, e.activation_mse, e.weight_mse) for e in errors) if errors else 1.0
+    traces.append(go.Scatter(x=[alpha, alpha], y=[low, top], mode="lines", name=f"α = {alpha:g}",
+                             line={"color": GREY, "dash": "dot"}))
+    return _figure(traces, title, {"title": _title("α (0: all difficulty on the activations, 1: all on the weights)")},
+                   {"title": _title("layer-output MSE"), "type": "log"})
 
 
 def compare_figure(rows: tuple[CompareRow, ...], *, title: str = "Layer-output SQNR of each method") -> go.Figure:
@@ -152,11 +170,10 @@ def compare_figure(rows: tuple[CompareRow, ...], *, title: str = "Layer-output S
     >>> list(fig.data[0].x), fig.data[0].name
     ([2, 4], 'RTN')
     """
-    fig = go.Figure()
+    traces = []
     for method in dict.fromkeys(r.method for r in rows):
         at = sorted((r for r in rows if r.method == method), key=lambda r: r.bits)
-        fig.add_trace(go.Scatter(x=[r.bits for r in at], y=[r.sqnr_db for r in at], mode="lines+markers", name=method,
+        traces.append(go.Scatter(x=[r.bits for r in at], y=[r.sqnr_db for r in at], mode="lines+markers", name=method,
                                  line={"color": METHOD_COLOURS.get(method, GREY)}))
-    fig.update_xaxes(title_text="weight bits", type="category")
-    fig.update_yaxes(title_text="SQNR of the layer output (dB)")
-    return _layout(fig, title, height=420)
+    return _figure(traces, title, {"title": _title("weight bits"), "type": "category"},
+                   {"title": _title("SQNR of the layer output (dB)")}, 420)
