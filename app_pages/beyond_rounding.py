@@ -9,7 +9,17 @@ import streamlit as st
 import quantviz.algorithms as qa
 from quantviz.algorithms.layer import one_blas_thread
 from quantviz.app import algorithm_figures as af
-from quantviz.app.state import bool_field, choice_field, float_field, int_field, labels, prime, remember, show_problem
+from quantviz.app.state import (
+    bool_field,
+    choice_field,
+    float_field,
+    int_field,
+    labels,
+    prime,
+    remember,
+    show_link_messages,
+    show_problem,
+)
 from quantviz.app.widgets import page_header, quant_controls, show_figure, show_table
 from quantviz.teach import algorithms as words
 from quantviz.teach.fmt import fmt
@@ -43,6 +53,7 @@ SQ_FIELDS = [float_field("ab_alpha", 0.5, 0.0, 1.0), choice_field("ab_form", "ll
 ROT_FIELDS = [int_field("ab_rseed", 0, 0, 10_000)]
 FIELDS = LAYER_FIELDS + GPTQ_FIELDS + AWQ_FIELDS + SQ_FIELDS + ROT_FIELDS
 prime(FIELDS)
+show_link_messages()  # this page's own settings from the link, checked just now
 
 st.subheader("The layer")
 c = st.columns(6)
