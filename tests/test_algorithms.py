@@ -8,12 +8,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import quantviz.algorithms as qa
+from quantviz.algorithms.layer import one_blas_thread
 from quantviz.algorithms.observer import round_to_nearest
 
 FAST = settings(max_examples=15, deadline=None)
 seeds = st.integers(0, 2**16)
 bits = st.sampled_from([2, 3, 4, 8])
 groups = st.sampled_from([None, 8, 16])
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Toy-sized matrices: one BLAS thread is faster, and much faster on a busy machine."""
+    with one_blas_thread():
+        yield
 
 
 @FAST

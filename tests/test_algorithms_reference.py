@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from quantviz.algorithms import awq, gptq, hadamard, smoothquant
+from quantviz.algorithms.layer import one_blas_thread
 from tests.oracles.make_algorithm_cases import (
     FIXTURE,
     digest,
@@ -26,6 +27,13 @@ from tests.oracles.make_algorithm_cases import (
 )
 
 CASES = json.loads(Path(FIXTURE).read_text())
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Toy-sized matrices: one BLAS thread is faster, and much faster on a busy machine."""
+    with one_blas_thread():
+        yield
 
 
 def label(case: dict) -> str:

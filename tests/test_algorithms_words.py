@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import quantviz.algorithms as qa
+from quantviz.algorithms.layer import one_blas_thread
 from quantviz.app import algorithm_figures as af
 from quantviz.teach import algorithms as words
 from quantviz.teach.fmt import fmt
@@ -15,6 +16,13 @@ from quantviz.teach.fmt import fmt
 FAST = settings(max_examples=12, deadline=None)
 layers = st.builds(lambda seed, k, scale: qa.toy_layer(16, 64, 128, outliers=k, outlier_scale=scale, seed=seed),
                    st.integers(0, 10_000), st.integers(0, 4), st.floats(1.0, 40.0))
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Toy-sized matrices: one BLAS thread is faster, and much faster on a busy machine."""
+    with one_blas_thread():
+        yield
 
 
 @FAST
