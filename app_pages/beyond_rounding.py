@@ -122,10 +122,10 @@ def run_rotation(spec: tuple, rseed: int, b: int, g, sym: bool):
 
 
 @st.cache_data(max_entries=8, show_spinner="Running every method at 2, 3, 4 and 8 bits…")
-def run_compare(spec: tuple, g, sym: bool, rseed: int) -> tuple:
+def run_compare(spec: tuple, groups: tuple, sym: bool, rseed: int) -> tuple:
     lay = layer(*spec)
     with one_blas_thread():
-        return qa.compare(lay.weight, lay.inputs, bits=(2, 3, 4, 8), group_sizes=(g,), symmetric=sym, seed=rseed)
+        return qa.compare(lay.weight, lay.inputs, bits=(2, 3, 4, 8), group_sizes=groups, symmetric=sym, seed=rseed)
 
 
 lay = layer(*LAYER)
@@ -227,17 +227,22 @@ def rotation_tab() -> None:
 
 
 def compare_tab() -> None:
-    rows = run_compare(LAYER, group, bool(symmetric), 0)
+    groups = tuple(g for g in dict.fromkeys((group, None, 32, 64)) if g is None or n_in % g == 0)
+    every = run_compare(LAYER, groups, bool(symmetric), 0)
+    rows = tuple(r for r in every if r.group_size == group)
     st.markdown("\n\n".join(words.compare_summary(rows)))
     show_figure(af.compare_figure(rows, title=f"Layer-output SQNR, groups: {GROUPS[group_key]}"), settings)
     st.caption("Weights only, except SmoothQuant (α = 0.5), whose activations are int8 per tensor too. GPTQ: no act-order, "
-               "damp 0.01; AWQ: n_grid 20, duo scaling, this grid; rotations: seed 0.")
-    # a point's link: this layer and grid, at the point's bit width
+               "damp 0.01; AWQ: n_grid 20, duo scaling, this grid; rotations: seed 0. The table adds other group sizes.")
+    # a point's link: this layer, at the point's bit width and group size
     base = {f.key: f.format(st.session_state[f.widget_key]) for f in LAYER_FIELDS
-            if f.key != "ab_bits" and st.session_state[f.widget_key] != f.default}
-    table = pd.DataFrame({"method": [r.method for r in rows], "bits": [r.bits for r in rows],
-                          "SQNR (dB)": [round(r.sqnr_db, 3) for r in rows],
-                          "open": ["?" + urlencode({**base, "ab_bits": str(r.bits)}) for r in rows]})
+            if f.key not in ("ab_bits", "ab_group") and st.session_state[f.widget_key] != f.default}
+    table = pd.DataFrame({"method": [r.method for r in every], "bits": [r.bits for r in every],
+                          "group": [GROUPS["none" if r.group_size is None else str(r.group_size)] for r in every],
+                          "SQNR (dB)": [round(r.sqnr_db, 3) for r in every],
+                          "open": ["?" + urlencode({**base, "ab_bits": str(r.bits),
+                                                    **({} if r.group_size is None else {"ab_group": str(r.group_size)})})
+                                   for r in every]})
     show_table(settings, table, hide_index=True, column_config={"open": st.column_config.LinkColumn("open these settings",
                                                                                                     display_text="link")})
 

@@ -29,10 +29,12 @@ def test_page_numbers_come_from_quantviz_and_the_link():
     sq = qa.smoothquant(lay.weight, lay.inputs, 0.75)
     after = qa.w8a8_error(sq.weight, sq.inputs)
     assert f"with α = 0.75: {fmt(after.output_mse, 4)}" in text and fmt(before.output_mse, 4) in text
-    # the compare table's links reopen each point: this layer, at that point's bit width
-    links = at.dataframe[0].value["open"].tolist()
-    assert all("ab_out=16" in link and "ab_group=32" in link for link in links)
-    assert {link.split("ab_bits=")[1] for link in links} == {"2", "3", "4", "8"}
+    # the compare table's links reopen each point: this layer, at that point's bit width and group size
+    table = at.dataframe[0].value
+    assert set(table["group"]) == {"32", "64", "one per row"}
+    for link, g, b in zip(table["open"], table["group"], table["bits"], strict=True):
+        assert "ab_out=16" in link and f"ab_bits={b}" in link
+        assert ("ab_group=32" in link) == (g == "32")
 
 
 def test_group_that_does_not_divide_is_refused_in_words():
