@@ -60,13 +60,17 @@ class GPTQResult:
 
 
 def hessian(inputs: np.ndarray) -> np.ndarray:
-    """H = 2/n · XᵀX (float64), the curvature of the layer-output error in each row of the weight.
+    """H = 2/n · XᵀX, the curvature of the layer-output error in each row of the weight (returned as float64).
+
+    The product XᵀX is taken in the inputs' precision: float32 inputs give float32 sums, as the reference's
+    float32 Hessian (and half the time of a float64 product on a 2048 × 4096 calibration set).
 
     >>> hessian(np.array([[1.0, 0.0], [1.0, 2.0]])).tolist()
     [[2.0, 2.0], [2.0, 4.0]]
     """
-    x = np.asarray(inputs, np.float64)
-    return 2.0 / x.shape[0] * (x.T @ x)
+    x = np.asarray(inputs)
+    x = x if x.dtype == np.float32 else x.astype(np.float64)
+    return 2.0 / x.shape[0] * (x.T @ x).astype(np.float64)
 
 
 def inverse_cholesky(h: np.ndarray, damp: float) -> tuple[np.ndarray, str]:

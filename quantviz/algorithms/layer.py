@@ -78,14 +78,19 @@ def check_layer(weight: np.ndarray, inputs: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def output_mse(weight: np.ndarray, approx: np.ndarray, inputs: np.ndarray) -> float:
-    """Mean squared error of the layer output, mean over samples and outputs of (x·Wᵀ − x·Ŵᵀ)² (float64).
+    """Mean squared error of the layer output, mean over samples and outputs of (x·(W − Ŵ)ᵀ)².
+
+    The difference W − Ŵ is taken in float64; the product in the inputs' precision (float32 inputs: a float32
+    product, relative error ~1e-6, at half the time on a 4096-wide layer); the mean in float64.
 
     >>> output_mse(np.eye(2), np.eye(2) * 0.5, np.array([[2.0, 0.0]]))
     0.5
     """
-    x = np.asarray(inputs, np.float64)
+    x = np.asarray(inputs)
     diff = np.asarray(weight, np.float64) - np.asarray(approx, np.float64)
-    return float(np.mean((x @ diff.T) ** 2))
+    if x.dtype == np.float32:
+        return float(np.mean((x @ diff.T.astype(np.float32)).astype(np.float64) ** 2))
+    return float(np.mean((x.astype(np.float64) @ diff.T) ** 2))
 
 
 def sqnr_db(weight: np.ndarray, approx: np.ndarray, inputs: np.ndarray) -> float:
