@@ -7,10 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from quantviz.app import task_figures
-from quantviz.app.state import choice_field, labels, prime, remember
+from quantviz.app.state import choice_field, labels, prime, remember, show_problem
 from quantviz.app.widgets import page_header, quant_controls, show_figure, show_table
 from quantviz.blocks import FORMATS
-from quantviz.tasks import ALGORITHMS, CALIBRATORS, evaluate, load, parse_weights
+from quantviz.tasks import ALGORITHMS, CALIBRATORS, algorithm_supports, evaluate, load, parse_weights
 from quantviz.tasks.schemes import GROUP_SIZES, INT_BITS, weight_scheme_names
 from quantviz.tasks.sweeps import CORE_SCHEMES, point, sensitivity
 from quantviz.teach import costs
@@ -75,14 +75,18 @@ calibration = c2[2].selectbox("Activation ranges from", list(CALIBRATORS), key="
 algorithm = c2[1].selectbox("Rounding algorithm", list(ALGORITHMS), key="w_wc_algo",
                             format_func=labels({k: f"{k}: {a.summary}" for k, a in ALGORITHMS.items()}),
                             disabled=len(ALGORITHMS) == 1,
-                            help="How each weight is rounded to its grid. Round to nearest is the one registered so "
-                                 "far; GPTQ and AWQ appear here when quantviz.algorithms registers them.")
+                            help="How each weight is rounded to its grid: on its own (round to nearest), or by GPTQ "
+                                 "or AWQ from the layer's calibration inputs (integer schemes per channel or group).")
 remember(FIELDS)
 weights = f"int{bits}-{gran}" if kind == "integer" else block
 activations = None if acts_choice == "float" else acts_choice
 used_calibration = calibration if activations == "int8-per-tensor" else "minmax"  # unused otherwise: share the cache
 net = load(task)
-result = cached_evaluate(task, weights, activations, algorithm, used_calibration)
+try:
+    result = cached_evaluate(task, weights, activations, algorithm, used_calibration)
+except ValueError as exc:  # e.g. GPTQ asked for a per-tensor scheme: say so, keep the settings
+    show_problem("Cannot evaluate these settings:", exc)
+    st.stop()
 metric = result.metric
 
 m = st.columns(6)
@@ -100,6 +104,7 @@ m[5].metric("bits per weight", fmt(result.bits_per_weight, 4), help="Codes plus 
 st.markdown(costs.verdict(result))
 
 swept = weight_scheme_names() if task == "digits" else tuple(dict.fromkeys((*CORE_SCHEMES, weights)))
+swept = tuple(name for name in swept if algorithm_supports(algorithm, name))  # GPTQ/AWQ: integer, channel or group
 with st.spinner(f"Evaluating {len(swept)} schemes…"):
     points = [point(cached_evaluate(task, name, activations, algorithm, used_calibration)) for name in swept]
 if kind == "integer":

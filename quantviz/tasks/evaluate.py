@@ -26,6 +26,7 @@ from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams
 from quantviz.tasks import networks, scores
 from quantviz.tasks.schemes import (
+    SCALE_BITS,
     QuantizedWeight,
     WeightScheme,
     integer_linear,
@@ -50,9 +51,76 @@ class Algorithm(NamedTuple):
     needs_inputs: bool   # whether it wants the layer's calibration inputs (GPTQ, AWQ do; RTN does not)
 
 
+def _integer_group(scheme: WeightScheme, algorithm: str, in_features: int) -> int | None:
+    """The group size GPTQ and AWQ take for an integer scheme (None: one scale per output row).
+
+    A group as long as the row or longer is one scale per row, as round to nearest pads it.
+    """
+    if scheme.kind != "int" or scheme.granularity == "tensor":
+        raise ValueError(f"{algorithm} here runs on integer schemes with a scale per channel or per group, not "
+                         f"{scheme.name}; choose e.g. int4-per-channel or int4-g32")
+    if scheme.granularity == "channel" or scheme.group_size >= in_features:
+        return None
+    return scheme.group_size
+
+
+def _from_algorithm(w: np.ndarray, dequantized: np.ndarray, codes: np.ndarray, scales: np.ndarray, group: int | None,
+                    zero_points: np.ndarray | None, scheme: WeightScheme) -> QuantizedWeight:
+    """Package an algorithm's result; codes go on to the integer path only where codes × scales is the weight."""
+    out_dim, in_dim = w.shape
+    scales = np.asarray(scales, np.float64).reshape(out_dim, -1)
+    group_size = in_dim if group is None else group
+    back = np.asarray(dequantized, F32)
+    n_params = scales.size + (0 if zero_points is None else np.asarray(zero_points).size)
+    bpw = scheme.bits + SCALE_BITS * n_params / w.size
+    expanded = np.repeat(scales, group_size, axis=1)[:, :in_dim]
+    exact = zero_points is None or not np.any(zero_points)
+    if exact and np.array_equal((np.asarray(codes) * expanded).astype(F32), back):
+        return QuantizedWeight(dequantized=back, codes=np.asarray(codes).astype(np.int8), scales=scales.astype(F32),
+                               group_size=group_size, bits_per_weight=bpw)
+    return QuantizedWeight(dequantized=back, codes=None, scales=None, group_size=group_size, bits_per_weight=bpw)
+
+
+def _gptq(w: np.ndarray, scheme: WeightScheme, inputs: np.ndarray | None) -> QuantizedWeight:
+    from quantviz import algorithms
+
+    group = _integer_group(scheme, "GPTQ", w.shape[1])
+    x = np.asarray(inputs, np.float64).reshape(-1, w.shape[1])
+    r = algorithms.gptq(np.asarray(w, np.float64), x, bits=scheme.bits, group_size=group, symmetric=True)
+    return _from_algorithm(w, r.dequantized, r.codes, r.scales, group, r.zero_points, scheme)
+
+
+def _awq(w: np.ndarray, scheme: WeightScheme, inputs: np.ndarray | None) -> QuantizedWeight:
+    from quantviz import algorithms
+
+    group = _integer_group(scheme, "AWQ", w.shape[1])
+    x = np.asarray(inputs, np.float64).reshape(-1, w.shape[1])
+    r = algorithms.awq(np.asarray(w, np.float64), x, bits=scheme.bits, group_size=group)
+    # the layer's effective weight has AWQ's per-input-channel scales folded back: no integer codes to hand on
+    return QuantizedWeight(dequantized=np.asarray(r.dequantized, F32), codes=None, scales=None,
+                           group_size=w.shape[1] if group is None else group,
+                           bits_per_weight=scheme.bits + 2 * SCALE_BITS * (w.shape[0] * (1 if group is None else
+                                                                                          -(-w.shape[1] // group))) / w.size)
+
+
+def algorithm_supports(algorithm: str, weights: str) -> bool:
+    """Whether ``algorithm`` can quantize to scheme ``weights`` (GPTQ and AWQ: integer, per channel or group).
+
+    >>> algorithm_supports("gptq", "int4-g32"), algorithm_supports("gptq", "NF4"), algorithm_supports("rtn", "NF4")
+    (True, False, True)
+    """
+    scheme = parse_weights(weights)
+    return algorithm == "rtn" or (scheme.kind == "int" and scheme.granularity != "tensor")
+
+
 ALGORITHMS: dict[str, Algorithm] = {
     "rtn": Algorithm(name="rtn", summary="round to nearest, each weight on its own",
                      quantize=lambda w, scheme, _inputs: rtn(w, scheme), needs_inputs=False),
+    "gptq": Algorithm(name="gptq", summary="GPTQ (quantviz.algorithms.gptq): columns in order, the error spread onto "
+                      "the rest with the layer's calibration Hessian; symmetric", quantize=_gptq, needs_inputs=True),
+    "awq": Algorithm(name="awq", summary="AWQ (quantviz.algorithms.awq): per-input-channel scales from the "
+                     "calibration activations, searched over α; asymmetric, as AutoAWQ", quantize=_awq,
+                     needs_inputs=True),
 }
 
 
