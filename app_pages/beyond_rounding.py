@@ -23,6 +23,7 @@ from quantviz.app.state import (
 from quantviz.app.widgets import page_header, quant_controls, show_figure, show_table
 from quantviz.teach import algorithms as words
 from quantviz.teach.fmt import fmt
+from quantviz.teach.glossary import link_jargon
 
 IN_CHOICES = {"64": "64", "128": "128", "256": "256"}
 BITS = {"2": "2 bits", "3": "3 bits", "4": "4 bits", "8": "8 bits"}
@@ -184,8 +185,9 @@ def awq_tab() -> None:
 
 @st.fragment
 def smoothquant_tab() -> None:
-    st.markdown("W8A8 quantizes activations too. A few huge activation channels ruin a per-tensor int8 grid; SmoothQuant "
-                "divides them by s_j and multiplies the weights' column j by s_j, so y is unchanged and both are easy.")
+    st.markdown(link_jargon("W8A8 quantizes activations too. A few huge activation channels ruin a per-tensor int8 "
+                            "grid; SmoothQuant divides them by s_j and multiplies the weights' column j by s_j, so y is "
+                            "unchanged and both are easy."))
     c = st.columns(3)
     alpha = c[0].slider("α (migration strength)", 0.0, 1.0, key="w_ab_alpha", step=0.05,
                         help="0: leave the difficulty in the activations; 1: move it all to the weights.")
@@ -209,8 +211,9 @@ def smoothquant_tab() -> None:
 
 @st.fragment
 def rotation_tab() -> None:
-    st.markdown("A random Hadamard matrix Q (±1/√n entries, random signs) rotates the inputs and the weights: "
-                "(x·Q)·(W·Q)ᵀ = x·Wᵀ. Every rotated channel mixes all the old ones, so an outlier channel is spread thin.")
+    st.markdown(link_jargon("A random Hadamard matrix Q (±1/√n entries, random signs) rotates the inputs and the "
+                            "weights: (x·Q)·(W·Q)ᵀ = x·Wᵀ. Every rotated channel mixes all the old ones, so an outlier "
+                            "channel is spread thin."))
     rseed = st.columns(3)[0].number_input("Rotation seed", 0, 10_000, key="w_ab_rseed", help="Which random signs.")
     rot, rerr = run_rotation(LAYER, int(rseed), bits, group, bool(symmetric))
     m = st.columns(4)

@@ -15,6 +15,7 @@ from quantviz.tasks.schemes import GROUP_SIZES, INT_BITS, weight_scheme_names
 from quantviz.tasks.sweeps import CORE_SCHEMES, point, sensitivity
 from quantviz.teach import costs
 from quantviz.teach.fmt import fmt
+from quantviz.teach.glossary import link_jargon
 
 TASK_LABELS = {"digits": "Digits: an MLP on 8×8 handwritten digits (accuracy)",
                "tinylm": "Tiny LM: a byte-level transformer on numpy's docstrings (perplexity)"}
@@ -131,7 +132,7 @@ if task == "tinylm":
                "model); docs/tasks.md has all of them.")
 sentence = costs.disagreement_sentence(points, metric)
 if sentence:
-    st.markdown(sentence)
+    st.markdown(link_jargon(sentence))
 if metric == "accuracy":
     st.caption(f"One test image is {fmt(100 / net.labels.size, 3)} points of accuracy: a difference of one or two "
                "images is luck of the split; the KL divergence ranks the schemes more finely.")

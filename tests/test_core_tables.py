@@ -190,7 +190,7 @@ def test_bad_ranges(rmin, rmax, match) -> None:
     [
         ("tf_fake_quant", {"signed": True}, "unsigned grids only"),
         ("tf_fake_quant", {"symmetric": True}, "no symmetric"),
-        ("tflite", {"bits": 4}, "8 bits"),
+        ("tflite", {"bits": 4}, "int8 path"),
         ("pytorch", {"bits": 16}, "quint8/qint8"),
         ("onnxruntime", {"bits": 6}, "4, 8 or 16"),
         ("onnxruntime", {"narrow_range": True}, "picks"),

@@ -142,7 +142,7 @@ def sensitivity_sentence(costs: Sequence[LayerCost], metric: str) -> str:
 
     >>> c = [LayerCost("fc1", 10, 0.5, 1.0, 0.5, 3.0), LayerCost("fc2", 10, 0.9, 0.1, 0.9, 3.0)]
     >>> sensitivity_sentence(c, "accuracy")
-    'Quantized alone, the rest float, fc1 hurts most (KL 1 nats, accuracy 50.00 %) and fc2 least (KL 0.1 nats, accuracy 90.00 %).'
+    'Quantized alone, the rest float, fc1 hurts most (KL divergence 1 nats, accuracy 50.00 %) and fc2 least (KL divergence 0.1 nats, accuracy 90.00 %).'
     """
     if len(costs) < 2:
         return ""
@@ -150,8 +150,8 @@ def sensitivity_sentence(costs: Sequence[LayerCost], metric: str) -> str:
     least = min(costs, key=lambda c: c.kl_divergence)
     if worst.kl_divergence == least.kl_divergence:
         return f"Quantized alone, every layer moves the output by the same KL divergence, {fmt(worst.kl_divergence, 3)} nats."
-    return (f"Quantized alone, the rest float, {worst.layer} hurts most (KL {fmt(worst.kl_divergence, 3)} nats, "
-            f"{metric} {metric_text(metric, worst.value)}) and {least.layer} least (KL {fmt(least.kl_divergence, 3)} "
+    return (f"Quantized alone, the rest float, {worst.layer} hurts most (KL divergence {fmt(worst.kl_divergence, 3)} nats, "
+            f"{metric} {metric_text(metric, worst.value)}) and {least.layer} least (KL divergence {fmt(least.kl_divergence, 3)} "
             f"nats, {metric} {metric_text(metric, least.value)}).")
 
 
