@@ -9,33 +9,25 @@ numpy pass over the same array (x * 1.0f), so the ratio says how many such passe
 from __future__ import annotations
 
 import statistics
-import time
 
 import numpy as np
 
+from bench.report import timings
 from quantviz import blocks
 
 N = 10_000_000 // 1024 * 1024  # whole blocks of every size
 
 
-def _time(fn, repeat: int) -> list[float]:
-    fn()  # warm-up: page faults and caches
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def run(repeat: int = 5) -> list[dict]:
     x = np.random.default_rng(0).normal(size=N).astype(np.float32)
-    base = statistics.median(_time(lambda: x * np.float32(1.0), repeat))
+    base = statistics.median(timings(lambda: x * np.float32(1.0), repeat))
     rows = [{"format": "numpy pass (x * 1.0f)", "median (ms)": round(base * 1e3, 1), "min–max (ms)": "", "× numpy pass": 1.0}]
     for name in blocks.FORMATS:
         if blocks.FORMATS[name].takes_importance:
             continue  # the K-quant / IQ4 searches have their own benchmark (bench.kquants)
-        times = _time(lambda name=name: blocks.fake_quantize(x, name), repeat)
+        times = timings(lambda name=name: blocks.fake_quantize(x, name), repeat)
         med = statistics.median(times)
         rows.append({"format": name, "median (ms)": round(med * 1e3), "min–max (ms)": f"{min(times) * 1e3:.0f}–{max(times) * 1e3:.0f}",
                      "× numpy pass": round(med / base, 1)})

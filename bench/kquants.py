@@ -11,23 +11,16 @@ this interpreter, or named by $GGML_BASE_LIB). Both run on one core. 3 repeats e
 from __future__ import annotations
 
 import statistics
-import time
 
 import numpy as np
 
+from bench.report import timings
 from quantviz import blocks
 
 N_PER_ROW = 4096
 N = 10_000_000 // N_PER_ROW * N_PER_ROW
 
 
-def _time(fn, repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def _row(label: str, times: list[float], base: float | None) -> dict:
@@ -48,10 +41,10 @@ def run(repeat: int = 3, types: tuple[str, ...] = ("Q4_K",)) -> list[dict]:
         for label, w in (("with imatrix", imp), ("without", None)):
             base = None
             if lib is not None:
-                c_times = _time(lambda w=w, name=name: ggml_ref.quantize(lib, name, x, w, n_per_row=N_PER_ROW), repeat)
+                c_times = timings(lambda w=w, name=name: ggml_ref.quantize(lib, name, x, w, n_per_row=N_PER_ROW), repeat, warmup=False)
                 base = statistics.median(c_times)
                 rows.append(_row(f"ggml C {name} {label}", c_times, None))
-            np_times = _time(lambda w=w, name=name: blocks.encode(x, name, None if w is None else w), repeat)
+            np_times = timings(lambda w=w, name=name: blocks.encode(x, name, None if w is None else w), repeat, warmup=False)
             rows.append(_row(f"QuantViz numpy {name} {label}", np_times, base))
             if lib is not None:   # the comparison is only fair if both wrote the same bytes
                 same = np.array_equal(blocks.encode(x[: 64 * N_PER_ROW], name, w),

@@ -12,7 +12,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from bench import blocks, course, kernels, kquants, latency, models, pages, server
+from bench import algorithms, blocks, course, kernels, kquants, latency, model_debug, models, pages, server, tasks
 from bench.report import table
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -35,6 +35,9 @@ def main() -> None:
     print("kquants", results["kquants"], flush=True)
     results["models"] = models.run()
     print("models", results["models"], flush=True)
+    for name, module in (("model_debug", model_debug), ("algorithms", algorithms), ("tasks", tasks)):
+        results[name] = module.run()
+        print(name, results[name], flush=True)
     results["latency"] = latency.measure()
     print("latency", results["latency"], flush=True)
     results["pages"] = pages.run()
@@ -52,6 +55,10 @@ def main() -> None:
           "K-quants: encode 10M float32 to Q4_K, numpy against ggml's C when libggml-base is found (median of 3):", "",
           table(results["kquants"]), "",
           "python -m quantviz report on a generated 1 GB float32 safetensors file:", "", table([results["models"]]), "",
+          "Your model's debug run, float against QDQ on 8 inputs (bench/model_debug.py):", "", table(results["model_debug"]), "",
+          "GPTQ 4096 x 4096 against llm-compressor when its venv is found, and the toy layer's moves (bench/algorithms.py):",
+          "", table(results["algorithms"]), "",
+          "One evaluation of each task on its full test split (bench/tasks.py):", "", table(results["tasks"]), "",
           "Slider move -> page redrawn in Chromium (median of 8 moves after 2 warm-up moves; three floors measured in the same run: "
           "the minimal app, with one chart, with the shared sidebar controls; most faded = largest share of visible elements shown "
           "faded in any frame; then a 1.5 s continuous drag of the range slider):",

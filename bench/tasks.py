@@ -11,8 +11,8 @@ is one float forward pass over the same split; the ratio says how many such pass
 from __future__ import annotations
 
 import statistics
-import time
 
+from bench.report import timings
 from quantviz.tasks import evaluate, float_logits, load, quantized_weights
 from quantviz.tasks.networks import forward
 
@@ -34,27 +34,19 @@ def _cold_evaluate(task: str, weights: str, activations: str | None) -> None:
     evaluate(task, weights, activations)
 
 
-def _time(fn, repeat: int) -> list[float]:
-    fn()  # warm-up: imports, page faults
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def run(repeat: int = 3) -> list[dict]:
     rows = []
     for task in TARGET_S:
         net = load(task)
-        base = statistics.median(_time(lambda net=net, task=task: forward(task, net.inputs), repeat))
+        base = statistics.median(timings(lambda net=net, task=task: forward(task, net.inputs), repeat))
         rows.append({"task": task, "case": "float forward pass (baseline)", "median (s)": round(base, 3),
                      "min–max (s)": "", "× float pass": 1.0, "target (s)": ""})
         for t, weights, acts in CASES:
             if t != task:
                 continue
-            times = _time(lambda w=weights, a=acts, t=t: _cold_evaluate(t, w, a), repeat)
+            times = timings(lambda w=weights, a=acts, t=t: _cold_evaluate(t, w, a), repeat)
             med = statistics.median(times)
             rows.append({"task": task, "case": f"{weights}, activations {acts or 'float'}", "median (s)": round(med, 3),
                          "min–max (s)": f"{min(times):.3f}–{max(times):.3f}", "× float pass": round(med / base, 1),
