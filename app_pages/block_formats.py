@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from quantviz.app import figures
-from quantviz.app.state import choice_field, float_field, int_field, labels, prime, remember
+from quantviz.app.state import choice_field, float_field, int_field, labels, prime, remember, show_link_messages
 from quantviz.app.widgets import cached_format_map, data_controls, page_header, quant_controls, show_figure, show_table
 from quantviz.blocks import FORMATS, fake_quantize, importance_matrix, nf4
 from quantviz.blocks.compare import block_rms_error, mxfp4_disagreement
@@ -48,6 +48,7 @@ FIELDS = [choice_field("bf_fmt", "Q4_0", {k: k for k in FORMATS}), int_field("bf
           int_field("bf_ochan", 8, 0, 64)]
 MIX_FIELDS = [choice_field("bf_ftype", "Q4_K_M", {k: k for k in FILE_TYPES}), int_field("bf_layers", 32, 1, 128)]
 prime(FIELDS + MIX_FIELDS)
+show_link_messages()  # this page's own fields are checked after the header: say so on the first view
 c = st.columns([2, 1, 2])
 name = c[0].selectbox("Format", list(FORMATS), format_func=labels({k: f"{k} — {f.bits_per_weight:g} bits/weight" for k, f in FORMATS.items()}),
                       key="w_bf_fmt", help="The block format to look inside.")

@@ -5,7 +5,7 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app import figures
-from quantviz.app.state import float_field, int_field, labels, prime, remember, show_problem
+from quantviz.app.state import float_field, int_field, labels, prime, remember, show_link_messages, show_problem
 from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls, show_figure
 from quantviz.errors import QuantVizError
 from quantviz.granularity import SCHEMES, quantize_weights, weight_matrix
@@ -24,6 +24,7 @@ page_header(
 FIELDS = [int_field("pc_rows", 32, 1, 1024), int_field("pc_cols", 128, 1, 4096), float_field("pc_spread", 2.0, 0.0, 4.0),
           int_field("pc_group", 32, 1, 4096), int_field("pc_seed", 0, 0, 2**31 - 1)]
 prime(FIELDS)
+show_link_messages()  # this page's own fields are checked after the header: say so on the first view
 c = st.columns(5)
 rows = c[0].number_input("Rows (output channels)", 1, 1024, key="w_pc_rows", help="Number of output channels.")
 cols = c[1].number_input("Columns (inputs)", 1, 4096, key="w_pc_cols", help="Number of inputs per channel.")

@@ -249,3 +249,13 @@ def test_audit_sentences_second_batch() -> None:
     assert qv.fake_quantize_range(qp, convention="pytorch") != (qp.stored_min, qp.stored_max)
     steps = probe_steps(0.5, qp, convention="pytorch", bits=4, signed=True)
     assert any(s.label == "Store as int8" for s in steps)
+
+
+@pytest.mark.parametrize(("page", "query"), [("per_channel.py", {"pc_rows": "100000"}),
+                                             ("block_formats.py", {"bf_blocks": "99"})])
+def test_a_bad_page_setting_in_a_link_is_reported_on_the_first_view(page, query) -> None:
+    from tests.apptest_helpers import open_page
+
+    at = open_page(page, query)
+    assert not at.exception
+    assert any("could not be used" in w.value for w in at.warning), [w.value for w in at.warning]
