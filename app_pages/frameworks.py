@@ -71,8 +71,16 @@ for r in nudged:
 st.subheader("Why they differ")
 st.caption("Each line names the cause, found by experiment: the smallest set of steps whose replacement by the "
            "textbook's makes the two agree, and the steps a reader might suspect that change nothing.")
-tiny, differences = tiny_scale_differences(
-    explain_differences(rows, probes.tolist(), rmin=settings.rmin, rmax=settings.rmax, options=settings.options()))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _causes(rmin: float, rmax: float, probes: tuple[float, ...], options: tuple) -> tuple[list, list]:
+    """The experiments behind every "why" (a few hundred reruns of the recipes): once per setting, not per rerun."""
+    found = compare_conventions(rmin, rmax, list(probes), **dict(options))
+    return tiny_scale_differences(explain_differences(found, list(probes), rmin=rmin, rmax=rmax, options=dict(options)))
+
+
+tiny, differences = _causes(settings.rmin, settings.rmax, tuple(probes.tolist()), tuple(sorted(settings.options().items())))
 if tiny:
     st.markdown(f"- {', '.join(d.label for d in tiny)} store the scale as float32 (or compute it in float32): "
                 f"{fmt(tiny[0].results[0], 12)} instead of {fmt(tiny[0].results[1], 12)}. Tiny, but enough to move a "

@@ -370,13 +370,17 @@ def block_error_figure(values: np.ndarray, errors: np.ndarray, block_size: int, 
 FAMILY_COLOURS = {"block": BLUE, "block + imatrix": ORANGE, "per tensor": VERMILLION, "per channel": GREEN}
 
 
+def by_family(points: list, colours: dict[str, str] | None = None) -> list[tuple[str, str, list]]:
+    """(family, colour, its points) for each family of ``colours`` (FAMILY_COLOURS) with points, in the legend's order."""
+    colours = FAMILY_COLOURS if colours is None else colours
+    groups = [(family, colour, [p for p in points if p.family == family]) for family, colour in colours.items()]
+    return [group for group in groups if group[2]]
+
+
 def formats_map_figure(points: list, *, title: str = "Every format: SQNR against bits per weight (scale overhead included)") -> go.Figure:
     """Return one marker per format at (bits per weight, SQNR), coloured by family; hover gives its rule."""
     fig = go.Figure()
-    for family, colour in FAMILY_COLOURS.items():
-        pts = [p for p in points if p.family == family]
-        if not pts:
-            continue
+    for family, colour, pts in by_family(points):
         fig.add_trace(go.Scatter(
             x=[p.bits_per_weight for p in pts], y=[p.sqnr_db for p in pts], name=family,
             mode="markers" if family == "block + imatrix" else "markers+text",   # beside their own labels: hover

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from quantviz.app.figures import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, _layout, empty_figure
+from quantviz.app.figures import BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, _layout, by_family, empty_figure
 from quantviz.tasks.sweeps import LayerCost, SchemePoint
 
 FAMILY_COLOURS = {"integer, per tensor": VERMILLION, "integer, per channel": BLUE, "integer, per group": GREEN,
@@ -34,10 +34,7 @@ def scheme_map_figure(points: Sequence[SchemePoint], metric: str, *, y: str = "m
         return empty_figure(title or "No schemes", "Nothing to draw")
     y_of = (lambda p: _scale(metric, p.value)) if y == "metric" else (lambda p: p.weight_sqnr_db)
     fig = go.Figure()
-    for family, colour in FAMILY_COLOURS.items():
-        pts = [p for p in points if p.family == family]
-        if not pts:
-            continue
+    for family, colour, pts in by_family(points, FAMILY_COLOURS):
         fig.add_trace(go.Scatter(
             x=[p.bits_per_weight for p in pts], y=[y_of(p) for p in pts], mode="markers", name=family,
             marker={"size": 9, "color": colour}, text=[p.weights for p in pts],

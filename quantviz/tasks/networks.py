@@ -8,7 +8,6 @@ pipeline (int8 codes from layer to layer) in ``quantviz.tasks.evaluate``. Weight
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from quantviz.algorithms.layer import one_blas_thread
 from quantviz.tasks import corpus
 
 F32 = np.float32
@@ -134,23 +134,8 @@ def forward(task: str, inputs: np.ndarray, linear: Linear | None = None) -> np.n
         return digits_forward(net.params, inputs, linear)
     # One BLAS thread: the attention is 2·n·heads small matmuls, and OpenBLAS's threads, synchronising on each,
     # made them 20× slower on a busy machine (measured: 2.2 s against 0.1 s for one q·kᵀ).
-    with _one_blas_thread():
+    with one_blas_thread():
         return tinylm_forward(net.params, inputs, linear)
-
-
-def _one_blas_thread() -> contextlib.AbstractContextManager:
-    """threadpoolctl's limit where it is installed (the ``tasks`` extra), else nothing: the numbers do not change."""
-    controller = _blas()
-    return controller.limit(limits=1, user_api="blas") if controller is not None else contextlib.nullcontext()
-
-
-@functools.cache
-def _blas():
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
-        return None
-    return ThreadpoolController()
 
 
 def layer_inputs(task: str, inputs: np.ndarray) -> dict[str, np.ndarray]:
