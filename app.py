@@ -12,8 +12,12 @@ ICON = Path(__file__).parent / "assets" / "quantviz-icon.svg"
 
 # A presenter link opens with the sidebar folded away: the class sees the page, the presenter unfolds the controls.
 PRESENTING = st.query_params.get("present") == "true"
-st.set_page_config(page_title="QuantViz — affine quantization, exactly", page_icon=str(ICON), layout="wide",
-                   initial_sidebar_state="collapsed" if PRESENTING else "auto")
+st.set_page_config(
+    page_title="QuantViz — affine quantization, exactly",
+    page_icon=str(ICON),
+    layout="wide",
+    initial_sidebar_state="collapsed" if PRESENTING else "auto",
+)
 
 reconnect_notice()  # a student moved to another server of a course is told why the page reloaded
 menu: dict[str, list] = {section: [] for section in SECTIONS}

@@ -43,14 +43,29 @@ page_header(
     settings,
 )
 
-LAYER_FIELDS = [int_field("ab_out", 64, 4, 256), choice_field("ab_in", "128", IN_CHOICES),
-                int_field("ab_samples", 256, 8, 1024), int_field("ab_outliers", 4, 0, 16),
-                float_field("ab_oscale", 20.0, 1.0, 100.0), int_field("ab_seed", 0, 0, 2**31 - 1),
-                choice_field("ab_bits", "4", BITS), choice_field("ab_group", "none", GROUPS), bool_field("ab_sym", True)]
-GPTQ_FIELDS = [bool_field("ab_act", False), choice_field("ab_damp", "0.01", DAMPS), choice_field("ab_block", "128", BLOCKS),
-               int_field("ab_step", 0, 0, 255)]
+LAYER_FIELDS = [
+    int_field("ab_out", 64, 4, 256),
+    choice_field("ab_in", "128", IN_CHOICES),
+    int_field("ab_samples", 256, 8, 1024),
+    int_field("ab_outliers", 4, 0, 16),
+    float_field("ab_oscale", 20.0, 1.0, 100.0),
+    int_field("ab_seed", 0, 0, 2**31 - 1),
+    choice_field("ab_bits", "4", BITS),
+    choice_field("ab_group", "none", GROUPS),
+    bool_field("ab_sym", True),
+]
+GPTQ_FIELDS = [
+    bool_field("ab_act", False),
+    choice_field("ab_damp", "0.01", DAMPS),
+    choice_field("ab_block", "128", BLOCKS),
+    int_field("ab_step", 0, 0, 255),
+]
 AWQ_FIELDS = [int_field("ab_grid", 20, 4, 40), bool_field("ab_duo", True), bool_field("ab_awqsym", False)]
-SQ_FIELDS = [float_field("ab_alpha", 0.5, 0.0, 1.0), choice_field("ab_form", "llmcompressor", FORMS), bool_field("ab_token", False)]
+SQ_FIELDS = [
+    float_field("ab_alpha", 0.5, 0.0, 1.0),
+    choice_field("ab_form", "llmcompressor", FORMS),
+    bool_field("ab_token", False),
+]
 ROT_FIELDS = [int_field("ab_rseed", 0, 0, 10_000)]
 FIELDS = LAYER_FIELDS + GPTQ_FIELDS + AWQ_FIELDS + SQ_FIELDS + ROT_FIELDS
 prime(FIELDS)
@@ -59,18 +74,43 @@ show_link_messages()  # this page's own settings from the link, checked just now
 st.subheader("The layer")
 c = st.columns(6)
 n_out = c[0].number_input("Outputs (rows of W)", 4, 256, key="w_ab_out", help="out_features: rows of the weight.")
-n_in = int(c[1].selectbox("Inputs (columns)", list(IN_CHOICES), key="w_ab_in", help="in_features: a power of two, so a "
-                          "Hadamard rotation exists."))
-samples = c[2].number_input("Calibration inputs", 8, 1024, key="w_ab_samples", help="Rows of x the algorithms learn from.")
-outliers = c[3].number_input("Outlier channels", 0, 16, key="w_ab_outliers", help="Input channels with much larger activations.")
-oscale = c[4].slider("Outliers ×", 1.0, 100.0, key="w_ab_oscale", step=1.0, help="How much larger the outlier channels are.")
+n_in = int(
+    c[1].selectbox(
+        "Inputs (columns)",
+        list(IN_CHOICES),
+        key="w_ab_in",
+        help="in_features: a power of two, so a Hadamard rotation exists.",
+    )
+)
+samples = c[2].number_input(
+    "Calibration inputs", 8, 1024, key="w_ab_samples", help="Rows of x the algorithms learn from."
+)
+outliers = c[3].number_input(
+    "Outlier channels", 0, 16, key="w_ab_outliers", help="Input channels with much larger activations."
+)
+oscale = c[4].slider(
+    "Outliers ×", 1.0, 100.0, key="w_ab_oscale", step=1.0, help="How much larger the outlier channels are."
+)
 seed = c[5].number_input("Seed", 0, 2**31 - 1, key="w_ab_seed", help="Same seed, same layer.")
 c = st.columns(3)
-bits = int(c[0].selectbox("Bit width", list(BITS), format_func=labels(BITS), key="w_ab_bits", help="Weight bits of every method."))
-group_key = c[1].selectbox("Group size", list(GROUPS), format_func=labels(GROUPS), key="w_ab_group",
-                           help="Columns sharing one scale and zero point; 'one per row' is per output channel.")
-symmetric = c[2].toggle("Symmetric grid", key="w_ab_sym", help="Zero point 0 (llm-compressor's int grid [−2^(b−1), 2^(b−1)−1], "
-                        "scale = max|w| / ((2^b − 1)/2)); off: min-max with a zero point.")
+bits = int(
+    c[0].selectbox(
+        "Bit width", list(BITS), format_func=labels(BITS), key="w_ab_bits", help="Weight bits of every method."
+    )
+)
+group_key = c[1].selectbox(
+    "Group size",
+    list(GROUPS),
+    format_func=labels(GROUPS),
+    key="w_ab_group",
+    help="Columns sharing one scale and zero point; 'one per row' is per output channel.",
+)
+symmetric = c[2].toggle(
+    "Symmetric grid",
+    key="w_ab_sym",
+    help="Zero point 0 (llm-compressor's int grid [−2^(b−1), 2^(b−1)−1], "
+    "scale = max|w| / ((2^b − 1)/2)); off: min-max with a zero point.",
+)
 group = None if group_key == "none" else int(group_key)
 LAYER = (int(n_out), n_in, int(samples), int(outliers), float(oscale), int(seed))
 if group is not None and n_in % group:
@@ -88,7 +128,9 @@ def layer(out: int, inp: int, n: int, k: int, scale: float, s: int) -> qa.ToyLay
 def run_gptq(spec: tuple, b: int, g, sym: bool, act: bool, damp: float, block: int):
     lay = layer(*spec)
     with one_blas_thread():
-        r = qa.gptq(lay.weight, lay.inputs, bits=b, group_size=g, symmetric=sym, act_order=act, damp=damp, block_size=block)
+        r = qa.gptq(
+            lay.weight, lay.inputs, bits=b, group_size=g, symmetric=sym, act_order=act, damp=damp, block_size=block
+        )
         return r, qa.running_error(r, lay.weight, lay.inputs, points=16)
 
 
@@ -104,7 +146,8 @@ def run_sweep(spec: tuple, form: str, per_token: bool):
     lay = layer(*spec)
     with one_blas_thread():
         return qa.w8a8_error(lay.weight, lay.inputs, per_token=per_token), qa.alpha_sweep(
-            lay.weight, lay.inputs, ALPHAS, per_token=per_token, form=form)
+            lay.weight, lay.inputs, ALPHAS, per_token=per_token, form=form
+        )
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -137,15 +180,33 @@ tabs = st.tabs(["GPTQ", "AWQ", "SmoothQuant", "Rotation", "Compare"])
 # Each tab is a fragment: a control inside it reruns that tab only (a slider move stays well under 150 ms).
 @st.fragment
 def gptq_tab() -> None:
-    st.markdown("H = 2/n·XᵀX measures how much each pair of input columns matters to the output. GPTQ rounds one column "
-                "at a time and moves the rounding error onto the columns not yet rounded, where H says it costs least.")
+    st.markdown(
+        "H = 2/n·XᵀX measures how much each pair of input columns matters to the output. GPTQ rounds one column "
+        "at a time and moves the rounding error onto the columns not yet rounded, where H says it costs least."
+    )
     c = st.columns(3)
-    act = c[0].toggle("Act-order", key="w_ab_act", help="Round the columns with the largest H_jj (the busiest inputs) first; "
-                      "groups keep the original columns (llm-compressor's actorder='weight').")
-    damp = float(c[1].select_slider("Damp (× mean diag H)", list(DAMPS), key="w_ab_damp",
-                                    help="Added to H's diagonal before inverting: larger is more stable and closer to rounding."))
-    block = int(c[2].selectbox("Block size", list(BLOCKS), key="w_ab_block",
-                               help="Columns updated together (lazy batch): same result up to float rounding, faster."))
+    act = c[0].toggle(
+        "Act-order",
+        key="w_ab_act",
+        help="Round the columns with the largest H_jj (the busiest inputs) first; "
+        "groups keep the original columns (llm-compressor's actorder='weight').",
+    )
+    damp = float(
+        c[1].select_slider(
+            "Damp (× mean diag H)",
+            list(DAMPS),
+            key="w_ab_damp",
+            help="Added to H's diagonal before inverting: larger is more stable and closer to rounding.",
+        )
+    )
+    block = int(
+        c[2].selectbox(
+            "Block size",
+            list(BLOCKS),
+            key="w_ab_block",
+            help="Columns updated together (lazy batch): same result up to float rounding, faster.",
+        )
+    )
     r, run = run_gptq(LAYER, bits, group, bool(symmetric), bool(act), damp, block)
     m = st.columns(4)
     m[0].metric("Output MSE, GPTQ", fmt(r.output_mse, 4))
@@ -154,66 +215,128 @@ def gptq_tab() -> None:
     m[3].metric("Weight MSE, rounding", fmt(r.rtn_weight_mse, 4))
     st.markdown("\n\n".join(words.gptq_summary(r)))
     show_figure(af.running_error_figure(run), settings)
-    step = st.slider("GPTQ step (column rounded)", 0, n_in - 1, key="w_ab_step", help="Which step of the sweep to show.")
+    step = st.slider(
+        "GPTQ step (column rounded)", 0, n_in - 1, key="w_ab_step", help="Which step of the sweep to show."
+    )
     s = qa.column_step(r, min(int(step), n_in - 1))
     st.markdown(words.step_sentence(s, f"{bits}-bit"))
-    show_figure(af.column_step_figure(s, title=f"Step {s.step + 1}: column {s.column}, before and after rounding"), settings)
-    show_figure(af.matrix_figure(af.log_magnitude(r.hessian), title="The Hessian H = 2/n·XᵀX, log10 |H_ij|: outlier "
-                                 "channels are the bright lines", x_title="input j", y_title="input i",
-                                 colour_title="log10 |H|", max_cells=128), settings)
-    show_figure(af.matrix_figure(r.codes - r.rtn_codes, title="Final codes: GPTQ's minus round-to-nearest's",
-                                 x_title="input column", y_title="output row", colour_title="Δ code", diverging=True), settings)
+    show_figure(
+        af.column_step_figure(s, title=f"Step {s.step + 1}: column {s.column}, before and after rounding"), settings
+    )
+    show_figure(
+        af.matrix_figure(
+            af.log_magnitude(r.hessian),
+            title="The Hessian H = 2/n·XᵀX, log10 |H_ij|: outlier channels are the bright lines",
+            x_title="input j",
+            y_title="input i",
+            colour_title="log10 |H|",
+            max_cells=128,
+        ),
+        settings,
+    )
+    show_figure(
+        af.matrix_figure(
+            r.codes - r.rtn_codes,
+            title="Final codes: GPTQ's minus round-to-nearest's",
+            x_title="input column",
+            y_title="output row",
+            colour_title="Δ code",
+            diverging=True,
+        ),
+        settings,
+    )
     remember(GPTQ_FIELDS)
 
 
 @st.fragment
 def awq_tab() -> None:
-    st.markdown("AWQ scales each input channel by s = x̄^α (or x̄^α / w̄^(1−α), \"duo\") before rounding and divides the "
-                "inputs by s: a busy channel's weights get more of the grid. It tries α on a grid and keeps the best.")
+    st.markdown(
+        'AWQ scales each input channel by s = x̄^α (or x̄^α / w̄^(1−α), "duo") before rounding and divides the '
+        "inputs by s: a busy channel's weights get more of the grid. It tries α on a grid and keeps the best."
+    )
     c = st.columns(3)
     n_grid = c[0].slider("Grid points (n_grid)", 4, 40, key="w_ab_grid", help="How many α the search tries.")
-    duo = c[1].toggle("Duo scaling", key="w_ab_duo", help="Divide by the weight magnitude w̄^(1−α) too (llm-compressor's default).")
-    awq_sym = c[2].toggle("Symmetric (AWQ)", key="w_ab_awqsym", help="AWQ checkpoints are asymmetric; this is off by default.")
+    duo = c[1].toggle(
+        "Duo scaling", key="w_ab_duo", help="Divide by the weight magnitude w̄^(1−α) too (llm-compressor's default)."
+    )
+    awq_sym = c[2].toggle(
+        "Symmetric (AWQ)", key="w_ab_awqsym", help="AWQ checkpoints are asymmetric; this is off by default."
+    )
     a = run_awq(LAYER, bits, group, bool(awq_sym), int(n_grid), bool(duo))
     st.markdown("\n\n".join(words.awq_summary(a)))
     show_figure(af.awq_loss_figure(a), settings)
-    show_figure(af.channel_bars_figure({"mean |x| per channel": a.x_mean, "AWQ scale s": a.scales},
-                                       title="Activation magnitude and AWQ's scale, per input channel", y_title="value",
-                                       highlight=a.protected), settings)
+    show_figure(
+        af.channel_bars_figure(
+            {"mean |x| per channel": a.x_mean, "AWQ scale s": a.scales},
+            title="Activation magnitude and AWQ's scale, per input channel",
+            y_title="value",
+            highlight=a.protected,
+        ),
+        settings,
+    )
     remember(AWQ_FIELDS)
 
 
 @st.fragment
 def smoothquant_tab() -> None:
-    st.markdown(link_jargon("W8A8 quantizes activations too. A few huge activation channels ruin a per-tensor int8 "
-                            "grid; SmoothQuant divides them by s_j and multiplies the weights' column j by s_j, so y is "
-                            "unchanged and both are easy."))
+    st.markdown(
+        link_jargon(
+            "W8A8 quantizes activations too. A few huge activation channels ruin a per-tensor int8 "
+            "grid; SmoothQuant divides them by s_j and multiplies the weights' column j by s_j, so y is "
+            "unchanged and both are easy."
+        )
+    )
     c = st.columns(3)
-    alpha = c[0].slider("α (migration strength)", 0.0, 1.0, key="w_ab_alpha", step=0.05,
-                        help="0: leave the difficulty in the activations; 1: move it all to the weights.")
-    form = c[1].radio("Scales", list(FORMS), format_func=labels(FORMS), key="w_ab_form", help="llm-compressor's form or the paper's.")
-    per_token = c[2].toggle("Per-token activations", key="w_ab_token", help="One int8 scale per input row instead of one per tensor.")
+    alpha = c[0].slider(
+        "α (migration strength)",
+        0.0,
+        1.0,
+        key="w_ab_alpha",
+        step=0.05,
+        help="0: leave the difficulty in the activations; 1: move it all to the weights.",
+    )
+    form = c[1].radio(
+        "Scales", list(FORMS), format_func=labels(FORMS), key="w_ab_form", help="llm-compressor's form or the paper's."
+    )
+    per_token = c[2].toggle(
+        "Per-token activations", key="w_ab_token", help="One int8 scale per input row instead of one per tensor."
+    )
     plain, sweep = run_sweep(LAYER, form, bool(per_token))
     sq, after = run_smooth(LAYER, float(alpha), form, bool(per_token))
     st.markdown("\n\n".join(words.smoothquant_summary(plain, after, float(alpha))))
-    show_figure(af.channel_bars_figure({"max |x| before": np.abs(lay.inputs).max(axis=0), "max |x| after": np.abs(sq.inputs).max(axis=0),
-                                        "max |W| before": np.abs(lay.weight).max(axis=0), "max |W| after": np.abs(sq.weight).max(axis=0)},
-                                       title="Activations and weights per input channel, before and after smoothing",
-                                       y_title="largest magnitude"), settings)
+    show_figure(
+        af.channel_bars_figure(
+            {
+                "max |x| before": np.abs(lay.inputs).max(axis=0),
+                "max |x| after": np.abs(sq.inputs).max(axis=0),
+                "max |W| before": np.abs(lay.weight).max(axis=0),
+                "max |W| after": np.abs(sq.weight).max(axis=0),
+            },
+            title="Activations and weights per input channel, before and after smoothing",
+            y_title="largest magnitude",
+        ),
+        settings,
+    )
     show_figure(af.alpha_sweep_figure(ALPHAS, sweep, float(alpha)), settings)
     if form == "llmcompressor":
         ratio = sq.scales / sq.paper_scales
-        st.caption(f"llm-compressor's scales are {fmt(float(ratio.min()), 3)}–{fmt(float(ratio.max()), 3)}× the paper's here "
-                   f"(2^(2α−1) = {fmt(2 ** (2 * float(alpha) - 1), 3)} for activations symmetric about 0): a near-uniform factor, "
-                   "which a per-tensor activation grid and a per-channel weight grid do not see.")
+        st.caption(
+            f"llm-compressor's scales are {fmt(float(ratio.min()), 3)}–{fmt(float(ratio.max()), 3)}× the paper's here "
+            f"(2^(2α−1) = {fmt(2 ** (2 * float(alpha) - 1), 3)} for activations symmetric about 0): a near-uniform factor, "
+            "which a per-tensor activation grid and a per-channel weight grid do not see."
+        )
     remember(SQ_FIELDS)
 
 
 @st.fragment
 def rotation_tab() -> None:
-    st.markdown(link_jargon("A random Hadamard matrix Q (±1/√n entries, random signs) rotates the inputs and the "
-                            "weights: (x·Q)·(W·Q)ᵀ = x·Wᵀ. Every rotated channel mixes all the old ones, so an outlier "
-                            "channel is spread thin."))
+    st.markdown(
+        link_jargon(
+            "A random Hadamard matrix Q (±1/√n entries, random signs) rotates the inputs and the "
+            "weights: (x·Q)·(W·Q)ᵀ = x·Wᵀ. Every rotated channel mixes all the old ones, so an outlier "
+            "channel is spread thin."
+        )
+    )
     rseed = st.columns(3)[0].number_input("Rotation seed", 0, 10_000, key="w_ab_rseed", help="Which random signs.")
     rot, rerr = run_rotation(LAYER, int(rseed), bits, group, bool(symmetric))
     m = st.columns(4)
@@ -221,11 +344,24 @@ def rotation_tab() -> None:
     m[1].metric(f"int{bits} activations, after", f"{fmt(rerr.activations_after_db, 3)} dB")
     m[2].metric(f"int{bits} weights, before", f"{fmt(rerr.weights_before_db, 3)} dB")
     m[3].metric(f"int{bits} weights, after", f"{fmt(rerr.weights_after_db, 3)} dB")
-    st.markdown("\n\n".join(words.rotation_summary(rot, rerr.activations_before_db, rerr.activations_after_db,
-                                                   f"int{bits} activations per token")))
-    show_figure(af.channel_bars_figure({"max |x| before": np.abs(lay.inputs).max(axis=0),
-                                        "max |x| after the rotation": np.abs(rot.inputs).max(axis=0)},
-                                       title="The outliers before and after the rotation", y_title="largest magnitude"), settings)
+    st.markdown(
+        "\n\n".join(
+            words.rotation_summary(
+                rot, rerr.activations_before_db, rerr.activations_after_db, f"int{bits} activations per token"
+            )
+        )
+    )
+    show_figure(
+        af.channel_bars_figure(
+            {
+                "max |x| before": np.abs(lay.inputs).max(axis=0),
+                "max |x| after the rotation": np.abs(rot.inputs).max(axis=0),
+            },
+            title="The outliers before and after the rotation",
+            y_title="largest magnitude",
+        ),
+        settings,
+    )
     remember(ROT_FIELDS)
 
 
@@ -235,19 +371,41 @@ def compare_tab() -> None:
     rows = tuple(r for r in every if r.group_size == group)
     st.markdown("\n\n".join(words.compare_summary(rows)))
     show_figure(af.compare_figure(rows, title=f"Layer-output SQNR, groups: {GROUPS[group_key]}"), settings)
-    st.caption("Weights only, except SmoothQuant (α = 0.5), whose activations are int8 per tensor too. GPTQ: no act-order, "
-               "damp 0.01; AWQ: n_grid 20, duo scaling, this grid; rotations: seed 0. The table adds other group sizes.")
+    st.caption(
+        "Weights only, except SmoothQuant (α = 0.5), whose activations are int8 per tensor too. GPTQ: no act-order, "
+        "damp 0.01; AWQ: n_grid 20, duo scaling, this grid; rotations: seed 0. The table adds other group sizes."
+    )
     # a point's link: this layer, at the point's bit width and group size
-    base = {f.key: f.format(st.session_state[f.widget_key]) for f in LAYER_FIELDS
-            if f.key not in ("ab_bits", "ab_group") and st.session_state[f.widget_key] != f.default}
-    table = pd.DataFrame({"method": [r.method for r in every], "bits": [r.bits for r in every],
-                          "group": [GROUPS["none" if r.group_size is None else str(r.group_size)] for r in every],
-                          "SQNR (dB)": [round(r.sqnr_db, 3) for r in every],
-                          "open": ["?" + urlencode({**base, "ab_bits": str(r.bits),
-                                                    **({} if r.group_size is None else {"ab_group": str(r.group_size)})})
-                                   for r in every]})
-    show_table(settings, table, hide_index=True, column_config={"open": st.column_config.LinkColumn("open these settings",
-                                                                                                    display_text="link")})
+    base = {
+        f.key: f.format(st.session_state[f.widget_key])
+        for f in LAYER_FIELDS
+        if f.key not in ("ab_bits", "ab_group") and st.session_state[f.widget_key] != f.default
+    }
+    table = pd.DataFrame(
+        {
+            "method": [r.method for r in every],
+            "bits": [r.bits for r in every],
+            "group": [GROUPS["none" if r.group_size is None else str(r.group_size)] for r in every],
+            "SQNR (dB)": [round(r.sqnr_db, 3) for r in every],
+            "open": [
+                "?"
+                + urlencode(
+                    {
+                        **base,
+                        "ab_bits": str(r.bits),
+                        **({} if r.group_size is None else {"ab_group": str(r.group_size)}),
+                    }
+                )
+                for r in every
+            ],
+        }
+    )
+    show_table(
+        settings,
+        table,
+        hide_index=True,
+        column_config={"open": st.column_config.LinkColumn("open these settings", display_text="link")},
+    )
 
 
 for tab, body in zip(tabs, (gptq_tab, awq_tab, smoothquant_tab, rotation_tab, compare_tab), strict=True):

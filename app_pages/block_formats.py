@@ -43,24 +43,55 @@ if usable < x_all.size:
 
 st.subheader("One block, every number")
 IMATRIX = {"none": "no importance matrix", "imatrix": "importance matrix"}
-FIELDS = [choice_field("bf_fmt", "Q4_0", {k: k for k in FORMATS}), int_field("bf_blocks", 4, 1, 8),
-          float_field("bf_outlier", 20.0, 1.0, 1000.0), choice_field("bf_imatrix", "none", IMATRIX),
-          int_field("bf_ochan", 8, 0, 64)]
+FIELDS = [
+    choice_field("bf_fmt", "Q4_0", {k: k for k in FORMATS}),
+    int_field("bf_blocks", 4, 1, 8),
+    float_field("bf_outlier", 20.0, 1.0, 1000.0),
+    choice_field("bf_imatrix", "none", IMATRIX),
+    int_field("bf_ochan", 8, 0, 64),
+]
 MIX_FIELDS = [choice_field("bf_ftype", "Q4_K_M", {k: k for k in FILE_TYPES}), int_field("bf_layers", 32, 1, 128)]
 prime(FIELDS + MIX_FIELDS)
 show_link_messages()  # this page's own fields are checked after the header: say so on the first view
 c = st.columns([2, 1, 2])
-name = c[0].selectbox("Format", list(FORMATS), format_func=labels({k: f"{k} — {f.bits_per_weight:g} bits/weight" for k, f in FORMATS.items()}),
-                      key="w_bf_fmt", help="The block format to look inside.")
-n_blocks = c[1].number_input("Blocks shown", 1, 8, key="w_bf_blocks", help="How many consecutive blocks the error chart shows.")
-outlier = c[2].slider("Outlier: multiply value 0 by", 1.0, 1000.0, key="w_bf_outlier", step=1.0,
-                      help="Make the first value an outlier and watch its block, and only its block, lose precision.")
+name = c[0].selectbox(
+    "Format",
+    list(FORMATS),
+    format_func=labels({k: f"{k} — {f.bits_per_weight:g} bits/weight" for k, f in FORMATS.items()}),
+    key="w_bf_fmt",
+    help="The block format to look inside.",
+)
+n_blocks = c[1].number_input(
+    "Blocks shown", 1, 8, key="w_bf_blocks", help="How many consecutive blocks the error chart shows."
+)
+outlier = c[2].slider(
+    "Outlier: multiply value 0 by",
+    1.0,
+    1000.0,
+    key="w_bf_outlier",
+    step=1.0,
+    help="Make the first value an outlier and watch its block, and only its block, lose precision.",
+)
 ic = st.columns([2, 3])
-use_imatrix = ic[0].radio("K-quants and IQ4", list(IMATRIX), format_func=labels(IMATRIX), horizontal=True,
-                          key="w_bf_imatrix", help="llama.cpp's importance matrix: per input column, the mean of x² of "
-                          "the activations that reach the layer. Only the K-quants and IQ4 use it.") == "imatrix"
-n_outliers = ic[1].slider("Outlier input channels in the calibration activations", 0, 64, key="w_bf_ochan",
-                          help="Columns whose activations are 10× larger: their importance is 100× larger.")
+use_imatrix = (
+    ic[0].radio(
+        "K-quants and IQ4",
+        list(IMATRIX),
+        format_func=labels(IMATRIX),
+        horizontal=True,
+        key="w_bf_imatrix",
+        help="llama.cpp's importance matrix: per input column, the mean of x² of "
+        "the activations that reach the layer. Only the K-quants and IQ4 use it.",
+    )
+    == "imatrix"
+)
+n_outliers = ic[1].slider(
+    "Outlier input channels in the calibration activations",
+    0,
+    64,
+    key="w_bf_ochan",
+    help="Columns whose activations are 10× larger: their importance is 100× larger.",
+)
 remember(FIELDS)
 # the importance of one row of 256 weights: activations of 128 calibration tokens, a few channels 10x larger
 importance = importance_matrix(outlier_activations(128, 256, int(n_outliers), 10.0, seed=26))
@@ -71,23 +102,37 @@ shown = x[: block * int(n_blocks)].copy()
 shown[0] *= np.float32(outlier)
 padded = np.concatenate([shown, np.zeros((-shown.size) % 1024, np.float32)])
 view = block_view(padded, name, weights)
-st.markdown(f"**{name}**: {fmt_info.summary}. {fmt_info.bits_per_weight:g} bits per weight with the scale; "
-            f"checked against: {fmt_info.reference}.")
+st.markdown(
+    f"**{name}**: {fmt_info.summary}. {fmt_info.bits_per_weight:g} bits per weight with the scale; "
+    f"checked against: {fmt_info.reference}."
+)
 st.markdown("\n".join(f"{i}. {line}" for i, line in enumerate(view.scale_lines, start=1)))
-values_table = {"x": view.values, "code": view.codes, "bits": [binary(c, view.code_bits) for c in view.codes],
-                # + 0: a code whose sign bit is set on a zero (E2M1's code 8) decodes to −0.0, shown as 0
-                "dequantized": view.decoded + np.float32(0), "error": view.decoded.astype(np.float64) - view.values}
+values_table = {
+    "x": view.values,
+    "code": view.codes,
+    "bits": [binary(c, view.code_bits) for c in view.codes],
+    # + 0: a code whose sign bit is set on a zero (E2M1's code 8) decodes to −0.0, shown as 0
+    "dequantized": view.decoded + np.float32(0),
+    "error": view.decoded.astype(np.float64) - view.values,
+}
 if fmt_info.takes_importance:
     effect = superblock.imatrix_effect(padded, name, np.tile(importance, padded.size // importance.size))
     values_table["importance"] = np.tile(importance, 2)[: view.values.size]
     values_table["code " + ("without" if use_imatrix else "with") + " imatrix"] = (
-        effect.plain_codes if use_imatrix else effect.weighted_codes)
+        effect.plain_codes if use_imatrix else effect.weighted_codes
+    )
 show_table(settings, pd.DataFrame(values_table), hide_index=True, height=280)
 if name in superblock.SCALE_BITS:
     sb = superblock.superblock_view(padded, name, weights)
-    st.markdown(f"**The super-block's two levels of scales** (d = {fmt(sb.d, 6)}"
-                + (f", dmin = {fmt(sb.dmin, 6)}" if sb.dmin is not None else "") + ")")
-    sub_table = {"sub-block": [r.index for r in sb.rows], "values": [f"{r.index * sb.sub_size}–{(r.index + 1) * sb.sub_size - 1}" for r in sb.rows]}
+    st.markdown(
+        f"**The super-block's two levels of scales** (d = {fmt(sb.d, 6)}"
+        + (f", dmin = {fmt(sb.dmin, 6)}" if sb.dmin is not None else "")
+        + ")"
+    )
+    sub_table = {
+        "sub-block": [r.index for r in sb.rows],
+        "values": [f"{r.index * sb.sub_size}–{(r.index + 1) * sb.sub_size - 1}" for r in sb.rows],
+    }
     if sb.rows[0].searched_scale is not None:
         sub_table["searched scale"] = [r.searched_scale for r in sb.rows]
     sub_table[f"scale code ({sb.scale_bits}-bit)"] = [r.scale_code for r in sb.rows]
@@ -101,83 +146,144 @@ if fmt_info.takes_importance:
     st.markdown(superblock.imatrix_sentence(effect))
     per = superblock.imatrix_effects(shown, name, importance, int(n_blocks))
     if len(per) > 1:
-        show_table(settings, pd.DataFrame([{
-            "block": i, "codes changed": e.changed.size, "weighted error, no imatrix": e.plain_weighted_error,
-            "weighted error, imatrix": e.imatrix_weighted_error, "plain error, no imatrix": e.plain_error,
-            "plain error, imatrix": e.imatrix_error} for i, e in enumerate(per)]), hide_index=True)
+        show_table(
+            settings,
+            pd.DataFrame(
+                [
+                    {
+                        "block": i,
+                        "codes changed": e.changed.size,
+                        "weighted error, no imatrix": e.plain_weighted_error,
+                        "weighted error, imatrix": e.imatrix_weighted_error,
+                        "plain error, no imatrix": e.plain_error,
+                        "plain error, imatrix": e.imatrix_error,
+                    }
+                    for i, e in enumerate(per)
+                ]
+            ),
+            hide_index=True,
+        )
 
-back = fake_quantize(padded, name, None if weights is None else np.tile(weights, padded.size // weights.size))[: shown.size]
+back = fake_quantize(padded, name, None if weights is None else np.tile(weights, padded.size // weights.size))[
+    : shown.size
+]
 errors = back.astype(np.float64) - shown
 per_block = block_rms_error(shown, back, block)
 show_figure(figures.block_error_figure(shown, errors, block), settings)
 if n_blocks > 1:
     others = per_block[1:].mean()
-    st.markdown(f"RMS error of block 0: **{fmt(per_block[0], 4)}**; of the other blocks: {fmt(others, 4)} on average"
-                + (f" — the outlier ({fmt(float(shown[0]), 5)}) made block 0's error {per_block[0] / others:.1f}× larger, "
-                   "and left the others alone." if outlier > 1 and others > 0 and per_block[0] > 1.05 * others
-                   else f" — block 0's is {per_block[0] / others:.2f}× theirs: its outlier ({fmt(float(shown[0]), 5)}) is "
-                   "not large enough to stretch this block's scale." if outlier > 1 and others > 0 else "."))
+    st.markdown(
+        f"RMS error of block 0: **{fmt(per_block[0], 4)}**; of the other blocks: {fmt(others, 4)} on average"
+        + (
+            f" — the outlier ({fmt(float(shown[0]), 5)}) made block 0's error {per_block[0] / others:.1f}× larger, "
+            "and left the others alone."
+            if outlier > 1 and others > 0 and per_block[0] > 1.05 * others
+            else f" — block 0's is {per_block[0] / others:.2f}× theirs: its outlier ({fmt(float(shown[0]), 5)}) is "
+            "not large enough to stretch this block's scale."
+            if outlier > 1 and others > 0
+            else "."
+        )
+    )
 
 st.markdown("**The bytes of block 0 as stored**")
 byte_fields = []
 for start, stop, field in view.fields:
     for i in range(start, stop):
-        byte_fields.append({"byte": i, "hex": f"{int(view.data[i]):02x}", "bits": f"{int(view.data[i]):08b}", "field": field})
+        byte_fields.append(
+            {"byte": i, "hex": f"{int(view.data[i]):02x}", "bits": f"{int(view.data[i]):08b}", "field": field}
+        )
 bytes_table = pd.DataFrame(byte_fields)
 palette = [figures.ORANGE, figures.SKY, figures.GREEN, figures.PURPLE]
 colour_of = {f[2]: palette[i % len(palette)] for i, f in enumerate(view.fields)}
-show_table(settings, bytes_table.style.apply(lambda col: [f"background-color: {colour_of[v]}40" for v in bytes_table["field"]], axis=0),
-             hide_index=True, height=240)
+show_table(
+    settings,
+    bytes_table.style.apply(lambda col: [f"background-color: {colour_of[v]}40" for v in bytes_table["field"]], axis=0),
+    hide_index=True,
+    height=240,
+)
 
 st.subheader("All formats on one chart")
 points = cached_format_map(x, importance)
 show_figure(figures.formats_map_figure(points), settings)
 best = max((p for p in points if p.bits_per_weight < 5), key=lambda p: p.sqnr_db)
-st.caption(f"{x.size:,} values (the K-quants and IQ4 on the first {min(x.size, 65_536):,}). Orange, unlabelled "
-           "(hover them): with the importance matrix above. This SQNR is unweighted, while the importance matrix aims at "
-           "the importance-weighted error, so its points can sit lower. Under 5 bits per weight the best here is "
-           f"{best.name} ({best.sqnr_db:.1f} dB at {best.bits_per_weight:g} bits). Hover a point for its rule.")
+st.caption(
+    f"{x.size:,} values (the K-quants and IQ4 on the first {min(x.size, 65_536):,}). Orange, unlabelled "
+    "(hover them): with the importance matrix above. This SQNR is unweighted, while the importance matrix aims at "
+    "the importance-weighted error, so its points can sit lower. Under 5 bits per weight the best here is "
+    f"{best.name} ({best.sqnr_db:.1f} dB at {best.bits_per_weight:g} bits). Hover a point for its rule."
+)
 
 st.subheader("What Q4_K_M means: a mix of types")
 mf = st.columns([2, 3])
-ftype = mf[0].selectbox("GGUF file type", list(FILE_TYPES), key="w_bf_ftype",
-                        help="llama.cpp's file types: a default K-quant, with more bits for some tensors.")
-layers = mf[1].number_input("Layers of the llama model", 1, 128, key="w_bf_layers",
-                           help="n_layers: llama.cpp counts attn_v and ffn_down layers to pick the \"more bits\" ones.")
+ftype = mf[0].selectbox(
+    "GGUF file type",
+    list(FILE_TYPES),
+    key="w_bf_ftype",
+    help="llama.cpp's file types: a default K-quant, with more bits for some tensors.",
+)
+layers = mf[1].number_input(
+    "Layers of the llama model",
+    1,
+    128,
+    key="w_bf_layers",
+    help='n_layers: llama.cpp counts attn_v and ffn_down layers to pick the "more bits" ones.',
+)
 remember(MIX_FIELDS)
 summary = mix_summary(ftype, int(layers))
 types = sorted({t for r in summary.rows for t in r.counts})
-show_table(settings, pd.DataFrame([{"tensor": r.role, **{t: r.counts.get(t, 0) for t in types}} for r in summary.rows]),
-           hide_index=True)
-st.markdown(mix_sentence(summary) + " The rules are llama.cpp's `llama_tensor_get_type`; the \"more bits\" layers are "
-            "the first and last eighth and every third layer between.")
+show_table(
+    settings,
+    pd.DataFrame([{"tensor": r.role, **{t: r.counts.get(t, 0) for t in types}} for r in summary.rows]),
+    hide_index=True,
+)
+st.markdown(
+    mix_sentence(summary) + ' The rules are llama.cpp\'s `llama_tensor_get_type`; the "more bits" layers are '
+    "the first and last eighth and every third layer between."
+)
 
 st.subheader("MXFP4: the OCP spec and ggml part ways")
 tie_demo = np.array([6.0, 1.75, -1.75, 5.0] + [0.0] * 28, np.float32)
 edge_demo = np.full(32, np.float32(1024) * np.float32(1 - 2**-24), np.float32)
 here, ties, edge = mxfp4_disagreement(x), mxfp4_disagreement(tie_demo), mxfp4_disagreement(edge_demo)
-st.markdown(link_jargon(
-    f"- **Ties.** The spec rounds an element tie to even; ggml takes the smaller magnitude. x = 1.75 in a block "
-    f"scaled by 1: the spec gives {fmt(ties.example[1])}, ggml {fmt(ties.example[2])}.\n"
-    f"- **The exponent.** The spec floors log2(amax) exactly; ggml takes a float32 log2 first. A block whose amax is "
-    f"{fmt(float(edge_demo[0]), 10)}, a hair under 1024: the block maximum decodes to {fmt(edge.example[1])} under "
-    f"the spec and {fmt(edge.example[2])} under ggml. The spec's floored exponent leaves E2M1's largest value (6) "
-    f"times its scale short of the maximum, so the maximum clips by "
-    f"{(float(edge_demo[0]) - edge.example[1]) / float(edge_demo[0]):.0%}; ggml's rounded log2 picks the next "
-    "exponent up and keeps it.\n"
-    f"- **On your data** ({here.values:,} values): {here.differ:,} values decode differently, in {here.scale_differ:,} "
-    "blocks the shared exponent differs."))
+st.markdown(
+    link_jargon(
+        f"- **Ties.** The spec rounds an element tie to even; ggml takes the smaller magnitude. x = 1.75 in a block "
+        f"scaled by 1: the spec gives {fmt(ties.example[1])}, ggml {fmt(ties.example[2])}.\n"
+        f"- **The exponent.** The spec floors log2(amax) exactly; ggml takes a float32 log2 first. A block whose amax is "
+        f"{fmt(float(edge_demo[0]), 10)}, a hair under 1024: the block maximum decodes to {fmt(edge.example[1])} under "
+        f"the spec and {fmt(edge.example[2])} under ggml. The spec's floored exponent leaves E2M1's largest value (6) "
+        f"times its scale short of the maximum, so the maximum clips by "
+        f"{(float(edge_demo[0]) - edge.example[1]) / float(edge_demo[0]):.0%}; ggml's rounded log2 picks the next "
+        "exponent up and keeps it.\n"
+        f"- **On your data** ({here.values:,} values): {here.differ:,} values decode differently, in {here.scale_differ:,} "
+        "blocks the shared exponent differs."
+    )
+)
 
 with st.expander("NF4's 16 values, and where they come from"):
     derived = nf4.derive_table()
-    st.markdown("Quantiles of a standard normal at probabilities evenly spaced from 0.9677083 to 0.5 (8 positive, 7 "
-                "negative, and 0), divided by the largest. Computed here with Python's `statistics.NormalDist`, beside "
-                "the table bitsandbytes ships (the one used):")
-    show_table(settings, pd.DataFrame({"code": np.arange(16), "bits": [binary(c, 4) for c in range(16)], "bitsandbytes": nf4.TABLE,
-                               "from the quantiles": derived, "difference": derived.astype(np.float64) - nf4.TABLE}),
-                 hide_index=True)
+    st.markdown(
+        "Quantiles of a standard normal at probabilities evenly spaced from 0.9677083 to 0.5 (8 positive, 7 "
+        "negative, and 0), divided by the largest. Computed here with Python's `statistics.NormalDist`, beside "
+        "the table bitsandbytes ships (the one used):"
+    )
+    show_table(
+        settings,
+        pd.DataFrame(
+            {
+                "code": np.arange(16),
+                "bits": [binary(c, 4) for c in range(16)],
+                "bitsandbytes": nf4.TABLE,
+                "from the quantiles": derived,
+                "difference": derived.astype(np.float64) - nf4.TABLE,
+            }
+        ),
+        hide_index=True,
+    )
     dq = nf4.DoubleQuantized(np.abs(x.reshape(-1, 64)).max(axis=1))
-    st.markdown(f"Double quantization stores each block's float32 absmax in 8 bits (bitsandbytes' dynamic map, blocks "
-                f"of 256, mean {fmt(float(dq.mean), 6)} removed): {dq.bits_per_weight():.3f} bits per weight instead of "
-                f"{FORMATS['NF4'].bits_per_weight:g}; the absmax values come back within "
-                f"{fmt(dq.max_error(), 3)}.")
+    st.markdown(
+        f"Double quantization stores each block's float32 absmax in 8 bits (bitsandbytes' dynamic map, blocks "
+        f"of 256, mean {fmt(float(dq.mean), 6)} removed): {dq.bits_per_weight():.3f} bits per weight instead of "
+        f"{FORMATS['NF4'].bits_per_weight:g}; the absmax values come back within "
+        f"{fmt(dq.max_error(), 3)}."
+    )

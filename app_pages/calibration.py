@@ -26,7 +26,15 @@ data = data_controls("cal_", distribution="outliers", size=50_000, max_size=2_00
 x = data.values
 PCT = float_field("cal_pct", 99.9, 99.0, 100.0)
 prime([PCT])
-pct = st.slider("Percentile", 99.0, 100.0, key="w_cal_pct", step=0.01, format="%.2f", help="Keep this share of values inside the range; clip the rest.")
+pct = st.slider(
+    "Percentile",
+    99.0,
+    100.0,
+    key="w_cal_pct",
+    step=0.01,
+    format="%.2f",
+    help="Keep this share of values inside the range; clip the rest.",
+)
 remember([PCT])
 
 
@@ -35,7 +43,12 @@ def _calibrate(x: np.ndarray, pct: float, options: tuple) -> tuple:
     return calibrate_all(x, percentile=pct, **dict(options))
 
 
-options = {"bits": settings.bits, "signed": settings.signed, "symmetric": settings.symmetric, "convention": settings.convention}
+options = {
+    "bits": settings.bits,
+    "signed": settings.signed,
+    "symmetric": settings.symmetric,
+    "convention": settings.convention,
+}
 try:
     calibrations, curve = _calibrate(x, float(pct), tuple(sorted(options.items())))
 except QuantVizError as exc:
@@ -50,27 +63,50 @@ for cal in calibrations:
         rows.append({"method": cal.method, "range": f"[{fmt(cal.rmin, 5)}, {fmt(cal.rmax, 5)}]", "note": str(exc)})
         continue
     s = error_stats(qv.get_convention(settings.convention).error_trace(x, qp))
-    rows.append({"method": cal.method, "range": f"[{fmt(cal.rmin, 5)}, {fmt(cal.rmax, 5)}]", "scale": fmt(qp.scale, 5),
-                 "MSE": s.mse, "rounding MSE": s.rounding_mse, "clipping MSE": s.clipping_mse,
-                 "SQNR (dB)": round(s.sqnr_db, 2), "clipped": f"{s.clipped_share:.3%}"})
+    rows.append(
+        {
+            "method": cal.method,
+            "range": f"[{fmt(cal.rmin, 5)}, {fmt(cal.rmax, 5)}]",
+            "scale": fmt(qp.scale, 5),
+            "MSE": s.mse,
+            "rounding MSE": s.rounding_mse,
+            "clipping MSE": s.clipping_mse,
+            "SQNR (dB)": round(s.sqnr_db, 2),
+            "clipped": f"{s.clipped_share:.3%}",
+        }
+    )
 table = pd.DataFrame(rows)
 best = table["MSE"].idxmin() if "MSE" in table else None
-show_table(settings, table, hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.3e") for c in ("MSE", "rounding MSE", "clipping MSE")})
+show_table(
+    settings,
+    table,
+    hide_index=True,
+    column_config={c: st.column_config.NumberColumn(format="%.3e") for c in ("MSE", "rounding MSE", "clipping MSE")},
+)
 if best is not None:
     note = ""
     minmax = table.iloc[0]
     if not settings.presenter and best != 0 and minmax["method"] == "min-max":
         winner = table.loc[best]
         clips = "clips nothing" if minmax["clipped"] == f"{0:.3%}" else f"clips almost nothing ({minmax['clipped']})"
-        note = (f"Min-max {clips}, but its rounding MSE is "
-                f"{minmax['rounding MSE'] / winner['MSE']:.1f}× the total MSE of {winner['method']}: the range it keeps "
-                "for the few largest values makes every step coarser.")
+        note = (
+            f"Min-max {clips}, but its rounding MSE is "
+            f"{minmax['rounding MSE'] / winner['MSE']:.1f}× the total MSE of {winner['method']}: the range it keeps "
+            "for the few largest values makes every step coarser."
+        )
     elif not settings.presenter and best == 0:
         note = "Here clipping would cost more than the coarser steps min-max takes: keeping every value wins."
     st.markdown(f"Lowest total error here: **{table.loc[best, 'method']}**. {note}")
 show_figure(figures.clipping_figure(curve, calibrations), settings)
-show_figure(figures.histogram_figure(x, ranges={c.method: (c.rmin, c.rmax) for c in calibrations}, log_y=True,
-                                     title="The data (log counts) and each method's range"), settings)
+show_figure(
+    figures.histogram_figure(
+        x,
+        ranges={c.method: (c.rmin, c.rmax) for c in calibrations},
+        log_y=True,
+        title="The data (log counts) and each method's range",
+    ),
+    settings,
+)
 
 
 def _row(method: str) -> dict:
@@ -83,22 +119,34 @@ def _clipped(method: str) -> str:
 
 def _fewer_clipped_than_cut() -> bool:
     row = _row("percentile")
-    return bool(row) and float(row["clipped"].rstrip("%")) < 0.5 * (100.0 - float(pct)) * (2 if settings.symmetric else 1)
+    return bool(row) and float(row["clipped"].rstrip("%")) < 0.5 * (100.0 - float(pct)) * (
+        2 if settings.symmetric else 1
+    )
 
 
 if not settings.presenter:
-    st.markdown(link_jargon(
-        f"- **Min-max** takes the data's own ends: it clips {_clipped('min-max')} here (more than nothing only where "
-        "the convention moves the range, as TF's nudge does), so its error is rounding — large when outliers stretch "
-        "the range.\n"
-        f"- **Percentile** sets its range at the {fmt(pct)}th percentile whatever that costs; here it clips "
-        f"{_clipped('percentile')} of the values" + (
-            ", fewer than its range leaves out, because the codes are stored on a wider grid than the one s and z were "
-            "chosen on, and that grid reaches past the range" if _fewer_clipped_than_cut() else "") + ".\n"
-        f"- **MSE-optimal** searches the threshold with the lowest total error (the bottom of the thick "
-        f"{figures.COLOUR_NAMES[figures.INK]} curve).\n"
-        "- **KL entropy** (TensorRT's calibrator) keeps the histogram's shape: it compares the clipped distribution "
-        f"with its {2 ** (settings.bits - 1)}-level version and picks the threshold that loses the least information."
-    ))
-    st.caption(f"Curve computed on {min(np.size(x), MAX_CALIBRATION_SAMPLES):,} evenly spaced values; {settings.bits} bits, "
-               + ("symmetric" if settings.symmetric else "asymmetric") + ", from the sidebar.")
+    st.markdown(
+        link_jargon(
+            f"- **Min-max** takes the data's own ends: it clips {_clipped('min-max')} here (more than nothing only where "
+            "the convention moves the range, as TF's nudge does), so its error is rounding — large when outliers stretch "
+            "the range.\n"
+            f"- **Percentile** sets its range at the {fmt(pct)}th percentile whatever that costs; here it clips "
+            f"{_clipped('percentile')} of the values"
+            + (
+                ", fewer than its range leaves out, because the codes are stored on a wider grid than the one s and z were "
+                "chosen on, and that grid reaches past the range"
+                if _fewer_clipped_than_cut()
+                else ""
+            )
+            + ".\n"
+            f"- **MSE-optimal** searches the threshold with the lowest total error (the bottom of the thick "
+            f"{figures.COLOUR_NAMES[figures.INK]} curve).\n"
+            "- **KL entropy** (TensorRT's calibrator) keeps the histogram's shape: it compares the clipped distribution "
+            f"with its {2 ** (settings.bits - 1)}-level version and picks the threshold that loses the least information."
+        )
+    )
+    st.caption(
+        f"Curve computed on {min(np.size(x), MAX_CALIBRATION_SAMPLES):,} evenly spaced values; {settings.bits} bits, "
+        + ("symmetric" if settings.symmetric else "asymmetric")
+        + ", from the sidebar."
+    )

@@ -30,9 +30,19 @@ def _new_set() -> None:
 
 
 c = st.columns([2, 3, 2])
-seed = c[0].number_input("Set number (seed)", 0, 10**9, key="w_ex_seed", help="The same number gives the same questions.")
-level = c[1].selectbox("Difficulty", list(DIFFICULTIES), format_func=labels(DIFFICULTIES), key="w_ex_level", help="Easy: 8-bit grids. Medium: low bits and symmetric grids. Hard: ties, framework conventions and integer steps.")
-c[2].button("New set", on_click=_new_set, icon=":material/casino:", help="A fresh random set (the link changes with it).")
+seed = c[0].number_input(
+    "Set number (seed)", 0, 10**9, key="w_ex_seed", help="The same number gives the same questions."
+)
+level = c[1].selectbox(
+    "Difficulty",
+    list(DIFFICULTIES),
+    format_func=labels(DIFFICULTIES),
+    key="w_ex_level",
+    help="Easy: 8-bit grids. Medium: low bits and symmetric grids. Hard: ties, framework conventions and integer steps.",
+)
+c[2].button(
+    "New set", on_click=_new_set, icon=":material/casino:", help="A fresh random set (the link changes with it)."
+)
 remember([SEED, LEVEL])
 
 exercises = make_exercises(int(seed), level)
@@ -47,13 +57,26 @@ for i, ex in enumerate(exercises):
             given = {}
             for col, answer in zip(cols, ex.answers, strict=False):
                 if answer.kind == "choice":
-                    given[answer.name] = col.radio(answer.label, answer.choices, index=None, key=f"ex_{seed}_{level}_{i}_{answer.name}",
-                                                   horizontal=len(answer.choices) < 3, help="Pick one, then press Check.")
+                    given[answer.name] = col.radio(
+                        answer.label,
+                        answer.choices,
+                        index=None,
+                        key=f"ex_{seed}_{level}_{i}_{answer.name}",
+                        horizontal=len(answer.choices) < 3,
+                        help="Pick one, then press Check.",
+                    )
                 else:
-                    given[answer.name] = col.text_input(answer.label, key=f"ex_{seed}_{level}_{i}_{answer.name}",
-                                                        placeholder="whole number" if answer.kind == "int" else "a number, e.g. 0.0235",
-                                                        help="Checked exactly." if answer.kind == "int" else "Checked to 4 significant digits; scientific notation is fine.")
-            submitted = cols[-1].form_submit_button("Check", icon=":material/check:", help="Check your answer; the worked solution opens after it.")
+                    given[answer.name] = col.text_input(
+                        answer.label,
+                        key=f"ex_{seed}_{level}_{i}_{answer.name}",
+                        placeholder="whole number" if answer.kind == "int" else "a number, e.g. 0.0235",
+                        help="Checked exactly."
+                        if answer.kind == "int"
+                        else "Checked to 4 significant digits; scientific notation is fine.",
+                    )
+            submitted = cols[-1].form_submit_button(
+                "Check", icon=":material/check:", help="Check your answer; the worked solution opens after it."
+            )
         if submitted:
             for answer in ex.answers:
                 raw = given[answer.name]
@@ -74,5 +97,9 @@ for i, ex in enumerate(exercises):
             st.markdown(" · ".join(marks))
             with st.expander("Worked solution", expanded=False):
                 st.markdown("\n".join(f"- {line}" for line in ex.solution))
-                st.markdown("**Answer:** " + ", ".join(f"{a.label} = {fmt(a.expected) if a.kind == 'float' else a.expected}"
-                                                      for a in ex.answers))
+                st.markdown(
+                    "**Answer:** "
+                    + ", ".join(
+                        f"{a.label} = {fmt(a.expected) if a.kind == 'float' else a.expected}" for a in ex.answers
+                    )
+                )

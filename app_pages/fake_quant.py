@@ -40,6 +40,10 @@ m[0].metric("values still learning", f"{mask.mean():.1%}", help="Gradient 1: ins
 m[1].metric("values stuck", f"{int((~mask).sum()):,}", help="Clipped: gradient 0, so training cannot move them back.")
 show_figure(figures.ste_figure(curve, curve_mask.astype(np.float64), x, mask), settings)
 if not settings.presenter:
-    st.markdown(link_jargon("PyTorch's `fake_quantize_per_tensor_affine` backward is exactly this mask: 1 where "
-                "round(x/s) + z lies in [qmin, qmax], 0 elsewhere. Learnable-range methods (LSQ, PACT) add a gradient "
-                "for the range itself so that it can grow to let those values back in."))
+    st.markdown(
+        link_jargon(
+            "PyTorch's `fake_quantize_per_tensor_affine` backward is exactly this mask: 1 where "
+            "round(x/s) + z lies in [qmin, qmax], 0 elsewhere. Learnable-range methods (LSQ, PACT) add a gradient "
+            "for the range itself so that it can grow to let those values back in."
+        )
+    )

@@ -25,8 +25,12 @@ page_header(
 PROBES = text_field("probes", "")
 prime([PROBES])
 default_probes = sorted({settings.rmin, 0.0, settings.rmax, (settings.rmin + settings.rmax) / 2})
-text = st.text_input("Probe values", key="w_probes", placeholder=", ".join(fmt(v, 8) for v in default_probes),
-                     help="Values to quantize under every convention; empty uses rmin, 0, the middle and rmax.")
+text = st.text_input(
+    "Probe values",
+    key="w_probes",
+    placeholder=", ".join(fmt(v, 8) for v in default_probes),
+    help="Values to quantize under every convention; empty uses rmin, 0, the middle and rmax.",
+)
 remember([PROBES])
 try:
     probes = parse_values(text).values[:12] if text.strip() else np.array(default_probes)
@@ -36,17 +40,26 @@ except QuantVizError as exc:
 
 rows = compare_conventions(settings.rmin, settings.rmax, probes.tolist(), **settings.options())
 grid = qv.grid_label(settings.bits, signed=settings.signed)
-st.markdown(f"Range **[{fmt(settings.rmin)}, {fmt(settings.rmax)}]**, **{grid}**"
-            + (", symmetric" if settings.symmetric else "") + (", narrow range" if settings.narrow_range else "")
-            + (", reduce range" if settings.reduce_range else "") + ".")
+st.markdown(
+    f"Range **[{fmt(settings.rmin)}, {fmt(settings.rmax)}]**, **{grid}**"
+    + (", symmetric" if settings.symmetric else "")
+    + (", narrow range" if settings.narrow_range else "")
+    + (", reduce range" if settings.reduce_range else "")
+    + "."
+)
 
 records = []
 for r in rows:
     if r.qparams is None:
         continue
     qp = r.qparams
-    rec = {"convention": r.label, "scale": fmt(qp.scale, 10), "zero point": qp.zero_point, "grid": f"[{qp.qmin}, {qp.qmax}]",
-           "representable": f"[{fmt(qp.real_min, 7)}, {fmt(qp.real_max, 7)}]"}
+    rec = {
+        "convention": r.label,
+        "scale": fmt(qp.scale, 10),
+        "zero point": qp.zero_point,
+        "grid": f"[{qp.qmin}, {qp.qmax}]",
+        "representable": f"[{fmt(qp.real_min, 7)}, {fmt(qp.real_max, 7)}]",
+    }
     rec.update({f"q({fmt(x, 8)})": q for x, q in zip(probes, r.codes, strict=True)})
     records.append(rec)
 table = pd.DataFrame(records)
@@ -56,21 +69,31 @@ if len(table):
     def _highlight(col: pd.Series) -> list[str]:
         return ["background-color: rgba(230, 159, 0, 0.35)" if v != reference[col.name] else "" for v in col]
 
-    show_table(settings, table.style.apply(_highlight, subset=[c for c in table.columns if c not in ("convention",)]), hide_index=True)
+    show_table(
+        settings,
+        table.style.apply(_highlight, subset=[c for c in table.columns if c not in ("convention",)]),
+        hide_index=True,
+    )
 unsupported = [r for r in rows if r.qparams is None]
 if unsupported:
     with st.expander(f"{len(unsupported)} convention(s) do not support these settings", expanded=True):
         for r in unsupported:
             st.markdown(f"- **{r.label}**: {r.reason}")
 # only where the nudge moved the range (in float32, as TF reads it)
-nudged = [r for r in rows if r.nudged and r.nudged != (float(np.float32(settings.rmin)), float(np.float32(settings.rmax)))]
+nudged = [
+    r for r in rows if r.nudged and r.nudged != (float(np.float32(settings.rmin)), float(np.float32(settings.rmax)))
+]
 for r in nudged:
-    st.caption(f"TF fake-quant {term('nudge', 'nudges')} [{fmt(settings.rmin)}, {fmt(settings.rmax)}] to "
-               f"[{fmt(r.nudged[0], 8)}, {fmt(r.nudged[1], 8)}] (float32) so that 0 lands on a code.")
+    st.caption(
+        f"TF fake-quant {term('nudge', 'nudges')} [{fmt(settings.rmin)}, {fmt(settings.rmax)}] to "
+        f"[{fmt(r.nudged[0], 8)}, {fmt(r.nudged[1], 8)}] (float32) so that 0 lands on a code."
+    )
 
 st.subheader("Why they differ")
-st.caption("Each line names the cause, found by experiment: the smallest set of steps whose replacement by the "
-           "textbook's makes the two agree, and the steps a reader might suspect that change nothing.")
+st.caption(
+    "Each line names the cause, found by experiment: the smallest set of steps whose replacement by the "
+    "textbook's makes the two agree, and the steps a reader might suspect that change nothing."
+)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -80,47 +103,90 @@ def _causes(rmin: float, rmax: float, probes: tuple[float, ...], options: tuple)
     return tiny_scale_differences(explain_differences(found, list(probes), rmin=rmin, rmax=rmax, options=dict(options)))
 
 
-tiny, differences = _causes(settings.rmin, settings.rmax, tuple(probes.tolist()), tuple(sorted(settings.options().items())))
+tiny, differences = _causes(
+    settings.rmin, settings.rmax, tuple(probes.tolist()), tuple(sorted(settings.options().items()))
+)
 if tiny:
-    st.markdown(f"- {', '.join(d.label for d in tiny)} store the scale as float32 (or compute it in float32): "
-                f"{fmt(tiny[0].results[0], 12)} instead of {fmt(tiny[0].results[1], 12)}. Tiny, but enough to move a "
-                "number that sits on a tie; where it does, a line below says so.")
+    st.markdown(
+        f"- {', '.join(d.label for d in tiny)} store the scale as float32 (or compute it in float32): "
+        f"{fmt(tiny[0].results[0], 12)} instead of {fmt(tiny[0].results[1], 12)}. Tiny, but enough to move a "
+        "number that sits on a tie; where it does, a line below says so."
+    )
 if differences:
     st.markdown(link_jargon("\n".join(f"- {d.sentence}" for d in differences)))
 elif not tiny:
-    st.success("For these settings and probes every supported convention agrees with the textbook.", icon=":material/check:")
+    st.success(
+        "For these settings and probes every supported convention agrees with the textbook.", icon=":material/check:"
+    )
 
 st.subheader("One quantizer, seven notations")
 reference = next((r for r in rows if r.qparams is not None), None)
 if reference is not None:
-    st.caption(f"The {reference.label.lower()} row above (s = {fmt(reference.qparams.scale)}, z = {reference.qparams.zero_point}), "
-               "written the ways texts and frameworks write it. Every one is the same map r = s·(q − z).")
-    show_table(settings, [{"who writes it so": n.where, "here": n.parameters, "quantize": n.quantize, "dequantize": n.dequantize,
-                   "onto r = s·(q − z)": n.onto_ours} for n in notations(reference.qparams)],
-                 hide_index=True)
+    st.caption(
+        f"The {reference.label.lower()} row above (s = {fmt(reference.qparams.scale)}, z = {reference.qparams.zero_point}), "
+        "written the ways texts and frameworks write it. Every one is the same map r = s·(q − z)."
+    )
+    show_table(
+        settings,
+        [
+            {
+                "who writes it so": n.where,
+                "here": n.parameters,
+                "quantize": n.quantize,
+                "dequantize": n.dequantize,
+                "onto r = s·(q − z)": n.onto_ours,
+            }
+            for n in notations(reference.qparams)
+        ],
+        hide_index=True,
+    )
 # The two parameters start empty: then the row above is shown in the chosen form; typed values are translated.
-NOTATION_FIELDS = [choice_field("nt_form", "inverse", {k: v[0] for k, v in FORMS.items()}),
-                   optional_float_field("nt_a", -1e30, 1e30), optional_float_field("nt_b", -1e30, 1e30)]
+NOTATION_FIELDS = [
+    choice_field("nt_form", "inverse", {k: v[0] for k, v in FORMS.items()}),
+    optional_float_field("nt_a", -1e30, 1e30),
+    optional_float_field("nt_b", -1e30, 1e30),
+]
 prime(NOTATION_FIELDS)
 tc = st.columns([3, 2, 2])
-form = tc[0].selectbox("Translate parameters written as", list(FORMS), format_func=labels({k: f"{v[0]}: {v[2]}" for k, v in FORMS.items()}),
-                       key="w_nt_form", help="Pick the form your text or framework uses, type its two numbers, get s and z.")
+form = tc[0].selectbox(
+    "Translate parameters written as",
+    list(FORMS),
+    format_func=labels({k: f"{v[0]}: {v[2]}" for k, v in FORMS.items()}),
+    key="w_nt_form",
+    help="Pick the form your text or framework uses, type its two numbers, get s and z.",
+)
 first_name, second_name = INPUTS[form]
 ours = form_parameters(form, reference.qparams) if reference is not None else None
-first = tc[1].number_input(first_name, key="w_nt_a", value=None, format="%.10g",
-                           placeholder=fmt(ours[0], 10) if ours else "", help=f"The first parameter, {first_name}.")
-second = tc[2].number_input(second_name, key="w_nt_b", value=None, format="%.10g",
-                            placeholder=fmt(ours[1], 10) if ours else "", help=f"The second parameter, {second_name}.")
+first = tc[1].number_input(
+    first_name,
+    key="w_nt_a",
+    value=None,
+    format="%.10g",
+    placeholder=fmt(ours[0], 10) if ours else "",
+    help=f"The first parameter, {first_name}.",
+)
+second = tc[2].number_input(
+    second_name,
+    key="w_nt_b",
+    value=None,
+    format="%.10g",
+    placeholder=fmt(ours[1], 10) if ours else "",
+    help=f"The second parameter, {second_name}.",
+)
 remember(NOTATION_FIELDS)
 if first is None and second is None:
     if reference is None:
         st.caption("Type two parameters to translate them.")
     elif ours is None:
-        st.markdown(f"The {reference.label.lower()} row above cannot be written this way: it has z = "
-                    f"{reference.qparams.zero_point}. Type two parameters to translate them.")
+        st.markdown(
+            f"The {reference.label.lower()} row above cannot be written this way: it has z = "
+            f"{reference.qparams.zero_point}. Type two parameters to translate them."
+        )
     else:
-        st.markdown(f"The {reference.label.lower()} row above written this way: **{first_name} = {fmt(ours[0], 10)}**, "
-                    f"**{second_name} = {fmt(ours[1], 10)}**. Type your own to translate them.")
+        st.markdown(
+            f"The {reference.label.lower()} row above written this way: **{first_name} = {fmt(ours[0], 10)}**, "
+            f"**{second_name} = {fmt(ours[1], 10)}**. Type your own to translate them."
+        )
 else:
     try:
         fallback = ours or (None, None)

@@ -25,13 +25,32 @@ try:
 except QuantVizError as exc:
     show_problem("Cannot compare formats:", exc)
     st.stop()
-show_table(settings, pd.DataFrame([{"format": r.name, "MSE": r.mse, "SQNR (dB)": round(r.sqnr_db, 2), "distinct values": int(r.grid.size)} for r in results]),
-             hide_index=True, column_config={"MSE": st.column_config.NumberColumn(format="%.3e")})
+show_table(
+    settings,
+    pd.DataFrame(
+        [
+            {"format": r.name, "MSE": r.mse, "SQNR (dB)": round(r.sqnr_db, 2), "distinct values": int(r.grid.size)}
+            for r in results
+        ]
+    ),
+    hide_index=True,
+    column_config={"MSE": st.column_config.NumberColumn(format="%.3e")},
+)
 show_figure(figures.formats_figure(results), settings)
-show_figure(figures.bars_figure([r.name for r in results], {"SQNR (dB)": [r.sqnr_db for r in results]},
-                                title="SQNR side by side", x_title="format", y_title="SQNR (dB)"), settings)
+show_figure(
+    figures.bars_figure(
+        [r.name for r in results],
+        {"SQNR (dB)": [r.sqnr_db for r in results]},
+        title="SQNR side by side",
+        x_title="format",
+        y_title="SQNR (dB)",
+    ),
+    settings,
+)
 if not settings.presenter:
     e4, e5 = fp8_values("e4m3"), fp8_values("e5m2")
-    st.markdown(f"- **E4M3**: 3 mantissa bits, max {fmt(e4[-1])}, smallest step {fmt(e4[1], 3)} — precision near 0.\n"
-                f"- **E5M2**: 2 mantissa bits, max {fmt(e5[-1])} — range for gradients, less precision.\n"
-                + int8_vs_fp8(results))
+    st.markdown(
+        f"- **E4M3**: 3 mantissa bits, max {fmt(e4[-1])}, smallest step {fmt(e4[1], 3)} — precision near 0.\n"
+        f"- **E5M2**: 2 mantissa bits, max {fmt(e5[-1])} — range for gradients, less precision.\n"
+        + int8_vs_fp8(results)
+    )

@@ -42,19 +42,34 @@ prime([PROBE])
 # A probe nobody chose starts inside the grid: a link with a small range should not open on a clipped value.
 st.session_state["w_probe"] = default_probe(st.session_state["w_probe"], PROBE.default, qp)
 probe_lo, probe_hi = qp.real_min - 0.15 * span, qp.real_max + 0.15 * span
-probe_value = st.number_input("Probe value x (exact)", key="w_probe", format="%.10g",
-                              help="Type any real value, inside or outside the range, or drag the probe on the line.")
+probe_value = st.number_input(
+    "Probe value x (exact)",
+    key="w_probe",
+    format="%.10g",
+    help="Type any real value, inside or outside the range, or drag the probe on the line.",
+)
 remember([PROBE])
 
-trace = qv.quantize_trace([probe_value], qp, convention=settings.convention, rounding=settings.rounding,
-                          add_zero_point_before_rounding=settings.add_zero_point_before_rounding)
+trace = qv.quantize_trace(
+    [probe_value],
+    qp,
+    convention=settings.convention,
+    rounding=settings.rounding,
+    add_zero_point_before_rounding=settings.add_zero_point_before_rounding,
+)
 st.markdown(f"**x = {fmt(probe_value, 8)} is stored as q = {int(trace.q[0])}**")
 live_number_line(settings, qp, probe=probe_value, probe_code=int(trace.q[0]))
 
 st.subheader(f"x = {fmt(probe_value, 10)}, step by step")
-steps = probe_steps(probe_value, qp, convention=settings.convention, rounding=settings.rounding,
-                    add_zero_point_before_rounding=settings.add_zero_point_before_rounding,
-                    bits=settings.bits, signed=settings.signed)
+steps = probe_steps(
+    probe_value,
+    qp,
+    convention=settings.convention,
+    rounding=settings.rounding,
+    add_zero_point_before_rounding=settings.add_zero_point_before_rounding,
+    bits=settings.bits,
+    signed=settings.signed,
+)
 for number, step in enumerate(steps, start=1):
     left, right = st.columns([2, 5], vertical_alignment="center")
     mark = "" if step.check is None else (" :green[✔]" if step.check else " :orange[⚠ clipped]")
@@ -65,40 +80,77 @@ for number, step in enumerate(steps, start=1):
 
 with st.expander("How s and z were chosen", expanded=not settings.presenter):
     if settings.scale is not None:
-        st.markdown(f"They were not chosen here: s = {fmt(settings.scale, 17)} and z = {settings.zero_point} were entered "
-                    "as a model file stores them (switch the sidebar back to *a real range* to see a convention choose).")
+        st.markdown(
+            f"They were not chosen here: s = {fmt(settings.scale, 17)} and z = {settings.zero_point} were entered "
+            "as a model file stores them (switch the sidebar back to *a real range* to see a convention choose)."
+        )
     else:
         for step in qparams_steps(settings.rmin, settings.rmax, convention=settings.convention, **settings.options()):
             st.markdown(f"**{step.label}**" + (f" — {link_jargon(step.note)}" if step.note else ""))
             st.latex(step.formula)
         if not settings.symmetric:
-            st.markdown(f"**The raw zero point and what each convention does with it** ({settings.bits}-bit "
-                        f"{'signed' if settings.signed else 'unsigned'} grid; change the range to see it leave the grid)")
-            fates = zero_point_fates(settings.rmin, settings.rmax, bits=settings.bits, signed=settings.signed,
-                                     narrow_range=settings.narrow_range, reduce_range=settings.reduce_range)
-            show_table(settings,
-                [{"convention": f.label, "grid": f"[{f.grid[0]}, {f.grid[1]}]", "raw z = qmin − rmin/s (range as given, exact)": fmt(f.raw, 8),
-                  "the number it rounds (its own arithmetic)": "—" if f.own_raw is None else fmt(f.own_raw, 10),
-                  "then": f.action, "z": f.zero_point,
-                  "representable": f"[{fmt(f.representable[0], 6)}, {fmt(f.representable[1], 6)}]" if f.representable else "—"}
-                 for f in fates],
+            st.markdown(
+                f"**The raw zero point and what each convention does with it** ({settings.bits}-bit "
+                f"{'signed' if settings.signed else 'unsigned'} grid; change the range to see it leave the grid)"
+            )
+            fates = zero_point_fates(
+                settings.rmin,
+                settings.rmax,
+                bits=settings.bits,
+                signed=settings.signed,
+                narrow_range=settings.narrow_range,
+                reduce_range=settings.reduce_range,
+            )
+            show_table(
+                settings,
+                [
+                    {
+                        "convention": f.label,
+                        "grid": f"[{f.grid[0]}, {f.grid[1]}]",
+                        "raw z = qmin − rmin/s (range as given, exact)": fmt(f.raw, 8),
+                        "the number it rounds (its own arithmetic)": "—" if f.own_raw is None else fmt(f.own_raw, 10),
+                        "then": f.action,
+                        "z": f.zero_point,
+                        "representable": f"[{fmt(f.representable[0], 6)}, {fmt(f.representable[1], 6)}]"
+                        if f.representable
+                        else "—",
+                    }
+                    for f in fates
+                ],
                 hide_index=True,
             )
 
 st.subheader("The staircase and its sawtooth")
 if not settings.presenter:
-    st.markdown("Every real value between two code boundaries comes back as the same dequantized value. "
-                + ("Inside the range the error stays within ±s/2 (green band)" if settings.rounding in (None, *NEAREST)
-                   else f"Rounding {rule_words(settings.rounding)} lets the error reach a whole step inside the range, "
-                   "not ±s/2 (the green band)")
-                + "; past the ends it grows without bound.")
+    st.markdown(
+        "Every real value between two code boundaries comes back as the same dequantized value. "
+        + (
+            "Inside the range the error stays within ±s/2 (green band)"
+            if settings.rounding in (None, *NEAREST)
+            else f"Rounding {rule_words(settings.rounding)} lets the error reach a whole step inside the range, "
+            "not ±s/2 (the green band)"
+        )
+        + "; past the ends it grows without bound."
+    )
 ZOOM = {"probe": "Around the probe (±8 steps)", "all": "The whole range"}
-window = st.radio("Show", list(ZOOM), format_func=labels(ZOOM), horizontal=True, key="w_zoom",
-                  help="With many codes the steps are too small to see over the whole range: zoom in around the probe.")
+window = st.radio(
+    "Show",
+    list(ZOOM),
+    format_func=labels(ZOOM),
+    horizontal=True,
+    key="w_zoom",
+    help="With many codes the steps are too small to see over the whole range: zoom in around the probe.",
+)
 if window == "probe":
     curve_lo, curve_hi = probe_value - 8 * qp.scale, probe_value + 8 * qp.scale
 else:
     curve_lo, curve_hi = probe_lo, probe_hi
-curve = transfer_curve(qp, curve_lo, curve_hi, convention=settings.convention, rounding=settings.rounding,
-                       add_zero_point_before_rounding=settings.add_zero_point_before_rounding)
+curve = transfer_curve(
+    qp,
+    curve_lo,
+    curve_hi,
+    convention=settings.convention,
+    rounding=settings.rounding,
+    add_zero_point_before_rounding=settings.add_zero_point_before_rounding,
+)
 show_figure(figures.transfer_figure(curve, qp, chosen_range=(settings.rmin, settings.rmax)), settings)

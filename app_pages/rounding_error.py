@@ -29,32 +29,64 @@ def _fit_range() -> None:
 
 
 fit_col, note_col = st.columns([1, 3])
-fit_col.button("Fit the range to the data", on_click=_fit_range, icon=":material/fit_width:",
-               help="Set the sidebar's range to the data's min and max (min-max calibration).")
+fit_col.button(
+    "Fit the range to the data",
+    on_click=_fit_range,
+    icon=":material/fit_width:",
+    help="Set the sidebar's range to the data's min and max (min-max calibration).",
+)
 data_span = float(x.max() - x.min())
 if data_span > 0 and (qp.real_max - qp.real_min) > 20 * data_span:
-    note_col.warning(f"The range is {(qp.real_max - qp.real_min) / data_span:.0f}× wider than the data: most values share a "
-                     "handful of codes and the error is large. Fit the range to the data.", icon=":material/warning:")
+    note_col.warning(
+        f"The range is {(qp.real_max - qp.real_min) / data_span:.0f}× wider than the data: most values share a "
+        "handful of codes and the error is large. Fit the range to the data.",
+        icon=":material/warning:",
+    )
 
 # x, error and clipped only, chunked and threaded: the full trace of 10 million values would hold eight arrays
 trace = qv.get_convention(settings.convention).error_trace(
-    x, qp, rounding=settings.rounding, add_zero_point_before_rounding=settings.add_zero_point_before_rounding)
+    x, qp, rounding=settings.rounding, add_zero_point_before_rounding=settings.add_zero_point_before_rounding
+)
 stats = error_stats(trace)
 m = st.columns(6)
 m[0].metric("MSE", fmt(stats.mse, 4), help="Mean of (dequantized − x)².")
-m[1].metric("RMSE", fmt(stats.rmse, 4), help=f"Compare s/√12 = {fmt(uniform_noise_power(qp.scale) ** 0.5, 4)} for uniform rounding error.")
+m[1].metric(
+    "RMSE",
+    fmt(stats.rmse, 4),
+    help=f"Compare s/√12 = {fmt(uniform_noise_power(qp.scale) ** 0.5, 4)} for uniform rounding error.",
+)
 m[2].metric("max |error|", fmt(stats.max_abs_error, 4), help=f"Half a step is s/2 = {fmt(qp.scale / 2, 4)}.")
 m[3].metric("SQNR", f"{stats.sqnr_db:.2f} dB" if np.isfinite(stats.sqnr_db) else "∞", help="10·log10(mean x² / MSE).")
 m[4].metric("clipped", f"{stats.clipped_share:.2%}", help="Share of values clamped to the end codes.")
-m[5].metric("MSE from clipping", f"{stats.clipping_mse / stats.mse:.1%}" if stats.mse else "0%", help="How much of the MSE comes from clipped values; the rest is rounding.")
+m[5].metric(
+    "MSE from clipping",
+    f"{stats.clipping_mse / stats.mse:.1%}" if stats.mse else "0%",
+    help="How much of the MSE comes from clipped values; the rest is rounding.",
+)
 
-show_figure(figures.histogram_figure(x, ranges={"chosen": (settings.rmin, settings.rmax), "representable": (qp.real_min, qp.real_max)},
-                                     title=f"{x.size:,} values and the range", log_y=dist == "outliers" and generated), settings)
+show_figure(
+    figures.histogram_figure(
+        x,
+        ranges={"chosen": (settings.rmin, settings.rmax), "representable": (qp.real_min, qp.real_max)},
+        title=f"{x.size:,} values and the range",
+        log_y=dist == "outliers" and generated,
+    ),
+    settings,
+)
 show_figure(figures.error_histogram_figure(trace.error[~trace.clipped], trace.error[trace.clipped], qp.scale), settings)
 
 st.subheader("SQNR against bit width")
-curve = sqnr_by_bits(x[:200_000], settings.rmin, settings.rmax, signed=settings.signed, symmetric=settings.symmetric, convention=settings.convention)
-show_figure(figures.sqnr_figure(curve, title="Each bit buys about 6.02 dB, until clipping or the data says otherwise"), settings)
+curve = sqnr_by_bits(
+    x[:200_000],
+    settings.rmin,
+    settings.rmax,
+    signed=settings.signed,
+    symmetric=settings.symmetric,
+    convention=settings.convention,
+)
+show_figure(
+    figures.sqnr_figure(curve, title="Each bit buys about 6.02 dB, until clipping or the data says otherwise"), settings
+)
 if not settings.presenter and curve.bits.size:
     st.markdown("\n".join(f"- {r}" for r in sqnr_curve_reasons(curve)))
     if x.size > 200_000:

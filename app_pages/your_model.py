@@ -51,8 +51,13 @@ page_header(
     "`.ckpt`) are refused unread, and ONNX external data is never followed.",
     settings,
 )
-source = st.selectbox("Model", list(SOURCES), format_func=labels(SOURCES), key=SOURCE.widget_key,
-                      help="A small example made by onnxruntime's own quantizers (with its float original), or your file.")
+source = st.selectbox(
+    "Model",
+    list(SOURCES),
+    format_func=labels(SOURCES),
+    key=SOURCE.widget_key,
+    help="A small example made by onnxruntime's own quantizers (with its float original), or your file.",
+)
 remember([SOURCE])
 
 
@@ -80,12 +85,16 @@ original = None
 if source == "upload":
     upload = st.file_uploader(
         f"Model file (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
-        type=["tflite", "onnx", "safetensors", "gguf", "npz", "npy", "pt", "pth", "bin", "ckpt"], key="w_model_upload",
+        type=["tflite", "onnx", "safetensors", "gguf", "npz", "npy", "pt", "pth", "bin", "ckpt"],
+        key="w_model_upload",
         help="Larger files: `python -m quantviz report MODEL --json report.json` gives the same report on the command line.",
     )
     if upload is None:
-        st.info("No model yet. Upload one of your own, pick an example above, or run `python -m quantviz report MODEL` "
-                "for files over the upload limit.", icon=":material/upload_file:")
+        st.info(
+            "No model yet. Upload one of your own, pick an example above, or run `python -m quantviz report MODEL` "
+            "for files over the upload limit.",
+            icon=":material/upload_file:",
+        )
         st.stop()
     data = upload.getvalue()
     model = opened((upload.name, hashlib.sha256(data).hexdigest()), upload.name, data)
@@ -102,11 +111,14 @@ if seconds is not None:
     st.caption(f"Read {len(model.tensors)} tensors in {seconds:.2f} s; nothing in the file is run to read it.")
 problems = likely_problems(model)
 if problems:
-    st.markdown("**Likely problems**, most serious first:\n" + "\n".join(
-        f"{i}. **{plain(p.tensor)}**: {plain(p.text)}" for i, p in enumerate(problems[:10], 1)))
+    st.markdown(
+        "**Likely problems**, most serious first:\n"
+        + "\n".join(f"{i}. **{plain(p.tensor)}**: {plain(p.text)}" for i, p in enumerate(problems[:10], 1))
+    )
 if model.notes:
     with st.expander(f"What the reader noticed ({len(model.notes)})"):
         st.markdown("\n".join(f"- {plain(note)}" for note in model.notes))
+
 
 def one_tensor(per_tensor: list) -> None:
     """One tensor on its number line, with its own scale and zero point (and its channel or block)."""
@@ -116,15 +128,23 @@ def one_tensor(per_tensor: list) -> None:
         if asked:
             st.caption(f"{plain(model.name)} has no quantized tensor named {plain(asked)}; showing the first.")
         st.session_state[TENSOR.widget_key] = names[0]
-    chosen = st.selectbox("Tensor", names, key=TENSOR.widget_key, help="Its number line with its own scale and zero point.")
+    chosen = st.selectbox(
+        "Tensor", names, key=TENSOR.widget_key, help="Its number line with its own scale and zero point."
+    )
     remember([TENSOR])
     tensor = per_tensor[names.index(chosen)]
     q = tensor.quantization
     index = 0
     if q.scales.size > 1:
         label = f"Block (of {q.block_size} along axis {q.axis})" if q.block_size else f"Channel (axis {q.axis})"
-        index = st.number_input(label, 0, q.scales.size - 1, 0, key="w_model_channel",
-                                help="Per-axis or per-block quantization: each has its own scale and zero point.")
+        index = st.number_input(
+            label,
+            0,
+            q.scales.size - 1,
+            0,
+            key="w_model_channel",
+            help="Per-axis or per-block quantization: each has its own scale and zero point.",
+        )
     qmin, qmax, grid_why = grid_of(tensor, model)
     try:
         qp = qv.QParams(float(np.float32(q.scales[index])), int(q.zero_points[index]), qmin, qmax)
@@ -143,20 +163,33 @@ def one_tensor(per_tensor: list) -> None:
         codes = np.unique(stored_codes.reshape(-1).astype(np.int64))
         codes = codes[np.linspace(0, codes.size - 1, min(codes.size, 40)).round().astype(int)]
     values = qv.dequantize(codes, qp) if codes is not None else None
-    st.markdown(f"r = s·(q − z) with s = **{fmt(qp.scale, 17)}** (float32 as stored) and z = **{qp.zero_point}** on "
-                f"{tensor.dtype} [{qmin}, {qmax}]: real 0 is code {qp.zero_point}, the grid covers "
-                f"[{fmt(qp.real_min, 8)}, {fmt(qp.real_max, 8)}]." + (f" The grid is [{qmin}, {qmax}]: {grid_why}." if grid_why else ""))
-    show_figure(figures.number_line_figure(qp, chosen_range=(qp.real_min, qp.real_max), values=values, codes=codes,
-                                           title=f"{tensor.name[:40]}: s = {fmt(qp.scale, 6)}, z = {qp.zero_point}"), settings)
+    st.markdown(
+        f"r = s·(q − z) with s = **{fmt(qp.scale, 17)}** (float32 as stored) and z = **{qp.zero_point}** on "
+        f"{tensor.dtype} [{qmin}, {qmax}]: real 0 is code {qp.zero_point}, the grid covers "
+        f"[{fmt(qp.real_min, 8)}, {fmt(qp.real_max, 8)}]."
+        + (f" The grid is [{qmin}, {qmax}]: {grid_why}." if grid_why else "")
+    )
+    show_figure(
+        figures.number_line_figure(
+            qp,
+            chosen_range=(qp.real_min, qp.real_max),
+            values=values,
+            codes=codes,
+            title=f"{tensor.name[:40]}: s = {fmt(qp.scale, 6)}, z = {qp.zero_point}",
+        ),
+        settings,
+    )
     if codes is not None:
         st.caption(f"Markers: {codes.size} of the codes the tensor stores, at the real values they stand for.")
     bits = {"int8": 8, "uint8": 8, "int16": 16, "int4": 4, "uint4": 4}.get(tensor.dtype)
     if bits:
         signed = "false" if tensor.dtype.startswith("u") else "true"
         query = f"set=sz&s={float(np.float32(qp.scale))!r}&z={qp.zero_point}&bits={bits}&signed={signed}"
-        st.markdown(f"[Open this s and z on the Number line](number_line?{query}) · "
-                    f"[as a worked example](worked_examples?preset=own&{query}) — any value, step by step, with this "
-                    "tensor's own scale and zero point.")
+        st.markdown(
+            f"[Open this s and z on the Number line](number_line?{query}) · "
+            f"[as a worked example](worked_examples?preset=own&{query}) — any value, step by step, with this "
+            "tensor's own scale and zero point."
+        )
 
 
 try:  # values are read lazily: a corrupt entry is found when its codes are first loaded
@@ -167,11 +200,15 @@ except QuantVizError as exc:
     st.stop()
 if rows:
     st.subheader(f"{len(rows)} quantized tensor{'s' if len(rows) != 1 else ''}")
-    show_table(settings, pd.DataFrame([{**r._asdict(), "shape": " × ".join(map(str, r.shape))} for r in rows]), hide_index=True)
+    show_table(
+        settings, pd.DataFrame([{**r._asdict(), "shape": " × ".join(map(str, r.shape))} for r in rows]), hide_index=True
+    )
 
     st.subheader("One tensor, explained")
     # int32 biases have 2^32 codes, too many to draw: the table above shows them
-    per_tensor = [t for t in model.tensors if t.quantization is not None and t.dtype in INTEGER_GRIDS and t.dtype != "int32"]
+    per_tensor = [
+        t for t in model.tensors if t.quantization is not None and t.dtype in INTEGER_GRIDS and t.dtype != "int32"
+    ]
     if per_tensor:
         one_tensor(per_tensor)
     else:
@@ -180,30 +217,46 @@ if rows:
 if model.format == "onnx" and model.file_type != "onnx-float":
     st.subheader("Run it: float against quantized, tensor by tensor")
     if original is None:
-        float_upload = st.file_uploader("Float original (.onnx)", type=["onnx"], key="w_model_float",
-                                        help="The float model this one was quantized from: both run on the same inputs.")
+        float_upload = st.file_uploader(
+            "Float original (.onnx)",
+            type=["onnx"],
+            key="w_model_float",
+            help="The float model this one was quantized from: both run on the same inputs.",
+        )
         if float_upload is not None:
             float_data = float_upload.getvalue()
-            original = opened((float_upload.name, hashlib.sha256(float_data).hexdigest()), float_upload.name, float_data)
+            original = opened(
+                (float_upload.name, hashlib.sha256(float_data).hexdigest()), float_upload.name, float_data
+            )
         elif model.file_type == "onnx-qdq":
             try:
                 original = recover_float(model)
             except QuantVizError as exc:
                 show_problem("No float model can be recovered from this one:", exc)
             else:
-                st.caption("No float original given: compared with this model's own weights dequantized and its "
-                           "activations clipped to their grids but not rounded, so the table shows the activations' "
-                           "rounding alone. Upload the float original to see the weights' error too.")
+                st.caption(
+                    "No float original given: compared with this model's own weights dequantized and its "
+                    "activations clipped to their grids but not rounded, so the table shows the activations' "
+                    "rounding alone. Upload the float original to see the weights' error too."
+                )
         else:
             st.caption("Upload the float model this one was quantized from to compare them layer by layer.")
     if original is not None:
         c = st.columns(3)
-        seed = c[0].number_input("Seed", 0, 10**6, key=SEED.widget_key,
-                                 help="Inputs are drawn from a standard normal (ids below the vocabulary) with this seed.")
+        seed = c[0].number_input(
+            "Seed",
+            0,
+            10**6,
+            key=SEED.widget_key,
+            help="Inputs are drawn from a standard normal (ids below the vocabulary) with this seed.",
+        )
         batches = c[1].number_input("Inputs", 1, 16, key=BATCHES.widget_key, help="How many inputs both models run.")
-        sample = c[2].file_uploader("Your inputs (.npy, .npz)", type=["npy", "npz"], key="w_model_inputs",
-                                    help="Entries named after the inputs, or any entries for a one-input model; "
-                                    "replaces the generated inputs.")
+        sample = c[2].file_uploader(
+            "Your inputs (.npy, .npz)",
+            type=["npy", "npz"],
+            key="w_model_inputs",
+            help="Entries named after the inputs, or any entries for a one-input model; replaces the generated inputs.",
+        )
         remember([SEED, BATCHES])
         try:
             if sample is not None:
@@ -223,49 +276,123 @@ if model.format == "onnx" and model.file_type != "onnx-float":
             show_problem("The two models cannot be run side by side:", exc)
         else:
             st.markdown(" ".join(plain(line) for line in debug_verdict(run.rows)))
-            st.caption(f"Ran {plain(original.name)} and {plain(model.name)} with onnxruntime on {run.batches} input"
-                       f"{'s' if run.batches != 1 else ''} in {run.seconds:.2f} s (CPU, graph optimisations off, as "
-                       f"onnxruntime's qdq_loss_debug). Limits: {MAX_BATCHES} inputs, {MAX_INPUT_BYTES >> 20} MiB of them, "
-                       f"{MAX_SECONDS:.0f} s; external data and custom operators are never loaded.")
+            st.caption(
+                f"Ran {plain(original.name)} and {plain(model.name)} with onnxruntime on {run.batches} input"
+                f"{'s' if run.batches != 1 else ''} in {run.seconds:.2f} s (CPU, graph optimisations off, as "
+                f"onnxruntime's qdq_loss_debug). Limits: {MAX_BATCHES} inputs, {MAX_INPUT_BYTES >> 20} MiB of them, "
+                f"{MAX_SECONDS:.0f} s; external data and custom operators are never loaded."
+            )
             show_figure(sqnr_along_graph_figure(run.rows), settings)
-            debug_table = pd.DataFrame([{"tensor": r.name, "op": r.op, "SQNR (dB)": round(r.sqnr_db, 3),
-                                         "max |error|": r.max_abs_error,
-                                         "dB lost since previous": None if r.added_db is None else round(r.added_db, 3),
-                                         "previous": r.previous, "quantized tensor": r.quantized_name,
-                                         "clipped (%)": None if r.clipped is None else round(100 * r.clipped, 3),
-                                         **({"explain": f"your_model?model_src={source}&model_tensor={explained}"
-                                             if (explained := explained_tensor(r, model)) else None}
-                                            if source != "upload" else {})}
-                                        for r in worst_first(run.rows)])
+            debug_table = pd.DataFrame(
+                [
+                    {
+                        "tensor": r.name,
+                        "op": r.op,
+                        "SQNR (dB)": round(r.sqnr_db, 3),
+                        "max |error|": r.max_abs_error,
+                        "dB lost since previous": None if r.added_db is None else round(r.added_db, 3),
+                        "previous": r.previous,
+                        "quantized tensor": r.quantized_name,
+                        "clipped (%)": None if r.clipped is None else round(100 * r.clipped, 3),
+                        **(
+                            {
+                                "explain": f"your_model?model_src={source}&model_tensor={explained}"
+                                if (explained := explained_tensor(r, model))
+                                else None
+                            }
+                            if source != "upload"
+                            else {}
+                        ),
+                    }
+                    for r in worst_first(run.rows)
+                ]
+            )
             st.caption("Worst first: the graph's last tensor on top, then every shared tensor by SQNR, lowest first.")
-            show_table(settings, debug_table, hide_index=True, column_config={"explain": st.column_config.LinkColumn(
-                "explain", display_text="one tensor", help="Open this tensor's codes on One tensor, explained.")})
-            st.download_button("Download the debug table (CSV)", debug_table.to_csv(index=False),
-                               file_name=f"{model.name}-debug.csv", mime="text/csv", icon=":material/download:",
-                               key="w_model_debug_csv", help="Every shared tensor: SQNR, max |error|, dB lost.")
+            show_table(
+                settings,
+                debug_table,
+                hide_index=True,
+                column_config={
+                    "explain": st.column_config.LinkColumn(
+                        "explain", display_text="one tensor", help="Open this tensor's codes on One tensor, explained."
+                    )
+                },
+            )
+            st.download_button(
+                "Download the debug table (CSV)",
+                debug_table.to_csv(index=False),
+                file_name=f"{model.name}-debug.csv",
+                mime="text/csv",
+                icon=":material/download:",
+                key="w_model_debug_csv",
+                help="Every shared tensor: SQNR, max |error|, dB lost.",
+            )
 
 gguf_types = {t.name: t.dtype for t in model.tensors} if model.format == "gguf" else {}
 if any(t in FORMATS for t in gguf_types.values()):
     mix = match_mix(gguf_types)
     st.subheader("The mix of types, against llama.cpp's rules")
     st.markdown(match_sentence(mix))
-    show_table(settings, pd.DataFrame([{"tensor": n, "in the file": a, f"llama.cpp's {mix.file_type} rule": b,
-                                        "same": a == b or {a, b} <= {"F32", "F16", "BF16"}} for n, a, b in mix.rows]),
-               hide_index=True, height=280)
+    show_table(
+        settings,
+        pd.DataFrame(
+            [
+                {
+                    "tensor": n,
+                    "in the file": a,
+                    f"llama.cpp's {mix.file_type} rule": b,
+                    "same": a == b or {a, b} <= {"F32", "F16", "BF16"},
+                }
+                for n, a, b in mix.rows
+            ]
+        ),
+        hide_index=True,
+        height=280,
+    )
 
 if measured:
     st.subheader("Float weight tensors, measured")
-    st.caption("SQNR (dB) of int8 and int4, symmetric (z = 0) and affine (an integer zero point), with one scale per "
-               "tensor, per channel (first axis) or per group of 128 or 32 along a row, and what TFLite, ONNX Runtime and "
-               "PyTorch do by default; the worst tensors first. Higher is better; each bit is worth about 6 dB.")
-    show_figure(figures.bars_figure(
-        [m.name[-28:] for m in measured[:30]],
-        {label: np.array([m.sqnr.get(label, np.nan) for m in measured[:30]]) for label in
-         ("int8 symmetric per channel", "int4 symmetric group 32", "int4 affine group 128", "TFLite default (int8 per channel)")},
-        title="SQNR per tensor, worst first", x_title="tensor", y_title="SQNR (dB)"), settings)
-    table = pd.DataFrame([{"name": m.name, "dtype": m.dtype, "shape": " × ".join(map(str, m.shape)),
-                           **{f"SQNR {k}": v for k, v in m.sqnr.items()},
-                           **{f"max |error| {k}": v for k, v in m.max_error.items()}} for m in measured])
+    st.caption(
+        "SQNR (dB) of int8 and int4, symmetric (z = 0) and affine (an integer zero point), with one scale per "
+        "tensor, per channel (first axis) or per group of 128 or 32 along a row, and what TFLite, ONNX Runtime and "
+        "PyTorch do by default; the worst tensors first. Higher is better; each bit is worth about 6 dB."
+    )
+    show_figure(
+        figures.bars_figure(
+            [m.name[-28:] for m in measured[:30]],
+            {
+                label: np.array([m.sqnr.get(label, np.nan) for m in measured[:30]])
+                for label in (
+                    "int8 symmetric per channel",
+                    "int4 symmetric group 32",
+                    "int4 affine group 128",
+                    "TFLite default (int8 per channel)",
+                )
+            },
+            title="SQNR per tensor, worst first",
+            x_title="tensor",
+            y_title="SQNR (dB)",
+        ),
+        settings,
+    )
+    table = pd.DataFrame(
+        [
+            {
+                "name": m.name,
+                "dtype": m.dtype,
+                "shape": " × ".join(map(str, m.shape)),
+                **{f"SQNR {k}": v for k, v in m.sqnr.items()},
+                **{f"max |error| {k}": v for k, v in m.max_error.items()},
+            }
+            for m in measured
+        ]
+    )
     show_table(settings, table, hide_index=True)
-    st.download_button("Download this table (CSV)", table.to_csv(index=False), file_name=f"{model.name}-measured.csv",
-                       mime="text/csv", icon=":material/download:", help="SQNR and max |error| of every scheme, per tensor.")
+    st.download_button(
+        "Download this table (CSV)",
+        table.to_csv(index=False),
+        file_name=f"{model.name}-measured.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        help="SQNR and max |error| of every scheme, per tensor.",
+    )

@@ -36,10 +36,14 @@ page_header(
     "for real 0. Drag the range's ends on the number line and watch both move.",
     settings,
 )
-st.latex(r"q = \operatorname{clamp}\!\left(\operatorname{round}\!\left(\tfrac{r}{s}\right) + z,\ q_{min},\ q_{max}\right)"
-         r"\qquad\longrightarrow\qquad \hat r = s\,(q - z) \approx r")
-st.caption("Quantize, then dequantize: the way back gives r exactly only for values on the grid. In between, "
-           "rounding moves r by up to s/2; past the ends, the clamp moves it further. The two formulas are not inverses.")
+st.latex(
+    r"q = \operatorname{clamp}\!\left(\operatorname{round}\!\left(\tfrac{r}{s}\right) + z,\ q_{min},\ q_{max}\right)"
+    r"\qquad\longrightarrow\qquad \hat r = s\,(q - z) \approx r"
+)
+st.caption(
+    "Quantize, then dequantize: the way back gives r exactly only for values on the grid. In between, "
+    "rounding moves r by up to s/2; past the ends, the clamp moves it further. The two formulas are not inverses."
+)
 
 qp = choose_or_stop(settings)
 qparams_metrics(qp)
@@ -50,41 +54,77 @@ st.session_state["w_probe"] = default_probe(st.session_state["w_probe"], PROBE.d
 remember([PROBE])
 probe = float(st.session_state["w_probe"])
 st.markdown(f"**{qv.grid_label(settings.bits, signed=settings.signed)}: real 0 is stored as code {qp.zero_point}**")
-live_number_line(settings, qp, probe=probe, probe_code=int(qv.quantize(np.array([probe]), qp, convention=settings.convention)[0]))
+live_number_line(
+    settings, qp, probe=probe, probe_code=int(qv.quantize(np.array([probe]), qp, convention=settings.convention)[0])
+)
 
 left, right = st.columns(2)
 with left:
     st.subheader("Why a zero point?")
     facts = [zero_is_exact(qp, settings.convention), how_z_shifts_the_grid(qp, signed=settings.signed)]
     facts += clipped_ends(qp, settings.rmin, settings.rmax, convention=settings.convention)
-    symmetric = symmetric_zero_points(settings.convention, settings.bits, narrow_range=settings.narrow_range,
-                                      reduce_range=settings.reduce_range)
+    symmetric = symmetric_zero_points(
+        settings.convention, settings.bits, narrow_range=settings.narrow_range, reduce_range=settings.reduce_range
+    )
     if symmetric:
         facts.append(symmetric)
     st.markdown("\n".join(f"- {fact.text}" for fact in facts))
 with right:
     st.subheader("Where it sits")
-    st.markdown("\n\n".join(fact.text for fact in where_z_sits(
-        qp, settings.rmin, settings.rmax, convention=settings.convention, bits=settings.bits, signed=settings.signed,
-        symmetric=settings.symmetric, narrow_range=settings.narrow_range, reduce_range=settings.reduce_range)))
+    st.markdown(
+        "\n\n".join(
+            fact.text
+            for fact in where_z_sits(
+                qp,
+                settings.rmin,
+                settings.rmax,
+                convention=settings.convention,
+                bits=settings.bits,
+                signed=settings.signed,
+                symmetric=settings.symmetric,
+                narrow_range=settings.narrow_range,
+                reduce_range=settings.reduce_range,
+            )
+        )
+    )
 
 st.subheader("Break it: what if real 0 had no exact code?")
 ZSCHEME = choice_field("zscheme", "fractional", SCHEMES)
 prime([ZSCHEME])
-scheme = st.radio("Store the range with", list(SCHEMES), format_func=labels(SCHEMES), key="w_zscheme", horizontal=True,
-                  help="Frameworks round z to a whole number. Keep it a fraction, or drop it for a min offset, and see 0 break.")
+scheme = st.radio(
+    "Store the range with",
+    list(SCHEMES),
+    format_func=labels(SCHEMES),
+    key="w_zscheme",
+    horizontal=True,
+    help="Frameworks round z to a whole number. Keep it a fraction, or drop it for a min offset, and see 0 break.",
+)
 remember([ZSCHEME])
 # The range the convention used above (widened, nudged or symmetrised), so that only z's treatment differs.
-lo, hi = (qp.rmin, qp.rmax) if qp.rmin is not None and qp.rmax is not None else (min(settings.rmin, 0.0), max(settings.rmax, 0.0))
+lo, hi = (
+    (qp.rmin, qp.rmax)
+    if qp.rmin is not None and qp.rmax is not None
+    else (min(settings.rmin, 0.0), max(settings.rmax, 0.0))
+)
 if settings.symmetric and scheme != "integer":
-    st.caption(f"A symmetric scheme sets z by rule, so it cannot miss 0 this way: below is the asymmetric map over "
-               f"the same range [{fmt(lo, 8)}, {fmt(hi, 8)}] with z left a fraction or dropped.")
+    st.caption(
+        f"A symmetric scheme sets z by rule, so it cannot miss 0 this way: below is the asymmetric map over "
+        f"the same range [{fmt(lo, 8)}, {fmt(hi, 8)}] with z left a fraction or dropped."
+    )
 if lo == hi:
     st.info("The range is the single point 0: every scheme stores it exactly.", icon=":material/info:")
 else:
     stored = store([0.0], lo, hi, bits=settings.bits, signed=settings.signed, scheme=scheme, qparams=qp)
     zeros, total = 5_000, 10_000  # a ReLU layer's output: about half exact zeros
-    st.markdown("\n".join(f"- {fact.text}" for fact in [*broken_zero(stored, zeros=zeros, total=total), weights_and_bias(settings.convention, settings.bits)]))
+    st.markdown(
+        "\n".join(
+            f"- {fact.text}"
+            for fact in [
+                *broken_zero(stored, zeros=zeros, total=total),
+                weights_and_bias(settings.convention, settings.bits),
+            ]
+        )
+    )
 
 st.subheader("Go further")
 c = st.columns(3)

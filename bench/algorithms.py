@@ -53,7 +53,11 @@ print(json.dumps(times[1:]))
 
 
 def reference_python() -> str | None:
-    for candidate in (os.environ.get("LLMC_PYTHON"), str(ROOT / ".venv-oracles/bin/python"), "/work/venvs/llmc/bin/python"):
+    for candidate in (
+        os.environ.get("LLMC_PYTHON"),
+        str(ROOT / ".venv-oracles/bin/python"),
+        "/work/venvs/llmc/bin/python",
+    ):
         if candidate and Path(candidate).exists():
             ok = subprocess.run([candidate, "-c", "import llmcompressor"], capture_output=True).returncode == 0
             if ok:
@@ -63,8 +67,12 @@ def reference_python() -> str | None:
 
 def _row(name: str, times: list[float], base: float | None) -> dict:
     med = statistics.median(times)
-    return {"case": name, "median (s)": round(med, 3), "min–max (s)": f"{min(times):.3f}–{max(times):.3f}",
-            "× llm-compressor": round(med / base, 2) if base else ""}
+    return {
+        "case": name,
+        "median (s)": round(med, 3),
+        "min–max (s)": f"{min(times):.3f}–{max(times):.3f}",
+        "× llm-compressor": round(med / base, 2) if base else "",
+    }
 
 
 def gptq_rows(repeat: int = 3, threads: int = 2) -> list[dict]:
@@ -100,9 +108,16 @@ def toy_rows(repeat: int = 5) -> list[dict]:
     def smoothquant_move(alpha: float) -> None:
         r = qa.smoothquant(lay.weight, lay.inputs, alpha)
         after = qa.w8a8_error(r.weight, r.inputs)
-        af.channel_bars_figure({"x": np.abs(lay.inputs).max(axis=0), "x'": np.abs(r.inputs).max(axis=0),
-                                "w": np.abs(lay.weight).max(axis=0), "w'": np.abs(r.weight).max(axis=0)},
-                               title="t", y_title="y").to_json()
+        af.channel_bars_figure(
+            {
+                "x": np.abs(lay.inputs).max(axis=0),
+                "x'": np.abs(r.inputs).max(axis=0),
+                "w": np.abs(lay.weight).max(axis=0),
+                "w'": np.abs(r.weight).max(axis=0),
+            },
+            title="t",
+            y_title="y",
+        ).to_json()
         af.alpha_sweep_figure(alphas, sweep, alpha).to_json()
         assert after.output_mse > 0
 
@@ -116,15 +131,19 @@ def toy_rows(repeat: int = 5) -> list[dict]:
         run = qa.running_error(g, lay.weight, lay.inputs)
         af.running_error_figure(run).to_json()
         af.column_step_figure(qa.column_step(g, 0), title="t").to_json()
-        af.matrix_figure(af.log_magnitude(g.hessian), title="h", x_title="j", y_title="i", colour_title="c",
-                         max_cells=128).to_json()
-        af.matrix_figure(g.codes - g.rtn_codes, title="c", x_title="j", y_title="i", colour_title="c",
-                         diverging=True).to_json()
+        af.matrix_figure(
+            af.log_magnitude(g.hessian), title="h", x_title="j", y_title="i", colour_title="c", max_cells=128
+        ).to_json()
+        af.matrix_figure(
+            g.codes - g.rtn_codes, title="c", x_title="j", y_title="i", colour_title="c", diverging=True
+        ).to_json()
 
     rows = []
-    for name, fn, values in (("SmoothQuant α move (fragment)", smoothquant_move, [0.3, 0.35, 0.4, 0.45, 0.55]),
-                             ("GPTQ step move (fragment)", gptq_step_move, [1, 5, 20, 60, 100]),
-                             ("GPTQ damp move: rerun + 4 figures", gptq_rerun, [0.001, 0.1, 1.0, 0.01, 0.1])):
+    for name, fn, values in (
+        ("SmoothQuant α move (fragment)", smoothquant_move, [0.3, 0.35, 0.4, 0.45, 0.55]),
+        ("GPTQ step move (fragment)", gptq_step_move, [1, 5, 20, 60, 100]),
+        ("GPTQ damp move: rerun + 4 figures", gptq_rerun, [0.001, 0.1, 1.0, 0.01, 0.1]),
+    ):
         fn(values[0])  # warm-up: plotly's validators
         times = []
         with qa.layer.one_blas_thread():
@@ -133,8 +152,14 @@ def toy_rows(repeat: int = 5) -> list[dict]:
                 fn(v)
                 times.append(time.perf_counter() - start)
         med = statistics.median(times)
-        rows.append({"case": f"toy 64×128: {name}", "median (s)": round(med, 3),
-                     "min–max (s)": f"{min(times):.3f}–{max(times):.3f}", "× llm-compressor": ""})
+        rows.append(
+            {
+                "case": f"toy 64×128: {name}",
+                "median (s)": round(med, 3),
+                "min–max (s)": f"{min(times):.3f}–{max(times):.3f}",
+                "× llm-compressor": "",
+            }
+        )
     return rows
 
 

@@ -57,8 +57,9 @@ class Observations:
     start_line: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-async def _student(index: int, course: Course, seen: Observations, *, scenario: str, students: int, seconds: float,
-                   think: float) -> None:
+async def _student(
+    index: int, course: Course, seen: Observations, *, scenario: str, students: int, seconds: float, think: float
+) -> None:
     """One student: open the landing page, then move the bit width (7 <-> 8) every ``think`` seconds, checking
     each answer, and come back through the balancer when the websocket drops."""
     me = Tab(course.url, query_string=f"bits={8 if index % 2 else 7}")
@@ -125,14 +126,20 @@ async def _events(course: Course, seen: Observations, *, scenario: str, seconds:
         payload = npy_bytes(10)
         t = time.perf_counter()
         status = await asyncio.to_thread(me.upload, payload)
-        seen.events.update({"upload (10 MB .npy) status": status, "upload s": round(time.perf_counter() - t, 2),
-                            "upload landed on": me.server})
+        seen.events.update(
+            {
+                "upload (10 MB .npy) status": status,
+                "upload s": round(time.perf_counter() - t, 2),
+                "upload landed on": me.server,
+            }
+        )
         # the control: the same request carrying another replica's cookie is refused by that replica
         for name in course.servers:
             if name != me.server:
                 stray = Tab(course.url, cookies={**me.cookies, STICKY_COOKIE: name}, session_id=me.session_id)
-                seen.events["same upload sent to the other replica"] = await asyncio.to_thread(stray.upload,
-                                                                                               payload[:4096])
+                seen.events["same upload sent to the other replica"] = await asyncio.to_thread(
+                    stray.upload, payload[:4096]
+                )
     elif scenario == "kill":
         await asyncio.sleep(seconds / 3)
         victim = max(seen.spread, key=seen.spread.get)
@@ -149,8 +156,9 @@ async def _events(course: Course, seen: Observations, *, scenario: str, seconds:
         seen.events["rolling restart"] = "every replica, one at a time"
 
 
-async def measure(scenario: str = "steady", students: int = 60, seconds: float = 60.0, think: float = 1.0,
-                  replicas: int = 2) -> Observations:
+async def measure(
+    scenario: str = "steady", students: int = 60, seconds: float = 60.0, think: float = 1.0, replicas: int = 2
+) -> Observations:
     """Run one scenario on a fresh course and return what it saw. ``steady``: load and an upload at half time;
     ``kill``: one replica killed at a third of the run; ``rolling``: every replica restarted in turn, starting at a
     third of the run."""
@@ -158,11 +166,18 @@ async def measure(scenario: str = "steady", students: int = 60, seconds: float =
     with Course(replicas=replicas) as course:
         pids = {name: r.proc.pid for name, r in course.servers.items()}
         cpu_before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
-        await asyncio.gather(_events(course, seen, scenario=scenario, seconds=seconds),
-                             *(_student(i, course, seen, scenario=scenario, students=students, seconds=seconds,
-                                        think=think) for i in range(students)))
-        seen.cpu = {name: round(_cpu_seconds(pid) - cpu_before[name], 1) for name, pid in pids.items()
-                    if course.servers[name].proc.pid == pid and course.servers[name].proc.poll() is None}
+        await asyncio.gather(
+            _events(course, seen, scenario=scenario, seconds=seconds),
+            *(
+                _student(i, course, seen, scenario=scenario, students=students, seconds=seconds, think=think)
+                for i in range(students)
+            ),
+        )
+        seen.cpu = {
+            name: round(_cpu_seconds(pid) - cpu_before[name], 1)
+            for name, pid in pids.items()
+            if course.servers[name].proc.pid == pid and course.servers[name].proc.poll() is None
+        }
     return seen
 
 
@@ -176,25 +191,36 @@ def summary(seen: Observations, *, scenario: str, students: int, replicas: int, 
     """
     lat = np.array(seen.latencies)
     even = students / replicas
-    return {"scenario": scenario, "students": students, "replicas": replicas, "seconds": seconds,
-            "sessions per replica": dict(sorted(seen.spread.items())),
-            "spread from even (%)": round(100 * max(abs(n - even) for n in seen.spread.values()) / even, 1)
-            if seen.spread else None,
-            "moves answered": int(lat.size), "errors": len(seen.errors),
-            "p50 (s)": round(float(np.percentile(lat, 50)), 3) if lat.size else None,
-            "p95 (s)": round(float(np.percentile(lat, 95)), 3) if lat.size else None,
-            "students moved": len(seen.reconnects),
-            "slowest reconnect (s)": round(max(seen.reconnects), 2) if seen.reconnects else None,
-            "median reconnect (s)": round(statistics.median(seen.reconnects), 2) if seen.reconnects else None,
-            "slowest loss noticed (s)": round(max(seen.noticed), 2) if seen.noticed else None,
-            "server CPU (s)": seen.cpu, **seen.events, "first errors": seen.errors[:3]}
+    return {
+        "scenario": scenario,
+        "students": students,
+        "replicas": replicas,
+        "seconds": seconds,
+        "sessions per replica": dict(sorted(seen.spread.items())),
+        "spread from even (%)": round(100 * max(abs(n - even) for n in seen.spread.values()) / even, 1)
+        if seen.spread
+        else None,
+        "moves answered": int(lat.size),
+        "errors": len(seen.errors),
+        "p50 (s)": round(float(np.percentile(lat, 50)), 3) if lat.size else None,
+        "p95 (s)": round(float(np.percentile(lat, 95)), 3) if lat.size else None,
+        "students moved": len(seen.reconnects),
+        "slowest reconnect (s)": round(max(seen.reconnects), 2) if seen.reconnects else None,
+        "median reconnect (s)": round(statistics.median(seen.reconnects), 2) if seen.reconnects else None,
+        "slowest loss noticed (s)": round(max(seen.noticed), 2) if seen.noticed else None,
+        "server CPU (s)": seen.cpu,
+        **seen.events,
+        "first errors": seen.errors[:3],
+    }
 
 
-async def run(scenario: str = "steady", students: int = 60, seconds: float = 60.0, think: float = 1.0,
-              replicas: int = 2) -> dict:
+async def run(
+    scenario: str = "steady", students: int = 60, seconds: float = 60.0, think: float = 1.0, replicas: int = 2
+) -> dict:
     """Measure one scenario (see ``measure``) and return its report row (``summary``)."""
     seen = await measure(scenario, students, seconds, think, replicas)
     return summary(seen, scenario=scenario, students=students, replicas=replicas, seconds=seconds)
+
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or ["steady", "kill", "rolling"]

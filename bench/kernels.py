@@ -30,16 +30,22 @@ def _onnxruntime_qdq():
     def session(op: str, x_type: int, y_type: int):
         node = helper.make_node(op, ["x", "s", "z"], ["y"])
         graph = helper.make_graph(
-            [node], op,
-            [helper.make_tensor_value_info("x", x_type, [None]), helper.make_tensor_value_info("s", TensorProto.FLOAT, []),
-             helper.make_tensor_value_info("z", TensorProto.UINT8, [])],
+            [node],
+            op,
+            [
+                helper.make_tensor_value_info("x", x_type, [None]),
+                helper.make_tensor_value_info("s", TensorProto.FLOAT, []),
+                helper.make_tensor_value_info("z", TensorProto.UINT8, []),
+            ],
             [helper.make_tensor_value_info("y", y_type, [None])],
         )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
         model.ir_version = 10
         return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
 
-    return session("QuantizeLinear", TensorProto.FLOAT, TensorProto.UINT8), session("DequantizeLinear", TensorProto.UINT8, TensorProto.FLOAT)
+    return session("QuantizeLinear", TensorProto.FLOAT, TensorProto.UINT8), session(
+        "DequantizeLinear", TensorProto.UINT8, TensorProto.FLOAT
+    )
 
 
 def run() -> dict[str, float]:
@@ -66,12 +72,20 @@ def run() -> dict[str, float]:
     # correctness unchanged: identical to onnxruntime, bit for bit
     reference = ort_qdq()
     assert np.array_equal(ours_separate(), reference) and np.array_equal(ours_fused(), reference)
-    t = {name: _best(fn) * 1000 for name, fn in
-         (("onnxruntime Q+DQ", ort_qdq), ("quantviz quantize+dequantize (int64 codes)", ours_separate),
-          ("quantviz fake_quantize (fused)", ours_fused), ("naive numpy", naive))}
+    t = {
+        name: _best(fn) * 1000
+        for name, fn in (
+            ("onnxruntime Q+DQ", ort_qdq),
+            ("quantviz quantize+dequantize (int64 codes)", ours_separate),
+            ("quantviz fake_quantize (fused)", ours_fused),
+            ("naive numpy", naive),
+        )
+    }
     base = t["onnxruntime Q+DQ"]
-    return {**{f"{k} (ms)": round(v, 1) for k, v in t.items()},
-            **{f"{k} / onnxruntime": round(v / base, 2) for k, v in t.items() if k != "onnxruntime Q+DQ"}}
+    return {
+        **{f"{k} (ms)": round(v, 1) for k, v in t.items()},
+        **{f"{k} / onnxruntime": round(v / base, 2) for k, v in t.items() if k != "onnxruntime Q+DQ"},
+    }
 
 
 if __name__ == "__main__":

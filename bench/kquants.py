@@ -21,12 +21,14 @@ N_PER_ROW = 4096
 N = 10_000_000 // N_PER_ROW * N_PER_ROW
 
 
-
-
 def _row(label: str, times: list[float], base: float | None) -> dict:
     med = statistics.median(times)
-    return {"encoder": label, "median (s)": round(med, 2), "min–max (s)": f"{min(times):.2f}–{max(times):.2f}",
-            "× ggml C": round(med / base, 1) if base else "—"}
+    return {
+        "encoder": label,
+        "median (s)": round(med, 2),
+        "min–max (s)": f"{min(times):.2f}–{max(times):.2f}",
+        "× ggml C": round(med / base, 1) if base else "—",
+    }
 
 
 def run(repeat: int = 3, types: tuple[str, ...] = ("Q4_K",)) -> list[dict]:
@@ -41,14 +43,20 @@ def run(repeat: int = 3, types: tuple[str, ...] = ("Q4_K",)) -> list[dict]:
         for label, w in (("with imatrix", imp), ("without", None)):
             base = None
             if lib is not None:
-                c_times = timings(lambda w=w, name=name: ggml_ref.quantize(lib, name, x, w, n_per_row=N_PER_ROW), repeat, warmup=False)
+                c_times = timings(
+                    lambda w=w, name=name: ggml_ref.quantize(lib, name, x, w, n_per_row=N_PER_ROW), repeat, warmup=False
+                )
                 base = statistics.median(c_times)
                 rows.append(_row(f"ggml C {name} {label}", c_times, None))
-            np_times = timings(lambda w=w, name=name: blocks.encode(x, name, None if w is None else w), repeat, warmup=False)
+            np_times = timings(
+                lambda w=w, name=name: blocks.encode(x, name, None if w is None else w), repeat, warmup=False
+            )
             rows.append(_row(f"QuantViz numpy {name} {label}", np_times, base))
-            if lib is not None:   # the comparison is only fair if both wrote the same bytes
-                same = np.array_equal(blocks.encode(x[: 64 * N_PER_ROW], name, w),
-                                      ggml_ref.quantize(lib, name, x[: 64 * N_PER_ROW], w, n_per_row=N_PER_ROW))
+            if lib is not None:  # the comparison is only fair if both wrote the same bytes
+                same = np.array_equal(
+                    blocks.encode(x[: 64 * N_PER_ROW], name, w),
+                    ggml_ref.quantize(lib, name, x[: 64 * N_PER_ROW], w, n_per_row=N_PER_ROW),
+                )
                 rows[-1]["same bytes"] = same
     return rows
 

@@ -34,36 +34,39 @@ from quantviz.app.pages import PAGES as REGISTRY
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
 
 QUIET_MS = 400
-MINIMAL_APP = '''
+MINIMAL_APP = """
 import streamlit as st
 bits = st.slider("Bit width", 2, 16, 8)
 st.metric("levels", 2 ** bits)
-'''
+"""
 # The second floor: the same, plus the smallest chart that changes with the slider (one plotly line of 16 points).
 # Most pages draw charts; this is what Streamlit and plotly cost for a chart redraw before any of ours.
-MINIMAL_CHART_APP = MINIMAL_APP + '''
+MINIMAL_CHART_APP = (
+    MINIMAL_APP
+    + """
 import plotly.graph_objects as go
 fig = go.Figure(go.Scatter(x=list(range(16)), y=[(i * bits) % 16 for i in range(16)], mode="lines+markers"))
 fig.update_layout(title=f"{bits} bits", height=380)
 st.plotly_chart(fig, key="chart")
-'''
+"""
+)
 # The third floor: the shared sidebar controls every page draws (convention, range, bits, grid options, rounding),
 # and one metric. What a page costs above this is its own content.
-CONTROLS_APP = '''
+CONTROLS_APP = """
 import streamlit as st
 from quantviz.app.widgets import ALL_CONTROLS, quant_controls
 settings = quant_controls(show=ALL_CONTROLS)
 st.metric("levels", 2 ** settings.bits)
-'''
+"""
 # A page run on its own, with its charts (and tables) replaced by nothing: what is left is the rest of its content.
-WITHOUT = '''
+WITHOUT = """
 import quantviz.app.widgets as widgets
 if {charts}:
     widgets.show_figure = lambda *args, **kwargs: None
 if {tables}:
     widgets.show_table = lambda *args, **kwargs: None
 exec(compile(open({page!r}).read(), {page!r}, "exec"))
-'''
+"""
 # The slider each page is moved by: the shared bit width where the page shows it, else the page's own.
 PAGES = {page.path: page.bench_slider for page in REGISTRY}
 # The data grid paints on a canvas at once, then mirrors its cells into a hidden accessibility table a few hundred
@@ -101,10 +104,29 @@ class Served:
 
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(self.script), "--server.headless", "true", "--server.port",
-             str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none", "--runner.postScriptGC", "false"],
-            cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(self.script),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+                "--runner.postScriptGC",
+                "false",
+            ],
+            cwd=self.cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(300):
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.5).close()
@@ -191,15 +213,27 @@ def drag(page) -> dict:
     for step in range(1, DRAG_STEPS + 1):
         page.mouse.move(x + step, y)
         time.sleep(DRAG_STEP_S)
-    page.evaluate("() => { window.__qvStart = performance.now(); window.__qvLast = window.__qvStart; window.__qvFaded = 0; }")
+    page.evaluate(
+        "() => { window.__qvStart = performance.now(); window.__qvLast = window.__qvStart; window.__qvFaded = 0; }"
+    )
     page.mouse.up()
     wait_redrawn(page)
     settled = page.evaluate("() => window.__qvLast - window.__qvStart")
     rmin = float(page.get_by_role("spinbutton", name="rmin", exact=True).input_value())
     rmax = float(page.get_by_role("spinbutton", name="rmax", exact=True).input_value())
-    shown = page.locator("[data-testid='stMetric']").filter(has_text="scale s").first.locator("[data-testid='stMetricValue']").inner_text().strip()
-    return {"release → settled (ms)": round(settled), "readout redraws": page.evaluate("() => window.__qvRedraws"),
-            "final view right": shown == fmt(qv.choose_qparams(rmin, rmax).scale, 8), "rmin after": rmin}
+    shown = (
+        page.locator("[data-testid='stMetric']")
+        .filter(has_text="scale s")
+        .first.locator("[data-testid='stMetricValue']")
+        .inner_text()
+        .strip()
+    )
+    return {
+        "release → settled (ms)": round(settled),
+        "readout redraws": page.evaluate("() => window.__qvRedraws"),
+        "final view right": shown == fmt(qv.choose_qparams(rmin, rmax).scale, 8),
+        "rmin after": rmin,
+    }
 
 
 LIVE_DRAG_S, LIVE_STEP_S = 2.0, 0.016  # the live number line: a pointer event every 16 ms for 2 s
@@ -240,15 +274,27 @@ def live_drag(page) -> dict:
     page.mouse.up()
     wait_redrawn(page)
     settled = page.evaluate("() => window.__qvLast - window.__qvStart")
-    return {"moves": moves, "qv-live-update median (ms)": round(statistics.median(updates), 2),
-            "qv-live-update worst (ms)": round(max(updates), 2), "readout changed on moves": f"{readouts}/{moves}",
-            "reruns while dragging": during, "reruns after release": page.evaluate("() => window.__qvRedraws") - during,
-            "releases sent": int(root.get_attribute("data-releases") or 0), "release → settled (ms)": round(settled)}
+    return {
+        "moves": moves,
+        "qv-live-update median (ms)": round(statistics.median(updates), 2),
+        "qv-live-update worst (ms)": round(max(updates), 2),
+        "readout changed on moves": f"{readouts}/{moves}",
+        "reruns while dragging": during,
+        "reruns after release": page.evaluate("() => window.__qvRedraws") - during,
+        "releases sent": int(root.get_attribute("data-releases") or 0),
+        "release → settled (ms)": round(settled),
+    }
 
 
-def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None = None, *,
-            decompose: bool = False, drags: tuple[str, ...] = ("fake_quant",),
-            live_drags: tuple[str, ...] = ("", "number_line")) -> list[dict]:
+def measure(
+    count: int = 8,
+    warmup: int = 2,
+    pages: dict[str, str | None] | None = None,
+    *,
+    decompose: bool = False,
+    drags: tuple[str, ...] = ("fake_quant",),
+    live_drags: tuple[str, ...] = ("", "number_line"),
+) -> list[dict]:
     """Return one row per page: median and spread of a slider move, its ratio to the three floors, and the largest
     share of elements shown faded; with ``decompose``, also the page run alone, without its charts, and without
     charts and tables; then one row per page in ``drags`` for a continuous drag of the range slider.
@@ -279,9 +325,15 @@ def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None
                 return moves(page, "Bit width", count, warmup)
 
         measured = []
-        for key, name, source, wait in () if not pages else (("minimal", "minimal app", MINIMAL_APP, "[data-testid='stSlider']"),
-                                        ("one chart", "minimal app with one chart", MINIMAL_CHART_APP, ".js-plotly-plot .main-svg"),
-                                        ("controls", "minimal app with the shared controls", CONTROLS_APP, "[data-testid='stSlider']")):
+        for key, name, source, wait in (
+            ()
+            if not pages
+            else (
+                ("minimal", "minimal app", MINIMAL_APP, "[data-testid='stSlider']"),
+                ("one chart", "minimal app with one chart", MINIMAL_CHART_APP, ".js-plotly-plot .main-svg"),
+                ("controls", "minimal app with the shared controls", CONTROLS_APP, "[data-testid='stSlider']"),
+            )
+        ):
             times, faded = alone(key.replace(" ", "_"), source, wait)
             floors[key] = statistics.median(times)
             measured.append((name, times, faded))
@@ -306,10 +358,16 @@ def measure(count: int = 8, warmup: int = 2, pages: dict[str, str | None] | None
                 if label != "Bit width":  # a page alone is moved by the shared bit width
                     continue
                 source = ROOT / "app_pages" / f"{path or 'zero_point'}.py"
-                for what, charts, tables in (("alone", False, False), ("alone, no charts", True, False),
-                                             ("alone, no charts or tables", True, True)):
-                    times, faded = alone(f"{path or 'zero_point'}_{charts}_{tables}",
-                                         WITHOUT.format(charts=charts, tables=tables, page=str(source)), "h1")
+                for what, charts, tables in (
+                    ("alone", False, False),
+                    ("alone, no charts", True, False),
+                    ("alone, no charts or tables", True, True),
+                ):
+                    times, faded = alone(
+                        f"{path or 'zero_point'}_{charts}_{tables}",
+                        WITHOUT.format(charts=charts, tables=tables, page=str(source)),
+                        "h1",
+                    )
                     rows.append(row(f"{path or 'zero_point'} ({what})", times, faded))
         browser.close()
     return rows + drag_rows
@@ -319,8 +377,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--pages", nargs="*", help="page paths ('' is the landing page)")
-    parser.add_argument("--decompose", action="store_true", help="also each page alone, without charts, without charts and tables")
-    parser.add_argument("--drags-only", action="store_true", help="only the drags: the old range slider and the live line")
+    parser.add_argument(
+        "--decompose", action="store_true", help="also each page alone, without charts, without charts and tables"
+    )
+    parser.add_argument(
+        "--drags-only", action="store_true", help="only the drags: the old range slider and the live line"
+    )
     args = parser.parse_args()
     chosen = {p: PAGES[p] for p in args.pages} if args.pages is not None else None
     if args.drags_only:

@@ -34,8 +34,13 @@ def float_model():
             nodes.append(helper.make_node("Relu", [current], [f"relu{i}"]))
             current = f"relu{i}"
     nodes.append(helper.make_node("Identity", [current], ["y"]))
-    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [BATCH, WIDTHS[0]])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [BATCH, WIDTHS[-1]])], inits)
+    graph = helper.make_graph(
+        nodes,
+        "mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [BATCH, WIDTHS[0]])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [BATCH, WIDTHS[-1]])],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 9
     return model
@@ -76,9 +81,17 @@ def run(repeat: int = 3) -> list[dict]:
             rows = len(result.rows)
         size = float_path.stat().st_size / 1e6
     b = statistics.median(base)
-    return [{"float model (MB)": round(size, 1), "inputs": 8, "shared tensors": rows,
-             "debug run (s)": [round(t, 2) for t in times], "plain float run (s)": [round(t, 3) for t in base],
-             "× plain run": round(statistics.median(times) / b, 1), "target (s)": 10}]
+    return [
+        {
+            "float model (MB)": round(size, 1),
+            "inputs": 8,
+            "shared tensors": rows,
+            "debug run (s)": [round(t, 2) for t in times],
+            "plain float run (s)": [round(t, 3) for t in base],
+            "× plain run": round(statistics.median(times) / b, 1),
+            "target (s)": 10,
+        }
+    ]
 
 
 if __name__ == "__main__":

@@ -51,13 +51,21 @@ def run(repeat: int = 1) -> dict:
         for _ in range(repeat):
             before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "quantviz", "report", str(path), "--json", str(Path(tmp) / "r.json")],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "quantviz", "report", str(path), "--json", str(Path(tmp) / "r.json")],
+                check=True,
+                capture_output=True,
+            )
             times.append(time.perf_counter() - start)
             peaks.append(max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024)
     b = statistics.median(base)
-    return {"file (GB)": 1.0, "report (s)": [round(t, 1) for t in times],
-            "peak RSS (MB)": [round(p) for p in peaks], "numpy pass (s)": round(b, 2), "× numpy pass": round(statistics.median(times) / b, 1)}
+    return {
+        "file (GB)": 1.0,
+        "report (s)": [round(t, 1) for t in times],
+        "peak RSS (MB)": [round(p) for p in peaks],
+        "numpy pass (s)": round(b, 2),
+        "× numpy pass": round(statistics.median(times) / b, 1),
+    }
 
 
 if __name__ == "__main__":

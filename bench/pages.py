@@ -42,16 +42,28 @@ def run(reruns: int = 5, sizes: tuple[int, ...] = (1_000_000, 10_000_000)) -> li
     rows = []
     for page in PAGES:
         at = open_page(f"{page}.py", timeout=120)
-        rows.append({"page": page, "input": "defaults", "median rerun (ms)": round(_median_rerun(at, reruns) * 1000),
-                     "largest figure (KB)": round(_chart_bytes(at) / 1024, 1)})
+        rows.append(
+            {
+                "page": page,
+                "input": "defaults",
+                "median rerun (ms)": round(_median_rerun(at, reruns) * 1000),
+                "largest figure (KB)": round(_chart_bytes(at) / 1024, 1),
+            }
+        )
     for size in sizes:
         values = np.random.default_rng(0).normal(size=size) * 300
         for page, radio in USER_VALUE_PAGES.items():
             at = open_page(f"{page}.py", timeout=300)
             at.session_state["_qv_user_values"] = (values, "bench")
             at.radio(key=radio).set_value("yours").run(timeout=300)
-            rows.append({"page": page, "input": f"{size:,} values", "median rerun (ms)": round(_median_rerun(at, reruns) * 1000),
-                         "largest figure (KB)": round(_chart_bytes(at) / 1024, 1)})
+            rows.append(
+                {
+                    "page": page,
+                    "input": f"{size:,} values",
+                    "median rerun (ms)": round(_median_rerun(at, reruns) * 1000),
+                    "largest figure (KB)": round(_chart_bytes(at) / 1024, 1),
+                }
+            )
     return rows
 
 

@@ -48,8 +48,12 @@ class Tab:
     def http(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> int:
         """A request with this tab's cookies; the answer's cookies are kept, as a browser does."""
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        request = urllib.request.Request(self.base + path, data=body, method=method,
-                                         headers={**(headers or {}), **({"Cookie": cookie} if cookie else {})})
+        request = urllib.request.Request(
+            self.base + path,
+            data=body,
+            method=method,
+            headers={**(headers or {}), **({"Cookie": cookie} if cookie else {})},
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
                 status, set_cookies = answer.status, answer.headers.get_all("Set-Cookie") or []
@@ -72,9 +76,14 @@ class Tab:
         protocols = ["streamlit", self.cookies.get("_streamlit_xsrf", "PLACEHOLDER_AUTH_TOKEN")]
         protocols += [self.session_id] if self.session_id else []
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        self.ws = await websockets.connect(self.base.replace("http", "ws") + "/_stcore/stream", subprotocols=protocols,
-                                          origin=self.base, additional_headers={"Cookie": cookie}, max_size=2**26,
-                                          open_timeout=10)
+        self.ws = await websockets.connect(
+            self.base.replace("http", "ws") + "/_stcore/stream",
+            subprotocols=protocols,
+            origin=self.base,
+            additional_headers={"Cookie": cookie},
+            max_size=2**26,
+            open_timeout=10,
+        )
 
     async def rerun(self, widget_states: list | None = None, timeout: float = 60) -> float:
         """Ask for a rerun; return seconds until the script finished. Raises LostError if the websocket drops."""
@@ -134,12 +143,23 @@ class Tab:
                     raise
                 await asyncio.sleep(0.25)
 
-
     def upload(self, payload: bytes, name: str = "weights.npy") -> int:
         """PUT a file to this session's upload address, as the file uploader does; the status code."""
         boundary = uuid.uuid4().hex
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-                f"Content-Type: application/octet-stream\r\n\r\n").encode() + payload + f"\r\n--{boundary}--\r\n".encode()
-        return self.http("PUT", f"/_stcore/upload_file/{self.session_id}/{uuid.uuid4()}", body,
-                         {"Content-Type": f"multipart/form-data; boundary={boundary}",
-                          "X-Xsrftoken": self.cookies.get("_streamlit_xsrf", "")})
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                f"Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            + payload
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        return self.http(
+            "PUT",
+            f"/_stcore/upload_file/{self.session_id}/{uuid.uuid4()}",
+            body,
+            {
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "X-Xsrftoken": self.cookies.get("_streamlit_xsrf", ""),
+            },
+        )

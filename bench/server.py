@@ -91,9 +91,13 @@ async def memory_and_big_input(values: int = 10_000_000) -> dict:
                 moves.append(time.perf_counter() - start)
             peak = _vm(server.proc.pid, "VmHWM")
             await browser.close()
-    return {"values": values, "upload to first result (s)": round(first, 2),
-            "slider move with it loaded, median (s)": round(statistics.median(moves), 2),
-            "server RSS before upload (MB)": round(baseline / 2**20), "server peak RSS (MB)": round(peak / 2**20)}
+    return {
+        "values": values,
+        "upload to first result (s)": round(first, 2),
+        "slider move with it loaded, median (s)": round(statistics.median(moves), 2),
+        "server RSS before upload (MB)": round(baseline / 2**20),
+        "server peak RSS (MB)": round(peak / 2**20),
+    }
 
 
 SCALES = {b: fmt(qv.choose_qparams(-1000, 1000, bits=b).scale, 8) for b in (7, 8)}
@@ -134,12 +138,19 @@ async def load(sessions: int = 30, seconds: float = 60.0, think: float = 1.0) ->
         driver_per_rerun = (time.process_time() - driver_before) / reruns
         peak = _vm(server.proc.pid, "VmHWM")
     lat = np.array(latencies)
-    return {"sessions": sessions, "seconds": seconds, "think time (s)": think, "slider moves answered": int(lat.size), "errors": len(errors),
-            "p50 (s)": round(float(np.percentile(lat, 50)), 3) if lat.size else None,
-            "p95 (s)": round(float(np.percentile(lat, 95)), 3) if lat.size else None,
-            "server CPU per rerun (ms)": round(cpu_per_rerun * 1000, 1),
-            "load driver CPU per rerun (ms)": round(driver_per_rerun * 1000, 1),
-            "server peak RSS (MB)": round(peak / 2**20), "first errors": errors[:3]}
+    return {
+        "sessions": sessions,
+        "seconds": seconds,
+        "think time (s)": think,
+        "slider moves answered": int(lat.size),
+        "errors": len(errors),
+        "p50 (s)": round(float(np.percentile(lat, 50)), 3) if lat.size else None,
+        "p95 (s)": round(float(np.percentile(lat, 95)), 3) if lat.size else None,
+        "server CPU per rerun (ms)": round(cpu_per_rerun * 1000, 1),
+        "load driver CPU per rerun (ms)": round(driver_per_rerun * 1000, 1),
+        "server peak RSS (MB)": round(peak / 2**20),
+        "first errors": errors[:3],
+    }
 
 
 if __name__ == "__main__":

@@ -34,23 +34,36 @@ def _cold_evaluate(task: str, weights: str, activations: str | None) -> None:
     evaluate(task, weights, activations)
 
 
-
-
 def run(repeat: int = 3) -> list[dict]:
     rows = []
     for task in TARGET_S:
         net = load(task)
         base = statistics.median(timings(lambda net=net, task=task: forward(task, net.inputs), repeat))
-        rows.append({"task": task, "case": "float forward pass (baseline)", "median (s)": round(base, 3),
-                     "min–max (s)": "", "× float pass": 1.0, "target (s)": ""})
+        rows.append(
+            {
+                "task": task,
+                "case": "float forward pass (baseline)",
+                "median (s)": round(base, 3),
+                "min–max (s)": "",
+                "× float pass": 1.0,
+                "target (s)": "",
+            }
+        )
         for t, weights, acts in CASES:
             if t != task:
                 continue
             times = timings(lambda w=weights, a=acts, t=t: _cold_evaluate(t, w, a), repeat)
             med = statistics.median(times)
-            rows.append({"task": task, "case": f"{weights}, activations {acts or 'float'}", "median (s)": round(med, 3),
-                         "min–max (s)": f"{min(times):.3f}–{max(times):.3f}", "× float pass": round(med / base, 1),
-                         "target (s)": f"≤ {TARGET_S[task]}" + (" ✓" if med <= TARGET_S[task] else " ✗")})
+            rows.append(
+                {
+                    "task": task,
+                    "case": f"{weights}, activations {acts or 'float'}",
+                    "median (s)": round(med, 3),
+                    "min–max (s)": f"{min(times):.3f}–{max(times):.3f}",
+                    "× float pass": round(med / base, 1),
+                    "target (s)": f"≤ {TARGET_S[task]}" + (" ✓" if med <= TARGET_S[task] else " ✗"),
+                }
+            )
     return rows
 
 

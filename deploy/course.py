@@ -94,8 +94,9 @@ def warm_up(url: str, timeout: float = 60) -> None:
     request = BackMsg()
     request.rerun_script.query_string = ""
     request.rerun_script.page_script_hash = ""
-    with connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"], max_size=2**26,
-                 open_timeout=timeout) as ws:
+    with connect(
+        url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"], max_size=2**26, open_timeout=timeout
+    ) as ws:
         ws.send(request.SerializeToString())
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -153,13 +154,32 @@ class Course:
         env = dict(os.environ, STREAMLIT_SERVER_COOKIE_SECRET=self.cookie_secret, QUANTVIZ_REPLICA=name)
         with open(replica.log, "a") as log:
             replica.proc = subprocess.Popen(
-                [self.python, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                 "--server.address", "127.0.0.1", "--server.port", str(replica.port)],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self._wait(lambda: healthy(replica.url), wait, f"{name} did not answer its health check; see {replica.log}",
-                   replica.proc)
+                [
+                    self.python,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    "app.py",
+                    "--server.headless",
+                    "true",
+                    "--server.address",
+                    "127.0.0.1",
+                    "--server.port",
+                    str(replica.port),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._wait(
+            lambda: healthy(replica.url),
+            wait,
+            f"{name} did not answer its health check; see {replica.log}",
+            replica.proc,
+        )
         warm_up(replica.url)
-
 
     def kill(self, name: str) -> None:
         """Stop a replica at once, as a crash would: its open websockets drop."""
@@ -173,8 +193,11 @@ class Course:
         stop(self.servers[name].proc)
 
     def config_text(self) -> str:
-        return haproxy_config([(r.name, f"127.0.0.1:{r.port}") for r in self.servers.values()],
-                              f"127.0.0.1:{self.port}", str(self.workdir / "haproxy.sock"))
+        return haproxy_config(
+            [(r.name, f"127.0.0.1:{r.port}") for r in self.servers.values()],
+            f"127.0.0.1:{self.port}",
+            str(self.workdir / "haproxy.sock"),
+        )
 
     def server_state(self) -> dict[str, str]:
         """Each replica's state as the balancer sees it (UP, DOWN, ...), from its admin socket."""
@@ -202,8 +225,9 @@ class Course:
             if check.returncode:
                 raise RuntimeError(f"haproxy refused its configuration: {check.stdout}{check.stderr}")
             with open(self.workdir / "haproxy.log", "a") as log:
-                self.balancer = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stdout=log,
-                                                 stderr=subprocess.STDOUT, start_new_session=True)
+                self.balancer = subprocess.Popen(
+                    [HAPROXY, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
             self._wait(lambda: healthy(self.url), 30, "haproxy did not start", self.balancer)
             for name in self.servers:
                 self.wait_in_rotation(name)

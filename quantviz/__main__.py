@@ -40,8 +40,13 @@ def _write(path: str, write) -> None:
         raise OutputError(f"{path}: cannot be written ({exc.strerror})") from None
 
 
-def report(path: str, json_out: str | None = None, csv_out: str | None = None, largest: int = 20,
-           float_csv_out: str | None = None) -> dict:
+def report(
+    path: str,
+    json_out: str | None = None,
+    csv_out: str | None = None,
+    largest: int = 20,
+    float_csv_out: str | None = None,
+) -> dict:
     """Return (and write where asked) the report of one model file.
 
     ``json_out``: the whole report as strict JSON; ``csv_out``: the quantized-tensor table with every scale and
@@ -56,27 +61,47 @@ def report(path: str, json_out: str | None = None, csv_out: str | None = None, l
         _check_output(out)
     model = open_model(path)
     result = {
-        "file": model.name, "format": model.format, "file_type": model.file_type, "summary": describe(model),
-        "likely_problems": [p._asdict() for p in likely_problems(model)], "notes": model.notes,
+        "file": model.name,
+        "format": model.format,
+        "file_type": model.file_type,
+        "summary": describe(model),
+        "likely_problems": [p._asdict() for p in likely_problems(model)],
+        "notes": model.notes,
         "tensors": [
-            {"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "role": t.role, "op": t.op,
-             "quantization": None if t.quantization is None else {
-                 "scales": t.quantization.scales.tolist(), "zero_points": t.quantization.zero_points.tolist(),
-                 "axis": t.quantization.axis, "block_size": t.quantization.block_size}}
+            {
+                "name": t.name,
+                "dtype": t.dtype,
+                "shape": list(t.shape),
+                "role": t.role,
+                "op": t.op,
+                "quantization": None
+                if t.quantization is None
+                else {
+                    "scales": t.quantization.scales.tolist(),
+                    "zero_points": t.quantization.zero_points.tolist(),
+                    "axis": t.quantization.axis,
+                    "block_size": t.quantization.block_size,
+                },
+            }
             for t in model.tensors
         ],
         "quantized": [r._asdict() for r in quantized_rows(model)],
     }
     measured = measure_floats(model, largest=largest)
-    result["float_tensors"] = [{"name": m.name, "dtype": m.dtype, "shape": list(m.shape), "sqnr_db": m.sqnr,
-                                "max_abs_error": m.max_error} for m in measured]
+    result["float_tensors"] = [
+        {"name": m.name, "dtype": m.dtype, "shape": list(m.shape), "sqnr_db": m.sqnr, "max_abs_error": m.max_error}
+        for m in measured
+    ]
     result = strict(result)
     if json_out:
         _write(json_out, lambda f: json.dump(result, f, indent=1, allow_nan=False))
     if csv_out:
         table = quantized_table(model)
-        columns = list(table[0]) if table else ["name", "role", "op", "dtype", "shape", "granularity", "axis",
-                                                 "block_size", "scales", "zero_points"]
+        columns = (
+            list(table[0])
+            if table
+            else ["name", "role", "op", "dtype", "shape", "granularity", "axis", "block_size", "scales", "zero_points"]
+        )
 
         def write_quantized(f) -> None:
             writer = csv.DictWriter(f, fieldnames=columns)
@@ -89,10 +114,19 @@ def report(path: str, json_out: str | None = None, csv_out: str | None = None, l
 
         def write_floats(f) -> None:
             writer = csv.writer(f)
-            writer.writerow(["name", "dtype", "shape", *(f"SQNR {k} (dB)" for k in keys), *(f"max |error| {k}" for k in keys)])
+            writer.writerow(
+                ["name", "dtype", "shape", *(f"SQNR {k} (dB)" for k in keys), *(f"max |error| {k}" for k in keys)]
+            )
             for m in measured:
-                writer.writerow([m.name, m.dtype, "x".join(map(str, m.shape)), *(m.sqnr.get(k, "") for k in keys),
-                                 *(m.max_error.get(k, "") for k in keys)])
+                writer.writerow(
+                    [
+                        m.name,
+                        m.dtype,
+                        "x".join(map(str, m.shape)),
+                        *(m.sqnr.get(k, "") for k in keys),
+                        *(m.max_error.get(k, "") for k in keys),
+                    ]
+                )
 
         _write(float_csv_out, write_floats)
     return result
@@ -116,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(result["summary"]))
     for i, problem in enumerate(result["likely_problems"][:10], 1):
         print(f"Likely problem {i}: {problem['tensor']}: {problem['text']}")
-    print(f"{len(result['tensors'])} tensors, {len(result['quantized'])} quantized, {len(result['float_tensors'])} float tensors measured.")
+    print(
+        f"{len(result['tensors'])} tensors, {len(result['quantized'])} quantized, {len(result['float_tensors'])} float tensors measured."
+    )
     return 0
 
 

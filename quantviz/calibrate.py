@@ -69,7 +69,15 @@ def _range_for(threshold: float, lo: float, hi: float, symmetric: bool) -> tuple
     return lo * scale, hi * scale
 
 
-def clipping_curve(x: np.ndarray, *, bits: int = 8, signed: bool = True, symmetric: bool = True, convention: str = "textbook", points: int = 80) -> ClippingCurve:
+def clipping_curve(
+    x: np.ndarray,
+    *,
+    bits: int = 8,
+    signed: bool = True,
+    symmetric: bool = True,
+    convention: str = "textbook",
+    points: int = 80,
+) -> ClippingCurve:
     """Return the MSE (split into rounding and clipping) for clipping thresholds from 2% to 100% of max|x|."""
     xs = _sample(x)
     lo, hi = minmax_range(xs)
@@ -88,8 +96,15 @@ def clipping_curve(x: np.ndarray, *, bits: int = 8, signed: bool = True, symmetr
     return ClippingCurve(thresholds, arr[:, 0], arr[:, 1], arr[:, 2])
 
 
-def mse_optimal_range(x: np.ndarray, *, bits: int = 8, signed: bool = True, symmetric: bool = True, convention: str = "textbook",
-                      curve: ClippingCurve | None = None) -> tuple[float, float]:
+def mse_optimal_range(
+    x: np.ndarray,
+    *,
+    bits: int = 8,
+    signed: bool = True,
+    symmetric: bool = True,
+    convention: str = "textbook",
+    curve: ClippingCurve | None = None,
+) -> tuple[float, float]:
     """Return the range whose threshold minimises the total MSE (search over clipping_curve, then refine).
 
     Pass the ``curve`` already computed for the same data and options to skip computing it again.
@@ -149,8 +164,15 @@ def kl_entropy_range(x: np.ndarray, *, bits: int = 8, bins: int = 2048) -> tuple
     return -threshold, threshold
 
 
-def calibrate_all(x: np.ndarray, *, percentile: float = 99.9, bits: int = 8, signed: bool = True, symmetric: bool = True,
-                  convention: str = "textbook") -> tuple[list[Calibration], ClippingCurve]:
+def calibrate_all(
+    x: np.ndarray,
+    *,
+    percentile: float = 99.9,
+    bits: int = 8,
+    signed: bool = True,
+    symmetric: bool = True,
+    convention: str = "textbook",
+) -> tuple[list[Calibration], ClippingCurve]:
     """Return every method's range, in the order the app shows them, and the clipping curve they share."""
     options = {"bits": bits, "signed": signed, "symmetric": symmetric, "convention": convention}
     curve = clipping_curve(x, **options)

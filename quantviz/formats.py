@@ -73,7 +73,9 @@ class FormatResult(NamedTuple):
 MAX_GRID_POINTS = 300
 
 
-def compare_formats(x: np.ndarray, names: tuple[str, ...] = ("int8", "int4", "int2", "fp8 e4m3", "fp8 e5m2")) -> list[FormatResult]:
+def compare_formats(
+    x: np.ndarray, names: tuple[str, ...] = ("int8", "int4", "int2", "fp8 e4m3", "fp8 e5m2")
+) -> list[FormatResult]:
     """Return each format's version of x, all scaled per tensor so that max|x| maps to the format's largest value.
 
     Integer formats are symmetric with narrow range (z = 0, s = max|x| / (2^(b−1) − 1)); FP8 uses

@@ -10,7 +10,11 @@ from quantviz.conventions import get_convention
 from quantviz.errors import QuantVizError
 from quantviz.quantize import choose_qparams
 
-SCHEMES = {"tensor": "per tensor (one s, z)", "channel": "per output channel (one per row)", "group": "per group of k (within each row)"}
+SCHEMES = {
+    "tensor": "per tensor (one s, z)",
+    "channel": "per output channel (one per row)",
+    "group": "per group of k (within each row)",
+}
 
 
 def weight_matrix(rows: int, cols: int, *, spread_decades: float = 2.0, seed: int = 0) -> np.ndarray:
@@ -35,8 +39,17 @@ class Quantized(NamedTuple):
     row_relative_mse: np.ndarray  # row MSE / the row's mean square: how much of each row is noise
 
 
-def quantize_weights(w: np.ndarray, scheme: str, *, group_size: int = 32, bits: int = 8, signed: bool = True,
-                     symmetric: bool = True, narrow_range: bool = True, convention: str = "textbook") -> Quantized:
+def quantize_weights(
+    w: np.ndarray,
+    scheme: str,
+    *,
+    group_size: int = 32,
+    bits: int = 8,
+    signed: bool = True,
+    symmetric: bool = True,
+    narrow_range: bool = True,
+    convention: str = "textbook",
+) -> Quantized:
     """Return ``w`` quantized per tensor, per output channel (row) or per group of ``group_size`` columns."""
     w = np.asarray(w, dtype=np.float64)
     if w.ndim != 2:

@@ -81,7 +81,9 @@ def rounding_divide_by_pot(x: np.ndarray | int, exponent: int) -> np.ndarray:
     return (x64 >> exponent) + (remainder > threshold)
 
 
-def multiply_by_quantized_multiplier(x: np.ndarray | int, quantized_multiplier: int, shift: int, *, single_rounding: bool = True) -> np.ndarray:
+def multiply_by_quantized_multiplier(
+    x: np.ndarray | int, quantized_multiplier: int, shift: int, *, single_rounding: bool = True
+) -> np.ndarray:
     """Return x · M0 · 2^(shift − 31) rounded, as TFLite's MultiplyByQuantizedMultiplier.
 
     ``single_rounding=True`` (the build in the tensorflow 2.21 wheel): (x·M0 + 2^(30−shift)) >> (31 − shift).
@@ -104,19 +106,25 @@ def multiply_by_quantized_multiplier(x: np.ndarray | int, quantized_multiplier: 
 class FullyConnectedSteps(NamedTuple):
     """Every intermediate of an int8 fully connected layer."""
 
-    acc_raw: np.ndarray          # Σ q_in·q_w (int32 range)
+    acc_raw: np.ndarray  # Σ q_in·q_w (int32 range)
     zero_point_term: np.ndarray  # −z_in·Σ q_w, the cross term moved out of the inner loop
-    acc: np.ndarray              # Σ (q_in − z_in)·q_w + bias
-    multipliers: np.ndarray      # real M = s_in·s_w/s_out per output channel
-    m0: np.ndarray               # Q31 multipliers
+    acc: np.ndarray  # Σ (q_in − z_in)·q_w + bias
+    multipliers: np.ndarray  # real M = s_in·s_w/s_out per output channel
+    m0: np.ndarray  # Q31 multipliers
     shifts: np.ndarray
-    scaled: np.ndarray           # acc · M, rounded, before adding z_out
-    output: np.ndarray           # clamped int8 result
+    scaled: np.ndarray  # acc · M, rounded, before adding z_out
+    output: np.ndarray  # clamped int8 result
 
 
 def quantized_fully_connected(
-    q_in: np.ndarray, in_qparams: QParams, q_weights: np.ndarray, weight_scales: np.ndarray | float,
-    bias_int32: np.ndarray | None, out_qparams: QParams, *, single_rounding: bool = True,
+    q_in: np.ndarray,
+    in_qparams: QParams,
+    q_weights: np.ndarray,
+    weight_scales: np.ndarray | float,
+    bias_int32: np.ndarray | None,
+    out_qparams: QParams,
+    *,
+    single_rounding: bool = True,
 ) -> FullyConnectedSteps:
     """Return TFLite's int8 FULLY_CONNECTED of q_in [batch, in] with q_weights [out, in], step by step.
 
@@ -132,15 +140,21 @@ def quantized_fully_connected(
     acc_raw = q_in @ w.T
     zero_term = -in_qparams.zero_point * w.sum(axis=1)
     acc = acc_raw + zero_term + bias
-    multipliers = (float(np.float32(in_qparams.scale)) * scales.astype(np.float64)) / float(np.float32(out_qparams.scale))
+    multipliers = (float(np.float32(in_qparams.scale)) * scales.astype(np.float64)) / float(
+        np.float32(out_qparams.scale)
+    )
     pairs = [quantize_multiplier(float(m)) for m in multipliers]
     m0 = np.array([p[0] for p in pairs], dtype=np.int64)
     shifts = np.array([p[1] for p in pairs], dtype=np.int64)
     scaled = np.empty_like(acc)
     for c in range(w.shape[0]):
-        scaled[:, c] = multiply_by_quantized_multiplier(acc[:, c], int(m0[c]), int(shifts[c]), single_rounding=single_rounding)
+        scaled[:, c] = multiply_by_quantized_multiplier(
+            acc[:, c], int(m0[c]), int(shifts[c]), single_rounding=single_rounding
+        )
     output = np.clip(scaled + out_qparams.zero_point, -128, 127)
-    return FullyConnectedSteps(acc_raw, np.broadcast_to(zero_term, acc.shape), acc, multipliers, m0, shifts, scaled, output)
+    return FullyConnectedSteps(
+        acc_raw, np.broadcast_to(zero_term, acc.shape), acc, multipliers, m0, shifts, scaled, output
+    )
 
 
 def quantized_add(q_a: np.ndarray, qp_a: QParams, q_b: np.ndarray, qp_b: QParams, qp_out: QParams) -> np.ndarray:
@@ -172,7 +186,9 @@ class WorkedFullyConnected(NamedTuple):
     dequantized_output: np.ndarray
 
 
-def worked_fully_connected(*, batch: int = 2, n_in: int = 4, n_out: int = 3, per_channel: bool = False, seed: int = 0) -> WorkedFullyConnected:
+def worked_fully_connected(
+    *, batch: int = 2, n_in: int = 4, n_out: int = 3, per_channel: bool = False, seed: int = 0
+) -> WorkedFullyConnected:
     """Return a random layer quantized as TFLite does (int8 asymmetric activations, symmetric int8 weights)."""
     if not (1 <= batch <= 16 and 1 <= n_in <= 64 and 1 <= n_out <= 64):
         raise QuantVizError("keep the layer small: batch ≤ 16, inputs and outputs ≤ 64")
@@ -185,7 +201,12 @@ def worked_fully_connected(*, batch: int = 2, n_in: int = 4, n_out: int = 3, per
     in_qp = choose_qparams(float(x.min()), float(x.max()), signed=True, convention="tflite")
     out_qp = choose_qparams(float(y.min()), float(y.max()), signed=True, convention="tflite")
     rows = [w[c] for c in range(n_out)] if per_channel else [w]
-    w_qps = [choose_qparams(float(r.min()), float(r.max()), signed=True, symmetric=True, narrow_range=True, convention="tflite") for r in rows]
+    w_qps = [
+        choose_qparams(
+            float(r.min()), float(r.max()), signed=True, symmetric=True, narrow_range=True, convention="tflite"
+        )
+        for r in rows
+    ]
     scales = np.array([qp.scale for qp in w_qps] if per_channel else [w_qps[0].scale] * n_out)
     q_w = np.vstack([tfl.quantize_trace(w[c], w_qps[c if per_channel else 0]).q for c in range(n_out)])
     q_in = tfl.quantize_trace(x, in_qp).q
@@ -200,11 +221,11 @@ def worked_fully_connected(*, batch: int = 2, n_in: int = 4, n_out: int = 3, per
 class ZeroPointTerms(NamedTuple):
     """Σ(q1 − z1)(q2 − z2) expanded into its four terms (all exact integers)."""
 
-    products: int      # Σ q1·q2: the only term in the inner loop
-    weight_zero: int   # −z2·Σ q1: vanishes when the weights are symmetric (z2 = 0)
-    input_zero: int    # −z1·Σ q2: precomputable, the weights are constant
-    constant: int      # N·z1·z2
-    total: int         # Σ(q1 − z1)(q2 − z2)
+    products: int  # Σ q1·q2: the only term in the inner loop
+    weight_zero: int  # −z2·Σ q1: vanishes when the weights are symmetric (z2 = 0)
+    input_zero: int  # −z1·Σ q2: precomputable, the weights are constant
+    constant: int  # N·z1·z2
+    total: int  # Σ(q1 − z1)(q2 − z2)
 
 
 def zero_point_terms(q1: np.ndarray, z1: int, q2: np.ndarray, z2: int) -> ZeroPointTerms:
@@ -219,7 +240,9 @@ def zero_point_terms(q1: np.ndarray, z1: int, q2: np.ndarray, z2: int) -> ZeroPo
     if a.shape != b.shape:
         raise QuantVizError(f"the two code vectors need the same length, got {a.size} and {b.size}")
     z1, z2 = int(z1), int(z2)
-    return ZeroPointTerms(int(a @ b), -z2 * int(a.sum()), -z1 * int(b.sum()), a.size * z1 * z2, int((a - z1) @ (b - z2)))
+    return ZeroPointTerms(
+        int(a @ b), -z2 * int(a.sum()), -z1 * int(b.sum()), a.size * z1 * z2, int((a - z1) @ (b - z2))
+    )
 
 
 INT16_MIN, INT16_MAX = -(2**15), 2**15 - 1
@@ -234,7 +257,7 @@ class PairSums(NamedTuple):
     a_grid: tuple[int, int]
     b_grid: tuple[int, int]
     high: int
-    high_codes: tuple[int, int]   # (a, b) giving the largest product (used twice)
+    high_codes: tuple[int, int]  # (a, b) giving the largest product (used twice)
     low: int
     low_codes: tuple[int, int]
     high_saturated: int
@@ -272,29 +295,37 @@ def pair_sum_extremes(a_grid: tuple[int, int], b_grid: tuple[int, int]) -> PairS
     hi_a, hi_b = max(corners, key=lambda ab: ab[0] * ab[1])
     lo_a, lo_b = min(corners, key=lambda ab: ab[0] * ab[1])
     high, low = 2 * hi_a * hi_b, 2 * lo_a * lo_b
-    return PairSums(a_grid=(int(a_grid[0]), int(a_grid[1])), b_grid=(int(b_grid[0]), int(b_grid[1])),
-                    high=high, high_codes=(hi_a, hi_b), low=low, low_codes=(lo_a, lo_b),
-                    high_saturated=min(max(high, INT16_MIN), INT16_MAX), low_saturated=min(max(low, INT16_MIN), INT16_MAX),
-                    high_wrapped=_wrap16(high), low_wrapped=_wrap16(low))
+    return PairSums(
+        a_grid=(int(a_grid[0]), int(a_grid[1])),
+        b_grid=(int(b_grid[0]), int(b_grid[1])),
+        high=high,
+        high_codes=(hi_a, hi_b),
+        low=low,
+        low_codes=(lo_a, lo_b),
+        high_saturated=min(max(high, INT16_MIN), INT16_MAX),
+        low_saturated=min(max(low, INT16_MIN), INT16_MAX),
+        high_wrapped=_wrap16(high),
+        low_wrapped=_wrap16(low),
+    )
 
 
 class MultiplierSteps(NamedTuple):
     """How a real multiplier M becomes a Q31 integer M0 and a shift, and what it does to one accumulator."""
 
     multiplier: float
-    mantissa: float        # M = mantissa · 2^exponent, mantissa in [0.5, 1)
+    mantissa: float  # M = mantissa · 2^exponent, mantissa in [0.5, 1)
     exponent: int
-    mantissa_q31: float    # mantissa · 2^31 before rounding
-    rounded: int           # round(mantissa · 2^31), half away from zero: 2^31 at most
-    renormalised: bool     # the rounding reached 2^31: M0 halved to 2^30, shift + 1
-    flushed: bool          # the shift fell below −31: M0 = 0 and shift = 0, every product rescales to 0
-    saturated: bool        # the shift rose above 30: M0 = 2^31 − 1 and shift = 30
+    mantissa_q31: float  # mantissa · 2^31 before rounding
+    rounded: int  # round(mantissa · 2^31), half away from zero: 2^31 at most
+    renormalised: bool  # the rounding reached 2^31: M0 halved to 2^30, shift + 1
+    flushed: bool  # the shift fell below −31: M0 = 0 and shift = 0, every product rescales to 0
+    saturated: bool  # the shift rose above 30: M0 = 2^31 − 1 and shift = 30
     m0: int
     shift: int
-    represented: float     # M0 · 2^(shift − 31), the multiplier actually used
+    represented: float  # M0 · 2^(shift − 31), the multiplier actually used
     acc: int
-    exact: float           # acc · M in real arithmetic
-    result: int            # (acc·M0 + 2^(30 − shift)) >> (31 − shift)
+    exact: float  # acc · M in real arithmetic
+    result: int  # (acc·M0 + 2^(30 − shift)) >> (31 − shift)
     result_double_rounding: int | None  # None where acc·2^shift does not fit the int32 the classic build uses
 
 
@@ -318,11 +349,24 @@ def multiplier_steps(multiplier: float, acc: int) -> MultiplierSteps:
     if not INT32_MIN <= acc <= INT32_MAX:
         raise QuantVizError(f"the accumulator is an int32: it must lie in [{INT32_MIN}, {INT32_MAX}], got {acc}")
     return MultiplierSteps(
-        multiplier=multiplier, mantissa=mantissa, exponent=exponent, mantissa_q31=q31, rounded=rounded,
-        renormalised=renormalised, flushed=multiplier != 0 and normal_shift < -31, saturated=normal_shift > 30,
-        m0=m0, shift=shift, represented=m0 * 2.0 ** (shift - 31), acc=acc, exact=acc * multiplier,
+        multiplier=multiplier,
+        mantissa=mantissa,
+        exponent=exponent,
+        mantissa_q31=q31,
+        rounded=rounded,
+        renormalised=renormalised,
+        flushed=multiplier != 0 and normal_shift < -31,
+        saturated=normal_shift > 30,
+        m0=m0,
+        shift=shift,
+        represented=m0 * 2.0 ** (shift - 31),
+        acc=acc,
+        exact=acc * multiplier,
         result=int(multiply_by_quantized_multiplier(acc, m0, shift)),
         # The classic build shifts acc left by the shift first: in int32, which a shift > 0 can overflow.
-        result_double_rounding=(int(multiply_by_quantized_multiplier(acc, m0, shift, single_rounding=False))
-                                if INT32_MIN <= acc * 2 ** max(shift, 0) <= INT32_MAX else None),
+        result_double_rounding=(
+            int(multiply_by_quantized_multiplier(acc, m0, shift, single_rounding=False))
+            if INT32_MIN <= acc * 2 ** max(shift, 0) <= INT32_MAX
+            else None
+        ),
     )

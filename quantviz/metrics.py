@@ -159,8 +159,17 @@ def sqnr_by_bits(
             continue
         qp = choose_qparams(rmin, rmax, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
         stats = error_stats(conv.error_trace(x, qp))
-        rows.append((bits, stats.sqnr_db, uniform_noise_sqnr_db(power, qp.scale), stats.clipped_share,
-                     stats.rounding_mse, stats.clipping_mse, uniform_noise_power(qp.scale)))
+        rows.append(
+            (
+                bits,
+                stats.sqnr_db,
+                uniform_noise_sqnr_db(power, qp.scale),
+                stats.clipped_share,
+                stats.rounding_mse,
+                stats.clipping_mse,
+                uniform_noise_power(qp.scale),
+            )
+        )
     arr = np.array(rows, dtype=np.float64).reshape(-1, 7)
     return SqnrCurve(arr[:, 0].astype(int), *(arr[:, i] for i in range(1, 7)))
 
@@ -174,8 +183,16 @@ class TransferCurve(NamedTuple):
     error: np.ndarray
 
 
-def transfer_curve(qp: QParams, lo: float, hi: float, *, convention: str = "textbook", rounding: str | None = None,
-                   add_zero_point_before_rounding: bool = False, points: int = 800) -> TransferCurve:
+def transfer_curve(
+    qp: QParams,
+    lo: float,
+    hi: float,
+    *,
+    convention: str = "textbook",
+    rounding: str | None = None,
+    add_zero_point_before_rounding: bool = False,
+    points: int = 800,
+) -> TransferCurve:
     """Return the staircase x -> dequantize(quantize(x)) sampled on [lo, hi], steps kept sharp.
 
     Each code boundary inside [lo, hi] gets two points (just before and at it), so the
@@ -184,5 +201,7 @@ def transfer_curve(qp: QParams, lo: float, hi: float, *, convention: str = "text
     if not hi > lo:
         hi = lo + qp.scale
     x = np.linspace(lo, hi, points)
-    t = quantize_trace(x, qp, convention=convention, rounding=rounding, add_zero_point_before_rounding=add_zero_point_before_rounding)
+    t = quantize_trace(
+        x, qp, convention=convention, rounding=rounding, add_zero_point_before_rounding=add_zero_point_before_rounding
+    )
     return TransferCurve(t.x, t.dequantized, t.error)

@@ -18,8 +18,9 @@ import numpy as np
 try:
     import plotly.graph_objects as go
 except ModuleNotFoundError as exc:  # the library alone (pip install quantviz) has no plotly
-    raise ModuleNotFoundError("quantviz.plot draws with plotly, which is not installed: "
-                              "pip install 'quantviz[app]'", name="plotly") from exc
+    raise ModuleNotFoundError(
+        "quantviz.plot draws with plotly, which is not installed: pip install 'quantviz[app]'", name="plotly"
+    ) from exc
 
 from quantviz.app import figures
 from quantviz.blocks import FORMATS, fake_quantize
@@ -37,11 +38,27 @@ WHOLE_BLOCKS = 1024  # the Block formats page pads to whole blocks of every form
 SQNR_TITLE = "Each bit buys about 6.02 dB, until clipping or the data says otherwise"
 
 
-def _qparams(rmin: float, rmax: float, bits: int, signed: bool, symmetric: bool, narrow_range: bool,
-             reduce_range: bool, convention: str) -> QParams:
+def _qparams(
+    rmin: float,
+    rmax: float,
+    bits: int,
+    signed: bool,
+    symmetric: bool,
+    narrow_range: bool,
+    reduce_range: bool,
+    convention: str,
+) -> QParams:
     """The QParams ``convention`` chooses, as every figure here starts from."""
-    return choose_qparams(rmin, rmax, bits=bits, signed=signed, symmetric=symmetric, narrow_range=narrow_range,
-                          reduce_range=reduce_range, convention=convention)
+    return choose_qparams(
+        rmin,
+        rmax,
+        bits=bits,
+        signed=signed,
+        symmetric=symmetric,
+        narrow_range=narrow_range,
+        reduce_range=reduce_range,
+        convention=convention,
+    )
 
 
 def _values(values: object, name: str = "values") -> np.ndarray:
@@ -59,9 +76,20 @@ def _data_range(x: np.ndarray, rmin: float | None, rmax: float | None) -> tuple[
     return float(x.min()) if rmin is None else float(rmin), float(x.max()) if rmax is None else float(rmax)
 
 
-def number_line(rmin: float, rmax: float, *, bits: int = 8, signed: bool = False, symmetric: bool = False,
-                narrow_range: bool = False, reduce_range: bool = False, convention: str = "textbook",
-                rounding: str | None = None, values: object = None, title: str | None = None) -> go.Figure:
+def number_line(
+    rmin: float,
+    rmax: float,
+    *,
+    bits: int = 8,
+    signed: bool = False,
+    symmetric: bool = False,
+    narrow_range: bool = False,
+    reduce_range: bool = False,
+    convention: str = "textbook",
+    rounding: str | None = None,
+    values: object = None,
+    title: str | None = None,
+) -> go.Figure:
     """Return the real number line over the integer grid, each marked value drawn over its code.
 
     The figure of *Your values* (and of the landing page where it draws the line with plotly): the representable
@@ -95,13 +123,24 @@ def number_line(rmin: float, rmax: float, *, bits: int = 8, signed: bool = False
     codes = quantize(shown, qp, convention=convention, rounding=rounding)
     if title is None:
         title = f"{grid_label(bits, signed=signed)}: real 0 is stored as code {qp.zero_point}"
-    return figures.number_line_figure(qp, chosen_range=(float(rmin), float(rmax)), values=shown, codes=codes,
-                                      title=title)
+    return figures.number_line_figure(
+        qp, chosen_range=(float(rmin), float(rmax)), values=shown, codes=codes, title=title
+    )
 
 
-def staircase(rmin: float, rmax: float, *, bits: int = 8, signed: bool = False, symmetric: bool = False,
-              narrow_range: bool = False, reduce_range: bool = False, convention: str = "textbook",
-              rounding: str | None = None, around: float | None = None) -> go.Figure:
+def staircase(
+    rmin: float,
+    rmax: float,
+    *,
+    bits: int = 8,
+    signed: bool = False,
+    symmetric: bool = False,
+    narrow_range: bool = False,
+    reduce_range: bool = False,
+    convention: str = "textbook",
+    rounding: str | None = None,
+    around: float | None = None,
+) -> go.Figure:
     """Return the staircase (x against its dequantized value) with the rounding error below it.
 
     The Number line page's second chart: with ``around`` the window is ±8 steps around that value (the page's
@@ -137,9 +176,19 @@ def staircase(rmin: float, rmax: float, *, bits: int = 8, signed: bool = False, 
     return figures.transfer_figure(curve, qp, chosen_range=(float(rmin), float(rmax)))
 
 
-def error_histogram(values: object, rmin: float | None = None, rmax: float | None = None, *, bits: int = 8,
-                    signed: bool = False, symmetric: bool = False, narrow_range: bool = False,
-                    reduce_range: bool = False, convention: str = "textbook", rounding: str | None = None) -> go.Figure:
+def error_histogram(
+    values: object,
+    rmin: float | None = None,
+    rmax: float | None = None,
+    *,
+    bits: int = 8,
+    signed: bool = False,
+    symmetric: bool = False,
+    narrow_range: bool = False,
+    reduce_range: bool = False,
+    convention: str = "textbook",
+    rounding: str | None = None,
+) -> go.Figure:
     """Return the histogram of the quantization error of ``values``: rounding inside the range, clipping apart.
 
     The Rounding error page's second chart, with the Uniform(−s/2, s/2) density drawn over the rounding part.
@@ -171,9 +220,16 @@ def error_histogram(values: object, rmin: float | None = None, rmax: float | Non
     return figures.error_histogram_figure(trace.error[~trace.clipped], trace.error[trace.clipped], qp.scale)
 
 
-def sqnr_against_bits(values: object, rmin: float | None = None, rmax: float | None = None, *,
-                      bits: range | list[int] = range(MIN_BITS, MAX_BITS + 1), signed: bool = False,
-                      symmetric: bool = False, convention: str = "textbook") -> go.Figure:
+def sqnr_against_bits(
+    values: object,
+    rmin: float | None = None,
+    rmax: float | None = None,
+    *,
+    bits: range | list[int] = range(MIN_BITS, MAX_BITS + 1),
+    signed: bool = False,
+    symmetric: bool = False,
+    convention: str = "textbook",
+) -> go.Figure:
     """Return the SQNR of ``values`` at each bit width, measured, beside the 6.02 dB-per-bit model.
 
     The Rounding error page's third chart (the page measures the first 200,000 values; this measures all given).

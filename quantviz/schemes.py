@@ -29,11 +29,11 @@ class SchemeResult(NamedTuple):
     """Values stored and brought back under one scheme."""
 
     scheme: str
-    step: float          # s, or d
-    offset: float        # z (integer or fractional), or m
+    step: float  # s, or d
+    offset: float  # z (integer or fractional), or m
     codes: np.ndarray
     dequantized: np.ndarray
-    zero_back: float     # what real 0 comes back as
+    zero_back: float  # what real 0 comes back as
 
 
 def real_zero_back(scale: float, zero_point: float, qmin: float = -np.inf, qmax: float = np.inf) -> float:
@@ -49,8 +49,16 @@ def real_zero_back(scale: float, zero_point: float, qmin: float = -np.inf, qmax:
     return scale * (float(np.clip(np.rint(zero_point), qmin, qmax)) - zero_point)
 
 
-def store(x: object, rmin: float, rmax: float, *, bits: int = 8, signed: bool = False, scheme: str = "integer",
-          qparams: QParams | None = None) -> SchemeResult:
+def store(
+    x: object,
+    rmin: float,
+    rmax: float,
+    *,
+    bits: int = 8,
+    signed: bool = False,
+    scheme: str = "integer",
+    qparams: QParams | None = None,
+) -> SchemeResult:
     """Return ``x`` stored on a ``bits``-bit grid (unsigned, or signed) covering [rmin, rmax] under ``scheme``.
 
     Rounding is half to even; codes are clamped to the grid. For the ``"integer"`` scheme, ``qparams`` (a
@@ -75,7 +83,9 @@ def store(x: object, rmin: float, rmax: float, *, bits: int = 8, signed: bool = 
         offset = float(qparams.zero_point)
         codes = np.clip(np.rint(values / step + offset), qmin, qmax)
         back = step * (codes - offset)
-        return SchemeResult(scheme, step, offset, codes.astype(np.int64), back, real_zero_back(step, offset, qmin, qmax))
+        return SchemeResult(
+            scheme, step, offset, codes.astype(np.int64), back, real_zero_back(step, offset, qmin, qmax)
+        )
     if scheme == "offset":  # x = d·q + m counts codes up from rmin: unsigned whatever the page's grid
         qmin, qmax = int_range(bits, signed=False)
         offset = lo

@@ -37,8 +37,9 @@ def main(tasks: list[str]) -> None:
             base = float_logits(task)
             float_value = accuracy(base, net.labels) if task == "digits" else perplexity(base, net.labels)
             points = scheme_sweep(task)
-            left = scheme_map_figure(points, metric, float_value=float_value,
-                                     title=f"{task}: {metric} against bits per weight")
+            left = scheme_map_figure(
+                points, metric, float_value=float_value, title=f"{task}: {metric} against bits per weight"
+            )
             right = scheme_map_figure(points, metric, y="sqnr", title=f"{task}: weight SQNR against bits per weight")
             html = "<html><body style='margin:0;display:flex;background:white'>"
             for i, fig in enumerate((left, right)):
@@ -57,8 +58,10 @@ def main(tasks: list[str]) -> None:
             print(f"| weights | bits/weight | weight SQNR (dB) | {metric} | KL (nats) | same top answer |")
             print("|---|---|---|---|---|---|")
             for pt in sorted(points, key=lambda q: q.bits_per_weight):
-                print(f"| {pt.weights} | {pt.bits_per_weight:.3f} | {pt.weight_sqnr_db:.2f} | {metric_text(metric, pt.value)}"
-                      f" | {pt.kl_divergence:.4g} | {pt.top1_agreement * 100:.2f} % |")
+                print(
+                    f"| {pt.weights} | {pt.bits_per_weight:.3f} | {pt.weight_sqnr_db:.2f} | {metric_text(metric, pt.value)}"
+                    f" | {pt.kl_divergence:.4g} | {pt.top1_agreement * 100:.2f} % |"
+                )
             print("\n" + disagreement_sentence(points, metric))
         browser.close()
 

@@ -25,10 +25,16 @@ def main() -> None:
     torch.manual_seed(SEED)
     torch.set_num_threads(1)
     digits = load_digits()
-    x_tr, x_te, y_tr, y_te = train_test_split(digits.data.astype(np.uint8), digits.target.astype(np.int64),
-                                              test_size=0.25, random_state=SEED, stratify=digits.target)
-    net = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128), torch.nn.ReLU(),
-                              torch.nn.Linear(128, 10))
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        digits.data.astype(np.uint8),
+        digits.target.astype(np.int64),
+        test_size=0.25,
+        random_state=SEED,
+        stratify=digits.target,
+    )
+    net = torch.nn.Sequential(
+        torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10)
+    )
     xt = torch.tensor(x_tr, dtype=torch.float32) / 16
     yt = torch.tensor(y_tr)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
@@ -49,8 +55,16 @@ def main() -> None:
     weights = {f"fc{i}.weight": m.weight.detach().numpy().astype(np.float32) for i, m in enumerate(layers, 1)}
     biases = {f"fc{i}.bias": m.bias.detach().numpy().astype(np.float32) for i, m in enumerate(layers, 1)}
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(OUT, **weights, **biases, x_train=x_tr, y_train=y_tr.astype(np.uint8), x_test=x_te,
-                        y_test=y_te.astype(np.uint8), reference_logits=logits)
+    np.savez_compressed(
+        OUT,
+        **weights,
+        **biases,
+        x_train=x_tr,
+        y_train=y_tr.astype(np.uint8),
+        x_test=x_te,
+        y_test=y_te.astype(np.uint8),
+        reference_logits=logits,
+    )
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes)")
 
 

@@ -17,8 +17,13 @@ from quantviz.errors import QuantVizError
 
 def _options(key: str) -> dict:
     bits, signed, symmetric, narrow, reduce = (int(v) for v in key.split(","))
-    return {"bits": bits, "signed": bool(signed), "symmetric": bool(symmetric), "narrow_range": bool(narrow),
-            "reduce_range": bool(reduce)}
+    return {
+        "bits": bits,
+        "signed": bool(signed),
+        "symmetric": bool(symmetric),
+        "narrow_range": bool(narrow),
+        "reduce_range": bool(reduce),
+    }
 
 
 def _neighbours(x: float, rng: np.random.Generator) -> float:
@@ -80,20 +85,39 @@ def live_cases(convention: str, n: int, seed: int = 0) -> list[dict]:
         rmin, rmax = _range(rng, grids[key])
         rounding = modes[int(rng.integers(0, len(modes)))]
         z_first = bool(convention == "textbook" and rng.integers(0, 4) == 0)
-        case = {"rmin": rmin, "rmax": rmax, **options, "convention": convention, "rounding": rounding,
-                "z_first": z_first}
+        case = {
+            "rmin": rmin,
+            "rmax": rmax,
+            **options,
+            "convention": convention,
+            "rounding": rounding,
+            "z_first": z_first,
+        }
         try:
             qp = qv.choose_qparams(rmin, rmax, convention=convention, **options)
         except QuantVizError:
             cases.append({**case, "error": True})
             continue
         xs = [_probe(rng, qp) for _ in range(4)]
-        codes = qv.quantize(np.array(xs), qp, convention=convention, rounding=rounding,
-                            add_zero_point_before_rounding=z_first)
-        cases.append({**case, "error": False,
-                      "expect": {"scale": qp.scale, "zero_point": qp.zero_point, "qmin": qp.qmin, "qmax": qp.qmax,
-                                 "storage_min": qp.storage_min, "storage_max": qp.storage_max},
-                      "xs": xs, "codes": [int(c) for c in codes]})
+        codes = qv.quantize(
+            np.array(xs), qp, convention=convention, rounding=rounding, add_zero_point_before_rounding=z_first
+        )
+        cases.append(
+            {
+                **case,
+                "error": False,
+                "expect": {
+                    "scale": qp.scale,
+                    "zero_point": qp.zero_point,
+                    "qmin": qp.qmin,
+                    "qmax": qp.qmax,
+                    "storage_min": qp.storage_min,
+                    "storage_max": qp.storage_max,
+                },
+                "xs": xs,
+                "codes": [int(c) for c in codes],
+            }
+        )
     return cases
 
 
@@ -111,8 +135,23 @@ def typed_cases(convention: str, n: int, seed: int = 1) -> list[dict]:
         qp = qv.QParams(scale, zero, grid["qmin"], grid["qmax"], grid["smin"], grid["smax"])
         xs = [_probe(rng, qp) for _ in range(4)]
         codes = qv.quantize(np.array(xs), qp, convention=convention)
-        cases.append({"params": {"scale": scale, "zero_point": zero, "qmin": qp.qmin, "qmax": qp.qmax,
-                                 "storage_min": qp.storage_min, "storage_max": qp.storage_max, "rmin": None,
-                                 "rmax": None, "convention": convention, "rounding": None, "z_first": False},
-                      "xs": xs, "codes": [int(c) for c in codes]})
+        cases.append(
+            {
+                "params": {
+                    "scale": scale,
+                    "zero_point": zero,
+                    "qmin": qp.qmin,
+                    "qmax": qp.qmax,
+                    "storage_min": qp.storage_min,
+                    "storage_max": qp.storage_max,
+                    "rmin": None,
+                    "rmax": None,
+                    "convention": convention,
+                    "rounding": None,
+                    "z_first": False,
+                },
+                "xs": xs,
+                "codes": [int(c) for c in codes],
+            }
+        )
     return cases

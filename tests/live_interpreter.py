@@ -71,8 +71,18 @@ def round_exact(n: int, d: int, mode: str) -> int:
     raise LiveError(f"no exact rounding for {mode!r}")
 
 
-def choose(rules: dict, rmin: float, rmax: float, *, bits: int, signed: bool, symmetric: bool, narrow_range: bool,
-           reduce_range: bool, convention: str) -> dict:
+def choose(
+    rules: dict,
+    rmin: float,
+    rmax: float,
+    *,
+    bits: int,
+    signed: bool,
+    symmetric: bool,
+    narrow_range: bool,
+    reduce_range: bool,
+    convention: str,
+) -> dict:
     """Return {scale, zero_point, qmin, qmax, storage_min, storage_max, rmin, rmax} from the rules alone."""
     if not (math.isfinite(rmin) and math.isfinite(rmax)) or rmin > rmax:
         raise LiveError("bad range")
@@ -154,8 +164,16 @@ def choose(rules: dict, rmin: float, rmax: float, *, bits: int, signed: bool, sy
         raise LiveError("scale not positive")
     if not grid["smin"] <= zero <= grid["smax"]:
         raise LiveError("zero point outside the grid")
-    return {"scale": scale, "zero_point": zero, "qmin": qmin, "qmax": qmax, "storage_min": grid["smin"],
-            "storage_max": grid["smax"], "rmin": lo, "rmax": hi}
+    return {
+        "scale": scale,
+        "zero_point": zero,
+        "qmin": qmin,
+        "qmax": qmax,
+        "storage_min": grid["smin"],
+        "storage_max": grid["smax"],
+        "rmin": lo,
+        "rmax": hi,
+    }
 
 
 def fma_f32(a: float, b: float, c: float) -> float:
@@ -174,8 +192,9 @@ def fma_f32(a: float, b: float, c: float) -> float:
     return f32(s)
 
 
-def quantize(rules: dict, x: float, params: dict, *, convention: str, rounding: str | None = None,
-             z_first: bool = False) -> int:
+def quantize(
+    rules: dict, x: float, params: dict, *, convention: str, rounding: str | None = None, z_first: bool = False
+) -> int:
     """Return the stored code of x under ``params`` (what ``choose`` returned), from the rules alone."""
     conv = rules["conventions"][convention]
     q = conv["quantize"]

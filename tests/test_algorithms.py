@@ -45,8 +45,15 @@ def test_hadamard_rejects_non_powers_of_two():
 
 
 @FAST
-@given(seed=seeds, b=bits, g=groups, symmetric=st.booleans(), act_order=st.booleans(),
-       damp=st.sampled_from([0.0, 0.01, 0.1]), scale=st.floats(0.1, 10.0))
+@given(
+    seed=seeds,
+    b=bits,
+    g=groups,
+    symmetric=st.booleans(),
+    act_order=st.booleans(),
+    damp=st.sampled_from([0.0, 0.01, 0.1]),
+    scale=st.floats(0.1, 10.0),
+)
 def test_gptq_with_identity_hessian_is_round_to_nearest(seed, b, g, symmetric, act_order, damp, scale):
     # inputs k·I give XᵀX = k²·I: H is a multiple of I, no error has anywhere to go
     w = np.random.default_rng(seed).standard_normal((12, 32)).astype(np.float32)
@@ -59,8 +66,14 @@ def test_gptq_with_identity_hessian_is_round_to_nearest(seed, b, g, symmetric, a
 
 
 @FAST
-@given(seed=seeds, b=st.sampled_from([3, 4]), g=st.sampled_from([None, 32]), symmetric=st.booleans(),
-       act_order=st.booleans(), outlier_scale=st.floats(5.0, 50.0))
+@given(
+    seed=seeds,
+    b=st.sampled_from([3, 4]),
+    g=st.sampled_from([None, 32]),
+    symmetric=st.booleans(),
+    act_order=st.booleans(),
+    outlier_scale=st.floats(5.0, 50.0),
+)
 def test_gptq_output_error_beats_rtn_on_outlier_layers(seed, b, g, symmetric, act_order, outlier_scale):
     layer = qa.toy_layer(24, 64, 256, outliers=3, outlier_scale=outlier_scale, seed=seed)
     r = qa.gptq(layer.weight, layer.inputs, bits=b, group_size=g, symmetric=symmetric, act_order=act_order)
@@ -121,8 +134,9 @@ def test_gptq_rejects_bad_inputs_by_name(kwargs, message):
 
 
 @FAST
-@given(seed=seeds, b=st.sampled_from([2, 3, 4]), g=st.sampled_from([None, 32]), duo=st.booleans(),
-       symmetric=st.booleans())
+@given(
+    seed=seeds, b=st.sampled_from([2, 3, 4]), g=st.sampled_from([None, 32]), duo=st.booleans(), symmetric=st.booleans()
+)
 def test_awq_never_worse_than_rounding_and_picks_the_grid_minimum(seed, b, g, duo, symmetric):
     layer = qa.toy_layer(16, 64, 128, outliers=2, outlier_scale=25.0, seed=seed)
     r = qa.awq(layer.weight, layer.inputs, bits=b, group_size=g, duo_scaling=duo, symmetric=symmetric, n_grid=10)
@@ -141,8 +155,9 @@ def test_smoothquant_keeps_outputs_and_moves_ranges(seed, alpha, form):
     layer = qa.toy_layer(16, 32, 64, outliers=2, outlier_scale=30.0, seed=seed)
     r = qa.smoothquant(layer.weight, layer.inputs, alpha, form)
     y = layer.inputs.astype(np.float64) @ layer.weight.astype(np.float64).T
-    assert np.allclose(r.inputs.astype(np.float64) @ r.weight.astype(np.float64).T, y, rtol=1e-4,
-                       atol=1e-5 * np.abs(y).max())
+    assert np.allclose(
+        r.inputs.astype(np.float64) @ r.weight.astype(np.float64).T, y, rtol=1e-4, atol=1e-5 * np.abs(y).max()
+    )
     assert np.allclose(r.weight, layer.weight * r.scales)
     both = 2.0 if form == "llmcompressor" else 1.0
     w_stat = both * np.abs(r.weight).max(axis=0)

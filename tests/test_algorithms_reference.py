@@ -37,8 +37,11 @@ def _one_blas_thread():
 
 
 def label(case: dict) -> str:
-    return "-".join(f"{k}={v}" for k, v in case.items() if k in (
-        "kind", "bits", "group_size", "act_order", "damp", "symmetric", "duo_scaling", "alpha"))
+    return "-".join(
+        f"{k}={v}"
+        for k, v in case.items()
+        if k in ("kind", "bits", "group_size", "act_order", "damp", "symmetric", "duo_scaling", "alpha")
+    )
 
 
 def test_fixture_covers_the_issue_grid():
@@ -52,8 +55,15 @@ def test_fixture_covers_the_issue_grid():
 @pytest.mark.parametrize("case", CASES["gptq"], ids=label)
 def test_gptq_matches_llmcompressor(case):
     lay = layer(case["kind"], case["seed"])
-    r = gptq(lay.weight, lay.inputs, bits=case["bits"], group_size=case["group_size"],
-             symmetric=case["symmetric"], act_order=case["act_order"], damp=case["damp"])
+    r = gptq(
+        lay.weight,
+        lay.inputs,
+        bits=case["bits"],
+        group_size=case["group_size"],
+        symmetric=case["symmetric"],
+        act_order=case["act_order"],
+        damp=case["damp"],
+    )
     ref = unpack_codes(case["codes"], lay.weight.shape[1])
     same = np.mean(r.codes[: ref.shape[0]] == ref)
     rows_same = np.mean(np.array(row_crcs(r.codes)) == np.array(case["row_crc"]))
@@ -67,8 +77,14 @@ def test_gptq_matches_llmcompressor(case):
 
 def _awq(case):
     lay = layer(case["kind"], case["seed"])
-    return awq(lay.weight, lay.inputs, bits=case["bits"], group_size=case["group_size"],
-               duo_scaling=case["duo_scaling"], symmetric=case["symmetric"])
+    return awq(
+        lay.weight,
+        lay.inputs,
+        bits=case["bits"],
+        group_size=case["group_size"],
+        duo_scaling=case["duo_scaling"],
+        symmetric=case["symmetric"],
+    )
 
 
 @pytest.mark.parametrize("case", [c for c in CASES["awq"] if not c["symmetric"]], ids=label)

@@ -14,8 +14,12 @@ from quantviz.teach import algorithms as words
 from quantviz.teach.fmt import fmt
 
 FAST = settings(max_examples=12, deadline=None)
-layers = st.builds(lambda seed, k, scale: qa.toy_layer(16, 64, 128, outliers=k, outlier_scale=scale, seed=seed),
-                   st.integers(0, 10_000), st.integers(0, 4), st.floats(1.0, 40.0))
+layers = st.builds(
+    lambda seed, k, scale: qa.toy_layer(16, 64, 128, outliers=k, outlier_scale=scale, seed=seed),
+    st.integers(0, 10_000),
+    st.integers(0, 4),
+    st.floats(1.0, 40.0),
+)
 
 
 @pytest.fixture(autouse=True)
@@ -98,8 +102,9 @@ def test_compare_summary_names_the_best_method():
 def test_figures_carry_the_results_and_stay_light():
     lay = qa.toy_layer(64, 256, 256, outliers=4)
     r = qa.gptq(lay.weight, lay.inputs)
-    fig = af.matrix_figure(af.log_magnitude(r.hessian), title="H", x_title="j", y_title="i", colour_title="c",
-                           max_cells=128)
+    fig = af.matrix_figure(
+        af.log_magnitude(r.hessian), title="H", x_title="j", y_title="i", colour_title="c", max_cells=128
+    )
     assert np.asarray(fig.data[0].z).shape == (128, 128)
     assert len(fig.to_json()) < 400_000
     run = qa.running_error(r, lay.weight, lay.inputs)

@@ -10,9 +10,15 @@ from bench.course import Observations, summary
 def test_summary_reports_what_was_seen():
     rng = np.random.default_rng(0)
     latencies = rng.uniform(0.2, 1.5, size=200).tolist()
-    seen = Observations(latencies=latencies, spread={"r1": 28, "r0": 32}, reconnects=[1.2, 2.5, 0.9],
-                        noticed=[0.1, 0.8], errors=[f"e{i}" for i in range(5)], cpu={"r0": 26.5},
-                        events={"killed": "r0 (32 students)"})
+    seen = Observations(
+        latencies=latencies,
+        spread={"r1": 28, "r0": 32},
+        reconnects=[1.2, 2.5, 0.9],
+        noticed=[0.1, 0.8],
+        errors=[f"e{i}" for i in range(5)],
+        cpu={"r0": 26.5},
+        events={"killed": "r0 (32 students)"},
+    )
     row = summary(seen, scenario="kill", students=60, replicas=2, seconds=60.0)
     assert row["p50 (s)"] == round(float(np.percentile(latencies, 50)), 3)
     assert row["p95 (s)"] == round(float(np.percentile(latencies, 95)), 3)
@@ -27,5 +33,14 @@ def test_summary_reports_what_was_seen():
 def test_summary_of_a_run_that_saw_nothing():
     row = summary(Observations(), scenario="steady", students=4, replicas=2, seconds=5.0)
     assert row["moves answered"] == 0
-    assert all(row[k] is None for k in ("p50 (s)", "p95 (s)", "spread from even (%)", "slowest reconnect (s)",
-                                          "median reconnect (s)", "slowest loss noticed (s)"))
+    assert all(
+        row[k] is None
+        for k in (
+            "p50 (s)",
+            "p95 (s)",
+            "spread from even (%)",
+            "slowest reconnect (s)",
+            "median reconnect (s)",
+            "slowest loss noticed (s)",
+        )
+    )

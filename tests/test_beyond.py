@@ -77,7 +77,13 @@ def test_single_rounding_matches_exact_product(x: int, m: float) -> None:
     total = 31 - shift
     assert int(multiply_by_quantized_multiplier(x, m0, shift)) == _round_half_up_div(x * m0, 2**total)
     # double rounding stays within one of it
-    assert abs(int(multiply_by_quantized_multiplier(x, m0, shift, single_rounding=False)) - _round_half_up_div(x * m0, 2**total)) <= 1
+    assert (
+        abs(
+            int(multiply_by_quantized_multiplier(x, m0, shift, single_rounding=False))
+            - _round_half_up_div(x * m0, 2**total)
+        )
+        <= 1
+    )
 
 
 def test_fully_connected_cross_terms() -> None:
@@ -160,10 +166,17 @@ def test_per_channel_beats_per_tensor_on_spread_rows() -> None:
     results = {s: quantize_weights(w, s, group_size=16) for s in ("tensor", "channel", "group")}
     assert results["channel"].row_mse.mean() < results["tensor"].row_mse.mean()
     assert results["group"].row_mse.mean() <= results["channel"].row_mse.mean() * 1.0001
-    assert results["tensor"].scales.size == 1 and results["channel"].scales.size == 16 and results["group"].scales.shape == (16, 4)
+    assert (
+        results["tensor"].scales.size == 1
+        and results["channel"].scales.size == 16
+        and results["group"].scales.shape == (16, 4)
+    )
     # the smallest row suffers most under one scale
     small = np.argmin(np.abs(w).max(axis=1))
-    assert results["tensor"].row_mse[small] / max(results["channel"].row_mse[small], 1e-300) > 10 or results["channel"].row_mse[small] == 0
+    assert (
+        results["tensor"].row_mse[small] / max(results["channel"].row_mse[small], 1e-300) > 10
+        or results["channel"].row_mse[small] == 0
+    )
 
 
 @settings(max_examples=50, deadline=None)
@@ -214,7 +227,13 @@ def test_exercise_answers_agree_with_quantviz(seed: int, difficulty: str) -> Non
             # a value past the representable end that is not clipped is explained: it rounds to the last code
             assert beyond_but_kept == any("rounds to the last code" in line for line in ex.solution)
     if difficulty == "easy":
-        assert {e.kind for e in exercises} <= {"scale_zero_point", "quantize", "dequantize", "representable_range", "clips"}
+        assert {e.kind for e in exercises} <= {
+            "scale_zero_point",
+            "quantize",
+            "dequantize",
+            "representable_range",
+            "clips",
+        }
 
 
 def test_clips_solution_says_why_a_value_past_the_end_is_kept() -> None:
@@ -238,7 +257,11 @@ def test_which_convention_has_one_answer() -> None:
         # of the two conventions offered, exactly one gives the (s, z) shown, to the digits shown
         found = []
         for name in (case.shown, case.other):
-            o = qv.choose_qparams(case.rmin, case.rmax, convention=name,
-                                  **convention_options(name, signed=case.signed, symmetric=case.symmetric))
+            o = qv.choose_qparams(
+                case.rmin,
+                case.rmax,
+                convention=name,
+                **convention_options(name, signed=case.signed, symmetric=case.symmetric),
+            )
             found.append((f"{o.scale:.6g}", o.zero_point))
         assert found[0] != found[1]

@@ -6,8 +6,19 @@ import quantviz.algorithms as qa
 from quantviz.teach.fmt import fmt
 from tests.apptest_helpers import open_page
 
-QUERY = {"ab_out": "16", "ab_in": "64", "ab_samples": "64", "ab_outliers": "2", "ab_seed": "3", "ab_bits": "3",
-         "ab_group": "32", "ab_act": "true", "ab_damp": "0.1", "ab_alpha": "0.75", "ab_rseed": "5"}
+QUERY = {
+    "ab_out": "16",
+    "ab_in": "64",
+    "ab_samples": "64",
+    "ab_outliers": "2",
+    "ab_seed": "3",
+    "ab_bits": "3",
+    "ab_group": "32",
+    "ab_act": "true",
+    "ab_damp": "0.1",
+    "ab_alpha": "0.75",
+    "ab_rseed": "5",
+}
 
 
 def metric_values(at) -> dict[str, str]:

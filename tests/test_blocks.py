@@ -20,17 +20,23 @@ def datasets(block: int, seed: int = 0) -> dict[str, np.ndarray]:
     """Random, tie-heavy, outlier and degenerate data, each a whole number of blocks."""
     rng = np.random.default_rng(seed)
     n = block * 512
-    ties = (rng.integers(-16, 17, n) / 2).astype(np.float32)            # halves: exact ties after scaling
+    ties = (rng.integers(-16, 17, n) / 2).astype(np.float32)  # halves: exact ties after scaling
     grid = (rng.integers(-8, 8, n) * 0.25).astype(np.float32)
     outliers = rng.normal(size=n).astype(np.float32)
     outliers[rng.random(n) < 0.01] *= 50
     special = np.zeros(n, np.float32)
-    special[block : 2 * block] = 3.0                                     # a constant block
+    special[block : 2 * block] = 3.0  # a constant block
     special[2 * block : 3 * block] = -rng.random(block).astype(np.float32)  # negative max
     special[3 * block] = -7.0
-    special[3 * block + 1] = 7.0                                         # equal magnitudes, signs differ
-    return {"normal": rng.normal(size=n).astype(np.float32), "ties": ties, "grid": grid, "outliers": outliers,
-            "special": special, "tiny": (rng.normal(size=n) * 1e-3).astype(np.float32)}
+    special[3 * block + 1] = 7.0  # equal magnitudes, signs differ
+    return {
+        "normal": rng.normal(size=n).astype(np.float32),
+        "ties": ties,
+        "grid": grid,
+        "outliers": outliers,
+        "special": special,
+        "tiny": (rng.normal(size=n) * 1e-3).astype(np.float32),
+    }
 
 
 LEGACY = {"Q8_0": QT.Q8_0, "Q4_0": QT.Q4_0, "Q4_1": QT.Q4_1, "Q5_0": QT.Q5_0, "Q5_1": QT.Q5_1, "MXFP4_GGML": QT.MXFP4}
@@ -96,11 +102,11 @@ def test_e8m0_is_floored_not_rounded_like_the_ml_dtypes_cast() -> None:
 
 def test_ggml_mxfp4_ties_go_toward_zero_where_ocp_goes_to_even() -> None:
     x = np.zeros(32, np.float32)
-    x[0] = 6.0      # scale 1 for both: amax 6 -> floor(log2 6) − 2 = 0
-    x[1] = 2.5      # halfway between 2 and 3: even mantissa is 2 (toward zero here too)
-    x[2] = 5.0      # halfway between 4 and 6: OCP's even choice is 4, ggml's toward zero is 4
-    x[3] = 1.25     # halfway between 1 and 1.5: OCP even -> 1, ggml -> 1
-    x[4] = 1.75     # halfway between 1.5 and 2: OCP even -> 2, ggml toward zero -> 1.5
+    x[0] = 6.0  # scale 1 for both: amax 6 -> floor(log2 6) − 2 = 0
+    x[1] = 2.5  # halfway between 2 and 3: even mantissa is 2 (toward zero here too)
+    x[2] = 5.0  # halfway between 4 and 6: OCP's even choice is 4, ggml's toward zero is 4
+    x[3] = 1.25  # halfway between 1 and 1.5: OCP even -> 1, ggml -> 1
+    x[4] = 1.75  # halfway between 1.5 and 2: OCP even -> 2, ggml toward zero -> 1.5
     x[5] = -1.75
     ocp, ggml = blocks.fake_quantize(x, "MXFP4"), blocks.fake_quantize(x, "MXFP4_GGML")
     assert ocp[4] == 2.0 and ggml[4] == 1.5
@@ -132,7 +138,9 @@ def test_nf4_round_trip_and_nibble_order() -> None:
     assert data[4] == (0 << 4) | 15  # first value (−1, code 0) in the high nibble, second (1, code 15) low
     assert blocks.fake_quantize(x, "NF4")[:2].tolist() == [-1.0, 1.0]
     dq = nf4.DoubleQuantized(np.abs(np.random.default_rng(0).normal(size=1000)).astype(np.float32))
-    assert np.abs(dq.values() - dq.values().round(6)).max() < 1e-3 and dq.bits_per_weight() == pytest.approx(4.127, abs=1e-3)
+    assert np.abs(dq.values() - dq.values().round(6)).max() < 1e-3 and dq.bits_per_weight() == pytest.approx(
+        4.127, abs=1e-3
+    )
 
 
 def test_nvfp4_scales_are_e4m3_and_elements_e2m1() -> None:

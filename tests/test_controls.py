@@ -8,8 +8,26 @@ from tests.apptest_helpers import open_page
 from tests.test_pages import PAGES
 
 WIDGETS = ("selectbox", "radio", "slider", "select_slider", "number_input", "checkbox", "toggle", "text_input")
-OUTPUTS = ("markdown", "latex", "caption", "code", "metric", "dataframe", "table", "json", "plotly_chart", "info",
-           "warning", "error", "success", "title", "header", "subheader", "exception", "text")
+OUTPUTS = (
+    "markdown",
+    "latex",
+    "caption",
+    "code",
+    "metric",
+    "dataframe",
+    "table",
+    "json",
+    "plotly_chart",
+    "info",
+    "warning",
+    "error",
+    "success",
+    "title",
+    "header",
+    "subheader",
+    "exception",
+    "text",
+)
 
 
 def shown(at) -> list[str]:
@@ -86,9 +104,12 @@ def test_each_enabled_control_changes_its_page(page: str, kind: str, key: str) -
 
 # ----------------------------------------------------------------------------- jargon
 GLOSSARY_VIEWS = [(page, {}) for page in PAGES if page != "glossary.py"] + [
-    ("number_line.py", {"conv": "pytorch"}), ("number_line.py", {"conv": "tf_fake_quant", "rmin": "-1", "rmax": "1"}),
-    ("frameworks.py", {"rmin": "-1", "rmax": "1"}), ("frameworks.py", {"reduce": "true"}),
-    ("worked_examples.py", {"preset": "no_zero", "conv": "tf_fake_quant"}), ("number_line.py", {"signed": "true"}),
+    ("number_line.py", {"conv": "pytorch"}),
+    ("number_line.py", {"conv": "tf_fake_quant", "rmin": "-1", "rmax": "1"}),
+    ("frameworks.py", {"rmin": "-1", "rmax": "1"}),
+    ("frameworks.py", {"reduce": "true"}),
+    ("worked_examples.py", {"preset": "no_zero", "conv": "tf_fake_quant"}),
+    ("number_line.py", {"signed": "true"}),
 ]
 
 
@@ -113,4 +134,6 @@ def test_jargon_is_linked_to_the_glossary_where_it_first_appears(page: str, quer
         if first is None:
             continue
         link = re.search(r"\[[^\]]*\]\(glossary#" + re.escape(key) + r"\b", text)
-        assert link is not None and link.start() <= first.start(), f"{page}: '{first.group(0)}' is used before it is explained"
+        assert link is not None and link.start() <= first.start(), (
+            f"{page}: '{first.group(0)}' is used before it is explained"
+        )

@@ -25,8 +25,16 @@ from quantviz.app.pages import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 # The documents this test holds to its rules (other docs/*.md join the list when they follow them).
-DOCS = ("README.md", "docs/library.md", "docs/models.md", "docs/block-formats.md", "docs/deploy.md",
-        "docs/performance.md", "docs/references.md", "docs/teaching.md")
+DOCS = (
+    "README.md",
+    "docs/library.md",
+    "docs/models.md",
+    "docs/block-formats.md",
+    "docs/deploy.md",
+    "docs/performance.md",
+    "docs/references.md",
+    "docs/teaching.md",
+)
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
 INLINE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 COMMAND_START = re.compile(r"^(make |pip |\.venv/bin/|PYTHONPATH=|python3? |quantviz |haproxy |streamlit )")
@@ -50,9 +58,18 @@ def commands(doc: str) -> list[str]:
 
 
 def run_shell(command: str, cwd: Path) -> str:
-    done = subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env={"PATH": f"{Path(sys.executable).parent}:/usr/sbin:/usr/bin:/bin", "PYTHONPATH": str(ROOT),
-                               "HOME": str(cwd)})
+    done = subprocess.run(
+        ["bash", "-c", command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "PATH": f"{Path(sys.executable).parent}:/usr/sbin:/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "HOME": str(cwd),
+        },
+    )
     assert done.returncode == 0, f"{command}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -78,15 +95,17 @@ def _haproxy_check(command: str, tmp: Path) -> None:
         pytest.skip("haproxy is not installed (make test installs it)")
     check = command.split("&&")[0].strip()
     assert check == "haproxy -c -f haproxy.cfg"
-    _balancer(".venv/bin/python -m deploy.course config --server 10.0.0.11:8501 --server 10.0.0.12:8501 "
-              "--bind '*:80' > haproxy.cfg", tmp)
+    _balancer(
+        ".venv/bin/python -m deploy.course config --server 10.0.0.11:8501 --server 10.0.0.12:8501 "
+        "--bind '*:80' > haproxy.cfg",
+        tmp,
+    )
     run_shell(check, tmp)
 
 
 CHEAP = {
     "quantviz report tests/fixtures/full_int8.tflite": _report,
-    ".venv/bin/python -m quantviz report tests/fixtures/full_int8.tflite --json /tmp/quantviz-report.json":
-        _report,
+    ".venv/bin/python -m quantviz report tests/fixtures/full_int8.tflite --json /tmp/quantviz-report.json": _report,
     ".venv/bin/python -m quantviz report tests/fixtures/full_int8.tflite --json /tmp/quantviz-report.json "
     "--csv /tmp/quantviz-floats.csv": _report,
     ".venv/bin/python -m deploy.course config --server 10.0.0.11:8501 --server 10.0.0.12:8501 --bind '*:80' "
@@ -123,8 +142,8 @@ def exists(command: str) -> str:
                 modules = [f"{node.module}.{a.name}" for a in node.names]
             for module in modules:
                 assert importlib.util.find_spec(module.split(".")[0]) and (
-                    module.split(".")[0] not in ("bench", "deploy", "quantviz") or _module_file(module)), \
-                    f"{command}: no module {module}"
+                    module.split(".")[0] not in ("bench", "deploy", "quantviz") or _module_file(module)
+                ), f"{command}: no module {module}"
         return "code compiles, modules exist"
     if words[0] in (".venv/bin/python", "python", "python3") and words[1] == "-m":
         source = _module_file(words[2])
@@ -198,7 +217,9 @@ def test_the_readmes_page_table_is_the_registry():
     rows = [line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| ")][1:]
     titles = [p.title for p in PAGES]
     missing, stale = [t for t in titles if t not in rows], [r for r in rows if r not in titles]
-    assert not missing and not stale, f"README's page table and quantviz/app/pages.py differ: add {missing}, drop {stale}"
+    assert not missing and not stale, (
+        f"README's page table and quantviz/app/pages.py differ: add {missing}, drop {stale}"
+    )
     assert rows == titles, "README's page table is not in the registry's (the menu's) order"
     for page in PAGES:
         assert f"docs/screenshots/{page.slug}-1280x800.png" in section

@@ -112,7 +112,11 @@ def _agrees(answer, value) -> bool:
 def wrong_keys(module) -> tuple[Counter, Counter]:
     """Return (wrong answer keys per level and kind, questions per level and kind) over 300 seeds × 3 levels."""
     wrong, total = Counter(), Counter()
-    sets = _sets() if module is ex_mod else ((lv, ex) for lv in LEVELS for seed in SEEDS for ex in module.make_exercises(seed, lv))
+    sets = (
+        _sets()
+        if module is ex_mod
+        else ((lv, ex) for lv in LEVELS for seed in SEEDS for ex in module.make_exercises(seed, lv))
+    )
     for level, ex in sets:
         keys, _ = recompute(ex)
         total[level, ex.kind] += 1
@@ -146,7 +150,9 @@ def test_a_tie_is_always_announced_with_its_rule_and_shown_rounded() -> None:
 
 
 def test_every_rounding_in_a_solution_shows_the_number_rounded() -> None:
-    arrow = re.compile(r"(-?[\d./]+(?: ≈ -?[\d.e-]+)?) → (-?\d+) \((a tie: half to even|a tie: half away from zero|the nearest integer)\)")
+    arrow = re.compile(
+        r"(-?[\d./]+(?: ≈ -?[\d.e-]+)?) → (-?\d+) \((a tie: half to even|a tie: half away from zero|the nearest integer)\)"
+    )
     for _level, ex in _all():
         if ex.kind in ("quantize", "clips", "scale_zero_point"):
             steps = [m for line in ex.solution for m in arrow.finditer(line)]

@@ -12,7 +12,17 @@ from quantviz.formats import compare_formats
 from quantviz.metrics import sqnr_by_bits, transfer_curve
 from quantviz.samples import sample_data
 
-OKABE_ITO = {figures.BLACK, figures.ORANGE, figures.SKY, figures.GREEN, figures.YELLOW, figures.BLUE, figures.VERMILLION, figures.PURPLE, figures.GREY}
+OKABE_ITO = {
+    figures.BLACK,
+    figures.ORANGE,
+    figures.SKY,
+    figures.GREEN,
+    figures.YELLOW,
+    figures.BLUE,
+    figures.VERMILLION,
+    figures.PURPLE,
+    figures.GREY,
+}
 
 
 def _titled(fig: go.Figure) -> None:
@@ -106,7 +116,9 @@ def test_beyond_figures() -> None:
     formats = compare_formats(x)
     fig = figures.formats_figure(formats)
     assert list(fig.layout.yaxis.ticktext) == [r.name for r in formats]
-    heat = figures.heatmap_figure(np.abs(np.random.default_rng(0).normal(size=(300, 500))), title="t", x_title="c", y_title="r")
+    heat = figures.heatmap_figure(
+        np.abs(np.random.default_rng(0).normal(size=(300, 500))), title="t", x_title="c", y_title="r"
+    )
     assert np.asarray(heat.data[0].z).shape == (60, 63) or max(np.asarray(heat.data[0].z).shape) <= 64
     qp = qv.choose_qparams(-1, 1)
     curve = transfer_curve(qp, -2, 2)

@@ -10,9 +10,31 @@ import pytest
 
 from quantviz.teach.glossary import ENTRIES, GLOSSARY, JARGON, link_jargon, slug
 
-ISSUE_TERMS = ("block quantization", "absmax", "E8M0", "E2M1", "E4M3", "E5M2", "MX", "NF4", "NVFP4", "GGUF", "K-quants",
-               "super-block", "double quantization", "W4A16", "W8A8", "per-token", "imatrix", "GPTQ", "AWQ", "SmoothQuant",
-               "Hadamard rotation", "perplexity", "KL divergence")
+ISSUE_TERMS = (
+    "block quantization",
+    "absmax",
+    "E8M0",
+    "E2M1",
+    "E4M3",
+    "E5M2",
+    "MX",
+    "NF4",
+    "NVFP4",
+    "GGUF",
+    "K-quants",
+    "super-block",
+    "double quantization",
+    "W4A16",
+    "W8A8",
+    "per-token",
+    "imatrix",
+    "GPTQ",
+    "AWQ",
+    "SmoothQuant",
+    "Hadamard rotation",
+    "perplexity",
+    "KL divergence",
+)
 
 
 # Block formats shows "absmax" and "Double quantization" in texts that do not pass through link_jargon yet

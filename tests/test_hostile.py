@@ -57,12 +57,22 @@ PAGES = [page.slug + ".py" for page in REGISTRY if page.takes_links]
 HOSTILE_LINKS = [
     {"rmin": "3", "rmax": "3"},
     {"rmin": "5", "rmax": "1"},
-    {"bits": "1"}, {"bits": "17"}, {"bits": "8.5"},
+    {"bits": "1"},
+    {"bits": "17"},
+    {"bits": "8.5"},
     {"rmin": "1e39"},
     {"conv": "tf_fake_quant", "signed": "true", "symmetric": "true"},
     {"rmin": "0", "rmax": "1e-300"},
     {"probe": "inf", "values": "x" * 3000, "preset": "nope", "ex_seed": "-4", "pc_rows": "100000", "cal_pct": "12"},
-    {"present": "true", "zfirst": "true", "rounding": "stochastic", "reduce": "true", "narrow": "true", "bits": "2", "signed": "true"},
+    {
+        "present": "true",
+        "zfirst": "true",
+        "rounding": "stochastic",
+        "reduce": "true",
+        "narrow": "true",
+        "bits": "2",
+        "signed": "true",
+    },
 ]
 
 

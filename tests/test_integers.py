@@ -15,14 +15,38 @@ from quantviz.teach import integers as words
 
 # The grid of M values: the halving (round reaches 2^31) and flush (1e-12) cases, the edges of the format,
 # and a log-spaced sweep.
-M_GRID = sorted({1e-12, 1 - 2**-40, 0.99999999999, 0.99999999999 * 2**-7, 2**-31, 2**-32, 2**-32 * (1 - 2**-30),
-                 2**-33, 0.0003, 0.5, 1 / 3, 0.25, 1.0, 2.0**30, 3e9, 2.0**31, 1e-9, 4.656612873077393e-10,
-                 *np.logspace(-14, 12, 60).tolist()})
+M_GRID = sorted(
+    {
+        1e-12,
+        1 - 2**-40,
+        0.99999999999,
+        0.99999999999 * 2**-7,
+        2**-31,
+        2**-32,
+        2**-32 * (1 - 2**-30),
+        2**-33,
+        0.0003,
+        0.5,
+        1 / 3,
+        0.25,
+        1.0,
+        2.0**30,
+        3e9,
+        2.0**31,
+        1e-9,
+        4.656612873077393e-10,
+        *np.logspace(-14, 12, 60).tolist(),
+    }
+)
 ACCS = (0, 1, -1, 1000, -30000, 123456789, -(2**31), 2**31 - 1)
 
 
 def _round_away(v):
-    return math.copysign(math.floor(abs(v) + 0.5), v) if abs(v) - math.floor(abs(v)) != 0.5 else math.copysign(math.floor(abs(v)) + 1, v)
+    return (
+        math.copysign(math.floor(abs(v) + 0.5), v)
+        if abs(v) - math.floor(abs(v)) != 0.5
+        else math.copysign(math.floor(abs(v)) + 1, v)
+    )
 
 
 def _python(term: str, steps) -> str:
@@ -98,8 +122,11 @@ grids = st.tuples(st.integers(-300, 300), st.integers(-300, 300)).map(lambda t: 
 @given(grids, grids)
 def test_fit_sentence_matches_the_computed_bounds(a_grid, b_grid) -> None:
     sums = pair_sum_extremes(a_grid, b_grid)
-    products = [x * y for x in range(a_grid[0], a_grid[1] + 1, max(1, (a_grid[1] - a_grid[0]) // 7) or 1)
-                for y in (b_grid[0], b_grid[1])]
+    products = [
+        x * y
+        for x in range(a_grid[0], a_grid[1] + 1, max(1, (a_grid[1] - a_grid[0]) // 7) or 1)
+        for y in (b_grid[0], b_grid[1])
+    ]
     assert 2 * max(products) <= sums.high and 2 * min(products) >= sums.low
     fits = sums.low >= INT16_MIN and sums.high <= INT16_MAX
     text = words.describe_pair_sums(sums)

@@ -93,7 +93,7 @@ def test_importance_matrix_is_the_mean_square_per_column(tokens: int, cols: int,
     imp = blocks.importance_matrix(acts)
     assert imp.dtype == np.float32 and imp.shape == (cols,)
     running = np.zeros(cols, np.float32)
-    for row in acts:                       # llama-imatrix: token after token into float32 totals
+    for row in acts:  # llama-imatrix: token after token into float32 totals
         running = running + row * row
     assert np.array_equal(imp, running / np.float32(tokens))
     assert np.allclose(imp, (acts.astype(np.float64) ** 2).mean(axis=0), rtol=1e-5)

@@ -14,8 +14,10 @@ from tests.apptest_helpers import open_page
 
 @pytest.mark.parametrize(("name", "imatrix"), [("Q4_K", "imatrix"), ("Q3_K", "none"), ("IQ4_NL", "imatrix")])
 def test_the_page_shows_the_library_numbers(name: str, imatrix: str) -> None:
-    at = open_page("block_formats.py", {"bf_fmt": name, "bf_imatrix": imatrix, "bf_blocks": "2", "bf_ochan": "12",
-                                        "bf_size": "4096"})
+    at = open_page(
+        "block_formats.py",
+        {"bf_fmt": name, "bf_imatrix": imatrix, "bf_blocks": "2", "bf_ochan": "12", "bf_size": "4096"},
+    )
     assert not at.exception
     x = sample_data("normal", 4096, 0).astype(np.float32)
     block = 32 if name == "IQ4_NL" else 256

@@ -44,8 +44,8 @@ def test_superblock_view_is_read_from_the_bytes(name: str, seed: int, weighted: 
     w = blocks.importance_matrix(outlier_activations(16, 256, 4, 10.0, seed)) if weighted else None
     v = superblock.superblock_view(x, name, w)
     back = blocks.fake_quantize(x, name, w)
-    for r in v.rows:      # every value of the sub-block is its stored scale times a code (minus the stored min)
-        part = back[r.index * v.sub_size:(r.index + 1) * v.sub_size].astype(np.float64)
+    for r in v.rows:  # every value of the sub-block is its stored scale times a code (minus the stored min)
+        part = back[r.index * v.sub_size : (r.index + 1) * v.sub_size].astype(np.float64)
         assert r.stored_scale == float(np.float32(v.d) * np.float32(r.scale_code))
         if r.stored_scale:
             q = (part + (r.stored_min or 0.0)) / r.stored_scale
@@ -75,7 +75,7 @@ def test_mix_sentence_counts_are_the_mix(file_type: str, n_layers: int, tied: bo
 @given(st.sampled_from(list(FILE_TYPES)), st.integers(2, 40), st.integers(0, 5))
 def test_match_sentence_counts_agreements(file_type: str, n_layers: int, changes: int) -> None:
     types = blocks.gguf_mix(file_type, llama_tensor_names(n_layers), n_layers)
-    for name in list(types)[3:3 + changes * 7:7]:
+    for name in list(types)[3 : 3 + changes * 7 : 7]:
         if types[name] != "F32":
             types[name] = "Q8_0" if types[name] != "Q8_0" else "Q4_0"
     m = match_mix(types)
@@ -94,6 +94,6 @@ def test_per_block_effects_are_each_blocks_own(name: str, seed: int, k: int) -> 
     per = superblock.imatrix_effects(x, name, w, k)
     assert len(per) == k
     for i, e in enumerate(per):
-        own = superblock.imatrix_effect(x[i * n:(i + 1) * n], name, np.resize(w, k * n)[i * n:(i + 1) * n])
+        own = superblock.imatrix_effect(x[i * n : (i + 1) * n], name, np.resize(w, k * n)[i * n : (i + 1) * n])
         assert e.changed.tolist() == own.changed.tolist()
         assert e.imatrix_weighted_error == own.imatrix_weighted_error

@@ -86,7 +86,7 @@ def find_circle(graph: dict[str, set[str]]) -> list[str] | None:
         if name in done:
             return None
         if name in visiting:
-            return [*visiting[visiting.index(name):], name]
+            return [*visiting[visiting.index(name) :], name]
         visiting.append(name)
         for other in sorted(graph.get(name, ())):
             circle = visit(other)

@@ -12,8 +12,19 @@ from quantviz.app.widgets import Settings
 
 
 def _settings(**changes) -> Settings:
-    base = dict(rmin=-1.0, rmax=3.0, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False,
-                convention="textbook", rounding=None, add_zero_point_before_rounding=False, presenter=False)
+    base = dict(
+        rmin=-1.0,
+        rmax=3.0,
+        bits=8,
+        signed=False,
+        symmetric=False,
+        narrow_range=False,
+        reduce_range=False,
+        convention="textbook",
+        rounding=None,
+        add_zero_point_before_rounding=False,
+        presenter=False,
+    )
     return Settings(**{**base, **changes})
 
 
@@ -29,8 +40,9 @@ def test_component_data_is_json_and_carries_every_convention() -> None:
 
 def test_component_data_for_typed_s_and_z_and_stochastic_rounding() -> None:
     qp = qv.QParams(0.5, 3, 0, 15)
-    data = live.component_data(_settings(bits=4, scale=0.5, zero_point=3, rounding="stochastic"), qp, probe=1.0,
-                               probe_code=5)
+    data = live.component_data(
+        _settings(bits=4, scale=0.5, zero_point=3, rounding="stochastic"), qp, probe=1.0, probe_code=5
+    )
     assert data["settings"]["direct"]["scale"] == 0.5 and data["settings"]["direct"]["zero_point"] == 3
     assert data["settings"]["server_only"] is True and data["settings"]["server_probe"] == {"x": 1.0, "q": 5}
 
@@ -38,7 +50,10 @@ def test_component_data_for_typed_s_and_z_and_stochastic_rounding() -> None:
 @pytest.mark.parametrize(
     ("released", "expected"),
     [
-        ({"rmin": -2.5, "rmax": 4.0, "probe": 1.0, "bits": 6}, {"w_rmin": -2.5, "w_rmax": 4.0, "w_probe": 1.0, "w_bits": 6}),
+        (
+            {"rmin": -2.5, "rmax": 4.0, "probe": 1.0, "bits": 6},
+            {"w_rmin": -2.5, "w_rmax": 4.0, "w_probe": 1.0, "w_bits": 6},
+        ),
         # bad values from the browser are ignored, never passed on
         ({"rmin": "x", "rmax": float("inf"), "probe": None, "bits": 40}, {"w_rmin": -1.0, "w_rmax": 3.0, "w_bits": 8}),
         ({"rmin": True, "bits": 7.5}, {"w_rmin": -1.0, "w_rmax": 3.0, "w_bits": 8}),
@@ -65,4 +80,4 @@ def test_the_component_ships_inline_and_never_writes_html() -> None:
     assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "outerHTML" not in js
     assert "http://" not in js.replace("http://www.w3.org/2000/svg", "") and "https://" not in js
     assert "@import" not in live._asset("live.css") and "url(" not in live._asset("live.css")
-    assert "performance.measure(\"qv-live-update\"" in js and "window.quantvizLive" in js
+    assert 'performance.measure("qv-live-update"' in js and "window.quantvizLive" in js

@@ -27,8 +27,10 @@ def _check(case: dict) -> None:
         return
     got = choose(RULES, case["rmin"], case["rmax"], convention=case["convention"], **options)
     assert {k: got[k] for k in case["expect"]} == case["expect"], case
-    codes = [quantize(RULES, x, got, convention=case["convention"], rounding=case["rounding"],
-                      z_first=case["z_first"]) for x in case["xs"]]
+    codes = [
+        quantize(RULES, x, got, convention=case["convention"], rounding=case["rounding"], z_first=case["z_first"])
+        for x in case["xs"]
+    ]
     assert codes == case["codes"], case
 
 
@@ -51,23 +53,33 @@ def test_unsupported_options_have_no_grid() -> None:
 @pytest.mark.parametrize("convention", list(qv.CONVENTIONS))
 def test_interpreter_reproduces_quantviz_on_generated_cases(convention: str) -> None:
     cases = live_cases(convention, CASES_PER_CONVENTION)
-    ties = sum(1 for c in cases if not c["error"] for x in c["xs"]
-               if (x / c["expect"]["scale"]) % 1 == 0.5)
+    ties = sum(1 for c in cases if not c["error"] for x in c["xs"] if (x / c["expect"]["scale"]) % 1 == 0.5)
     assert ties > 100  # the cases really do sit on ties
     for case in cases:
         _check(case)
 
 
-options_st = st.fixed_dictionaries({
-    "bits": st.integers(2, 16), "signed": st.booleans(), "symmetric": st.booleans(),
-    "narrow_range": st.booleans(), "reduce_range": st.booleans()})
+options_st = st.fixed_dictionaries(
+    {
+        "bits": st.integers(2, 16),
+        "signed": st.booleans(),
+        "symmetric": st.booleans(),
+        "narrow_range": st.booleans(),
+        "reduce_range": st.booleans(),
+    }
+)
 f32_floats = st.floats(-1e6, 1e6, width=32)
 
 
 @settings(max_examples=250, deadline=None)
-@given(convention=st.sampled_from(list(qv.CONVENTIONS)), options=options_st, a=f32_floats, b=f32_floats,
-       xs=st.lists(st.floats(-2e6, 2e6), min_size=1, max_size=4),
-       rounding=st.sampled_from([m for m in qv.ROUNDING_MODES if m != "stochastic"]))
+@given(
+    convention=st.sampled_from(list(qv.CONVENTIONS)),
+    options=options_st,
+    a=f32_floats,
+    b=f32_floats,
+    xs=st.lists(st.floats(-2e6, 2e6), min_size=1, max_size=4),
+    rounding=st.sampled_from([m for m in qv.ROUNDING_MODES if m != "stochastic"]),
+)
 def test_interpreter_matches_on_hypothesis_cases(convention, options, a, b, xs, rounding) -> None:
     lo, hi = min(a, b), max(a, b)
     try:
@@ -95,15 +107,33 @@ def test_interpreter_quantizes_with_typed_s_and_z(convention: str) -> None:
 
 ZERO_ARITHMETIC = {  # the recipe's name for how qmin − rmin/s is evaluated -> the live rules' fields
     "exact_ratio": {"quotient": "exact_ratio"},
-    "float64": {"quotient": "lo_over_scale", "quotient_dtype": "float64", "raw_dtype": "float64", "round_target": "raw"},
-    "float64_to_float32": {"quotient": "lo_over_scale", "quotient_dtype": "float64", "raw_dtype": "float32",
-                           "round_target": "raw"},
-    "float32": {"quotient": "lo_over_scale", "quotient_dtype": "float32", "raw_dtype": "float32", "round_target": "raw"},
+    "float64": {
+        "quotient": "lo_over_scale",
+        "quotient_dtype": "float64",
+        "raw_dtype": "float64",
+        "round_target": "raw",
+    },
+    "float64_to_float32": {
+        "quotient": "lo_over_scale",
+        "quotient_dtype": "float64",
+        "raw_dtype": "float32",
+        "round_target": "raw",
+    },
+    "float32": {
+        "quotient": "lo_over_scale",
+        "quotient_dtype": "float32",
+        "raw_dtype": "float32",
+        "round_target": "raw",
+    },
     "float32_steps": {"quotient": "lo_over_scale", "quotient_dtype": "float32", "round_target": "quotient"},
 }
-QUANTIZE = {"float64_divide": ("divide", "float64"), "float32_divide": ("divide", "float32"),
-            "float32_multiply_inverse": ("multiply_inverse", "float32"), "float32_fma": ("fma_inverse", "float32"),
-            "tf_nudged": ("tf_nudge", "float32")}
+QUANTIZE = {
+    "float64_divide": ("divide", "float64"),
+    "float32_divide": ("divide", "float32"),
+    "float32_multiply_inverse": ("multiply_inverse", "float32"),
+    "float32_fma": ("fma_inverse", "float32"),
+    "tf_nudged": ("tf_nudge", "float32"),
+}
 
 
 @pytest.mark.parametrize("convention", list(qv.CONVENTIONS))
@@ -114,8 +144,13 @@ def test_live_rules_agree_with_the_conventions_recipes(convention: str) -> None:
     conv = qv.get_convention(convention)
     for key, grid in rules["grids"].items():
         bits, signed, symmetric, narrow, reduce = (int(v) for v in key.split(","))
-        r = conv.recipe(bits=bits, signed=bool(signed), symmetric=bool(symmetric), narrow_range=bool(narrow),
-                        reduce_range=bool(reduce))
+        r = conv.recipe(
+            bits=bits,
+            signed=bool(signed),
+            symmetric=bool(symmetric),
+            narrow_range=bool(narrow),
+            reduce_range=bool(reduce),
+        )
         assert r.range_dtype == rules["range_dtype"] and (r.widening == "include_zero") == rules["widen"], key
         assert (r.scale_arithmetic, r.scale_storage) == (rules["scale_dtype"], rules["scale_stored"]), key
         assert r.grid == (grid["qmin"], grid["qmax"]), key

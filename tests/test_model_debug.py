@@ -37,8 +37,11 @@ def qdq_loss_debug_figures(tmp_path: Path) -> dict[str, float]:
     floats = q.collect_activations(str(tmp_path / "float_aug.onnx"), Reader())
     quantized = q.collect_activations(str(tmp_path / "qdq_aug.onnx"), Reader())
     matched = q.create_activation_matching(quantized, floats)
-    return {name: errors["xmodel_err"] for name, errors in q.compute_activation_error(matched).items()
-            if "xmodel_err" in errors}
+    return {
+        name: errors["xmodel_err"]
+        for name, errors in q.compute_activation_error(matched).items()
+        if "xmodel_err" in errors
+    }
 
 
 def test_sqnr_equals_onnxruntime_qdq_loss_debug(tmp_path: Path) -> None:
@@ -75,7 +78,9 @@ def test_max_abs_error_is_the_largest_difference_on_any_input() -> None:
         return ort.InferenceSession(str(EXAMPLES / name), sess_options=options, providers=["CPUExecutionProvider"])
 
     quantized, reference = session("onnx_dynamic.onnx"), session("onnx_float.onnx")
-    worst = max(float(np.abs(quantized.run(None, b)[0].astype(np.float64) - reference.run(None, b)[0]).max()) for b in INPUTS)
+    worst = max(
+        float(np.abs(quantized.run(None, b)[0].astype(np.float64) - reference.run(None, b)[0]).max()) for b in INPUTS
+    )
     y = {r.name: r for r in debug_model(FLOAT, open_model(EXAMPLES / "onnx_dynamic.onnx"), INPUTS)}["y"]
     assert y.max_abs_error == worst
 
@@ -137,7 +142,9 @@ def test_clipped_activations_are_counted_at_the_grid_ends_but_not_at_the_zero_po
     assert calm["x"].clipped < 0.01 < rows["x"].clipped
     # relu1_out has z = -128: its many zeros sit on code -128, which is real 0, not clipping
     assert calm["relu1_out"].clipped < 0.01
-    assert {r.name: r for r in debug_model(FLOAT, open_model(EXAMPLES / "onnx_dynamic.onnx"), INPUTS)}["y"].clipped is None
+    assert {r.name: r for r in debug_model(FLOAT, open_model(EXAMPLES / "onnx_dynamic.onnx"), INPUTS)}[
+        "y"
+    ].clipped is None
 
 
 def test_a_float_model_recovered_from_the_qdq_model_isolates_activation_rounding() -> None:
@@ -167,10 +174,15 @@ def test_a_float_model_recovered_from_the_qdq_model_isolates_activation_rounding
 def test_custom_operators_are_never_loaded_and_say_so() -> None:
     from onnx import TensorProto, helper
 
-    graph = helper.make_graph([helper.make_node("Evil", ["x"], ["y"], domain="my.custom.ops")], "custom",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("my.custom.ops", 1)])
+    graph = helper.make_graph(
+        [helper.make_node("Evil", ["x"], ["y"], domain="my.custom.ops")],
+        "custom",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])],
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("my.custom.ops", 1)]
+    )
     custom = open_model(model.SerializeToString(), name="custom.onnx")
     with pytest.raises(ModelFileError, match=r"custom\.onnx: onnxruntime cannot load it"):
         debug_model(FLOAT, custom, INPUTS[:1])

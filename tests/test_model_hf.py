@@ -31,8 +31,13 @@ def pack_gptq() -> dict[str, np.ndarray]:
         for col in range(N // 8):
             for j in range(8):
                 qzeros[g, col] |= np.uint32(ZEROS[g, col * 8 + j] - 1) << np.uint32(4 * j)
-    return {"layer.qweight": qweight.view(np.int32), "layer.qzeros": qzeros.view(np.int32), "layer.scales": SCALES,
-            "layer.g_idx": (np.arange(K) // GROUP).astype(np.int32), "layer.bias": np.zeros(N, np.float16)}
+    return {
+        "layer.qweight": qweight.view(np.int32),
+        "layer.qzeros": qzeros.view(np.int32),
+        "layer.scales": SCALES,
+        "layer.g_idx": (np.arange(K) // GROUP).astype(np.int32),
+        "layer.bias": np.zeros(N, np.float16),
+    }
 
 
 def pack_awq() -> dict[str, np.ndarray]:
@@ -55,8 +60,11 @@ def pack_compressed_tensors() -> dict[str, np.ndarray]:
     packed = np.zeros((N, K // 8), np.uint32)
     for j in range(8):
         packed |= stored[:, j::8] << np.uint32(4 * j)
-    return {"layer.weight_packed": packed.view(np.int32), "layer.weight_scale": np.ascontiguousarray(SCALES.T).astype(ml_dtypes.bfloat16),
-            "layer.weight_shape": np.array([N, K], np.int64)}
+    return {
+        "layer.weight_packed": packed.view(np.int32),
+        "layer.weight_scale": np.ascontiguousarray(SCALES.T).astype(ml_dtypes.bfloat16),
+        "layer.weight_shape": np.array([N, K], np.int64),
+    }
 
 
 def opened(tensors: dict[str, np.ndarray]):

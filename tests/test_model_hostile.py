@@ -62,13 +62,16 @@ def test_npz_entry_whose_shape_lies_about_its_bytes() -> None:
     refused(npy_header((100, 100)) + bytes(400), "short.npy", r"truncated")
 
 
-@pytest.mark.parametrize(("entries", "method", "match"), [
-    ({"w.npy": npy_header((2,), "|O") + bytes(16)}, zipfile.ZIP_STORED, "unpickling"),
-    ({"w.npy": npy_header((2,), "<U3") + bytes(24)}, zipfile.ZIP_STORED, "not numbers"),
-    ({"notes.txt": b"hello"}, zipfile.ZIP_STORED, "not an .npy array"),
-    ({"w.npy": b"\x93NUMPY\x01\x00\x05\x00{bad}"}, zipfile.ZIP_STORED, "no readable .npy header"),
-    ({"w.npy": npy_header((4,)) + bytes(16)}, zipfile.ZIP_BZIP2, "compression method"),
-])
+@pytest.mark.parametrize(
+    ("entries", "method", "match"),
+    [
+        ({"w.npy": npy_header((2,), "|O") + bytes(16)}, zipfile.ZIP_STORED, "unpickling"),
+        ({"w.npy": npy_header((2,), "<U3") + bytes(24)}, zipfile.ZIP_STORED, "not numbers"),
+        ({"notes.txt": b"hello"}, zipfile.ZIP_STORED, "not an .npy array"),
+        ({"w.npy": b"\x93NUMPY\x01\x00\x05\x00{bad}"}, zipfile.ZIP_STORED, "no readable .npy header"),
+        ({"w.npy": npy_header((4,)) + bytes(16)}, zipfile.ZIP_BZIP2, "compression method"),
+    ],
+)
 def test_npz_read_errors_say_what_they_are(entries: dict[str, bytes], method: int, match: str) -> None:
     refused(zip_of(entries, method), "odd.npz", match)
 
@@ -91,18 +94,27 @@ def safetensors_with(header: dict, body: bytes) -> bytes:
     return len(text).to_bytes(8, "little") + text + body
 
 
-@pytest.mark.parametrize(("header", "body", "match"), [
-    ({"w": {"dtype": "F32", "shape": [2**20, 2**20], "data_offsets": [0, 16]}}, bytes(16), "too large"),
-    ({"w": {"dtype": "F32", "shape": [4, 4], "data_offsets": [0, 16]}}, bytes(16), r"64 bytes.*span 16"),
-    ({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}, bytes(8), "truncated"),
-    ({"w": {"dtype": "F32", "shape": [4], "data_offsets": [16, 0]}}, bytes(16), "start after stop"),
-    ({"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},
-      "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}}, bytes(24), "overlap"),
-    ({"w": {"dtype": "F32", "shape": [-4], "data_offsets": [0, 16]}}, bytes(16), "negative"),
-    ({"w": {"dtype": "F32", "shape": ["4"], "data_offsets": [0, 16]}}, bytes(16), "not a list of integers"),
-    ({"w": {"dtype": "X9", "shape": [4], "data_offsets": [0, 16]}}, bytes(16), "does not read"),
-    ({"w": {"dtype": "F32"}}, bytes(16), "lacks"),
-])
+@pytest.mark.parametrize(
+    ("header", "body", "match"),
+    [
+        ({"w": {"dtype": "F32", "shape": [2**20, 2**20], "data_offsets": [0, 16]}}, bytes(16), "too large"),
+        ({"w": {"dtype": "F32", "shape": [4, 4], "data_offsets": [0, 16]}}, bytes(16), r"64 bytes.*span 16"),
+        ({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}, bytes(8), "truncated"),
+        ({"w": {"dtype": "F32", "shape": [4], "data_offsets": [16, 0]}}, bytes(16), "start after stop"),
+        (
+            {
+                "a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},
+                "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]},
+            },
+            bytes(24),
+            "overlap",
+        ),
+        ({"w": {"dtype": "F32", "shape": [-4], "data_offsets": [0, 16]}}, bytes(16), "negative"),
+        ({"w": {"dtype": "F32", "shape": ["4"], "data_offsets": [0, 16]}}, bytes(16), "not a list of integers"),
+        ({"w": {"dtype": "X9", "shape": [4], "data_offsets": [0, 16]}}, bytes(16), "does not read"),
+        ({"w": {"dtype": "F32"}}, bytes(16), "lacks"),
+    ],
+)
 def test_safetensors_headers_whose_sizes_lie(header: dict, body: bytes, match: str) -> None:
     refused(safetensors_with(header, body), "lying.safetensors", match)
 
@@ -122,11 +134,14 @@ def gguf_bytes(tmp_path: Path) -> bytes:
     return (tmp_path / "ok.gguf").read_bytes()
 
 
-@pytest.mark.parametrize(("dims", "match"), [
-    ((2**20, 2**20), "too large"),
-    ((2**32, 2**32), "too large"),  # the product wraps to 0 in uint64: checked in Python integers
-    ((64, 8), "truncated"),  # twice the bytes the file holds
-])
+@pytest.mark.parametrize(
+    ("dims", "match"),
+    [
+        ((2**20, 2**20), "too large"),
+        ((2**32, 2**32), "too large"),  # the product wraps to 0 in uint64: checked in Python integers
+        ((64, 8), "truncated"),  # twice the bytes the file holds
+    ],
+)
 def test_gguf_tensor_sizes_that_lie(tmp_path: Path, dims: tuple[int, int], match: str) -> None:
     data = bytearray(gguf_bytes(tmp_path))
     at = data.index(b"\x01\x00\x00\x00\x00\x00\x00\x00w") + 9 + 4  # name length, name, n_dims
@@ -208,7 +223,9 @@ def test_strict_replaces_every_non_finite_number_and_nothing_else() -> None:
 def test_csv_export_holds_the_quantized_table_with_every_parameter(tmp_path: Path, capsys) -> None:
     fixture = "full_int8.tflite"
     out = tmp_path / "q.csv"
-    status, _ = run(["report", str(FIXTURES / fixture), "--csv", str(out), "--float-csv", str(tmp_path / "f.csv")], capsys)
+    status, _ = run(
+        ["report", str(FIXTURES / fixture), "--csv", str(out), "--float-csv", str(tmp_path / "f.csv")], capsys
+    )
     assert status == 0
     rows = {r["name"]: r for r in csv.DictReader(out.open())}
     expected = json.loads((FIXTURES / "tflite_details.json").read_text())[fixture]

@@ -50,9 +50,16 @@ def dequantized(t) -> np.ndarray:
     return (codes - z.reshape(shape)) * s.reshape(shape)
 
 
-@pytest.mark.parametrize(("fixture", "file_type"), [("onnx_qdq.onnx", "onnx-qdq"), ("onnx_qoperator.onnx", "onnx-qoperator"),
-                                                    ("onnx_dynamic.onnx", "onnx-dynamic"), ("onnx_nbits.onnx", "onnx-matmulnbits"),
-                                                    ("onnx_float.onnx", "onnx-float")])
+@pytest.mark.parametrize(
+    ("fixture", "file_type"),
+    [
+        ("onnx_qdq.onnx", "onnx-qdq"),
+        ("onnx_qoperator.onnx", "onnx-qoperator"),
+        ("onnx_dynamic.onnx", "onnx-dynamic"),
+        ("onnx_nbits.onnx", "onnx-matmulnbits"),
+        ("onnx_float.onnx", "onnx-float"),
+    ],
+)
 def test_file_type_names_the_form(fixture: str, file_type: str) -> None:
     assert open_model(where(fixture)).file_type == file_type
 
@@ -81,7 +88,9 @@ def test_qoperator_axes_come_from_the_operator() -> None:
         assert (np.abs(dequantized(t) - FLOAT[name]) <= step / 2 * (1 + 1e-6)).all(), name
 
 
-@pytest.mark.parametrize(("bias", "op", "weight"), [("conv.bias", "QLinearConv", "conv.weight"), ("fc2.bias", "QGemm", "fc2.weight")])
+@pytest.mark.parametrize(
+    ("bias", "op", "weight"), [("conv.bias", "QLinearConv", "conv.weight"), ("fc2.bias", "QGemm", "fc2.weight")]
+)
 def test_qoperator_int32_bias_has_the_implied_scale(bias: str, op: str, weight: str) -> None:
     t = tensors("onnx_qoperator.onnx")[f"{bias}_quantized"]
     written = initializers("onnx_qoperator.onnx")
@@ -106,7 +115,9 @@ def test_dynamic_weights_carry_the_scale_ort_multiplies_in() -> None:
     fc2 = by_name["fc2.weight_Transposed_quantized"]  # ORT transposed the Gemm's weight: [K, N]
     assert np.abs(dequantized(fc2) - FLOAT["fc2.weight"].T).max() <= fc2.quantization.scales[0] / 2 * (1 + 1e-5)
     assert by_name["x_quantized"].dtype == "uint8" and by_name["x_quantized"].quantization is None
-    assert all(t.role != "weight" for n, t in by_name.items() if n.endswith("bias"))  # biases are not measured as weights
+    assert all(
+        t.role != "weight" for n, t in by_name.items() if n.endswith("bias")
+    )  # biases are not measured as weights
 
 
 def test_matmulnbits_and_gather_block_quantized_unpack_to_what_onnxruntime_computes() -> None:

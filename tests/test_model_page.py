@@ -42,7 +42,9 @@ def test_first_visit_shows_an_example_summary_tensor_and_debug_run() -> None:
         assert line in text
     charts = at.get("plotly_chart")
     assert len(charts) == 2  # the tensor's number line and SQNR along the graph
-    assert any("Ran onnx_float.onnx and onnx_qdq.onnx with onnxruntime on 4 inputs" in unescape(c.value) for c in at.caption)
+    assert any(
+        "Ran onnx_float.onnx and onnx_qdq.onnx with onnxruntime on 4 inputs" in unescape(c.value) for c in at.caption
+    )
     assert any(c.value.startswith(f"Read {len(quantized.tensors)} tensors in ") for c in at.caption)
 
 
@@ -88,18 +90,27 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-rows_strategy = st.lists(st.tuples(st.floats(-20, 80), st.floats(0, 10), st.one_of(st.none(), st.floats(0, 1))),
-                         min_size=1, max_size=12)
+rows_strategy = st.lists(
+    st.tuples(st.floats(-20, 80), st.floats(0, 10), st.one_of(st.none(), st.floats(0, 1))), min_size=1, max_size=12
+)
 
 
 def build_rows(values: list[tuple]) -> list[DebugRow]:
     rows = []
     for i, (db, error, *clip) in enumerate(values):
         previous = rows[-1] if rows else None
-        rows.append(DebugRow(name=f"t{i}", op="Conv", quantized_name=f"t{i}_q", sqnr_db=db, max_abs_error=error,
-                             previous=previous.name if previous else "",
-                             added_db=None if previous is None else previous.sqnr_db - db,
-                             clipped=clip[0] if clip else None))
+        rows.append(
+            DebugRow(
+                name=f"t{i}",
+                op="Conv",
+                quantized_name=f"t{i}_q",
+                sqnr_db=db,
+                max_abs_error=error,
+                previous=previous.name if previous else "",
+                added_db=None if previous is None else previous.sqnr_db - db,
+                clipped=clip[0] if clip else None,
+            )
+        )
     return rows
 
 
@@ -142,7 +153,10 @@ def test_sqnr_figure_stays_small_for_a_large_graph() -> None:
 def test_debug_rows_link_to_their_tensor_and_the_link_opens_it() -> None:
     at = open_page()
     table = at.dataframe[-1].value
-    assert table["explain"].iloc[1] == f"your_model?model_src=onnx_qdq&model_tensor={table['tensor'].iloc[1]}_QuantizeLinear_Output"
+    assert (
+        table["explain"].iloc[1]
+        == f"your_model?model_src=onnx_qdq&model_tensor={table['tensor'].iloc[1]}_QuantizeLinear_Output"
+    )
     linked = open_page({"model_tensor": "fc1_mm_QuantizeLinear_Output"})
     assert not linked.exception and linked.selectbox(key="w_model_tensor").value == "fc1_mm_QuantizeLinear_Output"
     wrong = open_page({"model_tensor": "no_such_tensor"})

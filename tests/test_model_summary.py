@@ -23,15 +23,22 @@ def where(fixture: str) -> Path:
     return (EXAMPLES if fixture.startswith("onnx_") else FIXTURES) / fixture
 
 
-@pytest.mark.parametrize(("fixture", "file_type", "headline"), [
-    ("int16x8.tflite", "tflite-16x8", "16x8 quantization (TFLite): int16 activations, int8 weights, not full-integer"),
-    ("full_int8.tflite", "tflite-int8", "Full-integer quantization (TFLite int8)"),
-    ("dynamic_range.tflite", "tflite-dynamic", "Dynamic-range quantization (TFLite)"),
-    ("onnx_qdq.onnx", "onnx-qdq", "ONNX QDQ quantization"),
-    ("onnx_qoperator.onnx", "onnx-qoperator", "ONNX QOperator quantization"),
-    ("onnx_dynamic.onnx", "onnx-dynamic", "Dynamic quantization (ONNX Runtime"),
-    ("onnx_nbits.onnx", "onnx-matmulnbits", "Weight-only block quantization (ONNX Runtime MatMulNBits"),
-])
+@pytest.mark.parametrize(
+    ("fixture", "file_type", "headline"),
+    [
+        (
+            "int16x8.tflite",
+            "tflite-16x8",
+            "16x8 quantization (TFLite): int16 activations, int8 weights, not full-integer",
+        ),
+        ("full_int8.tflite", "tflite-int8", "Full-integer quantization (TFLite int8)"),
+        ("dynamic_range.tflite", "tflite-dynamic", "Dynamic-range quantization (TFLite)"),
+        ("onnx_qdq.onnx", "onnx-qdq", "ONNX QDQ quantization"),
+        ("onnx_qoperator.onnx", "onnx-qoperator", "ONNX QOperator quantization"),
+        ("onnx_dynamic.onnx", "onnx-dynamic", "Dynamic quantization (ONNX Runtime"),
+        ("onnx_nbits.onnx", "onnx-matmulnbits", "Weight-only block quantization (ONNX Runtime MatMulNBits"),
+    ],
+)
 def test_the_file_is_described_in_its_frameworks_words(fixture: str, file_type: str, headline: str) -> None:
     m = open_model(where(fixture))
     assert m.file_type == file_type and describe(m)[0].startswith(headline)
@@ -60,7 +67,9 @@ def test_symmetric_headline_ignores_constants_that_are_not_weights() -> None:
     assert constant.role == "constant" and (constant.quantization.zero_points != 0).any()
     assert any(line.startswith("Weights are symmetric") for line in describe(m))
     assert "asymmetric weights" not in {r.name: r for r in quantized_rows(m)}["fc1.bias_quantized"].flags
-    assert any(line.startswith("Weights are asymmetric") for line in describe(open_model(EXAMPLES / "onnx_dynamic.onnx")))
+    assert any(
+        line.startswith("Weights are asymmetric") for line in describe(open_model(EXAMPLES / "onnx_dynamic.onnx"))
+    )
 
 
 def test_narrow_range_weights_are_measured_on_their_grid() -> None:
@@ -101,8 +110,10 @@ def test_float16_underflow_is_ranked_above_channel_spread(tmp_path: Path) -> Non
     texts = [(p.tensor, p.text.split(":")[0]) for p in problems]
     underflow = next(i for i, p in enumerate(problems) if "underflow to 0 in float16" in p.text)
     assert problems[underflow].tensor == "fc2.weight_quantized"
-    assert ("fc2.bias_quantized", "bias scale 0.000120421 is not s_in·s_w = 2.67217e-11 (relu2_out_QuantizeLinear_Output × "
-            "fc2.weight_quantized)") in texts  # the bias no longer matches the changed weight scale
+    assert (
+        "fc2.bias_quantized",
+        "bias scale 0.000120421 is not s_in·s_w = 2.67217e-11 (relu2_out_QuantizeLinear_Output × fc2.weight_quantized)",
+    ) in texts  # the bias no longer matches the changed weight scale
     assert all(underflow < i for i, p in enumerate(problems) if "channels differ" in p.text)
     assert [p.severity for p in problems] == sorted((p.severity for p in problems), reverse=True)
 
@@ -111,8 +122,9 @@ def test_float16_underflow_is_ranked_above_channel_spread(tmp_path: Path) -> Non
 @given(st.lists(st.integers(1, 127), min_size=2, max_size=6))
 def test_channel_spread_problem_matches_the_computation(peaks: list[int]) -> None:
     codes = np.array([[p, -p // 2, 0] for p in peaks], np.int8)
-    w = Tensor("w", "int8", codes.shape, "weight", "Conv", Quantization(np.array([0.01]), np.array([0])),
-               loader=lambda: codes)
+    w = Tensor(
+        "w", "int8", codes.shape, "weight", "Conv", Quantization(np.array([0.01]), np.array([0])), loader=lambda: codes
+    )
     problems = [p for p in likely_problems(Model("m.onnx", "onnx", [w])) if "channels differ" in p.text]
     ratio = max(peaks) / min(peaks)
     assert bool(problems) == (ratio >= 10)
@@ -153,7 +165,10 @@ def test_gguf_file_type_type_mix_and_bits_per_weight(tmp_path: Path) -> None:
     lines = describe(m)
     text = " ".join(lines)
     assert "File type Q4_K_M" in text
-    assert "Q4_K 1 tensor (2,304 bytes, 4.5 bits/weight)" in text and "Q6_K 1 tensor (1,680 bytes, 6.562 bits/weight)" in text
+    assert (
+        "Q4_K 1 tensor (2,304 bytes, 4.5 bits/weight)" in text
+        and "Q6_K 1 tensor (1,680 bytes, 6.562 bits/weight)" in text
+    )
     total = 8 * 144 * 2 + 4 * 210 * 2 + 512 * 4
     assert f"Overall {8 * total / (8 * 512 + 4 * 512 + 512):.4g} bits per weight ({total:,} bytes" in text
     assert "Q4_K in 8 blocks of 32" in text and "Q6_K in 16 blocks of 16" in text
@@ -165,7 +180,10 @@ def test_tflite_file_types_from_the_tensors() -> None:
     q = Quantization(np.ones(1), np.zeros(1, np.int64))
     weight = Tensor("w", "float16", (4, 4), "weight", "DEQUANTIZE", loader=lambda: np.zeros((4, 4), np.float16))
     assert tflite_file_type([weight]) == "tflite-float16"
-    assert tflite_file_type([Tensor("w", "float32", (4, 4), "weight", "FULLY_CONNECTED", loader=weight.loader)]) == "tflite-float"
+    assert (
+        tflite_file_type([Tensor("w", "float32", (4, 4), "weight", "FULLY_CONNECTED", loader=weight.loader)])
+        == "tflite-float"
+    )
     int8 = Tensor("w", "int8", (4, 4), "weight", "FULLY_CONNECTED", q, loader=lambda: np.zeros((4, 4), np.int8))
     assert tflite_file_type([int8]) == "tflite-dynamic"
     assert tflite_file_type([int8, Tensor("x", "int8", (1, 4), "activation", "FULLY_CONNECTED", q)]) == "tflite-int8"

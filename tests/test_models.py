@@ -33,7 +33,8 @@ def qdq_model(*, per_axis: bool = False, block: bool = False, external: bool = F
     else:
         w_scale, w_zero, attrs = np.array(0.0078125, np.float32), np.array(0, np.int8), {}
     inits = [
-        numpy_helper.from_array(w, "W_q"), numpy_helper.from_array(w_scale, "W_scale"),
+        numpy_helper.from_array(w, "W_q"),
+        numpy_helper.from_array(w_scale, "W_scale"),
         numpy_helper.from_array(w_zero, "W_zero"),
         numpy_helper.from_array(np.array(0.0235294122248888, np.float32), "x_scale"),
         numpy_helper.from_array(np.array(128, np.uint8), "x_zero"),
@@ -44,8 +45,13 @@ def qdq_model(*, per_axis: bool = False, block: bool = False, external: bool = F
         helper.make_node("DequantizeLinear", ["W_q", "W_scale", "W_zero"], ["W"], **attrs),
         helper.make_node("MatMul", ["x_dq", "W"], ["y"]),
     ]
-    graph = helper.make_graph(nodes, "qdq", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], inits)
+    graph = helper.make_graph(
+        nodes,
+        "qdq",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
     if external:
         model.graph.initializer[0].data_location = TensorProto.EXTERNAL
@@ -59,7 +65,9 @@ def test_onnx_qdq_every_dequantized_tensor_carries_its_node_parameters() -> None
     w, x = by_name["W_q"], by_name["x_q"]
     assert w.dtype == "int8" and w.shape == (4, 3) and w.role == "weight"
     assert w.quantization.scales.tolist() == [float(np.float32(0.0078125))] and w.quantization.axis is None
-    assert x.quantization.scales.tolist() == [float(np.float32(0.0235294122248888))] and x.quantization.zero_points.tolist() == [128]
+    assert x.quantization.scales.tolist() == [
+        float(np.float32(0.0235294122248888))
+    ] and x.quantization.zero_points.tolist() == [128]
     assert x.role == "activation" and not x.has_values
     assert np.array_equal(w.load(), np.random.default_rng(0).integers(-127, 128, (4, 3)).astype(np.int8))
     assert "W_scale" not in by_name  # scales are shown with the tensor they describe
@@ -67,7 +75,9 @@ def test_onnx_qdq_every_dequantized_tensor_carries_its_node_parameters() -> None
 
 def test_onnx_per_axis_and_blocked() -> None:
     w = {t.name: t for t in open_model(qdq_model(per_axis=True), name="pa.onnx").tensors}["W_q"]
-    assert w.quantization.axis == 1 and w.quantization.scales.tolist() == [float(np.float32(v)) for v in (0.01, 0.02, 0.03)]
+    assert w.quantization.axis == 1 and w.quantization.scales.tolist() == [
+        float(np.float32(v)) for v in (0.01, 0.02, 0.03)
+    ]
     b = {t.name: t for t in open_model(qdq_model(block=True), name="blk.onnx").tensors}["W_q"]
     assert b.quantization.block_size == 2 and b.quantization.scales.size == 6 and b.quantization.axis == 0
 
@@ -120,7 +130,9 @@ def test_gguf_tensors_decode_with_the_block_formats(tmp_path) -> None:
 
     x = np.random.default_rng(2).normal(size=(4, 64)).astype(np.float32)
     writer = gguf.GGUFWriter(str(tmp_path / "m.gguf"), "llama")
-    writer.add_tensor("w_q4", gguf.quants.quantize(x, gguf.GGMLQuantizationType.Q4_0), raw_dtype=gguf.GGMLQuantizationType.Q4_0)
+    writer.add_tensor(
+        "w_q4", gguf.quants.quantize(x, gguf.GGMLQuantizationType.Q4_0), raw_dtype=gguf.GGMLQuantizationType.Q4_0
+    )
     writer.add_tensor("w_f32", x)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
@@ -152,17 +164,20 @@ def test_pickles_are_refused_by_content_and_never_run() -> None:
         open_model(buffer.getvalue(), name="objects.npy")
 
 
-@pytest.mark.parametrize(("name", "data", "match"), [
-    ("empty.onnx", b"", "empty"),
-    ("garbage.onnx", b"\x00\x01garbage" * 10, "ONNX"),
-    ("garbage.tflite", b"1234TFL3" + b"\xff" * 20, "TFLite"),
-    ("nottflite.tflite", b"hello world!", "TFL3"),
-    ("garbage.safetensors", b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}......", "JSON"),
-    ("short.safetensors", b"\xff\xff\xff\x00\x00\x00\x00\x00{}", "truncated"),
-    ("garbage.gguf", b"GGUF" + b"\x00" * 10, "GGUF"),
-    ("garbage.npz", b"PK\x03\x04 broken", "npz"),
-    ("model.h5", b"\x89HDF", "opens"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "match"),
+    [
+        ("empty.onnx", b"", "empty"),
+        ("garbage.onnx", b"\x00\x01garbage" * 10, "ONNX"),
+        ("garbage.tflite", b"1234TFL3" + b"\xff" * 20, "TFLite"),
+        ("nottflite.tflite", b"hello world!", "TFL3"),
+        ("garbage.safetensors", b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}......", "JSON"),
+        ("short.safetensors", b"\xff\xff\xff\x00\x00\x00\x00\x00{}", "truncated"),
+        ("garbage.gguf", b"GGUF" + b"\x00" * 10, "GGUF"),
+        ("garbage.npz", b"PK\x03\x04 broken", "npz"),
+        ("model.h5", b"\x89HDF", "opens"),
+    ],
+)
 def test_broken_files_give_a_message_naming_the_file(name: str, data: bytes, match: str) -> None:
     with pytest.raises(ModelFileError, match=match) as info:
         open_model(data, name=name)
@@ -211,14 +226,17 @@ def test_tflite_weights_load_as_stored_codes() -> None:
     assert int(np.abs(w.load()).max()) == 127  # symmetric narrow range: each channel reaches ±127
 
 
-@pytest.mark.parametrize(("fixture", "kind", "weights"), [
-    ("full_int8.tflite", "Full-integer", "per channel along axis 0"),
-    ("full_int8_uint8_io.tflite", "Full-integer", "per channel along axis 0"),
-    ("full_int8_per_tensor.tflite", "Full-integer", "per tensor"),
-    ("dynamic_range.tflite", "Dynamic-range", "per channel along axis 0"),
-    ("int16x8.tflite", "16x8 quantization (TFLite)", "per channel along axis 0"),
-    ("int4_weights.tflite", "Full-integer", "per tensor; int4"),
-])
+@pytest.mark.parametrize(
+    ("fixture", "kind", "weights"),
+    [
+        ("full_int8.tflite", "Full-integer", "per channel along axis 0"),
+        ("full_int8_uint8_io.tflite", "Full-integer", "per channel along axis 0"),
+        ("full_int8_per_tensor.tflite", "Full-integer", "per tensor"),
+        ("dynamic_range.tflite", "Dynamic-range", "per channel along axis 0"),
+        ("int16x8.tflite", "16x8 quantization (TFLite)", "per channel along axis 0"),
+        ("int4_weights.tflite", "Full-integer", "per tensor; int4"),
+    ],
+)
 def test_summary_answers_how_the_model_was_quantized(fixture: str, kind: str, weights: str) -> None:
     from quantviz.models.summary import describe, quantized_rows
 
@@ -246,8 +264,11 @@ def test_float_tensors_are_measured_worst_first() -> None:
 
     rng = np.random.default_rng(4)
     buffer = io.BytesIO()
-    np.savez(buffer, calm=rng.normal(size=(8, 128)).astype(np.float32),
-             spiky=(rng.normal(size=(8, 128)) * np.where(rng.random((8, 128)) < 0.01, 50, 1)).astype(np.float32))
+    np.savez(
+        buffer,
+        calm=rng.normal(size=(8, 128)).astype(np.float32),
+        spiky=(rng.normal(size=(8, 128)) * np.where(rng.random((8, 128)) < 0.01, 50, 1)).astype(np.float32),
+    )
     rows = measure_floats(open_model(buffer.getvalue(), name="w.npz"))
     assert {r.name for r in rows} == {"spiky", "calm"}
     order = [r.sqnr["int4 symmetric group 32"] for r in rows]
@@ -263,7 +284,19 @@ def test_command_line_report_writes_the_contract_json(tmp_path) -> None:
     from quantviz.__main__ import main
 
     out = tmp_path / "r.json"
-    assert main(["report", str(FIXTURES / "full_int8_per_tensor.tflite"), "--json", str(out), "--csv", str(tmp_path / "f.csv")]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(FIXTURES / "full_int8_per_tensor.tflite"),
+                "--json",
+                str(out),
+                "--csv",
+                str(tmp_path / "f.csv"),
+            ]
+        )
+        == 0
+    )
     report = json.loads(out.read_text())
     expected = {d["name"]: d for d in EXPECTED_TFLITE["full_int8_per_tensor.tflite"]}
     for t in report["tensors"]:
@@ -278,15 +311,27 @@ def test_command_line_report_writes_the_contract_json(tmp_path) -> None:
 def test_onnx_qoperator_inputs_and_output_carry_their_parameters() -> None:
     a_scale, b_scale, y_scale = np.float32(0.02), np.float32(0.005), np.float32(0.1)
     inits = [
-        numpy_helper.from_array(np.array(a_scale), "a_scale"), numpy_helper.from_array(np.array(3, np.uint8), "a_zero"),
+        numpy_helper.from_array(np.array(a_scale), "a_scale"),
+        numpy_helper.from_array(np.array(3, np.uint8), "a_zero"),
         numpy_helper.from_array(np.arange(12, dtype=np.int8).reshape(4, 3), "B"),
-        numpy_helper.from_array(np.array(b_scale), "b_scale"), numpy_helper.from_array(np.array(0, np.int8), "b_zero"),
-        numpy_helper.from_array(np.array(y_scale), "y_scale"), numpy_helper.from_array(np.array(128, np.uint8), "y_zero"),
+        numpy_helper.from_array(np.array(b_scale), "b_scale"),
+        numpy_helper.from_array(np.array(0, np.int8), "b_zero"),
+        numpy_helper.from_array(np.array(y_scale), "y_scale"),
+        numpy_helper.from_array(np.array(128, np.uint8), "y_zero"),
     ]
-    node = helper.make_node("QLinearMatMul", ["A", "a_scale", "a_zero", "B", "b_scale", "b_zero", "y_scale", "y_zero"], ["Y"])
-    graph = helper.make_graph([node], "qop", [helper.make_tensor_value_info("A", TensorProto.UINT8, [1, 4])],
-                              [helper.make_tensor_value_info("Y", TensorProto.UINT8, [1, 3])], inits)
-    m = open_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString(), name="qop.onnx")
+    node = helper.make_node(
+        "QLinearMatMul", ["A", "a_scale", "a_zero", "B", "b_scale", "b_zero", "y_scale", "y_zero"], ["Y"]
+    )
+    graph = helper.make_graph(
+        [node],
+        "qop",
+        [helper.make_tensor_value_info("A", TensorProto.UINT8, [1, 4])],
+        [helper.make_tensor_value_info("Y", TensorProto.UINT8, [1, 3])],
+        inits,
+    )
+    m = open_model(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString(), name="qop.onnx"
+    )
     by_name = {t.name: t for t in m.tensors}
     assert by_name["A"].quantization.zero_points.tolist() == [3] and by_name["A"].role == "input"
     assert by_name["B"].quantization.scales.tolist() == [float(b_scale)] and by_name["B"].load().shape == (4, 3)
@@ -317,9 +362,13 @@ def test_onnx_runtime_quantized_model_reads_as_onnx_runtime_wrote_it(tmp_path) -
 
     rng = np.random.default_rng(5)
     w = (rng.normal(size=(8, 6)) * 0.7).astype(np.float32)
-    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "float",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6])], [numpy_helper.from_array(w, "W")])
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["y"])],
+        "float",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6])],
+        [numpy_helper.from_array(w, "W")],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 9
     onnx.save(model, tmp_path / "float.onnx")
@@ -331,8 +380,9 @@ def test_onnx_runtime_quantized_model_reads_as_onnx_runtime_wrote_it(tmp_path) -
         def get_next(self):
             return next(self.batches, None)
 
-    quantization.quantize_static(str(tmp_path / "float.onnx"), str(tmp_path / "q.onnx"), Reader(),
-                                 quant_format=quantization.QuantFormat.QDQ)
+    quantization.quantize_static(
+        str(tmp_path / "float.onnx"), str(tmp_path / "q.onnx"), Reader(), quant_format=quantization.QuantFormat.QDQ
+    )
     m = open_model(tmp_path / "q.onnx")
     written = onnx.load(str(tmp_path / "q.onnx"))
     inits = {t.name: numpy_helper.to_array(t) for t in written.graph.initializer}
@@ -349,16 +399,23 @@ def test_float_onnx_and_gguf_summaries(tmp_path) -> None:
     from quantviz.models.summary import describe, measure_floats
 
     w = np.random.default_rng(6).normal(size=(8, 32)).astype(np.float32)
-    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "f",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 32])], [numpy_helper.from_array(w, "W")])
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["y"])],
+        "f",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 32])],
+        [numpy_helper.from_array(w, "W")],
+    )
     m = open_model(helper.make_model(graph).SerializeToString(), name="float.onnx")
     assert describe(m)[0].startswith("No tensor carries quantization parameters: a float model")
     assert [r.name for r in measure_floats(m)] == ["W"]
     gguf = pytest.importorskip("gguf")
     writer = gguf.GGUFWriter(str(tmp_path / "b.gguf"), "llama")
-    writer.add_tensor("q", gguf.quants.quantize(np.tile(w, (1, 2)), gguf.GGMLQuantizationType.Q8_0),
-                      raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+    writer.add_tensor(
+        "q",
+        gguf.quants.quantize(np.tile(w, (1, 2)), gguf.GGMLQuantizationType.Q8_0),
+        raw_dtype=gguf.GGMLQuantizationType.Q8_0,
+    )
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

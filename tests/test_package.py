@@ -26,14 +26,31 @@ pytestmark = pytest.mark.package
 
 ROOT = Path(__file__).resolve().parents[1]
 # Not part of a source checkout's package (the docs' screenshots are large; the rest is local state).
-NOT_COPIED = shutil.ignore_patterns(".git", ".venv*", "__pycache__", "*.pyc", "docs", "build", "*.egg-info",
-                                    "test-artifacts", ".hypothesis", ".pytest_cache", ".ruff_cache")
+NOT_COPIED = shutil.ignore_patterns(
+    ".git",
+    ".venv*",
+    "__pycache__",
+    "*.pyc",
+    "docs",
+    "build",
+    "*.egg-info",
+    "test-artifacts",
+    ".hypothesis",
+    ".pytest_cache",
+    ".ruff_cache",
+)
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run a command; on failure the assertion shows its output."""
-    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PIP_NO_INDEX": "1", "PYTHONDONTWRITEBYTECODE": "1"})
+    done = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PIP_NO_INDEX": "1", "PYTHONDONTWRITEBYTECODE": "1"},
+    )
     assert done.returncode == 0, f"{args}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
     return done
 
@@ -89,8 +106,11 @@ def test_the_wheel_holds_only_quantviz_and_all_of_it(wheel, source):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
     assert tops == {"quantviz", f"{wheel.name.split('-py3')[0]}.dist-info"}
-    expected = {p.relative_to(source).as_posix() for p in (source / "quantviz").rglob("*")
-                if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+    expected = {
+        p.relative_to(source).as_posix()
+        for p in (source / "quantviz").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
     assert set(PROBES) <= expected  # the data files travel with the code
     assert {n for n in names if n.startswith("quantviz/")} == expected
 
@@ -99,8 +119,9 @@ def test_the_wheel_declares_the_library_dependencies_extras_and_command(wheel):
     archive = zipfile.ZipFile(wheel)
     info = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
     metadata = archive.read(info).decode()
-    requires = [Requirement(line.split(": ", 1)[1]) for line in metadata.splitlines()
-                if line.startswith("Requires-Dist: ")]
+    requires = [
+        Requirement(line.split(": ", 1)[1]) for line in metadata.splitlines() if line.startswith("Requires-Dist: ")
+    ]
     plain = {r.name for r in requires if r.marker is None}
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert plain == {Requirement(r).name for r in project["dependencies"]} and {"numpy", "ml_dtypes"} <= plain
@@ -113,8 +134,11 @@ def test_the_wheel_declares_the_library_dependencies_extras_and_command(wheel):
 
 def test_the_extras_hold_the_pinned_versions():
     """Every range in pyproject.toml admits the version requirements.txt pins (the one the suite tests)."""
-    pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
-                if "==" in line and not line.startswith("#"))
+    pins = dict(
+        line.split("==")
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     ranges = [*project["dependencies"], *(r for extra in project["optional-dependencies"].values() for r in extra)]
     undeclared = sorted(set(pins) - {Requirement(r).name for r in ranges})
@@ -125,10 +149,12 @@ def test_the_extras_hold_the_pinned_versions():
 
 
 def test_the_installed_package_imports_without_the_app_libraries(venv):
-    code = ("import importlib.util, sys, quantviz as qv; "
-            "print(qv.__file__); "
-            "print([m for m in ('streamlit', 'plotly', 'pandas') if importlib.util.find_spec(m)]); "
-            "print(qv.quantize([1000.0], qv.choose_qparams(-1000, 1000, bits=8, signed=False)).tolist())")
+    code = (
+        "import importlib.util, sys, quantviz as qv; "
+        "print(qv.__file__); "
+        "print([m for m in ('streamlit', 'plotly', 'pandas') if importlib.util.find_spec(m)]); "
+        "print(qv.quantize([1000.0], qv.choose_qparams(-1000, 1000, bits=8, signed=False)).tolist())"
+    )
     lines = run(venv / "bin" / "python", "-c", code, cwd=venv).stdout.splitlines()
     assert lines[0].startswith(str(venv)) and "site-packages" in lines[0]  # the installed copy, not the source tree
     assert lines[1] == "[]"  # none of them can even be found there
@@ -154,6 +180,11 @@ def test_the_console_script_reads_tflite_with_the_models_extra(venv, tmp_path):
     for name in ("tflite", "flatbuffers"):
         link_distribution(name, site)
     done = run(venv / "bin" / "quantviz", "report", ROOT / "tests" / "fixtures" / "full_int8.tflite", cwd=tmp_path)
-    local = subprocess.run([sys.executable, "-m", "quantviz", "report", ROOT / "tests/fixtures/full_int8.tflite"],
-                           capture_output=True, text=True, cwd=ROOT, check=True)
+    local = subprocess.run(
+        [sys.executable, "-m", "quantviz", "report", ROOT / "tests/fixtures/full_int8.tflite"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     assert done.stdout == local.stdout and "quantized" in done.stdout

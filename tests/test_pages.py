@@ -68,7 +68,9 @@ def test_every_widget_can_change(page: str) -> None:
             at.run()
             no_exception(at)
             changed += 1
-    assert changed >= (1 if page in ("glossary.py", "your_model.py") else 3)  # only the presenter toggle (before an upload)
+    assert changed >= (
+        1 if page in ("glossary.py", "your_model.py") else 3
+    )  # only the presenter toggle (before an upload)
 
 
 def test_landing_numbers_come_from_quantviz() -> None:
@@ -162,7 +164,10 @@ def test_number_line_released_probe_syncs() -> None:
 
 
 def test_rounding_error_metrics_match_quantviz() -> None:
-    at = open_page("rounding_error.py", {"rmin": "-4", "rmax": "4", "dist": "laplace", "size": "5000", "seed": "3", "spread": "1.0"})
+    at = open_page(
+        "rounding_error.py",
+        {"rmin": "-4", "rmax": "4", "dist": "laplace", "size": "5000", "seed": "3", "spread": "1.0"},
+    )
     no_exception(at)
     from quantviz.metrics import error_stats
     from quantviz.samples import sample_data
@@ -222,7 +227,10 @@ def test_your_values_range_from_data_and_download() -> None:
     assert at.get("download_button")
 
 
-@pytest.mark.parametrize(("text", "fragment"), [("1, two, 3", "value 2, 'two'"), ("", "no numbers"), ("1, nan", "NaN"), ("__import__('os')", "not a number")])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [("1, two, 3", "value 2, 'two'"), ("", "no numbers"), ("1, nan", "NaN"), ("__import__('os')", "not a number")],
+)
 def test_your_values_bad_input_keeps_text(text: str, fragment: str) -> None:
     at = open_page("your_values.py")
     at.text_area(key="w_values").input(text).run()
@@ -271,8 +279,14 @@ def test_link_reproduces_view() -> None:
 @pytest.mark.parametrize(
     "query",
     [
-        {"bits": "banana"}, {"bits": "99"}, {"rmin": "nan"}, {"rmin": "1e400"}, {"conv": "caffe"}, {"signed": "maybe"},
-        {"rmin": "x" * 5000}, {"rounding": "<script>"},
+        {"bits": "banana"},
+        {"bits": "99"},
+        {"rmin": "nan"},
+        {"rmin": "1e400"},
+        {"conv": "caffe"},
+        {"signed": "maybe"},
+        {"rmin": "x" * 5000},
+        {"rounding": "<script>"},
     ],
 )
 def test_bad_link_gives_defaults_and_message(query: dict[str, str]) -> None:
@@ -323,8 +337,19 @@ def test_calibration_page_table() -> None:
 
 
 def test_per_channel_page_metrics() -> None:
-    at = open_page("per_channel.py", {"pc_rows": "8", "pc_cols": "16", "pc_group": "4", "signed": "true", "symmetric": "true",
-                                      "narrow": "true", "bits": "4", "conv": "pytorch"})
+    at = open_page(
+        "per_channel.py",
+        {
+            "pc_rows": "8",
+            "pc_cols": "16",
+            "pc_group": "4",
+            "signed": "true",
+            "symmetric": "true",
+            "narrow": "true",
+            "bits": "4",
+            "conv": "pytorch",
+        },
+    )
     no_exception(at)
     from quantviz.granularity import quantize_weights, weight_matrix
 
@@ -451,7 +476,9 @@ def test_scale_and_zero_point_entered_directly_from_a_link() -> None:
 
 
 def test_worked_example_from_a_stored_scale_and_zero_point() -> None:
-    at = open_page("worked_examples.py", {"preset": "own", "set": "sz", "s": "0.5", "z": "-3", "bits": "4", "signed": "true"})
+    at = open_page(
+        "worked_examples.py", {"preset": "own", "set": "sz", "s": "0.5", "z": "-3", "bits": "4", "signed": "true"}
+    )
     no_exception(at)
     text = " ".join(m.value for m in at.markdown)
     assert "s = 0.5, z = -3" in text and "Entered directly" in text

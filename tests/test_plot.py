@@ -21,8 +21,11 @@ def page_figure(page: str, title: str) -> dict:
     """The one plotly figure of ``page`` at its defaults whose title starts with ``title``."""
     at = open_page(page)
     assert not at.exception
-    found = [fig for fig in (json.loads(chart.proto.spec) for chart in at.get("plotly_chart"))
-             if fig["layout"]["title"]["text"].replace("<br>", " ").startswith(title)]
+    found = [
+        fig
+        for fig in (json.loads(chart.proto.spec) for chart in at.get("plotly_chart"))
+        if fig["layout"]["title"]["text"].replace("<br>", " ").startswith(title)
+    ]
     assert len(found) == 1, f"{page}: {len(found)} charts titled {title!r}"
     return found[0]
 
@@ -35,8 +38,10 @@ def same(app: dict, fig) -> None:
 
 def test_number_line_is_the_your_values_pages_figure():
     title = "Your values (top) and the codes they land on (bottom)"
-    same(page_figure("your_values.py", title),
-         plot.number_line(RMIN, RMAX, values=[39.215686275, 0, 1000, -1000], title=title))
+    same(
+        page_figure("your_values.py", title),
+        plot.number_line(RMIN, RMAX, values=[39.215686275, 0, 1000, -1000], title=title),
+    )
 
 
 def test_staircase_is_the_number_line_pages_figure():
@@ -74,13 +79,16 @@ def test_the_figures_follow_their_settings():
     assert (near[0], near[-1]) == pytest.approx((0.5 - 8 * qp.scale, 0.5 + 8 * qp.scale), rel=1e-6)
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: plot.error_histogram([1.0, np.inf]), "values holds inf"),
-    (lambda: plot.sqnr_against_bits([]), "values is empty"),
-    (lambda: plot.block_format(np.zeros(31), "Q4_0"), "values holds 31 values; 1 block"),
-    (lambda: plot.block_format(np.zeros(64), "Q4_0", blocks=0), "blocks must be a whole number"),
-    (lambda: plot.block_format(np.zeros(64), "Q4_0", blocks=True), "blocks must be a whole number"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: plot.error_histogram([1.0, np.inf]), "values holds inf"),
+        (lambda: plot.sqnr_against_bits([]), "values is empty"),
+        (lambda: plot.block_format(np.zeros(31), "Q4_0"), "values holds 31 values; 1 block"),
+        (lambda: plot.block_format(np.zeros(64), "Q4_0", blocks=0), "blocks must be a whole number"),
+        (lambda: plot.block_format(np.zeros(64), "Q4_0", blocks=True), "blocks must be a whole number"),
+    ],
+)
 def test_bad_input_is_refused_by_name(call, message):
     with pytest.raises(ValueError, match=message):
         call()

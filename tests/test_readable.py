@@ -16,8 +16,10 @@ from tests.test_pages import PAGES
 DARK_BACKGROUND = "#0E1117"  # Streamlit's dark theme
 LIGHT_BACKGROUND = "#FFFFFF"
 VIEWS = [(page, {}) for page in PAGES] + [
-    ("calibration.py", {"cal_size": "5000"}), ("rounding_error.py", {"size": "5000"}),
-    ("number_line.py", {"rmin": "-1", "rmax": "3"}), ("low_bit.py", {"lb_size": "5000"}),
+    ("calibration.py", {"cal_size": "5000"}),
+    ("rounding_error.py", {"size": "5000"}),
+    ("number_line.py", {"rmin": "-1", "rmax": "3"}),
+    ("low_bit.py", {"lb_size": "5000"}),
 ]
 
 
@@ -86,7 +88,9 @@ def test_legend_entries_have_distinct_colours_and_titles_fit_a_phone(page: str, 
                 # a legend entry is its colour with its look: markers and lines of one colour are told apart
                 mode = trace.get("mode", trace.get("type", ""))
                 key = f"{colour} {mode} {(trace.get('line') or {}).get('dash', '')} {(trace.get('marker') or {}).get('symbol', '')}"
-                assert key not in seen or seen[key] == trace["name"], f"{page}: '{trace['name']}' and '{seen.get(key)}' share {colour}"
+                assert key not in seen or seen[key] == trace["name"], (
+                    f"{page}: '{trace['name']}' and '{seen.get(key)}' share {colour}"
+                )
                 seen[key] = trace["name"]
 
 
@@ -99,7 +103,9 @@ def test_per_channel_bars_are_in_the_order_the_title_says() -> None:
     for query in ({}, {"pc_rows": "8", "pc_cols": "16"}, {"pc_spread": "0"}, {"pc_rows": "100"}):
         (bars, _heat) = figures("per_channel.py", query)
         rows = int(query.get("pc_rows", 32))
-        w = weight_matrix(rows, int(query.get("pc_cols", 128)), spread_decades=float(query.get("pc_spread", 2.0)), seed=0)
+        w = weight_matrix(
+            rows, int(query.get("pc_cols", 128)), spread_decades=float(query.get("pc_spread", 2.0)), seed=0
+        )
         shown = [int(c) for c in bars["data"][0]["x"]]
         order = np.argsort(np.abs(w).max(axis=1))[: len(shown)]
         assert shown == order.tolist()

@@ -33,8 +33,12 @@ def probes(qp: qv.QParams, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     k = rng.integers(qp.storage_min - qp.zero_point - 2, qp.storage_max - qp.zero_point + 3, 12)
     ties = (k + 0.5) * qp.scale
-    near = np.concatenate([np.nextafter(ties.astype(np.float32), np.float32(np.inf)),
-                           np.nextafter(ties.astype(np.float32), np.float32(-np.inf))]).astype(np.float64)
+    near = np.concatenate(
+        [
+            np.nextafter(ties.astype(np.float32), np.float32(np.inf)),
+            np.nextafter(ties.astype(np.float32), np.float32(-np.inf)),
+        ]
+    ).astype(np.float64)
     span = qp.real_max - qp.real_min
     rand = rng.uniform(qp.real_min - 0.2 * span, qp.real_max + 0.2 * span, 12)
     return np.concatenate([ties, near, rand, [0.0, qp.real_min, qp.real_max, qp.rmin or 0.0, qp.rmax or 0.0]])
@@ -60,8 +64,23 @@ def assert_recipe_is_convention(name: str, options: dict, lo: float, hi: float, 
 
 @pytest.mark.parametrize("name", list(qv.CONVENTIONS))
 def test_recipe_equals_convention_on_named_ranges(name: str) -> None:
-    named = [(-1000, 1000), (-1, 1), (0, 6), (250, 1000), (-1000, -250), (1, 2), (0, 1e-7), (-0.5, 3), (3, 3), (0, 0),
-             (-2, 6), (-1e-30, 1e-30), (0.1, 0.7), (-127.5, 127.5), (-128, 127)]
+    named = [
+        (-1000, 1000),
+        (-1, 1),
+        (0, 6),
+        (250, 1000),
+        (-1000, -250),
+        (1, 2),
+        (0, 1e-7),
+        (-0.5, 3),
+        (3, 3),
+        (0, 0),
+        (-2, 6),
+        (-1e-30, 1e-30),
+        (0.1, 0.7),
+        (-127.5, 127.5),
+        (-128, 127),
+    ]
     for options in supported(name):
         for lo, hi in named:
             assert_recipe_is_convention(name, options, lo, hi)
@@ -78,8 +97,9 @@ def test_recipe_equals_convention_on_random_ranges(name: str, data, rng, seed: i
 @pytest.mark.parametrize("z_first", [False, True])
 def test_textbook_recipe_follows_its_rounding_and_order(rounding: str, z_first: bool) -> None:
     for lo, hi in [(-1000, 1000), (-1, 1), (0, 6), (-0.5, 3)]:
-        assert_recipe_is_convention("textbook", {"bits": 8}, lo, hi, rounding=rounding,
-                                    add_zero_point_before_rounding=z_first)
+        assert_recipe_is_convention(
+            "textbook", {"bits": 8}, lo, hi, rounding=rounding, add_zero_point_before_rounding=z_first
+        )
 
 
 def test_every_step_is_a_field_and_conventions_differ_in_many() -> None:

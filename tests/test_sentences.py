@@ -50,8 +50,17 @@ def test_landing_page_sentences_match_the_computation(lo, hi, bits, signed, symm
 
     shift = how_z_shifts_the_grid(qp, signed=signed)
     below, above = qp.zero_point - qp.qmin, qp.qmax - qp.zero_point
-    expected = ("at_bottom" if below == 0 else "at_top" if above == 0 else "unsigned_shift" if not signed
-                else "signed_zero" if qp.zero_point == 0 else "signed_shift")
+    expected = (
+        "at_bottom"
+        if below == 0
+        else "at_top"
+        if above == 0
+        else "unsigned_shift"
+        if not signed
+        else "signed_zero"
+        if qp.zero_point == 0
+        else "signed_shift"
+    )
     assert shift.kind == expected
     assert ("no negative codes" in shift.text) == (expected == "unsigned_shift")
     if expected in ("unsigned_shift", "signed_shift"):
@@ -66,7 +75,9 @@ def test_landing_page_sentences_match_the_computation(lo, hi, bits, signed, symm
     sym = symmetric_zero_points(convention, bits)
     for signed_grid in (True, False):
         other = chosen(-1.0, 1.0, bits, signed_grid, True, convention)
-        if other is not None and not qv.get_convention(convention).unsupported_reason(bits=bits, signed=signed_grid, symmetric=True):
+        if other is not None and not qv.get_convention(convention).unsupported_reason(
+            bits=bits, signed=signed_grid, symmetric=True
+        ):
             assert f"{other.zero_point} for {qv.grid_label(bits, signed=signed_grid)}" in sym.text
 
     sits = where_z_sits(qp, lo, hi, convention=convention, bits=bits, signed=signed, symmetric=symmetric)
@@ -84,8 +95,12 @@ def test_choice_steps_match_the_trace(lo, hi, bits, signed, symmetric, conventio
     steps = qparams_steps(lo, hi, convention=convention, bits=bits, signed=signed, symmetric=symmetric)
     labels = [s.label for s in steps]
     excludes_zero = lo > 0 or hi < 0
-    assert ("Widen the range to include 0" in labels) == (excludes_zero and conv.widens_to_include_zero and not symmetric)
-    assert ("No widening: the zero point is clamped" in labels) == (excludes_zero and not conv.widens_to_include_zero and not symmetric)
+    assert ("Widen the range to include 0" in labels) == (
+        excludes_zero and conv.widens_to_include_zero and not symmetric
+    )
+    assert ("No widening: the zero point is clamped" in labels) == (
+        excludes_zero and not conv.widens_to_include_zero and not symmetric
+    )
     assert ("The zero point of the range as given" in labels) == (excludes_zero and not symmetric)
     by_label = {s.label: s for s in steps}
     if "The zero point of the range as given" in by_label:
@@ -125,8 +140,14 @@ def test_raw_zero_point_is_where_real_zero_would_sit(lo, width, bits, signed) ->
     assert s * (qmin - raw) == pytest.approx(lo, rel=1e-9, abs=1e-9 * max(1.0, abs(hi)))
 
 
-@given(scale=st.floats(1e-9, 1e9), where=st.floats(0, 1), bits=st.integers(2, 16), signed=st.booleans(),
-       default=st.floats(-1e12, 1e12), chosen=st.booleans())
+@given(
+    scale=st.floats(1e-9, 1e9),
+    where=st.floats(0, 1),
+    bits=st.integers(2, 16),
+    signed=st.booleans(),
+    default=st.floats(-1e12, 1e12),
+    chosen=st.booleans(),
+)
 def test_a_probe_nobody_chose_starts_inside_the_grid(scale, where, bits, signed, default, chosen) -> None:
     qmin, qmax = qv.int_range(bits, signed=signed)
     qp = QParams(scale=scale, zero_point=qmin + round(where * (qmax - qmin)), qmin=qmin, qmax=qmax)
@@ -139,8 +160,13 @@ def test_a_probe_nobody_chose_starts_inside_the_grid(scale, where, bits, signed,
 
 
 @settings(max_examples=150, deadline=None)
-@given(lo=st.floats(-1e4, 1e4), width=st.floats(1e-3, 1e4), bits=st.integers(2, 12),
-       scheme=st.sampled_from(["integer", "fractional", "offset"]), signed=st.booleans())
+@given(
+    lo=st.floats(-1e4, 1e4),
+    width=st.floats(1e-3, 1e4),
+    bits=st.integers(2, 12),
+    scheme=st.sampled_from(["integer", "fractional", "offset"]),
+    signed=st.booleans(),
+)
 def test_breaking_the_zero_point_says_what_zero_becomes(lo, width, bits, scheme, signed) -> None:
     """Confusion 2: only an integer zero point keeps real 0 exact; the sentence says what 0 comes back as."""
     from quantviz.schemes import store
@@ -171,8 +197,12 @@ def test_every_notation_translates_back_to_the_same_quantizer(scale, zero) -> No
     qp = qv.QParams(scale, zero, min(zero, 0), max(zero, 0) + 1)
     written = {n.key: n for n in notations(qp)}
     assert set(written) == set(FORMS)
-    params = {"inverse": (1 / scale, zero), "minus": (scale, -zero), "offset": (scale, -zero * scale),
-              "absmax": (scale * qp.qmax, qp.qmax)}
+    params = {
+        "inverse": (1 / scale, zero),
+        "minus": (scale, -zero),
+        "offset": (scale, -zero * scale),
+        "absmax": (scale * qp.qmax, qp.qmax),
+    }
     for key in FORMS:
         a, b = params.get(key, (scale, zero))
         if key == "absmax":
@@ -218,15 +248,19 @@ def _measured_by_hand(x, lo, hi, widths):
         measured = 10 * np.log10(power / mse) if mse > 0 else float("inf")
         with np.errstate(divide="ignore"):
             model = 10 * np.log10(power / (qp.scale**2 / 12))
-        rows.append((bits, clip / mse if mse > 0 else 0.0, ratio, measured, model,
-                     t.clipped.mean()))
+        rows.append((bits, clip / mse if mse > 0 else 0.0, ratio, measured, model, t.clipped.mean()))
     return rows
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    spread=st.floats(0.05, 50), shift=st.floats(-3, 3), outliers=st.integers(0, 5), integers=st.booleans(),
-    lo=st.floats(-20, -0.1), hi=st.floats(0.1, 20), seed=st.integers(0, 2**16),
+    spread=st.floats(0.05, 50),
+    shift=st.floats(-3, 3),
+    outliers=st.integers(0, 5),
+    integers=st.booleans(),
+    lo=st.floats(-20, -0.1),
+    hi=st.floats(0.1, 20),
+    seed=st.integers(0, 2**16),
 )
 def test_the_sqnr_reasons_say_what_the_curve_measured(spread, shift, outliers, integers, lo, hi, seed):
     from quantviz.metrics import sqnr_by_bits

@@ -50,7 +50,7 @@ def test_tinylm_is_small_and_scored_on_held_out_bytes():
     assert size <= 2 * 2**20
     train, held_out = networks.corpus.split()
     assert bytes(net.inputs[0].astype(np.uint8)) == bytes(held_out[: networks.CONTEXT])
-    assert bytes(held_out[:64]) not in bytes(train)          # the held-out text is not in the training text
+    assert bytes(held_out[:64]) not in bytes(train)  # the held-out text is not in the training text
 
 
 # ----------------------------------------------------------------------------- llama.cpp's metrics
@@ -66,7 +66,7 @@ def test_the_float_tinylm_against_itself_has_kl_zero_and_top1_100_percent():
     base = float_logits("tinylm")
     d = scores.divergence(base, base)
     assert d.mean_kl == 0.0 and d.top1_agreement == 1.0
-    assert d.count == networks.EVAL_CHUNKS * (networks.CONTEXT // 2 - 1)   # positions 64..126 of each chunk
+    assert d.count == networks.EVAL_CHUNKS * (networks.CONTEXT // 2 - 1)  # positions 64..126 of each chunk
     assert r.kl_divergence > 0.0 and r.float_value == pytest.approx(scores.perplexity(base, load("tinylm").labels))
 
 
@@ -74,12 +74,24 @@ def test_the_float_tinylm_against_itself_has_kl_zero_and_top1_100_percent():
 @given(logit_arrays(), logit_arrays())
 def test_kl_is_the_sum_over_kept_tokens_and_top1_counts_equal_argmaxes(base, other):
     d = scores.divergence(base, other, chunked=False)
-    lb = base - np.log(np.exp(base.astype(np.float64) - base.max(1, keepdims=True)).sum(1, keepdims=True)) - base.max(1, keepdims=True)
-    lq = other - np.log(np.exp(other.astype(np.float64) - other.max(1, keepdims=True)).sum(1, keepdims=True)) - other.max(1, keepdims=True)
-    expected = [sum(np.exp(a) * (a - b) for a, b in zip(rb, rq, strict=True) if a > -16) for rb, rq in zip(lb, lq, strict=True)]
+    lb = (
+        base
+        - np.log(np.exp(base.astype(np.float64) - base.max(1, keepdims=True)).sum(1, keepdims=True))
+        - base.max(1, keepdims=True)
+    )
+    lq = (
+        other
+        - np.log(np.exp(other.astype(np.float64) - other.max(1, keepdims=True)).sum(1, keepdims=True))
+        - other.max(1, keepdims=True)
+    )
+    expected = [
+        sum(np.exp(a) * (a - b) for a, b in zip(rb, rq, strict=True) if a > -16) for rb, rq in zip(lb, lq, strict=True)
+    ]
     assert d.mean_kl == pytest.approx(float(np.mean(expected)), abs=1e-9)
     # llama.cpp's −16 cutoff drops terms, so the sum is the true KL (≥ 0) only up to those terms
-    full = np.mean([sum(np.exp(a) * (a - b) for a, b in zip(rb, rq, strict=True)) for rb, rq in zip(lb, lq, strict=True)])
+    full = np.mean(
+        [sum(np.exp(a) * (a - b) for a, b in zip(rb, rq, strict=True)) for rb, rq in zip(lb, lq, strict=True)]
+    )
     assert full >= -1e-9
     assert abs(d.mean_kl - full) <= base.shape[1] * np.exp(-16) * float(np.abs(lb - lq).max()) + 1e-9
     assert d.top1_agreement == float(np.mean(base.argmax(1) == other.argmax(1)))
@@ -92,17 +104,20 @@ def test_perplexity_scores_the_second_half_of_each_chunk(logits, seed):
     z = logits.astype(np.float64)
     logp = z - z.max(-1, keepdims=True)
     logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
-    nll = [-logp[c, j, tokens[c, j + 1]] for c in range(2) for j in range(4, 7)]    # first = 8/2, up to 8 − 2
+    nll = [-logp[c, j, tokens[c, j + 1]] for c in range(2) for j in range(4, 7)]  # first = 8/2, up to 8 − 2
     assert scores.perplexity(logits, tokens) == pytest.approx(float(np.exp(np.mean(nll))), rel=1e-9)
 
 
 # ----------------------------------------------------------------------------- names
-@pytest.mark.parametrize(("args", "listed"), [
-    (("mnist", "int8-per-channel"), "digits, tinylm"),
-    (("digits", "int3-per-tensor"), "int4-g32"),
-    (("digits", "int8-per-channel", "int4-per-token"), "int8-per-tensor, int8-per-token"),
-    (("digits", "int8-per-channel", None, "gptq-magic"), ", ".join(ALGORITHMS)),
-])
+@pytest.mark.parametrize(
+    ("args", "listed"),
+    [
+        (("mnist", "int8-per-channel"), "digits, tinylm"),
+        (("digits", "int3-per-tensor"), "int4-g32"),
+        (("digits", "int8-per-channel", "int4-per-token"), "int8-per-tensor, int8-per-token"),
+        (("digits", "int8-per-channel", None, "gptq-magic"), ", ".join(ALGORITHMS)),
+    ],
+)
 def test_unknown_names_raise_value_error_listing_the_valid_ones(args, listed):
     with pytest.raises(ValueError, match="choose") as info:
         evaluate(*args)
@@ -121,8 +136,7 @@ def test_every_block_format_is_a_weight_scheme():
 
 # ----------------------------------------------------------------------------- weight quantization
 @SETTINGS
-@given(hnp.arrays(np.float32, (4, 64), elements=st.floats(-4, 4, width=32)),
-       st.sampled_from(int_scheme_names()))
+@given(hnp.arrays(np.float32, (4, 64), elements=st.floats(-4, 4, width=32)), st.sampled_from(int_scheme_names()))
 def test_rtn_codes_stay_on_the_grid_and_within_half_a_step(w, name):
     scheme = parse_weights(name)
     q = rtn(w, scheme)
@@ -149,8 +163,10 @@ def test_block_formats_decode_to_what_quantviz_blocks_gives():
 
 # ----------------------------------------------------------------------------- the integer path
 @SETTINGS
-@given(hnp.arrays(np.int64, (3, 40), elements=st.integers(-128, 127)),
-       hnp.arrays(np.int64, (40, 5), elements=st.integers(-128, 127)))
+@given(
+    hnp.arrays(np.int64, (3, 40), elements=st.integers(-128, 127)),
+    hnp.arrays(np.int64, (40, 5), elements=st.integers(-128, 127)),
+)
 def test_exact_int_matmul_equals_integer_arithmetic(a, b):
     np.testing.assert_array_equal(exact_int_matmul(a, b), a @ b)
 
@@ -176,7 +192,7 @@ def test_digits_w8a8_runs_tflites_integer_pipeline_code_to_code():
         assert out.min() >= low and out.max() <= 127 and len(np.unique(out)) > 20
     logits_qp = trace.output_qparams["fc3"]
     codes = np.rint(trace.logits / np.float32(logits_qp.scale)) + logits_qp.zero_point
-    np.testing.assert_array_equal(codes, trace.steps["fc3"].output)        # the logits are dequantized int8 codes
+    np.testing.assert_array_equal(codes, trace.steps["fc3"].output)  # the logits are dequantized int8 codes
     assert evaluate("digits", "int8-per-channel", "int8-per-tensor").value == scores.accuracy(trace.logits, net.labels)
 
 
@@ -199,7 +215,7 @@ def test_each_calibrator_chooses_its_own_static_ranges_and_unknown_ones_are_refu
     from quantviz.tasks import CALIBRATORS, static_qparams
 
     scales = {name: static_qparams("digits", name)["fc2"].scale for name in CALIBRATORS}
-    assert scales["percentile"] < scales["minmax"]            # the tails clipped: a finer step
+    assert scales["percentile"] < scales["minmax"]  # the tails clipped: a finer step
     assert len(set(scales.values())) == len(scales)
     r = evaluate("digits", "int8-per-channel", "int8-per-tensor", calibration="percentile")
     assert r.calibration == "percentile" and r.value > 0.9

@@ -19,8 +19,9 @@ def test_gptq_recovers_what_round_to_nearest_loses_at_two_bits() -> None:
 def test_gptq_codes_go_on_to_the_integer_path_only_where_they_are_the_weight() -> None:
     qw = tasks.quantized_weights("digits", "int4-per-channel", algorithm="gptq")["fc1"]
     assert qw.codes is not None and qw.scales is not None
-    assert np.array_equal((qw.codes.astype(np.float32) * qw.scales.astype(np.float32)).astype(np.float32),
-                          qw.dequantized)
+    assert np.array_equal(
+        (qw.codes.astype(np.float32) * qw.scales.astype(np.float32)).astype(np.float32), qw.dequantized
+    )
     awq = tasks.quantized_weights("digits", "int4-g32", algorithm="awq")["fc1"]
     assert awq.codes is None  # AWQ's scales are folded into the weight: no integer codes to hand on
 

@@ -13,7 +13,7 @@ from quantviz.tasks.evaluate import digits_integer_forward
 from quantviz.tasks.onnx_export import digits_model
 
 DATA = Path(__file__).resolve().parents[1] / "quantviz" / "tasks" / "data"
-EXPORTED = ("int8-per-tensor", "int8-per-channel", "int4-per-channel")   # scripts/export_digits_onnx.py
+EXPORTED = ("int8-per-tensor", "int8-per-channel", "int4-per-channel")  # scripts/export_digits_onnx.py
 
 
 def run_onnxruntime(path: Path, images: np.ndarray) -> dict[str, np.ndarray]:

@@ -46,7 +46,9 @@ def test_representable_range_clamp_step_and_metric_agree_with_the_stored_grid(co
     shown = [float(v) for v in choice.value.strip("[]").split(", ")]
     assert shown == [float(fmt(qp.stored_min)), float(fmt(qp.stored_max))]
     for x in xs:
-        steps = probe_steps(x, qp, convention=convention, **{k: v for k, v in options.items() if k in ("bits", "signed")})
+        steps = probe_steps(
+            x, qp, convention=convention, **{k: v for k, v in options.items() if k in ("bits", "signed")}
+        )
         clamp = next(s for s in steps if s.label.startswith("Clamp"))
         clipped = "is outside the grid" in clamp.note
         inside = qp.stored_min - qp.scale / 2 <= x <= qp.stored_max + qp.scale / 2
@@ -74,9 +76,16 @@ def test_break_it_integer_scheme_is_the_pages_own_zero_point(convention, lo, hi,
     assert qp.storage_min <= int(fractional.codes[0]) <= qp.storage_max  # on the page's grid, signed or not
 
 
-WHERE_CASES = [(0, 1e-7, "tflite", False), (-1000, 1000, "tflite", False), (-0.5, 3, "pytorch", True),
-               (-3, 6, "onnxruntime", False), (-1, 1, "tf_fake_quant", False), (250, 1000, "textbook", False),
-               (-2e-7, 1e-7, "tflite", True), (-1, 6, "textbook", True)]
+WHERE_CASES = [
+    (0, 1e-7, "tflite", False),
+    (-1000, 1000, "tflite", False),
+    (-0.5, 3, "pytorch", True),
+    (-3, 6, "onnxruntime", False),
+    (-1, 1, "tf_fake_quant", False),
+    (250, 1000, "textbook", False),
+    (-2e-7, 1e-7, "tflite", True),
+    (-1, 6, "textbook", True),
+]
 
 
 @pytest.mark.parametrize(("lo", "hi", "convention", "signed"), WHERE_CASES)
@@ -85,7 +94,9 @@ def test_where_z_sits_says_what_a_move_would_really_do(lo, hi, convention, signe
     from quantviz.teach.zero_point import where_z_sits
 
     qp = qv.choose_qparams(lo, hi, bits=8, signed=signed, convention=convention)
-    facts = {f.kind: f.text for f in where_z_sits(qp, lo, hi, convention=convention, bits=8, signed=signed, symmetric=False)}
+    facts = {
+        f.kind: f.text for f in where_z_sits(qp, lo, hi, convention=convention, bits=8, signed=signed, symmetric=False)
+    }
     moves = facts.get("moves", "")
     if lo < 0 < hi:
         moved = qv.choose_qparams(0.0, hi, bits=8, signed=signed, convention=convention)
@@ -94,7 +105,9 @@ def test_where_z_sits_says_what_a_move_would_really_do(lo, hi, convention, signe
     else:
         assert "rmin up to 0" not in moves
     choice = qv.get_convention(convention).choose_trace(lo, hi, bits=8, signed=signed)
-    assert ("adjusted" in facts) == (bool(choice.adjustment) and not ((lo > 0 or hi < 0) and "include 0" in choice.adjustment))
+    assert ("adjusted" in facts) == (
+        bool(choice.adjustment) and not ((lo > 0 or hi < 0) and "include 0" in choice.adjustment)
+    )
     if "adjusted" in facts:
         assert f"z = {qp.zero_point}" in facts["adjusted"]
 
@@ -137,7 +150,9 @@ def test_block_formats_page_states_computed_sizes_and_the_spec_clip() -> None:
 
     at = open_page("block_formats.py", {"bf_fmt": "MXFP4"})
     intro = " ".join(m.value for m in at.markdown)
-    four = [f.bits_per_weight for n, f in FORMATS.items() if n.startswith(("Q4_", "IQ4_")) or "4" in n.split("_")[0][-1:]]
+    four = [
+        f.bits_per_weight for n, f in FORMATS.items() if n.startswith(("Q4_", "IQ4_")) or "4" in n.split("_")[0][-1:]
+    ]
     assert f"store {min(four):g} to {max(four):g} bits per weight" in intro and "4.25 to 5" not in intro
     assert "Q4_K" in {*FORMATS} and "Q4_K_M is a file mixing them" in intro  # named only now that it exists
     assert "clips by 25%" in intro and "decodes to 768 under the spec and 1024 under ggml" in intro
@@ -170,11 +185,17 @@ def test_textbook_zero_point_of_a_symmetric_range_is_the_exact_tie_rounded_to_ev
     assert qv.get_convention("textbook").choose_trace(-a, a).zero_raw == 127.5
 
 
-@pytest.mark.parametrize(("convention", "lo", "hi", "x", "rounding"), [
-    ("textbook", -1000, 1000, 7.8, "floor"), ("textbook", -1000, 1000, -1000.0, "floor"),
-    ("tf_fake_quant", -1, 1, 1.0, None), ("textbook", -1000, 1000, 1500.0, None), ("pytorch", -1, 1, 0.7, None),
-    ("textbook", -1.1, 1.1, 1.1, None),
-])
+@pytest.mark.parametrize(
+    ("convention", "lo", "hi", "x", "rounding"),
+    [
+        ("textbook", -1000, 1000, 7.8, "floor"),
+        ("textbook", -1000, 1000, -1000.0, "floor"),
+        ("tf_fake_quant", -1, 1, 1.0, None),
+        ("textbook", -1000, 1000, 1500.0, None),
+        ("pytorch", -1, 1, 0.7, None),
+        ("textbook", -1.1, 1.1, 1.1, None),
+    ],
+)
 def test_error_step_calls_a_value_clipped_only_when_it_was(convention, lo, hi, x, rounding) -> None:
     """floor at x = 7.8 said "The value was clipped" beside "nothing to clip"; TF's float32 output noise too."""
     qp = qv.choose_qparams(lo, hi, convention=convention)
@@ -234,7 +255,9 @@ def test_audit_sentences_second_batch() -> None:
 
     # the seed's −1000: ONNX Runtime sits on the tie, PyTorch's fma does not
     why = seed_example_verdicts()[4].why
-    assert "ONNX Runtime stores 0" in why and "-127.5, a tie" in why and "PyTorch stores 1" in why and "not a tie" in why
+    assert (
+        "ONNX Runtime stores 0" in why and "-127.5, a tie" in why and "PyTorch stores 1" in why and "not a tie" in why
+    )
     # int8 against FP8: the winner named is the one measured, on long-tailed data too
     laplace = np.random.default_rng(1).laplace(size=20_000)
     results = {r.name: r for r in compare_formats(laplace)}
@@ -251,8 +274,9 @@ def test_audit_sentences_second_batch() -> None:
     assert any(s.label == "Store as int8" for s in steps)
 
 
-@pytest.mark.parametrize(("page", "query"), [("per_channel.py", {"pc_rows": "100000"}),
-                                             ("block_formats.py", {"bf_blocks": "99"})])
+@pytest.mark.parametrize(
+    ("page", "query"), [("per_channel.py", {"pc_rows": "100000"}), ("block_formats.py", {"bf_blocks": "99"})]
+)
 def test_a_bad_page_setting_in_a_link_is_reported_on_the_first_view(page, query) -> None:
     from tests.apptest_helpers import open_page
 

@@ -20,7 +20,14 @@ def test_the_scheme_map_has_one_trace_per_family_the_float_line_and_the_chosen_r
     points = scheme_sweep("digits", schemes=("int4-per-tensor", "int4-per-channel", "int4-g32", "NF4"))
     fig = task_figures.scheme_map_figure(points, "accuracy", float_value=0.9756, chosen="NF4", title="t")
     names = [t.name for t in fig.data]
-    assert names == ["integer, per tensor", "integer, per channel", "integer, per group", "block format", "chosen", "float"]
+    assert names == [
+        "integer, per tensor",
+        "integer, per channel",
+        "integer, per group",
+        "block format",
+        "chosen",
+        "float",
+    ]
     nf4 = next(p for p in points if p.weights == "NF4")
     assert fig.data[4].x[0] == nf4.bits_per_weight and fig.data[4].y[0] == pytest.approx(100 * nf4.value)
     assert list(fig.data[5].y) == [pytest.approx(97.56)] * 2

@@ -73,8 +73,10 @@ def check(lo, hi, probes, options) -> int:
 
 
 RANGES = [(-1000.0, 1000.0), (-1.0, 1.0), (0.0, 6.0), (-0.5, 3.0), (0.5, 3.0), (-3.0, -0.25), (250.0, 1000.0)]
-FLAGS = [dict(zip(("signed", "symmetric", "narrow_range", "reduce_range"), f, strict=True))
-         for f in itertools.product([False, True], repeat=4)]
+FLAGS = [
+    dict(zip(("signed", "symmetric", "narrow_range", "reduce_range"), f, strict=True))
+    for f in itertools.product([False, True], repeat=4)
+]
 
 
 @pytest.mark.parametrize("bits", [2, 4, 8, 16])
@@ -87,8 +89,13 @@ def test_every_why_is_a_cause_that_the_experiment_confirms(bits: int) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(lo=st.floats(-1e4, 1e4, allow_nan=False), width=st.floats(1e-3, 2e4, allow_nan=False),
-       bits=st.sampled_from([4, 8, 16]), flags=st.sampled_from(FLAGS), ties=st.lists(st.integers(-300, 300), min_size=1, max_size=3))
+@given(
+    lo=st.floats(-1e4, 1e4, allow_nan=False),
+    width=st.floats(1e-3, 2e4, allow_nan=False),
+    bits=st.sampled_from([4, 8, 16]),
+    flags=st.sampled_from(FLAGS),
+    ties=st.lists(st.integers(-300, 300), min_size=1, max_size=3),
+)
 def test_every_why_at_ties_is_confirmed(lo, width, bits, flags, ties) -> None:
     hi = lo + width
     ref = compare_conventions(lo, hi, [0.0], bits=bits, **flags)[0]
@@ -100,8 +107,11 @@ def test_every_why_at_ties_is_confirmed(lo, width, bits, flags, ties) -> None:
 
 def cause(lo, hi, probes, convention, quantity, **options):
     rows = compare_conventions(lo, hi, probes, **options)
-    return next(d for d in explain_differences(rows, probes, rmin=lo, rmax=hi, options=options)
-                if d.convention == convention and d.quantity == quantity)
+    return next(
+        d
+        for d in explain_differences(rows, probes, rmin=lo, rmax=hi, options=options)
+        if d.convention == convention and d.quantity == quantity
+    )
 
 
 def test_the_default_view_blames_tflites_int8_frame_not_its_float32_scale() -> None:

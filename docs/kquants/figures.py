@@ -45,15 +45,26 @@ def mix_table(n_layers: int = 32) -> list[dict]:
     for ft in FILE_TYPES:
         s = mix_summary(ft, n_layers)
         lifted = {r.role: ", ".join(f"{k}× {t}" for t, k in r.counts.items()) for r in s.rows}
-        out.append({"file type": ft, "default": s.default, "attn_v": lifted["attn_v"], "ffn_down": lifted["ffn_down"],
-                    "attn_output": lifted["attn_output"], "output": lifted["output"],
-                    "token_embd": lifted["token_embd"], "bits/weight (7B shapes)": f"{s.bits_per_weight:.2f}"})
+        out.append(
+            {
+                "file type": ft,
+                "default": s.default,
+                "attn_v": lifted["attn_v"],
+                "ffn_down": lifted["ffn_down"],
+                "attn_output": lifted["attn_output"],
+                "output": lifted["output"],
+                "token_embd": lifted["token_embd"],
+                "bits/weight (7B shapes)": f"{s.bits_per_weight:.2f}",
+            }
+        )
     return out
 
 
 if __name__ == "__main__":
-    print("Error of each type on 64 × 1024 heavy-tailed weights (Student t, 5 dof), importance from 512 tokens with "
-          "16 outlier channels:\n")
+    print(
+        "Error of each type on 64 × 1024 heavy-tailed weights (Student t, 5 dof), importance from 512 tokens with "
+        "16 outlier channels:\n"
+    )
     print(table(error_table()))
     print("\nThe mix on a 32-layer llama (llama_tensor_get_type):\n")
     print(table(mix_table()))

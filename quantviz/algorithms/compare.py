@@ -30,8 +30,15 @@ class CompareRow(NamedTuple):
     sqnr_db: float
 
 
-def method_weights(method: str, weight: np.ndarray, inputs: np.ndarray, bits: int, group_size: int | None,
-                   symmetric: bool = True, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def method_weights(
+    method: str,
+    weight: np.ndarray,
+    inputs: np.ndarray,
+    bits: int,
+    group_size: int | None,
+    symmetric: bool = True,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """(effective weight, effective inputs) of one method: the layer that method runs, in the original basis.
 
     >>> from quantviz.algorithms.layer import toy_layer
@@ -62,9 +69,15 @@ def method_weights(method: str, weight: np.ndarray, inputs: np.ndarray, bits: in
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
-def compare(weight: np.ndarray, inputs: np.ndarray, bits: tuple[int, ...] = (2, 3, 4, 8),
-            group_sizes: tuple[int | None, ...] = (None,), methods: tuple[str, ...] = METHODS,
-            symmetric: bool = True, seed: int = 0) -> tuple[CompareRow, ...]:
+def compare(
+    weight: np.ndarray,
+    inputs: np.ndarray,
+    bits: tuple[int, ...] = (2, 3, 4, 8),
+    group_sizes: tuple[int | None, ...] = (None,),
+    methods: tuple[str, ...] = METHODS,
+    symmetric: bool = True,
+    seed: int = 0,
+) -> tuple[CompareRow, ...]:
     """The SQNR of every method at every bit width and group size, against the float layer.
 
     >>> from quantviz.algorithms.layer import toy_layer

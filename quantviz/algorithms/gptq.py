@@ -109,8 +109,9 @@ def _check(bits: int, group_size: int | None, act_order, damp: float, block_size
         raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
 
 
-def _column_loop(w: np.ndarray, u: np.ndarray, s: np.ndarray, z: np.ndarray, col_group: np.ndarray,
-                 qmin: int, qmax: int, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _column_loop(
+    w: np.ndarray, u: np.ndarray, s: np.ndarray, z: np.ndarray, col_group: np.ndarray, qmin: int, qmax: int, block: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The GPTQ sweep on w transposed (columns as contiguous rows): (codes, dequantized, errors, pre-rounding)."""
     wt = np.ascontiguousarray(w.T, F32)
     ut = u.astype(F32)
@@ -129,7 +130,7 @@ def _column_loop(w: np.ndarray, u: np.ndarray, s: np.ndarray, z: np.ndarray, col
             e = (col - back) / ut[c, c]
             pre[c], codes[c], deq[c], err[c] = col, q, back, e
             # spread this column's error onto the block's later columns (the column itself is done)
-            w1[c - i1 + 1:] -= ut[c, c + 1:i2, None] * e[None, :]
+            w1[c - i1 + 1 :] -= ut[c, c + 1 : i2, None] * e[None, :]
         if i2 < cols:
             wt[i2:] -= ut[i1:i2, i2:].T @ err[i1:i2]
     return codes.T, deq.T, err.T, pre.T
@@ -170,8 +171,9 @@ def gptq(
     wp = wp.copy()
     wp[:, dead] = 0
     u, note = inverse_cholesky(hp, damp)
-    codes_p, deq_p, err_p, pre_p = _column_loop(wp, u, grid.scales, grid.zero_points, col_group,
-                                                grid.qmin, grid.qmax, block_size)
+    codes_p, deq_p, err_p, pre_p = _column_loop(
+        wp, u, grid.scales, grid.zero_points, col_group, grid.qmin, grid.qmax, block_size
+    )
     inv = np.argsort(order)
     deq = deq_p[:, inv]
     rtn_codes, rtn, _ = round_to_nearest(w, bits, group_size, symmetric)

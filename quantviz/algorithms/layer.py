@@ -39,7 +39,11 @@ def toy_layer(
     >>> layer.weight.shape, layer.inputs.shape, len(layer.outliers)
     ((8, 16), (32, 16), 2)
     """
-    for name, value, low in (("out_features", out_features, 1), ("in_features", in_features, 2), ("samples", samples, 1)):
+    for name, value, low in (
+        ("out_features", out_features, 1),
+        ("in_features", in_features, 2),
+        ("samples", samples, 1),
+    ):
         if not (isinstance(value, int | np.integer) and value >= low):
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     if not (isinstance(outliers, int | np.integer) and 0 <= outliers <= in_features):

@@ -120,8 +120,14 @@ class RotationErrors:
     weights_after_db: float
 
 
-def rotation_errors(weight: np.ndarray, inputs: np.ndarray, bits: int = 4, group_size: int | None = None,
-                    symmetric: bool = True, seed: int | None = 0) -> RotationErrors:
+def rotation_errors(
+    weight: np.ndarray,
+    inputs: np.ndarray,
+    bits: int = 4,
+    group_size: int | None = None,
+    symmetric: bool = True,
+    seed: int | None = 0,
+) -> RotationErrors:
     """How much a rotation helps int-``bits`` activations and weights of this layer.
 
     >>> from quantviz.algorithms.layer import toy_layer

@@ -58,8 +58,9 @@ def _scales(a: np.ndarray, m: np.ndarray, alpha: float) -> np.ndarray:
     return np.maximum(s.astype(F32), MINIMUM_SCALE)
 
 
-def smoothquant(weight: np.ndarray, inputs: np.ndarray, alpha: float = 0.5, form: str = "llmcompressor"
-                ) -> SmoothQuantResult:
+def smoothquant(
+    weight: np.ndarray, inputs: np.ndarray, alpha: float = 0.5, form: str = "llmcompressor"
+) -> SmoothQuantResult:
     """Smoothing scales for ``weight`` (out, in) and ``inputs`` (samples, in), and both after smoothing.
 
     >>> w = np.array([[1.0, 0.5], [-2.0, 0.25]], np.float32)
@@ -82,8 +83,14 @@ def smoothquant(weight: np.ndarray, inputs: np.ndarray, alpha: float = 0.5, form
         a, m = x.max(axis=0) - x.min(axis=0), F32(2) * w_max
         s = _scales(a, m, alpha)
     return SmoothQuantResult(
-        alpha=float(alpha), form=form, scales=s, weight=(w * s).astype(F32), inputs=(x / s).astype(F32),
-        activation_stat=a, weight_stat=m, paper_scales=paper,
+        alpha=float(alpha),
+        form=form,
+        scales=s,
+        weight=(w * s).astype(F32),
+        inputs=(x / s).astype(F32),
+        activation_stat=a,
+        weight_stat=m,
+        paper_scales=paper,
     )
 
 
@@ -98,8 +105,7 @@ def fake_quantize_activations(inputs: np.ndarray, per_token: bool = False, bits:
     return round_to_nearest(flat, bits, None, True)[1].reshape(x.shape)
 
 
-def w8a8_error(weight: np.ndarray, inputs: np.ndarray, weight_bits: int = 8, per_token: bool = False
-               ) -> W8A8Error:
+def w8a8_error(weight: np.ndarray, inputs: np.ndarray, weight_bits: int = 8, per_token: bool = False) -> W8A8Error:
     """The layer-output MSE of int-``weight_bits`` weights (per channel) times int8 activations, and each part.
 
     >>> w = np.array([[1.0, 0.5]], np.float32)
@@ -119,8 +125,14 @@ def w8a8_error(weight: np.ndarray, inputs: np.ndarray, weight_bits: int = 8, per
     )
 
 
-def alpha_sweep(weight: np.ndarray, inputs: np.ndarray, alphas: np.ndarray, weight_bits: int = 8,
-                per_token: bool = False, form: str = "llmcompressor") -> tuple[W8A8Error, ...]:
+def alpha_sweep(
+    weight: np.ndarray,
+    inputs: np.ndarray,
+    alphas: np.ndarray,
+    weight_bits: int = 8,
+    per_token: bool = False,
+    form: str = "llmcompressor",
+) -> tuple[W8A8Error, ...]:
     """The W8A8 error after smoothing with each α in ``alphas``, in order.
 
     >>> from quantviz.algorithms.layer import toy_layer

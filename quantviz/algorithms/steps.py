@@ -60,8 +60,8 @@ def column_step(result: GPTQResult, step: int) -> ColumnStep:
         before=before,
         rounded=before - scaled * d,
         error=scaled * d,
-        update=-np.outer(scaled, result.hinv[pos, pos + 1:]),
-        later=result.order[pos + 1:],
+        update=-np.outer(scaled, result.hinv[pos, pos + 1 :]),
+        later=result.order[pos + 1 :],
     )
 
 

@@ -12,8 +12,14 @@ import plotly.graph_objects as go
 from quantviz.algorithms import AWQResult, ColumnStep, CompareRow, RunningError, W8A8Error
 from quantviz.app.figures import APP_FONT, BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, wrap_title
 
-METHOD_COLOURS = {"RTN": GREY, "GPTQ": BLUE, "AWQ": ORANGE, "SmoothQuant W·A8": GREEN, "rotation + RTN": PURPLE,
-                  "rotation + GPTQ": VERMILLION}
+METHOD_COLOURS = {
+    "RTN": GREY,
+    "GPTQ": BLUE,
+    "AWQ": ORANGE,
+    "SmoothQuant W·A8": GREEN,
+    "rotation + RTN": PURPLE,
+    "rotation + GPTQ": VERMILLION,
+}
 
 
 def _figure(traces: list, title: str, xaxis: dict, yaxis: dict, height: int = 380, **layout) -> go.Figure:
@@ -22,12 +28,27 @@ def _figure(traces: list, title: str, xaxis: dict, yaxis: dict, height: int = 38
     if yaxis.get("type") == "log":
         yaxis = {**yaxis, "dtick": 1}
     text = wrap_title(title)
-    return go.Figure(data=traces, layout={
-        "title": {"text": text, "x": 0, "xanchor": "left", "font": {"size": 15}},
-        "font": {"family": APP_FONT, "size": 13}, "height": height,
-        "margin": {"l": 10, "r": 10, "t": 30 + 20 * (text.count("<br>") + 1), "b": 10},
-        "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0, "xanchor": "left", "x": 0},
-        "hovermode": "closest", "xaxis": xaxis, "yaxis": yaxis, **layout})
+    return go.Figure(
+        data=traces,
+        layout={
+            "title": {"text": text, "x": 0, "xanchor": "left", "font": {"size": 15}},
+            "font": {"family": APP_FONT, "size": 13},
+            "height": height,
+            "margin": {"l": 10, "r": 10, "t": 30 + 20 * (text.count("<br>") + 1), "b": 10},
+            "legend": {
+                "orientation": "h",
+                "yref": "container",
+                "yanchor": "bottom",
+                "y": 0.0,
+                "xanchor": "left",
+                "x": 0,
+            },
+            "hovermode": "closest",
+            "xaxis": xaxis,
+            "yaxis": yaxis,
+            **layout,
+        },
+    )
 
 
 def _title(text: str) -> dict:
@@ -54,8 +75,16 @@ def log_magnitude(values: np.ndarray) -> np.ndarray:
     return np.log10(np.maximum(v, floor))
 
 
-def matrix_figure(values: np.ndarray, *, title: str, x_title: str, y_title: str, colour_title: str,
-                  diverging: bool = False, max_cells: int = 64) -> go.Figure:
+def matrix_figure(
+    values: np.ndarray,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    colour_title: str,
+    diverging: bool = False,
+    max_cells: int = 64,
+) -> go.Figure:
     """A heat map of a matrix, block-averaged to at most ``max_cells`` per side; diverging colours centred on 0.
 
     >>> fig = matrix_figure(np.eye(128), title="H", x_title="j", y_title="i", colour_title="H")
@@ -65,8 +94,13 @@ def matrix_figure(values: np.ndarray, *, title: str, x_title: str, y_title: str,
     v, rb, cb = _blocks(values, max_cells)
     extra = {"colorscale": "RdBu", "zmid": 0.0} if diverging else {"colorscale": "Cividis"}
     heat = go.Heatmap(z=v.astype(np.float32), colorbar={"title": {"text": colour_title}}, **extra)
-    return _figure([heat], title, {"title": _title(x_title + (f" (blocks of {cb})" if cb > 1 else ""))},
-                   {"title": _title(y_title + (f" (blocks of {rb})" if rb > 1 else "")), "autorange": "reversed"}, 420)
+    return _figure(
+        [heat],
+        title,
+        {"title": _title(x_title + (f" (blocks of {cb})" if cb > 1 else ""))},
+        {"title": _title(y_title + (f" (blocks of {rb})" if rb > 1 else "")), "autorange": "reversed"},
+        420,
+    )
 
 
 def column_step_figure(step: ColumnStep, *, title: str) -> go.Figure:
@@ -78,11 +112,19 @@ def column_step_figure(step: ColumnStep, *, title: str) -> go.Figure:
     3
     """
     rows = np.arange(min(step.before.size, 128))
-    traces = [go.Scatter(x=rows, y=step.before[rows], mode="markers", name="weight before rounding",
-                         marker={"color": SKY, "size": 7}),
-              go.Scatter(x=rows, y=step.rounded[rows], mode="markers", name="rounded (on the grid)",
-                         marker={"color": ORANGE, "size": 7, "symbol": "x"}),
-              go.Bar(x=rows, y=step.error[rows], name="error w − q", marker_color=GREY, opacity=0.6)]
+    traces = [
+        go.Scatter(
+            x=rows, y=step.before[rows], mode="markers", name="weight before rounding", marker={"color": SKY, "size": 7}
+        ),
+        go.Scatter(
+            x=rows,
+            y=step.rounded[rows],
+            mode="markers",
+            name="rounded (on the grid)",
+            marker={"color": ORANGE, "size": 7, "symbol": "x"},
+        ),
+        go.Bar(x=rows, y=step.error[rows], name="error w − q", marker_color=GREY, opacity=0.6),
+    ]
     return _figure(traces, title, {"title": _title("output row")}, {"title": _title("weight")})
 
 
@@ -94,15 +136,28 @@ def running_error_figure(run: RunningError, *, title: str = "Layer-output MSE as
     >>> [t.name for t in fig.data]
     ['GPTQ (rounded columns + updated rest)', 'round-to-nearest (rounded columns + original rest)']
     """
-    traces = [go.Scatter(x=run.steps, y=run.gptq, mode="lines+markers", name="GPTQ (rounded columns + updated rest)",
-                         line={"color": BLUE}),
-              go.Scatter(x=run.steps, y=run.rtn, mode="lines+markers",
-                         name="round-to-nearest (rounded columns + original rest)", line={"color": GREY, "dash": "dash"})]
+    traces = [
+        go.Scatter(
+            x=run.steps,
+            y=run.gptq,
+            mode="lines+markers",
+            name="GPTQ (rounded columns + updated rest)",
+            line={"color": BLUE},
+        ),
+        go.Scatter(
+            x=run.steps,
+            y=run.rtn,
+            mode="lines+markers",
+            name="round-to-nearest (rounded columns + original rest)",
+            line={"color": GREY, "dash": "dash"},
+        ),
+    ]
     return _figure(traces, title, {"title": _title("columns rounded")}, {"title": _title("layer-output MSE")})
 
 
-def channel_bars_figure(series: dict[str, np.ndarray], *, title: str, y_title: str, highlight: np.ndarray | None = None,
-                        log_y: bool = True) -> go.Figure:
+def channel_bars_figure(
+    series: dict[str, np.ndarray], *, title: str, y_title: str, highlight: np.ndarray | None = None, log_y: bool = True
+) -> go.Figure:
     """Per-input-channel values as bars (or markers when several series share the axes); highlighted channels ringed.
 
     >>> fig = channel_bars_figure({"a": np.ones(4)}, title="t", y_title="y", highlight=np.array([1]))
@@ -119,10 +174,21 @@ def channel_bars_figure(series: dict[str, np.ndarray], *, title: str, y_title: s
             traces.append(go.Scatter(x=x, y=values, mode="markers", name=name, marker={"color": colour, "size": 6}))
     if highlight is not None and len(highlight):
         first = np.asarray(next(iter(series.values())))
-        traces.append(go.Scatter(x=highlight, y=first[highlight], mode="markers", name="protected (top 1 %)",
-                                 marker={"color": VERMILLION, "size": 12, "symbol": "circle-open", "line": {"width": 2}}))
-    return _figure(traces, title, {"title": _title("input channel")},
-                   {"title": _title(y_title), "type": "log" if log_y else "linear"})
+        traces.append(
+            go.Scatter(
+                x=highlight,
+                y=first[highlight],
+                mode="markers",
+                name="protected (top 1 %)",
+                marker={"color": VERMILLION, "size": 12, "symbol": "circle-open", "line": {"width": 2}},
+            )
+        )
+    return _figure(
+        traces,
+        title,
+        {"title": _title("input channel")},
+        {"title": _title(y_title), "type": "log" if log_y else "linear"},
+    )
 
 
 def awq_loss_figure(r: AWQResult, *, title: str = "AWQ's grid search: layer-output MSE at each α") -> go.Figure:
@@ -133,16 +199,31 @@ def awq_loss_figure(r: AWQResult, *, title: str = "AWQ's grid search: layer-outp
     >>> [t.name for t in awq_loss_figure(awq(layer.weight, layer.inputs, group_size=None, n_grid=5)).data]
     ['s = x̄^α', 's = x̄^α / w̄^(1−α)', 'chosen']
     """
-    traces = [go.Scatter(x=r.ratios[r.duo == duo], y=r.losses[r.duo == duo], mode="lines+markers", name=name,
-                         line={"color": colour})
-              for duo, name, colour in ((False, "s = x̄^α", GREY), (True, "s = x̄^α / w̄^(1−α)", ORANGE))]
-    traces.append(go.Scatter(x=[r.ratio], y=[float(np.min(r.losses))], mode="markers", name="chosen",
-                             marker={"color": VERMILLION, "size": 14, "symbol": "star"}))
+    traces = [
+        go.Scatter(
+            x=r.ratios[r.duo == duo], y=r.losses[r.duo == duo], mode="lines+markers", name=name, line={"color": colour}
+        )
+        for duo, name, colour in ((False, "s = x̄^α", GREY), (True, "s = x̄^α / w̄^(1−α)", ORANGE))
+    ]
+    traces.append(
+        go.Scatter(
+            x=[r.ratio],
+            y=[float(np.min(r.losses))],
+            mode="markers",
+            name="chosen",
+            marker={"color": VERMILLION, "size": 14, "symbol": "star"},
+        )
+    )
     return _figure(traces, title, {"title": _title("α")}, {"title": _title("layer-output MSE")})
 
 
-def alpha_sweep_figure(alphas: np.ndarray, errors: tuple[W8A8Error, ...], alpha: float, *,
-                       title: str = "W8A8 layer-output error as α moves") -> go.Figure:
+def alpha_sweep_figure(
+    alphas: np.ndarray,
+    errors: tuple[W8A8Error, ...],
+    alpha: float,
+    *,
+    title: str = "W8A8 layer-output error as α moves",
+) -> go.Figure:
     """The W8A8 error and its activation and weight parts along α, the current α marked.
 
     >>> from quantviz.algorithms import W8A8Error
@@ -150,16 +231,27 @@ def alpha_sweep_figure(alphas: np.ndarray, errors: tuple[W8A8Error, ...], alpha:
     >>> len(alpha_sweep_figure(np.array([0.0, 1.0]), e, 0.5).data)
     4
     """
-    traces = [go.Scatter(x=alphas, y=[getattr(e, attr) for e in errors], mode="lines", name=name, line={"color": colour})
-              for attr, name, colour in (("output_mse", "W8A8 (both)", BLUE),
-                                         ("activation_mse", "int8 activations alone", ORANGE),
-                                         ("weight_mse", "int8 weights alone", GREEN))]
+    traces = [
+        go.Scatter(x=alphas, y=[getattr(e, attr) for e in errors], mode="lines", name=name, line={"color": colour})
+        for attr, name, colour in (
+            ("output_mse", "W8A8 (both)", BLUE),
+            ("activation_mse", "int8 activations alone", ORANGE),
+            ("weight_mse", "int8 weights alone", GREEN),
+        )
+    ]
     top = max(max(e.output_mse, e.activation_mse, e.weight_mse) for e in errors) if errors else 1.0
     low = min(min(e.output_mse, e.activation_mse, e.weight_mse) for e in errors) if errors else 1.0
-    traces.append(go.Scatter(x=[alpha, alpha], y=[low, top], mode="lines", name=f"α = {alpha:g}",
-                             line={"color": GREY, "dash": "dot"}))
-    return _figure(traces, title, {"title": _title("α (0: all difficulty on the activations, 1: all on the weights)")},
-                   {"title": _title("layer-output MSE"), "type": "log"})
+    traces.append(
+        go.Scatter(
+            x=[alpha, alpha], y=[low, top], mode="lines", name=f"α = {alpha:g}", line={"color": GREY, "dash": "dot"}
+        )
+    )
+    return _figure(
+        traces,
+        title,
+        {"title": _title("α (0: all difficulty on the activations, 1: all on the weights)")},
+        {"title": _title("layer-output MSE"), "type": "log"},
+    )
 
 
 def compare_figure(rows: tuple[CompareRow, ...], *, title: str = "Layer-output SQNR of each method") -> go.Figure:
@@ -173,7 +265,19 @@ def compare_figure(rows: tuple[CompareRow, ...], *, title: str = "Layer-output S
     traces = []
     for method in dict.fromkeys(r.method for r in rows):
         at = sorted((r for r in rows if r.method == method), key=lambda r: r.bits)
-        traces.append(go.Scatter(x=[r.bits for r in at], y=[r.sqnr_db for r in at], mode="lines+markers", name=method,
-                                 line={"color": METHOD_COLOURS.get(method, GREY)}))
-    return _figure(traces, title, {"title": _title("weight bits"), "type": "category"},
-                   {"title": _title("SQNR of the layer output (dB)")}, 420)
+        traces.append(
+            go.Scatter(
+                x=[r.bits for r in at],
+                y=[r.sqnr_db for r in at],
+                mode="lines+markers",
+                name=method,
+                line={"color": METHOD_COLOURS.get(method, GREY)},
+            )
+        )
+    return _figure(
+        traces,
+        title,
+        {"title": _title("weight bits"), "type": "category"},
+        {"title": _title("SQNR of the layer output (dB)")},
+        420,
+    )

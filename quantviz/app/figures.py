@@ -17,15 +17,32 @@ from quantviz.teach.fmt import fmt
 
 # Okabe-Ito
 BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
-    "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+    "#000000",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
 )
 GREY = "#8C8C8C"
 # Ink for lines and labels that must read on a light and a dark background alike (>= 3:1 on white and on
 # Streamlit's dark #0E1117): grey for neutral lines, a mid blue for text. Black vanishes in the dark.
 INK, TEXT_BLUE = GREY, "#2B7FC4"
 # What the text calls each colour, so that a sentence and the picture agree.
-COLOUR_NAMES = {BLACK: "black", ORANGE: "orange", SKY: "sky blue", GREEN: "green", YELLOW: "yellow", BLUE: "blue", TEXT_BLUE: "blue",
-                VERMILLION: "red-orange", PURPLE: "pink", GREY: "grey"}
+COLOUR_NAMES = {
+    BLACK: "black",
+    ORANGE: "orange",
+    SKY: "sky blue",
+    GREEN: "green",
+    YELLOW: "yellow",
+    BLUE: "blue",
+    TEXT_BLUE: "blue",
+    VERMILLION: "red-orange",
+    PURPLE: "pink",
+    GREY: "grey",
+}
 LEARNING, STUCK = GREEN, VERMILLION
 # The number line's zones, and the words for them (the clipped zone is drawn pale: 12 % of its colour).
 CHOSEN, REPRESENTABLE, CLIPPED = SKY, GREEN, VERMILLION
@@ -74,8 +91,19 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
 
 def _band(x0: float, x1: float, colour: str, opacity: float) -> dict:
     """A full-height shaded band between x0 and x1, as a plain shape dict."""
-    return {"type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": x1, "y0": 0, "y1": 1,
-            "fillcolor": colour, "opacity": opacity, "line": {"width": 0}, "layer": "below"}
+    return {
+        "type": "rect",
+        "xref": "x",
+        "yref": "paper",
+        "x0": x0,
+        "x1": x1,
+        "y0": 0,
+        "y1": 1,
+        "fillcolor": colour,
+        "opacity": opacity,
+        "line": {"width": 0},
+        "layer": "below",
+    }
 
 
 def empty_figure(title: str, message: str) -> go.Figure:
@@ -141,17 +169,74 @@ def number_line_figure(
         shapes.append(_band(lo, qp.stored_min, CLIPPED, 0.12))
     if hi > qp.stored_max:
         shapes.append(_band(qp.stored_max, hi, CLIPPED, 0.12))
-    shapes.append({"type": "rect", "x0": rmin, "x1": rmax, "y0": 0.93, "y1": 1.07, "fillcolor": CHOSEN, "opacity": 0.45, "line": {"width": 0}})
-    shapes.append({"type": "rect", "x0": qp.stored_min, "x1": qp.stored_max, "y0": -0.07, "y1": 0.07, "fillcolor": REPRESENTABLE, "opacity": 0.35, "line": {"width": 0}})
-    shapes += [{"type": "line", "x0": lo, "x1": hi, "y0": y, "y1": y, "line": {"color": GREY, "width": 2}} for y in (0.0, 1.0)]
-    shapes.append({"type": "line", "x0": 0, "x1": 0, "y0": -0.02, "y1": 1.02, "line": {"color": ORANGE, "width": 3, "dash": "dash"}})
+    shapes.append(
+        {
+            "type": "rect",
+            "x0": rmin,
+            "x1": rmax,
+            "y0": 0.93,
+            "y1": 1.07,
+            "fillcolor": CHOSEN,
+            "opacity": 0.45,
+            "line": {"width": 0},
+        }
+    )
+    shapes.append(
+        {
+            "type": "rect",
+            "x0": qp.stored_min,
+            "x1": qp.stored_max,
+            "y0": -0.07,
+            "y1": 0.07,
+            "fillcolor": REPRESENTABLE,
+            "opacity": 0.35,
+            "line": {"width": 0},
+        }
+    )
+    shapes += [
+        {"type": "line", "x0": lo, "x1": hi, "y0": y, "y1": y, "line": {"color": GREY, "width": 2}} for y in (0.0, 1.0)
+    ]
+    shapes.append(
+        {
+            "type": "line",
+            "x0": 0,
+            "x1": 0,
+            "y0": -0.02,
+            "y1": 1.02,
+            "line": {"color": ORANGE, "width": 3, "dash": "dash"},
+        }
+    )
     fig.update_layout(shapes=shapes)
 
     # Legend entries for the shapes.
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": CHOSEN, "symbol": "square"}, name=f"chosen range [{fmt(rmin, 6)}, {fmt(rmax, 6)}]"))
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": REPRESENTABLE, "symbol": "square"}, name=f"representable [{fmt(qp.stored_min, 6)}, {fmt(qp.stored_max, 6)}]"))
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            marker={"size": 12, "color": CHOSEN, "symbol": "square"},
+            name=f"chosen range [{fmt(rmin, 6)}, {fmt(rmax, 6)}]",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            marker={"size": 12, "color": REPRESENTABLE, "symbol": "square"},
+            name=f"representable [{fmt(qp.stored_min, 6)}, {fmt(qp.stored_max, 6)}]",
+        )
+    )
     if lo < qp.stored_min or hi > qp.stored_max:
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": CLIPPED, "opacity": 0.3, "symbol": "square"}, name="clipped zone"))
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"size": 12, "color": CLIPPED, "opacity": 0.3, "symbol": "square"},
+                name="clipped zone",
+            )
+        )
 
     # Codes on the integer axis.
     lo_code = int(np.clip(np.floor(lo / s) + z, qp.storage_min, qp.storage_max))
@@ -161,24 +246,37 @@ def number_line_figure(
         all_codes = np.arange(lo_code, hi_code + 1)
         fig.add_trace(
             go.Scatter(
-                x=(all_codes - z) * s, y=np.zeros(count), mode="markers", name="codes",
+                x=(all_codes - z) * s,
+                y=np.zeros(count),
+                mode="markers",
+                name="codes",
                 marker={"symbol": "line-ns-open", "size": 14, "color": BLUE, "line": {"width": 2}},
-                customdata=all_codes, hovertemplate="code %{customdata}<br>stands for %{x:.6g}<extra></extra>",
+                customdata=all_codes,
+                hovertemplate="code %{customdata}<br>stands for %{x:.6g}<extra></extra>",
             )
         )
     labelled = _code_labels(qp, lo_code, hi_code)
     fig.add_trace(
         go.Scatter(
-            x=(labelled - z) * s, y=np.full(labelled.size, -0.16), mode="text", text=[str(c) for c in labelled],
-            textfont={"color": TEXT_BLUE}, showlegend=False, hoverinfo="skip",
+            x=(labelled - z) * s,
+            y=np.full(labelled.size, -0.16),
+            mode="text",
+            text=[str(c) for c in labelled],
+            textfont={"color": TEXT_BLUE},
+            showlegend=False,
+            hoverinfo="skip",
         )
     )
 
     # The zero point: real 0 and code z are the same point (the dashed line is among the shapes above).
     fig.add_trace(
         go.Scatter(
-            x=[0, 0], y=[1, 0], mode="markers", marker={"size": 13, "color": ORANGE, "symbol": ["circle", "diamond"]},
-            name=f"real 0 ↔ zero point z = {z}", hovertemplate="real 0 is stored as code " + str(z) + "<extra></extra>",
+            x=[0, 0],
+            y=[1, 0],
+            mode="markers",
+            marker={"size": 13, "color": ORANGE, "symbol": ["circle", "diamond"]},
+            name=f"real 0 ↔ zero point z = {z}",
+            hovertemplate="real 0 is stored as code " + str(z) + "<extra></extra>",
         )
     )
 
@@ -190,28 +288,83 @@ def number_line_figure(
         landed = (vq - z) * s
         link_x = np.column_stack([vx, landed, np.full(vx.size, np.nan)]).ravel()
         link_y = np.tile([1.0, 0.0, np.nan], vx.size)
-        fig.add_trace(go.Scatter(x=link_x, y=link_y, mode="lines", line={"color": PURPLE, "width": 1.2}, name="value → its code", hoverinfo="skip"))
         fig.add_trace(
             go.Scatter(
-                x=vx, y=np.ones(vx.size), mode="markers", marker={"size": 9, "color": PURPLE, "line": {"width": 1, "color": INK}},
+                x=link_x,
+                y=link_y,
+                mode="lines",
+                line={"color": PURPLE, "width": 1.2},
+                name="value → its code",
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=vx,
+                y=np.ones(vx.size),
+                mode="markers",
+                marker={"size": 9, "color": PURPLE, "line": {"width": 1, "color": INK}},
                 name="values" if values.size <= MAX_LINKS else f"values ({vx.size} of {values.size:,} shown)",
                 customdata=np.column_stack([vq, landed]),
                 hovertemplate="x = %{x:.8g}<br>q = %{customdata[0]}<br>back to %{customdata[1]:.8g}<extra></extra>",
             )
         )
     fig.update_xaxes(range=[lo, hi], title_text="real value r", zeroline=False, showgrid=False)
-    fig.update_yaxes(range=[-0.3, 1.25], tickvals=[0, 1], ticktext=["integer q", "real r"], showgrid=False, zeroline=False, fixedrange=True)
+    fig.update_yaxes(
+        range=[-0.3, 1.25],
+        tickvals=[0, 1],
+        ticktext=["integer q", "real r"],
+        showgrid=False,
+        zeroline=False,
+        fixedrange=True,
+    )
     return _layout(fig, title, height)
 
 
-def transfer_figure(curve: TransferCurve, qp: QParams, *, chosen_range: tuple[float, float], title: str = "Staircase: x and its dequantized value, with the error below") -> go.Figure:
+def transfer_figure(
+    curve: TransferCurve,
+    qp: QParams,
+    *,
+    chosen_range: tuple[float, float],
+    title: str = "Staircase: x and its dequantized value, with the error below",
+) -> go.Figure:
     """Return the staircase x -> dequantized(x) over the error sawtooth (two rows, shared x)."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.06)
     # float32 is ample for drawing and halves what is sent
     x = curve.x.astype(np.float32)
-    fig.add_trace(go.Scatter(x=x[[0, -1]], y=x[[0, -1]], mode="lines", line={"color": GREY, "dash": "dot"}, name="no quantization (y = x)"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=curve.dequantized.astype(np.float32), mode="lines", line={"color": BLUE, "width": 2, "shape": "hv"}, name="dequantized x"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=curve.error.astype(np.float32), mode="lines", line={"color": VERMILLION, "width": 1.5}, name="error = x̂ − x"), row=2, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=x[[0, -1]],
+            y=x[[0, -1]],
+            mode="lines",
+            line={"color": GREY, "dash": "dot"},
+            name="no quantization (y = x)",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=curve.dequantized.astype(np.float32),
+            mode="lines",
+            line={"color": BLUE, "width": 2, "shape": "hv"},
+            name="dequantized x",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=curve.error.astype(np.float32),
+            mode="lines",
+            line={"color": VERMILLION, "width": 1.5},
+            name="error = x̂ − x",
+        ),
+        row=2,
+        col=1,
+    )
     half = qp.scale / 2
     fig.add_hrect(y0=-half, y1=half, fillcolor=GREEN, opacity=0.15, line_width=0, row=2, col=1)
     for edge in (qp.real_min, qp.real_max):
@@ -223,22 +376,54 @@ def transfer_figure(curve: TransferCurve, qp: QParams, *, chosen_range: tuple[fl
     return _layout(fig, title, height=480)
 
 
-def error_histogram_figure(rounding_errors: np.ndarray, clipping_errors: np.ndarray, scale: float, *, bins: int = 60, title: str = "Rounding error inside the range, clipping error apart") -> go.Figure:
+def error_histogram_figure(
+    rounding_errors: np.ndarray,
+    clipping_errors: np.ndarray,
+    scale: float,
+    *,
+    bins: int = 60,
+    title: str = "Rounding error inside the range, clipping error apart",
+) -> go.Figure:
     """Return the rounding-error histogram (density) against Uniform(-s/2, s/2), with clipping errors beside it."""
     has_clip = clipping_errors.size > 0
-    fig = make_subplots(rows=1, cols=2 if has_clip else 1, column_widths=[0.65, 0.35] if has_clip else None,
-                        subplot_titles=("rounding error (values inside the range)", f"clipping error ({clipping_errors.size:,} values)") if has_clip else None)
+    fig = make_subplots(
+        rows=1,
+        cols=2 if has_clip else 1,
+        column_widths=[0.65, 0.35] if has_clip else None,
+        subplot_titles=("rounding error (values inside the range)", f"clipping error ({clipping_errors.size:,} values)")
+        if has_clip
+        else None,
+    )
     if rounding_errors.size:
         edge = 0.55 * scale
         density, edges = np.histogram(rounding_errors, bins=bins, range=(-edge, edge), density=True)
         centers = (edges[:-1] + edges[1:]) / 2
-        fig.add_trace(go.Bar(x=centers, y=density, width=edges[1] - edges[0], marker_color=SKY, name="measured density"), row=1, col=1)
-        fig.add_trace(go.Scatter(x=[-edge, -scale / 2, -scale / 2, scale / 2, scale / 2, edge], y=[0, 0, 1 / scale, 1 / scale, 0, 0],
-                                 mode="lines", line={"color": INK, "width": 2, "dash": "dash"}, name="Uniform(−s/2, s/2): 1/s"), row=1, col=1)
+        fig.add_trace(
+            go.Bar(x=centers, y=density, width=edges[1] - edges[0], marker_color=SKY, name="measured density"),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[-edge, -scale / 2, -scale / 2, scale / 2, scale / 2, edge],
+                y=[0, 0, 1 / scale, 1 / scale, 0, 0],
+                mode="lines",
+                line={"color": INK, "width": 2, "dash": "dash"},
+                name="Uniform(−s/2, s/2): 1/s",
+            ),
+            row=1,
+            col=1,
+        )
     if has_clip:
         counts, edges = np.histogram(clipping_errors, bins=min(bins, 40))
         centers = (edges[:-1] + edges[1:]) / 2
-        fig.add_trace(go.Bar(x=centers, y=counts, width=(edges[1] - edges[0]) or None, marker_color=VERMILLION, name="clipped values"), row=1, col=2)
+        fig.add_trace(
+            go.Bar(
+                x=centers, y=counts, width=(edges[1] - edges[0]) or None, marker_color=VERMILLION, name="clipped values"
+            ),
+            row=1,
+            col=2,
+        )
         fig.update_xaxes(title_text="error", row=1, col=2)
         fig.update_yaxes(title_text="count", row=1, col=2)
     fig.update_xaxes(title_text="error = dequantized − x", row=1, col=1)
@@ -250,14 +435,38 @@ def error_histogram_figure(rounding_errors: np.ndarray, clipping_errors: np.ndar
 def sqnr_figure(curve: SqnrCurve, *, title: str = "SQNR against bit width") -> go.Figure:
     """Return measured SQNR per bit width beside the uniform-noise model (6.02 dB per bit)."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=curve.bits, y=curve.predicted_db, mode="lines", line={"color": GREY, "dash": "dash"}, name="model: noise s²/12 (+6.02 dB per bit)"))
-    fig.add_trace(go.Scatter(x=curve.bits, y=curve.measured_db, mode="lines+markers", line={"color": BLUE, "width": 2}, marker={"size": 8}, name="measured"))
+    fig.add_trace(
+        go.Scatter(
+            x=curve.bits,
+            y=curve.predicted_db,
+            mode="lines",
+            line={"color": GREY, "dash": "dash"},
+            name="model: noise s²/12 (+6.02 dB per bit)",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=curve.bits,
+            y=curve.measured_db,
+            mode="lines+markers",
+            line={"color": BLUE, "width": 2},
+            marker={"size": 8},
+            name="measured",
+        )
+    )
     fig.update_xaxes(title_text="bits", dtick=1)
     fig.update_yaxes(title_text="SQNR (dB)")
     return _layout(fig, title, height=360)
 
 
-def histogram_figure(values: np.ndarray, *, ranges: dict[str, tuple[float, float]] | None = None, bins: int = 80, title: str = "Distribution of the values", log_y: bool = False) -> go.Figure:
+def histogram_figure(
+    values: np.ndarray,
+    *,
+    ranges: dict[str, tuple[float, float]] | None = None,
+    bins: int = 80,
+    title: str = "Distribution of the values",
+    log_y: bool = False,
+) -> go.Figure:
     """Return a binned histogram of ``values`` with vertical lines at each named range's ends."""
     if values.size == 0:
         return empty_figure(title, "no values")
@@ -268,32 +477,57 @@ def histogram_figure(values: np.ndarray, *, ranges: dict[str, tuple[float, float
     for (name, (lo, hi)), colour in zip((ranges or {}).items(), colours, strict=False):
         for edge in (lo, hi):
             fig.add_vline(x=edge, line={"color": colour, "dash": "dash", "width": 2})
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line={"color": colour, "dash": "dash"}, name=f"{name} [{fmt(lo, 5)}, {fmt(hi, 5)}]"))
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                line={"color": colour, "dash": "dash"},
+                name=f"{name} [{fmt(lo, 5)}, {fmt(hi, 5)}]",
+            )
+        )
     fig.update_xaxes(title_text="value")
     fig.update_yaxes(title_text="count", type="log" if log_y else "linear")
     fig.update_layout(bargap=0)
     return _layout(fig, title, height=340)
 
 
-def clipping_figure(curve, calibrations: list, *, title: str = "Total error against the clipping threshold") -> go.Figure:
+def clipping_figure(
+    curve, calibrations: list, *, title: str = "Total error against the clipping threshold"
+) -> go.Figure:
     """Return MSE (total, rounding, clipping) against the threshold, each calibration method marked."""
     fig = go.Figure()
     t = curve.thresholds
     fig.add_trace(go.Scatter(x=t, y=curve.total_mse, mode="lines", line={"color": INK, "width": 4}, name="total MSE"))
-    fig.add_trace(go.Scatter(x=t, y=curve.rounding_mse, mode="lines", line={"color": BLUE, "dash": "dash"}, name="rounding part"))
-    fig.add_trace(go.Scatter(x=t, y=curve.clipping_mse, mode="lines", line={"color": VERMILLION, "dash": "dot"}, name="clipping part"))
+    fig.add_trace(
+        go.Scatter(x=t, y=curve.rounding_mse, mode="lines", line={"color": BLUE, "dash": "dash"}, name="rounding part")
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=t, y=curve.clipping_mse, mode="lines", line={"color": VERMILLION, "dash": "dot"}, name="clipping part"
+        )
+    )
     colours = [GREEN, ORANGE, PURPLE, SKY]
     for cal, colour in zip(calibrations, colours, strict=False):
         threshold = max(abs(cal.rmin), abs(cal.rmax))
         y = float(np.interp(threshold, t, curve.total_mse))
-        fig.add_trace(go.Scatter(x=[threshold], y=[y], mode="markers", marker={"size": 14, "color": colour, "symbol": "diamond", "line": {"width": 1, "color": INK}},
-                                 name=f"{cal.method}: t = {fmt(threshold, 4)}"))
+        fig.add_trace(
+            go.Scatter(
+                x=[threshold],
+                y=[y],
+                mode="markers",
+                marker={"size": 14, "color": colour, "symbol": "diamond", "line": {"width": 1, "color": INK}},
+                name=f"{cal.method}: t = {fmt(threshold, 4)}",
+            )
+        )
     fig.update_xaxes(title_text="clipping threshold t (largest |value| kept)")
     fig.update_yaxes(title_text="MSE (log scale)", type="log")
     return _layout(fig, title, height=420)
 
 
-def bars_figure(categories: list[str], series: dict[str, np.ndarray], *, title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
+def bars_figure(
+    categories: list[str], series: dict[str, np.ndarray], *, title: str, x_title: str, y_title: str, log_y: bool = False
+) -> go.Figure:
     """Return grouped bars: one bar group per category, one colour per series."""
     fig = go.Figure()
     for (name, values), colour in zip(series.items(), [SKY, ORANGE, GREEN, PURPLE, VERMILLION], strict=False):
@@ -324,41 +558,97 @@ def formats_figure(results: list, *, title: str = "Where each format puts its va
     fig = go.Figure()
     colours = [BLUE, GREEN, VERMILLION, ORANGE, PURPLE]
     for i, (r, colour) in enumerate(zip(results, colours, strict=False)):
-        fig.add_trace(go.Scatter(x=r.grid.astype(np.float32), y=np.full(r.grid.size, i), mode="markers", name=f"{r.name} ({r.grid.size} points shown)",
-                                 marker={"symbol": "line-ns-open", "size": 16, "color": colour, "line": {"width": 1.5}}))
+        fig.add_trace(
+            go.Scatter(
+                x=r.grid.astype(np.float32),
+                y=np.full(r.grid.size, i),
+                mode="markers",
+                name=f"{r.name} ({r.grid.size} points shown)",
+                marker={"symbol": "line-ns-open", "size": 16, "color": colour, "line": {"width": 1.5}},
+            )
+        )
     fig.update_yaxes(tickvals=list(range(len(results))), ticktext=[r.name for r in results], title_text="format")
     fig.update_xaxes(title_text="real value")
     return _layout(fig, title, height=360)
 
 
-def ste_figure(curve: TransferCurve, mask: np.ndarray, values: np.ndarray, value_mask: np.ndarray, *, title: str = "Forward: the staircase. Backward: the gradient that gets through") -> go.Figure:
+def ste_figure(
+    curve: TransferCurve,
+    mask: np.ndarray,
+    values: np.ndarray,
+    value_mask: np.ndarray,
+    *,
+    title: str = "Forward: the staircase. Backward: the gradient that gets through",
+) -> go.Figure:
     """Return the fake-quant staircase over the STE gradient (1 inside the grid, 0 where values clip)."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.06)
     x = curve.x.astype(np.float32)
-    fig.add_trace(go.Scatter(x=x, y=curve.dequantized.astype(np.float32), mode="lines", line={"color": BLUE, "shape": "hv"}, name="forward: fake_quantize(x)"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=mask.astype(np.float32), mode="lines", line={"color": GREEN, "shape": "hv", "width": 3}, name="backward: STE gradient"), row=2, col=1)
-    pick = np.unique(np.linspace(0, values.size - 1, min(values.size, 400)).round().astype(int)) if values.size else np.array([], int)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=curve.dequantized.astype(np.float32),
+            mode="lines",
+            line={"color": BLUE, "shape": "hv"},
+            name="forward: fake_quantize(x)",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=mask.astype(np.float32),
+            mode="lines",
+            line={"color": GREEN, "shape": "hv", "width": 3},
+            name="backward: STE gradient",
+        ),
+        row=2,
+        col=1,
+    )
+    pick = (
+        np.unique(np.linspace(0, values.size - 1, min(values.size, 400)).round().astype(int))
+        if values.size
+        else np.array([], int)
+    )
     v, m = values[pick], value_mask[pick]
     for learning, colour, name in ((True, LEARNING, "values that learn"), (False, STUCK, "values stuck (gradient 0)")):
         sel = m == learning
         # each value sits on the gradient it receives: 1 if it learns, 0 if clipped
-        fig.add_trace(go.Scatter(x=v[sel].astype(np.float32), y=np.full(int(sel.sum()), 1.0 if learning else 0.0, dtype=np.float32),
-                                 mode="markers", marker={"size": 7, "color": colour, "opacity": 0.7}, name=name), row=2, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=v[sel].astype(np.float32),
+                y=np.full(int(sel.sum()), 1.0 if learning else 0.0, dtype=np.float32),
+                mode="markers",
+                marker={"size": 7, "color": colour, "opacity": 0.7},
+                name=name,
+            ),
+            row=2,
+            col=1,
+        )
     fig.update_yaxes(title_text="output", row=1, col=1)
     fig.update_yaxes(title_text="gradient", range=[-0.15, 1.15], tickvals=[0, 1], row=2, col=1)
     fig.update_xaxes(title_text="x", row=2, col=1)
     return _layout(fig, title, height=480)
 
 
-def block_error_figure(values: np.ndarray, errors: np.ndarray, block_size: int, *, title: str = "Error of every value, block by block") -> go.Figure:
+def block_error_figure(
+    values: np.ndarray, errors: np.ndarray, block_size: int, *, title: str = "Error of every value, block by block"
+) -> go.Figure:
     """Return |error| per value with block boundaries marked: an outlier wrecks its own block only."""
     fig = go.Figure()
     idx = np.arange(values.size)
     block = idx // block_size
     for b, colour in zip(range(int(block.max()) + 1), [VERMILLION, BLUE, GREEN, PURPLE] * 64, strict=False):
         sel = block == b
-        fig.add_trace(go.Bar(x=idx[sel], y=np.abs(errors[sel]).astype(np.float32), marker_color=colour, name=f"block {b}",
-                             hovertemplate="value %{x}<br>|error| %{y:.4g}<extra></extra>"))
+        fig.add_trace(
+            go.Bar(
+                x=idx[sel],
+                y=np.abs(errors[sel]).astype(np.float32),
+                marker_color=colour,
+                name=f"block {b}",
+                hovertemplate="value %{x}<br>|error| %{y:.4g}<extra></extra>",
+            )
+        )
     for edge in range(block_size, values.size, block_size):
         fig.add_vline(x=edge - 0.5, line={"color": GREY, "dash": "dot"})
     fig.update_xaxes(title_text="value index")
@@ -377,17 +667,26 @@ def by_family(points: list, colours: dict[str, str] | None = None) -> list[tuple
     return [group for group in groups if group[2]]
 
 
-def formats_map_figure(points: list, *, title: str = "Every format: SQNR against bits per weight (scale overhead included)") -> go.Figure:
+def formats_map_figure(
+    points: list, *, title: str = "Every format: SQNR against bits per weight (scale overhead included)"
+) -> go.Figure:
     """Return one marker per format at (bits per weight, SQNR), coloured by family; hover gives its rule."""
     fig = go.Figure()
     for family, colour, pts in by_family(points):
-        fig.add_trace(go.Scatter(
-            x=[p.bits_per_weight for p in pts], y=[p.sqnr_db for p in pts], name=family,
-            mode="markers" if family == "block + imatrix" else "markers+text",   # beside their own labels: hover
-            text=[p.name for p in pts], textposition="top center", textfont={"size": 10},
-            marker={"size": 10, "color": colour}, customdata=[[p.rule, fmt(p.max_error, 4)] for p in pts],
-            hovertemplate="%{text}: %{x:.3f} bits/weight, SQNR %{y:.2f} dB<br>max |error| %{customdata[1]}<br>%{customdata[0]}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[p.bits_per_weight for p in pts],
+                y=[p.sqnr_db for p in pts],
+                name=family,
+                mode="markers" if family == "block + imatrix" else "markers+text",  # beside their own labels: hover
+                text=[p.name for p in pts],
+                textposition="top center",
+                textfont={"size": 10},
+                marker={"size": 10, "color": colour},
+                customdata=[[p.rule, fmt(p.max_error, 4)] for p in pts],
+                hovertemplate="%{text}: %{x:.3f} bits/weight, SQNR %{y:.2f} dB<br>max |error| %{customdata[1]}<br>%{customdata[0]}<extra></extra>",
+            )
+        )
     fig.update_xaxes(title_text="bits per weight")
     fig.update_yaxes(title_text="SQNR (dB)")
     return _layout(fig, title, height=460)

@@ -35,8 +35,9 @@ def _asset(name: str) -> str:
 
 @cache
 def _component() -> Any:
-    return st.components.v2.component(COMPONENT_NAME, html=_asset("live.html"), css=_asset("live.css"),
-                                      js=_asset("live.js"))
+    return st.components.v2.component(
+        COMPONENT_NAME, html=_asset("live.html"), css=_asset("live.css"), js=_asset("live.js")
+    )
 
 
 @cache
@@ -44,8 +45,13 @@ def _rules() -> dict[str, Any]:
     return all_live_rules()
 
 
-COLOURS = {"chosen": figures.CHOSEN, "representable": figures.REPRESENTABLE, "clipped": figures.CLIPPED,
-           "zero": figures.ORANGE, "probe": figures.BLUE}
+COLOURS = {
+    "chosen": figures.CHOSEN,
+    "representable": figures.REPRESENTABLE,
+    "clipped": figures.CLIPPED,
+    "zero": figures.ORANGE,
+    "probe": figures.BLUE,
+}
 
 
 def component_data(settings: Any, qp: qv.QParams, *, probe: float | None, probe_code: int | None = None) -> dict:
@@ -56,18 +62,36 @@ def component_data(settings: Any, qp: qv.QParams, *, probe: float | None, probe_
     """
     direct = None
     if settings.scale is not None:
-        direct = {"scale": qp.scale, "zero_point": qp.zero_point, "qmin": qp.qmin, "qmax": qp.qmax,
-                  "storage_min": qp.storage_min, "storage_max": qp.storage_max, "rmin": qp.rmin, "rmax": qp.rmax}
+        direct = {
+            "scale": qp.scale,
+            "zero_point": qp.zero_point,
+            "qmin": qp.qmin,
+            "qmax": qp.qmax,
+            "storage_min": qp.storage_min,
+            "storage_max": qp.storage_max,
+            "rmin": qp.rmin,
+            "rmax": qp.rmax,
+        }
     conv = qv.CONVENTIONS[settings.convention]
-    bits_fixed = all(conv.unsupported_reason(**{**settings.options(), "bits": b}) for b in range(2, 17)
-                     if b != settings.bits)
+    bits_fixed = all(
+        conv.unsupported_reason(**{**settings.options(), "bits": b}) for b in range(2, 17) if b != settings.bits
+    )
     data_settings = {
-        "rmin": settings.rmin, "rmax": settings.rmax, "bits": settings.bits, "signed": settings.signed,
-        "symmetric": settings.symmetric, "narrow_range": settings.narrow_range, "reduce_range": settings.reduce_range,
-        "convention": settings.convention, "rounding": settings.rounding,
-        "z_first": settings.add_zero_point_before_rounding, "presenter": settings.presenter,
-        "probe": probe if probe is None or math.isfinite(probe) else None, "direct": direct,
-        "bits_fixed": bits_fixed or direct is not None, "server_only": settings.rounding == "stochastic",
+        "rmin": settings.rmin,
+        "rmax": settings.rmax,
+        "bits": settings.bits,
+        "signed": settings.signed,
+        "symmetric": settings.symmetric,
+        "narrow_range": settings.narrow_range,
+        "reduce_range": settings.reduce_range,
+        "convention": settings.convention,
+        "rounding": settings.rounding,
+        "z_first": settings.add_zero_point_before_rounding,
+        "presenter": settings.presenter,
+        "probe": probe if probe is None or math.isfinite(probe) else None,
+        "direct": direct,
+        "bits_fixed": bits_fixed or direct is not None,
+        "server_only": settings.rounding == "stochastic",
         "server_probe": None if probe_code is None else {"x": probe, "q": int(probe_code)},
     }
     return {"rules": _rules(), "settings": data_settings, "colours": COLOURS}
@@ -93,8 +117,12 @@ def _apply_release(key: str) -> None:
         st.session_state["w_rmin"], st.session_state["w_rmax"] = hi, lo
 
 
-def live_number_line(settings: Any, qp: qv.QParams, *, probe: float | None, probe_code: int | None = None,
-                     key: str = "qv_live") -> None:
+def live_number_line(
+    settings: Any, qp: qv.QParams, *, probe: float | None, probe_code: int | None = None, key: str = "qv_live"
+) -> None:
     """Draw the live number line for these settings; a release updates the range, probe and bit width."""
-    _component()(key=key, data=component_data(settings, qp, probe=probe, probe_code=probe_code),
-                 on_release_change=lambda: _apply_release(key))
+    _component()(
+        key=key,
+        data=component_data(settings, qp, probe=probe, probe_code=probe_code),
+        on_release_change=lambda: _apply_release(key),
+    )

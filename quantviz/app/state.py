@@ -168,7 +168,9 @@ def prime(fields: tuple[Field, ...] | list[Field]) -> None:
                     value = field.parse(raw[-1])
                 except ParseError as exc:
                     shown = raw[-1] if len(raw[-1]) <= 40 else raw[-1][:39] + "…"
-                    messages.append(f"The link's `{field.key}={shown}` {exc}; using the default {field.format(field.default)}.")
+                    messages.append(
+                        f"The link's `{field.key}={shown}` {exc}; using the default {field.format(field.default)}."
+                    )
             store[field.key] = value
         store.setdefault(field.key, field.default)
         if field.widget_key not in seeded or field.widget_key not in st.session_state:
@@ -203,7 +205,10 @@ def show_link_messages() -> None:
     """Show, once, what was wrong with the link this session opened."""
     messages = st.session_state.get(LINK_MESSAGES)
     if messages:
-        st.warning("**This link had settings that could not be used:**\n\n" + "\n".join(f"- {plain(m)}" for m in messages), icon=":material/link_off:")
+        st.warning(
+            "**This link had settings that could not be used:**\n\n" + "\n".join(f"- {plain(m)}" for m in messages),
+            icon=":material/link_off:",
+        )
         st.session_state[LINK_MESSAGES] = []
 
 
@@ -239,9 +244,17 @@ def link_panel() -> None:
         st.caption("Copy it with the button at its corner: it reopens this page with every setting shown here.")
         too_long = sorted(st.session_state.get(TOO_LONG, set()))
         if too_long or len(link) > MAX_LINK_CHARS:
-            st.warning(f"Left out of the link (too long): {', '.join(too_long) or 'some values'}. Download the settings instead.", icon=":material/link_off:")
-            st.download_button("Download these settings (JSON)", data=json.dumps(_store(), indent=1, default=str),
-                               file_name="quantviz_view.json", mime="application/json", icon=":material/download:")
+            st.warning(
+                f"Left out of the link (too long): {', '.join(too_long) or 'some values'}. Download the settings instead.",
+                icon=":material/link_off:",
+            )
+            st.download_button(
+                "Download these settings (JSON)",
+                data=json.dumps(_store(), indent=1, default=str),
+                file_name="quantviz_view.json",
+                mime="application/json",
+                icon=":material/download:",
+            )
 
 
 @st.fragment(run_every=RECONNECT_RERUN_EVERY)
@@ -262,8 +275,11 @@ def reconnect_notice() -> None:
         return
     st.session_state[SESSION_GREETED] = True
     ctx = get_script_run_ctx()
-    message = reconnect_message(previous_session_id(st.context.headers.get("Sec-Websocket-Protocol")),
-                                ctx.session_id if ctx else None, os.environ.get("QUANTVIZ_REPLICA"))
+    message = reconnect_message(
+        previous_session_id(st.context.headers.get("Sec-Websocket-Protocol")),
+        ctx.session_id if ctx else None,
+        os.environ.get("QUANTVIZ_REPLICA"),
+    )
     if message:
         st.toast(message, icon=":material/sync:", duration="long")
 

@@ -50,14 +50,17 @@ class Settings(NamedTuple):
     rounding: str | None
     add_zero_point_before_rounding: bool
     presenter: bool
-    scale: float | None = None       # set directly (from a model file or by hand) instead of from the range
+    scale: float | None = None  # set directly (from a model file or by hand) instead of from the range
     zero_point: int | None = None
 
     def options(self) -> dict[str, int | bool]:
         """The grid options as choose_qparams takes them."""
         return {
-            "bits": self.bits, "signed": self.signed, "symmetric": self.symmetric,
-            "narrow_range": self.narrow_range, "reduce_range": self.reduce_range,
+            "bits": self.bits,
+            "signed": self.signed,
+            "symmetric": self.symmetric,
+            "narrow_range": self.narrow_range,
+            "reduce_range": self.reduce_range,
         }
 
 
@@ -96,7 +99,10 @@ def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING) -> Settings:
         sb.header("Quantization settings")
     if "convention" in show:
         convention = sb.selectbox(
-            "Convention", list(CONVENTION_LABELS), format_func=labels(CONVENTION_LABELS), key="w_conv",
+            "Convention",
+            list(CONVENTION_LABELS),
+            format_func=labels(CONVENTION_LABELS),
+            key="w_conv",
             help="Whose rules choose the scale and zero point and round the values: the textbook formula or a real framework, bit for bit.",
         )
         sb.caption(link_jargon(qv.CONVENTIONS[convention].summary))
@@ -105,58 +111,128 @@ def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING) -> Settings:
 
     rmin_raw, rmax_raw = st.session_state["w_rmin"], st.session_state["w_rmax"]
     rmin, rmax = rmin_raw, rmax_raw
-    direct = SET_DIRECTLY in show and "range" in show and sb.radio(
-        "Set the grid by", ["range", "sz"], format_func=labels({"range": "a real range", "sz": "a scale and zero point"}),
-        key="w_set", horizontal=True, help="A range lets the convention choose s and z; or type the s and z a model "
-        "file stores (Your model links here with them).") == "sz"
+    direct = (
+        SET_DIRECTLY in show
+        and "range" in show
+        and sb.radio(
+            "Set the grid by",
+            ["range", "sz"],
+            format_func=labels({"range": "a real range", "sz": "a scale and zero point"}),
+            key="w_set",
+            horizontal=True,
+            help="A range lets the convention choose s and z; or type the s and z a model "
+            "file stores (Your model links here with them).",
+        )
+        == "sz"
+    )
     scale_in = zero_in = None
     if direct:
         cols = sb.columns(2)
-        scale_in = cols[0].number_input("scale s", 1e-30, 1e30, key="w_s", format="%.10g", help="As stored (float32 digits).")
-        zero_in = cols[1].number_input("zero point z", -(2**31), 2**31 - 1, key="w_z", help="The code that stands for real 0.")
+        scale_in = cols[0].number_input(
+            "scale s", 1e-30, 1e30, key="w_s", format="%.10g", help="As stored (float32 digits)."
+        )
+        zero_in = cols[1].number_input(
+            "zero point z", -(2**31), 2**31 - 1, key="w_z", help="The code that stands for real 0."
+        )
     elif "range" in show:
         bound = _slider_bound(rmin_raw, rmax_raw)
         if rmin_raw <= rmax_raw and LIVE_RANGE not in show:
             st.session_state["w_range_slider"] = (max(-bound, rmin_raw), min(bound, rmax_raw))
             sb.slider(
-                "Real range [rmin, rmax]", -bound, bound, key="w_range_slider", step=bound / 200, on_change=_sync_from_slider,
+                "Real range [rmin, rmax]",
+                -bound,
+                bound,
+                key="w_range_slider",
+                step=bound / 200,
+                on_change=_sync_from_slider,
                 help="Drag either end. The boxes below take exact values; the slider's limits grow with them.",
             )
         cols = sb.columns(2)
-        rmin = cols[0].number_input("rmin", key="w_rmin", format="%.6g", step=bound / 100, help="Smallest real value to represent (exact).")
-        rmax = cols[1].number_input("rmax", key="w_rmax", format="%.6g", step=bound / 100, help="Largest real value to represent (exact).")
+        rmin = cols[0].number_input(
+            "rmin", key="w_rmin", format="%.6g", step=bound / 100, help="Smallest real value to represent (exact)."
+        )
+        rmax = cols[1].number_input(
+            "rmax", key="w_rmax", format="%.6g", step=bound / 100, help="Largest real value to represent (exact)."
+        )
 
     asked = {
-        "bits": st.session_state["w_bits"], "signed": st.session_state["w_signed"],
-        "symmetric": st.session_state["w_symmetric"], "narrow_range": st.session_state["w_narrow"],
+        "bits": st.session_state["w_bits"],
+        "signed": st.session_state["w_signed"],
+        "symmetric": st.session_state["w_symmetric"],
+        "narrow_range": st.session_state["w_narrow"],
         "reduce_range": st.session_state["w_reduce"],
     }
     resolved = resolve_options(convention, **asked)
     eff = resolved.options
     if "bits" in show:
-        if resolved.changed.get("bits") and len({b for b in range(MIN_BITS, MAX_BITS + 1) if not qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b})}) > 1:
+        if (
+            resolved.changed.get("bits")
+            and len(
+                {
+                    b
+                    for b in range(MIN_BITS, MAX_BITS + 1)
+                    if not qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b})
+                }
+            )
+            > 1
+        ):
             st.session_state["w_bits"] = eff["bits"]  # snap to the nearest supported width; the slider stays usable
-        bits_locked = all(qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b}) for b in range(MIN_BITS, MAX_BITS + 1) if b != eff["bits"])
+        bits_locked = all(
+            qv.CONVENTIONS[convention].unsupported_reason(**{**eff, "bits": b})
+            for b in range(MIN_BITS, MAX_BITS + 1)
+            if b != eff["bits"]
+        )
         if bits_locked:
-            sb.slider("Bit width", MIN_BITS, MAX_BITS, value=eff["bits"], disabled=True, key="w_bits_locked",
-                      help=f"{CONVENTION_LABELS[convention]} supports only {eff['bits']} bits here.")
+            sb.slider(
+                "Bit width",
+                MIN_BITS,
+                MAX_BITS,
+                value=eff["bits"],
+                disabled=True,
+                key="w_bits_locked",
+                help=f"{CONVENTION_LABELS[convention]} supports only {eff['bits']} bits here.",
+            )
         else:
-            sb.slider("Bit width", MIN_BITS, MAX_BITS, key="w_bits", help="Number of bits per code: 2^bits integer codes.")
+            sb.slider(
+                "Bit width", MIN_BITS, MAX_BITS, key="w_bits", help="Number of bits per code: 2^bits integer codes."
+            )
         if resolved.changed.get("bits"):
             sb.caption(f":material/info: {resolved.changed['bits']}")
 
     toggles = (
-        ("signed", "signed", "Signed integers (int) instead of unsigned (uint)", "[Two's complement](glossary#twos-complement) codes around 0, e.g. int8 [−128, 127], instead of uint8 [0, 255]."),
-        ("symmetric", "symmetric", "Symmetric range [−a, a]", "Use the largest magnitude on both sides; z sits in the middle of the grid (0 for int, 2^(b−1) for uint)."),
-        ("narrow", "narrow_range", "Narrow range (drop the lowest code)", "int8 becomes [−127, 127]: symmetric around 0. Used for weights. See [narrow range](glossary#narrow-range)."),
-        ("reduce", "reduce_range", "Reduce range (one bit less)", "PyTorch's 7-bit activations, which avoid a 16-bit overflow in x86 kernels. See [reduce_range](glossary#reduce-range) and *Integer-only arithmetic*."),
+        (
+            "signed",
+            "signed",
+            "Signed integers (int) instead of unsigned (uint)",
+            "[Two's complement](glossary#twos-complement) codes around 0, e.g. int8 [−128, 127], instead of uint8 [0, 255].",
+        ),
+        (
+            "symmetric",
+            "symmetric",
+            "Symmetric range [−a, a]",
+            "Use the largest magnitude on both sides; z sits in the middle of the grid (0 for int, 2^(b−1) for uint).",
+        ),
+        (
+            "narrow",
+            "narrow_range",
+            "Narrow range (drop the lowest code)",
+            "int8 becomes [−127, 127]: symmetric around 0. Used for weights. See [narrow range](glossary#narrow-range).",
+        ),
+        (
+            "reduce",
+            "reduce_range",
+            "Reduce range (one bit less)",
+            "PyTorch's 7-bit activations, which avoid a 16-bit overflow in x86 kernels. See [reduce_range](glossary#reduce-range) and *Integer-only arithmetic*.",
+        ),
     )
     for key, name, label, help_text in toggles:
         if key not in show:
             continue
         if name in resolved.locked or name in resolved.changed:
             note = resolved.changed.get(name) or resolved.locked[name]
-            sb.checkbox(label, value=bool(eff[name]), disabled=True, key=f"w_{key}_locked", help=f"Not available: {note}")
+            sb.checkbox(
+                label, value=bool(eff[name]), disabled=True, key=f"w_{key}_locked", help=f"Not available: {note}"
+            )
         else:
             sb.checkbox(label, key=f"w_{key}", help=help_text)
         if name in resolved.changed:
@@ -166,25 +242,55 @@ def quant_controls(*, show: tuple[str, ...] = NOT_ROUNDING) -> Settings:
     z_first = False
     if "rounding" in show:
         if convention == "textbook":
-            mode = sb.selectbox("Rounding", list(ROUNDING_LABELS), format_func=labels(ROUNDING_LABELS), key="w_rounding",
-                                help="How x/s is turned into a whole number. Ties (…​.5) are where the modes differ.")
+            mode = sb.selectbox(
+                "Rounding",
+                list(ROUNDING_LABELS),
+                format_func=labels(ROUNDING_LABELS),
+                key="w_rounding",
+                help="How x/s is turned into a whole number. Ties (…​.5) are where the modes differ.",
+            )
             if "order" in show:
-                z_first = sb.checkbox("Round after adding z: round(x/s + z)", key="w_zfirst",
-                                      help="The seed example's order. Frameworks round x/s first, then add z; with an odd z, ties round differently.")
+                z_first = sb.checkbox(
+                    "Round after adding z: round(x/s + z)",
+                    key="w_zfirst",
+                    help="The seed example's order. Frameworks round x/s first, then add z; with an odd z, ties round differently.",
+                )
         else:
             rule = qv.CONVENTIONS[convention].tie_rule
-            sb.selectbox("Rounding", [rule], format_func=labels(ROUNDING_LABELS), disabled=True, key="w_rounding_locked",
-                         help=f"{CONVENTION_LABELS[convention]} always rounds this way; pick the textbook convention to try others.")
-    presenter = sb.toggle("Presenter view", key="w_present", help="Larger text and charts for a projector; explanations folded away.")
+            sb.selectbox(
+                "Rounding",
+                [rule],
+                format_func=labels(ROUNDING_LABELS),
+                disabled=True,
+                key="w_rounding_locked",
+                help=f"{CONVENTION_LABELS[convention]} always rounds this way; pick the textbook convention to try others.",
+            )
+    presenter = sb.toggle(
+        "Presenter view", key="w_present", help="Larger text and charts for a projector; explanations folded away."
+    )
     remember(SHARED_FIELDS)
     if direct:
-        qmin, qmax = qv.int_range(int(eff["bits"]), signed=bool(eff["signed"]), narrow_range=bool(eff["narrow_range"]),
-                                  reduce_range=bool(eff["reduce_range"]))
+        qmin, qmax = qv.int_range(
+            int(eff["bits"]),
+            signed=bool(eff["signed"]),
+            narrow_range=bool(eff["narrow_range"]),
+            reduce_range=bool(eff["reduce_range"]),
+        )
         rmin, rmax = float(scale_in) * (qmin - int(zero_in)), float(scale_in) * (qmax - int(zero_in))
     return Settings(
-        float(rmin), float(rmax), int(eff["bits"]), bool(eff["signed"]), bool(eff["symmetric"]),
-        bool(eff["narrow_range"]), bool(eff["reduce_range"]), convention, mode, bool(z_first), bool(presenter),
-        float(scale_in) if direct else None, int(zero_in) if direct else None,
+        float(rmin),
+        float(rmax),
+        int(eff["bits"]),
+        bool(eff["signed"]),
+        bool(eff["symmetric"]),
+        bool(eff["narrow_range"]),
+        bool(eff["reduce_range"]),
+        convention,
+        mode,
+        bool(z_first),
+        bool(presenter),
+        float(scale_in) if direct else None,
+        int(zero_in) if direct else None,
     )
 
 
@@ -192,10 +298,16 @@ def choose_or_stop(settings: Settings) -> qv.QParams:
     """Return the QParams for the settings, or show why they cannot be chosen and stop the page."""
     try:
         if settings.scale is not None and settings.zero_point is not None:
-            qmin, qmax = qv.int_range(settings.bits, signed=settings.signed, narrow_range=settings.narrow_range,
-                                      reduce_range=settings.reduce_range)
+            qmin, qmax = qv.int_range(
+                settings.bits,
+                signed=settings.signed,
+                narrow_range=settings.narrow_range,
+                reduce_range=settings.reduce_range,
+            )
             return qv.QParams(settings.scale, settings.zero_point, qmin, qmax)
-        return cached_qparams(settings.rmin, settings.rmax, settings.convention, tuple(sorted(settings.options().items())))
+        return cached_qparams(
+            settings.rmin, settings.rmax, settings.convention, tuple(sorted(settings.options().items()))
+        )
     except QuantVizError as exc:
         show_problem("These settings cannot be quantized:", exc)
         st.stop()
@@ -260,8 +372,13 @@ def show_figure(fig: Any, settings: Settings | None = None, *, key: str | None =
     """
     if settings is not None and settings.presenter:
         z = PRESENTER_ZOOM
-        fig.update_layout(font_size=round(13 * z), title_font_size=round(15 * z), legend_font_size=round(12 * z),
-                          height=int((fig.layout.height or 400) * z), margin={"t": int((fig.layout.margin.t or 50) * z)})
+        fig.update_layout(
+            font_size=round(13 * z),
+            title_font_size=round(15 * z),
+            legend_font_size=round(12 * z),
+            height=int((fig.layout.height or 400) * z),
+            margin={"t": int((fig.layout.margin.t or 50) * z)},
+        )
         fig.update_xaxes(tickfont_size=round(12 * z), title_font_size=round(13 * z))
         fig.update_yaxes(tickfont_size=round(12 * z), title_font_size=round(13 * z))
     st.plotly_chart(fig, key=key, config={"displaylogo": False, "displayModeBar": False})
@@ -301,16 +418,28 @@ def qparams_metrics(qp: qv.QParams, representable: tuple[float, float] | None = 
     c[0].metric("scale s", fmt(qp.scale, 8), help="Real width of one integer step.")
     c[1].metric("zero point z", str(qp.zero_point), help="The code that stands for real 0.")
     stored = (qp.storage_min, qp.storage_max) != (qp.qmin, qp.qmax)
-    c[2].metric("grid", f"[{qp.qmin}, {qp.qmax}]",
-                help=f"{qp.levels} codes" + (f"; stored in [{qp.storage_min}, {qp.storage_max}]" if stored else ""))
+    c[2].metric(
+        "grid",
+        f"[{qp.qmin}, {qp.qmax}]",
+        help=f"{qp.levels} codes" + (f"; stored in [{qp.storage_min}, {qp.storage_max}]" if stored else ""),
+    )
     if representable is not None:
-        c[3].metric("representable", f"[{fmt(representable[0], 5)}, {fmt(representable[1], 5)}]",
-                    help="What this op gives back at most: values outside are clipped.")
+        c[3].metric(
+            "representable",
+            f"[{fmt(representable[0], 5)}, {fmt(representable[1], 5)}]",
+            help="What this op gives back at most: values outside are clipped.",
+        )
         return
-    c[3].metric("representable", f"[{fmt(qp.stored_min, 5)}, {fmt(qp.stored_max, 5)}]",
-                help=("(storage_min − z)·s to (storage_max − z)·s: the quantize op clamps to the stored grid "
-                      f"[{qp.storage_min}, {qp.storage_max}], not to the grid s and z were chosen on"
-                      if stored else "(qmin − z)·s to (qmax − z)·s: values outside are clipped."))
+    c[3].metric(
+        "representable",
+        f"[{fmt(qp.stored_min, 5)}, {fmt(qp.stored_max, 5)}]",
+        help=(
+            "(storage_min − z)·s to (storage_max − z)·s: the quantize op clamps to the stored grid "
+            f"[{qp.storage_min}, {qp.storage_max}], not to the grid s and z were chosen on"
+            if stored
+            else "(qmin − z)·s to (qmax − z)·s: values outside are clipped."
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------- sample data
@@ -333,8 +462,15 @@ def cached_format_map(values: Any, importance: Any = None) -> list[FormatPoint]:
     return measure_all(values, importance)
 
 
-def data_controls(prefix: str, *, distribution: str = "normal", size: int = 100_000, max_size: int = 10_000_000,
-                  allow_user_values: bool = True, spread: float | None = None) -> Data:
+def data_controls(
+    prefix: str,
+    *,
+    distribution: str = "normal",
+    size: int = 100_000,
+    max_size: int = 10_000_000,
+    allow_user_values: bool = True,
+    spread: float | None = None,
+) -> Data:
     """Draw the data controls (source, distribution, size, seed) with URL state; return the values.
 
     With ``spread`` the generated sample (unit scale) is multiplied by a "spread" the user can change,
@@ -343,8 +479,11 @@ def data_controls(prefix: str, *, distribution: str = "normal", size: int = 100_
     Stops the page with a pointer to *Your values* when the user's values are asked for but there are none.
     """
     sources = {"generated": "Generated sample", "yours": "Your values (from the Your values page)"}
-    fields = [choice_field(f"{prefix}dist", distribution, {k: k for k in DISTRIBUTIONS}), int_field(f"{prefix}size", size, 10, max_size),
-              int_field(f"{prefix}seed", 0, 0, 2**31 - 1)]
+    fields = [
+        choice_field(f"{prefix}dist", distribution, {k: k for k in DISTRIBUTIONS}),
+        int_field(f"{prefix}size", size, 10, max_size),
+        int_field(f"{prefix}seed", 0, 0, 2**31 - 1),
+    ]
     if allow_user_values:
         fields.append(choice_field(f"{prefix}source", "generated", sources))
     if spread is not None:
@@ -353,22 +492,48 @@ def data_controls(prefix: str, *, distribution: str = "normal", size: int = 100_
     widths = ([2] if allow_user_values else []) + [3, 2, 1.5] + ([2] if spread is not None else [])
     cols = st.columns(widths)
     if allow_user_values:
-        source = cols[0].radio("Data", list(sources), format_func=labels(sources), key=f"w_{prefix}source",
-                               help="Generated samples, or the values you pasted or uploaded on the Your values page.")
+        source = cols[0].radio(
+            "Data",
+            list(sources),
+            format_func=labels(sources),
+            key=f"w_{prefix}source",
+            help="Generated samples, or the values you pasted or uploaded on the Your values page.",
+        )
         cols = cols[1:]
     else:
         source = "generated"
     generated = source == "generated"
-    dist = cols[0].selectbox("Distribution", list(DISTRIBUTIONS), key=f"w_{prefix}dist", disabled=not generated,
-                             help="; ".join(f"{k}: {v}" for k, v in DISTRIBUTIONS.items()))
-    n = cols[1].number_input("Sample size", 10, max_size, key=f"w_{prefix}size", step=10_000, disabled=not generated,
-                             help=f"Up to {max_size:,} values; charts are binned, so they stay light.")
-    seed = cols[2].number_input("Seed", 0, 2**31 - 1, key=f"w_{prefix}seed", disabled=not generated, help="Same seed, same sample.")
+    dist = cols[0].selectbox(
+        "Distribution",
+        list(DISTRIBUTIONS),
+        key=f"w_{prefix}dist",
+        disabled=not generated,
+        help="; ".join(f"{k}: {v}" for k, v in DISTRIBUTIONS.items()),
+    )
+    n = cols[1].number_input(
+        "Sample size",
+        10,
+        max_size,
+        key=f"w_{prefix}size",
+        step=10_000,
+        disabled=not generated,
+        help=f"Up to {max_size:,} values; charts are binned, so they stay light.",
+    )
+    seed = cols[2].number_input(
+        "Seed", 0, 2**31 - 1, key=f"w_{prefix}seed", disabled=not generated, help="Same seed, same sample."
+    )
     factor = 1.0
     if spread is not None:
-        factor = cols[3].number_input("Spread σ", 1e-6, 1e12, key=f"w_{prefix}spread", format="%.6g", disabled=not generated,
-                                      help="The sample is multiplied by this: it sets how wide the data are, "
-                                           "independently of the range you quantize with.")
+        factor = cols[3].number_input(
+            "Spread σ",
+            1e-6,
+            1e12,
+            key=f"w_{prefix}spread",
+            format="%.6g",
+            disabled=not generated,
+            help="The sample is multiplied by this: it sets how wide the data are, "
+            "independently of the range you quantize with.",
+        )
     remember(fields)
     if generated:
         st.caption(DISTRIBUTIONS[dist] + (f"; multiplied by σ = {fmt(factor, 6)}." if spread is not None else ""))

@@ -41,9 +41,9 @@ class BlockFormat(NamedTuple):
     bits_per_weight: float
     summary: str
     reference: str
-    encode: Callable[..., np.ndarray]                 # float32 (n,) [, importance] -> uint8 bytes
-    decode: Callable[[np.ndarray, int], np.ndarray]   # bytes, n -> float32 (n,)
-    takes_importance: bool = False                    # encode(x, importance) as ggml's quant_weights
+    encode: Callable[..., np.ndarray]  # float32 (n,) [, importance] -> uint8 bytes
+    decode: Callable[[np.ndarray, int], np.ndarray]  # bytes, n -> float32 (n,)
+    takes_importance: bool = False  # encode(x, importance) as ggml's quant_weights
 
 
 def _blockwise(block: int, size: int, enc: Callable, dec: Callable) -> tuple[Callable, Callable]:
@@ -74,14 +74,28 @@ def _ocp(name: str) -> BlockFormat:
     bits = mx.ELEMENTS[name][2]
     enc, dec = _blockwise(32, 1 + 32 * bits // 8, lambda b: mx.encode_ocp(b, name), lambda d: mx.decode_ocp(d, name))
     element = name.split("_")[-1] if "_" in name else "E2M1"
-    return BlockFormat(name, 32, bits + 8 / 32, f"OCP MX: 32 {element} elements, one E8M0 power-of-two scale (floor of log2 amax)",
-                       "ml_dtypes element casts; OCP MX v1.0 scale rule", enc, dec)
+    return BlockFormat(
+        name,
+        32,
+        bits + 8 / 32,
+        f"OCP MX: 32 {element} elements, one E8M0 power-of-two scale (floor of log2 amax)",
+        "ml_dtypes element casts; OCP MX v1.0 scale rule",
+        enc,
+        dec,
+    )
 
 
 def _kquant(name: str) -> BlockFormat:
     block, size = kcodec.BLOCKS[name], kcodec.SIZES[name]
-    return BlockFormat(name, block, size * 8 / block, kcodec.SUMMARIES[name],
-                       "llama.cpp's ggml_quantize_chunk (libggml-base via llama-cpp-python)", *kcodec.codec(name), True)
+    return BlockFormat(
+        name,
+        block,
+        size * 8 / block,
+        kcodec.SUMMARIES[name],
+        "llama.cpp's ggml_quantize_chunk (libggml-base via llama-cpp-python)",
+        *kcodec.codec(name),
+        True,
+    )
 
 
 _GGML_MX = _blockwise(32, 17, mx.encode_ggml_mxfp4, mx.decode_ggml_mxfp4)
@@ -92,25 +106,56 @@ FORMATS: dict[str, BlockFormat] = {
     "Q4_1": _legacy("Q4_1", 20, 5.0, "32 4-bit codes, float16 d and min m: x = d·q + m"),
     "Q5_0": _legacy("Q5_0", 22, 5.5, "32 5-bit codes, float16 scale d = (signed max)/−16"),
     "Q5_1": _legacy("Q5_1", 24, 6.0, "32 5-bit codes, float16 d and min m: x = d·q + m"),
-    "NF4": BlockFormat("NF4", 64, 4 + 32 / 64, "64 normal-quantile 4-bit codes, float32 absmax per block",
-                       "bitsandbytes' NF4 table; nearest code, ties to the lower", nf4.encode, nf4.decode),
+    "NF4": BlockFormat(
+        "NF4",
+        64,
+        4 + 32 / 64,
+        "64 normal-quantile 4-bit codes, float32 absmax per block",
+        "bitsandbytes' NF4 table; nearest code, ties to the lower",
+        nf4.encode,
+        nf4.decode,
+    ),
     "MXFP8_E4M3": _ocp("MXFP8_E4M3"),
     "MXFP8_E5M2": _ocp("MXFP8_E5M2"),
     "MXFP6_E3M2": _ocp("MXFP6_E3M2"),
     "MXFP6_E2M3": _ocp("MXFP6_E2M3"),
     "MXFP4": _ocp("MXFP4"),
-    "MXFP4_GGML": BlockFormat("MXFP4_GGML", 32, 4.25, "ggml's MXFP4: E8M0 scale from a float32 log2, element ties toward zero",
-                              "gguf package quants", *_GGML_MX),
-    "NVFP4": BlockFormat("NVFP4", 16, 4 + 8 / 16, "16 E2M1 elements, E4M3 block scale, float32 tensor scale amax/(448·6)",
-                         "ml_dtypes element and scale casts", nvfp4.encode, nvfp4.decode),
-    "INT4_G32_SYM": BlockFormat("INT4_G32_SYM", 32, 4 + 16 / 32, "block absmax: int4 [−7, 7], float16 scale amax/7 per 32",
-                                "quantviz textbook convention per block", *group.codec(32, symmetric=True)),
-    "INT4_G128_AFFINE": BlockFormat("INT4_G128_AFFINE", 128, 4 + (16 + 8) / 128,
-                                    "AWQ/GPTQ layout: uint4 codes, float16 scale and an integer zero point (one byte here) per group of 128",
-                                    "quantviz textbook convention per group", *group.codec(128, symmetric=False)),
+    "MXFP4_GGML": BlockFormat(
+        "MXFP4_GGML",
+        32,
+        4.25,
+        "ggml's MXFP4: E8M0 scale from a float32 log2, element ties toward zero",
+        "gguf package quants",
+        *_GGML_MX,
+    ),
+    "NVFP4": BlockFormat(
+        "NVFP4",
+        16,
+        4 + 8 / 16,
+        "16 E2M1 elements, E4M3 block scale, float32 tensor scale amax/(448·6)",
+        "ml_dtypes element and scale casts",
+        nvfp4.encode,
+        nvfp4.decode,
+    ),
+    "INT4_G32_SYM": BlockFormat(
+        "INT4_G32_SYM",
+        32,
+        4 + 16 / 32,
+        "block absmax: int4 [−7, 7], float16 scale amax/7 per 32",
+        "quantviz textbook convention per block",
+        *group.codec(32, symmetric=True),
+    ),
+    "INT4_G128_AFFINE": BlockFormat(
+        "INT4_G128_AFFINE",
+        128,
+        4 + (16 + 8) / 128,
+        "AWQ/GPTQ layout: uint4 codes, float16 scale and an integer zero point (one byte here) per group of 128",
+        "quantviz textbook convention per group",
+        *group.codec(128, symmetric=False),
+    ),
 }
 FORMATS.update({name: _kquant(name) for name in kcodec.SIZES})
-DECODE_ONLY: dict[str, tuple[int, int]] = {}   # every GGUF type QuantViz reads, it now also writes
+DECODE_ONLY: dict[str, tuple[int, int]] = {}  # every GGUF type QuantViz reads, it now also writes
 IMPORTANCE_FORMATS = tuple(name for name, f in FORMATS.items() if f.takes_importance)
 
 
@@ -136,8 +181,10 @@ def _checked_importance(importance: object, n: int, fmt: BlockFormat) -> np.ndar
     if w.ndim != 1 or w.size == 0:
         raise ValueError(f"importance must be one weight per column of a row (1-D), not shape {w.shape}")
     if w.size % fmt.block_size or n % w.size:
-        raise ValueError(f"importance has {w.size} weights: the row length must be a multiple of {fmt.block_size} "
-                         f"that divides the {n} values")
+        raise ValueError(
+            f"importance has {w.size} weights: the row length must be a multiple of {fmt.block_size} "
+            f"that divides the {n} values"
+        )
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError("importance must be finite and non-negative (a mean of squares)")
     return w
@@ -158,8 +205,10 @@ def encode(x: object, fmt: str, importance: object = None) -> np.ndarray:
     if importance is None:
         return f.encode(arr).astype(np.uint8)
     if not f.takes_importance:
-        raise UnsupportedError(f"{fmt} is encoded without an importance vector here; "
-                               f"the formats that take one are {', '.join(IMPORTANCE_FORMATS)}")
+        raise UnsupportedError(
+            f"{fmt} is encoded without an importance vector here; "
+            f"the formats that take one are {', '.join(IMPORTANCE_FORMATS)}"
+        )
     return f.encode(arr, _checked_importance(importance, arr.size, f)).astype(np.uint8)
 
 

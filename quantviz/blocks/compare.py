@@ -30,7 +30,7 @@ class FormatPoint(NamedTuple):
     """One format measured on one data set."""
 
     name: str
-    family: str          # "block", "block + imatrix", "per tensor", "per channel"
+    family: str  # "block", "block + imatrix", "per tensor", "per channel"
     bits_per_weight: float
     sqnr_db: float
     max_error: float
@@ -56,21 +56,44 @@ def measure_all(x: np.ndarray, importance: np.ndarray | None = None) -> list[For
         p_power = float(np.mean(part.astype(np.float64) ** 2)) if f.takes_importance else power
         for weights in (None, importance) if f.takes_importance and importance is not None else (None,):
             err = fake_quantize(part, name, weights).astype(np.float64) - part
-            points.append(FormatPoint(name if weights is None else f"{name} + imatrix",
-                                      "block" if weights is None else "block + imatrix", f.bits_per_weight,
-                                      sqnr_db(p_power, float(np.mean(err**2))), float(np.abs(err).max()), f.summary))
+            points.append(
+                FormatPoint(
+                    name if weights is None else f"{name} + imatrix",
+                    "block" if weights is None else "block + imatrix",
+                    f.bits_per_weight,
+                    sqnr_db(p_power, float(np.mean(err**2))),
+                    float(np.abs(err).max()),
+                    f.summary,
+                )
+            )
     for r in compare_formats(x.astype(np.float64), ("int8", "int4", "fp8 e4m3", "fp8 e5m2")):
         bits = 8 if r.name in ("int8", "fp8 e4m3", "fp8 e5m2") else 4
         err = r.dequantized - x
-        points.append(FormatPoint(r.name, "per tensor", bits + 32 / x.size, r.sqnr_db, float(np.abs(err).max()),
-                                  "one scale for the whole tensor, symmetric"))
+        points.append(
+            FormatPoint(
+                r.name,
+                "per tensor",
+                bits + 32 / x.size,
+                r.sqnr_db,
+                float(np.abs(err).max()),
+                "one scale for the whole tensor, symmetric",
+            )
+        )
     for bits in (8, 4):
-        q = quantize_weights(x.reshape(-1, ROW).astype(np.float64), "channel", bits=bits, signed=True, symmetric=True,
-                             narrow_range=True)
+        q = quantize_weights(
+            x.reshape(-1, ROW).astype(np.float64), "channel", bits=bits, signed=True, symmetric=True, narrow_range=True
+        )
         err = q.dequantized.reshape(-1) - x
-        points.append(FormatPoint(f"int{bits} per channel", "per channel", bits + 32 / ROW,
-                                  sqnr_db(power, float(np.mean(err**2))), float(np.abs(err).max()),
-                                  f"one float32 scale per row of {ROW}, symmetric"))
+        points.append(
+            FormatPoint(
+                f"int{bits} per channel",
+                "per channel",
+                bits + 32 / ROW,
+                sqnr_db(power, float(np.mean(err**2))),
+                float(np.abs(err).max()),
+                f"one float32 scale per row of {ROW}, symmetric",
+            )
+        )
     return points
 
 
@@ -79,7 +102,7 @@ class Disagreement(NamedTuple):
 
     values: int
     differ: int
-    scale_differ: int        # blocks whose E8M0 exponent differs (ggml's float32 log2)
+    scale_differ: int  # blocks whose E8M0 exponent differs (ggml's float32 log2)
     example: tuple[float, float, float] | None  # (x, OCP's value, ggml's value)
 
 

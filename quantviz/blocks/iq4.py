@@ -37,7 +37,7 @@ def best_index(x: np.ndarray) -> np.ndarray:
     [0, 8, 9, 15, 8, 7]
     """
     j = np.floor(np.asarray(x, F32) * F32(2))
-    j = np.fmin(j, F32(255), out=j)          # NaN -> 255 -> index 15, as C's binary search ends there
+    j = np.fmin(j, F32(255), out=j)  # NaN -> 255 -> index 15, as C's binary search ends there
     np.maximum(j, F32(-256), out=j)
     return _LUT[j.astype(np.int16) + 256]
 
@@ -115,8 +115,15 @@ def encode_iq4_xs(x: np.ndarray, qw: np.ndarray | None = None) -> np.ndarray:
     u = (lsub + 32).astype(np.int32)
     scales_l = ((u[:, 0::2] & 0xF) | ((u[:, 1::2] & 0xF) << 4)).astype(np.uint8)
     scales_h = np.bitwise_or.reduce((u >> 4) << (2 * np.arange(8)), axis=1).astype("<u2")
-    return np.concatenate([_f16(dsb), scales_h.reshape(-1, 1).view(np.uint8), scales_l,
-                           _pack_nibbles32(lq.reshape(-1, 32)).reshape(nsb, 128)], axis=1)
+    return np.concatenate(
+        [
+            _f16(dsb),
+            scales_h.reshape(-1, 1).view(np.uint8),
+            scales_l,
+            _pack_nibbles32(lq.reshape(-1, 32)).reshape(nsb, 128),
+        ],
+        axis=1,
+    )
 
 
 def decode_iq4_nl(data: np.ndarray) -> np.ndarray:

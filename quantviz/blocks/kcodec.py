@@ -42,7 +42,7 @@ def codec(name: str) -> tuple[Callable, Callable]:
             qw = np.tile(importance.reshape(-1, block), (reps, 1))
         out = np.empty((rows.shape[0], size), np.uint8)
         for s in range(0, rows.shape[0], step):
-            out[s:s + step] = enc(rows[s:s + step], None if qw is None else qw[s:s + step])
+            out[s : s + step] = enc(rows[s : s + step], None if qw is None else qw[s : s + step])
         return out.reshape(-1)
 
     def decode(data: np.ndarray, n: int) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 
 F32, I32 = np.float32, np.int32
 GROUP_MAX_EPS = F32(1e-15)
-MAGIC = F32(12582912.0)   # 1.5 · 2**23
+MAGIC = F32(12582912.0)  # 1.5 · 2**23
 
 
 def nearest_int(v: np.ndarray) -> np.ndarray:
@@ -75,8 +75,9 @@ def _rint_safe(isc: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
     return bool(np.isfinite(bound).all() and bound.max(initial=0) < 4.0e6)
 
 
-def make_qkx(x: np.ndarray, w: np.ndarray, nmax: int, rmin: float, rdelta: float, nstep: int,
-             use_mad: bool, strict_equal: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def make_qkx(
+    x: np.ndarray, w: np.ndarray, nmax: int, rmin: float, rdelta: float, nstep: int, use_mad: bool, strict_equal: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted least-squares scale and min search of ``make_qkx2_quants`` (``strict_equal``) / ``make_qkx3_quants``.
 
     x, w: (n, B) float32. Returns (scale (B,), the_min (B,) = −min, codes L (n, B) float32 in [0, nmax]).
@@ -85,7 +86,7 @@ def make_qkx(x: np.ndarray, w: np.ndarray, nmax: int, rmin: float, rdelta: float
     As in C, once a candidate wins, the later candidates are measured from its min (x − min, max − min).
     Products are written b·a where C writes a·b when that saves a buffer: IEEE multiplication commutes exactly.
     """
-    del strict_equal   # both tests agree on finite data: max >= min always holds
+    del strict_equal  # both tests agree on finite data: max >= min always holds
     xmin = x.min(axis=0)
     mn = np.minimum(xmin, F32(0))
     mx = x.max(axis=0)
@@ -189,7 +190,7 @@ def make_qx(x: np.ndarray, nmax: int, rmse_type: int, qw: np.ndarray | None) -> 
             lq = np.where(better, lc, lq)
             scale = np.where(better, new_scale, scale)
             best = np.where(better, new_scale * slx, best)
-    lq = np.where(zero, F32(-nmax), lq)     # all-zero groups store code 0 (lq + nmax below)
+    lq = np.where(zero, F32(-nmax), lq)  # all-zero groups store code 0 (lq + nmax below)
     scale = np.where(zero, F32(0), scale).astype(F32)
     return scale, (lq + F32(nmax)).astype(I32)
 
@@ -210,7 +211,7 @@ def make_q3(x: np.ndarray, nmax: int) -> tuple[np.ndarray, np.ndarray]:
     sumlx = seqsum(wx * lq)
     suml2 = seqsum(w * lq * lq)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for _ in range(5):   # a column with no change in a sweep never changes again: running all 5 is the same
+        for _ in range(5):  # a column with no change in a sweep never changes again: running all 5 is the same
             for i in range(n):
                 slx = sumlx - wx[i] * lq[i]
                 sl2 = suml2 - w[i] * lq[i] * lq[i]
@@ -242,7 +243,7 @@ def make_qp(x: np.ndarray, nmax: int, qw: np.ndarray) -> tuple[np.ndarray, np.nd
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         iscale = (F32(nmax) / safe).astype(F32)
         l0 = nearest_int(iscale * x)
-        stored = (l0 & 0xFF).astype(F32)               # lq is uint8 in C: best_mse reads it back wrapped
+        stored = (l0 & 0xFF).astype(F32)  # lq is uint8 in C: best_mse reads it back wrapped
         scale = (F32(1) / iscale).astype(F32)
         diff = x - scale * stored
         best = seqsum(qw * diff * diff)

@@ -35,7 +35,7 @@ from quantviz.blocks.kq_search import (
 from quantviz.blocks.kquants import q3_scales, scales_and_mins
 
 QK_K = 256
-CHUNK_SUPERBLOCKS = 256   # 65 536 values per pass: the temporaries stay in cache
+CHUNK_SUPERBLOCKS = 256  # 65 536 values per pass: the temporaries stay in cache
 
 
 def _cols(x: np.ndarray, sub: int) -> np.ndarray:
@@ -84,8 +84,9 @@ def _pack_scales_k4(ls: np.ndarray, lm: np.ndarray) -> np.ndarray:
     return (out & 0xFF).astype(np.uint8)
 
 
-def _requantize_affine(x: np.ndarray, lq: np.ndarray, d: np.ndarray, dmin: np.ndarray, sc: np.ndarray,
-                       mn: np.ndarray, sub: int, top: int) -> np.ndarray:
+def _requantize_affine(
+    x: np.ndarray, lq: np.ndarray, d: np.ndarray, dmin: np.ndarray, sc: np.ndarray, mn: np.ndarray, sub: int, top: int
+) -> np.ndarray:
     """Choose every code again against the stored scales: l = nearest((x + dmin·m)/(d·sc)) in [0, top].
 
     x (nsb, 256); L (nsb, 256) float codes from the search, kept where d·sc is 0; d, dmin (nsb,); sc, mn (nsb, k).
@@ -103,10 +104,10 @@ def _requantize_affine(x: np.ndarray, lq: np.ndarray, d: np.ndarray, dmin: np.nd
 class Search(NamedTuple):
     """Each sub-block's own float32 scale (and min) before they are quantized against the super-block's d (dmin)."""
 
-    scales: np.ndarray          # (k, nsb)
-    mins: np.ndarray | None     # (k, nsb): the offset subtracted, for the types with one
-    codes: np.ndarray           # (sub, nsb·k) codes of the search, kept where the stored scale is 0
-    sw: np.ndarray | None       # (k, nsb) sum of weights per sub-block (importance path)
+    scales: np.ndarray  # (k, nsb)
+    mins: np.ndarray | None  # (k, nsb): the offset subtracted, for the types with one
+    codes: np.ndarray  # (sub, nsb·k) codes of the search, kept where the stored scale is 0
+    sw: np.ndarray | None  # (k, nsb) sum of weights per sub-block (importance path)
 
 
 SUB = {"Q2_K": 16, "Q3_K": 16, "Q4_K": 32, "Q5_K": 32, "Q6_K": 16}
@@ -127,11 +128,19 @@ def search(x: np.ndarray, name: str, qw: np.ndarray | None = None) -> Search:
     elif qw is None and name in ("Q4_K", "Q5_K"):
         av = np.sqrt(seqsum(xs * xs) / F32(32)).astype(F32)
         rmin, nstep = (-1.0, 20) if name == "Q4_K" else (-0.5, 15)
-        scales, mins, lq = make_qkx(xs, (av[None, :] + np.abs(xs)).astype(F32), 15 if name == "Q4_K" else 31,
-                                    rmin, 0.1, nstep, use_mad=False, strict_equal=True)
+        scales, mins, lq = make_qkx(
+            xs,
+            (av[None, :] + np.abs(xs)).astype(F32),
+            15 if name == "Q4_K" else 31,
+            rmin,
+            0.1,
+            nstep,
+            use_mad=False,
+            strict_equal=True,
+        )
     elif qw is None and name == "Q2_K":
         scales, mins, lq = make_qkx(xs, np.abs(xs), 3, -0.5, 0.1, 15, use_mad=True, strict_equal=True)
-    elif qw is None:   # Q3_K
+    elif qw is None:  # Q3_K
         scales, lq = make_q3(xs, 4)
     else:
         w = _imatrix_weights(x, qw, _sb_sigma2(x, 1 if name == "Q2_K" else 2), sub)
@@ -164,7 +173,7 @@ def _q45_scales(x: np.ndarray, qw: np.ndarray | None, nmax: int) -> tuple[np.nda
         d_val, lsc = make_qp(found.scales, 63, found.sw)
         m_val, lmn = make_qp(found.mins, 63, found.sw)
         ls, lm = lsc.T.astype(np.int32), lmn.T.astype(np.int32)
-        if nmax == 31:   # Q5_K's impl clamps to 63, Q4_K's does not (make_qp never exceeds it)
+        if nmax == 31:  # Q5_K's impl clamps to 63, Q4_K's does not (make_qp never exceeds it)
             ls, lm = np.minimum(ls, 63), np.minimum(lm, 63)
     packed = _pack_scales_k4(ls, lm)
     d, dmin = f16_round(d_val), f16_round(m_val)
@@ -186,7 +195,7 @@ def encode_q5_k(x: np.ndarray, qw: np.ndarray | None = None) -> np.ndarray:
     pairs = lq.reshape(-1, 4, 2, 32)
     low = pairs & 0x0F
     qs = (low[:, :, 0] | (low[:, :, 1] << 4)).reshape(-1, 128)
-    high = (pairs >> 4).astype(np.uint8).reshape(-1, 8, 32)   # sub-block k's fifth bits go to bit k
+    high = (pairs >> 4).astype(np.uint8).reshape(-1, 8, 32)  # sub-block k's fifth bits go to bit k
     qh = np.bitwise_or.reduce(high << np.arange(8, dtype=np.uint8)[None, :, None], axis=1).astype(np.uint8)
     return np.concatenate([_f16_bytes(d), _f16_bytes(m), packed, qh, qs], axis=1)
 
@@ -211,13 +220,15 @@ def encode_q6_k(x: np.ndarray, qw: np.ndarray | None = None) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         iscale = (F32(-128) / np.where(empty, F32(1), max_scale)).astype(F32)
         d_val = (F32(1) / iscale).astype(F32)
-        sc = np.minimum(nearest_int(iscale * s16), 127).astype(np.int8).T           # (nsb, 16)
+        sc = np.minimum(nearest_int(iscale * s16), 127).astype(np.int8).T  # (nsb, 16)
         dl = (f16_round(d_val)[:, None] * sc.astype(F32)).astype(F32)
         q = np.clip(nearest_f(x.reshape(nsb, 16, 16) / dl[:, :, None]), -32, 31) + 32
     codes = np.where(dl[:, :, None] == 0, _rows(lq, nsb).reshape(nsb, 16, 16), q).reshape(nsb, QK_K).astype(np.uint8)
     c = codes.reshape(nsb, 2, 4, 32)
     low = c & 0xF
-    ql = np.concatenate([low[:, :, 0] | (low[:, :, 2] << 4), low[:, :, 1] | (low[:, :, 3] << 4)], axis=2).reshape(nsb, 128)
+    ql = np.concatenate([low[:, :, 0] | (low[:, :, 2] << 4), low[:, :, 1] | (low[:, :, 3] << 4)], axis=2).reshape(
+        nsb, 128
+    )
     qh = _pack_2bit((codes >> 4).astype(np.uint8))
     out = np.concatenate([ql, qh, sc.view(np.uint8), _f16_bytes(d_val)], axis=1)
     out[empty] = 0
@@ -249,7 +260,7 @@ def encode_q3_k(x: np.ndarray, qw: np.ndarray | None = None) -> np.ndarray:
         has = max_scale != 0
         with np.errstate(divide="ignore", invalid="ignore"):
             iscale = (F32(-32) / np.where(has, max_scale, F32(1))).astype(F32)
-            l8 = nearest_int(iscale * s16).astype(np.int8).astype(np.int32)   # C stores it in an int8 first
+            l8 = nearest_int(iscale * s16).astype(np.int8).astype(np.int32)  # C stores it in an int8 first
         ls = (np.clip(l8, -32, 31) + 32).T
         ls = np.where(has[:, None], ls, 0)
         packed = np.where(has[:, None], _pack_scales_q3(ls), 0).astype(np.uint8)
@@ -263,7 +274,7 @@ def encode_q3_k(x: np.ndarray, qw: np.ndarray | None = None) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.clip(nearest_f(x.reshape(nsb, 16, 16) / dl[:, :, None]), -4, 3) + 4
     codes = np.where(dl[:, :, None] == 0, _rows(lq, nsb).reshape(nsb, 16, 16), q).reshape(nsb, QK_K).astype(np.uint8)
-    hbit = (codes > 3).reshape(nsb, 8, 32).astype(np.uint8)          # value 32k + m -> bit k of byte m
+    hbit = (codes > 3).reshape(nsb, 8, 32).astype(np.uint8)  # value 32k + m -> bit k of byte m
     hmask = np.bitwise_or.reduce(hbit << np.arange(8, dtype=np.uint8)[None, :, None], axis=1).astype(np.uint8)
     return np.concatenate([hmask, _pack_2bit(codes & 3), packed, _f16_bytes(d_val)], axis=1)
 
@@ -299,6 +310,8 @@ ENCODERS = {"Q2_K": encode_q2_k, "Q3_K": encode_q3_k, "Q4_K": encode_q4_k, "Q5_K
 def encode_superblocks(x: np.ndarray, name: str, qw: np.ndarray | None = None) -> np.ndarray:
     """Encode (nsb, 256) float32 super-blocks (weights (nsb, 256) or None) a cache-sized chunk at a time."""
     enc = ENCODERS[name]
-    parts = [enc(x[s:s + CHUNK_SUPERBLOCKS], None if qw is None else qw[s:s + CHUNK_SUPERBLOCKS])
-             for s in range(0, x.shape[0], CHUNK_SUPERBLOCKS)]
+    parts = [
+        enc(x[s : s + CHUNK_SUPERBLOCKS], None if qw is None else qw[s : s + CHUNK_SUPERBLOCKS])
+        for s in range(0, x.shape[0], CHUNK_SUPERBLOCKS)
+    ]
     return np.concatenate(parts, axis=0)

@@ -134,8 +134,9 @@ def stored_scales(data: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray |
 
     Q3_K's and Q6_K's codes are signed (−32 … 31, −128 … 127); the others are unsigned.
     """
+
     def half(a: int) -> np.ndarray:
-        return _f16(data[:, a:a + 2]).reshape(-1)
+        return _f16(data[:, a : a + 2]).reshape(-1)
 
     if name == "Q2_K":
         sc = data[:, :16]

@@ -52,8 +52,14 @@ def _category(name: str) -> str:
     for key in ("attn_qkv.weight", "attn_kv_b.weight", "attn_v.weight"):
         if key in name:
             return "attn_v"
-    for key, cat in (("attn_k.weight", "attn_k"), ("attn_q.weight", "attn_q"), ("attn_output.weight", "attn_output"),
-                     ("ffn_up", "ffn_up"), ("ffn_gate", "ffn_gate"), ("ffn_down", "ffn_down")):
+    for key, cat in (
+        ("attn_k.weight", "attn_k"),
+        ("attn_q.weight", "attn_q"),
+        ("attn_output.weight", "attn_output"),
+        ("ffn_up", "ffn_up"),
+        ("ffn_gate", "ffn_gate"),
+        ("ffn_down", "ffn_down"),
+    ):
         if key in name:
             return cat
     return "other"
@@ -67,8 +73,12 @@ def _loader_order(name: str) -> tuple[int, str]:
 
 def _quantized(name: str) -> bool:
     """The name-based half of tensor_allows_quantization (the 2-D test needs shapes: 1-D names listed in ONE_D)."""
-    return (name.endswith("weight") and "_norm.weight" not in name and "ffn_gate_inp.weight" not in name
-            and name not in ONE_D)
+    return (
+        name.endswith("weight")
+        and "_norm.weight" not in name
+        and "ffn_gate_inp.weight" not in name
+        and name not in ONE_D
+    )
 
 
 def gguf_mix(file_type: str, tensor_names: list[str], n_layers: int) -> dict[str, str]:
@@ -120,9 +130,23 @@ def gguf_mix(file_type: str, tensor_names: list[str], n_layers: int) -> dict[str
     return {name: out[name] for name in tensor_names}
 
 
-TYPE_BITS = {"F32": 32.0, "F16": 16.0, "BF16": 16.0, "Q8_0": 8.5, "Q6_K": 6.5625, "Q5_K": 5.5, "Q4_K": 4.5,
-             "Q3_K": 3.4375, "Q2_K": 2.625, "Q5_0": 5.5, "Q5_1": 6.0, "Q4_0": 4.5, "Q4_1": 5.0, "IQ4_NL": 4.5,
-             "IQ4_XS": 4.25}
+TYPE_BITS = {
+    "F32": 32.0,
+    "F16": 16.0,
+    "BF16": 16.0,
+    "Q8_0": 8.5,
+    "Q6_K": 6.5625,
+    "Q5_K": 5.5,
+    "Q4_K": 4.5,
+    "Q3_K": 3.4375,
+    "Q2_K": 2.625,
+    "Q5_0": 5.5,
+    "Q5_1": 6.0,
+    "Q4_0": 4.5,
+    "Q4_1": 5.0,
+    "IQ4_NL": 4.5,
+    "IQ4_XS": 4.25,
+}
 
 
 def mix_bits_per_weight(types: dict[str, str], sizes: dict[str, int]) -> float:
@@ -156,7 +180,7 @@ def importance_matrix(inputs: object) -> np.ndarray:
         raise ValueError(f"inputs must be (tokens, in_features) with at least one of each, not shape {x.shape}")
     if not np.isfinite(x).all():
         raise ValueError("inputs contain NaN or infinity; llama-imatrix refuses non-finite activations too")
-    total = seqsum(x * x)   # token after token, as the tool adds them
+    total = seqsum(x * x)  # token after token, as the tool adds them
     return (total / np.float32(x.shape[0])).astype(np.float32)
 
 
@@ -170,8 +194,10 @@ def outlier_activations(tokens: int, features: int, outlier_channels: int, facto
     ((64, 256), 4)
     """
     if tokens < 1 or features < 1 or not 0 <= outlier_channels <= features:
-        raise ValueError(f"need tokens, features >= 1 and 0 <= outlier_channels <= features, not "
-                         f"{tokens}, {features}, {outlier_channels}")
+        raise ValueError(
+            f"need tokens, features >= 1 and 0 <= outlier_channels <= features, not "
+            f"{tokens}, {features}, {outlier_channels}"
+        )
     rng = np.random.default_rng(seed)
     acts = rng.normal(size=(tokens, features)).astype(np.float32)
     acts[:, rng.choice(features, outlier_channels, replace=False)] *= np.float32(factor)
@@ -191,8 +217,9 @@ def llama_tensor_names(n_layers: int, tied: bool = False) -> list[str]:
     return head + [f"blk.{i}.{p}.weight" for i in range(n_layers) for p in LLAMA_PARTS]
 
 
-def llama_tensor_sizes(names: list[str], embd: int = 4096, ff: int = 11008, vocab: int = 32000,
-                       kv_embd: int | None = None) -> dict[str, int]:
+def llama_tensor_sizes(
+    names: list[str], embd: int = 4096, ff: int = 11008, vocab: int = 32000, kv_embd: int | None = None
+) -> dict[str, int]:
     """Number of values of each llama tensor (defaults: Llama-2-7B's shapes; ``kv_embd`` for grouped KV heads).
 
     >>> llama_tensor_sizes(["blk.0.attn_k.weight", "blk.0.ffn_norm.weight"], kv_embd=1024)
@@ -221,7 +248,7 @@ class MixMatch(NamedTuple):
     n_layers: int
     agree: int
     total: int
-    rows: tuple[tuple[str, str, str], ...]    # (tensor name, type in the file, type llama.cpp's rule gives)
+    rows: tuple[tuple[str, str, str], ...]  # (tensor name, type in the file, type llama.cpp's rule gives)
 
 
 FLOAT_NAMES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16"}
@@ -254,5 +281,10 @@ def match_mix(types: dict[str, str]) -> MixMatch:
         if best is None or agree > best[0]:
             best = (agree, ft, pred)
     agree, ft, pred = best
-    return MixMatch(file_type=ft, n_layers=n_layers, agree=agree, total=len(types),
-                    rows=tuple((n, found[n], pred[n]) for n in types))
+    return MixMatch(
+        file_type=ft,
+        n_layers=n_layers,
+        agree=agree,
+        total=len(types),
+        rows=tuple((n, found[n], pred[n]) for n in types),
+    )

@@ -210,44 +210,93 @@ class Convention:
 
     # --- the three verbs -------------------------------------------------------
     def choose_trace(
-        self, rmin: float, rmax: float, *, bits: int = 8, signed: bool = False, symmetric: bool = False,
-        narrow_range: bool = False, reduce_range: bool = False,
+        self,
+        rmin: float,
+        rmax: float,
+        *,
+        bits: int = 8,
+        signed: bool = False,
+        symmetric: bool = False,
+        narrow_range: bool = False,
+        reduce_range: bool = False,
     ) -> ChoiceTrace:
         """Return every step of choosing (s, z) for the range [rmin, rmax] (see ChoiceTrace).
 
         Checks the options first (UnsupportedError naming the alternatives), then runs the convention's ``_trace``.
         """
-        options = {"bits": bits, "signed": signed, "symmetric": symmetric, "narrow_range": narrow_range, "reduce_range": reduce_range}
+        options = {
+            "bits": bits,
+            "signed": signed,
+            "symmetric": symmetric,
+            "narrow_range": narrow_range,
+            "reduce_range": reduce_range,
+        }
         self.check_options(**options)
         return self._trace(rmin, rmax, **options)
 
-    def _trace(self, rmin: float, rmax: float, *, bits: int, signed: bool, symmetric: bool, narrow_range: bool,
-               reduce_range: bool) -> ChoiceTrace:  # pragma: no cover
+    def _trace(
+        self,
+        rmin: float,
+        rmax: float,
+        *,
+        bits: int,
+        signed: bool,
+        symmetric: bool,
+        narrow_range: bool,
+        reduce_range: bool,
+    ) -> ChoiceTrace:  # pragma: no cover
         raise NotImplementedError
 
-    def recipe(self, *, bits: int = 8, signed: bool = False, symmetric: bool = False, narrow_range: bool = False,
-               reduce_range: bool = False, rounding: str | None = None,
-               add_zero_point_before_rounding: bool = False) -> Recipe:
+    def recipe(
+        self,
+        *,
+        bits: int = 8,
+        signed: bool = False,
+        symmetric: bool = False,
+        narrow_range: bool = False,
+        reduce_range: bool = False,
+        rounding: str | None = None,
+        add_zero_point_before_rounding: bool = False,
+    ) -> Recipe:
         """Return how this convention does each step for these options, as data (see :mod:`.recipe`).
 
         ``run_recipe(conv.recipe(**options), rmin, rmax, x)`` gives exactly what ``choose_qparams`` and ``quantize``
         give (tested); a recipe with a step replaced is the experiment a cause is found by.
         """
-        options = {"bits": bits, "signed": signed, "symmetric": symmetric, "narrow_range": narrow_range,
-                   "reduce_range": reduce_range}
+        options = {
+            "bits": bits,
+            "signed": signed,
+            "symmetric": symmetric,
+            "narrow_range": narrow_range,
+            "reduce_range": reduce_range,
+        }
         self.check_options(**options)
-        return self._recipe(rounding=self._prepare(rounding, add_zero_point_before_rounding),
-                            z_first=add_zero_point_before_rounding, **options)
+        return self._recipe(
+            rounding=self._prepare(rounding, add_zero_point_before_rounding),
+            z_first=add_zero_point_before_rounding,
+            **options,
+        )
 
-    def _recipe(self, *, bits: int, signed: bool, symmetric: bool, narrow_range: bool, reduce_range: bool,
-                rounding: str, z_first: bool) -> Recipe:  # pragma: no cover
+    def _recipe(
+        self,
+        *,
+        bits: int,
+        signed: bool,
+        symmetric: bool,
+        narrow_range: bool,
+        reduce_range: bool,
+        rounding: str,
+        z_first: bool,
+    ) -> Recipe:  # pragma: no cover
         raise NotImplementedError
 
     def choose_qparams(self, rmin: float, rmax: float, **options: object) -> QParams:
         """Return the QParams this convention chooses for [rmin, rmax]: the last step of ``choose_trace``."""
         return self.choose_trace(rmin, rmax, **options).qparams
 
-    def _round(self, x: np.ndarray, qparams: QParams, mode: str, seed: int, z_first: bool, scratch: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def _round(
+        self, x: np.ndarray, qparams: QParams, mode: str, seed: int, z_first: bool, scratch: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Return (the number that gets rounded, the rounded code plus z before clamping). The convention's core.
 
         With ``scratch`` the caller needs only the second array, so the first may be overwritten.
@@ -269,8 +318,15 @@ class Convention:
             )
         return mode
 
-    def quantize(self, x: object, qparams: QParams, *, rounding: str | None = None, seed: int = 0,
-                 add_zero_point_before_rounding: bool = False) -> np.ndarray:
+    def quantize(
+        self,
+        x: object,
+        qparams: QParams,
+        *,
+        rounding: str | None = None,
+        seed: int = 0,
+        add_zero_point_before_rounding: bool = False,
+    ) -> np.ndarray:
         """Return the int64 codes only: the fast path (chunked, parallel), same arithmetic as the trace."""
         mode = self._prepare(rounding, add_zero_point_before_rounding)
         xs = _as_float_array(x)
@@ -289,8 +345,15 @@ class Convention:
             in_chunks(flat.size, work)
         return out.reshape(xs.shape)
 
-    def quantize_trace(self, x: object, qparams: QParams, *, rounding: str | None = None, seed: int = 0,
-                       add_zero_point_before_rounding: bool = False) -> QuantizeTrace:
+    def quantize_trace(
+        self,
+        x: object,
+        qparams: QParams,
+        *,
+        rounding: str | None = None,
+        seed: int = 0,
+        add_zero_point_before_rounding: bool = False,
+    ) -> QuantizeTrace:
         """Return every step of quantizing x (see QuantizeTrace)."""
         mode = self._prepare(rounding, add_zero_point_before_rounding)
         xs = _as_float_array(x)
@@ -302,10 +365,19 @@ class Convention:
             scaled = x64 / qparams.scale
         deq = self.dequantize(q, qparams).astype(np.float64, copy=False)
         unclamped = unclamped.astype(np.float64, copy=False)
-        return QuantizeTrace(x64, scaled, pre_round, unclamped, q, deq, deq - x64, self._clipped(xs, qparams, unclamped, q))
+        return QuantizeTrace(
+            x64, scaled, pre_round, unclamped, q, deq, deq - x64, self._clipped(xs, qparams, unclamped, q)
+        )
 
-    def error_trace(self, x: object, qparams: QParams, *, rounding: str | None = None, seed: int = 0,
-                    add_zero_point_before_rounding: bool = False) -> ErrorTrace:
+    def error_trace(
+        self,
+        x: object,
+        qparams: QParams,
+        *,
+        rounding: str | None = None,
+        seed: int = 0,
+        add_zero_point_before_rounding: bool = False,
+    ) -> ErrorTrace:
         """Return (x, error, clipped) as ``quantize_trace`` computes them, chunked and threaded: for large inputs.
 
         Equal to the trace's fields element for element (tested); it keeps three arrays instead of eight.

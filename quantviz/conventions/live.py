@@ -51,58 +51,166 @@ from quantviz.grid import MAX_BITS, MIN_BITS
 #                 lets the user pick the rounding mode and the order); clamp "storage" or "nudged_range"
 STEPS: dict[str, dict[str, Any]] = {
     "textbook": {
-        "range_dtype": "float64", "widen": True, "need_lo_lt_hi": False, "empty": "unit_scale",
-        "scale_dtype": "float64", "scale_floor": None, "scale_stored": "float64", "tiny_scale": "error",
-        "zero": {"quotient": "exact_ratio", "quotient_scale": "unrounded", "quotient_dtype": "float64",
-                 "raw_dtype": "float64", "round_target": "raw", "tie": "half_to_even", "clamp": "after"},
+        "range_dtype": "float64",
+        "widen": True,
+        "need_lo_lt_hi": False,
+        "empty": "unit_scale",
+        "scale_dtype": "float64",
+        "scale_floor": None,
+        "scale_stored": "float64",
+        "tiny_scale": "error",
+        "zero": {
+            "quotient": "exact_ratio",
+            "quotient_scale": "unrounded",
+            "quotient_dtype": "float64",
+            "raw_dtype": "float64",
+            "round_target": "raw",
+            "tie": "half_to_even",
+            "clamp": "after",
+        },
         "symmetric": {"absmax_of": "widened", "zero_absmax": "unit_scale"},
-        "quantize": {"op": "divide", "x_dtype": "float64", "tie": "half_to_even", "rounding_choice": True,
-                     "clamp": "storage"},
+        "quantize": {
+            "op": "divide",
+            "x_dtype": "float64",
+            "tie": "half_to_even",
+            "rounding_choice": True,
+            "clamp": "storage",
+        },
     },
     "tflite": {
-        "range_dtype": "float32", "widen": True, "need_lo_lt_hi": False, "empty": "widen_near_zero",
-        "scale_dtype": "float32", "scale_floor": None, "scale_stored": "float32", "tiny_scale": "none",
-        "zero": {"quotient": "lo_over_scale", "quotient_scale": "stored", "quotient_dtype": "float64",
-                 "raw_dtype": "float32", "round_target": "raw", "tie": "half_away_from_zero", "clamp": "before"},
+        "range_dtype": "float32",
+        "widen": True,
+        "need_lo_lt_hi": False,
+        "empty": "widen_near_zero",
+        "scale_dtype": "float32",
+        "scale_floor": None,
+        "scale_stored": "float32",
+        "tiny_scale": "none",
+        "zero": {
+            "quotient": "lo_over_scale",
+            "quotient_scale": "stored",
+            "quotient_dtype": "float64",
+            "raw_dtype": "float32",
+            "round_target": "raw",
+            "tie": "half_away_from_zero",
+            "clamp": "before",
+        },
         "symmetric": {"absmax_of": "abs", "zero_absmax": "unit_scale"},
-        "quantize": {"op": "multiply_inverse", "x_dtype": "float32", "tie": "half_to_even", "rounding_choice": False,
-                     "clamp": "storage"},
+        "quantize": {
+            "op": "multiply_inverse",
+            "x_dtype": "float32",
+            "tie": "half_to_even",
+            "rounding_choice": False,
+            "clamp": "storage",
+        },
     },
     "tflite_reference": {
-        "range_dtype": "float32", "widen": True, "need_lo_lt_hi": False, "empty": "widen_near_zero",
-        "scale_dtype": "float32", "scale_floor": None, "scale_stored": "float32", "tiny_scale": "none",
-        "zero": {"quotient": "lo_over_scale", "quotient_scale": "stored", "quotient_dtype": "float64",
-                 "raw_dtype": "float32", "round_target": "raw", "tie": "half_away_from_zero", "clamp": "before"},
+        "range_dtype": "float32",
+        "widen": True,
+        "need_lo_lt_hi": False,
+        "empty": "widen_near_zero",
+        "scale_dtype": "float32",
+        "scale_floor": None,
+        "scale_stored": "float32",
+        "tiny_scale": "none",
+        "zero": {
+            "quotient": "lo_over_scale",
+            "quotient_scale": "stored",
+            "quotient_dtype": "float64",
+            "raw_dtype": "float32",
+            "round_target": "raw",
+            "tie": "half_away_from_zero",
+            "clamp": "before",
+        },
         "symmetric": {"absmax_of": "abs", "zero_absmax": "unit_scale"},
-        "quantize": {"op": "divide", "x_dtype": "float32", "tie": "half_away_from_zero", "rounding_choice": False,
-                     "clamp": "storage"},
+        "quantize": {
+            "op": "divide",
+            "x_dtype": "float32",
+            "tie": "half_away_from_zero",
+            "rounding_choice": False,
+            "clamp": "storage",
+        },
     },
     "pytorch": {
-        "range_dtype": "float32", "widen": True, "need_lo_lt_hi": False, "empty": "none",
-        "scale_dtype": "float32", "scale_floor": F32_EPS, "scale_stored": "float32", "tiny_scale": "none",
-        "zero": {"quotient": "lo_over_scale", "quotient_scale": "stored", "quotient_dtype": "float32",
-                 "raw_dtype": "float64", "round_target": "quotient", "tie": "half_to_even", "clamp": "after"},
+        "range_dtype": "float32",
+        "widen": True,
+        "need_lo_lt_hi": False,
+        "empty": "none",
+        "scale_dtype": "float32",
+        "scale_floor": F32_EPS,
+        "scale_stored": "float32",
+        "tiny_scale": "none",
+        "zero": {
+            "quotient": "lo_over_scale",
+            "quotient_scale": "stored",
+            "quotient_dtype": "float32",
+            "raw_dtype": "float64",
+            "round_target": "quotient",
+            "tie": "half_to_even",
+            "clamp": "after",
+        },
         "symmetric": {"absmax_of": "widened", "zero_absmax": "formula"},
-        "quantize": {"op": "fma_inverse", "x_dtype": "float32", "tie": "half_to_even", "rounding_choice": False,
-                     "clamp": "storage"},
+        "quantize": {
+            "op": "fma_inverse",
+            "x_dtype": "float32",
+            "tie": "half_to_even",
+            "rounding_choice": False,
+            "clamp": "storage",
+        },
     },
     "onnxruntime": {
-        "range_dtype": "float32", "widen": True, "need_lo_lt_hi": False, "empty": "none",
-        "scale_dtype": "float64", "scale_floor": None, "scale_stored": "float32", "tiny_scale": "unit_scale_zero_z",
-        "zero": {"quotient": "lo_over_scale", "quotient_scale": "unrounded", "quotient_dtype": "float64",
-                 "raw_dtype": "float64", "round_target": "raw", "tie": "half_to_even", "clamp": "none"},
+        "range_dtype": "float32",
+        "widen": True,
+        "need_lo_lt_hi": False,
+        "empty": "none",
+        "scale_dtype": "float64",
+        "scale_floor": None,
+        "scale_stored": "float32",
+        "tiny_scale": "unit_scale_zero_z",
+        "zero": {
+            "quotient": "lo_over_scale",
+            "quotient_scale": "unrounded",
+            "quotient_dtype": "float64",
+            "raw_dtype": "float64",
+            "round_target": "raw",
+            "tie": "half_to_even",
+            "clamp": "none",
+        },
         "symmetric": {"absmax_of": "abs", "zero_absmax": "formula"},
-        "quantize": {"op": "divide", "x_dtype": "float32", "tie": "half_to_even", "rounding_choice": False,
-                     "clamp": "storage"},
+        "quantize": {
+            "op": "divide",
+            "x_dtype": "float32",
+            "tie": "half_to_even",
+            "rounding_choice": False,
+            "clamp": "storage",
+        },
     },
     "tf_fake_quant": {
-        "range_dtype": "float32", "widen": False, "need_lo_lt_hi": True, "empty": "none",
-        "scale_dtype": "float32", "scale_floor": None, "scale_stored": "float32", "tiny_scale": "error",
-        "zero": {"quotient": "lo_over_scale", "quotient_scale": "stored", "quotient_dtype": "float32",
-                 "raw_dtype": "float32", "round_target": "raw", "tie": "half_away_from_zero", "clamp": "before"},
+        "range_dtype": "float32",
+        "widen": False,
+        "need_lo_lt_hi": True,
+        "empty": "none",
+        "scale_dtype": "float32",
+        "scale_floor": None,
+        "scale_stored": "float32",
+        "tiny_scale": "error",
+        "zero": {
+            "quotient": "lo_over_scale",
+            "quotient_scale": "stored",
+            "quotient_dtype": "float32",
+            "raw_dtype": "float32",
+            "round_target": "raw",
+            "tie": "half_away_from_zero",
+            "clamp": "before",
+        },
         "symmetric": None,
-        "quantize": {"op": "tf_nudge", "x_dtype": "float32", "tie": "half_up", "rounding_choice": False,
-                     "clamp": "nudged_range"},
+        "quantize": {
+            "op": "tf_nudge",
+            "x_dtype": "float32",
+            "tie": "half_up",
+            "rounding_choice": False,
+            "clamp": "nudged_range",
+        },
     },
 }
 
@@ -128,8 +236,13 @@ def _grid_entry(name: str, bits: int, signed: bool, symmetric: bool, narrow: boo
     except QuantVizError:
         return None
     qp = trace.qparams
-    entry = {"qmin": qp.qmin, "qmax": qp.qmax, "smin": qp.storage_min, "smax": qp.storage_max,
-             "shift": trace.zero_shift}
+    entry = {
+        "qmin": qp.qmin,
+        "qmax": qp.qmax,
+        "smin": qp.storage_min,
+        "smax": qp.storage_max,
+        "shift": trace.zero_shift,
+    }
     if symmetric:
         entry["zsym"] = qp.zero_point
         entry["half"] = trace.scale_divisor / 2  # s = absmax / half (the codes on one side of z)
@@ -163,8 +276,13 @@ def live_rules(name: str) -> dict[str, Any]:
         raise ValueError(f"convention {name!r} has no live rules in quantviz.conventions.live.STEPS")
     conv = CONVENTIONS[name]
     # dequantize_dtype: (q − z) · s is computed in the convention's own float type
-    return {"name": name, "label": conv.label, **STEPS[name], "dequantize_dtype": conv.arithmetic,
-            "grids": _grids(name)}
+    return {
+        "name": name,
+        "label": conv.label,
+        **STEPS[name],
+        "dequantize_dtype": conv.arithmetic,
+        "grids": _grids(name),
+    }
 
 
 def all_live_rules() -> dict[str, Any]:
@@ -173,8 +291,12 @@ def all_live_rules() -> dict[str, Any]:
     >>> sorted(all_live_rules()["conventions"]) == sorted(CONVENTIONS)
     True
     """
-    return {"f32_tiny": F32_TINY, "near_zero": NEAR_ZERO, "limit": _range_limit(),
-            "conventions": {name: live_rules(name) for name in CONVENTIONS}}
+    return {
+        "f32_tiny": F32_TINY,
+        "near_zero": NEAR_ZERO,
+        "limit": _range_limit(),
+        "conventions": {name: live_rules(name) for name in CONVENTIONS},
+    }
 
 
 def _range_limit() -> float:

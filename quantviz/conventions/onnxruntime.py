@@ -51,8 +51,11 @@ class OnnxRuntime(Convention):
             lo, hi = -absmax, absmax
             adjustment = f"made symmetric, [−{float(absmax):g}, {float(absmax):g}]"
         divisor = np.float64(qmax) - np.float64(qmin)
-        scale_formula = (f"2·absmax / (qmax − qmin) = 2·absmax / {qmax - qmin}" if symmetric
-                         else f"(rmax − rmin) / (qmax − qmin) = (rmax − rmin) / {qmax - qmin}")
+        scale_formula = (
+            f"2·absmax / (qmax − qmin) = 2·absmax / {qmax - qmin}"
+            if symmetric
+            else f"(rmax − rmin) / (qmax − qmin) = (rmax − rmin) / {qmax - qmin}"
+        )
         scale = (np.float64(hi) - np.float64(lo)) / divisor
         raw: float | None = None
         if scale < F32_TINY:
@@ -65,22 +68,46 @@ class OnnxRuntime(Convention):
             raw = float(qmin - np.float64(lo) / scale)
             zero_point = int(np.rint(raw))
             rule, formula = "from_min", "qmin − rmin / s in float64, rounded half to even"
-        qp = QParams(float(F32(scale)), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi))
+        qp = QParams(
+            float(F32(scale)), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi)
+        )
         return ChoiceTrace(
-            range_given=given, range_used=(float(lo), float(hi)), adjustment=adjustment, grid=(qmin, qmax),
-            storage=(storage_min, storage_max), scale_divisor=float(divisor), scale_formula=scale_formula,
-            scale_dtype="float64, stored as float32", scale=float(F32(scale)), zero_rule=rule, zero_formula=formula,
-            zero_raw=raw, zero_tie_rule="half_to_even" if raw is not None else None, zero_clamped=False,
-            zero_shift=0, qparams=qp,
+            range_given=given,
+            range_used=(float(lo), float(hi)),
+            adjustment=adjustment,
+            grid=(qmin, qmax),
+            storage=(storage_min, storage_max),
+            scale_divisor=float(divisor),
+            scale_formula=scale_formula,
+            scale_dtype="float64, stored as float32",
+            scale=float(F32(scale)),
+            zero_rule=rule,
+            zero_formula=formula,
+            zero_raw=raw,
+            zero_tie_rule="half_to_even" if raw is not None else None,
+            zero_clamped=False,
+            zero_shift=0,
+            qparams=qp,
         )
 
     def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
         return Recipe(
-            range_dtype="float32", widening="include_zero", empty_range="unit_scale_zero_0",
-            grid=onnxruntime_grid(bits, signed, symmetric, reduce_range), symmetric=symmetric, divisor="full",
-            scale_arithmetic="float64", scale_storage="float32", zero_rule="middle" if symmetric else "from_min",
-            zero_frame=0, zero_arithmetic="float64", zero_rounding="half_to_even", zero_clamp=False,
-            quantize_arithmetic="float32_divide", order="round_then_add", rounding=rounding,
+            range_dtype="float32",
+            widening="include_zero",
+            empty_range="unit_scale_zero_0",
+            grid=onnxruntime_grid(bits, signed, symmetric, reduce_range),
+            symmetric=symmetric,
+            divisor="full",
+            scale_arithmetic="float64",
+            scale_storage="float32",
+            zero_rule="middle" if symmetric else "from_min",
+            zero_frame=0,
+            zero_arithmetic="float64",
+            zero_rounding="half_to_even",
+            zero_clamp=False,
+            quantize_arithmetic="float32_divide",
+            order="round_then_add",
+            rounding=rounding,
             storage=(_ORT_SIGNED if signed else _ORT_UNSIGNED)[bits],
         )
 

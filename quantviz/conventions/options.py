@@ -28,8 +28,13 @@ class ResolvedOptions(NamedTuple):
 
 
 def resolve_options(
-    convention: str, *, bits: int = 8, signed: bool = False, symmetric: bool = False,
-    narrow_range: bool = False, reduce_range: bool = False,
+    convention: str,
+    *,
+    bits: int = 8,
+    signed: bool = False,
+    symmetric: bool = False,
+    narrow_range: bool = False,
+    reduce_range: bool = False,
 ) -> ResolvedOptions:
     """Return the supported options nearest to those asked for (fewest changes, bits closest).
 
@@ -40,8 +45,13 @@ def resolve_options(
     8
     """
     conv = get_convention(convention)
-    asked = {"bits": int(bits), "signed": bool(signed), "symmetric": bool(symmetric),
-             "narrow_range": bool(narrow_range), "reduce_range": bool(reduce_range)}
+    asked = {
+        "bits": int(bits),
+        "signed": bool(signed),
+        "symmetric": bool(symmetric),
+        "narrow_range": bool(narrow_range),
+        "reduce_range": bool(reduce_range),
+    }
     reason = conv.unsupported_reason(**asked)
     best = asked
     if reason:
@@ -53,7 +63,10 @@ def resolve_options(
                     continue
                 flips = sum(option[n] != asked[n] for n in OPTION_NAMES)
                 # a flipped switch costs more than a few bits; prefer turning options off
-                cost = (10 * flips + abs(b - asked["bits"]) + sum(option[n] for n in OPTION_NAMES if option[n] != asked[n]), b)
+                cost = (
+                    10 * flips + abs(b - asked["bits"]) + sum(option[n] for n in OPTION_NAMES if option[n] != asked[n]),
+                    b,
+                )
                 candidates.append((cost, option))
         best = min(candidates, key=lambda c: c[0])[1]
     changed = {

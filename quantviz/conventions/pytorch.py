@@ -55,7 +55,10 @@ class PyTorch(Convention):
                 zero_point, rule, formula = 0, "zero", "0 for a signed (qint8) grid"
             elif customized:
                 zero_point = (qmin + qmax) // 2
-                rule, formula = "middle", f"the middle of the grid, ({qmin} + {qmax}) // 2 = {zero_point} (integer division rounds down)"
+                rule, formula = (
+                    "middle",
+                    f"the middle of the grid, ({qmin} + {qmax}) // 2 = {zero_point} (integer division rounds down)",
+                )
             else:
                 zero_point, rule, formula = 128, "middle", "128 for quint8"
             lo, hi = -absmax, absmax
@@ -73,10 +76,21 @@ class PyTorch(Convention):
             lo, hi = min_neg, max_pos
         qp = QParams(float(scale), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi))
         return ChoiceTrace(
-            range_given=given, range_used=(float(lo), float(hi)), adjustment=adjustment, grid=(qmin, qmax),
-            storage=(storage_min, storage_max), scale_divisor=float(divisor), scale_formula=scale_formula,
-            scale_dtype="float32", scale=float(scale), zero_rule=rule, zero_formula=formula, zero_raw=raw,
-            zero_tie_rule="half_to_even" if raw is not None else None, zero_clamped=clamped, zero_shift=0,
+            range_given=given,
+            range_used=(float(lo), float(hi)),
+            adjustment=adjustment,
+            grid=(qmin, qmax),
+            storage=(storage_min, storage_max),
+            scale_divisor=float(divisor),
+            scale_formula=scale_formula,
+            scale_dtype="float32",
+            scale=float(scale),
+            zero_rule=rule,
+            zero_formula=formula,
+            zero_raw=raw,
+            zero_tie_rule="half_to_even" if raw is not None else None,
+            zero_clamped=clamped,
+            zero_shift=0,
             qparams=qp,
         )
 
@@ -89,11 +103,22 @@ class PyTorch(Convention):
         else:
             zero_rule = "middle_floor" if customized else "middle"
         return Recipe(
-            range_dtype="float32", widening="include_zero", empty_range="eps_floor",
-            grid=_pytorch_grid(bits, signed, narrow_range, reduce_range), symmetric=symmetric, divisor="full",
-            scale_arithmetic="float32", scale_storage="float32", zero_rule=zero_rule, zero_frame=0,
-            zero_arithmetic="float32_steps", zero_rounding="half_to_even", zero_clamp=True,
-            quantize_arithmetic="float32_fma", order="add_then_round", rounding=rounding,
+            range_dtype="float32",
+            widening="include_zero",
+            empty_range="eps_floor",
+            grid=_pytorch_grid(bits, signed, narrow_range, reduce_range),
+            symmetric=symmetric,
+            divisor="full",
+            scale_arithmetic="float32",
+            scale_storage="float32",
+            zero_rule=zero_rule,
+            zero_frame=0,
+            zero_arithmetic="float32_steps",
+            zero_rounding="half_to_even",
+            zero_clamp=True,
+            quantize_arithmetic="float32_fma",
+            order="add_then_round",
+            rounding=rounding,
             storage=int_range(8, signed=signed),
         )
 
@@ -118,8 +143,10 @@ class PyTorch(Convention):
 PYTORCH = PyTorch(
     name="pytorch",
     label="PyTorch",
-    summary=("torch.ao MinMaxObserver and torch.quantize_per_tensor (x86 CPU): the codes it stores, clamped to the "
-             "8-bit type; fake_quantize_per_tensor_affine clamps to [quant_min, quant_max] instead."),
+    summary=(
+        "torch.ao MinMaxObserver and torch.quantize_per_tensor (x86 CPU): the codes it stores, clamped to the "
+        "8-bit type; fake_quantize_per_tensor_affine clamps to [quant_min, quant_max] instead."
+    ),
     rules=(
         "Work in float32; widen to include 0.",
         "Affine: s = max((rmax − rmin) / (qmax − qmin), float32 eps); z = qmin − round_half_even(rmin / s), clamped.",

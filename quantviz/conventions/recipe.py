@@ -34,8 +34,21 @@ _F32_TINY = float(np.finfo(np.float32).tiny)
 
 # The steps, in the order they happen. Each is a field of Recipe; its values are listed in STEP_VALUES.
 STEPS: tuple[str, ...] = (
-    "range_dtype", "widening", "empty_range", "grid", "divisor", "scale_arithmetic", "scale_storage", "zero_rule",
-    "zero_frame", "zero_arithmetic", "zero_rounding", "zero_clamp", "quantize_arithmetic", "order", "rounding",
+    "range_dtype",
+    "widening",
+    "empty_range",
+    "grid",
+    "divisor",
+    "scale_arithmetic",
+    "scale_storage",
+    "zero_rule",
+    "zero_frame",
+    "zero_arithmetic",
+    "zero_rounding",
+    "zero_clamp",
+    "quantize_arithmetic",
+    "order",
+    "rounding",
     "storage",
 )
 
@@ -199,7 +212,11 @@ def choose(recipe: Recipe, rmin: float, rmax: float) -> tuple[tuple[float, float
         scale = max(scale, float(_F32_EPS))
     degenerate = scale == 0 or (recipe.empty_range == "unit_scale_zero_0" and scale < _F32_TINY)
     if degenerate and (recipe.empty_range in ("unit_scale", "unit_scale_zero_0", "widen_1e-6") or recipe.symmetric):
-        zero = 0 if recipe.empty_range == "unit_scale_zero_0" else (middle if middle is not None else min(max(0, qmin), qmax))
+        zero = (
+            0
+            if recipe.empty_range == "unit_scale_zero_0"
+            else (middle if middle is not None else min(max(0, qmin), qmax))
+        )
         return (lo, hi), 1.0, 1.0, None, int(zero)
     if not math.isfinite(scale) or scale < _F32_TINY:
         raise RangeError(f"range width {hi - lo:.3g} gives an unusable scale {scale!r}")
@@ -239,7 +256,10 @@ def steps_of(recipe: Recipe, x: float, scale: float, zero_point: int, range_used
             qmin, qmax = recipe.grid
             lo, hi = F32(range_used[0]), F32(range_used[1])
             inv = F32((F32(qmax) - F32(qmin)) / F32(hi - lo)) if hi > lo else F32(1) / F32(scale)
-            nmin, nmax = F32((F32(qmin) - F32(zero_point)) * F32(scale)), F32((F32(qmax) - F32(zero_point)) * F32(scale))
+            nmin, nmax = (
+                F32((F32(qmin) - F32(zero_point)) * F32(scale)),
+                F32((F32(qmax) - F32(zero_point)) * F32(scale)),
+            )
             quant_zero = np.floor(F32(F32(-nmin * inv) + F32(0.5)))
             clamped = F32(max(min(x32, nmax), nmin))
             v = F32(F32(clamped - nmin) * inv) - quant_zero
@@ -269,8 +289,9 @@ def run_recipe(recipe: Recipe, rmin: float, rmax: float, x: float | None = None)
     v = steps_of(recipe, x, scale, zero, range_used)
     rounded = _round_steps(v, recipe.rounding)
     unclamped = rounded if recipe.order == "add_then_round" else rounded + zero
-    code = int(min(max(unclamped, recipe.storage[0]), recipe.storage[1])) if math.isfinite(unclamped) else (
-        recipe.storage[1] if unclamped > 0 else recipe.storage[0])
+    code = (
+        int(min(max(unclamped, recipe.storage[0]), recipe.storage[1]))
+        if math.isfinite(unclamped)
+        else (recipe.storage[1] if unclamped > 0 else recipe.storage[0])
+    )
     return RecipeResult(range_used, computed, scale, raw, zero, v, unclamped, code)
-
-

@@ -42,7 +42,9 @@ class Textbook(Convention):
             # Divide by the shorter side so that [-absmax, absmax] never clips.
             side = min(qmax - zero_point, zero_point - qmin)
             divisor = 2.0 * side
-            scale_formula = f"absmax / {side}, the codes on the shorter side of z, so that [−absmax, absmax] never clips"
+            scale_formula = (
+                f"absmax / {side}, the codes on the shorter side of z, so that [−absmax, absmax] never clips"
+            )
             lo, hi = -absmax, absmax
             adjustment = f"made symmetric, [−{absmax:g}, {absmax:g}]"
             scale = absmax / side if absmax > 0 else 1.0
@@ -71,22 +73,43 @@ class Textbook(Convention):
             )
         qp = QParams(scale, zero_point, qmin, qmax, rmin=lo, rmax=hi)
         return ChoiceTrace(
-            range_given=(rmin, rmax), range_used=(lo, hi), adjustment=adjustment, grid=(qmin, qmax),
-            storage=(qmin, qmax), scale_divisor=divisor, scale_formula=scale_formula, scale_dtype="float64",
-            scale=scale, zero_rule=rule, zero_formula=formula, zero_raw=raw,
-            zero_tie_rule="half_to_even" if raw is not None else None, zero_clamped=clamped, zero_shift=0,
+            range_given=(rmin, rmax),
+            range_used=(lo, hi),
+            adjustment=adjustment,
+            grid=(qmin, qmax),
+            storage=(qmin, qmax),
+            scale_divisor=divisor,
+            scale_formula=scale_formula,
+            scale_dtype="float64",
+            scale=scale,
+            zero_rule=rule,
+            zero_formula=formula,
+            zero_raw=raw,
+            zero_tie_rule="half_to_even" if raw is not None else None,
+            zero_clamped=clamped,
+            zero_shift=0,
             qparams=qp,
         )
 
     def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
         return Recipe(
-            range_dtype="float64", widening="include_zero", empty_range="unit_scale",
+            range_dtype="float64",
+            widening="include_zero",
+            empty_range="unit_scale",
             grid=int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range),
-            symmetric=symmetric, divisor="shorter_side" if symmetric else "full", scale_arithmetic="float64",
-            scale_storage="float64", zero_rule="middle" if symmetric else "from_min", zero_frame=0,
-            zero_arithmetic="exact_ratio", zero_rounding="half_to_even", zero_clamp=True,
-            quantize_arithmetic="float64_divide", order="add_then_round" if z_first else "round_then_add",
-            rounding=rounding, storage=int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range),
+            symmetric=symmetric,
+            divisor="shorter_side" if symmetric else "full",
+            scale_arithmetic="float64",
+            scale_storage="float64",
+            zero_rule="middle" if symmetric else "from_min",
+            zero_frame=0,
+            zero_arithmetic="exact_ratio",
+            zero_rounding="half_to_even",
+            zero_clamp=True,
+            quantize_arithmetic="float64_divide",
+            order="add_then_round" if z_first else "round_then_add",
+            rounding=rounding,
+            storage=int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range),
         )
 
     def check_rounding(self, rounding: str | None) -> str:
@@ -115,8 +138,10 @@ class Textbook(Convention):
 TEXTBOOK = Textbook(
     name="textbook",
     label="Textbook",
-    summary=("The formula on the blackboard in float64, with the zero point from the exact ratio (so a tie stays a "
-             "tie); every option and rounding mode."),
+    summary=(
+        "The formula on the blackboard in float64, with the zero point from the exact ratio (so a tie stays a "
+        "tie); every option and rounding mode."
+    ),
     rules=(
         "Widen [rmin, rmax] to include 0, so that real 0 gets an exact code.",
         "Asymmetric: s = (rmax − rmin) / (qmax − qmin) in float64; z = round(qmin − rmin·(qmax − qmin)/(rmax − rmin)), "

@@ -79,23 +79,45 @@ class TFFakeQuant(Convention):
             raise RangeError(f"range [{float(lo)}, {float(hi)}] gives an unusable scale {float(scale)!r}")
         qp = QParams(float(scale), zero_point, qmin, qmax, rmin=float(lo), rmax=float(hi))
         return ChoiceTrace(
-            range_given=(float(lo), float(hi)), range_used=(float(lo), float(hi)), adjustment="", grid=(qmin, qmax),
-            storage=(qmin, qmax), scale_divisor=float(qmax - qmin),
-            scale_formula=f"(max − min) / (qmax − qmin) = (max − min) / {qmax - qmin}", scale_dtype="float32",
-            scale=float(scale), zero_rule="from_min",
+            range_given=(float(lo), float(hi)),
+            range_used=(float(lo), float(hi)),
+            adjustment="",
+            grid=(qmin, qmax),
+            storage=(qmin, qmax),
+            scale_divisor=float(qmax - qmin),
+            scale_formula=f"(max − min) / (qmax − qmin) = (max − min) / {qmax - qmin}",
+            scale_dtype="float32",
+            scale=float(scale),
+            zero_rule="from_min",
             zero_formula="qmin − min / s in float32; outside the grid it is clamped, "
             "else rounded half away from zero; then the range is nudged to fit z",
-            zero_raw=float(zero_from_min), zero_tie_rule="half_away_from_zero",
-            zero_clamped=not qmin_f <= zero_from_min <= qmax_f, zero_shift=0, qparams=qp,
+            zero_raw=float(zero_from_min),
+            zero_tie_rule="half_away_from_zero",
+            zero_clamped=not qmin_f <= zero_from_min <= qmax_f,
+            zero_shift=0,
+            qparams=qp,
         )
 
     def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
         grid = int_range(bits, narrow_range=narrow_range)
         return Recipe(
-            range_dtype="float32", widening="as_given", empty_range="refuse", grid=grid, symmetric=False,
-            divisor="full", scale_arithmetic="float32", scale_storage="float32", zero_rule="from_min", zero_frame=0,
-            zero_arithmetic="float32", zero_rounding="half_away_from_zero", zero_clamp=True,
-            quantize_arithmetic="tf_nudged", order="round_then_add", rounding="half_up_float32", storage=grid,
+            range_dtype="float32",
+            widening="as_given",
+            empty_range="refuse",
+            grid=grid,
+            symmetric=False,
+            divisor="full",
+            scale_arithmetic="float32",
+            scale_storage="float32",
+            zero_rule="from_min",
+            zero_frame=0,
+            zero_arithmetic="float32",
+            zero_rounding="half_away_from_zero",
+            zero_clamp=True,
+            quantize_arithmetic="tf_nudged",
+            order="round_then_add",
+            rounding="half_up_float32",
+            storage=grid,
         )
 
     def _codes(self, x32: np.ndarray, nudge: TFNudge, clamp: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -19,8 +19,10 @@ class TFLite(Convention):
 
     def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
         if bits != 8:
-            return (f"{bits}-bit grids are not modelled here: this convention is TFLite's int8 path (int8, or uint8 "
-                    "inputs/outputs); TFLite's 16x8 mode (int16 activations, int8 weights) is not one of its options yet")
+            return (
+                f"{bits}-bit grids are not modelled here: this convention is TFLite's int8 path (int8, or uint8 "
+                "inputs/outputs); TFLite's 16x8 mode (int16 activations, int8 weights) is not one of its options yet"
+            )
         if reduce_range:
             return "reduce_range is a PyTorch option; TFLite has none (use the PyTorch or textbook convention)"
         if symmetric and not signed:
@@ -38,11 +40,22 @@ class TFLite(Convention):
             scale = float(F32(absmax) / F32(127)) if absmax > 0 else 1.0
             qp = QParams(scale, 0, -127, 127, -128, 127, rmin=-absmax, rmax=absmax)
             return ChoiceTrace(
-                range_given=given, range_used=(-absmax, absmax),
-                adjustment=f"made symmetric, [−{absmax:g}, {absmax:g}]", grid=(-127, 127), storage=(-128, 127),
-                scale_divisor=254.0, scale_formula="absmax / 127", scale_dtype="float32", scale=scale,
-                zero_rule="zero", zero_formula="0 for symmetric int8 weights", zero_raw=None, zero_tie_rule=None,
-                zero_clamped=False, zero_shift=0, qparams=qp,
+                range_given=given,
+                range_used=(-absmax, absmax),
+                adjustment=f"made symmetric, [−{absmax:g}, {absmax:g}]",
+                grid=(-127, 127),
+                storage=(-128, 127),
+                scale_divisor=254.0,
+                scale_formula="absmax / 127",
+                scale_dtype="float32",
+                scale=scale,
+                zero_rule="zero",
+                zero_formula="0 for symmetric int8 weights",
+                zero_raw=None,
+                zero_tie_rule=None,
+                zero_clamped=False,
+                zero_shift=0,
+                qparams=qp,
             )
         lo, hi = min(lo, 0.0), max(hi, 0.0)
         adjustment = "widened to include 0" if (lo, hi) != given else ""
@@ -73,21 +86,44 @@ class TFLite(Convention):
         if shift:
             formula += ", plus 128 for a uint8 input/output"
         return ChoiceTrace(
-            range_given=given, range_used=(lo, hi), adjustment=adjustment, grid=grid, storage=grid,
-            scale_divisor=255.0, scale_formula="(rmax − rmin) / 255", scale_dtype="float32", scale=scale,
-            zero_rule="from_min", zero_formula=formula, zero_raw=zero_float + shift,
-            zero_tie_rule="half_away_from_zero", zero_clamped=clamped, zero_shift=shift, qparams=qp,
+            range_given=given,
+            range_used=(lo, hi),
+            adjustment=adjustment,
+            grid=grid,
+            storage=grid,
+            scale_divisor=255.0,
+            scale_formula="(rmax − rmin) / 255",
+            scale_dtype="float32",
+            scale=scale,
+            zero_rule="from_min",
+            zero_formula=formula,
+            zero_raw=zero_float + shift,
+            zero_tie_rule="half_away_from_zero",
+            zero_clamped=clamped,
+            zero_shift=shift,
+            qparams=qp,
         )
 
     def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
         grid = (-127, 127) if symmetric else ((-128, 127) if signed else (0, 255))
         return Recipe(
-            range_dtype="float32", widening="include_zero", empty_range="widen_1e-6", grid=grid, symmetric=symmetric,
-            divisor="full", scale_arithmetic="float32", scale_storage="float32",
-            zero_rule="zero" if symmetric else "from_min", zero_frame=0 if signed or symmetric else 128,
-            zero_arithmetic="float64_to_float32", zero_rounding="half_away_from_zero", zero_clamp=True,
+            range_dtype="float32",
+            widening="include_zero",
+            empty_range="widen_1e-6",
+            grid=grid,
+            symmetric=symmetric,
+            divisor="full",
+            scale_arithmetic="float32",
+            scale_storage="float32",
+            zero_rule="zero" if symmetric else "from_min",
+            zero_frame=0 if signed or symmetric else 128,
+            zero_arithmetic="float64_to_float32",
+            zero_rounding="half_away_from_zero",
+            zero_clamp=True,
             quantize_arithmetic="float32_divide" if self.reference_kernels else "float32_multiply_inverse",
-            order="round_then_add", rounding=rounding, storage=(-128, 127) if signed or symmetric else (0, 255),
+            order="round_then_add",
+            rounding=rounding,
+            storage=(-128, 127) if signed or symmetric else (0, 255),
         )
 
     def _steps_into(self, x, qparams, out):

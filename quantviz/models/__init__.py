@@ -54,7 +54,9 @@ def open_model(source: object, name: str | None = None) -> Model:
         except OSError as exc:
             raise ModelFileError(f"{name}: cannot be read ({exc.strerror})") from None
         if size > MAX_MODEL_BYTES:
-            raise ModelFileError(f"{name}: {size / 2**30:.1f} GiB is more than QuantViz reads ({MAX_MODEL_BYTES >> 30} GiB)")
+            raise ModelFileError(
+                f"{name}: {size / 2**30:.1f} GiB is more than QuantViz reads ({MAX_MODEL_BYTES >> 30} GiB)"
+            )
         if size == 0:
             raise ModelFileError(f"{name}: the file is empty")
         try:

@@ -42,8 +42,8 @@ class Tensor:
     name: str
     dtype: str
     shape: tuple[int, ...]
-    role: str                     # "weight", "activation", "input", "output" or "bias"
-    op: str = ""                  # the operator that uses it, where the file says
+    role: str  # "weight", "activation", "input", "output" or "bias"
+    op: str = ""  # the operator that uses it, where the file says
     quantization: Quantization | None = None
     loader: Callable[[], np.ndarray] | None = field(default=None, repr=False)
     operands: tuple[str, ...] = ()  # the inputs of the operator that uses it (names as in Model.tensors), in order
@@ -71,7 +71,7 @@ class Model:
     format: str
     tensors: list[Tensor]
     notes: list[str] = field(default_factory=list)
-    file_type: str = ""           # the framework's own name for the kind of file: "onnx-qdq", "tflite-16x8", "Q4_K_M"
+    file_type: str = ""  # the framework's own name for the kind of file: "onnx-qdq", "tflite-16x8", "Q4_K_M"
     raw: bytes | None = field(default=None, repr=False)  # the file's bytes, for running it (ONNX), else None
 
 
@@ -81,6 +81,10 @@ def check_size(file: str, name: str, shape: tuple[int, ...], itemsize: float, av
         raise ModelFileError(f"{file}: tensor {name!r} declares a negative dimension {shape}")
     need = math.prod(shape) * itemsize if shape else itemsize
     if need > MAX_TENSOR_BYTES:
-        raise ModelFileError(f"{file}: tensor {name!r} declares shape {shape}, {need / 2**30:.1f} GiB: too large to load")
+        raise ModelFileError(
+            f"{file}: tensor {name!r} declares shape {shape}, {need / 2**30:.1f} GiB: too large to load"
+        )
     if available is not None and need > available:
-        raise ModelFileError(f"{file}: tensor {name!r} declares {int(need):,} bytes but the file holds {available:,}: truncated?")
+        raise ModelFileError(
+            f"{file}: tensor {name!r} declares {int(need):,} bytes but the file holds {available:,}: truncated?"
+        )

@@ -74,7 +74,9 @@ def _proto(model: Model):
     proto = onnx.load_model_from_string(bytes(model.raw))
     for t in proto.graph.initializer:
         if t.data_location == onnx.TensorProto.EXTERNAL:
-            raise ModelFileError(f"{model.name}: tensor {t.name!r} keeps its values in an external file; never followed")
+            raise ModelFileError(
+                f"{model.name}: tensor {t.name!r} keeps its values in an external file; never followed"
+            )
     return proto
 
 
@@ -103,7 +105,9 @@ def _augmented(proto) -> tuple[bytes, list[str]]:
     return proto.SerializeToString(), list(dict.fromkeys(names))
 
 
-def _run(model: Model, inputs: list[dict[str, np.ndarray]], deadline: float) -> tuple[dict[str, list[np.ndarray]], list[str]]:
+def _run(
+    model: Model, inputs: list[dict[str, np.ndarray]], deadline: float
+) -> tuple[dict[str, list[np.ndarray]], list[str]]:
     import onnxruntime as ort
 
     data, order = _augmented(_proto(model))
@@ -133,14 +137,18 @@ def _run(model: Model, inputs: list[dict[str, np.ndarray]], deadline: float) -> 
         except Exception as exc:
             if run_options.terminate:
                 raise ModelFileError(f"{model.name}: stopped: the run took longer than {MAX_SECONDS:.0f} s") from None
-            raise ModelFileError(f"{model.name}: onnxruntime failed to run it ({str(exc).splitlines()[0][:300]})") from None
+            raise ModelFileError(
+                f"{model.name}: onnxruntime failed to run it ({str(exc).splitlines()[0][:300]})"
+            ) from None
         finally:
             timer.cancel()
         for name, value in zip(names, values, strict=True):
             total += value.nbytes
             collected.setdefault(name, []).append(value)
         if total > MAX_COLLECTED_BYTES:
-            raise ModelFileError(f"{model.name}: its intermediate tensors exceed {MAX_COLLECTED_BYTES >> 30} GiB on these inputs")
+            raise ModelFileError(
+                f"{model.name}: its intermediate tensors exceed {MAX_COLLECTED_BYTES >> 30} GiB on these inputs"
+            )
     for name in wanted:
         collected.setdefault(name, [b[name] for b in inputs])
     return collected, order
@@ -208,24 +216,38 @@ def debug_run(float_model: Model, quantized_model: Model, inputs: list[dict[str,
             continue
         quantized_name, values = match
         users = consumers.get(name, [])
-        if (quantized_name == f"{name}_quantized" and len(users) == 1 and users[0].op_type in FUSED
-                and _match(users[0].output[0], quantized, quantized_model) is None):
+        if (
+            quantized_name == f"{name}_quantized"
+            and len(users) == 1
+            and users[0].op_type in FUSED
+            and _match(users[0].output[0], quantized, quantized_model) is None
+        ):
             name = users[0].output[0]  # QOperator fused the activation: T_quantized holds Relu(T)
         if quantized_name == name and name not in producer:
             continue  # a graph input both models take as it is: nothing to compare
         reference = floats[name]
         if [v.shape for v in reference] != [v.shape for v in values]:
             continue
-        error = max(float(np.max(np.abs(a.astype(np.float64) - b))) if a.size else 0.0 for a, b in zip(reference, values, strict=True))
+        error = max(
+            float(np.max(np.abs(a.astype(np.float64) - b))) if a.size else 0.0
+            for a, b in zip(reference, values, strict=True)
+        )
         db = sqnr_db(reference, values)
         previous = _previous(name, producer, rows)
         added = None if not previous else rows[previous].sqnr_db - db
         node = producer.get(name)
         if node is not None and node.op_type == "Clip" and node.input[-1].endswith("_clip_max"):
             node = producer.get(node.input[0], node)  # a recovered model's stand-in for Q/DQ: name the op before it
-        rows[name] = DebugRow(name=name, op=node.op_type if node is not None else "input", quantized_name=quantized_name,
-                              sqnr_db=db, max_abs_error=error, previous=previous, added_db=added,
-                              clipped=_clipped(quantized_name, quantized, quantized_model))
+        rows[name] = DebugRow(
+            name=name,
+            op=node.op_type if node is not None else "input",
+            quantized_name=quantized_name,
+            sqnr_db=db,
+            max_abs_error=error,
+            previous=previous,
+            added_db=added,
+            clipped=_clipped(quantized_name, quantized, quantized_model),
+        )
     return DebugRun(rows=list(rows.values()), batches=len(inputs), seconds=time.perf_counter() - start)
 
 
@@ -260,7 +282,9 @@ def _clipped(quantized_name: str, quantized: dict[str, list[np.ndarray]], model:
     """Clipping of the activation's codes: the QuantizeLinear output (QDQ) or the QOperator tensor itself."""
     base = quantized_name.removesuffix("_DequantizeLinear_Output")
     names = {f"{base}_QuantizeLinear_Output", quantized_name}  # QDQ codes (also of a graph output), QOperator codes
-    tensor = next((t for t in model.tensors if t.name in names and t.quantization is not None and t.name in quantized), None)
+    tensor = next(
+        (t for t in model.tensors if t.name in names and t.quantization is not None and t.name in quantized), None
+    )
     codes_name = tensor.name if tensor is not None else ""
     codes = quantized.get(codes_name)
     if tensor is None or codes is None or codes[0].dtype.name not in GRIDS or tensor.quantization.scales.size != 1:
@@ -322,11 +346,18 @@ def sample_inputs(model: Model, count: int, seed: int) -> list[dict[str, np.ndar
         dtype = np.dtype(__import__("onnx").helper.tensor_dtype_to_np_dtype(tt.elem_type))
         high = 2
         for node in proto.graph.node:
-            if node.op_type in ("Gather", "GatherBlockQuantized") and len(node.input) > 1 and node.input[1] == graph_input.name:
+            if (
+                node.op_type in ("Gather", "GatherBlockQuantized")
+                and len(node.input) > 1
+                and node.input[1] == graph_input.name
+            ):
                 high = dims0.get(node.input[0], high)
         for batch in batches:
-            batch[graph_input.name] = (rng.standard_normal(shape).astype(dtype) if dtype.kind == "f"
-                                       else rng.integers(0, high, shape).astype(dtype))
+            batch[graph_input.name] = (
+                rng.standard_normal(shape).astype(dtype)
+                if dtype.kind == "f"
+                else rng.integers(0, high, shape).astype(dtype)
+            )
     return batches
 
 
@@ -336,8 +367,14 @@ def _input_specs(model: Model) -> dict[str, tuple[int, np.dtype]]:
 
     proto = _proto(model)
     initial = {t.name for t in proto.graph.initializer}
-    return {i.name: (len(i.type.tensor_type.shape.dim), np.dtype(onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type)))
-            for i in proto.graph.input if i.name not in initial}
+    return {
+        i.name: (
+            len(i.type.tensor_type.shape.dim),
+            np.dtype(onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type)),
+        )
+        for i in proto.graph.input
+        if i.name not in initial
+    }
 
 
 def inputs_from_file(model: Model, name: str, data: bytes) -> list[dict[str, np.ndarray]]:
@@ -374,15 +411,19 @@ def inputs_from_file(model: Model, name: str, data: bytes) -> list[dict[str, np.
         batches = []
         for t in tensors if isinstance(tensors, list) else [tensors]:
             if t.size * np.dtype(t.dtype).itemsize > MAX_INPUT_BYTES:
-                raise ModelFileError(f"{name}: entry {t.name!r} is larger than the {MAX_INPUT_BYTES >> 20} MiB the run takes")
+                raise ModelFileError(
+                    f"{name}: entry {t.name!r} is larger than the {MAX_INPUT_BYTES >> 20} MiB the run takes"
+                )
             value = t.load().astype(dtype)
             if value.ndim == ndim + 1:
                 batches.extend(value[i] for i in range(value.shape[0]))
             elif value.ndim == ndim:
                 batches.append(value)
             else:
-                raise ModelFileError(f"{name}: entry {t.name!r} has {value.ndim} dimensions; input {key!r} takes {ndim} "
-                                     f"(or {ndim + 1} for several batches)")
+                raise ModelFileError(
+                    f"{name}: entry {t.name!r} has {value.ndim} dimensions; input {key!r} takes {ndim} "
+                    f"(or {ndim + 1} for several batches)"
+                )
         per_input[key] = batches
     missing = set(specs) - set(per_input)
     if missing:

@@ -84,11 +84,22 @@ def quantized_table(model: Model) -> list[dict[str, object]]:
         if q is None:
             continue
         r = summary[t.name]
-        rows.append({"name": t.name, "role": t.role, "op": t.op, "dtype": t.dtype, "shape": "x".join(map(str, t.shape)),
-                     "granularity": r.granularity, "axis": "" if q.axis is None else q.axis,
-                     "block_size": "" if q.block_size is None else q.block_size,
-                     "scales": " ".join(repr(float(np.float32(s))) for s in q.scales),
-                     "zero_points": " ".join(str(int(z)) for z in q.zero_points),
-                     "representable": r.representable, "codes_used": r.codes_used, "saturated": r.saturated,
-                     "flags": r.flags})
+        rows.append(
+            {
+                "name": t.name,
+                "role": t.role,
+                "op": t.op,
+                "dtype": t.dtype,
+                "shape": "x".join(map(str, t.shape)),
+                "granularity": r.granularity,
+                "axis": "" if q.axis is None else q.axis,
+                "block_size": "" if q.block_size is None else q.block_size,
+                "scales": " ".join(repr(float(np.float32(s))) for s in q.scales),
+                "zero_points": " ".join(str(int(z)) for z in q.zero_points),
+                "representable": r.representable,
+                "codes_used": r.codes_used,
+                "saturated": r.saturated,
+                "flags": r.flags,
+            }
+        )
     return rows

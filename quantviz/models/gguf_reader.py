@@ -20,8 +20,16 @@ import numpy as np
 from quantviz.errors import ModelFileError
 from quantviz.models.base import MAX_TENSOR_BYTES, Model, Tensor
 
-PLAIN_TYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "BF16": ml_dtypes.bfloat16, "I8": np.int8,
-               "I16": np.int16, "I32": np.int32, "I64": np.int64}
+PLAIN_TYPES = {
+    "F32": np.float32,
+    "F16": np.float16,
+    "F64": np.float64,
+    "BF16": ml_dtypes.bfloat16,
+    "I8": np.int8,
+    "I16": np.int16,
+    "I32": np.int32,
+    "I64": np.int64,
+}
 
 
 def _checked_reader(file: str, path: str):
@@ -37,21 +45,28 @@ def _checked_reader(file: str, path: str):
                 try:
                     kind = GGMLQuantizationType(int(raw_dtype[0]))
                 except ValueError:
-                    raise ModelFileError(f"{file}: tensor {tensor!r} has type {int(raw_dtype[0])}, unknown to gguf") from None
+                    raise ModelFileError(
+                        f"{file}: tensor {tensor!r} has type {int(raw_dtype[0])}, unknown to gguf"
+                    ) from None
                 block, type_size = GGML_QUANT_SIZES[kind]
                 shape = tuple(int(d) for d in reversed(dims.tolist()))
                 elements = math.prod(shape)
                 if elements % block:
-                    raise ModelFileError(f"{file}: tensor {tensor!r} declares {elements:,} values, not whole blocks "
-                                         f"of {block} ({kind.name})")
+                    raise ModelFileError(
+                        f"{file}: tensor {tensor!r} declares {elements:,} values, not whole blocks "
+                        f"of {block} ({kind.name})"
+                    )
                 need = elements // block * type_size
                 if need > MAX_TENSOR_BYTES:
-                    raise ModelFileError(f"{file}: tensor {tensor!r} declares shape {shape}, {need / 2**30:,.1f} GiB: "
-                                         "too large to load")
+                    raise ModelFileError(
+                        f"{file}: tensor {tensor!r} declares shape {shape}, {need / 2**30:,.1f} GiB: too large to load"
+                    )
                 begin = int(start_offs) + int(offset[0])
                 if begin + need > size:
-                    raise ModelFileError(f"{file}: tensor {tensor!r} declares {need:,} bytes from byte {begin:,} but the "
-                                         f"file holds {size:,}: truncated?")
+                    raise ModelFileError(
+                        f"{file}: tensor {tensor!r} declares {need:,} bytes from byte {begin:,} but the "
+                        f"file holds {size:,}: truncated?"
+                    )
             return super()._build_tensors(start_offs, fields)
 
     return _CheckedReader(path)
@@ -127,8 +142,14 @@ class TypeMix(NamedTuple):
 
 
 # K-quant super-blocks of 256 values: how each is divided (llama.cpp's ggml-common.h layouts)
-SUPER_BLOCKS = {"Q2_K": "16 blocks of 16", "Q3_K": "16 blocks of 16", "Q4_K": "8 blocks of 32", "Q5_K": "8 blocks of 32",
-                "Q6_K": "16 blocks of 16", "Q8_K": "one block of 256"}
+SUPER_BLOCKS = {
+    "Q2_K": "16 blocks of 16",
+    "Q3_K": "16 blocks of 16",
+    "Q4_K": "8 blocks of 32",
+    "Q5_K": "8 blocks of 32",
+    "Q6_K": "16 blocks of 16",
+    "Q8_K": "one block of 256",
+}
 GGUF_NAMES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16", "float64": "F64"}
 
 
@@ -160,13 +181,25 @@ def describe_gguf(model: Model) -> list[str]:
     lines = []
     if model.file_type:
         lines.append(f"File type {model.file_type} (general.file_type, llama.cpp's name for the mix of tensor types).")
-    lines.append("Tensor types: " + "; ".join(f"{m.kind} {m.tensors} tensor{'s' if m.tensors != 1 else ''} "
-                                             f"({m.bytes:,} bytes, {m.bits_per_weight:.4g} bits/weight)" for m in mix) + ".")
+    lines.append(
+        "Tensor types: "
+        + "; ".join(
+            f"{m.kind} {m.tensors} tensor{'s' if m.tensors != 1 else ''} "
+            f"({m.bytes:,} bytes, {m.bits_per_weight:.4g} bits/weight)"
+            for m in mix
+        )
+        + "."
+    )
     if total_values:
-        lines.append(f"Overall {8 * total_bytes / total_values:.4g} bits per weight ({total_bytes:,} bytes for "
-                     f"{total_values:,} values, every tensor counted).")
+        lines.append(
+            f"Overall {8 * total_bytes / total_values:.4g} bits per weight ({total_bytes:,} bytes for "
+            f"{total_values:,} values, every tensor counted)."
+        )
     k = [m for m in mix if m.kind in SUPER_BLOCKS]
     if k:
-        lines.append("K-quants: super-blocks of 256 values, " + "; ".join(
-            f"{m.kind} in {SUPER_BLOCKS[m.kind]} with their own quantized scales" for m in k) + ".")
+        lines.append(
+            "K-quants: super-blocks of 256 values, "
+            + "; ".join(f"{m.kind} in {SUPER_BLOCKS[m.kind]} with their own quantized scales" for m in k)
+            + "."
+        )
     return lines

@@ -49,11 +49,16 @@ def _group_size(k: int, groups: int, name: str, file: str) -> int:
     return k // groups
 
 
-def _linear(base: str, dtype: str, shape: tuple[int, int], scales: np.ndarray, zeros: np.ndarray, block: int,
-            load) -> Tensor:
+def _linear(
+    base: str, dtype: str, shape: tuple[int, int], scales: np.ndarray, zeros: np.ndarray, block: int, load
+) -> Tensor:
     """A Linear layer's weight: codes [N, K], scales and zero points per (output row, group of K), row-major."""
-    q = Quantization(np.asarray(scales, np.float64).reshape(-1), np.asarray(zeros, np.int64).reshape(-1), 1,
-                     block if block < shape[1] else None)
+    q = Quantization(
+        np.asarray(scales, np.float64).reshape(-1),
+        np.asarray(zeros, np.int64).reshape(-1),
+        1,
+        block if block < shape[1] else None,
+    )
     if q.block_size is None:  # one group per row: per channel along the output axis
         q = Quantization(q.scales, q.zero_points, 0, None)
     return Tensor(f"{base}.weight", dtype, shape, "weight", "Linear", q, load)
@@ -78,7 +83,9 @@ def recognise_packs(model: Model) -> Model:
                 block = _group_size(k, groups, name, model.name)
                 g_idx = by_name.get(f"{base}.g_idx")
                 if g_idx is not None and not np.array_equal(g_idx.load(), np.arange(k) // block):
-                    notes.append(f"{base}: act-order (g_idx is not k // {block}): row k uses the scale of group g_idx[k]")
+                    notes.append(
+                        f"{base}: act-order (g_idx is not k // {block}): row k uses the scale of group g_idx[k]"
+                    )
                     used.add(g_idx.name)
                 elif g_idx is not None:
                     used.add(g_idx.name)
@@ -97,8 +104,9 @@ def recognise_packs(model: Model) -> Model:
                     return np.ascontiguousarray(unpack_int32(qweight, axis=1, order=AWQ_ORDER).T)
 
             else:
-                raise ModelFileError(f"{model.name}: {name} {qweight.shape} fits neither GPTQ nor AWQ packing for "
-                                     f"scales {scales.shape}")
+                raise ModelFileError(
+                    f"{model.name}: {name} {qweight.shape} fits neither GPTQ nor AWQ packing for scales {scales.shape}"
+                )
             packs.append(_linear(base, "uint4", (n, k), scales.T, zeros.T, block, load))
             used.update({name, scales_t.name, zeros_t.name})
         elif name.endswith(".weight_packed") and name[:-14] + ".weight_scale" in by_name:
@@ -106,10 +114,17 @@ def recognise_packs(model: Model) -> Model:
             scales = by_name[f"{base}.weight_scale"].load().astype(np.float32)
             packed = t.load()
             shape_t = by_name.get(f"{base}.weight_shape")
-            n, k = (tuple(int(v) for v in shape_t.load().reshape(-1)) if shape_t is not None
-                    else (packed.shape[0], packed.shape[1] * 8))
+            n, k = (
+                tuple(int(v) for v in shape_t.load().reshape(-1))
+                if shape_t is not None
+                else (packed.shape[0], packed.shape[1] * 8)
+            )
             zero_t = by_name.get(f"{base}.weight_zero_point")
-            zeros = np.zeros(scales.shape, np.int64) if zero_t is None else zero_t.load().astype(np.int64).reshape(scales.shape)
+            zeros = (
+                np.zeros(scales.shape, np.int64)
+                if zero_t is None
+                else zero_t.load().astype(np.int64).reshape(scales.shape)
+            )
             block = _group_size(k, scales.shape[1], name, model.name)
             kinds.add("compressed-tensors")
 
@@ -124,8 +139,17 @@ def recognise_packs(model: Model) -> Model:
             axis = 0 if scale.size > 1 else None
             if axis is not None and scale.size != t.shape[0]:
                 raise ModelFileError(f"{model.name}: {base}.weight_scale has {scale.size} values for {t.shape[0]} rows")
-            packs.append(Tensor(name, t.dtype, t.shape, "weight", "Linear",
-                                Quantization(scale, np.zeros(scale.size, np.int64), axis), t.loader))
+            packs.append(
+                Tensor(
+                    name,
+                    t.dtype,
+                    t.shape,
+                    "weight",
+                    "Linear",
+                    Quantization(scale, np.zeros(scale.size, np.int64), axis),
+                    t.loader,
+                )
+            )
             used.update({name, f"{base}.weight_scale"})
             kinds.add("fp8")
     if not packs:

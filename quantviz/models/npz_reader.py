@@ -34,8 +34,10 @@ def _header(file: str, key: str, stream: io.RawIOBase | io.BufferedIOBase) -> tu
     except (ValueError, OSError, EOFError, SyntaxError) as exc:
         raise ModelFileError(f"{file}: entry {key!r} has no readable .npy header ({exc})") from None
     if dtype.hasobject:
-        raise ModelFileError(f"{file}: entry {key!r} holds Python objects, which can only be read by unpickling; "
-                             "QuantViz never unpickles (it can run code)")
+        raise ModelFileError(
+            f"{file}: entry {key!r} holds Python objects, which can only be read by unpickling; "
+            "QuantViz never unpickles (it can run code)"
+        )
     if dtype.kind not in "biuf" or dtype.fields is not None:
         raise ModelFileError(f"{file}: entry {key!r} holds {dtype}, not numbers")
     return tuple(int(d) for d in shape), bool(fortran), dtype
@@ -44,7 +46,9 @@ def _header(file: str, key: str, stream: io.RawIOBase | io.BufferedIOBase) -> tu
 def _array(file: str, key: str, raw: bytes, shape: tuple[int, ...], fortran: bool, dtype: np.dtype) -> np.ndarray:
     need = math.prod(shape) * dtype.itemsize
     if len(raw) != need:
-        raise ModelFileError(f"{file}: entry {key!r} declares {need:,} bytes of values but holds {len(raw):,}: truncated?")
+        raise ModelFileError(
+            f"{file}: entry {key!r} declares {need:,} bytes of values but holds {len(raw):,}: truncated?"
+        )
     return np.frombuffer(raw, dtype).reshape(shape, order="F" if fortran else "C")
 
 
@@ -86,20 +90,28 @@ def read_npz(name: str, data: bytes) -> Model:
             continue
         key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
         if not info.filename.endswith(".npy"):
-            raise ModelFileError(f"{name}: entry {info.filename!r} is not an .npy array (an .npz holds only .npy files)")
+            raise ModelFileError(
+                f"{name}: entry {info.filename!r} is not an .npy array (an .npz holds only .npy files)"
+            )
         if info.flag_bits & 0x1:
             raise ModelFileError(f"{name}: entry {key!r} is encrypted")
         if info.compress_type not in COMPRESSIONS:
-            raise ModelFileError(f"{name}: entry {key!r} uses zip compression method {info.compress_type}; numpy writes "
-                                 "only stored or deflated entries, and QuantViz reads only those")
+            raise ModelFileError(
+                f"{name}: entry {key!r} uses zip compression method {info.compress_type}; numpy writes "
+                "only stored or deflated entries, and QuantViz reads only those"
+            )
         if info.file_size > SMALL_ENTRY and info.file_size > MAX_EXPANSION * max(info.compress_size, 1):
-            raise ModelFileError(f"{name}: entry {key!r} declares {info.file_size:,} bytes from {info.compress_size:,} "
-                                 f"compressed ({info.file_size / max(info.compress_size, 1):,.0f}× expansion): a "
-                                 f"decompression bomb? QuantViz inflates entries that expand at most {MAX_EXPANSION}×")
+            raise ModelFileError(
+                f"{name}: entry {key!r} declares {info.file_size:,} bytes from {info.compress_size:,} "
+                f"compressed ({info.file_size / max(info.compress_size, 1):,.0f}× expansion): a "
+                f"decompression bomb? QuantViz inflates entries that expand at most {MAX_EXPANSION}×"
+            )
         total += info.file_size
         if total > MAX_TENSOR_BYTES:
-            raise ModelFileError(f"{name}: the entries declare {total / 2**30:.1f} GiB uncompressed, more than QuantViz "
-                                 f"reads ({MAX_TENSOR_BYTES >> 30} GiB)")
+            raise ModelFileError(
+                f"{name}: the entries declare {total / 2**30:.1f} GiB uncompressed, more than QuantViz "
+                f"reads ({MAX_TENSOR_BYTES >> 30} GiB)"
+            )
         try:
             with archive.open(info) as stream:
                 shape, fortran, dtype = _header(name, key, stream)
@@ -109,8 +121,10 @@ def read_npz(name: str, data: bytes) -> Model:
         check_size(name, key, shape, dtype.itemsize)
         need = math.prod(shape) * dtype.itemsize
         if need != info.file_size - start:
-            raise ModelFileError(f"{name}: entry {key!r} declares shape {shape} of {dtype} ({need:,} bytes) but the zip "
-                                 f"entry holds {max(info.file_size - start, 0):,} bytes of values")
+            raise ModelFileError(
+                f"{name}: entry {key!r} declares shape {shape} of {dtype} ({need:,} bytes) but the zip "
+                f"entry holds {max(info.file_size - start, 0):,} bytes of values"
+            )
 
         def load(info=info, key=key, shape=shape, fortran=fortran, dtype=dtype, start=start, need=need) -> np.ndarray:
             try:

@@ -26,17 +26,51 @@ from quantviz.models.base import Model, Quantization, Tensor, check_size
 
 # op: list of (data input or "out", scale input, zero-point input) triples, as each operator's spec orders them
 QOPERATOR = {
-    "QLinearConv": [(0, 1, 2), (3, 4, 5), ("out", 6, 7)], "QLinearMatMul": [(0, 1, 2), (3, 4, 5), ("out", 6, 7)],
-    "QGemm": [(0, 1, 2), (3, 4, 5), ("out", 7, 8)], "QLinearAdd": [(0, 1, 2), (3, 4, 5), ("out", 6, 7)],
-    "QLinearMul": [(0, 1, 2), (3, 4, 5), ("out", 6, 7)], "QLinearSigmoid": [(0, 1, 2), ("out", 3, 4)],
-    "QLinearLeakyRelu": [(0, 1, 2), ("out", 3, 4)], "QLinearSoftmax": [(0, 1, 2), ("out", 3, 4)],
-    "QLinearGlobalAveragePool": [(0, 1, 2), ("out", 3, 4)], "QLinearAveragePool": [(0, 1, 2), ("out", 3, 4)],
+    "QLinearConv": [(0, 1, 2), (3, 4, 5), ("out", 6, 7)],
+    "QLinearMatMul": [(0, 1, 2), (3, 4, 5), ("out", 6, 7)],
+    "QGemm": [(0, 1, 2), (3, 4, 5), ("out", 7, 8)],
+    "QLinearAdd": [(0, 1, 2), (3, 4, 5), ("out", 6, 7)],
+    "QLinearMul": [(0, 1, 2), (3, 4, 5), ("out", 6, 7)],
+    "QLinearSigmoid": [(0, 1, 2), ("out", 3, 4)],
+    "QLinearLeakyRelu": [(0, 1, 2), ("out", 3, 4)],
+    "QLinearSoftmax": [(0, 1, 2), ("out", 3, 4)],
+    "QLinearGlobalAveragePool": [(0, 1, 2), ("out", 3, 4)],
+    "QLinearAveragePool": [(0, 1, 2), ("out", 3, 4)],
 }
-COMPUTE = {"Conv", "ConvTranspose", "MatMul", "Gemm", "Gather", "QLinearConv", "QLinearMatMul", "QGemm", "ConvInteger",
-           "MatMulInteger", "MatMulNBits", "GatherBlockQuantized", "Attention", "LSTM", "GRU", "RNN", "Einsum"}
-WEIGHT_INPUT = {"Conv": 1, "ConvTranspose": 1, "MatMul": 1, "Gemm": 1, "Gather": 0, "QLinearConv": 3,
-                "QLinearMatMul": 3, "QGemm": 3, "ConvInteger": 1, "MatMulInteger": 1, "MatMulNBits": 1,
-                "GatherBlockQuantized": 0, "Einsum": 1}
+COMPUTE = {
+    "Conv",
+    "ConvTranspose",
+    "MatMul",
+    "Gemm",
+    "Gather",
+    "QLinearConv",
+    "QLinearMatMul",
+    "QGemm",
+    "ConvInteger",
+    "MatMulInteger",
+    "MatMulNBits",
+    "GatherBlockQuantized",
+    "Attention",
+    "LSTM",
+    "GRU",
+    "RNN",
+    "Einsum",
+}
+WEIGHT_INPUT = {
+    "Conv": 1,
+    "ConvTranspose": 1,
+    "MatMul": 1,
+    "Gemm": 1,
+    "Gather": 0,
+    "QLinearConv": 3,
+    "QLinearMatMul": 3,
+    "QGemm": 3,
+    "ConvInteger": 1,
+    "MatMulInteger": 1,
+    "MatMulNBits": 1,
+    "GatherBlockQuantized": 0,
+    "Einsum": 1,
+}
 BIAS_INPUT = {"Conv": 2, "Gemm": 2, "QLinearConv": 8, "QGemm": 6}
 QDQ = ("QuantizeLinear", "DequantizeLinear")
 LOOK_THROUGH = (*QDQ, "DynamicQuantizeLinear")  # a tensor's user is the operator after its quantization
@@ -92,8 +126,10 @@ def read_onnx(name: str, data: bytes) -> Model:
     graph = model.graph
     for t in graph.initializer:
         if t.data_location == onnx.TensorProto.EXTERNAL:
-            raise ModelFileError(f"{name}: tensor {t.name!r} keeps its values in an external file, which QuantViz never "
-                                 "follows (it would name files on the server); save the model with its data inside")
+            raise ModelFileError(
+                f"{name}: tensor {t.name!r} keeps its values in an external file, which QuantViz never "
+                "follows (it would name files on the server); save the model with its data inside"
+            )
     try:
         inferred = onnx.shape_inference.infer_shapes(model).graph  # fills value_info where the file lacks it
     except Exception:
@@ -148,7 +184,7 @@ def read_onnx(name: str, data: bytes) -> Model:
 
     def per_axis(scale, zero, axis, block=None) -> Quantization:
         scales = np.asarray(scale, np.float64).reshape(-1)
-        zeros = (np.zeros(scales.size, np.int64) if zero is None else np.asarray(zero).astype(np.int64).reshape(-1))
+        zeros = np.zeros(scales.size, np.int64) if zero is None else np.asarray(zero).astype(np.int64).reshape(-1)
         return Quantization(scales, zeros, axis if scales.size > 1 else None, block)
 
     for node in graph.node:
@@ -162,7 +198,9 @@ def read_onnx(name: str, data: bytes) -> Model:
                 continue
             if zero_type(ins[2] if len(ins) > 2 else None):
                 declared_types.setdefault(target, zero_type(ins[2]))
-            q = per_axis(scale, zero, int(attrs.get("axis", 1)), int(attrs["block_size"]) if attrs.get("block_size") else None)
+            q = per_axis(
+                scale, zero, int(attrs.get("axis", 1)), int(attrs["block_size"]) if attrs.get("block_size") else None
+            )
             if target not in quant or op == "DequantizeLinear":
                 quant[target] = q
         elif op in QOPERATOR:
@@ -190,15 +228,22 @@ def read_onnx(name: str, data: bytes) -> Model:
             weight = ins[1]
             zero = array(ins[3]) if len(ins) > 3 and ins[3] else None
             activation_scale = producers.get(ins[0])
-            runtime_scale = (activation_scale.output[1] if activation_scale is not None
-                             and activation_scale.op_type == "DynamicQuantizeLinear" else None)
+            runtime_scale = (
+                activation_scale.output[1]
+                if activation_scale is not None and activation_scale.op_type == "DynamicQuantizeLinear"
+                else None
+            )
             scale_name = None
             for mul in consumers.get(runtime_scale, []) if runtime_scale else []:  # Mul(s_x, s_w): ORT's rescale
                 if mul.op_type == "Mul":
                     others = [i for i in mul.input if i != runtime_scale and i in inits]
                     if others:
                         scale_name = others[0]
-            if scale_name is None and weight.endswith("_quantized") and weight[: -len("_quantized")] + "_scale" in inits:
+            if (
+                scale_name is None
+                and weight.endswith("_quantized")
+                and weight[: -len("_quantized")] + "_scale" in inits
+            ):
                 scale_name = weight[: -len("_quantized")] + "_scale"
             if scale_name is None:
                 notes.append(f"{weight}: {op} weight whose scale is not found in the graph")
@@ -238,17 +283,24 @@ def read_onnx(name: str, data: bytes) -> Model:
             info = types.get(tensor_name)
             tt = info.type.tensor_type if info is not None else None
             dtype = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type).name if tt is not None and tt.elem_type else None
-            dtype = dtype or declared_types.get(tensor_name) or ("uint8" if tensor_name in dynamic_outputs else "unknown")
-            shape = (tuple(int(d.dim_value) if d.HasField("dim_value") else -1 for d in tt.shape.dim)
-                     if tt is not None and tt.HasField("shape") else ())
+            dtype = (
+                dtype or declared_types.get(tensor_name) or ("uint8" if tensor_name in dynamic_outputs else "unknown")
+            )
+            shape = (
+                tuple(int(d.dim_value) if d.HasField("dim_value") else -1 for d in tt.shape.dim)
+                if tt is not None and tt.HasField("shape")
+                else ()
+            )
             loader = None
             role = "input" if tensor_name in inputs else "output" if tensor_name in outputs else "activation"
         tensors.append(Tensor(tensor_name, dtype, shape, role, op, q, loader, operands(node)))
     tensors.extend(packed)
     file_type = onnx_file_type({n.op_type for n in graph.node})
     if file_type == "onnx-dynamic":
-        notes.append(f"{len(dynamic_outputs)} activation tensor(s) are quantized at run time by DynamicQuantizeLinear "
-                     "(uint8, scale and zero point computed from each batch's min and max): no stored scale")
+        notes.append(
+            f"{len(dynamic_outputs)} activation tensor(s) are quantized at run time by DynamicQuantizeLinear "
+            "(uint8, scale and zero point computed from each batch's min and max): no stored scale"
+        )
     return Model(name, "onnx", tensors, notes, file_type, raw=data)
 
 
@@ -264,14 +316,18 @@ def _block_quantized(name: str, graph, inits: dict, array, notes: list[str]) -> 
             blocks = -(-k // block)
             raw, scales = array(ins[1]), array(ins[2])
             if raw.size != n * blocks * block * bits // 8 or scales.size != n * blocks:
-                raise ModelFileError(f"{name}: MatMulNBits {node.name!r} stores {raw.size} bytes and {scales.size} scales; "
-                                     f"K={k}, N={n}, {bits} bits, blocks of {block} need {n * blocks * block * bits // 8} "
-                                     f"and {n * blocks}")
+                raise ModelFileError(
+                    f"{name}: MatMulNBits {node.name!r} stores {raw.size} bytes and {scales.size} scales; "
+                    f"K={k}, N={n}, {bits} bits, blocks of {block} need {n * blocks * block * bits // 8} "
+                    f"and {n * blocks}"
+                )
             zero_raw = array(ins[3]) if len(ins) > 3 and ins[3] else None
             if zero_raw is None:
                 zeros = np.full(n * blocks, 1 << (bits - 1), np.int64)  # the operator's default zero point
             elif zero_raw.dtype.kind == "f":
-                raise ModelFileError(f"{name}: MatMulNBits {node.name!r} stores float zero points, which QuantViz does not read")
+                raise ModelFileError(
+                    f"{name}: MatMulNBits {node.name!r} stores float zero points, which QuantViz does not read"
+                )
             else:  # each row's zero points packed like the codes, padded to whole bytes
                 per_row = unpack_bits(zero_raw, bits).reshape(n, -1)[:, :blocks]
                 zeros = per_row.reshape(-1).astype(np.int64)
@@ -279,10 +335,21 @@ def _block_quantized(name: str, graph, inits: dict, array, notes: list[str]) -> 
             def load(raw=raw, n=n, k=k, bits=bits) -> np.ndarray:
                 return unpack_bits(raw, bits).reshape(n, -1)[:, :k]
 
-            out.append(Tensor(ins[1], f"uint{bits}", (n, k), "weight", "MatMulNBits",
-                              Quantization(np.asarray(scales, np.float64).reshape(-1), zeros, 1, block), load))
-            notes.append(f"{ins[1]}: MatMulNBits packs {bits}-bit codes {8 // bits} to a byte, lowest bits first, "
-                         f"stored as [N, K] = [{n}, {k}] (the MatMul's [K, N] transposed), blocks of {block} along K")
+            out.append(
+                Tensor(
+                    ins[1],
+                    f"uint{bits}",
+                    (n, k),
+                    "weight",
+                    "MatMulNBits",
+                    Quantization(np.asarray(scales, np.float64).reshape(-1), zeros, 1, block),
+                    load,
+                )
+            )
+            notes.append(
+                f"{ins[1]}: MatMulNBits packs {bits}-bit codes {8 // bits} to a byte, lowest bits first, "
+                f"stored as [N, K] = [{n}, {k}] (the MatMul's [K, N] transposed), blocks of {block} along K"
+            )
         elif node.op_type == "GatherBlockQuantized" and len(ins) >= 3 and ins[0] in inits:
             axis, block = int(attrs.get("quantize_axis", 1)), int(attrs.get("block_size", 128))
             codes = array(ins[0])
@@ -290,14 +357,28 @@ def _block_quantized(name: str, graph, inits: dict, array, notes: list[str]) -> 
             zero = array(ins[3]) if len(ins) > 3 and ins[3] else None
             default = 8 if stored == "uint4" else 0
             scales = np.asarray(array(ins[2]), np.float64).reshape(-1)
-            zeros = (np.full(scales.size, default, np.int64) if zero is None else
-                     np.asarray(zero).astype(np.int64).reshape(-1))
+            zeros = (
+                np.full(scales.size, default, np.int64)
+                if zero is None
+                else np.asarray(zero).astype(np.int64).reshape(-1)
+            )
             wide = np.uint8 if stored.startswith("uint") else np.int8
 
             def load(codes=codes, wide=wide) -> np.ndarray:
                 return np.asarray(codes).astype(wide)
 
-            out.append(Tensor(ins[0], stored, tuple(int(d) for d in codes.shape), "weight", "GatherBlockQuantized",
-                              Quantization(scales, zeros, axis, block), load))
-            notes.append(f"{ins[0]}: GatherBlockQuantized embedding, {stored} codes in blocks of {block} along axis {axis}")
+            out.append(
+                Tensor(
+                    ins[0],
+                    stored,
+                    tuple(int(d) for d in codes.shape),
+                    "weight",
+                    "GatherBlockQuantized",
+                    Quantization(scales, zeros, axis, block),
+                    load,
+                )
+            )
+            notes.append(
+                f"{ins[0]}: GatherBlockQuantized embedding, {stored} codes in blocks of {block} along axis {axis}"
+            )
     return out

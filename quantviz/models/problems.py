@@ -15,13 +15,40 @@ import numpy as np
 
 from quantviz.models.base import Model, Tensor
 
-INTEGER_GRIDS = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int4": (-8, 7), "uint4": (0, 15),
-                 "int32": (-(2**31), 2**31 - 1), "uint2": (0, 3)}
+INTEGER_GRIDS = {
+    "int8": (-128, 127),
+    "uint8": (0, 255),
+    "int16": (-32768, 32767),
+    "int4": (-8, 7),
+    "uint4": (0, 15),
+    "int32": (-(2**31), 2**31 - 1),
+    "uint2": (0, 3),
+}
 # the weight input of the operators whose weights are "weights": ONNX and TFLite names
-COMPUTE_OPS = {"Conv", "ConvTranspose", "MatMul", "Gemm", "Gather", "QLinearConv", "QLinearMatMul", "QGemm", "ConvInteger",
-               "MatMulInteger", "MatMulNBits", "GatherBlockQuantized", "Einsum", "CONV_2D", "DEPTHWISE_CONV_2D",
-               "FULLY_CONNECTED", "TRANSPOSE_CONV", "BATCH_MATMUL", "EMBEDDING_LOOKUP", "GATHER", "UNIDIRECTIONAL_SEQUENCE_LSTM",
-               "Linear"}  # Linear: a Hugging Face pack (GPTQ, AWQ, compressed-tensors, FP8)
+COMPUTE_OPS = {
+    "Conv",
+    "ConvTranspose",
+    "MatMul",
+    "Gemm",
+    "Gather",
+    "QLinearConv",
+    "QLinearMatMul",
+    "QGemm",
+    "ConvInteger",
+    "MatMulInteger",
+    "MatMulNBits",
+    "GatherBlockQuantized",
+    "Einsum",
+    "CONV_2D",
+    "DEPTHWISE_CONV_2D",
+    "FULLY_CONNECTED",
+    "TRANSPOSE_CONV",
+    "BATCH_MATMUL",
+    "EMBEDDING_LOOKUP",
+    "GATHER",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM",
+    "Linear",
+}  # Linear: a Hugging Face pack (GPTQ, AWQ, compressed-tensors, FP8)
 LAST_AXIS_OUT = {"MatMul", "MatMulInteger", "QLinearMatMul", "BATCH_MATMUL"}  # their weight is [K, N]
 MAX_CHECKED = 50_000_000  # values loaded to check a tensor's channels
 
@@ -93,26 +120,49 @@ def likely_problems(model: Model) -> list[Problem]:
         if full is not None:
             off = q.zero_points[(q.zero_points < full[0]) | (q.zero_points > full[1])]
             if off.size:
-                found.append(Problem(severity=4.0, tensor=t.name, text=f"zero point {int(off[0])} is outside {t.dtype} "
-                                     f"[{full[0]}, {full[1]}]: no code stands for real 0"))
+                found.append(
+                    Problem(
+                        severity=4.0,
+                        tensor=t.name,
+                        text=f"zero point {int(off[0])} is outside {t.dtype} "
+                        f"[{full[0]}, {full[1]}]: no code stands for real 0",
+                    )
+                )
         finite = q.scales[np.isfinite(q.scales) & (q.scales > 0)]
         tiny = finite[np.float16(finite) == 0]
         if tiny.size:
-            found.append(Problem(severity=3.0, tensor=t.name, text=f"{tiny.size} of {q.scales.size} scale(s) underflow "
-                                 f"to 0 in float16 (smallest {float(tiny.min()):.3g} < 6e-8): a float16 runtime would "
-                                 "divide by zero"))
+            found.append(
+                Problem(
+                    severity=3.0,
+                    tensor=t.name,
+                    text=f"{tiny.size} of {q.scales.size} scale(s) underflow "
+                    f"to 0 in float16 (smallest {float(tiny.min()):.3g} < 6e-8): a float16 runtime would "
+                    "divide by zero",
+                )
+            )
         if t.role == "bias" and len(t.operands) >= 2:
             found.extend(_bias_problem(t, by_name))
-        if is_compute_weight(t) and q.axis is None and q.block_size is None and len(t.shape) >= 2 and t.size <= MAX_CHECKED:
+        if (
+            is_compute_weight(t)
+            and q.axis is None
+            and q.block_size is None
+            and len(t.shape) >= 2
+            and t.size <= MAX_CHECKED
+        ):
             codes = np.abs(t.load().astype(np.int64) - int(q.zero_points[0]))
             axis = _out_axis(t)
             ranges = np.moveaxis(codes, axis, 0).reshape(t.shape[axis], -1).max(axis=1)
             if ranges.min() > 0 and ranges.max() >= 10 * ranges.min():
                 ratio = ranges.max() / ranges.min()
-                found.append(Problem(severity=1.0 + float(np.log10(ratio)), tensor=t.name,
-                                     text=f"per-tensor weights whose channels differ {ratio:.0f}× in range (output "
-                                     f"axis {axis}): the narrowest channel uses only ±{int(ranges.min())} of the codes; "
-                                     "per-channel scales would give each channel the whole grid"))
+                found.append(
+                    Problem(
+                        severity=1.0 + float(np.log10(ratio)),
+                        tensor=t.name,
+                        text=f"per-tensor weights whose channels differ {ratio:.0f}× in range (output "
+                        f"axis {axis}): the narrowest channel uses only ±{int(ranges.min())} of the codes; "
+                        "per-channel scales would give each channel the whole grid",
+                    )
+                )
     return sorted(found, key=lambda p: -p.severity)
 
 
@@ -129,6 +179,12 @@ def _bias_problem(t: Tensor, by_name: dict[str, Tensor]) -> list[Problem]:
     if relative.max() <= 1e-3:
         return []
     i = int(np.argmax(relative))
-    return [Problem(severity=3.5, tensor=t.name, text=f"bias scale {float(np.broadcast_to(stored, relative.shape)[i]):.6g} "
-                    f"is not s_in·s_w = {float(np.broadcast_to(expected, relative.shape)[i]):.6g} ({x.name} × {w.name}): "
-                    "the runtime must rescale it, or adds it wrong")]
+    return [
+        Problem(
+            severity=3.5,
+            tensor=t.name,
+            text=f"bias scale {float(np.broadcast_to(stored, relative.shape)[i]):.6g} "
+            f"is not s_in·s_w = {float(np.broadcast_to(expected, relative.shape)[i]):.6g} ({x.name} × {w.name}): "
+            "the runtime must rescale it, or adds it wrong",
+        )
+    ]

@@ -25,14 +25,20 @@ def refuse_pickles(name: str, data: bytes) -> None:
     """Refuse pickled checkpoints by name and by content (a pickle stream, or a torch zip with data.pkl)."""
     lower = name.lower()
     if lower.endswith(PICKLED):
-        raise ModelFileError(f"{name}: a pickled checkpoint, which QuantViz never unpickles (it can run code). "
-                             "Save it with safetensors (safetensors.torch.save_file) and open that.")
+        raise ModelFileError(
+            f"{name}: a pickled checkpoint, which QuantViz never unpickles (it can run code). "
+            "Save it with safetensors (safetensors.torch.save_file) and open that."
+        )
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        raise ModelFileError(f"{name}: this is a pickle stream, which QuantViz never unpickles; save it with safetensors")
+        raise ModelFileError(
+            f"{name}: this is a pickle stream, which QuantViz never unpickles; save it with safetensors"
+        )
     if data[:2] == b"PK" and not lower.endswith((".npz",)):
         try:
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
         except zipfile.BadZipFile:
             return
         if any(n.endswith(".pkl") for n in names):
-            raise ModelFileError(f"{name}: a PyTorch zip checkpoint (pickled), which QuantViz never unpickles; save it with safetensors")
+            raise ModelFileError(
+                f"{name}: a PyTorch zip checkpoint (pickled), which QuantViz never unpickles; save it with safetensors"
+            )

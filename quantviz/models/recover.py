@@ -45,8 +45,10 @@ def recover_float(model: Model) -> Model:
     from quantviz.models.onnx_reader import read_onnx
 
     if model.file_type != "onnx-qdq" or model.raw is None:
-        raise ModelFileError(f"{model.name}: a float model is recovered only from an ONNX QDQ model (this is "
-                             f"{model.file_type or model.format})")
+        raise ModelFileError(
+            f"{model.name}: a float model is recovered only from an ONNX QDQ model (this is "
+            f"{model.file_type or model.format})"
+        )
     proto = onnx.load_model_from_string(bytes(model.raw))
     graph = proto.graph
     inits = {t.name: t for t in graph.initializer}
@@ -63,8 +65,12 @@ def recover_float(model: Model) -> Model:
             if attrs.get("block_size"):
                 raise ModelFileError(f"{model.name}: {node.input[0]} is block-quantized; not recovered")
             zero = numpy_helper.to_array(inits[node.input[2]]) if len(node.input) > 2 and node.input[2] else None
-            values = dequantize_stored(numpy_helper.to_array(inits[node.input[0]]),
-                                       numpy_helper.to_array(inits[node.input[1]]), zero, int(attrs.get("axis", 1)))
+            values = dequantize_stored(
+                numpy_helper.to_array(inits[node.input[0]]),
+                numpy_helper.to_array(inits[node.input[1]]),
+                zero,
+                int(attrs.get("axis", 1)),
+            )
             new_inits.append(numpy_helper.from_array(values, node.output[0]))
             dropped.update(node.input)
         elif node.op_type == "DequantizeLinear" and node.input[0] in quantize:
@@ -82,8 +88,13 @@ def recover_float(model: Model) -> Model:
             new_inits += [numpy_helper.from_array(bounds[0], lo), numpy_helper.from_array(bounds[1], hi)]
             # the clipped tensor takes the float name qdq_loss_debug matches (the QuantizeLinear's input), unless that
             # name is a graph input or is clipped twice; a graph output keeps its own name
-            target = (node.output[0] if node.output[0] in outputs else
-                      f"{source}_clipped" if source in inputs or source in renamed.values() else source)
+            target = (
+                node.output[0]
+                if node.output[0] in outputs
+                else f"{source}_clipped"
+                if source in inputs or source in renamed.values()
+                else source
+            )
             if target == source:
                 producers[source].output[list(producers[source].output).index(source)] = f"{source}_unclipped"
                 renamed_source = f"{source}_unclipped"

@@ -20,10 +20,25 @@ import numpy as np
 from quantviz.errors import ModelFileError
 from quantviz.models.base import Model, Tensor, check_size
 
-SAFETENSORS_DTYPES = {"F32": ("float32", 4), "F16": ("float16", 2), "BF16": ("bfloat16", 2), "F64": ("float64", 8),
-                      "I8": ("int8", 1), "U8": ("uint8", 1), "I16": ("int16", 2), "I32": ("int32", 4), "I64": ("int64", 8),
-                      "BOOL": ("bool", 1), "F8_E4M3": ("float8_e4m3fn", 1), "F8_E5M2": ("float8_e5m2", 1)}
-NUMPY_TYPES = {"bfloat16": ml_dtypes.bfloat16, "float8_e4m3fn": ml_dtypes.float8_e4m3fn, "float8_e5m2": ml_dtypes.float8_e5m2}
+SAFETENSORS_DTYPES = {
+    "F32": ("float32", 4),
+    "F16": ("float16", 2),
+    "BF16": ("bfloat16", 2),
+    "F64": ("float64", 8),
+    "I8": ("int8", 1),
+    "U8": ("uint8", 1),
+    "I16": ("int16", 2),
+    "I32": ("int32", 4),
+    "I64": ("int64", 8),
+    "BOOL": ("bool", 1),
+    "F8_E4M3": ("float8_e4m3fn", 1),
+    "F8_E5M2": ("float8_e5m2", 1),
+}
+NUMPY_TYPES = {
+    "bfloat16": ml_dtypes.bfloat16,
+    "float8_e4m3fn": ml_dtypes.float8_e4m3fn,
+    "float8_e5m2": ml_dtypes.float8_e5m2,
+}
 MAX_HEADER_BYTES = 100 << 20  # the format's own limit (the safetensors package refuses larger headers too)
 
 
@@ -52,11 +67,14 @@ def _entries(name: str, header: object, body: int) -> list[tuple[str, str, tuple
             raise ModelFileError(f"{name}: tensor {key!r} has data_offsets {offsets}: start after stop")
         need = math.prod(shape_t) * itemsize
         if stop - start != need:
-            raise ModelFileError(f"{name}: tensor {key!r} declares shape {shape_t} of {info['dtype']} ({need:,} bytes) "
-                                 f"but its offsets span {stop - start:,} bytes")
+            raise ModelFileError(
+                f"{name}: tensor {key!r} declares shape {shape_t} of {info['dtype']} ({need:,} bytes) "
+                f"but its offsets span {stop - start:,} bytes"
+            )
         if stop > body:
-            raise ModelFileError(f"{name}: tensor {key!r} ends at byte {stop:,} of the data but the file holds "
-                                 f"{body:,}: truncated?")
+            raise ModelFileError(
+                f"{name}: tensor {key!r} ends at byte {stop:,} of the data but the file holds {body:,}: truncated?"
+            )
         out.append((key, dtype, shape_t, start, stop))
     spans = sorted((start, stop, key) for key, _, _, start, stop in out if stop > start)
     for (_, stop_a, key_a), (start_b, _, key_b) in itertools.pairwise(spans):
@@ -77,8 +95,10 @@ def read_safetensors(name: str, data: bytes, path: str | None = None) -> Model:
         raise ModelFileError(f"{name}: too short to be a safetensors file")
     header_len = int.from_bytes(data[:8], "little")
     if header_len <= 0 or 8 + header_len > len(data):
-        raise ModelFileError(f"{name}: the header claims {header_len:,} bytes but the file has {len(data):,}: truncated "
-                             "or not safetensors")
+        raise ModelFileError(
+            f"{name}: the header claims {header_len:,} bytes but the file has {len(data):,}: truncated "
+            "or not safetensors"
+        )
     if header_len > MAX_HEADER_BYTES:
         raise ModelFileError(f"{name}: the header claims {header_len:,} bytes, more than the format allows (100 MB)")
     try:
@@ -105,7 +125,9 @@ def read_safetensors(name: str, data: bytes, path: str | None = None) -> Model:
     tensors = []
     for key, dtype, shape, start, stop in entries:
         if key not in keys:
-            raise ModelFileError(f"{name}: tensor {key!r} is in the header but the safetensors package does not list it")
+            raise ModelFileError(
+                f"{name}: tensor {key!r} is in the header but the safetensors package does not list it"
+            )
 
         def load(dtype=dtype, shape=shape, start=start, stop=stop) -> np.ndarray:
             raw = np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=8 + header_len + start)

@@ -44,60 +44,99 @@ def describe(model: Model) -> list[str]:
     dtypes = sorted({t.dtype for t in tensors})
     if block_typed:
         kinds = sorted({t.dtype for t in block_typed})
-        lines = [f"A GGUF model with block-quantized weights ({', '.join(kinds)}): each block of values carries its own "
-                 f"scale; {len(block_typed)} of {len(tensors)} tensors are block-quantized, the rest {', '.join(sorted({t.dtype for t in tensors} - set(kinds))) or 'none'}."]
+        lines = [
+            f"A GGUF model with block-quantized weights ({', '.join(kinds)}): each block of values carries its own "
+            f"scale; {len(block_typed)} of {len(tensors)} tensors are block-quantized, the rest {', '.join(sorted({t.dtype for t in tensors} - set(kinds))) or 'none'}."
+        ]
         if model.format == "gguf":
             from quantviz.models.gguf_reader import describe_gguf
 
             lines.extend(describe_gguf(model))
         return lines
     if not quantized:
-        return [f"No tensor carries quantization parameters: a float model ({len(tensors)} tensor{'s' if len(tensors) != 1 else ''}, "
-                f"{', '.join(dtypes)})."]
+        return [
+            f"No tensor carries quantization parameters: a float model ({len(tensors)} tensor{'s' if len(tensors) != 1 else ''}, "
+            f"{', '.join(dtypes)})."
+        ]
     weights = [t for t in quantized if is_compute_weight(t)]
     activations = [t for t in quantized if not t.has_values or t.role in ("input", "output", "activation")]
-    float_activations = [t for t in tensors if t.quantization is None and not t.has_values and t.dtype.startswith("float")]
+    float_activations = [
+        t for t in tensors if t.quantization is None and not t.has_values and t.dtype.startswith("float")
+    ]
     lines = []
     headline = HEADLINES.get(model.file_type)
     runtime = model.file_type in ("tflite-dynamic", "onnx-dynamic", *WEIGHT_ONLY)
     if headline and not runtime:
         kinds = sorted({t.dtype for t in activations})
-        lines.append(f"{headline}: {len(weights)} weight and {len(activations)} activation tensors carry scales and zero "
-                     f"points" + (f"; activations are {', '.join(kinds)}." if kinds else "."))
+        lines.append(
+            f"{headline}: {len(weights)} weight and {len(activations)} activation tensors carry scales and zero "
+            f"points" + (f"; activations are {', '.join(kinds)}." if kinds else ".")
+        )
     elif headline:
-        lines.append(f"{headline}: {len(weights)} weight tensor{'s are' if len(weights) != 1 else ' is'} stored as "
-                     f"{', '.join(sorted({t.dtype for t in weights}))} with scales; activations stay in float"
-                     + (" and are quantized on the fly by each integer operator." if model.file_type not in WEIGHT_ONLY
-                        else ", the weights dequantized block by block inside the operator."))
+        lines.append(
+            f"{headline}: {len(weights)} weight tensor{'s are' if len(weights) != 1 else ' is'} stored as "
+            f"{', '.join(sorted({t.dtype for t in weights}))} with scales; activations stay in float"
+            + (
+                " and are quantized on the fly by each integer operator."
+                if model.file_type not in WEIGHT_ONLY
+                else ", the weights dequantized block by block inside the operator."
+            )
+        )
     elif activations:
-        lines.append(f"Full-integer quantization: {len(weights)} weight and {len(activations)} activation tensors carry "
-                     f"scales and zero points; activations are {', '.join(sorted({t.dtype for t in activations}))}.")
+        lines.append(
+            f"Full-integer quantization: {len(weights)} weight and {len(activations)} activation tensors carry "
+            f"scales and zero points; activations are {', '.join(sorted({t.dtype for t in activations}))}."
+        )
     else:
-        lines.append(f"Dynamic-range quantization: {len(weights)} weight tensor{'s are' if len(weights) != 1 else ' is'} "
-                     f"stored as {', '.join(sorted({t.dtype for t in weights}))} with scales, while activations stay in "
-                     "float and are quantized on the fly, if at all.")
+        lines.append(
+            f"Dynamic-range quantization: {len(weights)} weight tensor{'s are' if len(weights) != 1 else ' is'} "
+            f"stored as {', '.join(sorted({t.dtype for t in weights}))} with scales, while activations stay in "
+            "float and are quantized on the fly, if at all."
+        )
     if model.file_type == "tflite-dynamic":
         lines.extend(_stayed_float(tensors))
     for role in ("input", "output"):
         ends = [t for t in tensors if t.role == role]
         if ends:
-            parts = [f"{t.name} {t.dtype}" + (f" (z = {int(t.quantization.zero_points[0])}, s = {_fmt32(t.quantization.scales[0])})"
-                                              if t.quantization is not None else "") for t in ends]
+            parts = [
+                f"{t.name} {t.dtype}"
+                + (
+                    f" (z = {int(t.quantization.zero_points[0])}, s = {_fmt32(t.quantization.scales[0])})"
+                    if t.quantization is not None
+                    else ""
+                )
+                for t in ends
+            ]
             lines.append(f"{role.capitalize()}{'s' if len(ends) > 1 else ''}: " + "; ".join(parts) + ".")
     if weights:
         symmetric = all((t.quantization.zero_points == 0).all() for t in weights)
-        axes = sorted({t.quantization.axis for t in weights if t.quantization.axis is not None and not t.quantization.block_size})
-        blocks = sorted({(t.quantization.block_size, t.quantization.axis) for t in weights if t.quantization.block_size})
+        axes = sorted(
+            {t.quantization.axis for t in weights if t.quantization.axis is not None and not t.quantization.block_size}
+        )
+        blocks = sorted(
+            {(t.quantization.block_size, t.quantization.axis) for t in weights if t.quantization.block_size}
+        )
         per_tensor = [t for t in weights if t.quantization.axis is None]
-        lines.append(("Weights are symmetric (every zero point is 0)" if symmetric else "Weights are asymmetric (non-zero zero points)")
-                     + (f", per channel along axis {', '.join(map(str, axes))}" if axes else "")
-                     + "".join(f", in blocks of {b} along axis {a}" for b, a in blocks)
-                     + (f"{' and' if axes else ','} per tensor for {len(per_tensor)}" if per_tensor and axes else
-                        (", per tensor" if per_tensor else ""))
-                     + f"; {', '.join(sorted({t.dtype for t in weights}))}.")
+        lines.append(
+            (
+                "Weights are symmetric (every zero point is 0)"
+                if symmetric
+                else "Weights are asymmetric (non-zero zero points)"
+            )
+            + (f", per channel along axis {', '.join(map(str, axes))}" if axes else "")
+            + "".join(f", in blocks of {b} along axis {a}" for b, a in blocks)
+            + (
+                f"{' and' if axes else ','} per tensor for {len(per_tensor)}"
+                if per_tensor and axes
+                else (", per tensor" if per_tensor else "")
+            )
+            + f"; {', '.join(sorted({t.dtype for t in weights}))}."
+        )
     if float_activations:
-        lines.append(f"Left in float: {len(float_activations)} activation tensor{'s' if len(float_activations) != 1 else ''} "
-                     f"({', '.join(t.name for t in float_activations[:3])}{'…' if len(float_activations) > 3 else ''}).")
+        lines.append(
+            f"Left in float: {len(float_activations)} activation tensor{'s' if len(float_activations) != 1 else ''} "
+            f"({', '.join(t.name for t in float_activations[:3])}{'…' if len(float_activations) > 3 else ''})."
+        )
     return lines
 
 
@@ -135,14 +174,20 @@ def _stayed_float(tensors: list[Tensor]) -> list[str]:
     other = [t for t in stayed if t not in biases and t not in small]
     parts = []
     if biases:
-        parts.append(f"{len(biases)} bias{'es' if len(biases) != 1 else ''} ({', '.join(t.name for t in biases[:3])}): "
-                     "dynamic-range mode never quantizes biases")
+        parts.append(
+            f"{len(biases)} bias{'es' if len(biases) != 1 else ''} ({', '.join(t.name for t in biases[:3])}): "
+            "dynamic-range mode never quantizes biases"
+        )
     if small:
-        parts.append(f"{len(small)} weight{'s' if len(small) != 1 else ''} with fewer than {SMALL_TFLITE_WEIGHT:,} values "
-                     f"({', '.join(f'{t.name} ({t.size:,})' for t in small[:3])}): the converter leaves small tensors float")
+        parts.append(
+            f"{len(small)} weight{'s' if len(small) != 1 else ''} with fewer than {SMALL_TFLITE_WEIGHT:,} values "
+            f"({', '.join(f'{t.name} ({t.size:,})' for t in small[:3])}): the converter leaves small tensors float"
+        )
     if other:
-        parts.append(f"{len(other)} other float tensor{'s' if len(other) != 1 else ''} "
-                     f"({', '.join(t.name for t in other[:3])}): used by operators the converter did not quantize")
+        parts.append(
+            f"{len(other)} other float tensor{'s' if len(other) != 1 else ''} "
+            f"({', '.join(t.name for t in other[:3])}): used by operators the converter did not quantize"
+        )
     return [f"{len(stayed)} of {len(weights)} stored tensors stayed float32: " + "; ".join(parts) + "."]
 
 
@@ -154,8 +199,15 @@ def flags(t: Tensor, model: Model, problems: list | None = None) -> list[str]:
     if is_compute_weight(t) and (q.zero_points != 0).any():
         out.append("asymmetric weights")
     if t.role == "input" and t.dtype == "uint8" and q.zero_points.size == 1:
-        inner = [u for u in model.tensors if u.quantization is not None and u.dtype == "int8" and u.role == "activation"
-                 and u.quantization.scales.size == 1 and u.quantization.scales[0] == q.scales[0]]
+        inner = [
+            u
+            for u in model.tensors
+            if u.quantization is not None
+            and u.dtype == "int8"
+            and u.role == "activation"
+            and u.quantization.scales.size == 1
+            and u.quantization.scales[0] == q.scales[0]
+        ]
         if any(int(u.quantization.zero_points[0]) + 128 == int(q.zero_points[0]) for u in inner):
             out.append("uint8 input: z = int8 z + 128")
     return out
@@ -187,15 +239,33 @@ def quantized_rows(model: Model) -> list[QuantizedRow]:
         used = saturated = "—"
         if t.has_values and grid and t.size <= 50_000_000:
             codes = t.load().astype(np.int64).reshape(-1)
-            used = f"{np.unique(codes).size / (grid[1] - grid[0] + 1):.1%}" if grid[1] - grid[0] < 70_000 else f"{np.unique(codes).size:,} codes"
+            used = (
+                f"{np.unique(codes).size / (grid[1] - grid[0] + 1):.1%}"
+                if grid[1] - grid[0] < 70_000
+                else f"{np.unique(codes).size:,} codes"
+            )
             saturated = f"{np.mean((codes == grid[0]) | (codes == grid[1])):.2%}"
         shown = q.scales if q.scales.size <= 4 else np.concatenate([q.scales[:3], q.scales[-1:]])
-        scales = ", ".join(_fmt32(v) for v in shown[:3]) + (f", … ({q.scales.size})" if q.scales.size > 4 else
-                                                            (f", {_fmt32(shown[3])}" if q.scales.size == 4 else ""))
+        scales = ", ".join(_fmt32(v) for v in shown[:3]) + (
+            f", … ({q.scales.size})" if q.scales.size > 4 else (f", {_fmt32(shown[3])}" if q.scales.size == 4 else "")
+        )
         zs = np.unique(q.zero_points)
         zeros = ", ".join(str(int(v)) for v in zs[:4]) + (" …" if zs.size > 4 else "")
-        rows.append(QuantizedRow(t.name, t.op, t.dtype, t.shape, _granularity(t), scales, zeros, representable, used,
-                                 saturated, "; ".join(flags(t, model, problems))))
+        rows.append(
+            QuantizedRow(
+                t.name,
+                t.op,
+                t.dtype,
+                t.shape,
+                _granularity(t),
+                scales,
+                zeros,
+                representable,
+                used,
+                saturated,
+                "; ".join(flags(t, model, problems)),
+            )
+        )
     return rows
 
 
@@ -216,8 +286,12 @@ SCHEMES = {
     f"int{bits} {kind} {where}": (bits, granularity, group, kind == "affine")
     for bits in (8, 4)
     for kind in ("symmetric", "affine")
-    for where, granularity, group in (("per tensor", "tensor", 0), ("per channel", "channel", 0),
-                                      ("group 128", "group", 128), ("group 32", "group", 32))
+    for where, granularity, group in (
+        ("per tensor", "tensor", 0),
+        ("per channel", "channel", 0),
+        ("group 128", "group", 128),
+        ("group 32", "group", 32),
+    )
 }
 # What each framework does to a float weight by default, as its own convention computes it (float32 arithmetic):
 # TFLite: int8 per output channel, s = max|w| / 127 in float32, narrow range; ONNX Runtime (quantize_static):
@@ -284,8 +358,16 @@ def measure_floats(model: Model, *, largest: int = 20) -> list[FloatMeasure]:
     """
     from quantviz.metrics import sqnr_db
 
-    floats = [t for t in model.tensors if t.has_values and t.quantization is None and t.role == "weight"
-              and t.dtype.startswith(("float", "bfloat")) and not t.dtype.startswith("float8") and t.size >= 16]
+    floats = [
+        t
+        for t in model.tensors
+        if t.has_values
+        and t.quantization is None
+        and t.role == "weight"
+        and t.dtype.startswith(("float", "bfloat"))
+        and not t.dtype.startswith("float8")
+        and t.size >= 16
+    ]
     out = []
     for t in sorted(floats, key=lambda t: -t.size)[:largest]:
         w = np.asarray(t.load(), dtype=np.float64)

@@ -7,8 +7,18 @@ import numpy as np
 from quantviz.errors import ModelFileError
 from quantviz.models.base import Model, Quantization, Tensor, check_size
 
-TFLITE_TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8",
-                10: "float64", 17: "int4"}
+TFLITE_TYPES = {
+    0: "float32",
+    1: "float16",
+    2: "int32",
+    3: "uint8",
+    4: "int64",
+    6: "bool",
+    7: "int16",
+    9: "int8",
+    10: "float64",
+    17: "int4",
+}
 
 
 def read_tflite(name: str, data: bytes) -> Model:
@@ -42,14 +52,18 @@ def read_tflite(name: str, data: bytes) -> Model:
             quant = None
             if q is not None and q.ScaleLength():
                 scales = q.ScaleAsNumpy().astype(np.float64)
-                zeros = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(scales.size, np.int64)
+                zeros = (
+                    q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(scales.size, np.int64)
+                )
                 quant = Quantization(scales, zeros, int(q.QuantizedDimension()) if scales.size > 1 else None)
             buffer = model.Buffers(t.Buffer())
             loader = None
             if buffer is not None and buffer.DataLength():
                 raw = buffer.DataAsNumpy().tobytes()
                 np_dtype = np.int8 if dtype == "int4" else np.dtype(dtype)
-                check_size(name, t.Name().decode(), shape, 0.5 if dtype == "int4" else np.dtype(np_dtype).itemsize, len(raw))
+                check_size(
+                    name, t.Name().decode(), shape, 0.5 if dtype == "int4" else np.dtype(np_dtype).itemsize, len(raw)
+                )
 
                 def load(raw=raw, dtype=dtype, shape=shape, np_dtype=np_dtype) -> np.ndarray:
                     if dtype == "int4":  # two's-complement nibbles, low nibble first
@@ -66,8 +80,18 @@ def read_tflite(name: str, data: bytes) -> Model:
                 role = "bias"
             else:
                 role = "weight"
-            tensors.append(Tensor(t.Name().decode(errors="replace"), dtype, shape, role, op_name, quant, loader,
-                                  tuple(names[j] for j in op_inputs if 0 <= j < len(names))))
+            tensors.append(
+                Tensor(
+                    t.Name().decode(errors="replace"),
+                    dtype,
+                    shape,
+                    role,
+                    op_name,
+                    quant,
+                    loader,
+                    tuple(names[j] for j in op_inputs if 0 <= j < len(names)),
+                )
+            )
     except ModelFileError:
         raise
     except Exception as exc:

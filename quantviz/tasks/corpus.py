@@ -32,8 +32,10 @@ def corpus_bytes() -> np.ndarray:
     for rel, digest in FILES.items():
         data = (root / rel).read_bytes()
         if hashlib.sha256(data).hexdigest() != digest:
-            raise ValueError(f"numpy/{rel} is not the file of numpy {NUMPY_VERSION} (installed: {np.__version__}); "
-                             "install the pinned requirements")
+            raise ValueError(
+                f"numpy/{rel} is not the file of numpy {NUMPY_VERSION} (installed: {np.__version__}); "
+                "install the pinned requirements"
+            )
         parts.append(data)
     return np.frombuffer(b"".join(parts), dtype=np.uint8)
 

@@ -48,7 +48,7 @@ class Algorithm(NamedTuple):
     name: str
     summary: str
     quantize: Callable[[np.ndarray, WeightScheme, np.ndarray | None], QuantizedWeight]
-    needs_inputs: bool   # whether it wants the layer's calibration inputs (GPTQ, AWQ do; RTN does not)
+    needs_inputs: bool  # whether it wants the layer's calibration inputs (GPTQ, AWQ do; RTN does not)
 
 
 def _integer_group(scheme: WeightScheme, algorithm: str, in_features: int) -> int | None:
@@ -57,15 +57,24 @@ def _integer_group(scheme: WeightScheme, algorithm: str, in_features: int) -> in
     A group as long as the row or longer is one scale per row, as round to nearest pads it.
     """
     if scheme.kind != "int" or scheme.granularity == "tensor":
-        raise ValueError(f"{algorithm} here runs on integer schemes with a scale per channel or per group, not "
-                         f"{scheme.name}; choose e.g. int4-per-channel or int4-g32")
+        raise ValueError(
+            f"{algorithm} here runs on integer schemes with a scale per channel or per group, not "
+            f"{scheme.name}; choose e.g. int4-per-channel or int4-g32"
+        )
     if scheme.granularity == "channel" or scheme.group_size >= in_features:
         return None
     return scheme.group_size
 
 
-def _from_algorithm(w: np.ndarray, dequantized: np.ndarray, codes: np.ndarray, scales: np.ndarray, group: int | None,
-                    zero_points: np.ndarray | None, scheme: WeightScheme) -> QuantizedWeight:
+def _from_algorithm(
+    w: np.ndarray,
+    dequantized: np.ndarray,
+    codes: np.ndarray,
+    scales: np.ndarray,
+    group: int | None,
+    zero_points: np.ndarray | None,
+    scheme: WeightScheme,
+) -> QuantizedWeight:
     """Package an algorithm's result; codes go on to the integer path only where codes × scales is the weight."""
     out_dim, in_dim = w.shape
     scales = np.asarray(scales, np.float64).reshape(out_dim, -1)
@@ -76,8 +85,13 @@ def _from_algorithm(w: np.ndarray, dequantized: np.ndarray, codes: np.ndarray, s
     expanded = np.repeat(scales, group_size, axis=1)[:, :in_dim]
     exact = zero_points is None or not np.any(zero_points)
     if exact and np.array_equal((np.asarray(codes) * expanded).astype(F32), back):
-        return QuantizedWeight(dequantized=back, codes=np.asarray(codes).astype(np.int8), scales=scales.astype(F32),
-                               group_size=group_size, bits_per_weight=bpw)
+        return QuantizedWeight(
+            dequantized=back,
+            codes=np.asarray(codes).astype(np.int8),
+            scales=scales.astype(F32),
+            group_size=group_size,
+            bits_per_weight=bpw,
+        )
     return QuantizedWeight(dequantized=back, codes=None, scales=None, group_size=group_size, bits_per_weight=bpw)
 
 
@@ -97,10 +111,14 @@ def _awq(w: np.ndarray, scheme: WeightScheme, inputs: np.ndarray | None) -> Quan
     x = np.asarray(inputs, np.float64).reshape(-1, w.shape[1])
     r = algorithms.awq(np.asarray(w, np.float64), x, bits=scheme.bits, group_size=group)
     # the layer's effective weight has AWQ's per-input-channel scales folded back: no integer codes to hand on
-    return QuantizedWeight(dequantized=np.asarray(r.dequantized, F32), codes=None, scales=None,
-                           group_size=w.shape[1] if group is None else group,
-                           bits_per_weight=scheme.bits + 2 * SCALE_BITS * (w.shape[0] * (1 if group is None else
-                                                                                          -(-w.shape[1] // group))) / w.size)
+    return QuantizedWeight(
+        dequantized=np.asarray(r.dequantized, F32),
+        codes=None,
+        scales=None,
+        group_size=w.shape[1] if group is None else group,
+        bits_per_weight=scheme.bits
+        + 2 * SCALE_BITS * (w.shape[0] * (1 if group is None else -(-w.shape[1] // group))) / w.size,
+    )
 
 
 def algorithm_supports(algorithm: str, weights: str) -> bool:
@@ -114,13 +132,26 @@ def algorithm_supports(algorithm: str, weights: str) -> bool:
 
 
 ALGORITHMS: dict[str, Algorithm] = {
-    "rtn": Algorithm(name="rtn", summary="round to nearest, each weight on its own",
-                     quantize=lambda w, scheme, _inputs: rtn(w, scheme), needs_inputs=False),
-    "gptq": Algorithm(name="gptq", summary="GPTQ (quantviz.algorithms.gptq): columns in order, the error spread onto "
-                      "the rest with the layer's calibration Hessian; symmetric", quantize=_gptq, needs_inputs=True),
-    "awq": Algorithm(name="awq", summary="AWQ (quantviz.algorithms.awq): per-input-channel scales from the "
-                     "calibration activations, searched over α; asymmetric, as AutoAWQ", quantize=_awq,
-                     needs_inputs=True),
+    "rtn": Algorithm(
+        name="rtn",
+        summary="round to nearest, each weight on its own",
+        quantize=lambda w, scheme, _inputs: rtn(w, scheme),
+        needs_inputs=False,
+    ),
+    "gptq": Algorithm(
+        name="gptq",
+        summary="GPTQ (quantviz.algorithms.gptq): columns in order, the error spread onto "
+        "the rest with the layer's calibration Hessian; symmetric",
+        quantize=_gptq,
+        needs_inputs=True,
+    ),
+    "awq": Algorithm(
+        name="awq",
+        summary="AWQ (quantviz.algorithms.awq): per-input-channel scales from the "
+        "calibration activations, searched over α; asymmetric, as AutoAWQ",
+        quantize=_awq,
+        needs_inputs=True,
+    ),
 }
 
 
@@ -132,13 +163,19 @@ class Calibrator(NamedTuple):
     choose: Callable[[np.ndarray], tuple[float, float]]
 
 
-CALIBRATORS: dict[str, Calibrator] = {c.name: c for c in (
-    Calibrator(name="minmax", summary="min and max", choose=minmax_range),
-    Calibrator(name="percentile", summary="99.99th percentiles", choose=lambda x: percentile_range(x, 99.99)),
-    Calibrator(name="mse", summary="minimum total MSE", choose=lambda x: mse_optimal_range(
-        x, bits=8, signed=True, symmetric=False, convention="tflite")),
-    Calibrator(name="kl", summary="KL entropy (TensorRT's, symmetric)", choose=kl_entropy_range),
-)}
+CALIBRATORS: dict[str, Calibrator] = {
+    c.name: c
+    for c in (
+        Calibrator(name="minmax", summary="min and max", choose=minmax_range),
+        Calibrator(name="percentile", summary="99.99th percentiles", choose=lambda x: percentile_range(x, 99.99)),
+        Calibrator(
+            name="mse",
+            summary="minimum total MSE",
+            choose=lambda x: mse_optimal_range(x, bits=8, signed=True, symmetric=False, convention="tflite"),
+        ),
+        Calibrator(name="kl", summary="KL entropy (TensorRT's, symmetric)", choose=kl_entropy_range),
+    )
+}
 
 
 def register_algorithm(algorithm: Algorithm) -> None:
@@ -218,8 +255,9 @@ def float_logits(task: str) -> np.ndarray:
     return networks.forward(task, networks.load(task).inputs)
 
 
-def _linear(task: str, chosen: dict[str, QuantizedWeight], activations: str | None,
-            calibration: str = "minmax") -> networks.Linear:
+def _linear(
+    task: str, chosen: dict[str, QuantizedWeight], activations: str | None, calibration: str = "minmax"
+) -> networks.Linear:
     params = networks.load(task).params
     base = networks.float_linear(params)
     qparams = static_qparams(task, calibration) if activations == "int8-per-tensor" else {}
@@ -246,19 +284,20 @@ class DigitsTrace(NamedTuple):
     """The digits network's integer pipeline: the codes of every quantized tensor and each layer's steps."""
 
     input_qparams: QParams
-    input_codes: np.ndarray                     # int8 codes of the images
-    steps: dict[str, FullyConnectedSteps]       # per layer on the integer path (accumulators, multipliers, output)
-    output_qparams: dict[str, QParams]          # per layer on the integer path
+    input_codes: np.ndarray  # int8 codes of the images
+    steps: dict[str, FullyConnectedSteps]  # per layer on the integer path (accumulators, multipliers, output)
+    output_qparams: dict[str, QParams]  # per layer on the integer path
     bias_int32: dict[str, np.ndarray]
-    logits: np.ndarray                          # float32, dequantized where the last layer is integer
+    logits: np.ndarray  # float32, dequantized where the last layer is integer
 
 
 def _integer_ready(qw: QuantizedWeight | None) -> bool:
     return qw is not None and qw.codes is not None and qw.scales is not None and qw.scales.shape[1] == 1
 
 
-def digits_integer_forward(chosen: dict[str, QuantizedWeight], images: np.ndarray,
-                           calibration: str = "minmax") -> DigitsTrace:
+def digits_integer_forward(
+    chosen: dict[str, QuantizedWeight], images: np.ndarray, calibration: str = "minmax"
+) -> DigitsTrace:
     """Return the digits network run with static int8 activations, integer end to end where the weights allow.
 
     Layers in ``chosen`` with integer weights per tensor or per channel run TFLite's FULLY_CONNECTED
@@ -286,7 +325,7 @@ def digits_integer_forward(chosen: dict[str, QuantizedWeight], images: np.ndarra
             bias = np.rint(net.params[f"{name}.bias"].astype(np.float64) / np.where(bias_scale > 0, bias_scale, 1.0))
             biases[name] = bias.astype(np.int64)
             s = quantized_fully_connected(codes, in_qp, qw.codes, w_scales, biases[name], out_qp)
-            out = s.output if last else np.maximum(s.output, out_qp.zero_point)   # fused ReLU: clamp at real 0
+            out = s.output if last else np.maximum(s.output, out_qp.zero_point)  # fused ReLU: clamp at real 0
             steps[name] = s._replace(output=out)
             outputs[name] = out_qp
             codes, codes_qp = out, out_qp
@@ -295,8 +334,9 @@ def digits_integer_forward(chosen: dict[str, QuantizedWeight], images: np.ndarra
             y = linear(name, x)
             x = y if last else np.maximum(y, F32(0))
             codes, codes_qp = None, None
-    return DigitsTrace(input_qparams=first, input_codes=input_codes, steps=steps, output_qparams=outputs,
-                       bias_int32=biases, logits=x)
+    return DigitsTrace(
+        input_qparams=first, input_codes=input_codes, steps=steps, output_qparams=outputs, bias_int32=biases, logits=x
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -307,21 +347,28 @@ class TaskResult:
     weights: str
     activations: str | None
     algorithm: str
-    calibration: str                 # how static int8 activation ranges were chosen (unused otherwise)
-    layers: tuple[str, ...]          # the layers quantized (the rest stay float)
-    metric: str                      # "accuracy" (digits, a fraction) or "perplexity" (tinylm)
+    calibration: str  # how static int8 activation ranges were chosen (unused otherwise)
+    layers: tuple[str, ...]  # the layers quantized (the rest stay float)
+    metric: str  # "accuracy" (digits, a fraction) or "perplexity" (tinylm)
     value: float
     float_value: float
-    kl_divergence: float             # mean KL(float ‖ quantized), nats (over 10 classes for digits)
-    top1_agreement: float            # fraction of predictions equal to the float network's
-    weight_sqnr_db: float            # SQNR of the quantized layers' weights, all together
-    bits_per_weight: float           # codes plus scale overhead, averaged over the quantized layers' weights
-    predictions: np.ndarray | None   # digits: the quantized network's class per test image
+    kl_divergence: float  # mean KL(float ‖ quantized), nats (over 10 classes for digits)
+    top1_agreement: float  # fraction of predictions equal to the float network's
+    weight_sqnr_db: float  # SQNR of the quantized layers' weights, all together
+    bits_per_weight: float  # codes plus scale overhead, averaged over the quantized layers' weights
+    predictions: np.ndarray | None  # digits: the quantized network's class per test image
     float_predictions: np.ndarray | None
 
 
-def evaluate(task: str, weights: str, activations: str | None = None, algorithm: str = "rtn", *,
-             layers: tuple[str, ...] | None = None, calibration: str = "minmax") -> TaskResult:
+def evaluate(
+    task: str,
+    weights: str,
+    activations: str | None = None,
+    algorithm: str = "rtn",
+    *,
+    layers: tuple[str, ...] | None = None,
+    calibration: str = "minmax",
+) -> TaskResult:
     """Return a :class:`TaskResult`: ``task`` with ``weights`` (and ``activations``) quantized, against float.
 
     ``layers`` limits quantization to those layers (one at a time gives a sensitivity sweep); all by default.
@@ -365,8 +412,20 @@ def evaluate(task: str, weights: str, activations: str | None = None, algorithm:
     noise = sum(float(((w - chosen[n].dequantized) ** 2).sum()) for w, n in zip(originals, chosen_layers, strict=True))
     sizes = [w.size for w in originals]
     bpw = sum(chosen[n].bits_per_weight * s for n, s in zip(chosen_layers, sizes, strict=True)) / sum(sizes)
-    return TaskResult(task=task, weights=scheme.name, activations=activations, algorithm=algorithm,
-                      calibration=calibration, layers=chosen_layers, metric=METRICS[task], value=value, float_value=float_value,
-                      kl_divergence=div.mean_kl, top1_agreement=div.top1_agreement,
-                      weight_sqnr_db=sqnr_db(signal, noise), bits_per_weight=bpw,
-                      predictions=predictions, float_predictions=float_predictions)
+    return TaskResult(
+        task=task,
+        weights=scheme.name,
+        activations=activations,
+        algorithm=algorithm,
+        calibration=calibration,
+        layers=chosen_layers,
+        metric=METRICS[task],
+        value=value,
+        float_value=float_value,
+        kl_divergence=div.mean_kl,
+        top1_agreement=div.top1_agreement,
+        weight_sqnr_db=sqnr_db(signal, noise),
+        bits_per_weight=bpw,
+        predictions=predictions,
+        float_predictions=float_predictions,
+    )

@@ -23,8 +23,8 @@ DATA = Path(__file__).resolve().parent / "data"
 DIGITS_LAYERS = ("fc1", "fc2", "fc3")
 CONTEXT, HEADS, N_BLOCKS = 128, 4, 2
 TINYLM_LAYERS = (*(f"blocks.{b}.{m}" for b in range(N_BLOCKS) for m in ("qkv", "proj", "fc1", "fc2")), "head")
-EVAL_CHUNKS = 16          # held-out chunks of CONTEXT bytes: the tiny LM's test split (1,008 scored positions)
-CALIBRATION_CHUNKS = 8    # training chunks the static activation ranges are measured on
+EVAL_CHUNKS = 16  # held-out chunks of CONTEXT bytes: the tiny LM's test split (1,008 scored positions)
+CALIBRATION_CHUNKS = 8  # training chunks the static activation ranges are measured on
 Linear = Callable[[str, np.ndarray], np.ndarray]
 
 
@@ -32,11 +32,11 @@ class Network(NamedTuple):
     """A task's float32 parameters, by name, and the data it is scored on."""
 
     params: dict[str, np.ndarray]
-    layers: tuple[str, ...]          # the linear layers that quantization touches, in order
-    inputs: np.ndarray               # digits: test images /16, float32 [n, 64]; tinylm: byte chunks int64 [n, 128]
-    labels: np.ndarray               # digits: test labels; tinylm: the same chunks (the targets are shifted inputs)
-    calibration: np.ndarray          # inputs for static activation ranges (digits: training images)
-    reference_logits: np.ndarray     # PyTorch's float32 logits (digits: all test images; tinylm: first chunks)
+    layers: tuple[str, ...]  # the linear layers that quantization touches, in order
+    inputs: np.ndarray  # digits: test images /16, float32 [n, 64]; tinylm: byte chunks int64 [n, 128]
+    labels: np.ndarray  # digits: test labels; tinylm: the same chunks (the targets are shifted inputs)
+    calibration: np.ndarray  # inputs for static activation ranges (digits: training images)
+    reference_logits: np.ndarray  # PyTorch's float32 logits (digits: all test images; tinylm: first chunks)
 
 
 @functools.cache
@@ -49,9 +49,14 @@ def load(task: str) -> Network:
     if task == "digits":
         with np.load(DATA / "digits.npz") as z:
             params = {k: z[k] for k in z.files if k.startswith("fc")}
-            return Network(params=params, layers=DIGITS_LAYERS, inputs=z["x_test"].astype(F32) / F32(16),
-                           labels=z["y_test"].astype(np.int64), calibration=z["x_train"].astype(F32) / F32(16),
-                           reference_logits=z["reference_logits"])
+            return Network(
+                params=params,
+                layers=DIGITS_LAYERS,
+                inputs=z["x_test"].astype(F32) / F32(16),
+                labels=z["y_test"].astype(np.int64),
+                calibration=z["x_train"].astype(F32) / F32(16),
+                reference_logits=z["reference_logits"],
+            )
     if task == "tinylm":
         with np.load(DATA / "tinylm.npz") as z:
             params = {k: z[k] for k in z.files}
@@ -60,9 +65,17 @@ def load(task: str) -> Network:
         train, held_out = corpus.split()
         chunks = held_out[: EVAL_CHUNKS * CONTEXT].astype(np.int64).reshape(EVAL_CHUNKS, CONTEXT)
         step = (train.size - CONTEXT) // CALIBRATION_CHUNKS
-        calibration = np.stack([train[i * step : i * step + CONTEXT] for i in range(CALIBRATION_CHUNKS)]).astype(np.int64)
-        return Network(params=params, layers=TINYLM_LAYERS, inputs=chunks, labels=chunks, calibration=calibration,
-                       reference_logits=reference)
+        calibration = np.stack([train[i * step : i * step + CONTEXT] for i in range(CALIBRATION_CHUNKS)]).astype(
+            np.int64
+        )
+        return Network(
+            params=params,
+            layers=TINYLM_LAYERS,
+            inputs=chunks,
+            labels=chunks,
+            calibration=calibration,
+            reference_logits=reference,
+        )
     raise ValueError(f"unknown task {task!r}; choose one of digits, tinylm")
 
 

@@ -51,9 +51,17 @@ def digits_model(weights: str = "int8-per-channel"):
         return name
 
     qp0 = trace.input_qparams
-    nodes.append(helper.make_node("QuantizeLinear", ["images", const("images.scale", np.float32(qp0.scale)),
-                                                     const("images.zero_point", np.int8(qp0.zero_point))],
-                                  ["input_codes"]))
+    nodes.append(
+        helper.make_node(
+            "QuantizeLinear",
+            [
+                "images",
+                const("images.scale", np.float32(qp0.scale)),
+                const("images.zero_point", np.int8(qp0.zero_point)),
+            ],
+            ["input_codes"],
+        )
+    )
     previous, previous_zp = "input_codes", "images.zero_point"
     outputs = [helper.make_tensor_value_info("input_codes", TensorProto.INT8, ["n", 64])]
     for i, name in enumerate(net.layers):
@@ -63,34 +71,57 @@ def digits_model(weights: str = "int8-per-channel"):
         n_out = steps.m0.size
         p = f"{name}."
         nodes += [
-            helper.make_node("MatMulInteger", [previous, const(p + "weight_codes_t", chosen[name].codes.T.copy()),
-                                               previous_zp, const(p + "weight_zero_point", np.int8(0))],
-                             [p + "acc_raw"]),
+            helper.make_node(
+                "MatMulInteger",
+                [
+                    previous,
+                    const(p + "weight_codes_t", chosen[name].codes.T.copy()),
+                    previous_zp,
+                    const(p + "weight_zero_point", np.int8(0)),
+                ],
+                [p + "acc_raw"],
+            ),
             helper.make_node("Cast", [p + "acc_raw"], [p + "acc_raw64"], to=TensorProto.INT64),
             helper.make_node("Add", [p + "acc_raw64", const(p + "bias_int32", trace.bias_int32[name])], [p + "acc"]),
             helper.make_node("Mul", [p + "acc", const(p + "m0", steps.m0.astype(np.int64))], [p + "product"]),
-            helper.make_node("Add", [p + "product", const(p + "half", np.left_shift(np.int64(1), total - 1))],
-                             [p + "nudged"]),
-            helper.make_node("Mod", [p + "nudged", const(p + "divisor", np.left_shift(np.int64(1), total))],
-                             [p + "remainder"], fmod=0),
+            helper.make_node(
+                "Add", [p + "product", const(p + "half", np.left_shift(np.int64(1), total - 1))], [p + "nudged"]
+            ),
+            helper.make_node(
+                "Mod",
+                [p + "nudged", const(p + "divisor", np.left_shift(np.int64(1), total))],
+                [p + "remainder"],
+                fmod=0,
+            ),
             helper.make_node("Sub", [p + "nudged", p + "remainder"], [p + "floored"]),
             helper.make_node("Div", [p + "floored", p + "divisor"], [p + "scaled"]),
-            helper.make_node("Add", [p + "scaled", const(p + "out_zero_point", np.int64(out_qp.zero_point))],
-                             [p + "shifted"]),
-            helper.make_node("Max", [p + "shifted", const(p + "low", np.int64(-128 if last else out_qp.zero_point))],
-                             [p + "floor_clamped"]),
+            helper.make_node(
+                "Add", [p + "scaled", const(p + "out_zero_point", np.int64(out_qp.zero_point))], [p + "shifted"]
+            ),
+            helper.make_node(
+                "Max",
+                [p + "shifted", const(p + "low", np.int64(-128 if last else out_qp.zero_point))],
+                [p + "floor_clamped"],
+            ),
             helper.make_node("Min", [p + "floor_clamped", const(p + "high", np.int64(127))], [p + "clamped"]),
             helper.make_node("Cast", [p + "clamped"], [p + "codes"], to=TensorProto.INT8),
         ]
         if n_out != chosen[name].codes.shape[0]:
             raise ValueError(f"{name}: {n_out} multipliers for {chosen[name].codes.shape[0]} outputs")
-        outputs += [helper.make_tensor_value_info(p + "acc", TensorProto.INT64, ["n", n_out]),
-                    helper.make_tensor_value_info(p + "codes", TensorProto.INT8, ["n", n_out])]
+        outputs += [
+            helper.make_tensor_value_info(p + "acc", TensorProto.INT64, ["n", n_out]),
+            helper.make_tensor_value_info(p + "codes", TensorProto.INT8, ["n", n_out]),
+        ]
         previous = p + "codes"
         if not last:
             previous_zp = const(p + "codes_zero_point", np.int8(out_qp.zero_point))
-    graph = helper.make_graph(nodes, f"quantviz_digits_{weights}",
-                              [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["n", 64])], outputs, inits)
+    graph = helper.make_graph(
+        nodes,
+        f"quantviz_digits_{weights}",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["n", 64])],
+        outputs,
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="quantviz")
     model.ir_version = IR_VERSION
     return model

@@ -47,10 +47,10 @@ class WeightScheme(NamedTuple):
     """A parsed weight scheme: integer (bits, granularity, group size) or a block format."""
 
     name: str
-    kind: str              # "int" or "block"
-    bits: int              # integer bits, or the block format's element bits rounded down
-    granularity: str       # "tensor", "channel", "group" or "block"
-    group_size: int        # inputs sharing a scale (0 for per tensor and per channel)
+    kind: str  # "int" or "block"
+    bits: int  # integer bits, or the block format's element bits rounded down
+    granularity: str  # "tensor", "channel", "group" or "block"
+    group_size: int  # inputs sharing a scale (0 for per tensor and per channel)
 
 
 def parse_weights(name: object) -> WeightScheme:
@@ -63,8 +63,9 @@ def parse_weights(name: object) -> WeightScheme:
     """
     if isinstance(name, str) and name in blocks.FORMATS:
         fmt = blocks.FORMATS[name]
-        return WeightScheme(name=name, kind="block", bits=int(fmt.bits_per_weight), granularity="block",
-                            group_size=fmt.block_size)
+        return WeightScheme(
+            name=name, kind="block", bits=int(fmt.bits_per_weight), granularity="block", group_size=fmt.block_size
+        )
     if not isinstance(name, str) or name not in int_scheme_names():
         raise ValueError(f"unknown weight scheme {name!r}; choose one of {', '.join(weight_scheme_names())}")
     bits_part, rest = name.split("-", 1)
@@ -88,11 +89,11 @@ def parse_activations(name: object) -> str | None:
 class QuantizedWeight(NamedTuple):
     """One weight matrix after quantization: what the network multiplies by, and how it is stored."""
 
-    dequantized: np.ndarray          # float32 [out, in]
-    codes: np.ndarray | None         # int8 [out, in] for integer schemes; None for block formats
-    scales: np.ndarray | None        # float32 [out, groups] (groups = 1 per tensor/channel); None for block formats
-    group_size: int                  # inputs per scale (the row length per tensor and per channel)
-    bits_per_weight: float           # codes plus scale overhead
+    dequantized: np.ndarray  # float32 [out, in]
+    codes: np.ndarray | None  # int8 [out, in] for integer schemes; None for block formats
+    scales: np.ndarray | None  # float32 [out, groups] (groups = 1 per tensor/channel); None for block formats
+    group_size: int  # inputs per scale (the row length per tensor and per channel)
+    bits_per_weight: float  # codes plus scale overhead
 
 
 def _padded_rows(w: np.ndarray, block: int) -> np.ndarray:
@@ -116,30 +117,40 @@ def rtn(w: np.ndarray, scheme: WeightScheme) -> QuantizedWeight:
         padded = _padded_rows(w, fmt.block_size)
         with np.errstate(all="ignore"):  # the GGUF encoders divide by a zero scale in all-zero blocks, then mask it
             back = blocks.fake_quantize(padded.reshape(-1), scheme.name).reshape(padded.shape)[:, :in_dim]
-        return QuantizedWeight(dequantized=np.ascontiguousarray(back, dtype=F32), codes=None, scales=None,
-                               group_size=fmt.block_size, bits_per_weight=fmt.bits_per_weight)
+        return QuantizedWeight(
+            dequantized=np.ascontiguousarray(back, dtype=F32),
+            codes=None,
+            scales=None,
+            group_size=fmt.block_size,
+            bits_per_weight=fmt.bits_per_weight,
+        )
     qmax = 2 ** (scheme.bits - 1) - 1
     group = {"tensor": in_dim, "channel": in_dim, "group": scheme.group_size}[scheme.granularity]
     padded = _padded_rows(w, group)
-    units = padded.reshape(out_dim, -1, group)                       # [out, groups, group]
-    amax = np.abs(units).max(axis=2)                                 # [out, groups]
+    units = padded.reshape(out_dim, -1, group)  # [out, groups, group]
+    amax = np.abs(units).max(axis=2)  # [out, groups]
     if scheme.granularity == "tensor":
         amax = np.full_like(amax, np.abs(w).max())
     scales = (amax / F32(qmax)).astype(F32)
-    safe = np.where(scales > 0, scales, F32(1))                      # an all-zero unit keeps code 0
+    safe = np.where(scales > 0, scales, F32(1))  # an all-zero unit keeps code 0
     codes = np.clip(np.rint(units / safe[:, :, None]), -qmax, qmax).astype(np.int8)
     back = (codes.astype(F32) * scales[:, :, None]).reshape(out_dim, -1)[:, :in_dim]
     n_scales = 1 if scheme.granularity == "tensor" else scales.size
     bpw = scheme.bits + SCALE_BITS * n_scales / w.size
-    return QuantizedWeight(dequantized=np.ascontiguousarray(back), codes=codes.reshape(out_dim, -1)[:, :in_dim].copy(),
-                           scales=scales, group_size=group, bits_per_weight=bpw)
+    return QuantizedWeight(
+        dequantized=np.ascontiguousarray(back),
+        codes=codes.reshape(out_dim, -1)[:, :in_dim].copy(),
+        scales=scales,
+        group_size=group,
+        bits_per_weight=bpw,
+    )
 
 
 class QuantizedActivations(NamedTuple):
     """Activations [rows, features] as int8 codes, with the scale and zero point of each row (or of all)."""
 
-    codes: np.ndarray        # int8-range integers, int64 [rows, features]
-    scales: np.ndarray       # float32 [rows, 1] (per token) or [1, 1] (per tensor)
+    codes: np.ndarray  # int8-range integers, int64 [rows, features]
+    scales: np.ndarray  # float32 [rows, 1] (per token) or [1, 1] (per tensor)
     zero_points: np.ndarray  # int64, same shape as scales
 
 
@@ -166,8 +177,9 @@ def quantize_static(x: np.ndarray, scale: float, zero_point: int) -> QuantizedAc
     """
     x = np.asarray(x, dtype=F32)
     codes = np.clip(np.rint(x / F32(scale)) + zero_point, -128, 127).astype(np.int64)
-    return QuantizedActivations(codes=codes, scales=np.full((1, 1), scale, F32),
-                                zero_points=np.full((1, 1), zero_point, np.int64))
+    return QuantizedActivations(
+        codes=codes, scales=np.full((1, 1), scale, F32), zero_points=np.full((1, 1), zero_point, np.int64)
+    )
 
 
 def exact_int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

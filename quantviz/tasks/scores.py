@@ -52,9 +52,9 @@ def perplexity(logits: np.ndarray, tokens: np.ndarray) -> float:
 class Divergence(NamedTuple):
     """How far a model's next-token distributions are from the base model's, over the scored positions."""
 
-    mean_kl: float          # mean KL(p_base ‖ p), nats
-    top1_agreement: float   # fraction of positions where both argmaxes agree (llama.cpp "Same top p")
-    count: int              # positions compared
+    mean_kl: float  # mean KL(p_base ‖ p), nats
+    top1_agreement: float  # fraction of positions where both argmaxes agree (llama.cpp "Same top p")
+    count: int  # positions compared
 
 
 def divergence(base_logits: np.ndarray, logits: np.ndarray, *, chunked: bool = True) -> Divergence:

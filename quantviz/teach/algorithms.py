@@ -34,12 +34,16 @@ def gptq_summary(r: GPTQResult) -> list[str]:
     >>> print(gptq_summary(gptq(layer.weight, layer.inputs, bits=3))[1][:60])
     Its weights are further from the float weights than rounding
     """
-    out = [f"Layer-output MSE: GPTQ {fmt(r.output_mse, 4)}, round-to-nearest {fmt(r.rtn_output_mse, 4)} — "
-           f"{ratio_words(r.output_mse, r.rtn_output_mse)}."]
+    out = [
+        f"Layer-output MSE: GPTQ {fmt(r.output_mse, 4)}, round-to-nearest {fmt(r.rtn_output_mse, 4)} — "
+        f"{ratio_words(r.output_mse, r.rtn_output_mse)}."
+    ]
     if r.weight_mse > r.rtn_weight_mse and r.output_mse < r.rtn_output_mse:
-        out.append(f"Its weights are further from the float weights than rounding's (weight MSE {fmt(r.weight_mse, 4)} "
-                   f"against {fmt(r.rtn_weight_mse, 4)}), yet the layer's output is closer: each rounding error was "
-                   "pushed onto columns not yet rounded, in the directions the inputs make cheap.")
+        out.append(
+            f"Its weights are further from the float weights than rounding's (weight MSE {fmt(r.weight_mse, 4)} "
+            f"against {fmt(r.rtn_weight_mse, 4)}), yet the layer's output is closer: each rounding error was "
+            "pushed onto columns not yet rounded, in the directions the inputs make cheap."
+        )
     changed = float(np.mean(r.codes != r.rtn_codes))
     out.append(f"{fmt(100 * changed, 3)} % of the codes differ from round-to-nearest's.")
     if r.note:
@@ -56,12 +60,16 @@ def step_sentence(s: ColumnStep, bits_label: str) -> str:
     Step 1: input column 0 was rounded to the int4
     """
     moved = float(np.abs(s.update).sum(axis=0).max()) if s.update.size else 0.0
-    text = (f"Step {s.step + 1}: input column {s.column} was rounded to the {bits_label} grid with RMS error "
-            f"{fmt(float(np.sqrt(np.mean(s.error ** 2))), 3)}.")
+    text = (
+        f"Step {s.step + 1}: input column {s.column} was rounded to the {bits_label} grid with RMS error "
+        f"{fmt(float(np.sqrt(np.mean(s.error**2))), 3)}."
+    )
     if s.update.size:
         j = int(np.argmax(np.abs(s.update).sum(axis=0)))
-        text += (f" Its error was spread onto the {s.update.shape[1]} columns still to round; column "
-                 f"{int(s.later[j])} moved most (Σ|Δw| = {fmt(moved, 3)}).")
+        text += (
+            f" Its error was spread onto the {s.update.shape[1]} columns still to round; column "
+            f"{int(s.later[j])} moved most (Σ|Δw| = {fmt(moved, 3)})."
+        )
     else:
         text += " It is the last column: nothing is left to absorb its error."
     return text
@@ -76,14 +84,18 @@ def awq_summary(r: AWQResult) -> list[str]:
     The grid search chose α = 0.
     """
     form = "x̄^α / w̄^(1−α)" if r.duo_used else "x̄^α"
-    out = [f"The grid search chose α = {fmt(r.ratio, 3)} (s = {form}); layer-output MSE {fmt(r.output_mse, 4)} "
-           f"against {fmt(r.rtn_output_mse, 4)} for plain rounding — {ratio_words(r.output_mse, r.rtn_output_mse)}."]
+    out = [
+        f"The grid search chose α = {fmt(r.ratio, 3)} (s = {form}); layer-output MSE {fmt(r.output_mse, 4)} "
+        f"against {fmt(r.rtn_output_mse, 4)} for plain rounding — {ratio_words(r.output_mse, r.rtn_output_mse)}."
+    ]
     if r.ratio == 0 and not r.duo_used:
         out.append("No scaling beat plain rounding on this layer, so AWQ left the weights as they were.")
     else:
         top = ", ".join(f"{int(j)} (s = {fmt(float(r.scales[j]), 3)})" for j in r.protected[:5])
-        out.append(f"The most active input channels — {top} — are scaled up before rounding, so their weights land on "
-                   "a finer part of the grid; their inputs are divided by the same s, so the float layer is unchanged.")
+        out.append(
+            f"The most active input channels — {top} — are scaled up before rounding, so their weights land on "
+            "a finer part of the grid; their inputs are divided by the same s, so the float layer is unchanged."
+        )
     return out
 
 
@@ -96,12 +108,16 @@ def smoothquant_summary(before: W8A8Error, after: W8A8Error, alpha: float) -> li
     >>> print(smoothquant_summary(w8a8_error(layer.weight, layer.inputs), plain, 0.5)[0][:40])
     W8A8 layer-output MSE without smoothing:
     """
-    out = [f"W8A8 layer-output MSE without smoothing: {fmt(before.output_mse, 4)}; with α = {fmt(alpha, 3)}: "
-           f"{fmt(after.output_mse, 4)} — {ratio_words(after.output_mse, before.output_mse)}."]
+    out = [
+        f"W8A8 layer-output MSE without smoothing: {fmt(before.output_mse, 4)}; with α = {fmt(alpha, 3)}: "
+        f"{fmt(after.output_mse, 4)} — {ratio_words(after.output_mse, before.output_mse)}."
+    ]
     part = "activations" if before.activation_mse > before.weight_mse else "weights"
-    out.append(f"Without smoothing most of the error comes from the {part} "
-               f"(activations alone {fmt(before.activation_mse, 3)}, weights alone {fmt(before.weight_mse, 3)}); "
-               f"with α = {fmt(alpha, 3)}: activations {fmt(after.activation_mse, 3)}, weights {fmt(after.weight_mse, 3)}.")
+    out.append(
+        f"Without smoothing most of the error comes from the {part} "
+        f"(activations alone {fmt(before.activation_mse, 3)}, weights alone {fmt(before.weight_mse, 3)}); "
+        f"with α = {fmt(alpha, 3)}: activations {fmt(after.activation_mse, 3)}, weights {fmt(after.weight_mse, 3)}."
+    )
     return out
 
 
@@ -113,14 +129,16 @@ def rotation_summary(r: RotationResult, before_db: float, after_db: float, what:
     >>> print(rotation_summary(rotate(layer.weight, layer.inputs), 10.0, 20.0, "int4 activations")[0][:34])
     The largest input is 20× its RMS b
     """
-    out = [f"The largest input is {fmt(r.inputs_peak_before, 2)}× its RMS before the rotation and "
-           f"{fmt(r.inputs_peak_after, 2)}× after; the weights' peak goes from {fmt(r.weight_peak_before, 2)}× "
-           f"to {fmt(r.weight_peak_after, 2)}×.",
-           f"SQNR of the layer output with {what}: {fmt(before_db, 3)} dB before, {fmt(after_db, 3)} dB after "
-           f"({'+' if after_db >= before_db else '−'}{fmt(abs(after_db - before_db), 3)} dB).",
-           f"The rotation is exact in real arithmetic (Q·Qᵀ = I). In float64 the rotated layer's outputs differ by at "
-           f"most {fmt(r.float64_error, 2)}, in float32 by {fmt(r.float32_error, 2)} (outputs up to "
-           f"{fmt(r.output_scale, 3)}): the rounding of x·Q, W·Q and of the longer sums, far below any int grid's step."]
+    out = [
+        f"The largest input is {fmt(r.inputs_peak_before, 2)}× its RMS before the rotation and "
+        f"{fmt(r.inputs_peak_after, 2)}× after; the weights' peak goes from {fmt(r.weight_peak_before, 2)}× "
+        f"to {fmt(r.weight_peak_after, 2)}×.",
+        f"SQNR of the layer output with {what}: {fmt(before_db, 3)} dB before, {fmt(after_db, 3)} dB after "
+        f"({'+' if after_db >= before_db else '−'}{fmt(abs(after_db - before_db), 3)} dB).",
+        f"The rotation is exact in real arithmetic (Q·Qᵀ = I). In float64 the rotated layer's outputs differ by at "
+        f"most {fmt(r.float64_error, 2)}, in float32 by {fmt(r.float32_error, 2)} (outputs up to "
+        f"{fmt(r.output_scale, 3)}): the rounding of x·Q, W·Q and of the longer sums, far below any int grid's step.",
+    ]
     return out
 
 

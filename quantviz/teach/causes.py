@@ -50,9 +50,14 @@ STEP_NAMES = {
 }
 
 _RULE_WORDS = {
-    "half_to_even": "half to even", "half_away_from_zero": "half away from zero", "half_up": "half up",
-    "half_up_float32": "half up as floor(v + 0.5) in float32", "floor": "down", "ceil": "up",
-    "toward_zero": "toward zero", "stochastic": "stochastically",
+    "half_to_even": "half to even",
+    "half_away_from_zero": "half away from zero",
+    "half_up": "half up",
+    "half_up_float32": "half up as floor(v + 0.5) in float32",
+    "floor": "down",
+    "ceil": "up",
+    "toward_zero": "toward zero",
+    "stochastic": "stochastically",
 }
 
 
@@ -82,14 +87,21 @@ def how(recipe: Recipe, step: str) -> str:
     if step == "grid":
         return f"chooses s and z on [{qmin}, {qmax}]"
     if step == "divisor":
-        return (f"divides the range by qmax − qmin = {qmax - qmin}" if value == "full"
-                else "divides a by the codes on the shorter side of z")
+        return (
+            f"divides the range by qmax − qmin = {qmax - qmin}"
+            if value == "full"
+            else "divides a by the codes on the shorter side of z"
+        )
     if step == "scale_arithmetic":
         return f"computes s in {value}"
     if step == "scale_storage":
         return f"stores s as {value}"
     if step == "zero_frame":
-        return f"computes z on [{qmin - value}, {qmax - value}] and adds {value}" if value else f"computes z on its grid [{qmin}, {qmax}]"
+        return (
+            f"computes z on [{qmin - value}, {qmax - value}] and adds {value}"
+            if value
+            else f"computes z on its grid [{qmin}, {qmax}]"
+        )
     if step == "zero_rounding":
         return f"rounds z {rule_words(str(value))}"
     if step == "rounding":
@@ -101,24 +113,34 @@ def how(recipe: Recipe, step: str) -> str:
 
 _FIXED_WORDS: dict[str, dict] = {
     "widening": {"include_zero": "widens the range to include 0", "as_given": "uses the range as given"},
-    "empty_range": {"unit_scale": "treats only an exactly empty range specially (s = 1 there)",
-                    "widen_1e-6": "widens a range narrower than 1e−6 by 1e−6 on each side",
-                    "eps_floor": "keeps s at least float32 eps (1.19e−7)",
-                    "unit_scale_zero_0": "sets s = 1, z = 0 where s would be below float32's smallest normal",
-                    "refuse": "refuses a range with min ≥ max"},
-    "zero_rule": {"from_min": "computes z from rmin", "middle": "puts z in the middle of the grid (half to even)",
-                  "middle_floor": "puts z in the middle of the grid, rounded down", "zero": "sets z = 0"},
+    "empty_range": {
+        "unit_scale": "treats only an exactly empty range specially (s = 1 there)",
+        "widen_1e-6": "widens a range narrower than 1e−6 by 1e−6 on each side",
+        "eps_floor": "keeps s at least float32 eps (1.19e−7)",
+        "unit_scale_zero_0": "sets s = 1, z = 0 where s would be below float32's smallest normal",
+        "refuse": "refuses a range with min ≥ max",
+    },
+    "zero_rule": {
+        "from_min": "computes z from rmin",
+        "middle": "puts z in the middle of the grid (half to even)",
+        "middle_floor": "puts z in the middle of the grid, rounded down",
+        "zero": "sets z = 0",
+    },
     "zero_arithmetic": {
         "exact_ratio": "evaluates qmin − rmin/s as the exact ratio qmin − rmin·(qmax − qmin)/(rmax − rmin), in rational arithmetic",
         "float64": "evaluates qmin − rmin/s in float64",
         "float64_to_float32": "evaluates qmin − rmin/s in double with the float32 s, then rounds it to float32",
         "float32": "evaluates qmin − rmin/s in float32",
-        "float32_steps": "rounds rmin/s (float32) and subtracts it from qmin"},
+        "float32_steps": "rounds rmin/s (float32) and subtracts it from qmin",
+    },
     "zero_clamp": {True: "clamps z to the grid", False: "does not clamp z"},
-    "quantize_arithmetic": {"float64_divide": "computes x/s in float64", "float32_divide": "computes x/s in float32",
-                            "float32_multiply_inverse": "computes x·(1/s) in float32",
-                            "float32_fma": "computes fma(x, 1/s, z) in float32, one rounding",
-                            "tf_nudged": "computes (clamp(x) − nudged_min)·inv − qz in float32"},
+    "quantize_arithmetic": {
+        "float64_divide": "computes x/s in float64",
+        "float32_divide": "computes x/s in float32",
+        "float32_multiply_inverse": "computes x·(1/s) in float32",
+        "float32_fma": "computes fma(x, 1/s, z) in float32, one rounding",
+        "tf_nudged": "computes (clamp(x) − nudged_min)·inv − qz in float32",
+    },
     "order": {"round_then_add": "rounds, then adds z", "add_then_round": "adds z, then rounds"},
 }
 
@@ -173,7 +195,9 @@ def _pick(result: RecipeResult, quantity: str) -> object:
     return {"scale": result.scale, "zero point": result.zero_point, "code": result.code}[quantity]
 
 
-def find_cause(a: Recipe, b: Recipe, rmin: float, rmax: float, *, quantity: str, x: float | None = None) -> Cause | None:
+def find_cause(
+    a: Recipe, b: Recipe, rmin: float, rmax: float, *, quantity: str, x: float | None = None
+) -> Cause | None:
     """Return why A's ``quantity`` differs from B's for [rmin, rmax] (and the probe ``x`` for a code), or None.
 
     Sets of one step are tried first, then pairs; the cause is every set of the smallest size that makes A agree with
@@ -192,10 +216,18 @@ def find_cause(a: Recipe, b: Recipe, rmin: float, rmax: float, *, quantity: str,
             swapped = a.replace(**{s: getattr(b, s) for s in pair})
             if _outcome(swapped, rmin, rmax, x, quantity) == theirs:
                 found.append(pair)
-    unchanged = tuple(s for s in differing
-                      if s in SUSPECTS[quantity] and alone[s] == ours and not any(s in f for f in found))
-    return Cause(quantity=quantity, results=(ours, theirs), differing=differing,
-                 steps=found[0] if found else (), alternatives=tuple(found[1:]), unchanged_alone=unchanged, alone=alone)
+    unchanged = tuple(
+        s for s in differing if s in SUSPECTS[quantity] and alone[s] == ours and not any(s in f for f in found)
+    )
+    return Cause(
+        quantity=quantity,
+        results=(ours, theirs),
+        differing=differing,
+        steps=found[0] if found else (),
+        alternatives=tuple(found[1:]),
+        unchanged_alone=unchanged,
+        alone=alone,
+    )
 
 
 def _value(quantity: str, value: object) -> str:
@@ -236,8 +268,17 @@ def evidence(recipe: Recipe, rmin: float, rmax: float, quantity: str, x: float |
     return text + (f", clamped to {r.code}" if r.code != r.unclamped else f": code {r.code}")
 
 
-def cause_sentence(cause: Cause, a: Recipe, b: Recipe, label_a: str, label_b: str, *,
-                   rmin: float | None = None, rmax: float | None = None, x: float | None = None) -> str:
+def cause_sentence(
+    cause: Cause,
+    a: Recipe,
+    b: Recipe,
+    label_a: str,
+    label_b: str,
+    *,
+    rmin: float | None = None,
+    rmax: float | None = None,
+    x: float | None = None,
+) -> str:
     """The cause in words, with the results of the experiments that found it.
 
     >>> from quantviz.conventions import get_convention
@@ -250,27 +291,37 @@ def cause_sentence(cause: Cause, a: Recipe, b: Recipe, label_a: str, label_b: st
     theirs = _value(q, cause.results[1])
     if not cause.steps:
         names = ", ".join(STEP_NAMES[s] for s in cause.differing)
-        text = (f"They differ in more than two places: no single step and no pair of the steps that differ ({names}) "
-                f"gives {label_a} {_possessive(label_b)} {theirs} when replaced.")
+        text = (
+            f"They differ in more than two places: no single step and no pair of the steps that differ ({names}) "
+            f"gives {label_a} {_possessive(label_b)} {theirs} when replaced."
+        )
     elif len(cause.steps) == 1:
         (step,) = cause.steps
-        text = (f"Cause: {STEP_NAMES[step]}. {label_a} {how(a, step)}; {label_b} {how(b, step)}. "
-                f"Done {_possessive(label_b)} way, {label_a} too gets {theirs}.")
+        text = (
+            f"Cause: {STEP_NAMES[step]}. {label_a} {how(a, step)}; {label_b} {how(b, step)}. "
+            f"Done {_possessive(label_b)} way, {label_a} too gets {theirs}."
+        )
         if rmin is not None and rmax is not None and cause.quantity != "scale":
             swapped = a.replace(**{step: getattr(b, step)})
-            text += (f" ({label_a}: {evidence(a, rmin, rmax, cause.quantity, x)}; done {_possessive(label_b)} way: "
-                     f"{evidence(swapped, rmin, rmax, cause.quantity, x)}.)")
+            text += (
+                f" ({label_a}: {evidence(a, rmin, rmax, cause.quantity, x)}; done {_possessive(label_b)} way: "
+                f"{evidence(swapped, rmin, rmax, cause.quantity, x)}.)"
+            )
         for other in cause.alternatives:
             (s,) = other
             text += f" Replacing {STEP_NAMES[s]} alone makes them agree too: {label_b} {how(b, s)}."
     else:
         first, second = cause.steps
-        text = (f"Cause: {STEP_NAMES[first]} and {STEP_NAMES[second]}, both together. {label_a} {how(a, first)} and "
-                f"{how(a, second)}; {label_b} {how(b, first)} and {how(b, second)}. With both done "
-                f"{_possessive(label_b)} way, {label_a} gets {theirs}; either one alone does not "
-                f"({_value(q, cause.alone[first])} and {_value(q, cause.alone[second])}).")
+        text = (
+            f"Cause: {STEP_NAMES[first]} and {STEP_NAMES[second]}, both together. {label_a} {how(a, first)} and "
+            f"{how(a, second)}; {label_b} {how(b, first)} and {how(b, second)}. With both done "
+            f"{_possessive(label_b)} way, {label_a} gets {theirs}; either one alone does not "
+            f"({_value(q, cause.alone[first])} and {_value(q, cause.alone[second])})."
+        )
         if cause.alternatives:
-            text += " So do " + "; ".join(" with ".join(STEP_NAMES[s] for s in pair) for pair in cause.alternatives) + "."
+            text += (
+                " So do " + "; ".join(" with ".join(STEP_NAMES[s] for s in pair) for pair in cause.alternatives) + "."
+            )
     if cause.unchanged_alone:
         names = [STEP_NAMES[s] for s in cause.unchanged_alone]
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

@@ -70,8 +70,15 @@ class Difference(NamedTuple):
 
 
 def compare_conventions(
-    rmin: float, rmax: float, probes: list[float] | tuple[float, ...], *, bits: int = 8, signed: bool = False,
-    symmetric: bool = False, narrow_range: bool = False, reduce_range: bool = False,
+    rmin: float,
+    rmax: float,
+    probes: list[float] | tuple[float, ...],
+    *,
+    bits: int = 8,
+    signed: bool = False,
+    symmetric: bool = False,
+    narrow_range: bool = False,
+    reduce_range: bool = False,
 ) -> list[ConventionRow]:
     """Return one row per convention: s, z, representable range, the codes of ``probes`` and the traces.
 
@@ -80,7 +87,13 @@ def compare_conventions(
     [('textbook', 128), ('tflite', 127), ('tflite_reference', 127)]
     """
     rows = []
-    options = {"bits": bits, "signed": signed, "symmetric": symmetric, "narrow_range": narrow_range, "reduce_range": reduce_range}
+    options = {
+        "bits": bits,
+        "signed": signed,
+        "symmetric": symmetric,
+        "narrow_range": narrow_range,
+        "reduce_range": reduce_range,
+    }
     x = np.asarray(probes, dtype=np.float64)
     for name, conv in CONVENTIONS.items():
         reason = conv.unsupported_reason(**options)
@@ -97,8 +110,15 @@ def compare_conventions(
         nudge = tf_nudge(qp) if name == "tf_fake_quant" else None
         rows.append(
             ConventionRow(
-                name, conv.label, qp, tuple(int(v) for v in t.q), tuple(float(v) for v in t.dequantized), None,
-                (float(nudge.nudged_min), float(nudge.nudged_max)) if nudge else None, choice, t,
+                name,
+                conv.label,
+                qp,
+                tuple(int(v) for v in t.q),
+                tuple(float(v) for v in t.dequantized),
+                None,
+                (float(nudge.nudged_min), float(nudge.nudged_max)) if nudge else None,
+                choice,
+                t,
             )
         )
     return rows
@@ -111,8 +131,15 @@ def _recipes(row: ConventionRow, ref: ConventionRow, options: dict) -> tuple[Rec
     return get_convention(row.name).recipe(**options), get_convention(ref.name).recipe(**options)
 
 
-def difference(row: ConventionRow, ref: ConventionRow, quantity: str, rmin: float, rmax: float, options: dict,
-               x: float | None = None) -> Difference | None:
+def difference(
+    row: ConventionRow,
+    ref: ConventionRow,
+    quantity: str,
+    rmin: float,
+    rmax: float,
+    options: dict,
+    x: float | None = None,
+) -> Difference | None:
     """Why ``row``'s scale, zero point or code of ``x`` differs from ``ref``'s: the cause, found by experiment.
 
     See :mod:`quantviz.teach.causes`: the row's steps are replaced by the reference's until the results agree.
@@ -136,8 +163,15 @@ def difference(row: ConventionRow, ref: ConventionRow, quantity: str, rmin: floa
 
 
 # ----------------------------------------------------------------------------- all of them
-def explain_differences(rows: list[ConventionRow], probes: list[float] | tuple[float, ...], reference: str = "textbook",
-                        *, rmin: float, rmax: float, options: dict | None = None) -> list[Difference]:
+def explain_differences(
+    rows: list[ConventionRow],
+    probes: list[float] | tuple[float, ...],
+    reference: str = "textbook",
+    *,
+    rmin: float,
+    rmax: float,
+    options: dict | None = None,
+) -> list[Difference]:
     """Return one Difference per result that parts from the reference convention, each naming its cause.
 
     ``rmin``, ``rmax`` and ``options`` (bits, signed, symmetric, narrow_range, reduce_range) are those the rows

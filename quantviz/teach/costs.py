@@ -11,8 +11,8 @@ from quantviz.tasks.evaluate import TaskResult
 from quantviz.tasks.sweeps import LayerCost, SchemePoint
 from quantviz.teach.fmt import fmt
 
-SQNR_MARGIN_DB = 0.5   # two schemes' SQNRs closer than this are not called different
-PERPLEXITY_MARGIN = 0.002   # nor two perplexities within 0.2 % (accuracy: one test image is already a difference)
+SQNR_MARGIN_DB = 0.5  # two schemes' SQNRs closer than this are not called different
+PERPLEXITY_MARGIN = 0.002  # nor two perplexities within 0.2 % (accuracy: one test image is already a difference)
 
 
 def metric_text(metric: str, value: float) -> str:
@@ -66,25 +66,34 @@ def verdict(result: TaskResult) -> str:
             text = f"{head} keeps exactly its float accuracy, {metric_text(m, v)}"
         else:
             change = "loses" if v < f else "gains"
-            text = (f"{head} {change} {fmt(abs(v - f) * 100, 3)} points of accuracy: {metric_text(m, v)} against "
-                    f"{metric_text(m, f)} in float")
+            text = (
+                f"{head} {change} {fmt(abs(v - f) * 100, 3)} points of accuracy: {metric_text(m, v)} against "
+                f"{metric_text(m, f)} in float"
+            )
         changed = 1 - result.top1_agreement
-        tail = (f"; {fmt(changed * 100, 3)} % of the test images change their answer." if changed > 0
-                else "; every test image keeps its float answer.")
+        tail = (
+            f"; {fmt(changed * 100, 3)} % of the test images change their answer."
+            if changed > 0
+            else "; every test image keeps its float answer."
+        )
         return text + tail
     change = (v - f) / f
-    text = (f"{head} has perplexity {metric_text(m, v)} against {metric_text(m, f)} in float "
-            f"({'+' if change >= 0 else '−'}{fmt(abs(change) * 100, 3)} %)")
-    return (text + f"; the mean KL divergence from the float model is {fmt(result.kl_divergence, 3)} nats and the "
-            f"top next byte is the same at {fmt(result.top1_agreement * 100, 4)} % of positions.")
+    text = (
+        f"{head} has perplexity {metric_text(m, v)} against {metric_text(m, f)} in float "
+        f"({'+' if change >= 0 else '−'}{fmt(abs(change) * 100, 3)} %)"
+    )
+    return (
+        text + f"; the mean KL divergence from the float model is {fmt(result.kl_divergence, 3)} nats and the "
+        f"top next byte is the same at {fmt(result.top1_agreement * 100, 4)} % of positions."
+    )
 
 
 class Disagreement(NamedTuple):
     """Schemes ranked one way by weight SQNR and the other way by the task."""
 
-    pairs: int                       # pairs whose SQNRs differ by more than the margin
-    reversed_pairs: int              # of those, pairs the task metric ranks strictly the other way
-    example: tuple[SchemePoint, SchemePoint] | None   # (higher SQNR, better metric) with the largest SQNR gap
+    pairs: int  # pairs whose SQNRs differ by more than the margin
+    reversed_pairs: int  # of those, pairs the task metric ranks strictly the other way
+    example: tuple[SchemePoint, SchemePoint] | None  # (higher SQNR, better metric) with the largest SQNR gap
 
 
 def clearly_better(metric: str, a: float, b: float) -> bool:
@@ -126,15 +135,19 @@ def disagreement_sentence(points: Sequence[SchemePoint], metric: str) -> str:
     d = disagreement(points, metric)
     if d.pairs == 0:
         return ""
-    text = (f"Of {d.pairs} pairs of schemes whose weight SQNRs differ by more than {fmt(SQNR_MARGIN_DB)} dB, "
-            f"{d.reversed_pairs} are ranked clearly the other way by {metric}"
-            + ("." if metric == "accuracy" else f" (by more than {fmt(PERPLEXITY_MARGIN * 100)} %)."))
+    text = (
+        f"Of {d.pairs} pairs of schemes whose weight SQNRs differ by more than {fmt(SQNR_MARGIN_DB)} dB, "
+        f"{d.reversed_pairs} are ranked clearly the other way by {metric}"
+        + ("." if metric == "accuracy" else f" (by more than {fmt(PERPLEXITY_MARGIN * 100)} %).")
+    )
     if d.example is None:
         return text + f" Here SQNR predicts {metric} perfectly."
     hi, lo = d.example
     lo_text, hi_text = metric_texts(metric, lo.value, hi.value)
-    return (text + f" The widest: {lo.weights} has the lower weight SQNR ({fmt(lo.weight_sqnr_db, 3)} dB against "
-            f"{hi.weights}'s {fmt(hi.weight_sqnr_db, 3)} dB), yet the better {metric} ({lo_text} against {hi_text}).")
+    return (
+        text + f" The widest: {lo.weights} has the lower weight SQNR ({fmt(lo.weight_sqnr_db, 3)} dB against "
+        f"{hi.weights}'s {fmt(hi.weight_sqnr_db, 3)} dB), yet the better {metric} ({lo_text} against {hi_text})."
+    )
 
 
 def sensitivity_sentence(costs: Sequence[LayerCost], metric: str) -> str:
@@ -150,15 +163,17 @@ def sensitivity_sentence(costs: Sequence[LayerCost], metric: str) -> str:
     least = min(costs, key=lambda c: c.kl_divergence)
     if worst.kl_divergence == least.kl_divergence:
         return f"Quantized alone, every layer moves the output by the same KL divergence, {fmt(worst.kl_divergence, 3)} nats."
-    return (f"Quantized alone, the rest float, {worst.layer} hurts most (KL divergence {fmt(worst.kl_divergence, 3)} nats, "
-            f"{metric} {metric_text(metric, worst.value)}) and {least.layer} least (KL divergence {fmt(least.kl_divergence, 3)} "
-            f"nats, {metric} {metric_text(metric, least.value)}).")
+    return (
+        f"Quantized alone, the rest float, {worst.layer} hurts most (KL divergence {fmt(worst.kl_divergence, 3)} nats, "
+        f"{metric} {metric_text(metric, worst.value)}) and {least.layer} least (KL divergence {fmt(least.kl_divergence, 3)} "
+        f"nats, {metric} {metric_text(metric, least.value)})."
+    )
 
 
 class Mistakes(NamedTuple):
     """The test images whose answer changed: newly wrong, newly right."""
 
-    now_wrong: np.ndarray   # indices the float network got right and the quantized one gets wrong
+    now_wrong: np.ndarray  # indices the float network got right and the quantized one gets wrong
     now_right: np.ndarray
 
 

@@ -15,6 +15,7 @@ from quantviz.teach.fmt import fmt
 
 RULE_WORDS = {"half_to_even": "half to even", "half_away_from_zero": "half away from zero"}
 
+
 def exact_text(value: Fraction) -> str:
     """Return the exact decimal digits of ``value``, which must have a finite decimal expansion.
 

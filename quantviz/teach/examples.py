@@ -39,13 +39,15 @@ def seed_example_verdicts() -> list[Verdict]:
     """Return each line of the seed answer's worked example, recomputed by quantviz, with a verdict."""
     exact = QParams(2000 / 255, 128, 0, 255)
     printed = QParams(SEED_PRINTED_SCALE, 128, 0, 255)
-    out: list[Verdict] = [Verdict(
-        "scale = (1000 − −1000) / 255 = 7.843137255",
-        f"2000 / 255 = {fmt(exact.scale, 17)}",
-        False,
-        f"The printed 7.843137255 is the exact scale rounded up by {fmt(SEED_PRINTED_SCALE - exact.scale, 3)}. "
-        + _what_the_rounded_scale_changes(exact, printed),
-    )]
+    out: list[Verdict] = [
+        Verdict(
+            "scale = (1000 − −1000) / 255 = 7.843137255",
+            f"2000 / 255 = {fmt(exact.scale, 17)}",
+            False,
+            f"The printed 7.843137255 is the exact scale rounded up by {fmt(SEED_PRINTED_SCALE - exact.scale, 3)}. "
+            + _what_the_rounded_scale_changes(exact, printed),
+        )
+    ]
     ex = quantize_trace(SEED_VALUES, exact, rounding="half_away_from_zero", add_zero_point_before_rounding=True)
     ex_even = quantize_trace(SEED_VALUES, exact, rounding="half_to_even", add_zero_point_before_rounding=True)
     pr = quantize_trace(SEED_VALUES, printed, rounding="half_away_from_zero", add_zero_point_before_rounding=True)
@@ -73,7 +75,14 @@ def seed_example_verdicts() -> list[Verdict]:
                 )
             )
         else:
-            out.append(Verdict(claim, f"{fmt(x, 12)}/s + 128 = {fmt(pre, 12)} → {q}", q == claimed, "Holds: the value is not near a tie."))
+            out.append(
+                Verdict(
+                    claim,
+                    f"{fmt(x, 12)}/s + 128 = {fmt(pre, 12)} → {q}",
+                    q == claimed,
+                    "Holds: the value is not near a tie.",
+                )
+            )
     back = exact.scale * (np.array(SEED_CLAIMED_CODES) - exact.zero_point)
     for code, claimed_real, real in zip(SEED_CLAIMED_CODES, SEED_CLAIMED_BACK, back, strict=True):
         holds = bool(abs(real - claimed_real) < 1e-6 * max(1.0, abs(claimed_real)))
@@ -82,7 +91,9 @@ def seed_example_verdicts() -> list[Verdict]:
                 f"({code} − 128) × 7.843137255 = {fmt(claimed_real, 12)}",
                 f"({code} − 128) × s = {fmt(float(real), 12)}",
                 holds,
-                "Holds." if holds else f"Off by {fmt(float(real) - claimed_real, 6)}: code {code} stands for {fmt(float(real), 7)}, so ±1000 are not representable with z = 128.",
+                "Holds."
+                if holds
+                else f"Off by {fmt(float(real) - claimed_real, 6)}: code {code} stands for {fmt(float(real), 7)}, so ±1000 are not representable with z = 128.",
             )
         )
     out.append(
@@ -94,7 +105,14 @@ def seed_example_verdicts() -> list[Verdict]:
             "A symmetric grid [1, 255] around 128 needs s = 1000/127 (see the corrected scheme).",
         )
     )
-    out.append(Verdict("inverse scale = 0.1275", f"255 / 2000 = {fmt(255 / 2000)}", True, "Holds: multiplying by 1/s = 0.1275 is the same map."))
+    out.append(
+        Verdict(
+            "inverse scale = 0.1275",
+            f"255 / 2000 = {fmt(255 / 2000)}",
+            True,
+            "Holds: multiplying by 1/s = 0.1275 is the same map.",
+        )
+    )
     return out
 
 
@@ -108,22 +126,32 @@ def _what_the_rounded_scale_changes(exact: QParams, printed: QParams) -> str:
     rule = {"rounding": "half_away_from_zero", "add_zero_point_before_rounding": True}
     ex, pr = quantize_trace(ends, exact, **rule), quantize_trace(ends, printed, **rule)
     even = quantize_trace(ends, exact, rounding="half_to_even", add_zero_point_before_rounding=True)
-    how_exact = (f"with the exact scale, 1000 and −1000 land on the ties {fmt(float(ex.pre_round[0]), 12)} and "
-                 f"{fmt(float(ex.pre_round[1]), 12)}: rounded half away from zero and clamped they give "
-                 f"{int(ex.q[0])} and {int(ex.q[1])} (half to even: {int(even.q[0])} and {int(even.q[1])})")
-    how_printed = (f"with the printed scale they sit just off the ties, at {fmt(float(pr.pre_round[0]), 13)} and "
-                   f"{fmt(float(pr.pre_round[1]), 13)}, and give {int(pr.q[0])} and {int(pr.q[1])}"
-                   + (" with no clamp" if not pr.clipped.any() else ""))
+    how_exact = (
+        f"with the exact scale, 1000 and −1000 land on the ties {fmt(float(ex.pre_round[0]), 12)} and "
+        f"{fmt(float(ex.pre_round[1]), 12)}: rounded half away from zero and clamped they give "
+        f"{int(ex.q[0])} and {int(ex.q[1])} (half to even: {int(even.q[0])} and {int(even.q[1])})"
+    )
+    how_printed = (
+        f"with the printed scale they sit just off the ties, at {fmt(float(pr.pre_round[0]), 13)} and "
+        f"{fmt(float(pr.pre_round[1]), 13)}, and give {int(pr.q[0])} and {int(pr.q[1])}"
+        + (" with no clamp" if not pr.clipped.any() else "")
+    )
     same = bool(np.array_equal(ex.q, pr.q))
-    verdict = ("So the excess does not change the codes printed below under the answer's own rule; it changes why "
-               "they come out: no tie and no clamp is needed." if same
-               else "So the excess is what changes the codes printed below.")
+    verdict = (
+        "So the excess does not change the codes printed below under the answer's own rule; it changes why "
+        "they come out: no tie and no clamp is needed."
+        if same
+        else "So the excess is what changes the codes printed below."
+    )
     return f"Rerun both ways: {how_exact}; {how_printed}. {verdict}"
 
 
 def _tie_rules_agree(value: float) -> str:
     """Name the tie rules that agree on ``value`` ("half to even, half away from zero and half up all round")."""
-    results = {rule: int(apply_rounding(np.array([value]), rule)[0]) for rule in ("half_to_even", "half_away_from_zero", "half_up")}
+    results = {
+        rule: int(apply_rounding(np.array([value]), rule)[0])
+        for rule in ("half_to_even", "half_away_from_zero", "half_up")
+    }
     names = [rule.replace("_", " ") for rule in results]
     if len(set(results.values())) == 1:
         return f"{', '.join(names[:-1])} and {names[-1]} all round"
@@ -140,10 +168,12 @@ def _frameworks_on(x: float, qp: QParams) -> str:
         tie = pre - math.floor(pre) == 0.5
         recipe = conv.recipe()
         number = "x/s + z" if recipe.order == "add_then_round" else "x/s"
-        parts.append(f"{conv.label} stores {int(t.q[0])}: it {how(recipe, 'quantize_arithmetic')}"
-                     + (" (z added before rounding)" if recipe.order == "add_then_round" else "")
-                     + f", so {number} = {fmt(pre, 10)}, " + ("a tie, rounded " + rule_words(conv.tie_rule) if tie
-                                                             else "not a tie"))
+        parts.append(
+            f"{conv.label} stores {int(t.q[0])}: it {how(recipe, 'quantize_arithmetic')}"
+            + (" (z added before rounding)" if recipe.order == "add_then_round" else "")
+            + f", so {number} = {fmt(pre, 10)}, "
+            + ("a tie, rounded " + rule_words(conv.tie_rule) if tie else "not a tie")
+        )
     return "With s = 2000/255 and z = 128: " + "; ".join(parts) + "."
 
 
@@ -170,27 +200,57 @@ class Preset(NamedTuple):
 PRESETS: dict[str, Preset] = {
     "seed": Preset(
         "The seed question: [−1000, 1000] to uint8",
-        -1000.0, 1000.0, 8, False, False, False, SEED_VALUES,
+        -1000.0,
+        1000.0,
+        8,
+        False,
+        False,
+        False,
+        SEED_VALUES,
         "The Stack Overflow answer that started QuantViz. Its numbers rest on a tie at 127.5.",
     ),
     "relu6": Preset(
         "ReLU6 activations: [0, 6] to uint8",
-        0.0, 6.0, 8, False, False, False, (0.0, 0.5, 3.0, 6.0, 7.0),
+        0.0,
+        6.0,
+        8,
+        False,
+        False,
+        False,
+        (0.0, 0.5, 3.0, 6.0, 7.0),
         "A range that starts at 0 needs no shift: z = {z}, the lowest code, and every code is a non-negative value.",
     ),
     "weights": Preset(
         "Symmetric int8 weights: [−0.8, 1.27], narrow range",
-        -0.8, 1.27, 8, True, True, True, (-0.8, -0.005, 0.0, 0.005, 1.27),
+        -0.8,
+        1.27,
+        8,
+        True,
+        True,
+        True,
+        (-0.8, -0.005, 0.0, 0.005, 1.27),
         "Weights are usually symmetric: z = {z}, so the integer matmul needs no zero-point terms for them.",
     ),
     "int4": Preset(
         "int4: [−1, 1] to 16 levels",
-        -1.0, 1.0, 4, True, False, False, (-1.0, -0.2, 0.0, 0.1, 0.99),
+        -1.0,
+        1.0,
+        4,
+        True,
+        False,
+        False,
+        (-1.0, -0.2, 0.0, 0.1, 0.99),
         "Four bits leave {levels} codes: each step is s = {s} wide, and the rounding error (up to s/2) is large.",
     ),
     "no_zero": Preset(
         "A range without 0: [250, 1000] to uint8",
-        250.0, 1000.0, 8, False, False, False, (250.0, 260.0, 500.0, 1000.0),
+        250.0,
+        1000.0,
+        8,
+        False,
+        False,
+        False,
+        (250.0, 260.0, 500.0, 1000.0),
         "Real 0 is not in the range, so the zero point the range asks for is not a code. The steps below show "
         "that raw zero point, and what the convention does about it: widen the range, or clamp z and let the grid slide.",
     ),
@@ -210,11 +270,23 @@ def preset_story(preset: Preset, qp: QParams) -> str:
 def preset_steps(preset: Preset, convention: str = "textbook") -> tuple[QParams, list[Step], dict[float, list[Step]]]:
     """Return the QParams, the steps that choose them and, per value, the steps that quantize it."""
     qp = choose_qparams(
-        preset.rmin, preset.rmax, bits=preset.bits, signed=preset.signed, symmetric=preset.symmetric,
-        narrow_range=preset.narrow_range, convention=convention,
+        preset.rmin,
+        preset.rmax,
+        bits=preset.bits,
+        signed=preset.signed,
+        symmetric=preset.symmetric,
+        narrow_range=preset.narrow_range,
+        convention=convention,
     )
-    steps = qparams_steps(preset.rmin, preset.rmax, convention=convention, bits=preset.bits, signed=preset.signed,
-                          symmetric=preset.symmetric, narrow_range=preset.narrow_range)
+    steps = qparams_steps(
+        preset.rmin,
+        preset.rmax,
+        convention=convention,
+        bits=preset.bits,
+        signed=preset.signed,
+        symmetric=preset.symmetric,
+        narrow_range=preset.narrow_range,
+    )
     per_value = {
         v: probe_steps(v, qp, convention=convention, bits=preset.bits, signed=preset.signed) for v in preset.values
     }

@@ -32,7 +32,11 @@ from quantviz.intmath import multiply_by_quantized_multiplier, quantize_multipli
 from quantviz.teach.exact import RULE_WORDS, exact_text, paren, round_exact, rounding_step, show
 from quantviz.teach.fmt import fmt
 
-DIFFICULTIES = {"easy": "Easy: 8-bit grids, round numbers", "medium": "Medium: low bits, signed and symmetric grids", "hard": "Hard: ties, framework conventions, integer steps"}
+DIFFICULTIES = {
+    "easy": "Easy: 8-bit grids, round numbers",
+    "medium": "Medium: low bits, signed and symmetric grids",
+    "hard": "Hard: ties, framework conventions, integer steps",
+}
 
 
 class Answer(NamedTuple):
@@ -137,8 +141,11 @@ def _quantize_lines(x: Fraction, su: Setup, rule: str) -> tuple[list[str], int]:
     t = x / su.scale
     r = round_exact(t, rule)
     q = min(max(r + su.zero_point, su.qmin), su.qmax)
-    lines = [f"x / s = {exact_text(x)} / {exact_text(su.scale)} = {show(t)}.", f"Round: {rounding_step(t, rule)}.",
-             f"Add z: {r} + {paren(su.zero_point)} = {r + su.zero_point}."]
+    lines = [
+        f"x / s = {exact_text(x)} / {exact_text(su.scale)} = {show(t)}.",
+        f"Round: {rounding_step(t, rule)}.",
+        f"Add z: {r} + {paren(su.zero_point)} = {r + su.zero_point}.",
+    ]
     if q != r + su.zero_point:
         lines.append(f"Clamp to [{su.qmin}, {su.qmax}]: {r + su.zero_point} is outside, so q = {q} (clipped).")
     else:
@@ -151,7 +158,9 @@ def _scale_zero_point(rng: random.Random, difficulty: str) -> Exercise:
     bits, signed, symmetric = _grid(rng, difficulty)
     qmin, qmax = int_range(bits, signed=signed)
     if difficulty == "easy":
-        lo, hi = rng.choice([("-1", "1"), ("0", "6"), ("-2", "6"), ("0", "255"), ("-127.5", "127.5"), ("-4", "12"), ("-1", "3")])
+        lo, hi = rng.choice(
+            [("-1", "1"), ("0", "6"), ("-2", "6"), ("0", "255"), ("-127.5", "127.5"), ("-4", "12"), ("-1", "3")]
+        )
     elif difficulty == "medium":
         lo, hi = exact_text(Fraction(-rng.randint(0, 500), 100)), exact_text(Fraction(rng.randint(50, 500), 100))
     else:
@@ -159,33 +168,43 @@ def _scale_zero_point(rng: random.Random, difficulty: str) -> Exercise:
         lo, hi = f"-{a}", a
     rlo, rhi = Fraction(lo), Fraction(hi)
     wlo, whi = min(rlo, 0), max(rhi, 0)
-    lines = [f"Widen to include 0: [{exact_text(wlo)}, {exact_text(whi)}]." if (wlo, whi) != (rlo, rhi)
-             else f"[{lo}, {hi}] already includes 0."]
+    lines = [
+        f"Widen to include 0: [{exact_text(wlo)}, {exact_text(whi)}]."
+        if (wlo, whi) != (rlo, rhi)
+        else f"[{lo}, {hi}] already includes 0."
+    ]
     if symmetric:
         absmax = max(-wlo, whi)
         z = _middle(qmin, qmax)
         side = min(qmax - z, z - qmin)
         s = absmax / side
         how = "symmetric: z = the middle code, rounded half to even; s = absmax / (codes on the shorter side of z)"
-        lines += [f"z = round(({qmin} + {qmax}) / 2): {rounding_step(Fraction(qmin + qmax, 2), 'half_to_even')}.",
-                  f"absmax = {exact_text(absmax)}; the shorter side of z has min({qmax} − {z}, {z} − {qmin}) = {side} codes.",
-                  f"s = {exact_text(absmax)} / {side} = {show(s)}."]
+        lines += [
+            f"z = round(({qmin} + {qmax}) / 2): {rounding_step(Fraction(qmin + qmax, 2), 'half_to_even')}.",
+            f"absmax = {exact_text(absmax)}; the shorter side of z has min({qmax} − {z}, {z} − {qmin}) = {side} codes.",
+            f"s = {exact_text(absmax)} / {side} = {show(s)}.",
+        ]
     else:
         s = (whi - wlo) / (qmax - qmin)
         raw = qmin - wlo / s
         rounded = round_exact(raw, "half_to_even")
         z = min(max(rounded, qmin), qmax)
         how = "s = (rmax − rmin) / (qmax − qmin); z = qmin − rmin / s, rounded half to even, then clamped"
-        lines += [f"s = ({exact_text(whi)} − {paren(wlo)}) / ({qmax} − {paren(qmin)}) = {show(s)}.",
-                  f"qmin − rmin / s = {qmin} − {paren(wlo)} / s = {show(raw)} (with the exact s, not its rounded digits).",
-                  f"Round: {rounding_step(raw, 'half_to_even')}" + (f"; clamp to the grid → z = {z}." if z != rounded else f"; inside the grid → z = {z}.")]
+        lines += [
+            f"s = ({exact_text(whi)} − {paren(wlo)}) / ({qmax} − {paren(qmin)}) = {show(s)}.",
+            f"qmin − rmin / s = {qmin} − {paren(wlo)} / s = {show(raw)} (with the exact s, not its rounded digits).",
+            f"Round: {rounding_step(raw, 'half_to_even')}"
+            + (f"; clamp to the grid → z = {z}." if z != rounded else f"; inside the grid → z = {z}."),
+        ]
     grid = f"{grid_label(bits, signed=signed)} grid [{qmin}, {qmax}]" + (" (symmetric)" if symmetric else "")
-    return Exercise("scale_zero_point",
-                    f"Choose the scale s and zero point z (textbook convention: widen the range to include 0; {how}) "
-                    f"for the range **[{lo}, {hi}]** on the {grid}. Give s to 4 significant digits; compute z from the "
-                    "exact s.",
-                    (Answer("s", "scale s", "float", float(s), _float_tolerance(float(s))), Answer("z", "zero point z", "int", z)),
-                    tuple(lines))
+    return Exercise(
+        "scale_zero_point",
+        f"Choose the scale s and zero point z (textbook convention: widen the range to include 0; {how}) "
+        f"for the range **[{lo}, {hi}]** on the {grid}. Give s to 4 significant digits; compute z from the "
+        "exact s.",
+        (Answer("s", "scale s", "float", float(s), _float_tolerance(float(s))), Answer("z", "zero point z", "int", z)),
+        tuple(lines),
+    )
 
 
 def _float_tolerance(value: float) -> float:
@@ -196,36 +215,53 @@ def _float_tolerance(value: float) -> float:
 def _quantize(rng: random.Random, difficulty: str) -> Exercise:
     su = _setup(rng, difficulty)
     rule = _rule(rng, difficulty)
-    k = rng.randint(su.qmin - su.zero_point - (difficulty != "easy"), su.qmax - su.zero_point - 1 + (difficulty != "easy"))
+    k = rng.randint(
+        su.qmin - su.zero_point - (difficulty != "easy"), su.qmax - su.zero_point - 1 + (difficulty != "easy")
+    )
     tie = difficulty == "hard" or rng.random() < 0.3
     frac = Fraction(1, 2) if tie else Fraction(rng.choice(["0.1", "0.2", "0.25", "0.4", "0.6", "0.75", "0.8", "0.9"]))
     x = (k + frac) * su.scale
     lines, q = _quantize_lines(x, su, rule)
-    return Exercise("quantize",
-                    f"With {su.given}, quantize **x = {exact_text(x)}**: q = clamp(round(x / s) + z, qmin, qmax), "
-                    f"ties rounded {RULE_WORDS[rule]}.",
-                    (Answer("q", "q", "int", q),), tuple(lines))
+    return Exercise(
+        "quantize",
+        f"With {su.given}, quantize **x = {exact_text(x)}**: q = clamp(round(x / s) + z, qmin, qmax), "
+        f"ties rounded {RULE_WORDS[rule]}.",
+        (Answer("q", "q", "int", q),),
+        tuple(lines),
+    )
 
 
 def _dequantize(rng: random.Random, difficulty: str) -> Exercise:
     su = _setup(rng, difficulty)
     q = rng.randint(su.qmin, su.qmax)
     r = su.scale * (q - su.zero_point)
-    return Exercise("dequantize", f"With {su.given}, which real value does code **q = {q}** stand for?",
-                    (Answer("r", "real value", "float", float(r), _float_tolerance(float(r)) + float(su.scale) * 1e-6),),
-                    (f"r = s·(q − z) = {exact_text(su.scale)} × ({q} − {paren(su.zero_point)}) = {exact_text(su.scale)} × "
-                     f"{paren(q - su.zero_point)} = {exact_text(r)}.",))
+    return Exercise(
+        "dequantize",
+        f"With {su.given}, which real value does code **q = {q}** stand for?",
+        (Answer("r", "real value", "float", float(r), _float_tolerance(float(r)) + float(su.scale) * 1e-6),),
+        (
+            f"r = s·(q − z) = {exact_text(su.scale)} × ({q} − {paren(su.zero_point)}) = {exact_text(su.scale)} × "
+            f"{paren(q - su.zero_point)} = {exact_text(r)}.",
+        ),
+    )
 
 
 def _representable_range(rng: random.Random, difficulty: str) -> Exercise:
     su = _setup(rng, difficulty)
     lo, hi = su.scale * (su.qmin - su.zero_point), su.scale * (su.qmax - su.zero_point)
     tol = float(su.scale) * 1e-6
-    return Exercise("representable_range", f"With {su.given}, what are the smallest and largest real values the grid can represent?",
-                    (Answer("lo", "smallest", "float", float(lo), _float_tolerance(float(lo)) + tol),
-                     Answer("hi", "largest", "float", float(hi), _float_tolerance(float(hi)) + tol)),
-                    (f"(qmin − z)·s = ({su.qmin} − {paren(su.zero_point)}) × {exact_text(su.scale)} = {exact_text(lo)}.",
-                     f"(qmax − z)·s = ({su.qmax} − {paren(su.zero_point)}) × {exact_text(su.scale)} = {exact_text(hi)}."))
+    return Exercise(
+        "representable_range",
+        f"With {su.given}, what are the smallest and largest real values the grid can represent?",
+        (
+            Answer("lo", "smallest", "float", float(lo), _float_tolerance(float(lo)) + tol),
+            Answer("hi", "largest", "float", float(hi), _float_tolerance(float(hi)) + tol),
+        ),
+        (
+            f"(qmin − z)·s = ({su.qmin} − {paren(su.zero_point)}) × {exact_text(su.scale)} = {exact_text(lo)}.",
+            f"(qmax − z)·s = ({su.qmax} − {paren(su.zero_point)}) × {exact_text(su.scale)} = {exact_text(hi)}.",
+        ),
+    )
 
 
 def _clips(rng: random.Random, difficulty: str) -> Exercise:
@@ -233,19 +269,33 @@ def _clips(rng: random.Random, difficulty: str) -> Exercise:
     rule = _rule(rng, difficulty)
     lo, hi = su.scale * (su.qmin - su.zero_point), su.scale * (su.qmax - su.zero_point)
     past = Fraction(rng.choice(["0.2", "0.4", "0.5", "0.5", "0.6", "1.5", "3"]))
-    x = rng.choice([hi + past * su.scale, lo - past * su.scale, su.scale * (rng.randint(su.qmin, su.qmax - 1) - su.zero_point + Fraction(1, 4))])
+    x = rng.choice(
+        [
+            hi + past * su.scale,
+            lo - past * su.scale,
+            su.scale * (rng.randint(su.qmin, su.qmax - 1) - su.zero_point + Fraction(1, 4)),
+        ]
+    )
     lines, _ = _quantize_lines(x, su, rule)
     unclamped = round_exact(x / su.scale, rule) + su.zero_point
     clipped = not su.qmin <= unclamped <= su.qmax
     lines.insert(0, f"The representable range is [{exact_text(lo)}, {exact_text(hi)}]: (qmin − z)·s to (qmax − z)·s.")
-    lines.append("round(x/s) + z is outside the grid: clipped." if clipped else "round(x/s) + z is inside the grid: not clipped.")
+    lines.append(
+        "round(x/s) + z is outside the grid: clipped." if clipped else "round(x/s) + z is inside the grid: not clipped."
+    )
     if not clipped and not lo <= x <= hi:
         end, code = (hi, su.qmax) if x > hi else (lo, su.qmin)
-        lines.append(f"x lies beyond the representable {exact_text(end)}, but by no more than half a step (s/2 = "
-                     f"{exact_text(su.scale / 2)}): it rounds to the last code, {code}, exactly as a value inside would.")
-    return Exercise("clips", f"With {su.given}, is **x = {exact_text(x)}** clipped? (q = clamp(round(x / s) + z, qmin, qmax), "
-                    f"ties rounded {RULE_WORDS[rule]}.)",
-                    (Answer("clip", "clipped?", "choice", "yes" if clipped else "no", choices=("yes", "no")),), tuple(lines))
+        lines.append(
+            f"x lies beyond the representable {exact_text(end)}, but by no more than half a step (s/2 = "
+            f"{exact_text(su.scale / 2)}): it rounds to the last code, {code}, exactly as a value inside would."
+        )
+    return Exercise(
+        "clips",
+        f"With {su.given}, is **x = {exact_text(x)}** clipped? (q = clamp(round(x / s) + z, qmin, qmax), "
+        f"ties rounded {RULE_WORDS[rule]}.)",
+        (Answer("clip", "clipped?", "choice", "yes" if clipped else "no", choices=("yes", "no")),),
+        tuple(lines),
+    )
 
 
 _QUIZ_CONVENTIONS = ("textbook", "pytorch", "tflite", "onnxruntime")
@@ -282,19 +332,33 @@ def convention_cases() -> tuple[ConventionCase, ...]:
     for lo, hi in _QUIZ_RANGES:
         for signed in (False, True):
             for symmetric in (False, True):
-                ok = [n for n in _QUIZ_CONVENTIONS
-                      if not CONVENTIONS[n].unsupported_reason(bits=8, **convention_options(n, signed=signed, symmetric=symmetric))]
+                ok = [
+                    n
+                    for n in _QUIZ_CONVENTIONS
+                    if not CONVENTIONS[n].unsupported_reason(
+                        bits=8, **convention_options(n, signed=signed, symmetric=symmetric)
+                    )
+                ]
                 shown = {n: shown_qparams(n, lo, hi, signed=signed, symmetric=symmetric) for n in ok}
-                cases += [ConventionCase(lo, hi, signed, symmetric, a, b) for a in ok for b in ok if a != b and shown[a] != shown[b]]
+                cases += [
+                    ConventionCase(lo, hi, signed, symmetric, a, b)
+                    for a in ok
+                    for b in ok
+                    if a != b and shown[a] != shown[b]
+                ]
     return tuple(cases)
 
 
 def _convention_line(name: str, case: ConventionCase) -> str:
     """One convention's computed numbers for the case: its scale rule and s, the zero point rounded, z."""
-    t = CONVENTIONS[name].choose_trace(case.rmin, case.rmax, **convention_options(name, signed=case.signed, symmetric=case.symmetric))
+    t = CONVENTIONS[name].choose_trace(
+        case.rmin, case.rmax, **convention_options(name, signed=case.signed, symmetric=case.symmetric)
+    )
     lo, hi = t.range_used
-    text = (f"{CONVENTIONS[name].label} (grid [{t.grid[0]}, {t.grid[1]}], range used [{fmt(lo)}, {fmt(hi)}]): "
-            f"s = {t.scale_formula} = {fmt(t.scale, 10)} ({t.scale_dtype})")
+    text = (
+        f"{CONVENTIONS[name].label} (grid [{t.grid[0]}, {t.grid[1]}], range used [{fmt(lo)}, {fmt(hi)}]): "
+        f"s = {t.scale_formula} = {fmt(t.scale, 10)} ({t.scale_dtype})"
+    )
     if t.zero_raw is None:
         return text + f"; z = {t.zero_formula}, so z = {t.qparams.zero_point}."
     raw = t.zero_raw - t.zero_shift
@@ -302,8 +366,10 @@ def _convention_line(name: str, case: ConventionCase) -> str:
     shift = f", + {t.zero_shift} = {t.qparams.zero_point}" if t.zero_shift else ""
     rule = RULE_WORDS.get(t.zero_tie_rule or "", t.zero_tie_rule)
     why = f"a tie: {rule}" if raw - math.floor(raw) == 0.5 else "the nearest integer"
-    return text + (f"; z = {t.zero_formula}: {fmt(raw, 10)} → {rounded} ({why})"
-                   f"{shift}" + (" after clamping" if t.zero_clamped else "") + f", so z = {t.qparams.zero_point}.")
+    return text + (
+        f"; z = {t.zero_formula}: {fmt(raw, 10)} → {rounded} ({why})"
+        f"{shift}" + (" after clamping" if t.zero_clamped else "") + f", so z = {t.qparams.zero_point}."
+    )
 
 
 def _which_convention(rng: random.Random, difficulty: str) -> Exercise:
@@ -316,15 +382,22 @@ def _which_convention(rng: random.Random, difficulty: str) -> Exercise:
     other_s, other_z = shown_qparams(case.other, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
     differ = " and ".join(w for w, same in (("s", s == other_s), ("z", z == other_z)) if not same)
     grid = f"{'int8' if case.signed else 'uint8'} ({'symmetric' if case.symmetric else 'asymmetric'})"
-    note = (" (TFLite's symmetric grid is its narrow-range weight grid [−127, 127].)"
-            if case.symmetric and "tflite" in pair else "")
-    return Exercise("which_convention",
-                    f"The range [{fmt(case.rmin)}, {fmt(case.rmax)}] on {grid} came out as **s = {s}, z = {z}** (s to "
-                    f"{SHOWN_SCALE_DIGITS} significant digits). Which of {labels[0]} and {labels[1]} produced it?{note}",
-                    (Answer("conv", "convention", "choice", CONVENTIONS[case.shown].label, choices=labels),),
-                    (*(_convention_line(n, case) for n in pair),
-                     f"They differ in {differ}: {CONVENTIONS[case.other].label} gives s = {other_s}, z = {other_z}, "
-                     f"so s = {s}, z = {z} is {CONVENTIONS[case.shown].label}'s."))
+    note = (
+        " (TFLite's symmetric grid is its narrow-range weight grid [−127, 127].)"
+        if case.symmetric and "tflite" in pair
+        else ""
+    )
+    return Exercise(
+        "which_convention",
+        f"The range [{fmt(case.rmin)}, {fmt(case.rmax)}] on {grid} came out as **s = {s}, z = {z}** (s to "
+        f"{SHOWN_SCALE_DIGITS} significant digits). Which of {labels[0]} and {labels[1]} produced it?{note}",
+        (Answer("conv", "convention", "choice", CONVENTIONS[case.shown].label, choices=labels),),
+        (
+            *(_convention_line(n, case) for n in pair),
+            f"They differ in {differ}: {CONVENTIONS[case.other].label} gives s = {other_s}, z = {other_z}, "
+            f"so s = {s}, z = {z} is {CONVENTIONS[case.shown].label}'s.",
+        ),
+    )
 
 
 def _integer_step(rng: random.Random, difficulty: str) -> Exercise:
@@ -333,13 +406,18 @@ def _integer_step(rng: random.Random, difficulty: str) -> Exercise:
     m0, shift = quantize_multiplier(m)
     out = int(multiply_by_quantized_multiplier(acc, m0, shift))
     total = 31 - shift
-    return Exercise("integer_step",
-                    f"An int32 accumulator **acc = {acc}** is rescaled by M = {fmt(m)}, stored as M0 = {m0} and shift = {shift}. "
-                    f"What is (acc·M0 + 2^(30 − shift)) >> (31 − shift)? (>> is an arithmetic shift: it rounds toward −∞.)",
-                    (Answer("out", "result", "int", out),),
-                    (f"acc·M0 = {acc} × {m0} = {acc * m0}.", f"Add 2^{total - 1}: {acc * m0} + {2 ** (total - 1)} = {acc * m0 + 2 ** (total - 1)}.",
-                     f">> {total}: {acc * m0 + 2 ** (total - 1)} / 2^{total} = {fmt((acc * m0 + 2 ** (total - 1)) / 2**total, 12)} "
-                     f"→ {out} (floor), close to acc·M = {fmt(acc * m, 8)}."))
+    return Exercise(
+        "integer_step",
+        f"An int32 accumulator **acc = {acc}** is rescaled by M = {fmt(m)}, stored as M0 = {m0} and shift = {shift}. "
+        f"What is (acc·M0 + 2^(30 − shift)) >> (31 − shift)? (>> is an arithmetic shift: it rounds toward −∞.)",
+        (Answer("out", "result", "int", out),),
+        (
+            f"acc·M0 = {acc} × {m0} = {acc * m0}.",
+            f"Add 2^{total - 1}: {acc * m0} + {2 ** (total - 1)} = {acc * m0 + 2 ** (total - 1)}.",
+            f">> {total}: {acc * m0 + 2 ** (total - 1)} / 2^{total} = {fmt((acc * m0 + 2 ** (total - 1)) / 2**total, 12)} "
+            f"→ {out} (floor), close to acc·M = {fmt(acc * m, 8)}.",
+        ),
+    )
 
 
 # One small builder per kind; each level's kinds are listed below. Conventions and integer steps are hard only.

@@ -27,16 +27,22 @@ def describe_zero_point_terms(terms: ZeroPointTerms, on: list[bool] | tuple[bool
     elif not off_nonzero:
         text = f"{' and '.join(off)} {'is' if len(off) == 1 else 'are'} 0 here, so leaving {'it' if len(off) == 1 else 'them'} out changes nothing: {sign(partial)}, exact."
     else:
-        text = (f"Without {' and '.join(off)} the sum is {sign(partial)} instead of {sign(terms.total)}: "
-                f"off by {sign(terms.total - partial)}.")
+        text = (
+            f"Without {' and '.join(off)} the sum is {sign(partial)} instead of {sign(terms.total)}: "
+            f"off by {sign(terms.total - partial)}."
+        )
     if z2 == 0 and z1 != 0:
-        text += (" With z₂ = 0 the terms −z₂·Σq₁ and N·z₁·z₂ are 0 whatever the input: symmetric weights need only "
-                 "Σq₁q₂ and one precomputed correction.")
+        text += (
+            " With z₂ = 0 the terms −z₂·Σq₁ and N·z₁·z₂ are 0 whatever the input: symmetric weights need only "
+            "Σq₁q₂ and one precomputed correction."
+        )
     elif z1 == 0 and z2 == 0:
         text += " With both zero points 0 only Σq₁q₂ is left."
     elif z2 != 0:
-        text += (f" With z₂ = {z2} the term −z₂·Σq₁ depends on the input and must be computed for every row: "
-                 "the extra work asymmetric weights cost.")
+        text += (
+            f" With z₂ = {z2} the term −z₂·Σq₁ depends on the input and must be computed for every row: "
+            "the extra work asymmetric weights cost."
+        )
     return text
 
 
@@ -55,53 +61,87 @@ def multiplier_lines(steps: MultiplierSteps) -> list[tuple[str, str, str]]:
     m = steps.multiplier
     if m == 0:
         return [("M = 0", r"M_0 = 0,\quad shift = 0", "Everything rescales to 0.")]
-    lines = [(
-        "1. Normalise into [0.5, 1)",
-        rf"M = {tex(m, 12)} = {tex(steps.mantissa, 12)} \times 2^{{{steps.exponent}}}",
-        "frexp splits M into a mantissa in [0.5, 1) and a power of two.",
-    ), (
-        "2. The mantissa as a Q31 integer",
-        rf"{tex(steps.mantissa, 12)} \times 2^{{31}} = {tex(steps.mantissa_q31, 15)},\quad "
-        rf"\operatorname{{round}}({tex(steps.mantissa_q31, 15)}) = {steps.rounded}",
-        "Rounded half away from zero."
-        + (" That is 2³¹, one past the largest int32, so it cannot be stored as it is." if steps.renormalised else ""),
-    )]
+    lines = [
+        (
+            "1. Normalise into [0.5, 1)",
+            rf"M = {tex(m, 12)} = {tex(steps.mantissa, 12)} \times 2^{{{steps.exponent}}}",
+            "frexp splits M into a mantissa in [0.5, 1) and a power of two.",
+        ),
+        (
+            "2. The mantissa as a Q31 integer",
+            rf"{tex(steps.mantissa, 12)} \times 2^{{31}} = {tex(steps.mantissa_q31, 15)},\quad "
+            rf"\operatorname{{round}}({tex(steps.mantissa_q31, 15)}) = {steps.rounded}",
+            "Rounded half away from zero."
+            + (
+                " That is 2³¹, one past the largest int32, so it cannot be stored as it is."
+                if steps.renormalised
+                else ""
+            ),
+        ),
+    ]
     n = 3
     if steps.renormalised:
-        lines.append((f"{n}. Halve: 2³¹ does not fit an int32",
-                      rf"M_0 = 2^{{31}} / 2 = {2**30},\quad shift = {steps.exponent} + 1 = {steps.exponent + 1}",
-                      "Halving M0 and adding 1 to the shift leaves M0·2^(shift − 31) unchanged."))
+        lines.append(
+            (
+                f"{n}. Halve: 2³¹ does not fit an int32",
+                rf"M_0 = 2^{{31}} / 2 = {2**30},\quad shift = {steps.exponent} + 1 = {steps.exponent + 1}",
+                "Halving M0 and adding 1 to the shift leaves M0·2^(shift − 31) unchanged.",
+            )
+        )
         n += 1
     shift = steps.exponent + steps.renormalised
     if steps.flushed:
-        lines.append((f"{n}. Flush to zero", rf"shift = {shift} < -31 \;\Rightarrow\; M_0 = 0,\quad shift = 0",
-                      f"M is too small for the format: a shift of {shift} would move every bit out, so TFLite stores "
-                      "M0 = 0 instead, and every accumulator rescales to 0."))
+        lines.append(
+            (
+                f"{n}. Flush to zero",
+                rf"shift = {shift} < -31 \;\Rightarrow\; M_0 = 0,\quad shift = 0",
+                f"M is too small for the format: a shift of {shift} would move every bit out, so TFLite stores "
+                "M0 = 0 instead, and every accumulator rescales to 0.",
+            )
+        )
         n += 1
     elif steps.saturated:
-        lines.append((f"{n}. Saturate", rf"shift = {shift} > 30 \;\Rightarrow\; M_0 = 2^{{31}} - 1 = {2**31 - 1},\quad shift = 30",
-                      "M is too large for the format: M0 and the shift saturate, and the multiplier used is smaller than M."))
+        lines.append(
+            (
+                f"{n}. Saturate",
+                rf"shift = {shift} > 30 \;\Rightarrow\; M_0 = 2^{{31}} - 1 = {2**31 - 1},\quad shift = 30",
+                "M is too large for the format: M0 and the shift saturate, and the multiplier used is smaller than M.",
+            )
+        )
         n += 1
     elif not steps.renormalised:
-        lines[-1] = (lines[-1][0], lines[-1][1] + rf" = M_0,\quad shift = {steps.shift}",
-                     lines[-1][2] + f" Q31: the int32 {steps.m0} stands for {steps.m0} / 2³¹ = {fmt(steps.m0 / 2**31, 12)}.")
+        lines[-1] = (
+            lines[-1][0],
+            lines[-1][1] + rf" = M_0,\quad shift = {steps.shift}",
+            lines[-1][2] + f" Q31: the int32 {steps.m0} stands for {steps.m0} / 2³¹ = {fmt(steps.m0 / 2**31, 12)}.",
+        )
     rel = (steps.represented - m) / m
-    lines.append((
-        f"{n}. The multiplier used",
-        rf"M_0 \cdot 2^{{shift - 31}} = {steps.m0} \times 2^{{{steps.shift - 31}}} = {tex(steps.represented, 12)}",
-        (f"M is {fmt(m, 12)}: the stored multiplier is 0, every bit of M is lost." if steps.flushed else
-         f"Against M = {fmt(m, 12)}: relative error of the stored multiplier {rel:+.2e}."),
-    ))
+    lines.append(
+        (
+            f"{n}. The multiplier used",
+            rf"M_0 \cdot 2^{{shift - 31}} = {steps.m0} \times 2^{{{steps.shift - 31}}} = {tex(steps.represented, 12)}",
+            (
+                f"M is {fmt(m, 12)}: the stored multiplier is 0, every bit of M is lost."
+                if steps.flushed
+                else f"Against M = {fmt(m, 12)}: relative error of the stored multiplier {rel:+.2e}."
+            ),
+        )
+    )
     total = 31 - steps.shift
     same = steps.result == steps.result_double_rounding
-    lines.append((
-        f"{n + 1}. Rescale the accumulator",
-        rf"\left({steps.acc} \cdot {steps.m0} + 2^{{{total - 1}}}\right) \gg {total} = {steps.result}",
-        f"The real product acc·M is {fmt(steps.exact, 10)}. One rounding (TFLite's current build) gives {steps.result}; "
-        + ("the classic double rounding first multiplies acc by 2^shift, which does not fit an int32 here."
-           if steps.result_double_rounding is None else
-           f"the classic double rounding gives {steps.result_double_rounding}" + (" too." if same else ": the two builds differ here.")),
-    ))
+    lines.append(
+        (
+            f"{n + 1}. Rescale the accumulator",
+            rf"\left({steps.acc} \cdot {steps.m0} + 2^{{{total - 1}}}\right) \gg {total} = {steps.result}",
+            f"The real product acc·M is {fmt(steps.exact, 10)}. One rounding (TFLite's current build) gives {steps.result}; "
+            + (
+                "the classic double rounding first multiplies acc by 2^shift, which does not fit an int32 here."
+                if steps.result_double_rounding is None
+                else f"the classic double rounding gives {steps.result_double_rounding}"
+                + (" too." if same else ": the two builds differ here.")
+            ),
+        )
+    )
     return lines
 
 
@@ -130,14 +170,21 @@ def pair_sum_fit(sums: PairSums) -> str:
         return "Both fit: no overflow, the integer result is exact."
     unsigned = sums.a_grid[0] >= 0
     lost = []
-    for value, saturated, wrapped in ((sums.high, sums.high_saturated, sums.high_wrapped), (sums.low, sums.low_saturated, sums.low_wrapped)):
+    for value, saturated, wrapped in (
+        (sums.high, sums.high_saturated, sums.high_wrapped),
+        (sums.low, sums.low_saturated, sums.low_wrapped),
+    ):
         if INT16_MIN <= value <= INT16_MAX:
             continue
         if unsigned:
-            lost.append(f"{_signed_text(value)} saturates to {_signed_text(saturated)} (off by {_signed_text(value - saturated)})")
+            lost.append(
+                f"{_signed_text(value)} saturates to {_signed_text(saturated)} (off by {_signed_text(value - saturated)})"
+            )
         else:
-            lost.append(f"{_signed_text(value)} wraps to {_signed_text(wrapped)} in a plain int16 lane "
-                        f"(a saturating one would keep {_signed_text(saturated)})")
+            lost.append(
+                f"{_signed_text(value)} wraps to {_signed_text(wrapped)} in a plain int16 lane "
+                f"(a saturating one would keep {_signed_text(saturated)})"
+            )
     return "It does not fit: " + "; ".join(lost) + ". The kernel does not say so: the layer's output is silently wrong."
 
 
@@ -155,21 +202,29 @@ def pair_sum_remedies(sums: PairSums) -> str:
     texts = []
     if sums.b_grid == NARROW_INT8:
         full = pair_sum_extremes(sums.a_grid, FULL_INT8)
-        texts.append(f"Narrow range does not help here: it drops only the weight code −128, and the worst sum comes from the "
-                     f"activation code {wa}: {_factor(wa)}·{_factor(wb)}·2 = {_signed_text(worst)}, past int16 "
-                     f"with or without −128 (with it the sums run from {_signed_text(full.low)} to {_signed_text(full.high)}).")
+        texts.append(
+            f"Narrow range does not help here: it drops only the weight code −128, and the worst sum comes from the "
+            f"activation code {wa}: {_factor(wa)}·{_factor(wb)}·2 = {_signed_text(worst)}, past int16 "
+            f"with or without −128 (with it the sums run from {_signed_text(full.low)} to {_signed_text(full.high)})."
+        )
     else:
         narrow = pair_sum_extremes(sums.a_grid, NARROW_INT8)
-        texts.append(f"Narrow range [−127, 127] {'would fix it' if narrow.fits_int16 else 'would not fix it'}: its pair sums "
-                     f"run from {_signed_text(narrow.low)} to {_signed_text(narrow.high)}.")
+        texts.append(
+            f"Narrow range [−127, 127] {'would fix it' if narrow.fits_int16 else 'would not fix it'}: its pair sums "
+            f"run from {_signed_text(narrow.low)} to {_signed_text(narrow.high)}."
+        )
     if sums.a_grid[0] >= 0 and sums.a_grid[1] > REDUCED_UINT8[1]:
         reduced = pair_sum_extremes(REDUCED_UINT8, sums.b_grid)
-        texts.append(f"Fewer activation codes {'do' if reduced.fits_int16 else 'do not either'}: with reduce_range's [0, 127] "
-                     f"the sums run from {_signed_text(reduced.low)} to {_signed_text(reduced.high)}, which "
-                     f"{'fits' if reduced.fits_int16 else 'still does not fit'}.")
+        texts.append(
+            f"Fewer activation codes {'do' if reduced.fits_int16 else 'do not either'}: with reduce_range's [0, 127] "
+            f"the sums run from {_signed_text(reduced.low)} to {_signed_text(reduced.high)}, which "
+            f"{'fits' if reduced.fits_int16 else 'still does not fit'}."
+        )
     if (wa, wb) == (-128, -128):
-        texts.append("The culprit is −128, the one int8 code with no positive twin (+128 is not an int8): "
-                     "(−128)·(−128) = 16384, and twice that is one past int16's 32767.")
+        texts.append(
+            "The culprit is −128, the one int8 code with no positive twin (+128 is not an int8): "
+            "(−128)·(−128) = 16384, and twice that is one past int16's 32767."
+        )
     return " ".join(texts)
 
 
@@ -181,14 +236,18 @@ def pair_sum_instruction(sums: PairSums) -> str:
     "This is x86's VPMADDUBSW (SSSE3, AVX2, A"
     """
     if sums.a_grid[0] >= 0:
-        return ("This is x86's VPMADDUBSW (SSSE3, AVX2, AVX-512BW): it multiplies uint8 by int8 and adds each neighbouring "
-                "pair of products into an int16 with signed saturation. VNNI's VPDPBUSD (AVX512-VNNI, AVX-VNNI) also "
-                "multiplies uint8 by int8 but adds groups of four products straight into the int32 accumulator: no 16-bit "
-                "pair sum, so nothing saturates at 16 bits.")
-    return ("VPMADDUBSW needs one unsigned operand, so int8 × int8 does not run on it as is. On x86 the codes are "
-            "sign-extended to int16 and VPMADDWD adds each pair of products into an int32: no 16-bit pair sum. ARM NEON "
-            "kernels such as XNNPACK's qs8 “mlal” GEMMs do keep two products in one int16 lane (SMULL, then SMLAL adds the "
-            "second) before widening to int32: that lane wraps, it does not saturate.")
+        return (
+            "This is x86's VPMADDUBSW (SSSE3, AVX2, AVX-512BW): it multiplies uint8 by int8 and adds each neighbouring "
+            "pair of products into an int16 with signed saturation. VNNI's VPDPBUSD (AVX512-VNNI, AVX-VNNI) also "
+            "multiplies uint8 by int8 but adds groups of four products straight into the int32 accumulator: no 16-bit "
+            "pair sum, so nothing saturates at 16 bits."
+        )
+    return (
+        "VPMADDUBSW needs one unsigned operand, so int8 × int8 does not run on it as is. On x86 the codes are "
+        "sign-extended to int16 and VPMADDWD adds each pair of products into an int32: no 16-bit pair sum. ARM NEON "
+        "kernels such as XNNPACK's qs8 “mlal” GEMMs do keep two products in one int16 lane (SMULL, then SMLAL adds the "
+        "second) before widening to int32: that lane wraps, it does not saturate."
+    )
 
 
 def describe_pair_sums(sums: PairSums) -> str:
@@ -200,7 +259,11 @@ def describe_pair_sums(sums: PairSums) -> str:
     """
     (ha, hb), (la, lb) = sums.high_codes, sums.low_codes
     ha, hb, la, lb = (_factor(v) for v in (ha, hb, la, lb))
-    parts = [f"Largest pair sum: {ha}·{hb} + {ha}·{hb} = {_signed_text(sums.high)}; smallest: {la}·{lb} + {la}·{lb} = "
-             f"{_signed_text(sums.low)}. A 16-bit register holds [{_signed_text(INT16_MIN)}, {INT16_MAX}]. " + pair_sum_fit(sums),
-             pair_sum_remedies(sums), pair_sum_instruction(sums)]
+    parts = [
+        f"Largest pair sum: {ha}·{hb} + {ha}·{hb} = {_signed_text(sums.high)}; smallest: {la}·{lb} + {la}·{lb} = "
+        f"{_signed_text(sums.low)}. A 16-bit register holds [{_signed_text(INT16_MIN)}, {INT16_MAX}]. "
+        + pair_sum_fit(sums),
+        pair_sum_remedies(sums),
+        pair_sum_instruction(sums),
+    ]
     return "\n\n".join(p for p in parts if p)  # paragraphs: the sums and the fit, the remedies, the instruction

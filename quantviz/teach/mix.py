@@ -47,8 +47,9 @@ def mix_summary(file_type: str, n_layers: int, tied: bool = False) -> MixSummary
                 counts[mix[n]] = counts.get(mix[n], 0) + 1
         rows.append(MixRow(role=role, counts=dict(sorted(counts.items()))))
     bpw = mix_bits_per_weight(mix, llama_tensor_sizes(names))
-    return MixSummary(file_type=file_type, n_layers=n_layers, rows=tuple(rows), bits_per_weight=bpw,
-                      default=FILE_TYPES[file_type])
+    return MixSummary(
+        file_type=file_type, n_layers=n_layers, rows=tuple(rows), bits_per_weight=bpw, default=FILE_TYPES[file_type]
+    )
 
 
 def mix_sentence(s: MixSummary) -> str:
@@ -59,14 +60,18 @@ def mix_sentence(s: MixSummary) -> str:
     """
     from quantviz.blocks.mix import TYPE_BITS
 
-    lifted = [f"{r.counts[t]} of {sum(r.counts.values())} {r.role} get {t}"
-              for r in s.rows for t in r.counts if t not in (s.default, "F32")]
+    lifted = [
+        f"{r.counts[t]} of {sum(r.counts.values())} {r.role} get {t}"
+        for r in s.rows
+        for t in r.counts
+        if t not in (s.default, "F32")
+    ]
     article = "an" if str(s.n_layers)[0] == "8" or s.n_layers in (11, 18) else "a"
     text = f"{s.file_type} on {article} {s.n_layers}-layer llama: every matrix is {s.default}"
     text += f" except: {'; '.join(lifted)}." if lifted else ", without exceptions."
     text += f" The norms stay float32. At Llama-2-7B's shapes the file averages {s.bits_per_weight:.2f} bits per weight"
     if lifted:
-        text += f", more than {s.default}'s own {TYPE_BITS[s.default]:g}: the \"{s.file_type[-1]}\" is the mix."
+        text += f', more than {s.default}\'s own {TYPE_BITS[s.default]:g}: the "{s.file_type[-1]}" is the mix.'
     else:
         text += "."
     return text
@@ -81,10 +86,17 @@ def match_sentence(m: MixMatch) -> str:
     >>> match_sentence(match_mix(types))[:90]
     "The file's tensor types are llama.cpp's Q4_K_M mix for a 4-layer llama in 38 of 39 tensors"
     """
-    text = (f"The file's tensor types are llama.cpp's {m.file_type} mix for a {m.n_layers}-layer llama in {m.agree} "
-            f"of {m.total} tensors")
+    text = (
+        f"The file's tensor types are llama.cpp's {m.file_type} mix for a {m.n_layers}-layer llama in {m.agree} "
+        f"of {m.total} tensors"
+    )
     if m.agree == m.total:
-        return text + ": the file is what `llama-quantize` writes for that file type (the rules of `llama_tensor_get_type`)."
-    return (text + f"; the {m.total - m.agree} others differ (marked below): a different tool, a manual "
-            "`--tensor-type` override, a model type with rules of its own (70B, mixture of experts), or another "
-            "file type.")
+        return (
+            text
+            + ": the file is what `llama-quantize` writes for that file type (the rules of `llama_tensor_get_type`)."
+        )
+    return (
+        text + f"; the {m.total - m.agree} others differ (marked below): a different tool, a manual "
+        "`--tensor-type` override, a model type with rules of its own (70B, mixture of experts), or another "
+        "file type."
+    )

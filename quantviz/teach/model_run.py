@@ -20,15 +20,22 @@ def debug_verdict(rows: list) -> list[str]:
     if not rows:
         return []
     last = rows[-1]
-    lines = [f"The last tensor, {last.name}, ends at {fmt(round(last.sqnr_db, 2))} dB SQNR "
-             f"(max |error| {fmt(last.max_abs_error, 4)})."]
+    lines = [
+        f"The last tensor, {last.name}, ends at {fmt(round(last.sqnr_db, 2))} dB SQNR "
+        f"(max |error| {fmt(last.max_abs_error, 4)})."
+    ]
     losses = [r for r in rows if r.added_db is not None and r.added_db > 0]
     if losses:
         most = max(losses, key=lambda r: r.added_db)
-        lines.append(f"The biggest loss is at {most.name} ({most.op}): {fmt(round(most.added_db, 2))} dB lost since "
-                     f"{most.previous}.")
+        lines.append(
+            f"The biggest loss is at {most.name} ({most.op}): {fmt(round(most.added_db, 2))} dB lost since "
+            f"{most.previous}."
+        )
     clipped = sorted((r for r in rows if r.clipped is not None and r.clipped > CLIPPED), key=lambda r: -r.clipped)
     if clipped:
-        lines.append("Clipped at an end of the grid: " + ", ".join(
-            f"{r.name} {fmt(round(100 * r.clipped, 2))} % of its values" for r in clipped[:3]) + ".")
+        lines.append(
+            "Clipped at an end of the grid: "
+            + ", ".join(f"{r.name} {fmt(round(100 * r.clipped, 2))} % of its values" for r in clipped[:3])
+            + "."
+        )
     return lines

@@ -30,19 +30,49 @@ class Notation(NamedTuple):
 
 
 FORMS = {
-    "paper": ("Jacob et al. 2018 (the TFLite paper), gemmlowp", "q = Z + round(r / S)", "r = S·(q − Z)", "S = s, Z = z"),
-    "tflite": ("TensorFlow Lite (tensor details)", "q = round(r / scale) + zero_point", "r = scale·(q − zero_point)",
-               "scale = s, zero_point = z"),
-    "pytorch": ("PyTorch (torch.quantize_per_tensor)", "x_q = round(x / scale + zero_point)", "x = (x_q − zero_point)·scale",
-                "scale = s, zero_point = z; z added before rounding"),
-    "onnx": ("ONNX QuantizeLinear / DequantizeLinear", "y = saturate(round(x / y_scale) + y_zero_point)",
-             "x = (y − x_zero_point)·x_scale", "y_scale = s, y_zero_point = z"),
-    "inverse": ("An inverse scale (the seed answer; many DSP texts)", "q = round(r·k) + z", "r = (q − z) / k",
-                "k = 1/s: a multiplier, not a step"),
-    "minus": ("Zero point subtracted (some lecture notes)", "q = round(r / S − Z′)", "r = S·(q + Z′)", "S = s, Z′ = −z: same map, sign flipped"),
+    "paper": (
+        "Jacob et al. 2018 (the TFLite paper), gemmlowp",
+        "q = Z + round(r / S)",
+        "r = S·(q − Z)",
+        "S = s, Z = z",
+    ),
+    "tflite": (
+        "TensorFlow Lite (tensor details)",
+        "q = round(r / scale) + zero_point",
+        "r = scale·(q − zero_point)",
+        "scale = s, zero_point = z",
+    ),
+    "pytorch": (
+        "PyTorch (torch.quantize_per_tensor)",
+        "x_q = round(x / scale + zero_point)",
+        "x = (x_q − zero_point)·scale",
+        "scale = s, zero_point = z; z added before rounding",
+    ),
+    "onnx": (
+        "ONNX QuantizeLinear / DequantizeLinear",
+        "y = saturate(round(x / y_scale) + y_zero_point)",
+        "x = (y − x_zero_point)·x_scale",
+        "y_scale = s, y_zero_point = z",
+    ),
+    "inverse": (
+        "An inverse scale (the seed answer; many DSP texts)",
+        "q = round(r·k) + z",
+        "r = (q − z) / k",
+        "k = 1/s: a multiplier, not a step",
+    ),
+    "minus": (
+        "Zero point subtracted (some lecture notes)",
+        "q = round(r / S − Z′)",
+        "r = S·(q + Z′)",
+        "S = s, Z′ = −z: same map, sign flipped",
+    ),
     "offset": ("A min offset, no zero point (GGUF Q4_1)", "q = round((x − m) / d)", "x = d·q + m", "d = s, m = −z·s"),
-    "absmax": ("Absmax (symmetric weights, LLM.int8())", "q = round(qmax·x / absmax)", "x = absmax·q / qmax",
-               "absmax / qmax = s; only for z = 0"),
+    "absmax": (
+        "Absmax (symmetric weights, LLM.int8())",
+        "q = round(qmax·x / absmax)",
+        "x = absmax·q / qmax",
+        "absmax / qmax = s; only for z = 0",
+    ),
 }
 
 
@@ -62,8 +92,11 @@ def notations(qp: QParams) -> list[Notation]:
         "inverse": f"k = {fmt(1 / s)}",
         "minus": f"S = {fmt(s)}, Z′ = {_minus(-z)}",
         "offset": f"d = {fmt(s)}, m = {_minus(-z * s)}",
-        "absmax": (f"absmax = {fmt(s * (qp.qmax - z))}, qmax = {qp.qmax - z}" if z == 0
-                   else f"none: this grid has z = {z}, and absmax forms need z = 0"),
+        "absmax": (
+            f"absmax = {fmt(s * (qp.qmax - z))}, qmax = {qp.qmax - z}"
+            if z == 0
+            else f"none: this grid has z = {z}, and absmax forms need z = 0"
+        ),
     }
     return [Notation(key, where, quant, deq, values[key], onto) for key, (where, quant, deq, onto) in FORMS.items()]
 
@@ -75,8 +108,13 @@ def _minus(value: float) -> str:
 
 
 INPUTS = {
-    "paper": ("S", "Z"), "tflite": ("scale", "zero_point"), "pytorch": ("scale", "zero_point"),
-    "onnx": ("y_scale", "y_zero_point"), "inverse": ("k", "z"), "minus": ("S", "Z′"), "offset": ("d", "m"),
+    "paper": ("S", "Z"),
+    "tflite": ("scale", "zero_point"),
+    "pytorch": ("scale", "zero_point"),
+    "onnx": ("y_scale", "y_zero_point"),
+    "inverse": ("k", "z"),
+    "minus": ("S", "Z′"),
+    "offset": ("d", "m"),
     "absmax": ("absmax", "qmax"),
 }
 
@@ -143,5 +181,7 @@ def translation_sentence(scale: float, zero_point: float) -> str:
     head = f"In r = s·(q − z): **s = {fmt(scale)}**, **z = {fmt(zero_point)}**. "
     if float(zero_point).is_integer():
         return head + "z is a whole number, so real 0 has an exact code."
-    return head + (f"z is not a whole number: no code stands for real 0 (the nearest, {int(np.rint(zero_point))}, "
-                   f"comes back as {fmt(real_zero_back(scale, zero_point))}). See *Break it* on the first page.")
+    return head + (
+        f"z is not a whole number: no code stands for real 0 (the nearest, {int(np.rint(zero_point))}, "
+        f"comes back as {fmt(real_zero_back(scale, zero_point))}). See *Break it* on the first page."
+    )

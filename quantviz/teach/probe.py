@@ -66,7 +66,9 @@ def probe_steps(
 ) -> list[Step]:
     """Return every step of quantizing one value x: x/s, rounding, + z, clamp, binary, dequantize, error."""
     conv = get_convention(convention)
-    t = quantize_trace([x], qp, convention=convention, rounding=rounding, add_zero_point_before_rounding=add_zero_point_before_rounding)
+    t = quantize_trace(
+        [x], qp, convention=convention, rounding=rounding, add_zero_point_before_rounding=add_zero_point_before_rounding
+    )
     recipe = conv.recipe(rounding=rounding, add_zero_point_before_rounding=add_zero_point_before_rounding)
     if recipe.quantize_arithmetic == "tf_nudged":
         return _nudged_probe_steps(x, qp, t, bits=bits, signed=signed)
@@ -80,8 +82,11 @@ def probe_steps(
             "Divide by the scale",
             rf"\frac{{x}}{{s}} = \frac{{{tex(x)}}}{{{tex(qp.scale)}}} = {tex(scaled, 12)}",
             fmt(scaled, 12),
-            note=(f"{conv.label} {how(recipe, 'quantize_arithmetic')}: {fmt(pre, 12)}."
-                  if recipe.quantize_arithmetic != "float64_divide" else ""),
+            note=(
+                f"{conv.label} {how(recipe, 'quantize_arithmetic')}: {fmt(pre, 12)}."
+                if recipe.quantize_arithmetic != "float64_divide"
+                else ""
+            ),
         )
     ]
     # "a tie" only where a tie decides anything: the round-to-nearest rules
@@ -89,20 +94,43 @@ def probe_steps(
     rule = ROUNDING_MODES[mode].split(":")[0]
     if mode in NEAREST and not tie and math.isfinite(pre) and fmt(pre, 12).endswith(".5"):
         side = "under" if pre < math.floor(pre) + 0.5 else "over"
-        rule += (f"; {fmt(pre, 12)} as shown, but {pre!r} exactly: just {side} the tie, because the stored s is "
-                 "rounded")
+        rule += f"; {fmt(pre, 12)} as shown, but {pre!r} exactly: just {side} the tie, because the stored s is rounded"
     if z_first:
-        steps.append(Step("Add the zero point", rf"\frac{{x}}{{s}} + z = {tex(scaled, 12)} + {qp.zero_point} = {tex(scaled + qp.zero_point, 12)}", fmt(scaled + qp.zero_point, 12)))
-        steps.append(Step("Round", rf"\operatorname{{round}}({tex(pre, 12)}) = {tex(rounded)}", fmt(rounded), note=(f"An exact tie: {rule} gives {fmt(rounded)}." if tie else rule)))
+        steps.append(
+            Step(
+                "Add the zero point",
+                rf"\frac{{x}}{{s}} + z = {tex(scaled, 12)} + {qp.zero_point} = {tex(scaled + qp.zero_point, 12)}",
+                fmt(scaled + qp.zero_point, 12),
+            )
+        )
+        steps.append(
+            Step(
+                "Round",
+                rf"\operatorname{{round}}({tex(pre, 12)}) = {tex(rounded)}",
+                fmt(rounded),
+                note=(f"An exact tie: {rule} gives {fmt(rounded)}." if tie else rule),
+            )
+        )
     else:
-        steps.append(Step("Round", rf"\operatorname{{round}}({tex(pre, 12)}) = {tex(rounded)}", fmt(rounded), note=(f"An exact tie: {rule} gives {fmt(rounded)}." if tie else rule)))
-        steps.append(Step("Add the zero point", rf"{tex(rounded)} + {qp.zero_point} = {tex(unclamped)}", fmt(unclamped)))
+        steps.append(
+            Step(
+                "Round",
+                rf"\operatorname{{round}}({tex(pre, 12)}) = {tex(rounded)}",
+                fmt(rounded),
+                note=(f"An exact tie: {rule} gives {fmt(rounded)}." if tie else rule),
+            )
+        )
+        steps.append(
+            Step("Add the zero point", rf"{tex(rounded)} + {qp.zero_point} = {tex(unclamped)}", fmt(unclamped))
+        )
     clipped = bool(t.clipped[0])
     chosen_grid = (qp.storage_min, qp.storage_max) == (qp.qmin, qp.qmax)
     inside = "Inside the grid: nothing to clip."
     if not chosen_grid and not clipped and not qp.qmin <= q <= qp.qmax:
-        inside = (f"Inside the stored grid [{qp.storage_min}, {qp.storage_max}]: nothing to clip, although s and z were "
-                  f"chosen for [{qp.qmin}, {qp.qmax}] and {q} lies beyond it.")
+        inside = (
+            f"Inside the stored grid [{qp.storage_min}, {qp.storage_max}]: nothing to clip, although s and z were "
+            f"chosen for [{qp.qmin}, {qp.qmax}] and {q} lies beyond it."
+        )
     steps.append(
         Step(
             "Clamp to the grid" if chosen_grid else "Clamp to the stored grid",
@@ -127,21 +155,36 @@ def _stored_and_back(x: float, qp: QParams, t, *, bits: int, signed: bool, mode:
     bits, signed = storage_bits(qp.storage_min, qp.storage_max)
     lo, hi = int_range(bits, signed=signed)
     if lo <= q <= hi:
-        steps.append(Step(f"Store as {grid_label(bits, signed=signed)}", rf"\texttt{{{to_binary(q, bits, signed=signed)}}}", to_binary(q, bits, signed=signed), note="two's complement" if signed else "unsigned binary"))
+        steps.append(
+            Step(
+                f"Store as {grid_label(bits, signed=signed)}",
+                rf"\texttt{{{to_binary(q, bits, signed=signed)}}}",
+                to_binary(q, bits, signed=signed),
+                note="two's complement" if signed else "unsigned binary",
+            )
+        )
     deq = float(t.dequantized[0])
-    steps.append(Step("Dequantize", rf"s\,(q - z) = {tex(qp.scale)} \times ({q} - {qp.zero_point}) = {tex(deq, 12)}", fmt(deq, 12)))
+    steps.append(
+        Step(
+            "Dequantize", rf"s\,(q - z) = {tex(qp.scale)} \times ({q} - {qp.zero_point}) = {tex(deq, 12)}", fmt(deq, 12)
+        )
+    )
     err = float(t.error[0])
     half = qp.scale / 2
     if clipped:
         note = f"The value was clipped: clipping error (half a step is s/2 = {fmt(half, 6)})."
     elif not nearest:
-        note = (f"Rounding error only: rounding {rule_words(mode)} moves a value by up to a whole step "
-                f"(s = {fmt(qp.scale, 6)}), not half of one.")
+        note = (
+            f"Rounding error only: rounding {rule_words(mode)} moves a value by up to a whole step "
+            f"(s = {fmt(qp.scale, 6)}), not half of one."
+        )
     elif abs(err) <= half:
         note = f"Within half a step (s/2 = {fmt(half, 6)}): rounding error only."
     else:  # a nearest rule, not clipped, a hair past s/2: the output itself is rounded to float32
-        note = (f"Rounding error only: half a step (s/2 = {fmt(half, 6)}) plus the float32 rounding of the "
-                "dequantized value.")
+        note = (
+            f"Rounding error only: half a step (s/2 = {fmt(half, 6)}) plus the float32 rounding of the "
+            "dequantized value."
+        )
     steps.append(
         Step(
             "Error",
@@ -164,23 +207,49 @@ def _nudged_probe_steps(x: float, qp: QParams, t, *, bits: int, signed: bool) ->
     f32 = np.float32
     quant_zero = float(np.floor(f32(f32(-k.nudge.nudged_min * k.nudge.inv_scale) + f32(0.5))))
     steps = [
-        Step("Clamp x into the range first", rf"\operatorname{{clamp}}({tex(x)},\ {tex(nmin)},\ {tex(nmax)}) = {tex(clamped)}",
-             fmt(clamped), check=not moved,
-             note=(f"TF clamps the real value to its nudged range first: {fmt(x)} lies outside [{fmt(nmin, 8)}, "
-                   f"{fmt(nmax, 8)}] and becomes {fmt(clamped, 8)}." if moved
-                   else "TF clamps the real value to its nudged range first; this one is inside.")),
-        Step("Steps from the range's minimum", rf"({tex(clamped)} - ({tex(nmin)})) \times {tex(float(k.nudge.inv_scale), 10)} - q_z = {tex(pre, 12)}",
-             fmt(pre, 12), note=(f"In float32, with inv = {fmt(float(k.nudge.inv_scale), 10)} computed from the range (not 1/s)"
-                                 f" and q_z = floor(−nudged_min·inv + 0.5) = {fmt(quant_zero)}"
-                                 + (f", the zero point counted from the grid's first code {qp.qmin} (z − {qp.qmin} = "
-                                    f"{qp.zero_point - qp.qmin})" if qp.qmin != 0 else ", which is z") + ".")),
-        Step("Round half up", rf"\lfloor {tex(pre, 12)} + 0.5 \rfloor = {tex(rounded)}", fmt(rounded),
-             note=("An exact tie: floor(v + 0.5) rounds it up." if pre - math.floor(pre) == 0.5 else "floor(v + 0.5), the sum in float32.")),
-        Step("Add the zero point", rf"{tex(rounded)} + {qp.zero_point} = {int(t.q[0])}", str(int(t.q[0])),
-             note="Already on the grid: the clamp came first."),
+        Step(
+            "Clamp x into the range first",
+            rf"\operatorname{{clamp}}({tex(x)},\ {tex(nmin)},\ {tex(nmax)}) = {tex(clamped)}",
+            fmt(clamped),
+            check=not moved,
+            note=(
+                f"TF clamps the real value to its nudged range first: {fmt(x)} lies outside [{fmt(nmin, 8)}, "
+                f"{fmt(nmax, 8)}] and becomes {fmt(clamped, 8)}."
+                if moved
+                else "TF clamps the real value to its nudged range first; this one is inside."
+            ),
+        ),
+        Step(
+            "Steps from the range's minimum",
+            rf"({tex(clamped)} - ({tex(nmin)})) \times {tex(float(k.nudge.inv_scale), 10)} - q_z = {tex(pre, 12)}",
+            fmt(pre, 12),
+            note=(
+                f"In float32, with inv = {fmt(float(k.nudge.inv_scale), 10)} computed from the range (not 1/s)"
+                f" and q_z = floor(−nudged_min·inv + 0.5) = {fmt(quant_zero)}"
+                + (
+                    f", the zero point counted from the grid's first code {qp.qmin} (z − {qp.qmin} = "
+                    f"{qp.zero_point - qp.qmin})"
+                    if qp.qmin != 0
+                    else ", which is z"
+                )
+                + "."
+            ),
+        ),
+        Step(
+            "Round half up",
+            rf"\lfloor {tex(pre, 12)} + 0.5 \rfloor = {tex(rounded)}",
+            fmt(rounded),
+            note=(
+                "An exact tie: floor(v + 0.5) rounds it up."
+                if pre - math.floor(pre) == 0.5
+                else "floor(v + 0.5), the sum in float32."
+            ),
+        ),
+        Step(
+            "Add the zero point",
+            rf"{tex(rounded)} + {qp.zero_point} = {int(t.q[0])}",
+            str(int(t.q[0])),
+            note="Already on the grid: the clamp came first.",
+        ),
     ]
     return steps + _stored_and_back(x, qp, t, bits=bits, signed=signed, mode="half_up_float32")
-
-
-
-

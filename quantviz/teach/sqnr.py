@@ -56,20 +56,26 @@ def _clipping_dominates(curve: SqnrCurve, clip_part: np.ndarray, i: int) -> str:
     gain = curve.measured_db[last] - curve.measured_db[i]
     model_gain = curve.predicted_db[last] - curve.predicted_db[i]
     moves = "rises" if gain >= 0 else "falls"
-    head = (f"{_pct(clipped)} of the values are clipped at the most. From {bits[i]} bits on, clipping is most of the "
-            f"error ({_pct(clip_part[i])} of it at {bits[i]} bits, {_pct(clip_part[last])} at {bits[last]})")
+    head = (
+        f"{_pct(clipped)} of the values are clipped at the most. From {bits[i]} bits on, clipping is most of the "
+        f"error ({_pct(clip_part[i])} of it at {bits[i]} bits, {_pct(clip_part[last])} at {bits[last]})"
+    )
     shares = curve.clipped_share[i:]
     # the grid's ends move a little with the width (z is rounded anew), so a share within a factor of 2 counts as
     # the same; PyTorch below 8 bits (8-bit storage) moves it by orders of magnitude
     if float(shares.max()) <= 2 * float(shares.min()):
-        return (f"{head}: about as many values are clipped at every width ({_pct(float(shares.min()))} to "
-                f"{_pct(float(shares.max()))}), and more bits shrink only "
-                f"the rounding part, so the measured SQNR {moves} {abs(gain):.1f} dB from {bits[i]} to {bits[last]} "
-                f"bits where the model, which knows no clipping, rises {model_gain:.1f} dB.")
-    return (f"{head}, but the clipped share itself changes with the width ({_pct(float(curve.clipped_share[i]))} at "
-            f"{bits[i]} bits, {_pct(float(curve.clipped_share[last]))} at {bits[last]}): the representable range is not "
-            f"the same at every width, so the measured SQNR {moves} {abs(gain):.1f} dB from {bits[i]} to "
-            f"{bits[last]} bits where the model rises {model_gain:.1f} dB.")
+        return (
+            f"{head}: about as many values are clipped at every width ({_pct(float(shares.min()))} to "
+            f"{_pct(float(shares.max()))}), and more bits shrink only "
+            f"the rounding part, so the measured SQNR {moves} {abs(gain):.1f} dB from {bits[i]} to {bits[last]} "
+            f"bits where the model, which knows no clipping, rises {model_gain:.1f} dB."
+        )
+    return (
+        f"{head}, but the clipped share itself changes with the width ({_pct(float(curve.clipped_share[i]))} at "
+        f"{bits[i]} bits, {_pct(float(curve.clipped_share[last]))} at {bits[last]}): the representable range is not "
+        f"the same at every width, so the measured SQNR {moves} {abs(gain):.1f} dB from {bits[i]} to "
+        f"{bits[last]} bits where the model rises {model_gain:.1f} dB."
+    )
 
 
 def sqnr_curve_reasons(curve: SqnrCurve) -> list[str]:
@@ -94,18 +100,23 @@ def sqnr_curve_reasons(curve: SqnrCurve) -> list[str]:
             reasons.append(_clipping_dominates(curve, clip_part, int(dominant[0])))
         elif dominant.size:
             i = int(dominant[0])
-            reasons.append(f"{_pct(clipped)} of the values are clipped; at {bits[i]} bits clipping is "
-                           f"{_pct(clip_part[i])} of the error.")
+            reasons.append(
+                f"{_pct(clipped)} of the values are clipped; at {bits[i]} bits clipping is "
+                f"{_pct(clip_part[i])} of the error."
+            )
         else:
-            reasons.append(f"{_pct(clipped)} of the values are clipped, yet rounding is most of the error at every "
-                           f"width shown (clipping at most {_pct(float(clip_part.max()))} of it).")
+            reasons.append(
+                f"{_pct(clipped)} of the values are clipped, yet rounding is most of the error at every "
+                f"width shown (clipping at most {_pct(float(clip_part.max()))} of it)."
+            )
     ratio = vs_model[0]
     # below 1e-9 × s²/12 is float residue of values sitting on their codes (the MSE split is a subtraction)
     if math.isfinite(ratio) and ratio > 1e-9 and abs(10 * math.log10(ratio)) > NOTABLE_DB:
         where = "closer to their codes" if ratio < 1 else "farther from their codes (nearer the midpoints)"
         reasons.append(
             f"At {bits[0]} bits the values inside the range sit {where} than the model assumes: their rounding error "
-            f"is {ratio:.2f} × s²/12 (the model spreads it evenly over each step).")
+            f"is {ratio:.2f} × s²/12 (the model spreads it evenly over each step)."
+        )
     departure = curve.measured_db - curve.predicted_db
     finite = np.isfinite(departure)
     if finite.any():
@@ -115,11 +126,17 @@ def sqnr_curve_reasons(curve: SqnrCurve) -> list[str]:
             if clip_part[worst] >= 0.5:
                 cause = f"where clipping is {_pct(clip_part[worst])} of the error"
             else:
-                cause = (f"where rounding is {_pct(1 - clip_part[worst])} of the error, at "
-                         f"{vs_model[worst]:.2f} × s²/12 per value in range")
-            reasons.append(f"Largest departure from the model: {abs(departure[worst]):.1f} dB {side} it at "
-                           f"{bits[worst]} bits, {cause}.")
+                cause = (
+                    f"where rounding is {_pct(1 - clip_part[worst])} of the error, at "
+                    f"{vs_model[worst]:.2f} × s²/12 per value in range"
+                )
+            reasons.append(
+                f"Largest departure from the model: {abs(departure[worst]):.1f} dB {side} it at "
+                f"{bits[worst]} bits, {cause}."
+            )
     if not reasons:
-        reasons.append(f"The measured curve stays within {NOTABLE_DB:g} dB of the model at every width shown: nothing "
-                       "is clipped and rounding behaves as the model assumes.")
+        reasons.append(
+            f"The measured curve stays within {NOTABLE_DB:g} dB of the model at every width shown: nothing "
+            "is clipped and rounding behaves as the model assumes."
+        )
     return reasons

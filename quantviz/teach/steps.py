@@ -57,15 +57,28 @@ def raw_zero_point(rmin: float, rmax: float, qmin: int, qmax: int) -> float:
 
 def _share_words(share: float) -> str:
     """A share as the plain fraction a learner says, when it is one (a quarter, a third, half...)."""
-    for value, words in ((0.25, "a quarter"), (1 / 3, "a third"), (0.5, "half"), (2 / 3, "two thirds"), (0.75, "three quarters")):
+    for value, words in (
+        (0.25, "a quarter"),
+        (1 / 3, "a third"),
+        (0.5, "half"),
+        (2 / 3, "two thirds"),
+        (0.75, "three quarters"),
+    ):
         if abs(share - value) < 0.005:
             return words
     return f"{share:.0%}"
 
 
 def qparams_steps(
-    rmin: float, rmax: float, *, convention: str, bits: int = 8, signed: bool = False, symmetric: bool = False,
-    narrow_range: bool = False, reduce_range: bool = False,
+    rmin: float,
+    rmax: float,
+    *,
+    convention: str,
+    bits: int = 8,
+    signed: bool = False,
+    symmetric: bool = False,
+    narrow_range: bool = False,
+    reduce_range: bool = False,
 ) -> list[Step]:
     """Return the steps that lead from the real range [rmin, rmax] to (s, z) under ``convention``.
 
@@ -78,8 +91,13 @@ def qparams_steps(
     '-85'
     """
     conv = get_convention(convention)
-    options = {"bits": bits, "signed": signed, "symmetric": symmetric, "narrow_range": narrow_range,
-               "reduce_range": reduce_range}
+    options = {
+        "bits": bits,
+        "signed": signed,
+        "symmetric": symmetric,
+        "narrow_range": narrow_range,
+        "reduce_range": reduce_range,
+    }
     choice = conv.choose_trace(rmin, rmax, **options)
     qp = choice.qparams
     qmin, qmax = choice.grid
@@ -90,52 +108,80 @@ def qparams_steps(
         raw = raw_zero_point(rmin, rmax, qmin, qmax)
         other_grid = int_range(bits, signed=qmin >= 0)
         other = raw_zero_point(rmin, rmax, *other_grid)
-        steps.append(Step(
-            "The zero point of the range as given",
-            rf"z = q_{{min}} - \frac{{r_{{min}}}}{{(r_{{max}} - r_{{min}})/(q_{{max}} - q_{{min}})}} = {qmin} - \frac{{{tex(rmin)}}}{{{tex((rmax - rmin) / (qmax - qmin))}}} = {tex(raw, 8)}",
-            fmt(raw, 8),
-            check=False,
-            note=(f"Outside the grid [{qmin}, {qmax}]: your range does not contain 0, so the code that real 0 would "
-                  f"need does not exist (on the {grid_label(bits, signed=qmin >= 0)} grid [{other_grid[0]}, "
-                  f"{other_grid[1]}], which this page does not use, it would be {fmt(other, 8)})."),
-        ))
+        steps.append(
+            Step(
+                "The zero point of the range as given",
+                rf"z = q_{{min}} - \frac{{r_{{min}}}}{{(r_{{max}} - r_{{min}})/(q_{{max}} - q_{{min}})}} = {qmin} - \frac{{{tex(rmin)}}}{{{tex((rmax - rmin) / (qmax - qmin))}}} = {tex(raw, 8)}",
+                fmt(raw, 8),
+                check=False,
+                note=(
+                    f"Outside the grid [{qmin}, {qmax}]: your range does not contain 0, so the code that real 0 would "
+                    f"need does not exist (on the {grid_label(bits, signed=qmin >= 0)} grid [{other_grid[0]}, "
+                    f"{other_grid[1]}], which this page does not use, it would be {fmt(other, 8)})."
+                ),
+            )
+        )
         if conv.widens_to_include_zero:
             share = (rmin / rmax) if rmin > 0 else (rmax / rmin)
-            steps.append(Step(
-                "Widen the range to include 0",
+            steps.append(
+                Step(
+                    "Widen the range to include 0",
+                    rf"[{tex(rmin)},\ {tex(rmax)}] \to [{tex(lo)},\ {tex(hi)}]",
+                    f"[{fmt(lo)}, {fmt(hi)}]",
+                    note=(
+                        f"{conv.label} stretches the range so that real 0 gets an exact code. The price: "
+                        f"{_share_words(share)} of the codes now stand for "
+                        f"{'[0, ' + fmt(rmin) + ')' if rmin > 0 else '(' + fmt(rmax) + ', 0]'}, values that never occur."
+                    ),
+                )
+            )
+        else:
+            steps.append(
+                Step(
+                    "No widening: the zero point is clamped",
+                    rf"z = \operatorname{{clamp}}({tex(raw, 8)},\ {qmin},\ {qmax}) = {qp.zero_point}",
+                    str(qp.zero_point),
+                    note=(
+                        f"{conv.label} uses the range as given and clamps z, so the grid slides to "
+                        f"[{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}]: 0 keeps an exact code, and values past "
+                        f"{fmt(qp.real_max if rmin > 0 else qp.real_min, 6)} clip."
+                    ),
+                )
+            )
+    elif choice.adjustment and not symmetric:
+        steps.append(
+            Step(
+                "Adjust the range",
                 rf"[{tex(rmin)},\ {tex(rmax)}] \to [{tex(lo)},\ {tex(hi)}]",
                 f"[{fmt(lo)}, {fmt(hi)}]",
-                note=(f"{conv.label} stretches the range so that real 0 gets an exact code. The price: "
-                      f"{_share_words(share)} of the codes now stand for "
-                      f"{'[0, ' + fmt(rmin) + ')' if rmin > 0 else '(' + fmt(rmax) + ', 0]'}, values that never occur."),
-            ))
-        else:
-            steps.append(Step(
-                "No widening: the zero point is clamped",
-                rf"z = \operatorname{{clamp}}({tex(raw, 8)},\ {qmin},\ {qmax}) = {qp.zero_point}",
-                str(qp.zero_point),
-                note=(f"{conv.label} uses the range as given and clamps z, so the grid slides to "
-                      f"[{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}]: 0 keeps an exact code, and values past "
-                      f"{fmt(qp.real_max if rmin > 0 else qp.real_min, 6)} clip."),
-            ))
-    elif choice.adjustment and not symmetric:
-        steps.append(Step("Adjust the range", rf"[{tex(rmin)},\ {tex(rmax)}] \to [{tex(lo)},\ {tex(hi)}]",
-                          f"[{fmt(lo)}, {fmt(hi)}]", note=f"{conv.label}: {choice.adjustment}."))
+                note=f"{conv.label}: {choice.adjustment}.",
+            )
+        )
     if symmetric:
-        steps.append(Step(
-            "Symmetric: use the largest magnitude",
-            rf"a = \max(|{tex(min(rmin, 0))}|,\ |{tex(max(rmax, 0))}|) = {tex(hi)}",
-            fmt(hi),
-            note=f"The range becomes [−a, a] = [{fmt(lo)}, {fmt(hi)}].",
-        ))
+        steps.append(
+            Step(
+                "Symmetric: use the largest magnitude",
+                rf"a = \max(|{tex(min(rmin, 0))}|,\ |{tex(max(rmax, 0))}|) = {tex(hi)}",
+                fmt(hi),
+                note=f"The range becomes [−a, a] = [{fmt(lo)}, {fmt(hi)}].",
+            )
+        )
     storage = choice.storage
-    steps.append(Step(
-        "Integer grid",
-        rf"[q_{{min}},\ q_{{max}}] = [{qmin},\ {qmax}]",
-        f"{qmax - qmin + 1} codes",
-        note=(f"Stored in [{storage[0]}, {storage[1]}]: the quantize op clamps there." if storage != (qmin, qmax) else ""),
-    ))
-    arithmetic = f"computed in {choice.scale_dtype}" + ("" if choice.scale_dtype == "float64" else f": {fmt(qp.scale, 12)}")
+    steps.append(
+        Step(
+            "Integer grid",
+            rf"[q_{{min}},\ q_{{max}}] = [{qmin},\ {qmax}]",
+            f"{qmax - qmin + 1} codes",
+            note=(
+                f"Stored in [{storage[0]}, {storage[1]}]: the quantize op clamps there."
+                if storage != (qmin, qmax)
+                else ""
+            ),
+        )
+    )
+    arithmetic = f"computed in {choice.scale_dtype}" + (
+        "" if choice.scale_dtype == "float64" else f": {fmt(qp.scale, 12)}"
+    )
     quotient = (hi - lo) / choice.scale_divisor
     fraction = rf"\frac{{{tex(hi)} - ({tex(lo)})}}{{{fmt(choice.scale_divisor, 6)}}}"
     recipe = conv.recipe(**options)
@@ -143,53 +189,76 @@ def qparams_steps(
         formula, note = r"s = 1", f"An empty range has no width to divide: {conv.label} sets s = 1."
     elif recipe.empty_range == "eps_floor" and quotient < float(F32_EPS) and qp.scale == float(F32_EPS):
         formula = rf"s = \max\left({fraction},\ \varepsilon_{{f32}}\right) = \max({tex(quotient)},\ {tex(qp.scale)}) = {tex(qp.scale)}"
-        note = (f"The quotient {fmt(quotient, 6)} is below float32's eps, and {conv.label} keeps s at least eps "
-                f"({fmt(qp.scale, 6)}), so the range used is far narrower than the grid's.")
+        note = (
+            f"The quotient {fmt(quotient, 6)} is below float32's eps, and {conv.label} keeps s at least eps "
+            f"({fmt(qp.scale, 6)}), so the range used is far narrower than the grid's."
+        )
     else:
         formula, note = rf"s = {fraction} = {tex(qp.scale)}", f"s = {choice.scale_formula}; {arithmetic}."
     steps.append(Step("Scale: real width per integer step", formula, fmt(qp.scale), note=note))
     if choice.zero_rule == "from_min" and choice.zero_raw is not None:
         raw = choice.zero_raw
-        shift = f" (on int8 {fmt(raw - choice.zero_shift, 10)}, then + {choice.zero_shift})" if choice.zero_shift else ""
-        steps.append(Step(
-            "Zero point: the code that stands for real 0",
-            rf"z = q_{{min}} - \frac{{r_{{min}}}}{{s}} = {qmin} - \frac{{{tex(lo)}}}{{{tex(qp.scale)}}} = {tex(raw, 10)} \to {qp.zero_point}",
-            str(qp.zero_point),
-            note=f"{choice.zero_formula}{shift}. " + _zero_point_note(raw, choice, conv.recipe(**options), rmin, rmax),
-        ))
+        shift = (
+            f" (on int8 {fmt(raw - choice.zero_shift, 10)}, then + {choice.zero_shift})" if choice.zero_shift else ""
+        )
+        steps.append(
+            Step(
+                "Zero point: the code that stands for real 0",
+                rf"z = q_{{min}} - \frac{{r_{{min}}}}{{s}} = {qmin} - \frac{{{tex(lo)}}}{{{tex(qp.scale)}}} = {tex(raw, 10)} \to {qp.zero_point}",
+                str(qp.zero_point),
+                note=f"{choice.zero_formula}{shift}. "
+                + _zero_point_note(raw, choice, conv.recipe(**options), rmin, rmax),
+            )
+        )
     else:
-        steps.append(Step("Zero point: set by the rule", rf"z = {qp.zero_point}", str(qp.zero_point),
-                          note=f"{conv.label}: z = {choice.zero_formula}."))
+        steps.append(
+            Step(
+                "Zero point: set by the rule",
+                rf"z = {qp.zero_point}",
+                str(qp.zero_point),
+                note=f"{conv.label}: z = {choice.zero_formula}.",
+            )
+        )
     nudged = ""
     if convention == "tf_fake_quant" and (qp.real_min, qp.real_max) != (float(rmin), float(rmax)):
-        steps.append(Step(
-            "Nudge the range onto the grid",
-            rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [({qmin} - {qp.zero_point}) \times {tex(qp.scale)},\ "
-            rf"({qmax} - {qp.zero_point}) \times {tex(qp.scale)}] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
-            f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
-            note=(f"TF does not widen [{fmt(rmin)}, {fmt(rmax)}]; it {'clamps' if choice.zero_clamped else 'rounds'} z "
-                  f"to {qp.zero_point} and moves the whole range "
-                  f"by {fmt(qp.real_min - float(rmin), 6)} so that real 0 lands exactly on code {qp.zero_point}. "
-                  + _nudge_consequence(float(rmin), float(rmax), qp)),
-        ))
+        steps.append(
+            Step(
+                "Nudge the range onto the grid",
+                rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [({qmin} - {qp.zero_point}) \times {tex(qp.scale)},\ "
+                rf"({qmax} - {qp.zero_point}) \times {tex(qp.scale)}] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
+                f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
+                note=(
+                    f"TF does not widen [{fmt(rmin)}, {fmt(rmax)}]; it {'clamps' if choice.zero_clamped else 'rounds'} z "
+                    f"to {qp.zero_point} and moves the whole range "
+                    f"by {fmt(qp.real_min - float(rmin), 6)} so that real 0 lands exactly on code {qp.zero_point}. "
+                    + _nudge_consequence(float(rmin), float(rmax), qp)
+                ),
+            )
+        )
         nudged = " (TF's nudged range)"
     if (qp.storage_min, qp.storage_max) == (qmin, qmax):
-        steps.append(Step(
-            "Representable range",
-            rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
-            f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
-            note="Values outside it are clipped to the end codes" + nudged + ".",
-        ))
+        steps.append(
+            Step(
+                "Representable range",
+                rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
+                f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
+                note="Values outside it are clipped to the end codes" + nudged + ".",
+            )
+        )
     else:
-        steps.append(Step(
-            "Representable range: the stored grid",
-            rf"[({qp.storage_min} - z)\,s,\ ({qp.storage_max} - z)\,s] = [{tex(qp.stored_min)},\ {tex(qp.stored_max)}]",
-            f"[{fmt(qp.stored_min)}, {fmt(qp.stored_max)}]",
-            note=(f"s and z were chosen for [{qmin}, {qmax}], which spans [{fmt(qp.real_min)}, {fmt(qp.real_max)}]; "
-                  f"the quantize op clamps only to the stored [{qp.storage_min}, {qp.storage_max}], so values up to "
-                  f"there keep codes the chosen grid does not use, and only values outside "
-                  f"[{fmt(qp.stored_min)}, {fmt(qp.stored_max)}] are clipped."),
-        ))
+        steps.append(
+            Step(
+                "Representable range: the stored grid",
+                rf"[({qp.storage_min} - z)\,s,\ ({qp.storage_max} - z)\,s] = [{tex(qp.stored_min)},\ {tex(qp.stored_max)}]",
+                f"[{fmt(qp.stored_min)}, {fmt(qp.stored_max)}]",
+                note=(
+                    f"s and z were chosen for [{qmin}, {qmax}], which spans [{fmt(qp.real_min)}, {fmt(qp.real_max)}]; "
+                    f"the quantize op clamps only to the stored [{qp.storage_min}, {qp.storage_max}], so values up to "
+                    f"there keep codes the chosen grid does not use, and only values outside "
+                    f"[{fmt(qp.stored_min)}, {fmt(qp.stored_max)}] are clipped."
+                ),
+            )
+        )
     return steps
 
 
@@ -218,20 +287,27 @@ def _zero_point_note(raw: float, choice: ChoiceTrace, recipe: Recipe, rmin: floa
         other = "half_away_from_zero" if rule == "half_to_even" else "half_to_even"
         other_z = run_recipe(recipe.replace(zero_rounding=other), rmin, rmax).zero_point
         same = "also" if other_z == z else "instead"
-        return (f"{fmt(framed, 10)} is exactly a tie: rounding {rule_words(rule)} gives {z - choice.zero_shift}"
-                + (f", + {choice.zero_shift} = {z}" if choice.zero_shift else "")
-                + f"; rounding {rule_words(other)} would {same} give {other_z}.")
+        return (
+            f"{fmt(framed, 10)} is exactly a tie: rounding {rule_words(rule)} gives {z - choice.zero_shift}"
+            + (f", + {choice.zero_shift} = {z}" if choice.zero_shift else "")
+            + f"; rounding {rule_words(other)} would {same} give {other_z}."
+        )
     exact_recipe = recipe.replace(scale_arithmetic="float64", scale_storage="float64", zero_arithmetic="exact_ratio")
     if exact_recipe == recipe or abs(framed - (math.floor(framed) + 0.5)) >= 1e-6 * max(1.0, abs(framed)):
         return ""
     exact = run_recipe(exact_recipe, rmin, rmax)
     assert exact.zero_raw is not None
-    verdict = (f"which also gives {exact.zero_point}: the float arithmetic changes nothing here"
-               if exact.zero_point == z else f"which gives {exact.zero_point}: the float arithmetic decides")
+    verdict = (
+        f"which also gives {exact.zero_point}: the float arithmetic changes nothing here"
+        if exact.zero_point == z
+        else f"which gives {exact.zero_point}: the float arithmetic decides"
+    )
     used = run_recipe(recipe, rmin, rmax).scale_computed  # the s z is computed with (ONNX Runtime's float64 one)
-    return (f"It lies just off the tie {fmt(math.floor(framed) + 0.5)} because the s it is computed with is "
-            f"{fmt(used, 12)}, not exact; with exact arithmetic it is {fmt(exact.zero_raw - choice.zero_shift, 12)}, "
-            f"{verdict}.")
+    return (
+        f"It lies just off the tie {fmt(math.floor(framed) + 0.5)} because the s it is computed with is "
+        f"{fmt(used, 12)}, not exact; with exact arithmetic it is {fmt(exact.zero_raw - choice.zero_shift, 12)}, "
+        f"{verdict}."
+    )
 
 
 class ZeroPointFate(NamedTuple):
@@ -240,14 +316,21 @@ class ZeroPointFate(NamedTuple):
     label: str
     grid: tuple[int, int]
     raw: float
-    own_raw: float | None   # the number the convention itself rounds (its arithmetic, its adjusted range), or None
+    own_raw: float | None  # the number the convention itself rounds (its arithmetic, its adjusted range), or None
     action: str
     zero_point: int | None
     representable: tuple[float, float] | None
 
 
-def zero_point_fates(rmin: float, rmax: float, *, bits: int = 8, signed: bool = False, narrow_range: bool = False,
-                     reduce_range: bool = False) -> list[ZeroPointFate]:
+def zero_point_fates(
+    rmin: float,
+    rmax: float,
+    *,
+    bits: int = 8,
+    signed: bool = False,
+    narrow_range: bool = False,
+    reduce_range: bool = False,
+) -> list[ZeroPointFate]:
     """Return, per convention, the raw zero point of [rmin, rmax] as given and what the convention then does.
 
     The options are those of the page (asymmetric): a convention that does not support them is left out.
@@ -276,6 +359,9 @@ def zero_point_fates(rmin: float, rmax: float, *, bits: int = 8, signed: bool = 
             action = "uses the range as given and clamps z; the grid slides"
         else:
             action = f"rounds {rule}"
-        fates.append(ZeroPointFate(conv.label, choice.grid, raw, choice.zero_raw, action, qp.zero_point,
-                                   (qp.stored_min, qp.stored_max)))
+        fates.append(
+            ZeroPointFate(
+                conv.label, choice.grid, raw, choice.zero_raw, action, qp.zero_point, (qp.stored_min, qp.stored_max)
+            )
+        )
     return fates

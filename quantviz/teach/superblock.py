@@ -20,19 +20,44 @@ F32 = np.float32
 SCALE_BITS = {"Q2_K": 4, "Q3_K": 6, "Q4_K": 6, "Q5_K": 6, "Q6_K": 8, "IQ4_XS": 6}
 CODE_BITS = {"Q2_K": 2, "Q3_K": 3, "Q4_K": 4, "Q5_K": 5, "Q6_K": 6, "IQ4_NL": 4, "IQ4_XS": 4}
 FIELDS = {
-    "Q2_K": [(0, 16, "sub-block scale | min (4 + 4 bits)"), (16, 80, "codes (4 per byte)"), (80, 82, "d (float16)"),
-             (82, 84, "dmin (float16)")],
-    "Q3_K": [(0, 32, "high bits (1 per value)"), (32, 96, "low 2 bits (4 per byte)"),
-             (96, 108, "sub-block scales (6-bit)"), (108, 110, "d (float16)")],
-    "Q4_K": [(0, 2, "d (float16)"), (2, 4, "dmin (float16)"), (4, 16, "sub-block scales and mins (6-bit)"),
-             (16, 144, "codes (2 per byte)")],
-    "Q5_K": [(0, 2, "d (float16)"), (2, 4, "dmin (float16)"), (4, 16, "sub-block scales and mins (6-bit)"),
-             (16, 48, "fifth bits (1 per value)"), (48, 176, "low nibbles (2 per byte)")],
-    "Q6_K": [(0, 128, "low nibbles (2 per byte)"), (128, 192, "high 2 bits (4 per byte)"),
-             (192, 208, "sub-block scales (int8)"), (208, 210, "d (float16)")],
+    "Q2_K": [
+        (0, 16, "sub-block scale | min (4 + 4 bits)"),
+        (16, 80, "codes (4 per byte)"),
+        (80, 82, "d (float16)"),
+        (82, 84, "dmin (float16)"),
+    ],
+    "Q3_K": [
+        (0, 32, "high bits (1 per value)"),
+        (32, 96, "low 2 bits (4 per byte)"),
+        (96, 108, "sub-block scales (6-bit)"),
+        (108, 110, "d (float16)"),
+    ],
+    "Q4_K": [
+        (0, 2, "d (float16)"),
+        (2, 4, "dmin (float16)"),
+        (4, 16, "sub-block scales and mins (6-bit)"),
+        (16, 144, "codes (2 per byte)"),
+    ],
+    "Q5_K": [
+        (0, 2, "d (float16)"),
+        (2, 4, "dmin (float16)"),
+        (4, 16, "sub-block scales and mins (6-bit)"),
+        (16, 48, "fifth bits (1 per value)"),
+        (48, 176, "low nibbles (2 per byte)"),
+    ],
+    "Q6_K": [
+        (0, 128, "low nibbles (2 per byte)"),
+        (128, 192, "high 2 bits (4 per byte)"),
+        (192, 208, "sub-block scales (int8)"),
+        (208, 210, "d (float16)"),
+    ],
     "IQ4_NL": [(0, 2, "d (float16)"), (2, 18, "grid indices (2 per byte)")],
-    "IQ4_XS": [(0, 2, "d (float16)"), (2, 4, "sub-block scales, top 2 bits"), (4, 8, "sub-block scales, low 4 bits"),
-               (8, 136, "grid indices (2 per byte)")],
+    "IQ4_XS": [
+        (0, 2, "d (float16)"),
+        (2, 4, "sub-block scales, top 2 bits"),
+        (4, 8, "sub-block scales, low 4 bits"),
+        (8, 136, "grid indices (2 per byte)"),
+    ],
 }
 
 
@@ -64,12 +89,12 @@ class ImatrixEffect(NamedTuple):
     """The same block encoded without and with an importance vector."""
 
     name: str
-    changed: np.ndarray          # indices of the values whose code differs
+    changed: np.ndarray  # indices of the values whose code differs
     plain_codes: np.ndarray
     weighted_codes: np.ndarray
     plain_weighted_error: float  # Σ importance · (x̂ − x)² without the imatrix
     imatrix_weighted_error: float
-    plain_error: float           # Σ (x̂ − x)²
+    plain_error: float  # Σ (x̂ − x)²
     imatrix_error: float
 
 
@@ -96,44 +121,78 @@ def superblock_view(x: np.ndarray, name: str, importance: np.ndarray | None = No
         d = float(np.frombuffer(data[:2].tobytes(), np.float16)[0])
         h = int(np.frombuffer(data[2:4].tobytes(), "<u2")[0])
         ls = [((int(data[4 + i // 2]) >> (4 * (i % 2))) & 0xF) | (((h >> (2 * i)) & 3) << 4) for i in range(8)]
-        rows = tuple(SubBlock(index=i, searched_scale=None, scale_code=c - 32, stored_scale=float(F32(d) * F32(c - 32)),
-                              searched_min=None, min_code=None, stored_min=None) for i, c in enumerate(ls))
+        rows = tuple(
+            SubBlock(
+                index=i,
+                searched_scale=None,
+                scale_code=c - 32,
+                stored_scale=float(F32(d) * F32(c - 32)),
+                searched_min=None,
+                min_code=None,
+                stored_min=None,
+            )
+            for i, c in enumerate(ls)
+        )
         return SuperBlockView(name=name, sub_size=32, d=d, dmin=None, scale_bits=6, rows=rows, weighted=qw is not None)
     sc, mn, d, dmin = kquants.stored_scales(data.reshape(1, -1), name)
     found = kquant_encode.search(x.reshape(1, 256), name, None if qw is None else qw.reshape(1, 256))
     k = sc.shape[1]
-    rows = tuple(SubBlock(
-        index=j, searched_scale=float(found.scales[j, 0]), scale_code=int(sc[0, j]),
-        stored_scale=float(d[0] * F32(sc[0, j])),
-        searched_min=None if found.mins is None else float(found.mins[j, 0]),
-        min_code=None if mn is None else int(mn[0, j]),
-        stored_min=None if mn is None else float(dmin[0] * F32(mn[0, j])),
-    ) for j in range(k))
-    return SuperBlockView(name=name, sub_size=256 // k, d=float(d[0]), dmin=None if dmin is None else float(dmin[0]),
-                          scale_bits=SCALE_BITS[name], rows=rows, weighted=qw is not None)
+    rows = tuple(
+        SubBlock(
+            index=j,
+            searched_scale=float(found.scales[j, 0]),
+            scale_code=int(sc[0, j]),
+            stored_scale=float(d[0] * F32(sc[0, j])),
+            searched_min=None if found.mins is None else float(found.mins[j, 0]),
+            min_code=None if mn is None else int(mn[0, j]),
+            stored_min=None if mn is None else float(dmin[0] * F32(mn[0, j])),
+        )
+        for j in range(k)
+    )
+    return SuperBlockView(
+        name=name,
+        sub_size=256 // k,
+        d=float(d[0]),
+        dmin=None if dmin is None else float(dmin[0]),
+        scale_bits=SCALE_BITS[name],
+        rows=rows,
+        weighted=qw is not None,
+    )
 
 
 def superblock_lines(view: SuperBlockView) -> list[str]:
     """How the two levels of scales were chosen, with the numbers of this super-block."""
     k, n = len(view.rows), view.sub_size
     biggest = max(view.rows, key=lambda r: abs(r.stored_scale))
-    search = ("a weighted least-squares search over 37 candidate scales, weights imatrix·√(σ² + x²)" if view.weighted
-              else "a weighted search over candidate scales (weights from |x|)")
+    search = (
+        "a weighted least-squares search over 37 candidate scales, weights imatrix·√(σ² + x²)"
+        if view.weighted
+        else "a weighted search over candidate scales (weights from |x|)"
+    )
     if view.name == "IQ4_XS":
         search = "the IQ4 grid search (15 candidate scales, weights imatrix·√(σ² + x²) or x²)"
-    lines = [f"{k} sub-blocks of {n} values. Each gets its own scale"
-             + (" and min" if view.dmin is not None else "") + f" from {search}."]
+    lines = [
+        f"{k} sub-blocks of {n} values. Each gets its own scale"
+        + (" and min" if view.dmin is not None else "")
+        + f" from {search}."
+    ]
     if view.dmin is not None:
-        lines.append(f"The sub-block scales are then stored as {view.scale_bits}-bit codes times one float16 d = "
-                     f"{fmt(view.d, 6)}, the mins as codes times dmin = {fmt(view.dmin, 6)}: the largest sub-block "
-                     f"scale here is {fmt(biggest.stored_scale, 6)} = d · {biggest.scale_code}.")
-        lines.append("Each value is coded again against the stored numbers: q = round((x + dmin·m) / (d·sc)); "
-                     "back as d·sc·q − dmin·m — a scale and an offset per sub-block, for 2 × "
-                     f"{view.scale_bits} bits instead of 2 × 16.")
+        lines.append(
+            f"The sub-block scales are then stored as {view.scale_bits}-bit codes times one float16 d = "
+            f"{fmt(view.d, 6)}, the mins as codes times dmin = {fmt(view.dmin, 6)}: the largest sub-block "
+            f"scale here is {fmt(biggest.stored_scale, 6)} = d · {biggest.scale_code}."
+        )
+        lines.append(
+            "Each value is coded again against the stored numbers: q = round((x + dmin·m) / (d·sc)); "
+            "back as d·sc·q − dmin·m — a scale and an offset per sub-block, for 2 × "
+            f"{view.scale_bits} bits instead of 2 × 16."
+        )
     else:
-        lines.append(f"The sub-block scales are stored as signed {view.scale_bits}-bit codes times one float16 "
-                     f"d = {fmt(view.d, 6)}: the largest here is {fmt(biggest.stored_scale, 6)} = d · "
-                     f"{biggest.scale_code}.")
+        lines.append(
+            f"The sub-block scales are stored as signed {view.scale_bits}-bit codes times one float16 "
+            f"d = {fmt(view.d, 6)}: the largest here is {fmt(biggest.stored_scale, 6)} = d · "
+            f"{biggest.scale_code}."
+        )
         lines.append("Each value is coded again against its stored sub-block scale; symmetric: no offset.")
     return lines
 
@@ -155,9 +214,16 @@ def imatrix_effect(x: np.ndarray, name: str, importance: np.ndarray) -> ImatrixE
     pc, wc = value_codes(plain, name), value_codes(weighted, name)
     xp = blocks.decode(plain, name, n).astype(np.float64) - x
     xw = blocks.decode(weighted, name, n).astype(np.float64) - x
-    return ImatrixEffect(name=name, changed=np.flatnonzero(pc != wc), plain_codes=pc, weighted_codes=wc,
-                         plain_weighted_error=float((w * xp**2).sum()), imatrix_weighted_error=float((w * xw**2).sum()),
-                         plain_error=float((xp**2).sum()), imatrix_error=float((xw**2).sum()))
+    return ImatrixEffect(
+        name=name,
+        changed=np.flatnonzero(pc != wc),
+        plain_codes=pc,
+        weighted_codes=wc,
+        plain_weighted_error=float((w * xp**2).sum()),
+        imatrix_weighted_error=float((w * xw**2).sum()),
+        plain_error=float((xp**2).sum()),
+        imatrix_error=float((xw**2).sum()),
+    )
 
 
 def imatrix_effects(x: np.ndarray, name: str, importance: np.ndarray, n_blocks: int) -> list[ImatrixEffect]:
@@ -169,9 +235,12 @@ def imatrix_effects(x: np.ndarray, name: str, importance: np.ndarray, n_blocks: 
     """
     n = 32 if name == "IQ4_NL" else 256
     x = np.asarray(x, F32).reshape(-1)
-    w = np.resize(np.asarray(importance, F32).reshape(-1), n_blocks * n)   # one row's weights, repeated per row
-    return [imatrix_effect(x[i * n:(i + 1) * n], name, w[i * n:(i + 1) * n]) for i in range(n_blocks)
-            if (i + 1) * n <= x.size]
+    w = np.resize(np.asarray(importance, F32).reshape(-1), n_blocks * n)  # one row's weights, repeated per row
+    return [
+        imatrix_effect(x[i * n : (i + 1) * n], name, w[i * n : (i + 1) * n])
+        for i in range(n_blocks)
+        if (i + 1) * n <= x.size
+    ]
 
 
 def _change(before: float, after: float) -> str:
@@ -188,19 +257,22 @@ def imatrix_sentence(effect: ImatrixEffect) -> str:
     """The imatrix's effect on this block in words, every number from ``effect``."""
     n = effect.plain_codes.size
     if effect.changed.size == 0:
-        return (f"With the importance matrix no code of these {n} values changes: the search landed on the same "
-                "scales.")
-    return (f"With the importance matrix {effect.changed.size} of {n} codes change. The importance-weighted squared "
-            f"error Σ w·(x̂ − x)² — what the weighted search aims at, because a column whose inputs are large "
-            f"carries more of the layer's output error — {_change(effect.plain_weighted_error, effect.imatrix_weighted_error)}; "
-            f"the plain squared error {_change(effect.plain_error, effect.imatrix_error)}.")
+        return f"With the importance matrix no code of these {n} values changes: the search landed on the same scales."
+    return (
+        f"With the importance matrix {effect.changed.size} of {n} codes change. The importance-weighted squared "
+        f"error Σ w·(x̂ − x)² — what the weighted search aims at, because a column whose inputs are large "
+        f"carries more of the layer's output error — {_change(effect.plain_weighted_error, effect.imatrix_weighted_error)}; "
+        f"the plain squared error {_change(effect.plain_error, effect.imatrix_error)}."
+    )
 
 
 def kquant_block_lines(x: np.ndarray, name: str, importance: np.ndarray | None = None) -> list[str]:
     """The scale lines of ``block_view`` for a K-quant or IQ4 type."""
     if name == "IQ4_NL":
         d = float(np.frombuffer(blocks.encode(np.asarray(x, F32)[:32], name)[:2].tobytes(), np.float16)[0])
-        return [f"One float16 scale per 32 values: d = {fmt(d, 6)}, the best of 16 candidate scales for the "
-                "weighted error (weights x², or the importance).",
-                "Each value: the nearest of 16 fixed grid values (−127 … 113, denser near 0), times d."]
+        return [
+            f"One float16 scale per 32 values: d = {fmt(d, 6)}, the best of 16 candidate scales for the "
+            "weighted error (weights x², or the importance).",
+            "Each value: the nearest of 16 fixed grid values (−127 … 113, denser near 0), times d.",
+        ]
     return superblock_lines(superblock_view(x, name, importance))

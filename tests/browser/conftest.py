@@ -17,8 +17,13 @@ from deploy.course import free_port
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SHOTS = Path(os.environ.get("QUANTVIZ_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
 
@@ -34,9 +39,24 @@ def server() -> Iterator[str]:
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     log = open(ROOT / "test-artifacts" / "streamlit.log", "w")  # noqa: SIM115 - closed in finally
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -119,14 +139,19 @@ class Session:
         path = SHOTS / f"{name}.png"
         size = self.page.viewport_size
         height = self.page.evaluate(
-            "Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], [data-testid=\"stMainBlockContainer\"]')]"
+            'Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], [data-testid="stMainBlockContainer"]\')]'
             ".map(e => e.scrollHeight), 0)"
         )
         tall = max(size["height"], min(int(height) + 40, 6000))
         self.page.set_viewport_size({"width": size["width"], "height": tall})
         time.sleep(1.0)  # let plotly re-layout at the new size
-        content = self.page.evaluate("document.querySelector('[data-testid=\"stMainBlockContainer\"]').getBoundingClientRect().bottom")
-        self.page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": size["width"], "height": min(tall, max(size["height"], int(content) + 40))})
+        content = self.page.evaluate(
+            "document.querySelector('[data-testid=\"stMainBlockContainer\"]').getBoundingClientRect().bottom"
+        )
+        self.page.screenshot(
+            path=str(path),
+            clip={"x": 0, "y": 0, "width": size["width"], "height": min(tall, max(size["height"], int(content) + 40))},
+        )
         self.page.set_viewport_size(size)
         return path
 

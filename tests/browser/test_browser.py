@@ -55,7 +55,9 @@ def test_mouse_drags_range_on_the_live_number_line(tab) -> None:
     tab.page.mouse.move(low["x"] + 60, low["y"] + low["height"] / 2, steps=8)
     tab.page.mouse.up()
     # the rerun that copies the released range into the exact box may start a moment after the drag
-    tab.page.wait_for_function("parseFloat(document.querySelector('input[aria-label=\"rmin\"]').value) > -1000", timeout=15_000)
+    tab.page.wait_for_function(
+        "parseFloat(document.querySelector('input[aria-label=\"rmin\"]').value) > -1000", timeout=15_000
+    )
     tab.wait_idle()
     rmin = float(tab.page.get_by_role("spinbutton", name="rmin").input_value())
     assert rmin > -1000
@@ -210,10 +212,16 @@ def test_screenshots_presenter(make_tab) -> None:
         for kind in ("text", "caption", "input", "formula", "table", "tick"):
             if kind in shown:
                 reference = desktop.get(kind, base_text * 0.875)  # tables are canvas grids on the desktop: 14 px
-                assert shown[kind] >= 1.5 * reference * 0.99, f"{path or 'zero_point'}: {kind} {shown[kind]:.1f} px vs {reference:.1f}"
+                assert shown[kind] >= 1.5 * reference * 0.99, (
+                    f"{path or 'zero_point'}: {kind} {shown[kind]:.1f} px vs {reference:.1f}"
+                )
         assert "Source Sans" in shown["chartFont"] or not shown["chartFont"], shown["chartFont"]
         sidebar = page.locator("[data-testid='stSidebar']")
-        assert sidebar.count() == 0 or sidebar.get_attribute("aria-expanded") == "false" or sidebar.bounding_box()["width"] < 60
+        assert (
+            sidebar.count() == 0
+            or sidebar.get_attribute("aria-expanded") == "false"
+            or sidebar.bounding_box()["width"] < 60
+        )
 
     assert len(_shoot_all(make_tab, "presenter-1920x1080", 1920, 1080, "present=true", check=check)) == len(PAGES)
 
@@ -223,7 +231,9 @@ def test_screenshots_phone(make_tab) -> None:
 
     def check(path, page):
         found = page.evaluate(PHONE_JS)
-        assert found["wide"] <= found["viewport"] + 1, f"{path or 'zero_point'}: {found['wide']} px wide on a {found['viewport']} px screen"
+        assert found["wide"] <= found["viewport"] + 1, (
+            f"{path or 'zero_point'}: {found['wide']} px wide on a {found['viewport']} px screen"
+        )
         assert found["titles"] == [], found["titles"]
         assert all(rows < n for n, rows in found["grids"]), found["grids"]
         _no_cut_labels(path, page)
@@ -233,7 +243,9 @@ def test_screenshots_phone(make_tab) -> None:
 
 def test_screenshots_dark(make_tab) -> None:
     def check(path, page):
-        background = page.evaluate("getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor")
+        background = page.evaluate(
+            "getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor"
+        )
         channels = [int(v) for v in background[background.index("(") + 1 : background.index(")")].split(",")[:3]]
         assert max(channels) < 60, f"{path or 'zero_point'}: background {background} is not dark"
 
@@ -330,13 +342,21 @@ def test_your_model_measures_float_weights_and_downloads_the_csv(tab, tmp_path) 
 
     rng = np.random.default_rng(0)
     path = tmp_path / "tiny.safetensors"
-    save_file({"layer.0.weight": rng.normal(size=(16, 128)).astype(np.float32),
-               "layer.1.weight": (rng.normal(size=(8, 256)) * 3).astype(np.float32)}, str(path))
+    save_file(
+        {
+            "layer.0.weight": rng.normal(size=(16, 128)).astype(np.float32),
+            "layer.1.weight": (rng.normal(size=(8, 256)) * 3).astype(np.float32),
+        },
+        str(path),
+    )
     tab.open("your_model?model_src=upload")
     tab.page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
     tab.page.wait_for_selector("text=Float weight tensors, measured", timeout=30_000)
     tab.wait_idle()
-    assert "No tensor carries quantization parameters: a float model" in tab.page.locator("[data-testid='stMainBlockContainer']").inner_text()
+    assert (
+        "No tensor carries quantization parameters: a float model"
+        in tab.page.locator("[data-testid='stMainBlockContainer']").inner_text()
+    )
     with tab.page.expect_download() as info:
         tab.page.get_by_role("button", name="Download this table (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))

@@ -46,7 +46,10 @@ def sticky_server(context) -> str:
 def wait_for_grid(tab: Session, grid: str) -> None:
     tab.page.wait_for_function(
         "(g) => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => m.innerText.startsWith('grid') "
-        "&& m.querySelector('[data-testid=stMetricValue]').innerText.trim() === g)", arg=grid, timeout=30_000)
+        "&& m.querySelector('[data-testid=stMetricValue]').innerText.trim() === g)",
+        arg=grid,
+        timeout=30_000,
+    )
 
 
 def test_a_student_whose_server_dies_gets_the_same_view_back_from_the_other(student, course) -> None:

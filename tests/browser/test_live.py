@@ -57,8 +57,9 @@ def test_browser_arithmetic_equals_quantviz_for_every_convention(live) -> None:
         assert sum(not c["error"] for c in cases) > CASES_PER_CONVENTION // 2
         results[convention] = live.page.evaluate(COMPARE, json.dumps(cases))
     assert {c: r["count"] for c, r in results.items()} == dict.fromkeys(qv.CONVENTIONS, CASES_PER_CONVENTION)
-    assert {c: r["wrong"] for c, r in results.items()} == dict.fromkeys(qv.CONVENTIONS, 0), \
-        {c: r["bad"] for c, r in results.items() if r["wrong"]}
+    assert {c: r["wrong"] for c, r in results.items()} == dict.fromkeys(qv.CONVENTIONS, 0), {
+        c: r["bad"] for c, r in results.items() if r["wrong"]
+    }
 
 
 TYPED = """(text) => JSON.parse(text).filter((c) => c.xs.some((x, i) => window.quantvizLive.quantize(x, c.params) !== c.codes[i]))"""
@@ -66,8 +67,16 @@ TYPED = """(text) => JSON.parse(text).filter((c) => c.xs.some((x, i) => window.q
 
 def test_a_tie_stays_a_tie_in_the_browser(live) -> None:
     # [−1.1, 1.1]: 0 − (−1.1)·255/2.2 is exactly 127.5; float64 makes it 127.49999999999999 (the exact ratio: 128)
-    args = {"rmin": -1.1, "rmax": 1.1, "bits": 8, "signed": False, "symmetric": False, "narrow_range": False,
-            "reduce_range": False, "convention": "textbook"}
+    args = {
+        "rmin": -1.1,
+        "rmax": 1.1,
+        "bits": 8,
+        "signed": False,
+        "symmetric": False,
+        "narrow_range": False,
+        "reduce_range": False,
+        "convention": "textbook",
+    }
     got = live.page.evaluate("(a) => window.quantvizLive.choose(a)", args)
     assert got["zero_point"] == qv.choose_qparams(-1.1, 1.1).zero_point == 128
 
@@ -133,8 +142,9 @@ def test_keyboard_moves_the_probe(live) -> None:
     assert float(after) > float(before)
     q = int(qv.quantize([float(after)], qv.choose_qparams(*_range(live)))[0])
     assert _readout(live, "code") == str(q)
-    page.wait_for_function(f"document.querySelector('input[aria-label=\"Probe value x (exact)\"]').value == '{after}'",
-                           timeout=15_000)
+    page.wait_for_function(
+        f"document.querySelector('input[aria-label=\"Probe value x (exact)\"]').value == '{after}'", timeout=15_000
+    )
     live.wait_idle()
     assert f"is stored as q = {q}" in page.locator("[data-testid='stMainBlockContainer']").inner_text()
 
@@ -146,8 +156,11 @@ def test_dragging_the_zero_point_implies_a_range(live) -> None:
     knob.focus()
     knob.press("ArrowRight")  # z + 1 with s held: the range slides one step down
     assert _readout(live, "zero") == str(z + 1)
-    page.wait_for_function(f"[...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
-                           f".some((m) => m.innerText.trim() === '{z + 1}')", timeout=15_000)
+    page.wait_for_function(
+        f"[...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
+        f".some((m) => m.innerText.trim() === '{z + 1}')",
+        timeout=15_000,
+    )
     live.wait_idle()
     assert qv.choose_qparams(*_range(live)).zero_point == z + 1
     assert live.metric("zero point z") == str(z + 1)
@@ -166,11 +179,14 @@ def test_a_touch_drags_the_probe(live) -> None:
         touch("touchMove", [{"x": x + 8 * step, "y": y}])
     assert float(_readout(live, "probe")) > before  # the finger moved the probe, before any rerun
     touch("touchEnd", [])
-    page.wait_for_function("parseFloat(document.querySelector('input[aria-label=\"Probe value x (exact)\"]').value) > "
-                           f"{before!r}", timeout=15_000)
+    page.wait_for_function(
+        f"parseFloat(document.querySelector('input[aria-label=\"Probe value x (exact)\"]').value) > {before!r}",
+        timeout=15_000,
+    )
     live.wait_idle()
-    assert float(page.get_by_role("spinbutton", name="Probe value x (exact)").input_value()) == \
-        float(_readout(live, "probe"))  # the released value is the one the page reran with
+    assert float(page.get_by_role("spinbutton", name="Probe value x (exact)").input_value()) == float(
+        _readout(live, "probe")
+    )  # the released value is the one the page reran with
 
 
 def test_the_bit_stepper_changes_the_grid(live) -> None:

@@ -20,8 +20,20 @@ from pathlib import Path
 import numpy as np
 
 # enum ggml_type values (ggml.h)
-TYPES = {"Q4_0": 2, "Q4_1": 3, "Q5_0": 6, "Q5_1": 7, "Q8_0": 8, "Q2_K": 10, "Q3_K": 11, "Q4_K": 12, "Q5_K": 13,
-         "Q6_K": 14, "IQ4_NL": 20, "IQ4_XS": 23}
+TYPES = {
+    "Q4_0": 2,
+    "Q4_1": 3,
+    "Q5_0": 6,
+    "Q5_1": 7,
+    "Q8_0": 8,
+    "Q2_K": 10,
+    "Q3_K": 11,
+    "Q4_K": 12,
+    "Q5_K": 13,
+    "Q6_K": 14,
+    "IQ4_NL": 20,
+    "IQ4_XS": 23,
+}
 
 
 def library_path() -> Path | None:
@@ -44,8 +56,15 @@ def load() -> ctypes.CDLL | None:
         return None
     lib = ctypes.CDLL(str(path))
     lib.ggml_quantize_chunk.restype = ctypes.c_size_t
-    lib.ggml_quantize_chunk.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
-                                        ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p]
+    lib.ggml_quantize_chunk.argtypes = [
+        ctypes.c_int,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_int64,
+        ctypes.c_int64,
+        ctypes.c_int64,
+        ctypes.c_void_p,
+    ]
     lib.ggml_row_size.restype = ctypes.c_size_t
     lib.ggml_row_size.argtypes = [ctypes.c_int, ctypes.c_int64]
     lib.ggml_quantize_init.restype = None
@@ -53,8 +72,9 @@ def load() -> ctypes.CDLL | None:
     return lib
 
 
-def quantize(lib: ctypes.CDLL, name: str, x: np.ndarray, importance: np.ndarray | None = None,
-             n_per_row: int | None = None) -> np.ndarray:
+def quantize(
+    lib: ctypes.CDLL, name: str, x: np.ndarray, importance: np.ndarray | None = None, n_per_row: int | None = None
+) -> np.ndarray:
     """Bytes of ggml_quantize_chunk(type, x, dst, 0, nrows, n_per_row, imatrix) as a uint8 array.
 
     x is float32; rows of ``n_per_row`` values (default: the importance length, else all of x as one row).
@@ -67,8 +87,9 @@ def quantize(lib: ctypes.CDLL, name: str, x: np.ndarray, importance: np.ndarray 
     lib.ggml_quantize_init(t)
     dst = np.zeros(lib.ggml_row_size(t, n_per_row) * nrows, np.uint8)
     imat = None if importance is None else np.ascontiguousarray(importance, dtype=np.float32)
-    written = lib.ggml_quantize_chunk(t, src.ctypes.data, dst.ctypes.data, 0, nrows, n_per_row,
-                                      None if imat is None else imat.ctypes.data)
+    written = lib.ggml_quantize_chunk(
+        t, src.ctypes.data, dst.ctypes.data, 0, nrows, n_per_row, None if imat is None else imat.ctypes.data
+    )
     if written != dst.size:
         raise RuntimeError(f"ggml wrote {written} bytes, expected {dst.size}")
     return dst

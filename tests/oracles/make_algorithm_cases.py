@@ -46,14 +46,18 @@ def layer(kind: str, seed: int):
 
 def gptq_cases() -> list[dict]:
     grid = itertools.product(KINDS, (32, 128, None), (False, True), (0.01, 0.1), (3, 4, 8), (True, False))
-    return [{"kind": k, "seed": i, "group_size": g, "act_order": a, "damp": d, "bits": b, "symmetric": s}
-            for i, (k, g, a, d, b, s) in enumerate(grid)]
+    return [
+        {"kind": k, "seed": i, "group_size": g, "act_order": a, "damp": d, "bits": b, "symmetric": s}
+        for i, (k, g, a, d, b, s) in enumerate(grid)
+    ]
 
 
 def awq_cases() -> list[dict]:
     grid = itertools.product(KINDS, (3, 4), (32, 128, None), (True, False), (False, True))
-    return [{"kind": k, "seed": 1000 + i, "bits": b, "group_size": g, "duo_scaling": duo, "symmetric": s}
-            for i, (k, b, g, duo, s) in enumerate(grid)]
+    return [
+        {"kind": k, "seed": 1000 + i, "bits": b, "group_size": g, "duo_scaling": duo, "symmetric": s}
+        for i, (k, b, g, duo, s) in enumerate(grid)
+    ]
 
 
 def smoothquant_cases() -> list[dict]:
@@ -81,8 +85,14 @@ def digest(a: np.ndarray, dtype) -> str:
 def _quant_args(bits: int, group_size: int | None, symmetric: bool, actorder=None):
     from compressed_tensors.quantization import QuantizationArgs
 
-    return QuantizationArgs(num_bits=bits, type="int", symmetric=symmetric, group_size=group_size,
-                            strategy="group" if group_size else "channel", actorder=actorder)
+    return QuantizationArgs(
+        num_bits=bits,
+        type="int",
+        symmetric=symmetric,
+        group_size=group_size,
+        strategy="group" if group_size else "channel",
+        actorder=actorder,
+    )
 
 
 def reference_gptq(case: dict) -> dict:
@@ -99,8 +109,9 @@ def reference_gptq(case: dict) -> dict:
     qp = observer.get_qparams()
     x = torch.from_numpy(lay.inputs)
     h = 2.0 * x.T @ x / x.shape[0]  # what accumulate_hessian / num_samples gives, one sample per row
-    out, loss, fallback = quantize_weight(w[None].clone(), h[None].clone(), qp["scale"][None],
-                                          qp["zero_point"][None], None, args, 128, case["damp"])
+    out, loss, fallback = quantize_weight(
+        w[None].clone(), h[None].clone(), qp["scale"][None], qp["zero_point"][None], None, args, 128, case["damp"]
+    )
     deq = out[0]
     per_col = deq.shape[1] // qp["scale"].shape[1]
     s = qp["scale"].repeat_interleave(per_col, dim=1)
@@ -110,8 +121,14 @@ def reference_gptq(case: dict) -> dict:
     scales, zeros = qp["scale"].numpy(), qp["zero_point"].numpy().astype(np.int64)
     if case["group_size"] is None:
         scales, zeros = scales[:, 0], zeros[:, 0]
-    return {"codes": codes, "scales": scales, "zero_points": zeros, "output_mse": float(np.mean(y**2)),
-            "loss": float(loss[0]), "rtn_fallback": bool(fallback[0])}
+    return {
+        "codes": codes,
+        "scales": scales,
+        "zero_points": zeros,
+        "output_mse": float(np.mean(y**2)),
+        "loss": float(loss[0]),
+        "rtn_fallback": bool(fallback[0]),
+    }
 
 
 def reference_awq(case: dict, n_grid: int = 20) -> dict:
@@ -146,19 +163,24 @@ def reference_awq(case: dict, n_grid: int = 20) -> dict:
     modifier = Recording(n_grid=n_grid, duo_scaling=case["duo_scaling"])
     x = torch.from_numpy(lay.inputs)[None]
     # what its forward hook accumulates: the sum of |x| per channel and the token count
-    modifier._smooth_activation_stats["smooth"] = [x.abs().flatten(0, -2).float().sum(dim=0),
-                                                   torch.tensor(lay.inputs.shape[0])]
+    modifier._smooth_activation_stats["smooth"] = [
+        x.abs().flatten(0, -2).float().sum(dim=0),
+        torch.tensor(lay.inputs.shape[0]),
+    ]
     modifier._parent_args_cache[parent] = [{"x": x}]
-    mapping = types.SimpleNamespace(smooth_name="smooth", parent=parent, parent_name="parent",
-                                    balance_layers=[linear])
+    mapping = types.SimpleNamespace(smooth_name="smooth", parent=parent, parent_name="parent", balance_layers=[linear])
     with torch.no_grad(), DisableQuantization(parent):
         outputs = [parent(x)]
         scales = modifier._compute_best_scale(mapping, outputs, {linear: linear.weight.clone()})
     losses = [m["grid_loss"] for m in modifier._error_metrics if "grid_loss" in m]
     points = modifier._get_grid_search_params()
     best = int(np.argmin(losses))  # the first minimum, as its strict `<` keeps
-    return {"ratio": float(points[best][0]), "duo": bool(points[best][1]), "losses": losses,
-            "scales": scales.numpy().astype(np.float32)}
+    return {
+        "ratio": float(points[best][0]),
+        "duo": bool(points[best][1]),
+        "losses": losses,
+        "scales": scales.numpy().astype(np.float32),
+    }
 
 
 def reference_smoothquant(case: dict) -> np.ndarray:
@@ -194,26 +216,53 @@ def versions() -> dict:
 
 
 def main() -> None:
-    out = {"recipe": {"generator": "quantviz.algorithms.toy_layer", "shape": SHAPE, "kinds": KINDS,
-                      "stored_rows": STORED_ROWS},
-           "reference": versions(), "gptq": [], "awq": [], "smoothquant": [], "hadamard": []}
+    out = {
+        "recipe": {
+            "generator": "quantviz.algorithms.toy_layer",
+            "shape": SHAPE,
+            "kinds": KINDS,
+            "stored_rows": STORED_ROWS,
+        },
+        "reference": versions(),
+        "gptq": [],
+        "awq": [],
+        "smoothquant": [],
+        "hadamard": [],
+    }
     for case in gptq_cases():
         r = reference_gptq(case)
-        out["gptq"].append({**case, "codes": pack_codes(r["codes"]), "row_crc": row_crcs(r["codes"]),
-                            "scales_sha": digest(r["scales"], np.float32),
-                            "zero_points_sha": digest(r["zero_points"], np.int64),
-                            "output_mse": r["output_mse"], "loss": r["loss"], "rtn_fallback": r["rtn_fallback"]})
+        out["gptq"].append(
+            {
+                **case,
+                "codes": pack_codes(r["codes"]),
+                "row_crc": row_crcs(r["codes"]),
+                "scales_sha": digest(r["scales"], np.float32),
+                "zero_points_sha": digest(r["zero_points"], np.int64),
+                "output_mse": r["output_mse"],
+                "loss": r["loss"],
+                "rtn_fallback": r["rtn_fallback"],
+            }
+        )
     for case in awq_cases():
         r = reference_awq(case)
-        out["awq"].append({**case, "ratio": r["ratio"], "duo": r["duo"], "losses": r["losses"],
-                           "scales_sha": digest(r["scales"], np.float32)})
+        out["awq"].append(
+            {
+                **case,
+                "ratio": r["ratio"],
+                "duo": r["duo"],
+                "losses": r["losses"],
+                "scales_sha": digest(r["scales"], np.float32),
+            }
+        )
     for case in smoothquant_cases():
         out["smoothquant"].append({**case, "scales": reference_smoothquant(case).tolist()})
     for n in HADAMARD_SIZES:
         out["hadamard"].append({"n": n, "sha": digest(reference_hadamard(n), np.int8)})
     FIXTURE.write_text(json.dumps(out, separators=(",", ":")) + "\n")
-    print(f"wrote {FIXTURE} ({FIXTURE.stat().st_size} bytes): {len(out['gptq'])} GPTQ, {len(out['awq'])} AWQ, "
-          f"{len(out['smoothquant'])} SmoothQuant, {len(out['hadamard'])} Hadamard cases")
+    print(
+        f"wrote {FIXTURE} ({FIXTURE.stat().st_size} bytes): {len(out['gptq'])} GPTQ, {len(out['awq'])} AWQ, "
+        f"{len(out['smoothquant'])} SmoothQuant, {len(out['hadamard'])} Hadamard cases"
+    )
 
 
 if __name__ == "__main__":

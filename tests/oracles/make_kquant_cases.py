@@ -41,8 +41,13 @@ def cases(seed: int = 26) -> dict[str, np.ndarray]:
     # tie-heavy: values on a coarse grid, so x/d lands on halves; plus runs of exact zeros
     ties = (rng.integers(-8, 9, n) / 4).astype(np.float32)
     ties[256:288] = 0.0
-    return {"random": random, "outliers": outliers.reshape(shape), "equal": equal.reshape(shape),
-            "tiny": tiny.astype(np.float32).reshape(shape), "ties": ties.reshape(shape)}
+    return {
+        "random": random,
+        "outliers": outliers.reshape(shape),
+        "equal": equal.reshape(shape),
+        "tiny": tiny.astype(np.float32).reshape(shape),
+        "ties": ties.reshape(shape),
+    }
 
 
 def importance(seed: int = 27) -> np.ndarray:

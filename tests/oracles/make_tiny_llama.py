@@ -19,8 +19,20 @@ def tensor_names(n_layers: int, tied: bool = False) -> list[str]:
     """The names in the order this script writes them (llama.cpp counts attn_v / ffn_down in file order)."""
     names = ["token_embd.weight", "output_norm.weight"] + ([] if tied else ["output.weight"])
     for i in range(n_layers):
-        names += [f"blk.{i}.{t}.weight" for t in ("attn_norm", "attn_q", "attn_k", "attn_v", "attn_output",
-                                                   "ffn_norm", "ffn_gate", "ffn_up", "ffn_down")]
+        names += [
+            f"blk.{i}.{t}.weight"
+            for t in (
+                "attn_norm",
+                "attn_q",
+                "attn_k",
+                "attn_v",
+                "attn_output",
+                "ffn_norm",
+                "ffn_gate",
+                "ffn_up",
+                "ffn_down",
+            )
+        ]
     return names
 
 
@@ -51,7 +63,7 @@ def write(path: str, n_layers: int = 16, tied: bool = False, seed: int = 0) -> l
     w.add_head_count_kv(HEADS)
     w.add_rope_dimension_count(EMBD // HEADS)
     w.add_layer_norm_rms_eps(1e-5)
-    w.add_file_type(0)   # all F32
+    w.add_file_type(0)  # all F32
     w.add_tokenizer_model("llama")
     w.add_token_list([f"<t{i}>".encode() for i in range(VOCAB)])
     w.add_token_scores([0.0] * VOCAB)

@@ -21,8 +21,13 @@ def data(seed: int) -> dict[str, np.ndarray]:
     outliers[rng.random(n) < 0.01] *= 40
     zeros = rng.normal(size=n)
     zeros[:64] = 0
-    return {"normal": rng.normal(size=n), "midpoints": mids, "outliers": outliers, "zeros": zeros,
-            "uniform": rng.uniform(-3, 3, n)}
+    return {
+        "normal": rng.normal(size=n),
+        "midpoints": mids,
+        "outliers": outliers,
+        "zeros": zeros,
+        "uniform": rng.uniform(-3, 3, n),
+    }
 
 
 def test_nf4_table_is_bitsandbytes_table() -> None:
@@ -37,7 +42,9 @@ def test_nf4_bytes_absmax_and_values_equal_bitsandbytes(seed: int) -> None:
         packed, state = bnb_functional.quantize_4bit(torch.from_numpy(x), blocksize=64, quant_type="nf4")
         ours = blocks.encode(x, "NF4").reshape(-1, 36)
         assert ours[:, 4:].tobytes() == packed.numpy().reshape(-1, 32).tobytes(), label
-        assert ours[:, :4].copy().view("<f4").reshape(-1).tobytes() == state.absmax.numpy().astype(np.float32).tobytes(), label
+        assert (
+            ours[:, :4].copy().view("<f4").reshape(-1).tobytes() == state.absmax.numpy().astype(np.float32).tobytes()
+        ), label
         ref = bnb_functional.dequantize_4bit(packed, state).numpy().reshape(-1)
         assert blocks.fake_quantize(x, "NF4").tobytes() == ref.astype(np.float32).tobytes(), label
 
@@ -57,7 +64,9 @@ def test_double_quantized_absmax_against_bitsandbytes(n_blocks: int) -> None:
     """
     rng = np.random.default_rng(n_blocks)
     x = (rng.normal(size=64 * n_blocks) * rng.uniform(0.1, 5, 64 * n_blocks)).astype(np.float32)
-    _packed, state = bnb_functional.quantize_4bit(torch.from_numpy(x), blocksize=64, quant_type="nf4", compress_statistics=True)
+    _packed, state = bnb_functional.quantize_4bit(
+        torch.from_numpy(x), blocksize=64, quant_type="nf4", compress_statistics=True
+    )
     absmax = blocks.encode(x, "NF4").reshape(-1, 36)[:, :4].copy().view("<f4").reshape(-1)
     offset = np.float32(state.offset)
     assert abs(offset - nf4.DoubleQuantized(absmax).mean) <= np.spacing(offset)  # torch's cascade sum vs numpy's

@@ -35,7 +35,7 @@ def test_every_case_class_equals_ggml(name: str, seed: int) -> None:
 @pytest.mark.parametrize("name", make_kquant_cases.TYPES)
 def test_many_rows_and_one_super_block(name: str) -> None:
     rng = np.random.default_rng(7)
-    x = (rng.standard_t(3, size=(300, 256)) * 0.02).astype(np.float32)    # heavy tails, several chunks
+    x = (rng.standard_t(3, size=(300, 256)) * 0.02).astype(np.float32)  # heavy tails, several chunks
     imp = (rng.gamma(0.5, size=256) + 1e-3).astype(np.float32)
     for w in (None, imp):
         assert np.array_equal(blocks.encode(x, name, w), ggml_ref.quantize(LIB, name, x, w, n_per_row=256))

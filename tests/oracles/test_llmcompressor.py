@@ -33,8 +33,15 @@ from tests.test_algorithms_reference import CASES, label
 def test_gptq_live(case):
     ref = reference_gptq(case)
     lay = layer(case["kind"], case["seed"])
-    r = gptq(lay.weight, lay.inputs, bits=case["bits"], group_size=case["group_size"],
-             symmetric=case["symmetric"], act_order=case["act_order"], damp=case["damp"])
+    r = gptq(
+        lay.weight,
+        lay.inputs,
+        bits=case["bits"],
+        group_size=case["group_size"],
+        symmetric=case["symmetric"],
+        act_order=case["act_order"],
+        damp=case["damp"],
+    )
     assert np.mean(r.codes == ref["codes"]) >= 0.99
     assert r.output_mse == pytest.approx(ref["output_mse"], rel=0.02)
     assert np.array_equal(r.scales, ref["scales"]) and np.array_equal(r.zero_points, ref["zero_points"])
@@ -45,8 +52,14 @@ def test_gptq_live(case):
 def test_awq_live(case):
     ref = reference_awq(case)
     lay = layer(case["kind"], case["seed"])
-    r = awq(lay.weight, lay.inputs, bits=case["bits"], group_size=case["group_size"],
-            duo_scaling=case["duo_scaling"], symmetric=case["symmetric"])
+    r = awq(
+        lay.weight,
+        lay.inputs,
+        bits=case["bits"],
+        group_size=case["group_size"],
+        duo_scaling=case["duo_scaling"],
+        symmetric=case["symmetric"],
+    )
     assert (r.ratio, r.duo_used) == (ref["ratio"], ref["duo"])
     assert np.allclose(r.scales, ref["scales"], rtol=1e-5)
 
@@ -55,8 +68,9 @@ def test_awq_live(case):
 def test_smoothquant_live(case):
     lay = layer(case["kind"], case["seed"])
     ref = reference_smoothquant(case)
-    assert np.allclose(smoothquant(lay.weight, lay.inputs, case["alpha"]).scales, ref,
-                       rtol=4 * np.finfo(np.float32).eps, atol=0)
+    assert np.allclose(
+        smoothquant(lay.weight, lay.inputs, case["alpha"]).scales, ref, rtol=4 * np.finfo(np.float32).eps, atol=0
+    )
 
 
 @pytest.mark.parametrize("n", HADAMARD_SIZES)
@@ -66,6 +80,5 @@ def test_hadamard_live(n):
 
 def test_light_copy_is_current():
     case = CASES["gptq"][7]
-    ref = reference_gptq({k: case[k] for k in ("kind", "seed", "group_size", "act_order", "damp", "bits",
-                                               "symmetric")})
+    ref = reference_gptq({k: case[k] for k in ("kind", "seed", "group_size", "act_order", "damp", "bits", "symmetric")})
     assert ref["output_mse"] == pytest.approx(case["output_mse"], rel=1e-6)

@@ -218,7 +218,9 @@ def test_tflite_fully_connected_bit_exact(per_channel: bool) -> None:
                 p = d["quantization_parameters"]
                 return qv.QParams(float(p["scales"][0]), int(p["zero_points"][0]), -128, 127)
 
-            steps = quantized_fully_connected(q_in, qparams(in_d), q_w, w_d["quantization_parameters"]["scales"], q_b, qparams(out_d))
+            steps = quantized_fully_connected(
+                q_in, qparams(in_d), q_w, w_d["quantization_parameters"]["scales"], q_b, qparams(out_d)
+            )
             mismatches += int((steps.output != expected).sum())
             total += expected.size
     assert total > 0 and mismatches == 0
@@ -241,4 +243,6 @@ def test_tf_fake_quant_probe_steps_are_tensorflows_own(bits: int) -> None:
         for j in range(0, x.size, 15):
             shown = {s.label: s.value for s in probe_steps(float(x[j]), qp, convention="tf_fake_quant", bits=bits)}
             assert float(shown["Round half up"]) == float(k.rounded[j])
-            assert float(shown["Clamp x into the range first"]) == pytest.approx(float(k.clamped[j]), rel=1e-6, abs=1e-12)
+            assert float(shown["Clamp x into the range first"]) == pytest.approx(
+                float(k.clamped[j]), rel=1e-6, abs=1e-12
+            )

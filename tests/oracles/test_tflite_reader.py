@@ -16,8 +16,9 @@ make_tflite = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(make_tflite)
 
 
-@pytest.mark.parametrize("kind", ["full_int8", "full_int8_uint8_io", "full_int8_per_tensor", "dynamic_range", "int16x8",
-                                  "int4_weights"])
+@pytest.mark.parametrize(
+    "kind", ["full_int8", "full_int8_uint8_io", "full_int8_per_tensor", "dynamic_range", "int16x8", "int4_weights"]
+)
 def test_reader_equals_interpreter(kind: str) -> None:
     model = make_tflite.build(kind)
     ours = {t.name: t for t in open_model(model, name=f"{kind}.tflite").tensors}

@@ -23,13 +23,21 @@ def data(block: int, seed: int) -> dict[str, np.ndarray]:
     zeros = rng.normal(size=n).astype(np.float32)
     zeros[:block] = 0
     powers = (2.0 ** rng.integers(-10, 10, n) * rng.choice([-1, 1], n)).astype(np.float32)
-    return {"normal": (rng.normal(size=n) * 3).astype(np.float32), "ties": ties, "outliers": outliers, "zeros": zeros,
-            "powers": powers}
+    return {
+        "normal": (rng.normal(size=n) * 3).astype(np.float32),
+        "ties": ties,
+        "outliers": outliers,
+        "zeros": zeros,
+        "powers": powers,
+    }
 
 
 ELEMENTS = {
-    "MXFP8_E4M3": torch.float8_e4m3fn, "MXFP8_E5M2": torch.float8_e5m2,
-    "MXFP6_E3M2": constants.DTYPE_FP6_E3M2, "MXFP6_E2M3": constants.DTYPE_FP6_E2M3, "MXFP4": torch.float4_e2m1fn_x2,
+    "MXFP8_E4M3": torch.float8_e4m3fn,
+    "MXFP8_E5M2": torch.float8_e5m2,
+    "MXFP6_E3M2": constants.DTYPE_FP6_E3M2,
+    "MXFP6_E2M3": constants.DTYPE_FP6_E2M3,
+    "MXFP4": torch.float4_e2m1fn_x2,
 }
 
 

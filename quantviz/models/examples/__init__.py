@@ -24,20 +24,37 @@ class Example(NamedTuple):
 
 
 EXAMPLES = {
-    "onnx_qdq": Example(label="ONNX QDQ CNN (quantize_static, per tensor)", quantized="onnx_qdq.onnx",
-                        original="onnx_float.onnx"),
-    "onnx_qoperator": Example(label="ONNX QOperator CNN (quantize_static, per channel)", quantized="onnx_qoperator.onnx",
-                              original="onnx_float.onnx"),
-    "onnx_dynamic": Example(label="ONNX dynamic CNN (quantize_dynamic, uint8 weights)", quantized="onnx_dynamic.onnx",
-                            original="onnx_float.onnx"),
-    "onnx_nbits": Example(label="ONNX 4-bit LLM (MatMulNBits, GatherBlockQuantized)", quantized="onnx_nbits.onnx",
-                          original="onnx_llm_float.onnx"),
-    "tflite_int8": Example(label="TFLite full-integer int8, per-tensor weights (channels 100× apart)",
-                           quantized="tflite_full_int8_per_tensor.tflite", original=None),
-    "tflite_16x8": Example(label="TFLite 16x8 (int16 activations, int8 weights)", quantized="tflite_int16x8.tflite",
-                           original=None),
-    "ct_w4a16": Example(label="compressed-tensors W4A16 checkpoint (int4, groups of 32)", quantized="ct_w4a16.safetensors",
-                        original=None),
+    "onnx_qdq": Example(
+        label="ONNX QDQ CNN (quantize_static, per tensor)", quantized="onnx_qdq.onnx", original="onnx_float.onnx"
+    ),
+    "onnx_qoperator": Example(
+        label="ONNX QOperator CNN (quantize_static, per channel)",
+        quantized="onnx_qoperator.onnx",
+        original="onnx_float.onnx",
+    ),
+    "onnx_dynamic": Example(
+        label="ONNX dynamic CNN (quantize_dynamic, uint8 weights)",
+        quantized="onnx_dynamic.onnx",
+        original="onnx_float.onnx",
+    ),
+    "onnx_nbits": Example(
+        label="ONNX 4-bit LLM (MatMulNBits, GatherBlockQuantized)",
+        quantized="onnx_nbits.onnx",
+        original="onnx_llm_float.onnx",
+    ),
+    "tflite_int8": Example(
+        label="TFLite full-integer int8, per-tensor weights (channels 100× apart)",
+        quantized="tflite_full_int8_per_tensor.tflite",
+        original=None,
+    ),
+    "tflite_16x8": Example(
+        label="TFLite 16x8 (int16 activations, int8 weights)", quantized="tflite_int16x8.tflite", original=None
+    ),
+    "ct_w4a16": Example(
+        label="compressed-tensors W4A16 checkpoint (int4, groups of 32)",
+        quantized="ct_w4a16.safetensors",
+        original=None,
+    ),
     "gguf_q4_0": Example(label="GGUF Q4_0 with a Q8_0 output layer", quantized="gguf_q4_0.gguf", original=None),
 }
 
