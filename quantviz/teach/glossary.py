@@ -76,9 +76,10 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(
         "BUILTIN_REF",
         "TFLite's reference kernels: plain, slow, the specification's arithmetic.",
-        "Asking the TFLite interpreter for OpResolverType.BUILTIN_REF runs the reference kernels. They round ties half "
-        "away from zero where the default kernels round half to even, so a tie gives two codes only where the two rules "
-        "part: 2.5 → 3 against 2 and −2.5 → −3 against −2, but 1.5 → 2 and −1.5 → −2 under both. Same model, two answers.",
+        "Asking the TFLite interpreter for OpResolverType.BUILTIN_REF runs the reference kernels. They round ties "
+        "half away from zero where the default kernels round half to even, so a tie gives two codes only where the "
+        "two rules part: 2.5 → 3 against 2 and −2.5 → −3 against −2, but 1.5 → 2 and −1.5 → −2 under both. Same "
+        "model, two answers.",
     ),
     Entry(
         "nudge",
@@ -151,8 +152,9 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(
         "E8M0",
         "An 8-bit scale format with only an exponent: 2^(e − 127), no sign and no mantissa.",
-        "The OCP Microscaling spec stores each block's shared scale as E8M0: an unsigned biased exponent (bias 127), so "
-        "every scale is a power of two from 2^−127 to 2^127; the byte 0xFF means NaN. Multiplying by it is an exponent add.",
+        "The OCP Microscaling spec stores each block's shared scale as E8M0: an unsigned biased exponent (bias 127), "
+        "so every scale is a power of two from 2^−127 to 2^127; the byte 0xFF means NaN. Multiplying by it is an "
+        "exponent add.",
     ),
     Entry(
         "E2M1",
@@ -163,8 +165,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(
         "E4M3",
         "The 8-bit float with 4 exponent and 3 mantissa bits: more precision, range ±448.",
-        "FP8 E4M3 (bias 7) has no infinities and only one NaN pattern per sign (all exponent and mantissa bits set), which "
-        "buys the range up to 448. Used for weights and activations, and as NVFP4's block scale.",
+        "FP8 E4M3 (bias 7) has no infinities and only one NaN pattern per sign (all exponent and mantissa bits set), "
+        "which buys the range up to 448. Used for weights and activations, and as NVFP4's block scale.",
     ),
     Entry(
         "E5M2",
@@ -175,39 +177,45 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(
         "MX",
         "OCP Microscaling formats: blocks of 32 elements sharing one 8-bit power-of-two scale.",
-        "The Open Compute Project's MX spec (v1.0, 2023) defines MXFP8 (E4M3 or E5M2 elements), MXFP6, MXFP4 (E2M1) and "
-        "MXINT8: 32 elements and one 8-bit E8M0 scale per block, so MXFP4 costs 4 + 8/32 = 4.25 bits per value.",
+        "The Open Compute Project's MX spec (v1.0, 2023) defines MXFP8 (E4M3 or E5M2 elements), MXFP6, MXFP4 (E2M1) "
+        "and MXINT8: 32 elements and one 8-bit E8M0 scale per block, so MXFP4 costs 4 + 8/32 = 4.25 bits per value.",
     ),
     Entry(
         "NF4",
-        "4-bit NormalFloat (QLoRA): 16 levels at quantiles of a normal distribution, scaled by each block's largest |x|.",
-        "NF4 (Dettmers et al., 2023) places its 16 values in [−1, 1] at quantiles of N(0, 1), with an exact 0, so that "
-        "normally distributed weights fill every level about equally. bitsandbytes scales each block of 64 weights by its absmax.",
+        "4-bit NormalFloat (QLoRA): 16 levels at quantiles of a normal distribution, scaled by each block's largest "
+        "|x|.",
+        "NF4 (Dettmers et al., 2023) places its 16 values in [−1, 1] at quantiles of N(0, 1), with an exact 0, so "
+        "that normally distributed weights fill every level about equally. bitsandbytes scales each block of 64 "
+        "weights by its absmax.",
     ),
     Entry(
         "NVFP4",
         "NVIDIA's FP4: blocks of 16 four-bit floats, an 8-bit float scale per block and one float32 scale per tensor.",
-        "NVFP4 uses smaller blocks than MXFP4 (16 against 32) and a finer block scale (E4M3 instead of a power of two); "
-        "the per-tensor float32 scale brings the block scales into E4M3's range. It costs 4 + 8/16 = 4.5 bits per value.",
+        "NVFP4 uses smaller blocks than MXFP4 (16 against 32) and a finer block scale (E4M3 instead of a power of "
+        "two); the per-tensor float32 scale brings the block scales into E4M3's range. It costs 4 + 8/16 = 4.5 bits "
+        "per value.",
     ),
     Entry(
         "GGUF",
-        "The file format of ggml and llama.cpp: tensors, their quantization types and the model's metadata in one file.",
-        "GGUF (the successor of GGML, GGMF and GGJT) stores key-value metadata (architecture, tokenizer, hyper-parameters) "
-        "and every tensor with its type — F16, Q8_0, Q4_0, the K-quants and more — byte for byte as the kernels read it.",
+        "The file format of ggml and llama.cpp: tensors, their quantization types and the model's metadata in one "
+        "file.",
+        "GGUF (the successor of GGML, GGMF and GGJT) stores key-value metadata (architecture, tokenizer, "
+        "hyper-parameters) and every tensor with its type — F16, Q8_0, Q4_0, the K-quants and more — byte for byte as "
+        "the kernels read it.",
     ),
     Entry(
         "K-quants",
         "llama.cpp's Q2_K … Q6_K: groups of 256 weights whose block scales are themselves quantized.",
-        "K-quants (llama.cpp pull request 1684, 2023) split a super-block of 256 weights into blocks of 16 or 32. Each block "
-        "has a 4-, 6- or 8-bit scale (and a min in the affine types), multiplied by the super-block's float16 scale: "
-        "Q4_K has 8 blocks of 32 with 6-bit scales and mins, 4.5 bits per weight. Mixes such as Q4_K_M choose a type per tensor.",
+        "K-quants (llama.cpp pull request 1684, 2023) split a super-block of 256 weights into blocks of 16 or 32. "
+        "Each block has a 4-, 6- or 8-bit scale (and a min in the affine types), multiplied by the super-block's "
+        "float16 scale: Q4_K has 8 blocks of 32 with 6-bit scales and mins, 4.5 bits per weight. Mixes such as Q4_K_M "
+        "choose a type per tensor.",
     ),
     Entry(
         "super-block",
         "In llama.cpp's Q2_K … Q6_K, a group of 256 weights whose block scales share one float16 scale.",
-        "The super-block's float16 scale d (and dmin for the mins) multiplies small integer block scales, so each block's "
-        "scale costs 4 to 8 bits instead of 16: scales of scales.",
+        "The super-block's float16 scale d (and dmin for the mins) multiplies small integer block scales, so each "
+        "block's scale costs 4 to 8 bits instead of 16: scales of scales.",
     ),
     Entry(
         "double quantization",
@@ -218,8 +226,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(
         "W4A16",
         "Weights in 4 bits, activations in 16-bit float: weight-only quantization.",
-        "WxAy names how many bits weights (W) and activations (A) keep. W4A16 shrinks the weights (memory and bandwidth) "
-        "and dequantizes them on the fly; the matmul itself runs in float16 or bfloat16.",
+        "WxAy names how many bits weights (W) and activations (A) keep. W4A16 shrinks the weights (memory and "
+        "bandwidth) and dequantizes them on the fly; the matmul itself runs in float16 or bfloat16.",
     ),
     Entry(
         "W8A8",
@@ -236,32 +244,32 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(
         "imatrix",
         "llama.cpp's importance matrix: per input column, the mean square of the activations over calibration text.",
-        "llama-imatrix runs calibration text through the model and keeps, for every weight tensor, the average of x² for "
-        "each input column (the diagonal of XᵀX). llama-quantize then weights each weight's rounding error by it when "
-        "choosing scales, so columns that meet large activations are quantized more carefully.",
+        "llama-imatrix runs calibration text through the model and keeps, for every weight tensor, the average of x² "
+        "for each input column (the diagonal of XᵀX). llama-quantize then weights each weight's rounding error by it "
+        "when choosing scales, so columns that meet large activations are quantized more carefully.",
     ),
     Entry(
         "GPTQ",
-        "One-shot weight quantization that rounds one column at a time and corrects the rest with second-order information.",
+        "One-shot weight quantization that rounds one column at a time and corrects the rest with second-order "
+        "information.",
         "GPTQ (Frantar et al., 2022) quantizes a layer's weights column by column; after each column it updates the "
-        "columns not yet quantized to cancel the error on the layer's output, using the inverse of the Hessian H = 2XXᵀ "
-        "of the layer's calibration inputs X. It needs calibration data, but no training.",
+        "columns not yet quantized to cancel the error on the layer's output, using the inverse of the Hessian H = "
+        "2XXᵀ of the layer's calibration inputs X. It needs calibration data, but no training.",
     ),
     Entry(
         "AWQ",
         "Activation-aware Weight Quantization: scale salient input channels up before rounding the weights.",
-        "AWQ (Lin et al., 2023) observes that the weights meeting large activations matter most. It multiplies each input "
-        "channel of the weights by s (and divides the activations by s, folded into the previous operation), choosing "
-        "s = s_X^α per channel, s_X the channel's mean |activation|, by a grid search over α in [0, 1] that minimises "
-        "the layer's output error.",
+        "AWQ (Lin et al., 2023) observes that the weights meeting large activations matter most. It multiplies each "
+        "input channel of the weights by s (and divides the activations by s, folded into the previous operation), "
+        "choosing s = s_X^α per channel, s_X the channel's mean |activation|, by a grid search over α in [0, 1] that "
+        "minimises the layer's output error.",
     ),
     Entry(
         "SmoothQuant",
         "Move activation outliers into the weights with a per-channel scale, so both quantize to 8 bits.",
-        "SmoothQuant (Xiao et al., 2022) divides each input channel j of the activations by s_j and multiplies the weights "
-        "by it — the product is unchanged — with s_j = max|X_j|^α / max|W_j|^(1−α), α = 0.5 in the paper and tuned per "
-        "model. Activations "
-        "become easy to quantize; the weights absorb the difficulty. It enables W8A8.",
+        "SmoothQuant (Xiao et al., 2022) divides each input channel j of the activations by s_j and multiplies the "
+        "weights by it — the product is unchanged — with s_j = max|X_j|^α / max|W_j|^(1−α), α = 0.5 in the paper and "
+        "tuned per model. Activations become easy to quantize; the weights absorb the difficulty. It enables W8A8.",
     ),
     Entry(
         "Hadamard rotation",
@@ -273,8 +281,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(
         "perplexity",
         "exp of the mean negative log-likelihood per token: how surprised a language model is by a text.",
-        "Perplexity = exp(−(1/N)·Σ log p(token_i | tokens before i)). Lower is better; a perplexity of k means the model "
-        "is as unsure as a uniform choice among k tokens. Quantized models are judged by how much it rises.",
+        "Perplexity = exp(−(1/N)·Σ log p(token_i | tokens before i)). Lower is better; a perplexity of k means the "
+        "model is as unsure as a uniform choice among k tokens. Quantized models are judged by how much it rises.",
     ),
     Entry(
         "KL divergence",
