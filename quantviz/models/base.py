@@ -26,13 +26,21 @@ class Quantization(NamedTuple):
     axis : int or None
         The quantized dimension for per-axis quantization, else None.
     block_size : int or None
-        ONNX opset-21 blocked quantization: values per scale along ``axis``.
+        Values per scale along ``axis`` (ONNX opset-21 blocks, group sizes), or along the flattened tensor where
+        ``axis`` is None (bitsandbytes).
+    table : ndarray of float32 or None
+        Non-uniform codes (bitsandbytes NF4/FP4): the value each code stands for, r = table[q]·s; None for the
+        affine r = s·(q − z).
+    float_dtype : str
+        The dtype the dequantized values take where the file says (bitsandbytes' quant_state ``dtype``), else "".
     """
 
     scales: np.ndarray
     zero_points: np.ndarray
     axis: int | None = None
     block_size: int | None = None
+    table: np.ndarray | None = None
+    float_dtype: str = ""
 
 
 @dataclass

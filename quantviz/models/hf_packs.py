@@ -19,6 +19,8 @@ blocks of the group size along K). 4-bit packing is assumed where no ``config.js
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from quantviz.errors import ModelFileError
@@ -64,102 +66,117 @@ def _linear(
     return Tensor(f"{base}.weight", dtype, shape, "weight", "Linear", q, load)
 
 
+class Pack(NamedTuple):
+    """One recognised weight: its tensor, the stored tensors it replaces, its kind and what the reader noticed."""
+
+    tensor: Tensor
+    used: frozenset[str]
+    kind: str
+    notes: tuple[str, ...] = ()
+
+
+def _gptq_awq(model: Model, by_name: dict[str, Tensor], name: str) -> Pack:
+    """A GPTQ (packed along K, z − 1 stored) or AWQ (packed along N in AWQ's order) ``qweight`` with its parts."""
+    base = name[:-8]
+    scales_t, zeros_t = by_name[f"{base}.scales"], by_name[f"{base}.qzeros"]
+    qweight, scales = by_name[name].load(), scales_t.load().astype(np.float32)
+    groups, n = scales.shape
+    used, notes = {name, scales_t.name, zeros_t.name}, []
+    if qweight.shape[1] == n:  # GPTQ: packed along K
+        k, kind, order, axis = qweight.shape[0] * 8, "gptq", tuple(range(8)), 0
+        zeros = unpack_int32(zeros_t.load(), axis=1)[:, :n].astype(np.int64) + 1  # AutoGPTQ stored z - 1
+        block = _group_size(k, groups, name, model.name)
+        g_idx = by_name.get(f"{base}.g_idx")
+        if g_idx is not None:
+            used.add(g_idx.name)
+            if not np.array_equal(g_idx.load(), np.arange(k) // block):
+                notes.append(f"{base}: act-order (g_idx is not k // {block}): row k uses the scale of group g_idx[k]")
+    elif qweight.shape[1] * 8 == n:  # AWQ: packed along N in AWQ's order
+        k, kind, order, axis = qweight.shape[0], "awq", AWQ_ORDER, 1
+        zeros = unpack_int32(zeros_t.load(), axis=1, order=AWQ_ORDER).astype(np.int64)
+        block = _group_size(k, groups, name, model.name)
+    else:
+        raise ModelFileError(
+            f"{model.name}: {name} {qweight.shape} fits neither GPTQ nor AWQ packing for scales {scales.shape}"
+        )
+
+    def load() -> np.ndarray:
+        return np.ascontiguousarray(unpack_int32(qweight, axis=axis, order=order).T)
+
+    tensor = _linear(base, "uint4", (n, k), scales.T, zeros.T, block, load)
+    return Pack(tensor=tensor, used=frozenset(used), kind=kind, notes=tuple(notes))
+
+
+def _compressed(model: Model, by_name: dict[str, Tensor], name: str) -> Pack:
+    """A compressed-tensors ``pack-quantized`` weight: int4 codes + 8, eight per int32 along K."""
+    base = name[:-14]
+    scales = by_name[f"{base}.weight_scale"].load().astype(np.float32)
+    packed = by_name[name].load()
+    shape_t = by_name.get(f"{base}.weight_shape")
+    n, k = (
+        tuple(int(v) for v in shape_t.load().reshape(-1))
+        if shape_t is not None
+        else (packed.shape[0], packed.shape[1] * 8)
+    )
+    zero_t = by_name.get(f"{base}.weight_zero_point")
+    zeros = np.zeros(scales.shape, np.int64) if zero_t is None else zero_t.load().astype(np.int64).reshape(scales.shape)
+    block = _group_size(k, scales.shape[1], name, model.name)
+
+    def load() -> np.ndarray:
+        return (unpack_int32(packed, axis=1)[:, :k].astype(np.int16) - 8).astype(np.int8)  # stored code + 8
+
+    parts = (name, f"{base}.weight_scale", shape_t and shape_t.name, zero_t and zero_t.name)
+    tensor = _linear(base, "int4", (n, k), scales, zeros, block, load)
+    return Pack(tensor=tensor, used=frozenset(p for p in parts if p), kind="compressed-tensors")
+
+
+def _fp8(model: Model, by_name: dict[str, Tensor], name: str) -> Pack:
+    """An FP8 (``float-quantized``) weight: E4M3 codes with a scale per tensor or per output channel."""
+    t, base = by_name[name], name[:-7]
+    scale = by_name[f"{base}.weight_scale"].load().astype(np.float64).reshape(-1)
+    axis = 0 if scale.size > 1 else None
+    if axis is not None and scale.size != t.shape[0]:
+        raise ModelFileError(f"{model.name}: {base}.weight_scale has {scale.size} values for {t.shape[0]} rows")
+    q = Quantization(scale, np.zeros(scale.size, np.int64), axis)
+    tensor = Tensor(name, t.dtype, t.shape, "weight", "Linear", q, t.loader)
+    return Pack(tensor=tensor, used=frozenset({name, f"{base}.weight_scale"}), kind="fp8")
+
+
+def _pack_of(model: Model, by_name: dict[str, Tensor], name: str) -> Pack | None:
+    """The pack ``name`` heads, if it heads one."""
+    if name.endswith(".qweight") and {name[:-8] + ".scales", name[:-8] + ".qzeros"} <= by_name.keys():
+        return _gptq_awq(model, by_name, name)
+    if name.endswith(".weight_packed") and name[:-14] + ".weight_scale" in by_name:
+        return _compressed(model, by_name, name)
+    if by_name[name].dtype.startswith("float8") and name.endswith(".weight") and name[:-7] + ".weight_scale" in by_name:
+        return _fp8(model, by_name, name)
+    return None
+
+
+KIND_NOTES = {
+    "gptq": "GPTQ: zero points stored as z − 1 (AutoGPTQ's offset) and shown as z; 4-bit packing assumed",
+    "awq": "AWQ: codes and zero points packed along the output dimension in AWQ's order 0 2 4 6 1 3 5 7",
+    "compressed-tensors": "compressed-tensors pack-quantized: int4 codes stored as code + 8, eight per int32 along K",
+}
+
+
 def recognise_packs(model: Model) -> Model:
-    """Return ``model`` with GPTQ, AWQ, compressed-tensors and FP8 packs replaced by one tensor per weight."""
+    """Return ``model`` with GPTQ, AWQ, compressed-tensors, FP8 and bitsandbytes packs replaced by one tensor each.
+
+    >>> m = recognise_packs(Model("m.safetensors", "safetensors", [Tensor("w", "float32", (2, 2), "weight")]))
+    >>> [t.name for t in m.tensors], m.file_type
+    (['w'], '')
+    """
+    from quantviz.models.bnb_packs import recognise_bnb
+
+    model = recognise_bnb(model)
     by_name = {t.name: t for t in model.tensors}
-    used: set[str] = set()
-    packs: list[Tensor] = []
-    kinds: set[str] = set()
-    notes: list[str] = []
-    for name, t in by_name.items():
-        if name.endswith(".qweight") and name[:-8] + ".scales" in by_name and name[:-8] + ".qzeros" in by_name:
-            base = name[:-8]
-            scales_t, zeros_t = by_name[f"{base}.scales"], by_name[f"{base}.qzeros"]
-            qweight, scales = t.load(), scales_t.load().astype(np.float32)
-            groups, n = scales.shape
-            if qweight.shape[1] == n:  # GPTQ: packed along K
-                k = qweight.shape[0] * 8
-                zeros = unpack_int32(zeros_t.load(), axis=1)[:, :n].astype(np.int64) + 1  # AutoGPTQ stored z - 1
-                block = _group_size(k, groups, name, model.name)
-                g_idx = by_name.get(f"{base}.g_idx")
-                if g_idx is not None and not np.array_equal(g_idx.load(), np.arange(k) // block):
-                    notes.append(
-                        f"{base}: act-order (g_idx is not k // {block}): row k uses the scale of group g_idx[k]"
-                    )
-                    used.add(g_idx.name)
-                elif g_idx is not None:
-                    used.add(g_idx.name)
-                kinds.add("gptq")
-
-                def load(qweight=qweight) -> np.ndarray:
-                    return np.ascontiguousarray(unpack_int32(qweight, axis=0).T)
-
-            elif qweight.shape[1] * 8 == n:  # AWQ: packed along N in AWQ's order
-                k = qweight.shape[0]
-                zeros = unpack_int32(zeros_t.load(), axis=1, order=AWQ_ORDER).astype(np.int64)
-                block = _group_size(k, groups, name, model.name)
-                kinds.add("awq")
-
-                def load(qweight=qweight) -> np.ndarray:
-                    return np.ascontiguousarray(unpack_int32(qweight, axis=1, order=AWQ_ORDER).T)
-
-            else:
-                raise ModelFileError(
-                    f"{model.name}: {name} {qweight.shape} fits neither GPTQ nor AWQ packing for scales {scales.shape}"
-                )
-            packs.append(_linear(base, "uint4", (n, k), scales.T, zeros.T, block, load))
-            used.update({name, scales_t.name, zeros_t.name})
-        elif name.endswith(".weight_packed") and name[:-14] + ".weight_scale" in by_name:
-            base = name[:-14]
-            scales = by_name[f"{base}.weight_scale"].load().astype(np.float32)
-            packed = t.load()
-            shape_t = by_name.get(f"{base}.weight_shape")
-            n, k = (
-                tuple(int(v) for v in shape_t.load().reshape(-1))
-                if shape_t is not None
-                else (packed.shape[0], packed.shape[1] * 8)
-            )
-            zero_t = by_name.get(f"{base}.weight_zero_point")
-            zeros = (
-                np.zeros(scales.shape, np.int64)
-                if zero_t is None
-                else zero_t.load().astype(np.int64).reshape(scales.shape)
-            )
-            block = _group_size(k, scales.shape[1], name, model.name)
-            kinds.add("compressed-tensors")
-
-            def load(packed=packed, k=k) -> np.ndarray:
-                return (unpack_int32(packed, axis=1)[:, :k].astype(np.int16) - 8).astype(np.int8)  # stored code + 8
-
-            packs.append(_linear(base, "int4", (n, k), scales, zeros, block, load))
-            used.update(u.name for u in (t, by_name[f"{base}.weight_scale"], shape_t, zero_t) if u is not None)
-        elif t.dtype.startswith("float8") and name.endswith(".weight") and name[:-7] + ".weight_scale" in by_name:
-            base = name[:-7]
-            scale = by_name[f"{base}.weight_scale"].load().astype(np.float64).reshape(-1)
-            axis = 0 if scale.size > 1 else None
-            if axis is not None and scale.size != t.shape[0]:
-                raise ModelFileError(f"{model.name}: {base}.weight_scale has {scale.size} values for {t.shape[0]} rows")
-            packs.append(
-                Tensor(
-                    name,
-                    t.dtype,
-                    t.shape,
-                    "weight",
-                    "Linear",
-                    Quantization(scale, np.zeros(scale.size, np.int64), axis),
-                    t.loader,
-                )
-            )
-            used.update({name, f"{base}.weight_scale"})
-            kinds.add("fp8")
+    packs = [p for p in (_pack_of(model, by_name, name) for name in by_name) if p is not None]
     if not packs:
         return model
-    if "gptq" in kinds:
-        notes.append("GPTQ: zero points stored as z − 1 (AutoGPTQ's offset) and shown as z; 4-bit packing assumed")
-    if "awq" in kinds:
-        notes.append("AWQ: codes and zero points packed along the output dimension in AWQ's order 0 2 4 6 1 3 5 7")
-    if "compressed-tensors" in kinds:
-        notes.append("compressed-tensors pack-quantized: int4 codes stored as code + 8, eight per int32 along K")
+    kinds = {p.kind for p in packs}
+    notes = [note for p in packs for note in p.notes] + [KIND_NOTES[k] for k in KIND_NOTES if k in kinds]
     kind = next(k for k in ("compressed-tensors", "gptq", "awq", "fp8") if k in kinds)
+    used = set().union(*(p.used for p in packs))
     rest = [t for t in model.tensors if t.name not in used]
-    return Model(model.name, model.format, [*packs, *rest], [*model.notes, *notes], kind, model.raw)
+    return Model(model.name, model.format, [*(p.tensor for p in packs), *rest], [*model.notes, *notes], kind, model.raw)

@@ -21,8 +21,18 @@ HEADLINES = {
     "awq": "AWQ weight-only quantization (AutoAWQ packing)",
     "compressed-tensors": "compressed-tensors weight-only quantization (pack-quantized, as llm-compressor writes)",
     "fp8": "FP8 weights (float-quantized: E4M3 codes with scales)",
+    "bitsandbytes-nf4": "bitsandbytes 4-bit weights (NF4: 16 normal-quantile codes, one absmax per block)",
+    "bitsandbytes-fp4": "bitsandbytes 4-bit weights (FP4 codes, one absmax per block)",
 }
-WEIGHT_ONLY = ("onnx-matmulnbits", "gptq", "awq", "compressed-tensors", "fp8")  # dequantized inside the matmul
+WEIGHT_ONLY = (
+    "onnx-matmulnbits",
+    "gptq",
+    "awq",
+    "compressed-tensors",
+    "fp8",
+    "bitsandbytes-nf4",
+    "bitsandbytes-fp4",
+)  # dequantized inside the matmul
 SMALL_TFLITE_WEIGHT = 1024  # the TFLite converter leaves weights with fewer values in float (dynamic range)
 
 

@@ -3,7 +3,7 @@
 The ONNX ones are made by ``tests/fixtures/make_onnx.py`` with onnxruntime's own quantizers from tiny float models
 (a 3-layer CNN and a 2-layer "LLM"), each with its float original so a debug run has something to compare with;
 two TFLite models by ``tests/fixtures/make_tflite.py`` (TensorFlow's converter, in ``make oracles``);
-a compressed-tensors W4A16 checkpoint and a GGUF (the ``gguf`` package's Q4_0/Q8_0 quantizers) by
+a compressed-tensors W4A16 checkpoint, a bitsandbytes NF4 checkpoint and GGUFs (the ``gguf`` package's Q4_0/Q8_0 quantizers) by
 ``tests/fixtures/make_examples.py``.
 """
 
@@ -53,6 +53,11 @@ EXAMPLES = {
     "ct_w4a16": Example(
         label="compressed-tensors W4A16 checkpoint (int4, groups of 32)",
         quantized="ct_w4a16.safetensors",
+        original=None,
+    ),
+    "bnb_nf4": Example(
+        label="bitsandbytes NF4 checkpoint (load_in_4bit layout, double quantization)",
+        quantized="bnb_nf4.safetensors",
         original=None,
     ),
     "gguf_q4_0": Example(label="GGUF Q4_0 with a Q8_0 output layer", quantized="gguf_q4_0.gguf", original=None),

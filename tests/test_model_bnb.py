@@ -1,0 +1,90 @@
+"""bitsandbytes 4-bit checkpoints: read by tensor names, codes and absmax as written, dequantized as bitsandbytes does.
+
+The bit-for-bit check against ``bitsandbytes.functional.dequantize_4bit`` runs in ``make oracles``
+(``tests/oracles/test_model_bnb.py``); its outputs are committed in ``tests/fixtures/bnb_dequantized.json`` and
+checked here without torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file, save
+
+from quantviz.blocks import nf4
+from quantviz.errors import ModelFileError
+from quantviz.models import open_model
+from quantviz.models.bnb_packs import dequantize
+from quantviz.models.summary import describe
+from tests.fixtures.make_examples import bnb_weight, float_weights
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "quantviz" / "models" / "examples" / "bnb_nf4.safetensors"
+
+
+def test_example_reads_as_bitsandbytes_nf4() -> None:
+    model = open_model(EXAMPLE)
+    assert model.file_type == "bitsandbytes-nf4"
+    nf4_tensors = {t.name: t for t in model.tensors if t.dtype == "nf4"}
+    weights = float_weights()
+    assert sorted(nf4_tensors) == sorted(n for n, w in weights.items() if w.ndim == 2)
+    for name, t in nf4_tensors.items():
+        absmax, codes = nf4.encode_blocks(weights[name].reshape(-1, 64))
+        assert t.shape == weights[name].shape
+        assert np.array_equal(t.load().reshape(-1, 64), codes), name  # the codes our encoder wrote
+        q = t.quantization
+        assert (q.block_size, q.axis, q.float_dtype) == (64, 1, "float16")
+        if "layers.1." in name:  # not double-quantized: absmax exactly as stored
+            assert q.scales.astype(np.float32).tobytes() == absmax.tobytes()
+        else:  # double-quantized: the second level undone, as nf4.DoubleQuantized brings them back
+            assert q.scales.astype(np.float32).tobytes() == nf4.DoubleQuantized(absmax).values().tobytes()
+    assert not any(".absmax" in t.name or "quant_state" in t.name for t in model.tensors)
+    assert "double-quantized" in " ".join(model.notes)
+    assert describe(model)[0].startswith("bitsandbytes 4-bit")
+
+
+def test_dequantized_equals_bitsandbytes_light_copy() -> None:
+    reference = json.loads((ROOT / "tests" / "fixtures" / "bnb_dequantized.json").read_text())
+    model = open_model(EXAMPLE)
+    ours = {t.name: dequantize(t) for t in model.tensors if t.dtype == "nf4"}
+    assert sorted(ours) == sorted(reference)
+    for name, ref in reference.items():
+        v = ours[name]
+        assert (str(v.dtype), list(v.shape)) == (ref["dtype"], ref["shape"])
+        assert [float(x) for x in v.reshape(-1)[:8]] == ref["first"]
+        assert hashlib.sha256(v.tobytes()).hexdigest() == ref["sha256"], name
+
+
+def _with_state(state: bytes) -> bytes:
+    tensors = bnb_weight("w", np.linspace(-1, 1, 128, dtype=np.float32).reshape(2, 64), double=False)
+    tensors["w.quant_state.bitsandbytes__nf4"] = np.frombuffer(state, np.uint8).copy()
+    return save(tensors)
+
+
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        (b"not json", "not valid JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"quant_type": "nf4", "blocksize": "64", "dtype": "float16", "shape": [2, 64]}', "blocksize"),
+        (b'{"quant_type": "nf3", "blocksize": 64, "dtype": "float16", "shape": [2, 64]}', "'nf3'"),
+        (b'{"quant_type": "nf4", "blocksize": 64, "dtype": "float16", "shape": [2, -64]}', "positive integers"),
+        (b'{"quant_type": "nf4", "blocksize": 64, "dtype": "float16", "shape": [4, 64]}', "do not match"),
+        (b'{"quant_type": "nf4", "blocksize": 64, "dtype": "float16", "shape": [2, 64]' + b" " * 70_000 + b"}", "64"),
+    ],
+)
+def test_hostile_quant_state_is_refused_in_words(state: bytes, words: str) -> None:
+    with pytest.raises(ModelFileError, match=r"m\.safetensors") as caught:
+        open_model(_with_state(state), name="m.safetensors")
+    assert words in str(caught.value)
+
+
+def test_missing_parts_are_refused() -> None:
+    tensors = load_file(str(EXAMPLE))
+    del tensors["lm_head.weight.nested_absmax"]
+    with pytest.raises(ModelFileError, match="lacks nested_absmax"):
+        open_model(save(tensors), name="m.safetensors")
