@@ -61,6 +61,11 @@ EXAMPLES = {
         original=None,
     ),
     "gguf_q4_0": Example(label="GGUF Q4_0 with a Q8_0 output layer", quantized="gguf_q4_0.gguf", original=None),
+    "gguf_q4_k_m": Example(
+        label="GGUF Q4_K_M mix (K-quants: Q4_K and Q6_K, a one-block llama)",
+        quantized="gguf_q4_k_m.gguf",
+        original=None,
+    ),
 }
 
 
