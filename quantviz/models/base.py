@@ -81,6 +81,7 @@ class Model:
     notes: list[str] = field(default_factory=list)
     file_type: str = ""  # the framework's own name for the kind of file: "onnx-qdq", "tflite-16x8", "Q4_K_M"
     raw: bytes | None = field(default=None, repr=False)  # the file's bytes, for running it (ONNX), else None
+    config: object | None = None  # the QuantConfig of a config.json given beside a checkpoint (hf_config), else None
 
 
 def check_size(file: str, name: str, shape: tuple[int, ...], itemsize: float, available: int | None = None) -> None:

@@ -41,6 +41,99 @@ def _fmt32(value: float) -> str:
     return repr(float(np.float32(value))) if np.isfinite(value) else str(value)
 
 
+def _plural(n: int, word: str, plural: str = "") -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _block_typed(model: Model, block_typed: list[Tensor]) -> list[str]:
+    """A GGUF (or other block-typed) model: its block types, then the GGUF file type and mix."""
+    kinds = sorted({t.dtype for t in block_typed})
+    rest = ", ".join(sorted({t.dtype for t in model.tensors} - set(kinds))) or "none"
+    lines = [
+        f"A GGUF model with block-quantized weights ({', '.join(kinds)}): each block of values carries its own "
+        f"scale; {len(block_typed)} of {len(model.tensors)} tensors are block-quantized, the rest {rest}."
+    ]
+    if model.format == "gguf":
+        from quantviz.models.gguf_reader import describe_gguf
+
+        lines.extend(describe_gguf(model))
+    return lines
+
+
+def _headline(model: Model, weights: list[Tensor], activations: list[Tensor]) -> str:
+    """What kind of quantization, in the framework's words where the file type is known."""
+    headline = HEADLINES.get(model.file_type)
+    runtime = model.file_type in ("tflite-dynamic", "onnx-dynamic", *WEIGHT_ONLY)
+    stored = f"{_plural(len(weights), 'weight tensor')} {'is' if len(weights) == 1 else 'are'} stored as"
+    weight_types = ", ".join(sorted({t.dtype for t in weights}))
+    if headline and not runtime:
+        kinds = sorted({t.dtype for t in activations})
+        return (
+            f"{headline}: {len(weights)} weight and {len(activations)} activation tensors carry scales and zero "
+            f"points" + (f"; activations are {', '.join(kinds)}." if kinds else ".")
+        )
+    if headline:
+        how = (
+            " and are quantized on the fly by each integer operator."
+            if model.file_type not in WEIGHT_ONLY
+            else ", the weights dequantized block by block inside the operator."
+        )
+        return f"{headline}: {stored} {weight_types} with scales; activations stay in float{how}"
+    if activations:
+        return (
+            f"Full-integer quantization: {len(weights)} weight and {len(activations)} activation tensors carry "
+            f"scales and zero points; activations are {', '.join(sorted({t.dtype for t in activations}))}."
+        )
+    return (
+        f"Dynamic-range quantization: {stored} {weight_types} with scales, while activations stay in float and are "
+        "quantized on the fly, if at all."
+    )
+
+
+def _ends(tensors: list[Tensor]) -> list[str]:
+    """One line for the inputs and one for the outputs, each with its z and s where quantized."""
+    lines = []
+    for role in ("input", "output"):
+        ends = [t for t in tensors if t.role == role]
+        if not ends:
+            continue
+        parts = [
+            f"{t.name} {t.dtype}"
+            + (
+                f" (z = {int(t.quantization.zero_points[0])}, s = {_fmt32(t.quantization.scales[0])})"
+                if t.quantization is not None
+                else ""
+            )
+            for t in ends
+        ]
+        lines.append(f"{role.capitalize()}{'s' if len(ends) > 1 else ''}: " + "; ".join(parts) + ".")
+    return lines
+
+
+def _weights_line(weights: list[Tensor]) -> str:
+    """Symmetric or not, and the granularity of the compute weights' scales."""
+    symmetric = all((t.quantization.zero_points == 0).all() for t in weights)
+    qs = [t.quantization for t in weights]
+    axes = sorted({q.axis for q in qs if q.axis is not None and not q.block_size})
+    blocks = sorted({(q.block_size, q.axis) for q in qs if q.block_size}, key=lambda b: (b[0], b[1] is None, b[1]))
+    per_tensor = [q for q in qs if q.axis is None and not q.block_size]
+    if per_tensor and axes:
+        tensor_part = f" and per tensor for {len(per_tensor)}"
+    else:
+        tensor_part = ", per tensor" if per_tensor else ""
+    return (
+        (
+            "Weights are symmetric (every zero point is 0)"
+            if symmetric
+            else "Weights are asymmetric (non-zero zero points)"
+        )
+        + (f", per channel along axis {', '.join(map(str, axes))}" if axes else "")
+        + "".join(f", in blocks of {b} along {'the flattened tensor' if a is None else f'axis {a}'}" for b, a in blocks)
+        + tensor_part
+        + f"; {', '.join(sorted({t.dtype for t in weights}))}."
+    )
+
+
 def describe(model: Model) -> list[str]:
     """Return the summary in words: what kind of quantization, which types and zero points, what stays float.
 
@@ -48,105 +141,34 @@ def describe(model: Model) -> list[str]:
     >>> describe(Model("m.npz", "npz", [Tensor("w", "float32", (2, 2), "weight")]))[0]
     'No tensor carries quantization parameters: a float model (1 tensor, float32).'
     """
+    from quantviz.models.hf_config import config_sentence
+
     tensors = model.tensors
     quantized = [t for t in tensors if t.quantization is not None]
     block_typed = [t for t in tensors if t.dtype.startswith(("Q", "IQ", "TQ", "MXFP", "NVFP"))]
-    dtypes = sorted({t.dtype for t in tensors})
     if block_typed:
-        kinds = sorted({t.dtype for t in block_typed})
-        lines = [
-            f"A GGUF model with block-quantized weights ({', '.join(kinds)}): each block of values carries its own "
-            f"scale; {len(block_typed)} of {len(tensors)} tensors are block-quantized, the rest {', '.join(sorted({t.dtype for t in tensors} - set(kinds))) or 'none'}."
-        ]
-        if model.format == "gguf":
-            from quantviz.models.gguf_reader import describe_gguf
-
-            lines.extend(describe_gguf(model))
-        return lines
+        return _block_typed(model, block_typed)
+    from_config = [config_sentence(model.config)] if model.config is not None else []
     if not quantized:
+        dtypes = ", ".join(sorted({t.dtype for t in tensors}))
         return [
-            f"No tensor carries quantization parameters: a float model ({len(tensors)} tensor{'s' if len(tensors) != 1 else ''}, "
-            f"{', '.join(dtypes)})."
+            f"No tensor carries quantization parameters: a float model ({_plural(len(tensors), 'tensor')}, {dtypes}).",
+            *from_config,
         ]
     weights = [t for t in quantized if is_compute_weight(t)]
     activations = [t for t in quantized if not t.has_values or t.role in ("input", "output", "activation")]
     float_activations = [
         t for t in tensors if t.quantization is None and not t.has_values and t.dtype.startswith("float")
     ]
-    lines = []
-    headline = HEADLINES.get(model.file_type)
-    runtime = model.file_type in ("tflite-dynamic", "onnx-dynamic", *WEIGHT_ONLY)
-    if headline and not runtime:
-        kinds = sorted({t.dtype for t in activations})
-        lines.append(
-            f"{headline}: {len(weights)} weight and {len(activations)} activation tensors carry scales and zero "
-            f"points" + (f"; activations are {', '.join(kinds)}." if kinds else ".")
-        )
-    elif headline:
-        lines.append(
-            f"{headline}: {len(weights)} weight tensor{'s are' if len(weights) != 1 else ' is'} stored as "
-            f"{', '.join(sorted({t.dtype for t in weights}))} with scales; activations stay in float"
-            + (
-                " and are quantized on the fly by each integer operator."
-                if model.file_type not in WEIGHT_ONLY
-                else ", the weights dequantized block by block inside the operator."
-            )
-        )
-    elif activations:
-        lines.append(
-            f"Full-integer quantization: {len(weights)} weight and {len(activations)} activation tensors carry "
-            f"scales and zero points; activations are {', '.join(sorted({t.dtype for t in activations}))}."
-        )
-    else:
-        lines.append(
-            f"Dynamic-range quantization: {len(weights)} weight tensor{'s are' if len(weights) != 1 else ' is'} "
-            f"stored as {', '.join(sorted({t.dtype for t in weights}))} with scales, while activations stay in "
-            "float and are quantized on the fly, if at all."
-        )
+    lines = [_headline(model, weights, activations), *from_config]
     if model.file_type == "tflite-dynamic":
         lines.extend(_stayed_float(tensors))
-    for role in ("input", "output"):
-        ends = [t for t in tensors if t.role == role]
-        if ends:
-            parts = [
-                f"{t.name} {t.dtype}"
-                + (
-                    f" (z = {int(t.quantization.zero_points[0])}, s = {_fmt32(t.quantization.scales[0])})"
-                    if t.quantization is not None
-                    else ""
-                )
-                for t in ends
-            ]
-            lines.append(f"{role.capitalize()}{'s' if len(ends) > 1 else ''}: " + "; ".join(parts) + ".")
+    lines.extend(_ends(tensors))
     if weights:
-        symmetric = all((t.quantization.zero_points == 0).all() for t in weights)
-        axes = sorted(
-            {t.quantization.axis for t in weights if t.quantization.axis is not None and not t.quantization.block_size}
-        )
-        blocks = sorted(
-            {(t.quantization.block_size, t.quantization.axis) for t in weights if t.quantization.block_size}
-        )
-        per_tensor = [t for t in weights if t.quantization.axis is None]
-        lines.append(
-            (
-                "Weights are symmetric (every zero point is 0)"
-                if symmetric
-                else "Weights are asymmetric (non-zero zero points)"
-            )
-            + (f", per channel along axis {', '.join(map(str, axes))}" if axes else "")
-            + "".join(f", in blocks of {b} along axis {a}" for b, a in blocks)
-            + (
-                f"{' and' if axes else ','} per tensor for {len(per_tensor)}"
-                if per_tensor and axes
-                else (", per tensor" if per_tensor else "")
-            )
-            + f"; {', '.join(sorted({t.dtype for t in weights}))}."
-        )
+        lines.append(_weights_line(weights))
     if float_activations:
-        lines.append(
-            f"Left in float: {len(float_activations)} activation tensor{'s' if len(float_activations) != 1 else ''} "
-            f"({', '.join(t.name for t in float_activations[:3])}{'…' if len(float_activations) > 3 else ''})."
-        )
+        shown = ", ".join(t.name for t in float_activations[:3]) + ("…" if len(float_activations) > 3 else "")
+        lines.append(f"Left in float: {_plural(len(float_activations), 'activation tensor')} ({shown}).")
     return lines
 
 
