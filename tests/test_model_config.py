@@ -13,7 +13,7 @@ from safetensors.numpy import save
 
 from quantviz.__main__ import main
 from quantviz.errors import ModelFileError
-from quantviz.models import open_model
+from quantviz.models import open_files, open_model
 from quantviz.models.hf_config import KEYS, QuantConfig, config_sentence, read_config
 from quantviz.models.problems import likely_problems
 from quantviz.models.summary import describe
@@ -152,3 +152,37 @@ def test_compressed_tensors_and_bitsandbytes_fields_are_read_from_where_they_liv
     )
     bnb = read_config("config.json", config(quant_method="bitsandbytes", load_in_4bit=True, bnb_4bit_quant_type="nf4"))
     assert (bnb.bits, bnb.quant_type) == (4, "nf4")
+
+
+def test_shards_with_their_config_read_as_one_checkpoint() -> None:
+    tensors = pack_gptq8(1)
+    first = {"layer.qweight": tensors["layer.qweight"]}  # a pack split across shards, as big checkpoints are
+    second = {k: v for k, v in tensors.items() if k not in first}
+    files = [
+        ("model-00001-of-00002.safetensors", save(first)),
+        ("model-00002-of-00002.safetensors", save(second)),
+        ("model.safetensors.index.json", b"{}"),
+        ("config.json", config(quant_method="gptq", bits=8, group_size=GROUP)),
+    ]
+    m = open_files(files)
+    assert m.name == "model-00001-of-00002.safetensors + 1 more shard"
+    w = next(t for t in m.tensors if t.name == "layer.weight")
+    assert w.dtype == "uint8" and np.array_equal(w.load(), CODES.astype(np.int64) * 16 + 3)
+    assert m.config.bits == 8 and likely_problems(m) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "words"),
+    [
+        ([("config.json", config(quant_method="gptq"))], "no model file among the files"),
+        ([("a.safetensors", b""), ("config.json", b"{}"), ("other.json", b"{}")], "one config.json at a time"),
+        ([("a.safetensors", save({"w": np.ones(2, np.float32)})), ("b.onnx", b"x")], "only as safetensors shards"),
+        (
+            [("a.safetensors", save({"w": np.ones(2, np.float32)})), ("b.safetensors", save({"w": np.ones(2)}))],
+            "tensor 'w' is also in a.safetensors",
+        ),
+    ],
+)
+def test_files_that_do_not_go_together_are_refused(files: list, words: str) -> None:
+    with pytest.raises(ModelFileError, match=words):
+        open_files(files)

@@ -30,7 +30,16 @@ from quantviz.models.readers import refuse_pickles
 from quantviz.models.safetensors_reader import read_safetensors
 from quantviz.models.tflite_reader import read_tflite
 
-__all__ = ["MAX_MODEL_BYTES", "DebugRow", "Model", "Quantization", "Tensor", "debug_model", "open_model"]
+__all__ = [
+    "MAX_MODEL_BYTES",
+    "DebugRow",
+    "Model",
+    "Quantization",
+    "Tensor",
+    "debug_model",
+    "open_files",
+    "open_model",
+]
 
 MAX_MODEL_BYTES = 2 << 30  # what the command line reads; uploads are capped lower by the server
 
@@ -119,3 +128,49 @@ def _read(name: str, data: bytes, file_path: str | None, config: object, beside:
     if lower.endswith(".onnx"):
         return read_onnx(name, data)
     raise ModelFileError(f"{name}: QuantViz opens .tflite, .onnx, .safetensors, .gguf, .npz and .npy files")
+
+
+def open_files(files: list[tuple[str, bytes]]) -> Model:
+    """Open what a user uploaded together: one model file, or the shards of one safetensors checkpoint, with its
+    ``config.json`` (a ``*.safetensors.index.json`` is not needed: every shard's header names its tensors).
+
+    >>> import io, numpy as np
+    >>> from safetensors.numpy import save
+    >>> shards = [("a.safetensors", save({"w": np.ones((2, 2), np.float32)})),
+    ...           ("b.safetensors", save({"v": np.ones((2, 2), np.float32)}))]
+    >>> m = open_files(shards + [("config.json", b'{"model_type": "llama"}')])
+    >>> m.name, [t.name for t in m.tensors]
+    ('a.safetensors + 1 more shard', ['w', 'v'])
+    """
+    configs = [(n, d) for n, d in files if n.lower().endswith(".json") and not n.lower().endswith(".index.json")]
+    models = [(n, d) for n, d in files if not n.lower().endswith(".json")]
+    if len(configs) > 1:
+        raise ModelFileError(f"{', '.join(n for n, _ in configs)}: one config.json at a time")
+    config = read_config(configs[0][0], configs[0][1]) if configs else None
+    if not models:
+        raise ModelFileError("no model file among the files given (a config.json alone has no tensors)")
+    if len(models) == 1:
+        name, data = models[0]
+        return open_model(data, name=name, config=configs[0][1] if configs else None)
+    if not all(n.lower().endswith(".safetensors") for n, _ in models):
+        raise ModelFileError(
+            f"{', '.join(n for n, _ in models)}: several files are read together only as safetensors shards"
+        )
+    return merge_shards(models, config)
+
+
+def merge_shards(shards: list[tuple[str, bytes]], config: QuantConfig | None) -> Model:
+    """The shards' tensors as one checkpoint (a tensor in two shards is refused), then its packs recognised."""
+    from quantviz.models.hf_packs import recognise_packs
+
+    tensors, seen = [], {}
+    for name, data in shards:
+        refuse_pickles(name, data)
+        for t in read_safetensors(name, data, raw=True).tensors:
+            if t.name in seen:
+                raise ModelFileError(f"{name}: tensor {t.name!r} is also in {seen[t.name]}")
+            seen[t.name] = name
+            tensors.append(t)
+    more = len(shards) - 1
+    label = f"{shards[0][0]} + {more} more shard{'s' if more != 1 else ''}"
+    return recognise_packs(Model(label, "safetensors", tensors), config)

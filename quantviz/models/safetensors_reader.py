@@ -121,10 +121,11 @@ def _package_keys(name: str, data: bytes, path: str | None) -> set[str]:
             os.unlink(path)
 
 
-def read_safetensors(name: str, data: bytes, path: str | None = None, config=None) -> Model:
+def read_safetensors(name: str, data: bytes, path: str | None = None, config=None, *, raw: bool = False) -> Model:
     """Header checked, then read with the safetensors package; values loaded lazily, one tensor at a time.
 
-    ``config``: the checkpoint's ``quantization_config`` (:class:`~quantviz.models.hf_config.QuantConfig`), if any.
+    ``config``: the checkpoint's ``quantization_config`` (:class:`~quantviz.models.hf_config.QuantConfig`), if any;
+    ``raw``: the stored tensors as they are, packs not recognised (a shard, merged with the others first).
 
     >>> from safetensors.numpy import save
     >>> m = read_safetensors("m.safetensors", save({"w": np.ones((2, 3), np.float32)}))
@@ -151,4 +152,5 @@ def read_safetensors(name: str, data: bytes, path: str | None = None, config=Non
         tensors.append(Tensor(key, dtype, shape, role, loader=load))
     from quantviz.models.hf_packs import recognise_packs
 
-    return recognise_packs(Model(name, "safetensors", tensors), config)
+    model = Model(name, "safetensors", tensors)
+    return model if raw else recognise_packs(model, config)
