@@ -97,3 +97,11 @@ def check_size(file: str, name: str, shape: tuple[int, ...], itemsize: float, av
         raise ModelFileError(
             f"{file}: tensor {name!r} declares {int(need):,} bytes but the file holds {available:,}: truncated?"
         )
+
+
+class Problem(NamedTuple):
+    """One likely problem: how serious (higher first), the tensor it is about, and what it is in words."""
+
+    severity: float
+    tensor: str
+    text: str

@@ -162,7 +162,7 @@ def config_problems(model, config: QuantConfig) -> list:
     >>> config_problems(Model("m.safetensors", "safetensors", []), QuantConfig("config.json", "awq"))[0].text
     'config.json says quant_method awq but the tensors read as unquantized (no awq tensors found)'
     """
-    from quantviz.models.problems import Problem
+    from quantviz.models.base import Problem
 
     found = []
     expected = METHODS[config.quant_method]
@@ -200,8 +200,11 @@ def config_problems(model, config: QuantConfig) -> list:
 def config_sentence(config: QuantConfig | None) -> str:
     """Which claims came from the config, and what they decided; empty without a config.
 
-    >>> config_sentence(QuantConfig("config.json", "gptq", bits=4, checkpoint_format="gptq"))
-    'From config.json (quantization_config): quant_method gptq, bits 4, checkpoint_format gptq; it decided the bits per packed code (4) and the z − 1 offset of the zero points (stored).'
+    >>> words = config_sentence(QuantConfig("config.json", "gptq", bits=4, checkpoint_format="gptq"))
+    >>> words.split("; ")[0]
+    'From config.json (quantization_config): quant_method gptq, bits 4, checkpoint_format gptq'
+    >>> words.split("; ")[1]
+    'it decided the bits per packed code (4) and the z − 1 offset of the zero points (stored).'
     """
     if config is None:
         return ""

@@ -23,7 +23,10 @@ import numpy as np
 
 from quantviz.errors import ModelFileError
 from quantviz.models.base import Model, Quantization, Tensor, check_size
+from quantviz.models.onnx_blocks import block_quantized, unpack_bits  # noqa: F401  (unpack_bits: public here too)
+from quantviz.models.onnx_shapes import attrs_of as _attrs
 from quantviz.models.onnx_shapes import declared_types, propagate_contrib
+from quantviz.models.onnx_shapes import np_name as _np_name
 
 # op: list of (data input or "out", scale input, zero-point input) triples, as each operator's spec orders them
 QOPERATOR = {
@@ -94,31 +97,6 @@ def onnx_file_type(op_types: set[str]) -> str:
     if op_types & set(QDQ):
         return "onnx-qdq"
     return "onnx-float"
-
-
-def unpack_bits(packed: np.ndarray, bits: int) -> np.ndarray:
-    """Unsigned k-bit codes packed into bytes, lowest bits first (ONNX Runtime's MatMulNBits layout).
-
-    >>> unpack_bits(np.array([0x21, 0x43], np.uint8), 4).tolist()
-    [1, 2, 3, 4]
-    """
-    if bits not in (2, 4, 8):
-        raise ValueError(f"bits must be 2, 4 or 8, got {bits}")
-    b = np.asarray(packed, np.uint8).reshape(-1)
-    shifts = np.arange(0, 8, bits, dtype=np.uint8)
-    return ((b[:, None] >> shifts) & np.uint8((1 << bits) - 1)).reshape(-1)
-
-
-def _attrs(node) -> dict:
-    import onnx
-
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-
-
-def _np_name(elem_type: int) -> str:
-    import onnx
-
-    return onnx.helper.tensor_dtype_to_np_dtype(elem_type).name
 
 
 def _per_axis(scale, zero, axis, block=None) -> Quantization:
@@ -341,7 +319,7 @@ def read_onnx(name: str, data: bytes) -> Model:
     model, inferred = _load(name, data)
     g = _Graph(model.graph)
     found = _walk(g)
-    packed = _block_quantized(name, g, found.notes)
+    packed = block_quantized(name, g, found.notes)
     found.parameter_names.update(t.name for t in packed)
     packed_names = {t.name for t in packed}
     types = propagate_contrib(g.graph, model.opset_import, declared_types(inferred), found.declared_types)
@@ -365,72 +343,3 @@ def read_onnx(name: str, data: bytes) -> Model:
             "(uint8, scale and zero point computed from each batch's min and max): no stored scale"
         )
     return Model(name, "onnx", tensors, found.notes, file_type, raw=data)
-
-
-def _matmul_nbits(name: str, g: _Graph, node) -> tuple[Tensor, str]:
-    """A MatMulNBits weight: k-bit codes packed to bytes, [N, K], blocks along K; and the note saying so."""
-    ins, attrs = list(node.input), _attrs(node)
-    k, n, bits, block = int(attrs["K"]), int(attrs["N"]), int(attrs.get("bits", 4)), int(attrs["block_size"])
-    blocks = -(-k // block)
-    raw, scales = g.array(ins[1]), g.array(ins[2])
-    if raw.size != n * blocks * block * bits // 8 or scales.size != n * blocks:
-        raise ModelFileError(
-            f"{name}: MatMulNBits {node.name!r} stores {raw.size} bytes and {scales.size} scales; "
-            f"K={k}, N={n}, {bits} bits, blocks of {block} need {n * blocks * block * bits // 8} "
-            f"and {n * blocks}"
-        )
-    zero_raw = g.array(ins[3]) if len(ins) > 3 and ins[3] else None
-    if zero_raw is None:
-        zeros = np.full(n * blocks, 1 << (bits - 1), np.int64)  # the operator's default zero point
-    elif zero_raw.dtype.kind == "f":
-        raise ModelFileError(
-            f"{name}: MatMulNBits {node.name!r} stores float zero points, which QuantViz does not read"
-        )
-    else:  # each row's zero points packed like the codes, padded to whole bytes
-        zeros = unpack_bits(zero_raw, bits).reshape(n, -1)[:, :blocks].reshape(-1).astype(np.int64)
-
-    def load() -> np.ndarray:
-        return unpack_bits(raw, bits).reshape(n, -1)[:, :k]
-
-    q = Quantization(np.asarray(scales, np.float64).reshape(-1), zeros, 1, block)
-    note = (
-        f"{ins[1]}: MatMulNBits packs {bits}-bit codes {8 // bits} to a byte, lowest bits first, "
-        f"stored as [N, K] = [{n}, {k}] (the MatMul's [K, N] transposed), blocks of {block} along K"
-    )
-    return Tensor(ins[1], f"uint{bits}", (n, k), "weight", "MatMulNBits", q, load), note
-
-
-def _gather_block(g: _Graph, node) -> tuple[Tensor, str]:
-    """A GatherBlockQuantized embedding: its (u)int4 or 8-bit codes, blocks along ``quantize_axis``."""
-    ins, attrs = list(node.input), _attrs(node)
-    axis, block = int(attrs.get("quantize_axis", 1)), int(attrs.get("block_size", 128))
-    codes = g.array(ins[0])
-    stored = _np_name(g.inits[ins[0]].data_type)
-    zero = g.array(ins[3]) if len(ins) > 3 and ins[3] else None
-    scales = np.asarray(g.array(ins[2]), np.float64).reshape(-1)
-    default = 8 if stored == "uint4" else 0
-    zeros = np.full(scales.size, default, np.int64) if zero is None else np.asarray(zero).astype(np.int64).reshape(-1)
-    wide = np.uint8 if stored.startswith("uint") else np.int8
-
-    def load() -> np.ndarray:
-        return np.asarray(codes).astype(wide)
-
-    q = Quantization(scales, zeros, axis, block)
-    tensor = Tensor(ins[0], stored, tuple(int(d) for d in codes.shape), "weight", "GatherBlockQuantized", q, load)
-    return tensor, f"{ins[0]}: GatherBlockQuantized embedding, {stored} codes in blocks of {block} along axis {axis}"
-
-
-def _block_quantized(name: str, g: _Graph, notes: list[str]) -> list[Tensor]:
-    """MatMulNBits and GatherBlockQuantized weights, codes and zero points unpacked (a note for each)."""
-    out = []
-    for node in g.graph.node:
-        ins = list(node.input)
-        if node.op_type == "MatMulNBits" and len(ins) >= 3 and ins[1] in g.inits:
-            tensor, note = _matmul_nbits(name, g, node)
-        elif node.op_type == "GatherBlockQuantized" and len(ins) >= 3 and ins[0] in g.inits:
-            tensor, note = _gather_block(g, node)
-        else:
-            continue
-        out.append(tensor)
-        notes.append(note)
-    return out

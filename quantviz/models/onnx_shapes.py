@@ -18,6 +18,20 @@ Typed = tuple[str | None, Shape]
 UNARY = ("QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax", "QuantizeLinear", "DequantizeLinear")
 
 
+def attrs_of(node) -> dict:
+    """A node's attributes by name, as Python values."""
+    import onnx
+
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def np_name(elem_type: int) -> str:
+    """The numpy name of an ONNX element type (``int8``, ``float32``...)."""
+    import onnx
+
+    return onnx.helper.tensor_dtype_to_np_dtype(elem_type).name
+
+
 def broadcast(*shapes: Shape) -> Shape:
     """numpy broadcasting of shapes whose unknown dimensions are −1 (None if any shape is unknown).
 

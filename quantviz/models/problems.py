@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from quantviz.models.base import Model, Tensor
+from quantviz.models.base import Model, Problem, Tensor
 
 INTEGER_GRIDS = {
     "int8": (-128, 127),
@@ -88,14 +88,6 @@ def grid_of(t: Tensor, model: Model) -> Grid | None:
     if t.dtype == "int16" and symmetric and model.file_type == "tflite-16x8":
         return Grid(-32767, 32767, "TFLite 16x8's int16 activations are symmetric on [−32767, 32767]")
     return Grid(full[0], full[1], "")
-
-
-class Problem(NamedTuple):
-    """One likely problem: how serious (higher first), the tensor it is about, and what it is in words."""
-
-    severity: float
-    tensor: str
-    text: str
 
 
 def _out_axis(t: Tensor) -> int:

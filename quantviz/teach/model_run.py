@@ -14,8 +14,10 @@ def debug_verdict(rows: list) -> list[str]:
     than 1 % of its codes at an end of its grid: no clipping sentence).
 
     >>> from quantviz.models.debug import DebugRow
-    >>> debug_verdict([DebugRow("a", "Conv", "a", 30.0, 0.1, "", None), DebugRow("y", "Gemm", "y", 20.0, 0.5, "a", 10.0)])
-    ['The last tensor, y, ends at 20 dB SQNR (max |error| 0.5).', 'The biggest loss is at y (Gemm): 10 dB lost since a.']
+    >>> rows = [DebugRow("a", "Conv", "a", 30.0, 0.1, "", None), DebugRow("y", "Gemm", "y", 20.0, 0.5, "a", 10.0)]
+    >>> for line in debug_verdict(rows): print(line)
+    The last tensor, y, ends at 20 dB SQNR (max |error| 0.5).
+    The biggest loss is at y (Gemm): 10 dB lost since a.
     """
     if not rows:
         return []

@@ -1,4 +1,4 @@
-"""The bitsandbytes NF4 example checkpoint, dequantized by bitsandbytes itself: equal to QuantViz's reading, bit for bit.
+"""The bitsandbytes NF4 example, dequantized by bitsandbytes itself: equal to QuantViz's reading, bit for bit.
 
 Run with `make oracles`. As a script (``.venv-oracles/bin/python tests/oracles/test_model_bnb.py`` from the
 repository root) it writes the light copy ``tests/fixtures/bnb_dequantized.json``: the SHA-256 and first values of

@@ -3,8 +3,8 @@
 The ONNX ones are made by ``tests/fixtures/make_onnx.py`` with onnxruntime's own quantizers from tiny float models
 (a 3-layer CNN and a 2-layer "LLM"), each with its float original so a debug run has something to compare with;
 two TFLite models by ``tests/fixtures/make_tflite.py`` (TensorFlow's converter, in ``make oracles``);
-a compressed-tensors W4A16 checkpoint, a bitsandbytes NF4 checkpoint and GGUFs (the ``gguf`` package's Q4_0/Q8_0 quantizers) by
-``tests/fixtures/make_examples.py``.
+a compressed-tensors W4A16 checkpoint, a bitsandbytes NF4 checkpoint and two GGUFs (the ``gguf`` package's
+Q4_0/Q8_0 quantizers; a Q4_K_M mix by ``quantviz.blocks``' K-quant encoders) by ``tests/fixtures/make_examples.py``.
 """
 
 from __future__ import annotations
