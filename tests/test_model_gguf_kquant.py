@@ -6,11 +6,13 @@ from pathlib import Path
 
 import gguf
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quantviz.blocks import decode, encode
 from quantviz.blocks.mix import gguf_mix
 from quantviz.models import open_model
-from quantviz.models.gguf_reader import SUB_BLOCKS, kquant_tensors, type_mix
+from quantviz.models.gguf_reader import SUB_BLOCKS, KQuantTensor, kquant_sentence, kquant_tensors, type_mix
 from quantviz.models.summary import describe
 from tests.fixtures.make_examples import llama_weights
 
@@ -50,3 +52,24 @@ def test_summary_shows_file_type_mix_and_super_blocks() -> None:
         assert k.super_blocks * 256 == t.size and k.blocks_per_super == SUB_BLOCKS[t.dtype]
     first = ks[0]
     assert f"{first.name} {first.kind}, {first.super_blocks} super-blocks of {first.blocks_per_super} blocks" in text
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(sorted(SUB_BLOCKS)), st.integers(1, 5000)),
+        max_size=9,
+    ),
+    st.integers(1, 8),
+)
+def test_the_kquant_sentence_names_each_shown_tensor_with_its_super_blocks(kinds: list, shown: int) -> None:
+    tensors = [KQuantTensor(f"t{i}", kind, n, SUB_BLOCKS[kind]) for i, (kind, n) in enumerate(kinds)]
+    words = kquant_sentence(tensors, shown)
+    if not tensors:
+        assert words == ""
+        return
+    for k in tensors[:shown]:
+        part = f"{k.name} {k.kind}, {k.super_blocks:,} super-block{'s' if k.super_blocks != 1 else ''} of "
+        assert part in words and f"of {k.block_values}" in words
+        assert k.blocks_per_super * k.block_values == 256
+    assert all(f"{k.name} " not in words for k in tensors[shown:])
+    assert ("more" in words) == (len(tensors) > shown)
