@@ -47,7 +47,7 @@ page_header(
     "Your model",
     "Open the model you have — a quantized `.tflite` or ONNX file, a GGUF, a Hugging Face checkpoint (GPTQ, AWQ, "
     "compressed-tensors, FP8, bitsandbytes) with its `config.json`, or float weights as `.onnx`, `.safetensors` or "
-    "`.npz` — and see how it was quantized: the answer in words, every quantized tensor with its scale and zero "
+    "`.npz` — and see what was done to it: the answer in words, every quantized tensor with its scale and zero "
     "point exactly as stored, and every float weight tensor measured at int8 and int4. Give an ONNX model its float "
     "original and both run, side by side, to show which layer loses the accuracy. Pickled checkpoints (`.pt`, "
     "`.pth`, `.bin`, `.ckpt`) are refused unread, and ONNX external data is never followed.",
