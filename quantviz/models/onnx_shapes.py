@@ -165,6 +165,26 @@ def contrib_types(graph, declared: dict[str, Typed]) -> dict[str, Typed]:
     return known
 
 
+SMALL_CONSTANT = 64  # initializers up to this many values keep their data (shape inference reads Reshape's shape)
+
+
+def _light_copy(graph):
+    """The graph without its weights' data: a large initializer becomes a typed input (shapes need only its type)."""
+    import math
+
+    from onnx import helper
+
+    copy = helper.make_graph(list(graph.node), graph.name, list(graph.input), list(graph.output))
+    names = {i.name for i in graph.input}
+    for t in graph.initializer:
+        if math.prod(t.dims) <= SMALL_CONSTANT:
+            copy.initializer.append(t)
+        elif t.name not in names:
+            copy.input.append(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+    copy.ClearField("value_info")
+    return copy
+
+
 def _reinfer(graph, opsets, known: dict[str, Typed]):
     """onnx's shape inference again, with the contrib outputs' types given: the standard operators after them."""
     import onnx
@@ -175,10 +195,8 @@ def _reinfer(graph, opsets, known: dict[str, Typed]):
         for n, (d, s) in known.items()
         if d is not None and s is not None and d not in ("unknown",) and _has_np(d)
     ]
-    copy = onnx.GraphProto()
-    copy.CopyFrom(graph)
+    copy = _light_copy(graph)
     present = {v.name for v in [*copy.input, *copy.output]} | {t.name for t in copy.initializer}
-    del copy.value_info[:]
     copy.value_info.extend(v for v in typed if v.name not in present)
     model = helper.make_model(copy, opset_imports=list(opsets))
     try:
