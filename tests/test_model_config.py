@@ -177,6 +177,7 @@ def test_shards_with_their_config_read_as_one_checkpoint() -> None:
         ([("config.json", config(quant_method="gptq"))], "no model file among the files"),
         ([("a.safetensors", b""), ("config.json", b"{}"), ("other.json", b"{}")], "one config.json at a time"),
         ([("a.safetensors", save({"w": np.ones(2, np.float32)})), ("b.onnx", b"x")], "only as safetensors shards"),
+        ([("m.npz", b"PK\x05\x06" + bytes(18)), ("config.json", b"{}")], "m.npz: a config.json describes"),
         (
             [("a.safetensors", save({"w": np.ones(2, np.float32)})), ("b.safetensors", save({"w": np.ones(2)}))],
             "tensor 'w' is also in a.safetensors",

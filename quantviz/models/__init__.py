@@ -117,6 +117,8 @@ def open_model(source: object, name: str | None = None, config: object = None) -
 def _read(name: str, data: bytes, file_path: str | None, config: object, beside: Path | None) -> Model:
     """The reader for the file's kind, by its name or its first bytes."""
     lower = name.lower()
+    if config is not None and not lower.endswith(".safetensors"):
+        raise ModelFileError(f"{name}: a config.json describes a Hugging Face safetensors checkpoint, not this file")
     if lower.endswith(".tflite") or data[4:8] == b"TFL3":
         return read_tflite(name, data)
     if lower.endswith(".gguf") or data[:4] == b"GGUF":
