@@ -83,6 +83,30 @@ def test_hostile_quant_state_is_refused_in_words(state: bytes, words: str) -> No
     assert words in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda t: t.update({"lm_head.weight.nested_absmax": np.ones(3, np.float32)}), "3 nested scales"),
+        (lambda t: t.update({"lm_head.weight.nested_quant_map": np.ones(16, np.float32)}), "16-value map"),
+        (lambda t: t.update({"lm_head.weight.absmax": np.ones(256, np.float32)}), "float32 absmax codes"),
+    ],
+)
+def test_a_second_level_that_does_not_fit_is_refused(change, words: str) -> None:
+    tensors = load_file(str(EXAMPLE))
+    change(tensors)
+    with pytest.raises(ModelFileError, match=words):
+        open_model(save(tensors), name="m.safetensors")
+
+
+def test_a_zero_nested_block_size_is_refused() -> None:
+    tensors = load_file(str(EXAMPLE))
+    key = "lm_head.weight.quant_state.bitsandbytes__nf4"
+    state = json.loads(tensors[key].tobytes())
+    tensors[key] = np.frombuffer(json.dumps({**state, "nested_blocksize": 0}).encode(), np.uint8).copy()
+    with pytest.raises(ModelFileError, match="blocks of 0"):
+        open_model(save(tensors), name="m.safetensors")
+
+
 def test_missing_parts_are_refused() -> None:
     tensors = load_file(str(EXAMPLE))
     del tensors["lm_head.weight.nested_absmax"]

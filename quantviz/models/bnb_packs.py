@@ -134,6 +134,19 @@ def dequantize(tensor: Tensor) -> np.ndarray:
     return out.astype(OUT_TYPES[q.float_dtype or "float32"]).reshape(tensor.shape)
 
 
+def _check_nested(
+    file: str, base: str, state: QuantState, codes: Tensor, scales: np.ndarray, table: np.ndarray
+) -> None:
+    """The second level must fit: uint8 codes, one scale per block of ``nested_blocksize`` codes, a 256-value map."""
+    need = -(-codes.size // state.nested_blocksize) if state.nested_blocksize > 0 else -1
+    if codes.dtype != "uint8" or table.size != 256 or scales.size != need:
+        raise ModelFileError(
+            f"{file}: {base} is double-quantized with {codes.dtype} absmax codes, {scales.size} nested scales for "
+            f"blocks of {state.nested_blocksize} and a {table.size}-value map: they do not fit (uint8 codes, "
+            f"{max(need, 0)} scales, 256 values)"
+        )
+
+
 def _one(model: Model, by_name: dict[str, Tensor], state_key: str) -> tuple[Tensor, set[str]]:
     """One bitsandbytes weight from its tensors: the Tensor and the names it replaces."""
     base = state_key.split(STATE)[0]
@@ -152,6 +165,8 @@ def _one(model: Model, by_name: dict[str, Tensor], state_key: str) -> tuple[Tens
             f"{state.shape} in blocks of {state.blocksize} ({blocks} blocks): they do not match"
         )
     nested = [parts[p].load() if parts[p] is not None else None for p in ("nested_absmax", "nested_quant_map")]
+    if state.nested_offset is not None:
+        _check_nested(model.name, base, state, parts["absmax"], *nested)
     absmax = absmax_values(parts["absmax"].load(), state, *nested)
     rows_whole = len(state.shape) == 2 and state.shape[1] % state.blocksize == 0
     q = Quantization(
