@@ -28,13 +28,13 @@ from quantviz.models.debug import (
     worst_first,
 )
 from quantviz.models.examples import EXAMPLES, example_path
-from quantviz.models.explain import explainable, grid_query, slice_label, view
+from quantviz.models.explain import explainable, explainable_tables, grid_query, slice_label, table_codes, view
 from quantviz.models.problems import likely_problems
 from quantviz.models.recover import recover_float
 from quantviz.models.summary import describe, measure_floats, quantized_rows
 from quantviz.teach.fmt import fmt
 from quantviz.teach.mix import match_sentence
-from quantviz.teach.model_run import debug_verdict
+from quantviz.teach.model_run import debug_verdict, table_sentence
 
 settings = quant_controls(show=())
 SOURCES = {"upload": "Your own file (upload)", **{k: f"Example: {e.label}" for k, e in EXAMPLES.items()}}
@@ -156,6 +156,28 @@ def one_tensor(per_tensor: list) -> None:
     show_number_line(tensor, qp, seen)
 
 
+def one_table_tensor(tables: list) -> None:
+    """A table-coded tensor (bitsandbytes NF4/FP4), one block at a time: each code's value and how often it is used."""
+    names = [t.name for t in tables]
+    if st.session_state.get(TENSOR.widget_key) not in names:
+        st.session_state[TENSOR.widget_key] = names[0]
+    chosen = st.selectbox("Tensor", names, key=TENSOR.widget_key, help="Its codes, block by block.")
+    remember([TENSOR])
+    tensor = tables[names.index(chosen)]
+    q = tensor.quantization
+    where = "along each row" if q.axis == 1 else "of the flattened tensor"
+    help_text = "Each block has its own absmax; the codes are the same 16 table values scaled by it."
+    index = int(
+        st.number_input(
+            f"Block (of {q.block_size} {where})", 0, q.scales.size - 1, 0, key="w_model_channel", help=help_text
+        )
+    )
+    rows = table_codes(tensor, index)
+    st.markdown(plain(table_sentence(tensor.dtype, index, float(np.float32(q.scales[index])), rows)))
+    columns = {"code": "code q", "table_value": "table[q]", "value": "table[q] × absmax", "count": "values"}
+    show_table(settings, pd.DataFrame([r._asdict() for r in rows]).rename(columns=columns), hide_index=True)
+
+
 def show_number_line(tensor, qp, seen) -> None:
     """The slice's grid in words, on its number line with the codes it stores, and links to the Number line."""
     values = qv.dequantize(seen.codes, qp) if seen.codes is not None else None
@@ -194,12 +216,15 @@ if rows:
 
     st.subheader("One tensor, explained")
     per_tensor = explainable(model)  # int32 biases have 2^32 codes, too many to draw: the table above shows them
+    tables = explainable_tables(model)
     if per_tensor:
         one_tensor(per_tensor)
+    elif tables:
+        one_table_tensor(tables)
     else:
         st.caption(
             "No quantized tensor has integer codes on an affine grid to draw (int32 biases are too wide a grid, "
-            "NF4 and FP8 codes are not evenly spaced); the table above lists them."
+            "FP8 codes are not evenly spaced); the table above lists them."
         )
 
 if model.format == "onnx" and model.file_type != "onnx-float":

@@ -13,13 +13,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from safetensors.numpy import load_file, save
 
 from quantviz.blocks import nf4
 from quantviz.errors import ModelFileError
 from quantviz.models import open_model
 from quantviz.models.bnb_packs import dequantize
+from quantviz.models.explain import CodeRow
 from quantviz.models.summary import describe
+from quantviz.teach.model_run import table_sentence
 from tests.fixtures.make_examples import bnb_weight, float_weights
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,3 +116,19 @@ def test_missing_parts_are_refused() -> None:
     del tensors["lm_head.weight.nested_absmax"]
     with pytest.raises(ModelFileError, match="lacks nested_absmax"):
         open_model(save(tensors), name="m.safetensors")
+
+
+@given(st.lists(st.integers(0, 64), min_size=16, max_size=16), st.floats(1e-6, 10), st.booleans())
+def test_the_block_sentence_matches_its_rows(counts: list, absmax: float, loaded: bool) -> None:
+    rows = [
+        CodeRow(code=c, table_value=float(v), value=float(v * np.float32(absmax)), count=n if loaded else None)
+        for c, (v, n) in enumerate(zip(nf4.TABLE, counts, strict=True))
+    ]
+    words = table_sentence("nf4", 2, absmax, rows)
+    assert words.startswith("nf4: code q stands for table[q] × absmax") and "in block 2" in words
+    if not loaded:
+        assert "codes used" not in words
+        return
+    top = max(rows, key=lambda r: r.count)
+    assert f"{sum(n > 0 for n in counts)} of 16 codes used" in words
+    assert f"most often code {top.code} ({top.count} values" in words

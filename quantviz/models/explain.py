@@ -109,3 +109,47 @@ def grid_query(scale: float, zero_point: int, dtype: str) -> str | None:
     bits, signed = storage_bits(*full)
     params = {"set": "sz", "s": repr(float(np.float32(scale))), "z": zero_point, "bits": bits}
     return urlencode({**params, "signed": "true" if signed else "false"})
+
+
+class CodeRow(NamedTuple):
+    """One code of a non-uniform (table) format in one block: the value it stands for and how often it is used."""
+
+    code: int
+    table_value: float
+    value: float
+    count: int | None  # None where the tensor is too large to load
+
+
+def table_codes(tensor: Tensor, index: int) -> list[CodeRow]:
+    """Block ``index`` of a table-coded tensor (bitsandbytes NF4/FP4): each code's value, table[q]·absmax, and use.
+
+    >>> from quantviz.models.base import Quantization
+    >>> q = Quantization(np.array([2.0, 4.0]), np.zeros(2, np.int64), 1, 2, np.array([-1.0, 0.0, 1.0], np.float32))
+    >>> t = Tensor("w", "nf4", (1, 4), "weight", "Linear", q, lambda: np.array([[0, 2, 2, 2]], np.uint8))
+    >>> [(r.code, r.value, r.count) for r in table_codes(t, 1)]
+    [(0, -4.0, 0), (1, 0.0, 0), (2, 4.0, 2)]
+    """
+    q = tensor.quantization
+    if q is None or q.table is None:
+        raise ValueError(f"{tensor.name} has no code table (it is not NF4/FP4)")
+    if not 0 <= index < q.scales.size:
+        raise ValueError(f"block {index} is not one of {tensor.name}'s {q.scales.size} blocks")
+    absmax = np.float32(q.scales[index])
+    codes = slice_codes(tensor, index) if q.axis is not None else None
+    if codes is None and tensor.has_values and tensor.size <= MAX_LOADED:  # blocks over the flattened tensor
+        codes = tensor.load().reshape(-1)[index * q.block_size : (index + 1) * q.block_size]
+    counts = np.bincount(codes.astype(np.int64), minlength=q.table.size) if codes is not None else None
+    return [
+        CodeRow(
+            code=c,
+            table_value=float(v),
+            value=float(np.float32(v) * absmax),
+            count=None if counts is None else int(counts[c]),
+        )
+        for c, v in enumerate(np.asarray(q.table, np.float32))
+    ]
+
+
+def explainable_tables(model: Model) -> list[Tensor]:
+    """The table-coded tensors (bitsandbytes NF4/FP4), shown code by code."""
+    return [t for t in model.tensors if t.quantization is not None and t.quantization.table is not None]
