@@ -48,7 +48,11 @@ def test_example_reads_as_bitsandbytes_nf4() -> None:
             assert q.scales.astype(np.float32).tobytes() == nf4.DoubleQuantized(absmax).values().tobytes()
     assert not any(".absmax" in t.name or "quant_state" in t.name for t in model.tensors)
     assert "double-quantized" in " ".join(model.notes)
-    assert describe(model)[0].startswith("bitsandbytes 4-bit")
+    lines = describe(model)
+    assert lines[0].startswith("bitsandbytes 4-bit")
+    positive, negative = int((nf4.TABLE > 0).sum()), int((nf4.TABLE < 0).sum())
+    assert f"table of 16 values ({positive} positive, {negative} negative, 1 zero)" in lines[1]
+    assert "no zero point, in blocks of 64 along axis 1; nf4." in lines[1]
 
 
 def test_dequantized_equals_bitsandbytes_light_copy() -> None:

@@ -117,6 +117,24 @@ def _ends(tensors: list[Tensor]) -> list[str]:
     return lines
 
 
+def _symmetry(weights: list[Tensor], symmetric: bool) -> str:
+    """Symmetric or not; table-coded weights (NF4/FP4) have no zero point but a table of their own, said so."""
+    tables = [t.quantization.table for t in weights if t.quantization.table is not None]
+    if tables and len(tables) == len(weights):
+        positive = min(int((np.asarray(tb) > 0).sum()) for tb in tables)
+        negative = min(int((np.asarray(tb) < 0).sum()) for tb in tables)
+        zeros = tables[0].size - positive - negative
+        return (
+            f"Weights are codes into a table of {tables[0].size} values ({positive} positive, {negative} negative, "
+            f"{zeros} zero), scaled by each block's absmax: no zero point"
+        )
+    return (
+        "Weights are symmetric (every zero point is 0)"
+        if symmetric
+        else "Weights are asymmetric (non-zero zero points)"
+    )
+
+
 def _weights_line(weights: list[Tensor]) -> str:
     """Symmetric or not, and the granularity of the compute weights' scales."""
     symmetric = all((t.quantization.zero_points == 0).all() for t in weights)
@@ -129,11 +147,7 @@ def _weights_line(weights: list[Tensor]) -> str:
     else:
         tensor_part = ", per tensor" if per_tensor else ""
     return (
-        (
-            "Weights are symmetric (every zero point is 0)"
-            if symmetric
-            else "Weights are asymmetric (non-zero zero points)"
-        )
+        _symmetry(weights, symmetric)
         + (f", per channel along axis {', '.join(map(str, axes))}" if axes else "")
         + "".join(f", in blocks of {b} along {'the flattened tensor' if a is None else f'axis {a}'}" for b, a in blocks)
         + tensor_part
