@@ -55,3 +55,46 @@ def test_broadcast_agrees_with_numpy() -> None:
         a = tuple(int(d) for d in rng.choice([1, 2, 3], rank))
         b = tuple(d if rng.random() < 0.5 else 1 for d in a[int(rng.integers(0, rank)) :])
         assert broadcast(a, b) == np.broadcast_shapes(a, b)
+
+
+def test_a_chain_of_contrib_and_standard_operators_is_typed_to_the_end(tmp_path: Path) -> None:
+    """QLinearConv (standard) after QLinearAdd (contrib), three times: each is typed by the one before it."""
+    from onnx import TensorProto, numpy_helper
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
+
+    rng = np.random.default_rng(5)
+    nodes, inits, prev = [], [], "x"
+    for i in range(3):
+        inits.append(numpy_helper.from_array((rng.normal(size=(4, 4, 3, 3)) * 0.2).astype(np.float32), f"w{i}"))
+        nodes += [
+            helper.make_node("Conv", [prev, f"w{i}"], [f"c{i}"], pads=[1, 1, 1, 1]),
+            helper.make_node("Sigmoid", [f"c{i}"], [f"s{i}"]),
+            helper.make_node("Add", [f"s{i}", f"c{i}"], [f"a{i}"]),
+        ]
+        prev = f"a{i}"
+    graph = helper.make_graph(
+        nodes,
+        "chain",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 5, 5])],
+        [helper.make_tensor_value_info(prev, TensorProto.FLOAT, [1, 4, 5, 5])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 9
+    onnx.save(model, tmp_path / "float.onnx")
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter([{"x": rng.normal(size=(1, 4, 5, 5)).astype(np.float32)}])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    quantize_static(
+        str(tmp_path / "float.onnx"), str(tmp_path / "q.onnx"), Reader(), quant_format=QuantFormat.QOperator
+    )
+    ran = run_every_value(tmp_path / "q.onnx")
+    values = [t for t in open_model(tmp_path / "q.onnx").tensors if not t.has_values]
+    assert len(values) >= 9
+    for t in values:
+        assert (t.dtype, t.shape) == (ran[t.name].dtype.name, ran[t.name].shape), t.name

@@ -5,8 +5,9 @@ outputs, and everything after them, come back without a type. :func:`propagate_c
 and gives each such output the dtype and shape its operator's semantics imply: elementwise operators broadcast
 their two inputs, activations keep their input's shape, QLinearConcat adds up the axis, QGemm is [M, N] after its
 transposes, QLinearGlobalAveragePool keeps N and C, MatMulNBits replaces K by N, GatherBlockQuantized puts the
-indices' shape in place of the gathered axis; the dtype is the output zero point's (or the input's). Standard
-operators after them (Flatten, DequantizeLinear...) are inferred again by onnx from the types found.
+indices' shape in place of the gathered axis; the dtype is the output zero point's (or the input's). A standard
+operator after them (Flatten, DequantizeLinear, a QLinearConv...) is inferred by onnx's inference of that one node
+(``onnx.shape_inference.infer_node_outputs``) from the types found: one pass over the nodes, in order.
 """
 
 from __future__ import annotations
@@ -146,75 +147,74 @@ def _initializers(graph) -> dict[str, Typed]:
     }
 
 
-def contrib_types(graph, declared: dict[str, Typed]) -> dict[str, Typed]:
-    """``declared`` with every com.microsoft operator's outputs typed, walking the nodes in order."""
-    from onnx import helper
-
-    known = {**declared, **_initializers(graph)}  # an initializer's own dims and type are authoritative
-    for node in graph.node:
-        if node.domain != "com.microsoft" or not node.output:
-            continue
-        out = node.output[0]
-        dtype, shape = known.get(out, (None, None))
-        if dtype is not None and shape is not None:
-            continue
-        ins = list(node.input)
-        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        shapes = [known.get(i, (None, None))[1] if i else None for i in ins]
-        known[out] = (dtype or _dtype(node.op_type, ins, known), shape or _shape(node.op_type, shapes, attrs))
-    return known
+SMALL_CONSTANT = 64  # initializers up to this many values are given to onnx's node inference (Reshape's shape)
 
 
-SMALL_CONSTANT = 64  # initializers up to this many values keep their data (shape inference reads Reshape's shape)
+def _contrib_output(node, known: dict[str, Typed]) -> Typed:
+    """A com.microsoft operator's output from its semantics (see the module's docstring)."""
+    ins = list(node.input)
+    shapes = [known.get(i, (None, None))[1] if i else None for i in ins]
+    return _dtype(node.op_type, ins, known), _shape(node.op_type, shapes, attrs_of(node))
 
 
-def _light_copy(graph):
-    """The graph without its weights' data: a large initializer becomes a typed input (shapes need only its type)."""
-    import math
-
-    from onnx import helper
-
-    copy = helper.make_graph(list(graph.node), graph.name, list(graph.input), list(graph.output))
-    names = {i.name for i in graph.input}
-    for t in graph.initializer:
-        if math.prod(t.dims) <= SMALL_CONSTANT:
-            copy.initializer.append(t)
-        elif t.name not in names:
-            copy.input.append(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
-    copy.ClearField("value_info")
-    return copy
-
-
-def _reinfer(graph, opsets, known: dict[str, Typed]):
-    """onnx's shape inference again, with the contrib outputs' types given: the standard operators after them."""
+def _standard_outputs(node, known: dict[str, Typed], constants: dict, opsets) -> dict[str, Typed]:
+    """A standard operator's outputs by onnx's own inference of that one node, from its inputs' types."""
     import onnx
     from onnx import helper
 
-    typed = [
-        helper.make_tensor_value_info(n, onnx.helper.np_dtype_to_tensor_dtype(np.dtype(d)), list(s))
-        for n, (d, s) in known.items()
-        if d is not None and s is not None and d not in ("unknown",) and _has_np(d)
-    ]
-    copy = _light_copy(graph)
-    present = {v.name for v in [*copy.input, *copy.output]} | {t.name for t in copy.initializer}
-    copy.value_info.extend(v for v in typed if v.name not in present)
-    model = helper.make_model(copy, opset_imports=list(opsets))
+    ins = [i for i in node.input if i]
+    if any(known.get(i, (None, None))[1] is None or not _has_np(known[i][0]) for i in ins):
+        return {}
+    version = next((o.version for o in opsets if o.domain in ("", "ai.onnx") and o.domain == node.domain), None)
     try:
-        return onnx.shape_inference.infer_shapes(model).graph
-    except Exception:
-        return None
+        schema = onnx.defs.get_schema(node.op_type, version or onnx.defs.onnx_opset_version(), node.domain)
+        types = {
+            i: helper.make_tensor_type_proto(helper.np_dtype_to_tensor_dtype(np.dtype(known[i][0])), list(known[i][1]))
+            for i in ins
+        }
+        data = {i: constants[i] for i in ins if i in constants}
+        inferred = onnx.shape_inference.infer_node_outputs(schema, node, types, data, opset_imports=list(opsets))
+    except Exception:  # an operator onnx cannot infer here: its outputs stay as declared
+        return {}
+    out = {}
+    for name, proto in inferred.items():
+        tt = proto.tensor_type
+        dims = tuple(int(d.dim_value) if d.HasField("dim_value") else -1 for d in tt.shape.dim)
+        out[name] = (np_name(tt.elem_type) if tt.elem_type else None, dims if tt.HasField("shape") else None)
+    return out
 
 
-def _has_np(dtype: str) -> bool:
+def contrib_types(graph, declared: dict[str, Typed], opsets=()) -> dict[str, Typed]:
+    """``declared`` with every output typed where it can be: com.microsoft operators by their semantics, the
+    standard operators after them by onnx's inference of each node, walking the nodes once in order."""
+    known = {**declared, **_initializers(graph)}  # an initializer's own dims and type are authoritative
+    constants = {t.name: t for t in graph.initializer if np.prod(t.dims) <= SMALL_CONSTANT}
+    for node in graph.node:
+        missing = [o for o in node.output if o and (known.get(o, (None, None))[0] is None or known[o][1] is None)]
+        if not missing:
+            continue
+        found = (
+            {node.output[0]: _contrib_output(node, known)}
+            if node.domain == "com.microsoft"
+            else _standard_outputs(node, known, constants, opsets)
+        )
+        for o in missing:
+            dtype, shape = known.get(o, (None, None))
+            new = found.get(o, (None, None))
+            known[o] = (dtype or new[0], shape or new[1])
+    return known
+
+
+def _has_np(dtype: str | None) -> bool:
     try:
         np.dtype(dtype)
     except TypeError:
         return False
-    return True
+    return dtype is not None
 
 
 def propagate_contrib(graph, opsets, declared: dict[str, Typed], zero_types: dict[str, str]) -> dict[str, Typed]:
-    """Dtype and shape of every value, com.microsoft outputs included (see the module's docstring).
+    """Dtype and shape of every value, com.microsoft outputs and what follows them included (module docstring).
 
     ``opsets``: the model's opset imports; ``declared``: what the file and onnx's inference say; ``zero_types``:
     the dtype each quantized value's zero point implies, used where neither gives a dtype.
@@ -223,13 +223,4 @@ def propagate_contrib(graph, opsets, declared: dict[str, Typed], zero_types: dic
         return declared
     seeded = {**{k: (v, None) for k, v in zero_types.items()}, **declared}
     seeded = {k: (d or zero_types.get(k), s) for k, (d, s) in seeded.items()}
-    known = contrib_types(graph, seeded)
-    for _ in range(3):  # a contrib operator after a standard one after a contrib one: a few rounds settle it
-        again = _reinfer(graph, opsets, known)
-        if again is None:
-            break
-        before = {k: v for k, v in known.items() if v[0] is not None and v[1] is not None}
-        known = contrib_types(graph, {**known, **{k: v for k, v in declared_types(again).items() if v[1] is not None}})
-        if {k: v for k, v in known.items() if v[0] is not None and v[1] is not None} == before:
-            break
-    return known
+    return contrib_types(graph, seeded, opsets)
