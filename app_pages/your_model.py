@@ -16,7 +16,7 @@ from quantviz.blocks import FORMATS
 from quantviz.blocks.mix import match_mix
 from quantviz.errors import QuantVizError
 from quantviz.inputs import MAX_UPLOAD_BYTES
-from quantviz.models import open_model
+from quantviz.models import open_files, open_model
 from quantviz.models.debug import (
     MAX_BATCHES,
     MAX_INPUT_BYTES,
@@ -28,12 +28,13 @@ from quantviz.models.debug import (
     worst_first,
 )
 from quantviz.models.examples import EXAMPLES, example_path
-from quantviz.models.problems import grid_of, likely_problems
+from quantviz.models.explain import explainable, explainable_tables, grid_query, slice_label, table_codes, view
+from quantviz.models.problems import likely_problems
 from quantviz.models.recover import recover_float
-from quantviz.models.summary import INTEGER_GRIDS, describe, measure_floats, quantized_rows
+from quantviz.models.summary import describe, measure_floats, quantized_rows
 from quantviz.teach.fmt import fmt
 from quantviz.teach.mix import match_sentence
-from quantviz.teach.model_run import debug_verdict
+from quantviz.teach.model_run import debug_verdict, table_sentence
 
 settings = quant_controls(show=())
 SOURCES = {"upload": "Your own file (upload)", **{k: f"Example: {e.label}" for k, e in EXAMPLES.items()}}
@@ -44,11 +45,12 @@ TENSOR = text_field("model_tensor", "")
 prime([SOURCE, SEED, BATCHES, TENSOR])
 page_header(
     "Your model",
-    "Open the model you have — a quantized `.tflite` or ONNX file, or float weights as `.onnx`, `.safetensors`, `.gguf` "
-    "or `.npz` — and see how it was quantized: the answer in words, every quantized tensor with its scale and zero point "
-    "exactly as stored, and every float weight tensor measured at int8 and int4. Give an ONNX model its float original "
-    "and both run, side by side, to show which layer loses the accuracy. Pickled checkpoints (`.pt`, `.pth`, `.bin`, "
-    "`.ckpt`) are refused unread, and ONNX external data is never followed.",
+    "Open the model you have — a quantized `.tflite` or ONNX file, a GGUF, a Hugging Face checkpoint (GPTQ, AWQ, "
+    "compressed-tensors, FP8, bitsandbytes) with its `config.json`, or float weights as `.onnx`, `.safetensors` or "
+    "`.npz` — and see what was done to it: the answer in words, every quantized tensor with its scale and zero "
+    "point exactly as stored, and every float weight tensor measured at int8 and int4. Give an ONNX model its float "
+    "original and both run, side by side, to show which layer loses the accuracy. Pickled checkpoints (`.pt`, "
+    "`.pth`, `.bin`, `.ckpt`) are refused unread, and ONNX external data is never followed.",
     settings,
 )
 source = st.selectbox(
@@ -61,13 +63,13 @@ source = st.selectbox(
 remember([SOURCE])
 
 
-def opened(key: tuple, name: str, data: bytes | None = None, path=None):
+def opened(key: tuple, name: str, open_it):
     """The model, opened once per file and kept in the session with how long reading it took (refusals in words)."""
     stored = st.session_state.get("_qv_models", {})
     if key not in stored:
         start = time.perf_counter()
         try:
-            model = open_model(path if path is not None else data, name=name)
+            model = open_it()
         except QuantVizError as exc:
             show_problem(f"{plain(name)} cannot be opened:", exc)
             st.stop()
@@ -83,26 +85,34 @@ def read_seconds(model) -> float | None:
 
 original = None
 if source == "upload":
-    upload = st.file_uploader(
-        f"Model file (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
-        type=["tflite", "onnx", "safetensors", "gguf", "npz", "npy", "pt", "pth", "bin", "ckpt"],
+    uploads = st.file_uploader(
+        f"Model file, or a checkpoint's safetensors shards with its config.json (each at most "
+        f"{MAX_UPLOAD_BYTES // 2**20} MB)",
+        type=["tflite", "onnx", "safetensors", "gguf", "npz", "npy", "json", "pt", "pth", "bin", "ckpt"],
+        accept_multiple_files=True,
         key="w_model_upload",
-        help="Larger files: `python -m quantviz report MODEL --json report.json` gives the same report on the command line.",
+        help="A Hugging Face checkpoint's config.json says how its tensors are packed (bits, group size, method). "
+        "Larger files: `python -m quantviz report MODEL --json report.json` gives the same report on the command "
+        "line.",
     )
-    if upload is None:
+    if not uploads:
         st.info(
             "No model yet. Upload one of your own, pick an example above, or run `python -m quantviz report MODEL` "
             "for files over the upload limit.",
             icon=":material/upload_file:",
         )
         st.stop()
-    data = upload.getvalue()
-    model = opened((upload.name, hashlib.sha256(data).hexdigest()), upload.name, data)
+    files = [(u.name, u.getvalue()) for u in uploads]
+    key = tuple((n, hashlib.sha256(d).hexdigest()) for n, d in files)
+    model = opened(key, ", ".join(n for n, _ in files), lambda: open_files(files))
 else:
     example = EXAMPLES[source]
-    model = opened(("example", example.quantized), example.quantized, path=example_path(example.quantized))
+    model = opened(
+        ("example", example.quantized), example.quantized, lambda: open_model(example_path(example.quantized))
+    )
     if example.original:
-        original = opened(("example", example.original), example.original, path=example_path(example.original))
+        path = example_path(example.original)
+        original = opened(("example", example.original), example.original, lambda: open_model(path))
 
 st.subheader(f"{plain(model.name)}: how it was quantized" + (f" ({model.file_type})" if model.file_type else ""))
 st.markdown("\n".join(f"- {plain(line)}" for line in describe(model)))
@@ -133,58 +143,59 @@ def one_tensor(per_tensor: list) -> None:
     )
     remember([TENSOR])
     tensor = per_tensor[names.index(chosen)]
-    q = tensor.quantization
-    index = 0
-    if q.scales.size > 1:
-        label = f"Block (of {q.block_size} along axis {q.axis})" if q.block_size else f"Channel (axis {q.axis})"
-        index = st.number_input(
-            label,
-            0,
-            q.scales.size - 1,
-            0,
-            key="w_model_channel",
-            help="Per-axis or per-block quantization: each has its own scale and zero point.",
-        )
-    qmin, qmax, grid_why = grid_of(tensor, model)
+    label, index = slice_label(tensor), 0
+    if label:
+        help_text = "Per-axis or per-block quantization: each has its own scale and zero point."
+        index = st.number_input(label, 0, tensor.quantization.scales.size - 1, 0, key="w_model_channel", help=help_text)
+    seen = view(tensor, model, int(index))
     try:
-        qp = qv.QParams(float(np.float32(q.scales[index])), int(q.zero_points[index]), qmin, qmax)
+        qp = qv.QParams(seen.scale, seen.zero_point, seen.qmin, seen.qmax)
     except QuantVizError as exc:
         show_problem("These parameters do not describe a grid:", exc)
         return
-    codes = None
-    if tensor.has_values and tensor.size <= 50_000_000:
-        stored_codes = tensor.load()
-        if q.block_size and stored_codes.ndim == 2 and q.axis == 1:  # blocks along each row
-            per_row = q.scales.size // stored_codes.shape[0]
-            row, block = divmod(int(index), max(per_row, 1))
-            stored_codes = stored_codes[row, block * q.block_size : (block + 1) * q.block_size]
-        elif q.axis is not None and q.scales.size > 1 and not q.block_size:
-            stored_codes = np.take(stored_codes, index, axis=q.axis)
-        codes = np.unique(stored_codes.reshape(-1).astype(np.int64))
-        codes = codes[np.linspace(0, codes.size - 1, min(codes.size, 40)).round().astype(int)]
-    values = qv.dequantize(codes, qp) if codes is not None else None
+    show_number_line(tensor, qp, seen)
+
+
+def one_table_tensor(tables: list) -> None:
+    """A table-coded tensor (bitsandbytes NF4/FP4), one block at a time: each code's value and how often it is used."""
+    names = [t.name for t in tables]
+    if st.session_state.get(TENSOR.widget_key) not in names:
+        st.session_state[TENSOR.widget_key] = names[0]
+    chosen = st.selectbox("Tensor", names, key=TENSOR.widget_key, help="Its codes, block by block.")
+    remember([TENSOR])
+    tensor = tables[names.index(chosen)]
+    q = tensor.quantization
+    where = "along each row" if q.axis == 1 else "of the flattened tensor"
+    help_text = "Each block has its own absmax; the codes are the same 16 table values scaled by it."
+    index = int(
+        st.number_input(
+            f"Block (of {q.block_size} {where})", 0, q.scales.size - 1, 0, key="w_model_channel", help=help_text
+        )
+    )
+    rows = table_codes(tensor, index)
+    st.markdown(plain(table_sentence(tensor.dtype, index, float(np.float32(q.scales[index])), rows)))
+    columns = {"code": "code q", "table_value": "table[q]", "value": "table[q] × absmax", "count": "values"}
+    show_table(settings, pd.DataFrame([r._asdict() for r in rows]).rename(columns=columns), hide_index=True)
+
+
+def show_number_line(tensor, qp, seen) -> None:
+    """The slice's grid in words, on its number line with the codes it stores, and links to the Number line."""
+    values = qv.dequantize(seen.codes, qp) if seen.codes is not None else None
     st.markdown(
         f"r = s·(q − z) with s = **{fmt(qp.scale, 17)}** (float32 as stored) and z = **{qp.zero_point}** on "
-        f"{tensor.dtype} [{qmin}, {qmax}]: real 0 is code {qp.zero_point}, the grid covers "
+        f"{tensor.dtype} [{seen.qmin}, {seen.qmax}]: real 0 is code {qp.zero_point}, the grid covers "
         f"[{fmt(qp.real_min, 8)}, {fmt(qp.real_max, 8)}]."
-        + (f" The grid is [{qmin}, {qmax}]: {grid_why}." if grid_why else "")
+        + (f" The grid is [{seen.qmin}, {seen.qmax}]: {seen.why}." if seen.why else "")
     )
-    show_figure(
-        figures.number_line_figure(
-            qp,
-            chosen_range=(qp.real_min, qp.real_max),
-            values=values,
-            codes=codes,
-            title=f"{tensor.name[:40]}: s = {fmt(qp.scale, 6)}, z = {qp.zero_point}",
-        ),
-        settings,
+    title = f"{tensor.name[:40]}: s = {fmt(qp.scale, 6)}, z = {qp.zero_point}"
+    line = figures.number_line_figure(
+        qp, chosen_range=(qp.real_min, qp.real_max), values=values, codes=seen.codes, title=title
     )
-    if codes is not None:
-        st.caption(f"Markers: {codes.size} of the codes the tensor stores, at the real values they stand for.")
-    bits = {"int8": 8, "uint8": 8, "int16": 16, "int4": 4, "uint4": 4}.get(tensor.dtype)
-    if bits:
-        signed = "false" if tensor.dtype.startswith("u") else "true"
-        query = f"set=sz&s={float(np.float32(qp.scale))!r}&z={qp.zero_point}&bits={bits}&signed={signed}"
+    show_figure(line, settings)
+    if seen.codes is not None:
+        st.caption(f"Markers: {seen.codes.size} of the codes the tensor stores, at the real values they stand for.")
+    query = grid_query(qp.scale, qp.zero_point, tensor.dtype)
+    if query:
         st.markdown(
             f"[Open this s and z on the Number line](number_line?{query}) · "
             f"[as a worked example](worked_examples?preset=own&{query}) — any value, step by step, with this "
@@ -200,19 +211,21 @@ except QuantVizError as exc:
     st.stop()
 if rows:
     st.subheader(f"{len(rows)} quantized tensor{'s' if len(rows) != 1 else ''}")
-    show_table(
-        settings, pd.DataFrame([{**r._asdict(), "shape": " × ".join(map(str, r.shape))} for r in rows]), hide_index=True
-    )
+    quantized_table = pd.DataFrame([{**r._asdict(), "shape": " × ".join(map(str, r.shape))} for r in rows])
+    show_table(settings, quantized_table, hide_index=True)
 
     st.subheader("One tensor, explained")
-    # int32 biases have 2^32 codes, too many to draw: the table above shows them
-    per_tensor = [
-        t for t in model.tensors if t.quantization is not None and t.dtype in INTEGER_GRIDS and t.dtype != "int32"
-    ]
+    per_tensor = explainable(model)  # int32 biases have 2^32 codes, too many to draw: the table above shows them
+    tables = explainable_tables(model)
     if per_tensor:
         one_tensor(per_tensor)
+    elif tables:
+        one_table_tensor(tables)
     else:
-        st.caption("Every quantized tensor is an int32 bias, too wide a grid to draw; the table above lists them.")
+        st.caption(
+            "No quantized tensor has integer codes on an affine grid to draw (int32 biases are too wide a grid, "
+            "FP8 codes are not evenly spaced); the table above lists them."
+        )
 
 if model.format == "onnx" and model.file_type != "onnx-float":
     st.subheader("Run it: float against quantized, tensor by tensor")
@@ -225,9 +238,8 @@ if model.format == "onnx" and model.file_type != "onnx-float":
         )
         if float_upload is not None:
             float_data = float_upload.getvalue()
-            original = opened(
-                (float_upload.name, hashlib.sha256(float_data).hexdigest()), float_upload.name, float_data
-            )
+            float_key = (float_upload.name, hashlib.sha256(float_data).hexdigest())
+            original = opened(float_key, float_upload.name, lambda: open_model(float_data, name=float_upload.name))
         elif model.file_type == "onnx-qdq":
             try:
                 original = recover_float(model)

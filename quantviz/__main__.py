@@ -1,4 +1,4 @@
-"""The command line: ``python -m quantviz report MODEL [--json F] [--csv F] [--float-csv F]``.
+"""The command line: ``python -m quantviz report MODEL [--config C] [--json F] [--csv F] [--float-csv F]``.
 
 Reads a model file from a path (the web app never reads server paths; this is for files too big to upload) and
 prints the summary in words, then writes every tensor's quantization as strict JSON (no NaN or Infinity), the
@@ -40,99 +40,113 @@ def _write(path: str, write) -> None:
         raise OutputError(f"{path}: cannot be written ({exc.strerror})") from None
 
 
+def _tensor_record(t) -> dict:
+    """One tensor of the JSON report: its stored name, type, shape, role, operator and quantization."""
+    q = t.quantization
+    return {
+        "name": t.name,
+        "dtype": t.dtype,
+        "shape": list(t.shape),
+        "role": t.role,
+        "op": t.op,
+        "quantization": None
+        if q is None
+        else {
+            "scales": q.scales.tolist(),
+            "zero_points": q.zero_points.tolist(),
+            "axis": q.axis,
+            "block_size": q.block_size,
+            **({"table": q.table.tolist()} if q.table is not None else {}),
+        },
+    }
+
+
+def _write_quantized_csv(path: str, model) -> None:
+    """The quantized-tensor table with every scale and zero point."""
+    from quantviz.models.export import quantized_table
+
+    table = quantized_table(model)
+    columns = (
+        list(table[0])
+        if table
+        else ["name", "role", "op", "dtype", "shape", "granularity", "axis", "block_size", "scales", "zero_points"]
+    )
+
+    def write(f) -> None:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(table)
+
+    _write(path, write)
+
+
+def _write_float_csv(path: str, measured: list) -> None:
+    """The float tensors' SQNR and max |error| per scheme."""
+    keys = sorted({k for m in measured for k in m.sqnr})
+
+    def write(f) -> None:
+        writer = csv.writer(f)
+        writer.writerow(
+            ["name", "dtype", "shape", *(f"SQNR {k} (dB)" for k in keys), *(f"max |error| {k}" for k in keys)]
+        )
+        for m in measured:
+            shape = "x".join(map(str, m.shape))
+            errors = [m.max_error.get(k, "") for k in keys]
+            writer.writerow([m.name, m.dtype, shape, *(m.sqnr.get(k, "") for k in keys), *errors])
+
+    _write(path, write)
+
+
 def report(
     path: str,
     json_out: str | None = None,
     csv_out: str | None = None,
     largest: int = 20,
     float_csv_out: str | None = None,
+    config: str | None = None,
 ) -> dict:
     """Return (and write where asked) the report of one model file.
 
     ``json_out``: the whole report as strict JSON; ``csv_out``: the quantized-tensor table with every scale and
-    zero point; ``float_csv_out``: the float tensors' SQNR and max |error| per scheme.
+    zero point; ``float_csv_out``: the float tensors' SQNR and max |error| per scheme; ``config``: a Hugging Face
+    ``config.json`` for a safetensors checkpoint (else one in the model's folder is read).
     """
     from quantviz.models import open_model
-    from quantviz.models.export import quantized_table, strict
+    from quantviz.models.export import strict
     from quantviz.models.problems import likely_problems
     from quantviz.models.summary import describe, measure_floats, quantized_rows
 
     for out in (json_out, csv_out, float_csv_out):
         _check_output(out)
-    model = open_model(path)
+    model = open_model(path, config=config)
+    measured = measure_floats(model, largest=largest)
     result = {
         "file": model.name,
         "format": model.format,
         "file_type": model.file_type,
+        "config": None if model.config is None else model.config._asdict(),
         "summary": describe(model),
         "likely_problems": [p._asdict() for p in likely_problems(model)],
         "notes": model.notes,
-        "tensors": [
-            {
-                "name": t.name,
-                "dtype": t.dtype,
-                "shape": list(t.shape),
-                "role": t.role,
-                "op": t.op,
-                "quantization": None
-                if t.quantization is None
-                else {
-                    "scales": t.quantization.scales.tolist(),
-                    "zero_points": t.quantization.zero_points.tolist(),
-                    "axis": t.quantization.axis,
-                    "block_size": t.quantization.block_size,
-                },
-            }
-            for t in model.tensors
-        ],
+        "tensors": [_tensor_record(t) for t in model.tensors],
         "quantized": [r._asdict() for r in quantized_rows(model)],
+        "float_tensors": [
+            {"name": m.name, "dtype": m.dtype, "shape": list(m.shape), "sqnr_db": m.sqnr, "max_abs_error": m.max_error}
+            for m in measured
+        ],
     }
-    measured = measure_floats(model, largest=largest)
-    result["float_tensors"] = [
-        {"name": m.name, "dtype": m.dtype, "shape": list(m.shape), "sqnr_db": m.sqnr, "max_abs_error": m.max_error}
-        for m in measured
-    ]
     result = strict(result)
     if json_out:
         _write(json_out, lambda f: json.dump(result, f, indent=1, allow_nan=False))
     if csv_out:
-        table = quantized_table(model)
-        columns = (
-            list(table[0])
-            if table
-            else ["name", "role", "op", "dtype", "shape", "granularity", "axis", "block_size", "scales", "zero_points"]
-        )
-
-        def write_quantized(f) -> None:
-            writer = csv.DictWriter(f, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(table)
-
-        _write(csv_out, write_quantized)
+        _write_quantized_csv(csv_out, model)
     if float_csv_out:
-        keys = sorted({k for m in measured for k in m.sqnr})
-
-        def write_floats(f) -> None:
-            writer = csv.writer(f)
-            writer.writerow(
-                ["name", "dtype", "shape", *(f"SQNR {k} (dB)" for k in keys), *(f"max |error| {k}" for k in keys)]
-            )
-            for m in measured:
-                writer.writerow(
-                    [
-                        m.name,
-                        m.dtype,
-                        "x".join(map(str, m.shape)),
-                        *(m.sqnr.get(k, "") for k in keys),
-                        *(m.max_error.get(k, "") for k in keys),
-                    ]
-                )
-
-        _write(float_csv_out, write_floats)
+        _write_float_csv(float_csv_out, measured)
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m quantviz report MODEL ...``: the summary on stdout; whatever is wrong, one line and status 2."""
     parser = argparse.ArgumentParser(prog="python -m quantviz", description="QuantViz on the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("report", help="how a model file is quantized: summary, every tensor, float tensors measured")
@@ -141,18 +155,20 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--csv", help="write the quantized-tensor table (every scale and zero point) as CSV here")
     rep.add_argument("--float-csv", help="write the float tensors' SQNR table as CSV here")
     rep.add_argument("--largest", type=int, default=20, help="how many of the largest float tensors to measure")
+    rep.add_argument(
+        "--config", help="the checkpoint's config.json (default: a config.json beside a .safetensors model)"
+    )
     args = parser.parse_args(argv)
     try:
-        result = report(args.model, args.json, args.csv, args.largest, args.float_csv)
+        result = report(args.model, args.json, args.csv, args.largest, args.float_csv, args.config)
     except QuantVizError as exc:
         print(f"quantviz: {exc}", file=sys.stderr)
         return 2
     print("\n".join(result["summary"]))
     for i, problem in enumerate(result["likely_problems"][:10], 1):
         print(f"Likely problem {i}: {problem['tensor']}: {problem['text']}")
-    print(
-        f"{len(result['tensors'])} tensors, {len(result['quantized'])} quantized, {len(result['float_tensors'])} float tensors measured."
-    )
+    counts = (len(result["tensors"]), len(result["quantized"]), len(result["float_tensors"]))
+    print(f"{counts[0]} tensors, {counts[1]} quantized, {counts[2]} float tensors measured.")
     return 0
 
 

@@ -162,3 +162,20 @@ def test_debug_rows_link_to_their_tensor_and_the_link_opens_it() -> None:
     wrong = open_page({"model_tensor": "no_such_tensor"})
     assert not wrong.exception and wrong.selectbox(key="w_model_tensor").value == "conv.weight_quantized"
     assert any("has no quantized tensor named no\\_such\\_tensor" in c.value for c in wrong.caption)
+
+
+def test_an_nf4_tensor_is_explained_block_by_block_with_its_code_table() -> None:
+    from quantviz.models.explain import table_codes
+    from quantviz.teach.model_run import table_sentence
+
+    at = open_page({"model_src": "bnb_nf4"})
+    assert not at.exception, [e.value for e in at.exception]
+    model = open_model(example_path("bnb_nf4.safetensors"))
+    tensor = next(t for t in model.tensors if t.name == at.selectbox(key="w_model_tensor").value)
+    at.number_input(key="w_model_channel").set_value(5).run()
+    rows = table_codes(tensor, 5)
+    text = " ".join(unescape(m.value) for m in at.markdown)
+    assert table_sentence("nf4", 5, float(tensor.quantization.scales[5]), rows) in text
+    table = next(d.value for d in at.dataframe if "code q" in d.value.columns)
+    assert table["values"].sum() == 64 and list(table["code q"]) == list(range(16))
+    assert table["table[q] × absmax"].tolist() == [r.value for r in rows]

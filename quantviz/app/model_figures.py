@@ -31,7 +31,8 @@ def sqnr_along_graph_figure(rows: list, *, title: str = "SQNR along the graph (f
             name="SQNR",
             line={"color": BLUE},
             customdata=[[r.op, "—" if r.added_db is None else f"{r.added_db:+.2f} dB"] for r in shown],
-            hovertemplate="%{x} (%{customdata[0]}): %{y:.2f} dB, lost since the tensor before: %{customdata[1]}<extra></extra>",
+            hovertemplate="%{x} (%{customdata[0]}): %{y:.2f} dB, lost since the tensor before: "
+            "%{customdata[1]}<extra></extra>",
         )
     )
     losses = [r for r in rows if r.added_db is not None]

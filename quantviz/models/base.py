@@ -26,13 +26,21 @@ class Quantization(NamedTuple):
     axis : int or None
         The quantized dimension for per-axis quantization, else None.
     block_size : int or None
-        ONNX opset-21 blocked quantization: values per scale along ``axis``.
+        Values per scale along ``axis`` (ONNX opset-21 blocks, group sizes), or along the flattened tensor where
+        ``axis`` is None (bitsandbytes).
+    table : ndarray of float32 or None
+        Non-uniform codes (bitsandbytes NF4/FP4): the value each code stands for, r = table[q]·s; None for the
+        affine r = s·(q − z).
+    float_dtype : str
+        The dtype the dequantized values take where the file says (bitsandbytes' quant_state ``dtype``), else "".
     """
 
     scales: np.ndarray
     zero_points: np.ndarray
     axis: int | None = None
     block_size: int | None = None
+    table: np.ndarray | None = None
+    float_dtype: str = ""
 
 
 @dataclass
@@ -73,6 +81,7 @@ class Model:
     notes: list[str] = field(default_factory=list)
     file_type: str = ""  # the framework's own name for the kind of file: "onnx-qdq", "tflite-16x8", "Q4_K_M"
     raw: bytes | None = field(default=None, repr=False)  # the file's bytes, for running it (ONNX), else None
+    config: object | None = None  # the QuantConfig of a config.json given beside a checkpoint (hf_config), else None
 
 
 def check_size(file: str, name: str, shape: tuple[int, ...], itemsize: float, available: int | None = None) -> None:
@@ -88,3 +97,11 @@ def check_size(file: str, name: str, shape: tuple[int, ...], itemsize: float, av
         raise ModelFileError(
             f"{file}: tensor {name!r} declares {int(need):,} bytes but the file holds {available:,}: truncated?"
         )
+
+
+class Problem(NamedTuple):
+    """One likely problem: how serious (higher first), the tensor it is about, and what it is in words."""
+
+    severity: float
+    tensor: str
+    text: str

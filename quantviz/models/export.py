@@ -37,8 +37,14 @@ def _why(path: tuple[str, ...], value: float) -> str:
 def strict(value: object) -> dict | list | object:
     """Return ``value`` with every non-finite float replaced by None; a dict gets ``non_finite`` listing each one.
 
-    >>> strict({"sqnr_db": {"int8": float("inf"), "int4": 20.5}})
-    {'sqnr_db': {'int8': None, 'int4': 20.5}, 'non_finite': [{'field': 'sqnr_db/int8', 'value': 'Infinity', 'why': 'SQNR is +Infinity dB: the scheme reproduces every value exactly (the error is 0)'}]}
+    >>> clean = strict({"sqnr_db": {"int8": float("inf"), "int4": 20.5}})
+    >>> clean["sqnr_db"]
+    {'int8': None, 'int4': 20.5}
+    >>> clean["non_finite"][0]["field"], clean["non_finite"][0]["value"]
+    ('sqnr_db/int8', 'Infinity')
+    >>> clean["non_finite"][0]["why"]
+    'SQNR is +Infinity dB: the scheme reproduces every value exactly (the error is 0)'
+
     """
     found: list[NonFinite] = []
 

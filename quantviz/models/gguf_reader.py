@@ -150,6 +150,56 @@ SUPER_BLOCKS = {
     "Q6_K": "16 blocks of 16",
     "Q8_K": "one block of 256",
 }
+SUPER_BLOCK = 256
+SUB_BLOCKS = {"Q2_K": 16, "Q3_K": 16, "Q4_K": 8, "Q5_K": 8, "Q6_K": 16, "Q8_K": 1}
+
+
+class KQuantTensor(NamedTuple):
+    """A K-quant tensor's super-block structure: how many super-blocks of 256, each of how many blocks."""
+
+    name: str
+    kind: str
+    super_blocks: int
+    blocks_per_super: int
+
+    @property
+    def block_values(self) -> int:
+        return SUPER_BLOCK // self.blocks_per_super
+
+
+def kquant_tensors(model: Model) -> list[KQuantTensor]:
+    """Every K-quant tensor of ``model`` with its super-blocks, in file order.
+
+    >>> m = Model("m.gguf", "gguf", [Tensor("a", "Q4_K", (2, 256), "weight"), Tensor("b", "float32", (4,), "weight")])
+    >>> [(k.name, k.super_blocks, k.blocks_per_super, k.block_values) for k in kquant_tensors(m)]
+    [('a', 2, 8, 32)]
+    """
+    return [
+        KQuantTensor(
+            name=t.name, kind=t.dtype, super_blocks=t.size // SUPER_BLOCK, blocks_per_super=SUB_BLOCKS[t.dtype]
+        )
+        for t in model.tensors
+        if t.dtype in SUB_BLOCKS
+    ]
+
+
+def kquant_sentence(tensors: list[KQuantTensor], shown: int = 6) -> str:
+    """The K-quant tensors in words, the first ``shown`` of them; empty where there are none.
+
+    >>> kquant_sentence([KQuantTensor("a", "Q6_K", 4, 16)])
+    'K-quant tensors: a Q6_K, 4 super-blocks of 16 blocks of 16.'
+    """
+    if not tensors:
+        return ""
+    parts = [
+        f"{k.name} {k.kind}, {k.super_blocks:,} super-block{'s' if k.super_blocks != 1 else ''} of "
+        f"{k.blocks_per_super} block{'s' if k.blocks_per_super != 1 else ''} of {k.block_values}"
+        for k in tensors[:shown]
+    ]
+    more = f"; and {len(tensors) - shown} more" if len(tensors) > shown else ""
+    return "K-quant tensors: " + "; ".join(parts) + more + "."
+
+
 GGUF_NAMES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16", "float64": "F64"}
 
 
@@ -202,4 +252,5 @@ def describe_gguf(model: Model) -> list[str]:
             + "; ".join(f"{m.kind} in {SUPER_BLOCKS[m.kind]} with their own quantized scales" for m in k)
             + "."
         )
+        lines.append(kquant_sentence(kquant_tensors(model)))
     return lines

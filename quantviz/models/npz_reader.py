@@ -66,6 +66,54 @@ def read_npy(name: str, data: bytes) -> Model:
     return Model(name, "npy", [Tensor("array", dtype.name, shape, "weight", loader=load)])
 
 
+def _check_entry(name: str, key: str, info: zipfile.ZipInfo) -> None:
+    """Refuse an entry that is not a plain .npy, is encrypted, uses another compression, or inflates like a bomb."""
+    if not info.filename.endswith(".npy"):
+        raise ModelFileError(f"{name}: entry {info.filename!r} is not an .npy array (an .npz holds only .npy files)")
+    if info.flag_bits & 0x1:
+        raise ModelFileError(f"{name}: entry {key!r} is encrypted")
+    if info.compress_type not in COMPRESSIONS:
+        raise ModelFileError(
+            f"{name}: entry {key!r} uses zip compression method {info.compress_type}; numpy writes "
+            "only stored or deflated entries, and QuantViz reads only those"
+        )
+    if info.file_size > SMALL_ENTRY and info.file_size > MAX_EXPANSION * max(info.compress_size, 1):
+        raise ModelFileError(
+            f"{name}: entry {key!r} declares {info.file_size:,} bytes from {info.compress_size:,} "
+            f"compressed ({info.file_size / max(info.compress_size, 1):,.0f}× expansion): a "
+            f"decompression bomb? QuantViz inflates entries that expand at most {MAX_EXPANSION}×"
+        )
+
+
+def _entry_tensor(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> Tensor:
+    """One entry: its header read (a few bytes inflated) and checked against its declared size; values lazy."""
+    try:
+        with archive.open(info) as stream:
+            shape, fortran, dtype = _header(name, key, stream)
+            start = stream.tell()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ModelFileError(f"{name}: entry {key!r} cannot be inflated ({exc})") from None
+    check_size(name, key, shape, dtype.itemsize)
+    need = math.prod(shape) * dtype.itemsize
+    if need != info.file_size - start:
+        raise ModelFileError(
+            f"{name}: entry {key!r} declares shape {shape} of {dtype} ({need:,} bytes) but the zip "
+            f"entry holds {max(info.file_size - start, 0):,} bytes of values"
+        )
+
+    def load() -> np.ndarray:
+        try:
+            with archive.open(info) as stream:
+                stream.read(start)
+                raw = stream.read(need)
+                stream.read(1)  # reaching the end makes zipfile check the CRC
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ModelFileError(f"{name}: entry {key!r} is corrupt ({exc})") from None
+        return _array(name, key, raw, shape, fortran, dtype)
+
+    return Tensor(key, dtype.name, shape, "weight", loader=load)
+
+
 def read_npz(name: str, data: bytes) -> Model:
     """Each entry's header read and checked; values inflated only when ``load()`` is called.
 
@@ -80,61 +128,19 @@ def read_npz(name: str, data: bytes) -> Model:
         raise ModelFileError(f"{name}: neither an .npy array (no \\x93NUMPY magic) nor an .npz (a zip archive)")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        entries = archive.infolist()
+        entries = [info for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise ModelFileError(f"{name}: not a readable .npz archive: the zip directory is broken ({exc})") from None
     total = 0
     tensors = []
     for info in entries:
-        if info.is_dir():
-            continue
-        key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
-        if not info.filename.endswith(".npy"):
-            raise ModelFileError(
-                f"{name}: entry {info.filename!r} is not an .npy array (an .npz holds only .npy files)"
-            )
-        if info.flag_bits & 0x1:
-            raise ModelFileError(f"{name}: entry {key!r} is encrypted")
-        if info.compress_type not in COMPRESSIONS:
-            raise ModelFileError(
-                f"{name}: entry {key!r} uses zip compression method {info.compress_type}; numpy writes "
-                "only stored or deflated entries, and QuantViz reads only those"
-            )
-        if info.file_size > SMALL_ENTRY and info.file_size > MAX_EXPANSION * max(info.compress_size, 1):
-            raise ModelFileError(
-                f"{name}: entry {key!r} declares {info.file_size:,} bytes from {info.compress_size:,} "
-                f"compressed ({info.file_size / max(info.compress_size, 1):,.0f}× expansion): a "
-                f"decompression bomb? QuantViz inflates entries that expand at most {MAX_EXPANSION}×"
-            )
+        key = info.filename.removesuffix(".npy")
+        _check_entry(name, key, info)
         total += info.file_size
         if total > MAX_TENSOR_BYTES:
             raise ModelFileError(
                 f"{name}: the entries declare {total / 2**30:.1f} GiB uncompressed, more than QuantViz "
                 f"reads ({MAX_TENSOR_BYTES >> 30} GiB)"
             )
-        try:
-            with archive.open(info) as stream:
-                shape, fortran, dtype = _header(name, key, stream)
-                start = stream.tell()
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise ModelFileError(f"{name}: entry {key!r} cannot be inflated ({exc})") from None
-        check_size(name, key, shape, dtype.itemsize)
-        need = math.prod(shape) * dtype.itemsize
-        if need != info.file_size - start:
-            raise ModelFileError(
-                f"{name}: entry {key!r} declares shape {shape} of {dtype} ({need:,} bytes) but the zip "
-                f"entry holds {max(info.file_size - start, 0):,} bytes of values"
-            )
-
-        def load(info=info, key=key, shape=shape, fortran=fortran, dtype=dtype, start=start, need=need) -> np.ndarray:
-            try:
-                with archive.open(info) as stream:
-                    stream.read(start)
-                    raw = stream.read(need)
-                    stream.read(1)  # reaching the end makes zipfile check the CRC
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise ModelFileError(f"{name}: entry {key!r} is corrupt ({exc})") from None
-            return _array(name, key, raw, shape, fortran, dtype)
-
-        tensors.append(Tensor(key, dtype.name, shape, "weight", loader=load))
+        tensors.append(_entry_tensor(name, archive, info, key))
     return Model(name, "npz", tensors)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from quantviz.models.base import Model, Tensor
+from quantviz.models.base import Model, Problem, Tensor
 
 INTEGER_GRIDS = {
     "int8": (-128, 127),
@@ -90,20 +90,62 @@ def grid_of(t: Tensor, model: Model) -> Grid | None:
     return Grid(full[0], full[1], "")
 
 
-class Problem(NamedTuple):
-    """One likely problem: how serious (higher first), the tensor it is about, and what it is in words."""
-
-    severity: float
-    tensor: str
-    text: str
-
-
 def _out_axis(t: Tensor) -> int:
     return len(t.shape) - 1 if t.op in LAST_AXIS_OUT else 0
 
 
+def _zero_point_problem(t: Tensor) -> list[Problem]:
+    """An integer zero point outside its dtype: no code stands for real 0."""
+    full = INTEGER_GRIDS.get(t.dtype)
+    if full is None:
+        return []
+    zs = t.quantization.zero_points
+    off = zs[(zs < full[0]) | (zs > full[1])]
+    if not off.size:
+        return []
+    text = f"zero point {int(off[0])} is outside {t.dtype} [{full[0]}, {full[1]}]: no code stands for real 0"
+    return [Problem(severity=4.0, tensor=t.name, text=text)]
+
+
+def _underflow_problem(t: Tensor) -> list[Problem]:
+    """Scales too small for float16: a float16 runtime would divide by zero."""
+    q = t.quantization
+    finite = q.scales[np.isfinite(q.scales) & (q.scales > 0)]
+    tiny = finite[np.float16(finite) == 0]
+    if not tiny.size:
+        return []
+    text = (
+        f"{tiny.size} of {q.scales.size} scale(s) underflow to 0 in float16 (smallest {float(tiny.min()):.3g} "
+        "< 6e-8): a float16 runtime would divide by zero"
+    )
+    return [Problem(severity=3.0, tensor=t.name, text=text)]
+
+
+def _channel_problem(t: Tensor) -> list[Problem]:
+    """Per-tensor weights whose output channels differ ≥ 10× in range: the narrow ones use few codes."""
+    q = t.quantization
+    if not (is_compute_weight(t) and q.axis is None and q.block_size is None and len(t.shape) >= 2):
+        return []
+    if t.size > MAX_CHECKED:
+        return []
+    codes = np.abs(t.load().astype(np.int64) - int(q.zero_points[0]))
+    axis = _out_axis(t)
+    ranges = np.moveaxis(codes, axis, 0).reshape(t.shape[axis], -1).max(axis=1)
+    if not (ranges.min() > 0 and ranges.max() >= 10 * ranges.min()):
+        return []
+    ratio = ranges.max() / ranges.min()
+    text = (
+        f"per-tensor weights whose channels differ {ratio:.0f}× in range (output axis {axis}): the narrowest "
+        f"channel uses only ±{int(ranges.min())} of the codes; per-channel scales would give each channel the "
+        "whole grid"
+    )
+    return [Problem(severity=1.0 + float(np.log10(ratio)), tensor=t.name, text=text)]
+
+
 def likely_problems(model: Model) -> list[Problem]:
     """Return the problems found in the stored numbers, most serious first, each naming its tensor.
+
+    With a ``config.json`` (``Model.config``), what it claims and the tensors contradict comes too.
 
     >>> from quantviz.models.base import Quantization
     >>> w = Tensor("w", "uint8", (2,), "weight", "Conv", Quantization(np.ones(1), np.array([300])))
@@ -113,56 +155,15 @@ def likely_problems(model: Model) -> list[Problem]:
     by_name = {t.name: t for t in model.tensors}
     found: list[Problem] = []
     for t in model.tensors:
-        q = t.quantization
-        if q is None:
+        if t.quantization is None:
             continue
-        full = INTEGER_GRIDS.get(t.dtype)
-        if full is not None:
-            off = q.zero_points[(q.zero_points < full[0]) | (q.zero_points > full[1])]
-            if off.size:
-                found.append(
-                    Problem(
-                        severity=4.0,
-                        tensor=t.name,
-                        text=f"zero point {int(off[0])} is outside {t.dtype} "
-                        f"[{full[0]}, {full[1]}]: no code stands for real 0",
-                    )
-                )
-        finite = q.scales[np.isfinite(q.scales) & (q.scales > 0)]
-        tiny = finite[np.float16(finite) == 0]
-        if tiny.size:
-            found.append(
-                Problem(
-                    severity=3.0,
-                    tensor=t.name,
-                    text=f"{tiny.size} of {q.scales.size} scale(s) underflow "
-                    f"to 0 in float16 (smallest {float(tiny.min()):.3g} < 6e-8): a float16 runtime would "
-                    "divide by zero",
-                )
-            )
+        found += _zero_point_problem(t) + _underflow_problem(t) + _channel_problem(t)
         if t.role == "bias" and len(t.operands) >= 2:
             found.extend(_bias_problem(t, by_name))
-        if (
-            is_compute_weight(t)
-            and q.axis is None
-            and q.block_size is None
-            and len(t.shape) >= 2
-            and t.size <= MAX_CHECKED
-        ):
-            codes = np.abs(t.load().astype(np.int64) - int(q.zero_points[0]))
-            axis = _out_axis(t)
-            ranges = np.moveaxis(codes, axis, 0).reshape(t.shape[axis], -1).max(axis=1)
-            if ranges.min() > 0 and ranges.max() >= 10 * ranges.min():
-                ratio = ranges.max() / ranges.min()
-                found.append(
-                    Problem(
-                        severity=1.0 + float(np.log10(ratio)),
-                        tensor=t.name,
-                        text=f"per-tensor weights whose channels differ {ratio:.0f}× in range (output "
-                        f"axis {axis}): the narrowest channel uses only ±{int(ranges.min())} of the codes; "
-                        "per-channel scales would give each channel the whole grid",
-                    )
-                )
+    if model.config is not None:
+        from quantviz.models.hf_config import config_problems
+
+        found.extend(config_problems(model, model.config))
     return sorted(found, key=lambda p: -p.severity)
 
 

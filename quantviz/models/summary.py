@@ -7,6 +7,13 @@ from typing import NamedTuple
 import numpy as np
 
 from quantviz.models.base import Model, Tensor
+from quantviz.models.measure import (  # noqa: F401  (re-exported: the page and the command line import them here)
+    FRAMEWORK_DEFAULTS,
+    SCHEMES,
+    FloatMeasure,
+    framework_scales,
+    measure_floats,
+)
 from quantviz.models.problems import INTEGER_GRIDS, grid_of, is_compute_weight, likely_problems  # noqa: F401
 
 HEADLINES = {
@@ -21,14 +28,131 @@ HEADLINES = {
     "awq": "AWQ weight-only quantization (AutoAWQ packing)",
     "compressed-tensors": "compressed-tensors weight-only quantization (pack-quantized, as llm-compressor writes)",
     "fp8": "FP8 weights (float-quantized: E4M3 codes with scales)",
+    "bitsandbytes-nf4": "bitsandbytes 4-bit weights (NF4: 16 normal-quantile codes, one absmax per block)",
+    "bitsandbytes-fp4": "bitsandbytes 4-bit weights (FP4 codes, one absmax per block)",
 }
-WEIGHT_ONLY = ("onnx-matmulnbits", "gptq", "awq", "compressed-tensors", "fp8")  # dequantized inside the matmul
+WEIGHT_ONLY = (
+    "onnx-matmulnbits",
+    "gptq",
+    "awq",
+    "compressed-tensors",
+    "fp8",
+    "bitsandbytes-nf4",
+    "bitsandbytes-fp4",
+)  # dequantized inside the matmul
 SMALL_TFLITE_WEIGHT = 1024  # the TFLite converter leaves weights with fewer values in float (dynamic range)
 
 
 def _fmt32(value: float) -> str:
     """A float32 value with all the digits that identify it (the shortest repr of the float32)."""
     return repr(float(np.float32(value))) if np.isfinite(value) else str(value)
+
+
+def _plural(n: int, word: str, plural: str = "") -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _block_typed(model: Model, block_typed: list[Tensor]) -> list[str]:
+    """A GGUF (or other block-typed) model: its block types, then the GGUF file type and mix."""
+    kinds = sorted({t.dtype for t in block_typed})
+    rest = ", ".join(sorted({t.dtype for t in model.tensors} - set(kinds))) or "none"
+    lines = [
+        f"A GGUF model with block-quantized weights ({', '.join(kinds)}): each block of values carries its own "
+        f"scale; {len(block_typed)} of {len(model.tensors)} tensors are block-quantized, the rest {rest}."
+    ]
+    if model.format == "gguf":
+        from quantviz.models.gguf_reader import describe_gguf
+
+        lines.extend(describe_gguf(model))
+    return lines
+
+
+def _headline(model: Model, weights: list[Tensor], activations: list[Tensor]) -> str:
+    """What kind of quantization, in the framework's words where the file type is known."""
+    headline = HEADLINES.get(model.file_type)
+    runtime = model.file_type in ("tflite-dynamic", "onnx-dynamic", *WEIGHT_ONLY)
+    stored = f"{_plural(len(weights), 'weight tensor')} {'is' if len(weights) == 1 else 'are'} stored as"
+    weight_types = ", ".join(sorted({t.dtype for t in weights}))
+    if headline and not runtime:
+        kinds = sorted({t.dtype for t in activations})
+        return (
+            f"{headline}: {len(weights)} weight and {len(activations)} activation tensors carry scales and zero "
+            f"points" + (f"; activations are {', '.join(kinds)}." if kinds else ".")
+        )
+    if headline:
+        how = (
+            " and are quantized on the fly by each integer operator."
+            if model.file_type not in WEIGHT_ONLY
+            else ", the weights dequantized block by block inside the operator."
+        )
+        return f"{headline}: {stored} {weight_types} with scales; activations stay in float{how}"
+    if activations:
+        return (
+            f"Full-integer quantization: {len(weights)} weight and {len(activations)} activation tensors carry "
+            f"scales and zero points; activations are {', '.join(sorted({t.dtype for t in activations}))}."
+        )
+    return (
+        f"Dynamic-range quantization: {stored} {weight_types} with scales, while activations stay in float and are "
+        "quantized on the fly, if at all."
+    )
+
+
+def _ends(tensors: list[Tensor]) -> list[str]:
+    """One line for the inputs and one for the outputs, each with its z and s where quantized."""
+    lines = []
+    for role in ("input", "output"):
+        ends = [t for t in tensors if t.role == role]
+        if not ends:
+            continue
+        parts = [
+            f"{t.name} {t.dtype}"
+            + (
+                f" (z = {int(t.quantization.zero_points[0])}, s = {_fmt32(t.quantization.scales[0])})"
+                if t.quantization is not None
+                else ""
+            )
+            for t in ends
+        ]
+        lines.append(f"{role.capitalize()}{'s' if len(ends) > 1 else ''}: " + "; ".join(parts) + ".")
+    return lines
+
+
+def _symmetry(weights: list[Tensor], symmetric: bool) -> str:
+    """Symmetric or not; table-coded weights (NF4/FP4) have no zero point but a table of their own, said so."""
+    tables = [t.quantization.table for t in weights if t.quantization.table is not None]
+    if tables and len(tables) == len(weights):
+        positive = min(int((np.asarray(tb) > 0).sum()) for tb in tables)
+        negative = min(int((np.asarray(tb) < 0).sum()) for tb in tables)
+        zeros = tables[0].size - positive - negative
+        return (
+            f"Weights are codes into a table of {tables[0].size} values ({positive} positive, {negative} negative, "
+            f"{zeros} zero), scaled by each block's absmax: no zero point"
+        )
+    return (
+        "Weights are symmetric (every zero point is 0)"
+        if symmetric
+        else "Weights are asymmetric (non-zero zero points)"
+    )
+
+
+def _weights_line(weights: list[Tensor]) -> str:
+    """Symmetric or not, and the granularity of the compute weights' scales."""
+    symmetric = all((t.quantization.zero_points == 0).all() for t in weights)
+    qs = [t.quantization for t in weights]
+    axes = sorted({q.axis for q in qs if q.axis is not None and not q.block_size})
+    blocks = sorted({(q.block_size, q.axis) for q in qs if q.block_size}, key=lambda b: (b[0], b[1] is None, b[1]))
+    per_tensor = [q for q in qs if q.axis is None and not q.block_size]
+    if per_tensor and axes:
+        tensor_part = f" and per tensor for {len(per_tensor)}"
+    else:
+        tensor_part = ", per tensor" if per_tensor else ""
+    return (
+        _symmetry(weights, symmetric)
+        + (f", per channel along axis {', '.join(map(str, axes))}" if axes else "")
+        + "".join(f", in blocks of {b} along {'the flattened tensor' if a is None else f'axis {a}'}" for b, a in blocks)
+        + tensor_part
+        + f"; {', '.join(sorted({t.dtype for t in weights}))}."
+    )
 
 
 def describe(model: Model) -> list[str]:
@@ -38,105 +162,34 @@ def describe(model: Model) -> list[str]:
     >>> describe(Model("m.npz", "npz", [Tensor("w", "float32", (2, 2), "weight")]))[0]
     'No tensor carries quantization parameters: a float model (1 tensor, float32).'
     """
+    from quantviz.models.hf_config import config_sentence
+
     tensors = model.tensors
     quantized = [t for t in tensors if t.quantization is not None]
     block_typed = [t for t in tensors if t.dtype.startswith(("Q", "IQ", "TQ", "MXFP", "NVFP"))]
-    dtypes = sorted({t.dtype for t in tensors})
     if block_typed:
-        kinds = sorted({t.dtype for t in block_typed})
-        lines = [
-            f"A GGUF model with block-quantized weights ({', '.join(kinds)}): each block of values carries its own "
-            f"scale; {len(block_typed)} of {len(tensors)} tensors are block-quantized, the rest {', '.join(sorted({t.dtype for t in tensors} - set(kinds))) or 'none'}."
-        ]
-        if model.format == "gguf":
-            from quantviz.models.gguf_reader import describe_gguf
-
-            lines.extend(describe_gguf(model))
-        return lines
+        return _block_typed(model, block_typed)
+    from_config = [config_sentence(model.config)] if model.config is not None else []
     if not quantized:
+        dtypes = ", ".join(sorted({t.dtype for t in tensors}))
         return [
-            f"No tensor carries quantization parameters: a float model ({len(tensors)} tensor{'s' if len(tensors) != 1 else ''}, "
-            f"{', '.join(dtypes)})."
+            f"No tensor carries quantization parameters: a float model ({_plural(len(tensors), 'tensor')}, {dtypes}).",
+            *from_config,
         ]
     weights = [t for t in quantized if is_compute_weight(t)]
     activations = [t for t in quantized if not t.has_values or t.role in ("input", "output", "activation")]
     float_activations = [
         t for t in tensors if t.quantization is None and not t.has_values and t.dtype.startswith("float")
     ]
-    lines = []
-    headline = HEADLINES.get(model.file_type)
-    runtime = model.file_type in ("tflite-dynamic", "onnx-dynamic", *WEIGHT_ONLY)
-    if headline and not runtime:
-        kinds = sorted({t.dtype for t in activations})
-        lines.append(
-            f"{headline}: {len(weights)} weight and {len(activations)} activation tensors carry scales and zero "
-            f"points" + (f"; activations are {', '.join(kinds)}." if kinds else ".")
-        )
-    elif headline:
-        lines.append(
-            f"{headline}: {len(weights)} weight tensor{'s are' if len(weights) != 1 else ' is'} stored as "
-            f"{', '.join(sorted({t.dtype for t in weights}))} with scales; activations stay in float"
-            + (
-                " and are quantized on the fly by each integer operator."
-                if model.file_type not in WEIGHT_ONLY
-                else ", the weights dequantized block by block inside the operator."
-            )
-        )
-    elif activations:
-        lines.append(
-            f"Full-integer quantization: {len(weights)} weight and {len(activations)} activation tensors carry "
-            f"scales and zero points; activations are {', '.join(sorted({t.dtype for t in activations}))}."
-        )
-    else:
-        lines.append(
-            f"Dynamic-range quantization: {len(weights)} weight tensor{'s are' if len(weights) != 1 else ' is'} "
-            f"stored as {', '.join(sorted({t.dtype for t in weights}))} with scales, while activations stay in "
-            "float and are quantized on the fly, if at all."
-        )
+    lines = [_headline(model, weights, activations), *from_config]
     if model.file_type == "tflite-dynamic":
         lines.extend(_stayed_float(tensors))
-    for role in ("input", "output"):
-        ends = [t for t in tensors if t.role == role]
-        if ends:
-            parts = [
-                f"{t.name} {t.dtype}"
-                + (
-                    f" (z = {int(t.quantization.zero_points[0])}, s = {_fmt32(t.quantization.scales[0])})"
-                    if t.quantization is not None
-                    else ""
-                )
-                for t in ends
-            ]
-            lines.append(f"{role.capitalize()}{'s' if len(ends) > 1 else ''}: " + "; ".join(parts) + ".")
+    lines.extend(_ends(tensors))
     if weights:
-        symmetric = all((t.quantization.zero_points == 0).all() for t in weights)
-        axes = sorted(
-            {t.quantization.axis for t in weights if t.quantization.axis is not None and not t.quantization.block_size}
-        )
-        blocks = sorted(
-            {(t.quantization.block_size, t.quantization.axis) for t in weights if t.quantization.block_size}
-        )
-        per_tensor = [t for t in weights if t.quantization.axis is None]
-        lines.append(
-            (
-                "Weights are symmetric (every zero point is 0)"
-                if symmetric
-                else "Weights are asymmetric (non-zero zero points)"
-            )
-            + (f", per channel along axis {', '.join(map(str, axes))}" if axes else "")
-            + "".join(f", in blocks of {b} along axis {a}" for b, a in blocks)
-            + (
-                f"{' and' if axes else ','} per tensor for {len(per_tensor)}"
-                if per_tensor and axes
-                else (", per tensor" if per_tensor else "")
-            )
-            + f"; {', '.join(sorted({t.dtype for t in weights}))}."
-        )
+        lines.append(_weights_line(weights))
     if float_activations:
-        lines.append(
-            f"Left in float: {len(float_activations)} activation tensor{'s' if len(float_activations) != 1 else ''} "
-            f"({', '.join(t.name for t in float_activations[:3])}{'…' if len(float_activations) > 3 else ''})."
-        )
+        shown = ", ".join(t.name for t in float_activations[:3]) + ("…" if len(float_activations) > 3 else "")
+        lines.append(f"Left in float: {_plural(len(float_activations), 'activation tensor')} ({shown}).")
     return lines
 
 
@@ -267,122 +320,3 @@ def quantized_rows(model: Model) -> list[QuantizedRow]:
             )
         )
     return rows
-
-
-class FloatMeasure(NamedTuple):
-    """A float tensor quantized a few ways: SQNR (dB) of each."""
-
-    name: str
-    dtype: str
-    shape: tuple[int, ...]
-    size: int
-    sqnr: dict[str, float]
-    max_error: dict[str, float]
-
-
-# label: (bits, granularity, group); textbook arithmetic (float64), vectorised over rows or groups. Symmetric: narrow
-# range, z = 0. Affine: the range widened to include 0, an integer zero point, the full grid.
-SCHEMES = {
-    f"int{bits} {kind} {where}": (bits, granularity, group, kind == "affine")
-    for bits in (8, 4)
-    for kind in ("symmetric", "affine")
-    for where, granularity, group in (
-        ("per tensor", "tensor", 0),
-        ("per channel", "channel", 0),
-        ("group 128", "group", 128),
-        ("group 32", "group", 32),
-    )
-}
-# What each framework does to a float weight by default, as its own convention computes it (float32 arithmetic):
-# TFLite: int8 per output channel, s = max|w| / 127 in float32, narrow range; ONNX Runtime (quantize_static):
-# int8 per tensor, symmetric, s = 2·max|w| / 254 in float64 stored as float32; PyTorch x86 default qconfig:
-# qint8 per channel, symmetric, s = max|w| / 127.5 in float32.
-FRAMEWORK_DEFAULTS = {
-    "TFLite default (int8 per channel)": ("tflite", "channel"),
-    "ONNX Runtime default (int8 per tensor)": ("onnxruntime", "tensor"),
-    "PyTorch x86 default (qint8 per channel)": ("pytorch", "channel"),
-}
-
-
-def _scheme_error(matrix: np.ndarray, bits: int, granularity: str, group: int, affine: bool) -> np.ndarray | None:
-    """The error (dequantized − x) of one scheme, or None where the groups do not divide the rows."""
-    rows = matrix
-    if granularity == "group":
-        if matrix.shape[1] % group:
-            return None
-        rows = matrix.reshape(-1, group)
-    axis = None if granularity == "tensor" else 1
-    if affine:
-        top = 2**bits - 1
-        lo = np.minimum(rows.min(axis=axis, keepdims=True), 0.0)
-        hi = np.maximum(rows.max(axis=axis, keepdims=True), 0.0)
-        s = np.where(hi > lo, (hi - lo) / top, 1.0)
-        z = np.clip(np.rint(-lo / s), 0, top)
-        back = (np.clip(np.rint(rows / s) + z, 0, top) - z) * s
-    else:
-        top = 2 ** (bits - 1) - 1
-        amax = np.abs(rows).max(axis=axis, keepdims=True)
-        s = np.where(amax > 0, amax / top, 1.0)
-        back = np.clip(np.rint(rows / s), -top, top) * s
-    return back - rows
-
-
-def framework_scales(matrix: np.ndarray, convention: str, granularity: str) -> np.ndarray:
-    """The float32 scales a framework's default weight quantization chooses: one per row, or one for the tensor."""
-    from quantviz.quantize import choose_qparams
-
-    options = {"bits": 8, "signed": True, "symmetric": True, "narrow_range": convention == "tflite"}
-    amax = [float(np.abs(matrix).max())] if granularity == "tensor" else np.abs(matrix).max(axis=1).tolist()
-    return np.array([choose_qparams(-a, a, convention=convention, **options).scale for a in amax], np.float32)
-
-
-def _framework_error(matrix: np.ndarray, convention: str, granularity: str) -> np.ndarray:
-    s = framework_scales(matrix, convention, granularity).reshape(-1, 1)
-    x = matrix.astype(np.float32)
-    # z = 0 in all three: round(x · (1/s)) (TFLite, PyTorch) or round(x / s) (ONNX Runtime), float32, then clamp
-    q = np.rint(x / s) if convention == "onnxruntime" else np.rint(x * (np.float32(1) / s))
-    lo = -127 if convention == "tflite" else -128
-    return (np.clip(q, lo, 127) * s).astype(np.float64) - matrix
-
-
-def measure_floats(model: Model, *, largest: int = 20) -> list[FloatMeasure]:
-    """SQNR and max error of int8/int4, symmetric and affine, per tensor, per channel (rows) and per group of 128 and
-    32, and of each framework's default, for the largest float weight tensors; the worst (lowest int4 symmetric
-    group-32 SQNR) first. One tensor in memory at a time.
-
-    >>> from quantviz.models.base import Model, Tensor
-    >>> w = np.linspace(-1, 1, 256, dtype=np.float32).reshape(2, 128)
-    >>> m = measure_floats(Model("m", "npz", [Tensor("w", "float32", (2, 128), "weight", loader=lambda: w)]))
-    >>> m[0].sqnr["int8 symmetric per channel"] > m[0].sqnr["int4 symmetric per channel"]
-    True
-    """
-    from quantviz.metrics import sqnr_db
-
-    floats = [
-        t
-        for t in model.tensors
-        if t.has_values
-        and t.quantization is None
-        and t.role == "weight"
-        and t.dtype.startswith(("float", "bfloat"))
-        and not t.dtype.startswith("float8")
-        and t.size >= 16
-    ]
-    out = []
-    for t in sorted(floats, key=lambda t: -t.size)[:largest]:
-        w = np.asarray(t.load(), dtype=np.float64)
-        matrix = w.reshape(w.shape[0], -1) if w.ndim >= 2 else w.reshape(1, -1)
-        power = float(np.mean(matrix**2))
-        results, max_error = {}, {}
-        jobs = [(label, _scheme_error, scheme) for label, scheme in SCHEMES.items()]
-        jobs += [(label, _framework_error, scheme) for label, scheme in FRAMEWORK_DEFAULTS.items()]
-        for label, error_of, scheme in jobs:  # one error array at a time: memory stays at a few tensor copies
-            err = error_of(matrix, *scheme)
-            if err is not None:
-                results[label] = round(sqnr_db(power, float(np.mean(err**2))), 2)
-                max_error[label] = float(np.abs(err).max())
-            del err
-        out.append(FloatMeasure(t.name, t.dtype, t.shape, t.size, results, max_error))
-        del w, matrix
-    worst = "int4 symmetric group 32"
-    return sorted(out, key=lambda m: m.sqnr.get(worst, m.sqnr.get("int4 symmetric per channel", 0)))

@@ -14,8 +14,10 @@ def debug_verdict(rows: list) -> list[str]:
     than 1 % of its codes at an end of its grid: no clipping sentence).
 
     >>> from quantviz.models.debug import DebugRow
-    >>> debug_verdict([DebugRow("a", "Conv", "a", 30.0, 0.1, "", None), DebugRow("y", "Gemm", "y", 20.0, 0.5, "a", 10.0)])
-    ['The last tensor, y, ends at 20 dB SQNR (max |error| 0.5).', 'The biggest loss is at y (Gemm): 10 dB lost since a.']
+    >>> rows = [DebugRow("a", "Conv", "a", 30.0, 0.1, "", None), DebugRow("y", "Gemm", "y", 20.0, 0.5, "a", 10.0)]
+    >>> for line in debug_verdict(rows): print(line)
+    The last tensor, y, ends at 20 dB SQNR (max |error| 0.5).
+    The biggest loss is at y (Gemm): 10 dB lost since a.
     """
     if not rows:
         return []
@@ -39,3 +41,24 @@ def debug_verdict(rows: list) -> list[str]:
             + "."
         )
     return lines
+
+
+def table_sentence(dtype: str, block: int, absmax: float, rows: list) -> str:
+    """A table-coded block (NF4/FP4) in words: what a code stands for, this block's absmax, the codes it uses.
+
+    >>> from quantviz.models.explain import CodeRow
+    >>> rows = [CodeRow(0, -1.0, -0.5, 4), CodeRow(1, 0.0, 0.0, 0), CodeRow(2, 1.0, 0.5, 60)]
+    >>> for part in table_sentence("nf4", 3, 0.5, rows).split("; "): print(part)
+    nf4: code q stands for table[q] × absmax, absmax = 0.5 in block 3
+    2 of 3 codes used, most often code 2 (60 values, 0.5).
+    """
+    counted = [r for r in rows if r.count is not None]
+    head = f"{dtype}: code q stands for table[q] × absmax, absmax = {fmt(absmax, 8)} in block {block}"
+    if not counted:
+        return head + "."
+    used = [r for r in counted if r.count > 0]
+    top = max(counted, key=lambda r: r.count)
+    return (
+        f"{head}; {len(used)} of {len(rows)} codes used, most often code {top.code} "
+        f"({top.count} values, {fmt(top.value, 8)})."
+    )

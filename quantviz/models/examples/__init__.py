@@ -3,8 +3,8 @@
 The ONNX ones are made by ``tests/fixtures/make_onnx.py`` with onnxruntime's own quantizers from tiny float models
 (a 3-layer CNN and a 2-layer "LLM"), each with its float original so a debug run has something to compare with;
 two TFLite models by ``tests/fixtures/make_tflite.py`` (TensorFlow's converter, in ``make oracles``);
-a compressed-tensors W4A16 checkpoint and a GGUF (the ``gguf`` package's Q4_0/Q8_0 quantizers) by
-``tests/fixtures/make_examples.py``.
+a compressed-tensors W4A16 checkpoint, a bitsandbytes NF4 checkpoint and two GGUFs (the ``gguf`` package's
+Q4_0/Q8_0 quantizers; a Q4_K_M mix by ``quantviz.blocks``' K-quant encoders) by ``tests/fixtures/make_examples.py``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,17 @@ EXAMPLES = {
         quantized="ct_w4a16.safetensors",
         original=None,
     ),
+    "bnb_nf4": Example(
+        label="bitsandbytes NF4 checkpoint (load_in_4bit layout, double quantization)",
+        quantized="bnb_nf4.safetensors",
+        original=None,
+    ),
     "gguf_q4_0": Example(label="GGUF Q4_0 with a Q8_0 output layer", quantized="gguf_q4_0.gguf", original=None),
+    "gguf_q4_k_m": Example(
+        label="GGUF Q4_K_M mix (K-quants: Q4_K and Q6_K, a one-block llama)",
+        quantized="gguf_q4_k_m.gguf",
+        original=None,
+    ),
 }
 
 
