@@ -123,10 +123,13 @@ def test_caps_on_inputs_and_time(monkeypatch) -> None:
         debug_model(FLOAT, quantized, INPUTS)
 
 
-def test_only_onnx_models_run() -> None:
+def test_only_two_onnx_or_two_tflite_models_run() -> None:
     tflite = open_model(FIXTURES / "full_int8.tflite")
-    with pytest.raises(ModelFileError, match="only ONNX"):
-        debug_model(tflite, tflite, [{"x": np.zeros((1, 4), np.float32)}])
+    with pytest.raises(ModelFileError, match="two ONNX models or two TFLite models"):
+        debug_model(FLOAT, tflite, [{"x": np.zeros((1, 4), np.float32)}])
+    gguf = open_model(EXAMPLES / "gguf_q4_0.gguf")
+    with pytest.raises(ModelFileError, match=r"gguf_q4_0\.gguf \(gguf\)"):
+        debug_model(gguf, gguf, [{"x": np.zeros((1, 4), np.float32)}])
 
 
 def test_clipped_activations_are_counted_at_the_grid_ends_but_not_at_the_zero_point() -> None:

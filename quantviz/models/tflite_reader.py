@@ -96,7 +96,7 @@ def read_tflite(name: str, data: bytes) -> Model:
         raise
     except Exception as exc:
         raise ModelFileError(f"{name}: the TFLite flatbuffer is broken or truncated ({type(exc).__name__})") from None
-    return Model(name, "tflite", tensors, file_type=tflite_file_type(tensors))
+    return Model(name, "tflite", tensors, file_type=tflite_file_type(tensors), raw=data)
 
 
 TFLITE_BIASED = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}  # input 2 is the bias
