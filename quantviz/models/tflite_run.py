@@ -139,10 +139,9 @@ def _feed(detail: dict, value: np.ndarray, model: Model) -> np.ndarray:
     """The value for one input: a float value quantized with the input's own scale and zero point if it is integer."""
     dtype = np.dtype(detail["dtype"])
     value = np.asarray(value)
-    if tuple(value.shape) != tuple(int(d) for d in detail["shape"]):
-        raise ModelFileError(
-            f"{model.name}: input {detail['name']!r} takes shape {tuple(detail['shape'])}, given {value.shape}"
-        )
+    shape = tuple(int(d) for d in detail["shape"])
+    if tuple(value.shape) != shape:
+        raise ModelFileError(f"{model.name}: input {detail['name']!r} takes shape {shape}, given {value.shape}")
     scales, zeros = detail["quantization_parameters"]["scales"], detail["quantization_parameters"]["zero_points"]
     if dtype.kind in "iu" and value.dtype.kind == "f" and scales.size == 1:
         info = np.iinfo(dtype)
