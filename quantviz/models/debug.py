@@ -18,7 +18,6 @@ is ever loaded.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from typing import NamedTuple
 
@@ -90,78 +89,13 @@ def sqnr_db(reference: list[np.ndarray], other: list[np.ndarray]) -> float:
     return 20 * math.log10(tensor_norm / diff_norm)
 
 
-def _augmented(proto) -> tuple[bytes, list[str]]:
-    """The model with every node output (and graph input) as a graph output; the names in graph order."""
-    import onnx
-
-    try:
-        typed = {v.name: v for v in onnx.shape_inference.infer_shapes(proto).graph.value_info}
-    except Exception:
-        typed = {}
-    existing = {o.name for o in proto.graph.output}
-    names = [i.name for i in proto.graph.input]
-    for node in proto.graph.node:
-        for out in node.output:
-            if out and out not in existing:
-                info = typed.get(out)
-                value = onnx.ValueInfoProto()
-                if info is not None:
-                    value.CopyFrom(info)
-                value.name = out
-                proto.graph.output.append(value)
-                existing.add(out)
-            if out:
-                names.append(out)
-    return proto.SerializeToString(), list(dict.fromkeys(names))
-
-
 def _run(
     model: Model, inputs: list[dict[str, np.ndarray]], deadline: float
 ) -> tuple[dict[str, list[np.ndarray]], list[str]]:
-    import onnxruntime as ort
+    """Every tensor onnxruntime computes on ``inputs``, by name, and the names in graph order (``onnx_run``)."""
+    from quantviz.models.onnx_run import run_onnx
 
-    data, order = _augmented(onnx_proto(model))
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # as qdq_loss_debug: names survive
-    options.intra_op_num_threads = 1
-    try:
-        session = ort.InferenceSession(data, sess_options=options, providers=["CPUExecutionProvider"])
-    except Exception as exc:
-        raise ModelFileError(f"{model.name}: onnxruntime cannot load it ({str(exc).splitlines()[0][:300]})") from None
-    wanted = {i.name for i in session.get_inputs()}
-    collected: dict[str, list[np.ndarray]] = {}
-    total = 0
-    names = [o.name for o in session.get_outputs()]
-    for batch in inputs:
-        missing = wanted - set(batch)
-        if missing:
-            raise ModelFileError(f"{model.name}: the inputs lack {', '.join(sorted(missing))}")
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            raise ModelFileError(f"{model.name}: stopped: the run took longer than {MAX_SECONDS:.0f} s")
-        run_options = ort.RunOptions()
-        timer = threading.Timer(remaining, lambda r=run_options: setattr(r, "terminate", True))
-        timer.start()
-        try:
-            values = session.run(None, {k: batch[k] for k in wanted}, run_options)
-        except Exception as exc:
-            if run_options.terminate:
-                raise ModelFileError(f"{model.name}: stopped: the run took longer than {MAX_SECONDS:.0f} s") from None
-            raise ModelFileError(
-                f"{model.name}: onnxruntime failed to run it ({str(exc).splitlines()[0][:300]})"
-            ) from None
-        finally:
-            timer.cancel()
-        for name, value in zip(names, values, strict=True):
-            total += value.nbytes
-            collected.setdefault(name, []).append(value)
-        if total > MAX_COLLECTED_BYTES:
-            raise ModelFileError(
-                f"{model.name}: its intermediate tensors exceed {MAX_COLLECTED_BYTES >> 30} GiB on these inputs"
-            )
-    for name in wanted:
-        collected.setdefault(name, [b[name] for b in inputs])
-    return collected, order
+    return run_onnx(model, inputs, deadline, MAX_SECONDS, MAX_COLLECTED_BYTES)
 
 
 def _match(name: str, quantized: dict[str, list[np.ndarray]], model: Model) -> tuple[str, list[np.ndarray]] | None:
