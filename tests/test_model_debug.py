@@ -189,3 +189,11 @@ def test_custom_operators_are_never_loaded_and_say_so() -> None:
     custom = open_model(model.SerializeToString(), name="custom.onnx")
     with pytest.raises(ModelFileError, match=r"custom\.onnx: onnxruntime cannot load it"):
         debug_model(FLOAT, custom, INPUTS[:1])
+
+
+def test_onnx_rows_say_how_they_were_matched() -> None:
+    rows = {r.name: r for r in debug_model(FLOAT, open_model(EXAMPLES / "onnx_qdq.onnx"), INPUTS)}
+    assert rows["x"].matched == "name: x_DequantizeLinear_Output"
+    fused = {r.name: r for r in debug_model(FLOAT, open_model(EXAMPLES / "onnx_qoperator.onnx"), INPUTS)}
+    assert fused["relu1_out"].matched.endswith("(holds relu1_out: Relu fused)")
+    assert all(r.matched.startswith("name: ") for r in fused.values())
