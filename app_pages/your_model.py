@@ -227,12 +227,12 @@ if rows:
             "FP8 codes are not evenly spaced); the table above lists them."
         )
 
-if model.format == "onnx" and model.file_type != "onnx-float":
+if model.format in ("onnx", "tflite") and model.file_type not in ("onnx-float", "tflite-float"):
     st.subheader("Run it: float against quantized, tensor by tensor")
     if original is None:
         float_upload = st.file_uploader(
-            "Float original (.onnx)",
-            type=["onnx"],
+            f"Float original (.{model.format})",
+            type=[model.format],
             key="w_model_float",
             help="The float model this one was quantized from: both run on the same inputs.",
         )
@@ -288,11 +288,16 @@ if model.format == "onnx" and model.file_type != "onnx-float":
             show_problem("The two models cannot be run side by side:", exc)
         else:
             st.markdown(" ".join(plain(line) for line in debug_verdict(run.rows)))
+            how = (
+                "CPU, graph optimisations off, as onnxruntime's qdq_loss_debug"
+                if run.runtime == "onnxruntime"
+                else "CPU, builtin kernels, every tensor preserved; the time limit is checked between inputs"
+            )
             st.caption(
-                f"Ran {plain(original.name)} and {plain(model.name)} with onnxruntime on {run.batches} input"
-                f"{'s' if run.batches != 1 else ''} in {run.seconds:.2f} s (CPU, graph optimisations off, as "
-                f"onnxruntime's qdq_loss_debug). Limits: {MAX_BATCHES} inputs, {MAX_INPUT_BYTES >> 20} MiB of them, "
-                f"{MAX_SECONDS:.0f} s; external data and custom operators are never loaded."
+                f"Ran {plain(original.name)} and {plain(model.name)} with {run.runtime} on {run.batches} input"
+                f"{'s' if run.batches != 1 else ''} in {run.seconds:.2f} s ({how}). Limits: {MAX_BATCHES} inputs, "
+                f"{MAX_INPUT_BYTES >> 20} MiB of them, {MAX_SECONDS:.0f} s; external data and custom operators are "
+                "never loaded. The matched column says how each quantized tensor was paired with the float one."
             )
             show_figure(sqnr_along_graph_figure(run.rows), settings)
             debug_table = pd.DataFrame(
@@ -306,6 +311,7 @@ if model.format == "onnx" and model.file_type != "onnx-float":
                         "previous": r.previous,
                         "quantized tensor": r.quantized_name,
                         "clipped (%)": None if r.clipped is None else round(100 * r.clipped, 3),
+                        "matched": r.matched,
                         **(
                             {
                                 "explain": f"your_model?model_src={source}&model_tensor={explained}"

@@ -123,10 +123,13 @@ def test_caps_on_inputs_and_time(monkeypatch) -> None:
         debug_model(FLOAT, quantized, INPUTS)
 
 
-def test_only_onnx_models_run() -> None:
+def test_only_two_onnx_or_two_tflite_models_run() -> None:
     tflite = open_model(FIXTURES / "full_int8.tflite")
-    with pytest.raises(ModelFileError, match="only ONNX"):
-        debug_model(tflite, tflite, [{"x": np.zeros((1, 4), np.float32)}])
+    with pytest.raises(ModelFileError, match="two ONNX models or two TFLite models"):
+        debug_model(FLOAT, tflite, [{"x": np.zeros((1, 4), np.float32)}])
+    gguf = open_model(EXAMPLES / "gguf_q4_0.gguf")
+    with pytest.raises(ModelFileError, match=r"gguf_q4_0\.gguf \(gguf\)"):
+        debug_model(gguf, gguf, [{"x": np.zeros((1, 4), np.float32)}])
 
 
 def test_clipped_activations_are_counted_at_the_grid_ends_but_not_at_the_zero_point() -> None:
@@ -186,3 +189,11 @@ def test_custom_operators_are_never_loaded_and_say_so() -> None:
     custom = open_model(model.SerializeToString(), name="custom.onnx")
     with pytest.raises(ModelFileError, match=r"custom\.onnx: onnxruntime cannot load it"):
         debug_model(FLOAT, custom, INPUTS[:1])
+
+
+def test_onnx_rows_say_how_they_were_matched() -> None:
+    rows = {r.name: r for r in debug_model(FLOAT, open_model(EXAMPLES / "onnx_qdq.onnx"), INPUTS)}
+    assert rows["x"].matched == "name: x_DequantizeLinear_Output"
+    fused = {r.name: r for r in debug_model(FLOAT, open_model(EXAMPLES / "onnx_qoperator.onnx"), INPUTS)}
+    assert fused["relu1_out"].matched.endswith("(holds relu1_out: Relu fused)")
+    assert all(r.matched.startswith("name: ") for r in fused.values())

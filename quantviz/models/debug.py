@@ -1,21 +1,23 @@
 """Run it: a float model and its quantized version on the same inputs, compared tensor by tensor.
 
-:func:`debug_model` runs both ONNX models with onnxruntime (every intermediate tensor added as an output, graph
-optimisations off, CPU only, as ``onnxruntime.quantization.qdq_loss_debug`` does) and returns, for every tensor the
-two share, in the float graph's order: the SQNR in dB (qdq_loss_debug's formula, 20·log10(‖x‖ / ‖x − y‖) over all
+:func:`debug_model` runs both models with the field's runtime and returns, for every tensor the two share, in the
+float graph's order: the SQNR in dB (onnxruntime's qdq_loss_debug formula, 20·log10(‖x‖ / ‖x − y‖) over all
 inputs, each norm at least machine epsilon), the max |error| and the SQNR lost since the shared tensor before it.
 
-A quantized tensor is matched to the float tensor of the same name by how ONNX Runtime's quantizers name things:
-``T_DequantizeLinear_Output`` (QDQ, as qdq_loss_debug matches), ``T`` itself where it is still a float tensor
-(dynamic, MatMulNBits, QDQ graph outputs), or ``T_quantized`` dequantized with its stored scale and zero point
-(QOperator). The user's model runs inside the server: inputs are capped in size, the run in time (stopped through
-onnxruntime's ``RunOptions.terminate``), external data is refused and no custom operator library is ever loaded.
+ONNX runs on onnxruntime (every intermediate tensor added as an output, graph optimisations off, CPU only, as
+``onnxruntime.quantization.qdq_loss_debug`` does). A quantized tensor is matched to the float tensor of the same
+name by how ONNX Runtime's quantizers name things: ``T_DequantizeLinear_Output`` (QDQ, as qdq_loss_debug matches),
+``T`` itself where it is still a float tensor (dynamic, MatMulNBits, QDQ graph outputs), or ``T_quantized``
+dequantized with its stored scale and zero point (QOperator). TFLite runs on LiteRT (``quantviz.models.tflite_run``:
+every tensor preserved, builtin kernels only), matched by name, by operator position or as a graph input, each row
+saying which. The user's model runs inside the server: inputs are capped in size, the run in time (onnxruntime is
+stopped through ``RunOptions.terminate``; LiteRT between inputs), external data is refused and no custom operator
+is ever loaded.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from typing import NamedTuple
 
@@ -23,9 +25,28 @@ import numpy as np
 
 from quantviz.errors import ModelFileError
 from quantviz.models.base import Model
+from quantviz.models.debug_inputs import (
+    MAX_BATCHES,
+    MAX_INPUT_BYTES,
+    check_inputs,
+    inputs_from_file,
+    onnx_proto,
+    sample_inputs,
+)
 
-MAX_INPUT_BYTES = 64 << 20  # all sample inputs together
-MAX_BATCHES = 64
+__all__ = [
+    "MAX_BATCHES",
+    "MAX_INPUT_BYTES",
+    "DebugRow",
+    "DebugRun",
+    "debug_model",
+    "debug_run",
+    "explained_tensor",
+    "inputs_from_file",
+    "sample_inputs",
+    "sqnr_db",
+    "worst_first",
+]
 MAX_SECONDS = 30.0  # both models, all inputs
 MAX_COLLECTED_BYTES = 1 << 30  # every intermediate tensor of every run, both models
 EPSILON = float(np.finfo(float).eps)
@@ -43,14 +64,16 @@ class DebugRow(NamedTuple):
     previous: str
     added_db: float | None
     clipped: float | None = None  # share of the quantized codes at an end of the grid that is not the zero point
+    matched: str = ""  # how the quantized tensor was paired with the float one ("name: T", "position: ...")
 
 
 class DebugRun(NamedTuple):
-    """A debug run: the rows in graph order, how many inputs, and how long the two models took."""
+    """A debug run: the rows in graph order, how many inputs, how long the two models took, and on what."""
 
     rows: list[DebugRow]
     batches: int
     seconds: float
+    runtime: str = "onnxruntime"
 
 
 def sqnr_db(reference: list[np.ndarray], other: list[np.ndarray]) -> float:
@@ -66,102 +89,13 @@ def sqnr_db(reference: list[np.ndarray], other: list[np.ndarray]) -> float:
     return 20 * math.log10(tensor_norm / diff_norm)
 
 
-def _proto(model: Model):
-    import onnx
-
-    if model.format != "onnx" or model.raw is None:
-        raise ModelFileError(f"{model.name}: only ONNX models are run here (this one is {model.format})")
-    proto = onnx.load_model_from_string(bytes(model.raw))
-    for t in proto.graph.initializer:
-        if t.data_location == onnx.TensorProto.EXTERNAL:
-            raise ModelFileError(
-                f"{model.name}: tensor {t.name!r} keeps its values in an external file; never followed"
-            )
-    return proto
-
-
-def _augmented(proto) -> tuple[bytes, list[str]]:
-    """The model with every node output (and graph input) as a graph output; the names in graph order."""
-    import onnx
-
-    try:
-        typed = {v.name: v for v in onnx.shape_inference.infer_shapes(proto).graph.value_info}
-    except Exception:
-        typed = {}
-    existing = {o.name for o in proto.graph.output}
-    names = [i.name for i in proto.graph.input]
-    for node in proto.graph.node:
-        for out in node.output:
-            if out and out not in existing:
-                info = typed.get(out)
-                value = onnx.ValueInfoProto()
-                if info is not None:
-                    value.CopyFrom(info)
-                value.name = out
-                proto.graph.output.append(value)
-                existing.add(out)
-            if out:
-                names.append(out)
-    return proto.SerializeToString(), list(dict.fromkeys(names))
-
-
 def _run(
     model: Model, inputs: list[dict[str, np.ndarray]], deadline: float
 ) -> tuple[dict[str, list[np.ndarray]], list[str]]:
-    import onnxruntime as ort
+    """Every tensor onnxruntime computes on ``inputs``, by name, and the names in graph order (``onnx_run``)."""
+    from quantviz.models.onnx_run import run_onnx
 
-    data, order = _augmented(_proto(model))
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # as qdq_loss_debug: names survive
-    options.intra_op_num_threads = 1
-    try:
-        session = ort.InferenceSession(data, sess_options=options, providers=["CPUExecutionProvider"])
-    except Exception as exc:
-        raise ModelFileError(f"{model.name}: onnxruntime cannot load it ({str(exc).splitlines()[0][:300]})") from None
-    wanted = {i.name for i in session.get_inputs()}
-    collected: dict[str, list[np.ndarray]] = {}
-    total = 0
-    names = [o.name for o in session.get_outputs()]
-    for batch in inputs:
-        missing = wanted - set(batch)
-        if missing:
-            raise ModelFileError(f"{model.name}: the inputs lack {', '.join(sorted(missing))}")
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            raise ModelFileError(f"{model.name}: stopped: the run took longer than {MAX_SECONDS:.0f} s")
-        run_options = ort.RunOptions()
-        timer = threading.Timer(remaining, lambda r=run_options: setattr(r, "terminate", True))
-        timer.start()
-        try:
-            values = session.run(None, {k: batch[k] for k in wanted}, run_options)
-        except Exception as exc:
-            if run_options.terminate:
-                raise ModelFileError(f"{model.name}: stopped: the run took longer than {MAX_SECONDS:.0f} s") from None
-            raise ModelFileError(
-                f"{model.name}: onnxruntime failed to run it ({str(exc).splitlines()[0][:300]})"
-            ) from None
-        finally:
-            timer.cancel()
-        for name, value in zip(names, values, strict=True):
-            total += value.nbytes
-            collected.setdefault(name, []).append(value)
-        if total > MAX_COLLECTED_BYTES:
-            raise ModelFileError(
-                f"{model.name}: its intermediate tensors exceed {MAX_COLLECTED_BYTES >> 30} GiB on these inputs"
-            )
-    for name in wanted:
-        collected.setdefault(name, [b[name] for b in inputs])
-    return collected, order
-
-
-def _check_inputs(inputs: list[dict[str, np.ndarray]]) -> None:
-    if not inputs:
-        raise ModelFileError("debug_model needs at least one input (a dict of input name to array)")
-    if len(inputs) > MAX_BATCHES:
-        raise ModelFileError(f"{len(inputs)} inputs: at most {MAX_BATCHES} are run")
-    size = sum(np.asarray(v).nbytes for batch in inputs for v in batch.values())
-    if size > MAX_INPUT_BYTES:
-        raise ModelFileError(f"the inputs hold {size / 2**20:.1f} MiB; at most {MAX_INPUT_BYTES >> 20} MiB are run")
+    return run_onnx(model, inputs, deadline, MAX_SECONDS, MAX_COLLECTED_BYTES)
 
 
 def _match(name: str, quantized: dict[str, list[np.ndarray]], model: Model) -> tuple[str, list[np.ndarray]] | None:
@@ -193,62 +127,170 @@ def debug_model(float_model: Model, quantized_model: Model, inputs: list[dict[st
 
 
 def debug_run(float_model: Model, quantized_model: Model, inputs: list[dict[str, np.ndarray]]) -> DebugRun:
-    """Run both models on ``inputs`` and compare every shared tensor; with the count of inputs and the time taken."""
-    import onnx
+    """Run both models on ``inputs`` and compare every shared tensor; with the count of inputs and the time taken.
 
-    _check_inputs(inputs)
+    Both are ONNX (run on onnxruntime) or both TFLite (run on LiteRT); anything else is refused in words.
+
+    >>> from pathlib import Path; from quantviz.models import open_model
+    >>> here = Path(__file__).parent / "examples"
+    >>> f, q = (open_model(here / n) for n in ("tflite_cnn_float.tflite", "tflite_cnn_int8.tflite"))
+    >>> run = debug_run(f, q, sample_inputs(f, 2, 0))
+    >>> run.runtime.split()[0], run.rows[-1].name, run.rows[-1].matched
+    ('LiteRT', 'Identity', 'name: Identity')
+    """
+    check_inputs(inputs)
+    kinds = {float_model.format, quantized_model.format}
+    if len(kinds) != 1 or not kinds <= {"onnx", "tflite"}:
+        raise ModelFileError(
+            f"{float_model.name} ({float_model.format}) and {quantized_model.name} ({quantized_model.format}): "
+            "a debug run takes two ONNX models or two TFLite models"
+        )
     start = time.perf_counter()
     deadline = start + MAX_SECONDS
+    if float_model.format == "tflite":
+        rows, runtime = _tflite_rows(float_model, quantized_model, inputs, deadline), _litert_name()
+    else:
+        rows, runtime = _onnx_rows(float_model, quantized_model, inputs, deadline), "onnxruntime"
+    return DebugRun(rows=rows, batches=len(inputs), seconds=time.perf_counter() - start, runtime=runtime)
+
+
+def _litert_name() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"LiteRT {version('ai-edge-litert')}"
+    except PackageNotFoundError:
+        return "LiteRT"
+
+
+class _Pair(NamedTuple):
+    """A float tensor's values and the quantized model's values of it (as float), and where they come from."""
+
+    name: str
+    op: str
+    quantized_name: str
+    reference: list[np.ndarray]
+    values: list[np.ndarray]
+    clipped: float | None
+    matched: str
+
+
+def _compare(pair: _Pair, inputs_of: dict[str, list[str]], rows: dict[str, DebugRow]) -> DebugRow | None:
+    """The row of one pair (None if their shapes differ), chained to the nearest shared tensor before it."""
+    if [v.shape for v in pair.reference] != [v.shape for v in pair.values]:
+        return None
+    error = max(
+        float(np.max(np.abs(a.astype(np.float64) - b))) if a.size else 0.0
+        for a, b in zip(pair.reference, pair.values, strict=True)
+    )
+    db = sqnr_db(pair.reference, pair.values)
+    previous = _previous(pair.name, inputs_of, rows)
+    return DebugRow(
+        name=pair.name,
+        op=pair.op,
+        quantized_name=pair.quantized_name,
+        sqnr_db=db,
+        max_abs_error=error,
+        previous=previous,
+        added_db=None if not previous else rows[previous].sqnr_db - db,
+        clipped=pair.clipped,
+        matched=pair.matched,
+    )
+
+
+def _onnx_pair(name: str, graph, floats: dict, quantized: dict, model: Model) -> _Pair | None:
+    """The quantized model's value of float tensor ``name`` (by ONNX Runtime's naming), None if it has none."""
+    producer, consumers = graph
+    match = _match(name, quantized, model)
+    if match is None:
+        return None
+    quantized_name, values = match
+    users = consumers.get(name, [])
+    fused = (
+        quantized_name == f"{name}_quantized"
+        and len(users) == 1
+        and users[0].op_type in FUSED
+        and _match(users[0].output[0], quantized, model) is None
+    )
+    if fused:
+        name = users[0].output[0]  # QOperator fused the activation: T_quantized holds Relu(T)
+    if quantized_name == name and name not in producer:
+        return None  # a graph input both models take as it is: nothing to compare
+    node = producer.get(name)
+    if node is not None and node.op_type == "Clip" and node.input[-1].endswith("_clip_max"):
+        node = producer.get(node.input[0], node)  # a recovered model's stand-in for Q/DQ: name the op before it
+    return _Pair(
+        name=name,
+        op=node.op_type if node is not None else "input",
+        quantized_name=quantized_name,
+        reference=floats[name],
+        values=values,
+        clipped=_clipped(quantized_name, quantized, model),
+        matched=f"name: {quantized_name}" + (f" (holds {name}: {users[0].op_type} fused)" if fused else ""),
+    )
+
+
+def _onnx_rows(float_model: Model, quantized_model: Model, inputs: list, deadline: float) -> list[DebugRow]:
     floats, order = _run(float_model, inputs, deadline)
     quantized, _ = _run(quantized_model, inputs, deadline)
-    proto = onnx.load_model_from_string(bytes(float_model.raw))
+    proto = onnx_proto(float_model)
     producer = {out: node for node in proto.graph.node for out in node.output}
     consumers: dict[str, list] = {}
     for node in proto.graph.node:
         for i in node.input:
             consumers.setdefault(i, []).append(node)
+    inputs_of = {out: list(node.input) for out, node in producer.items()}
     rows: dict[str, DebugRow] = {}
     for name in order:
         if name not in floats or floats[name][0].dtype.kind != "f":
             continue
-        match = _match(name, quantized, quantized_model)
-        if match is None:
+        pair = _onnx_pair(name, (producer, consumers), floats, quantized, quantized_model)
+        row = None if pair is None else _compare(pair, inputs_of, rows)
+        if row is not None:
+            rows[row.name] = row
+    return list(rows.values())
+
+
+def _tflite_rows(float_model: Model, quantized_model: Model, inputs: list, deadline: float) -> list[DebugRow]:
+    from quantviz.models.tflite_run import as_float, match_tensors, run_tflite
+
+    floats = run_tflite(float_model, inputs, deadline, MAX_COLLECTED_BYTES // 2)
+    quantized = run_tflite(quantized_model, inputs, deadline, MAX_COLLECTED_BYTES // 2)
+    if time.perf_counter() > deadline:
+        raise ModelFileError(f"{quantized_model.name}: stopped: the run took longer than {MAX_SECONDS:.0f} s")
+    fg = floats.graph
+    producer = {out: op for op in fg.ops for out in op.outputs}
+    inputs_of = {fg.names[out]: [fg.names[i] for i in op.inputs if i >= 0] for out, op in producer.items()}
+    rows: dict[str, DebugRow] = {}
+    for m in match_tensors(floats, quantized):
+        reference = as_float(floats.values[m.float_index], floats.quantization[m.float_index])
+        values = as_float(quantized.values[m.quantized_index], quantized.quantization[m.quantized_index])
+        if reference is None or values is None or floats.values[m.float_index][0].dtype.kind != "f":
             continue
-        quantized_name, values = match
-        users = consumers.get(name, [])
-        if (
-            quantized_name == f"{name}_quantized"
-            and len(users) == 1
-            and users[0].op_type in FUSED
-            and _match(users[0].output[0], quantized, quantized_model) is None
-        ):
-            name = users[0].output[0]  # QOperator fused the activation: T_quantized holds Relu(T)
-        if quantized_name == name and name not in producer:
-            continue  # a graph input both models take as it is: nothing to compare
-        reference = floats[name]
-        if [v.shape for v in reference] != [v.shape for v in values]:
-            continue
-        error = max(
-            float(np.max(np.abs(a.astype(np.float64) - b))) if a.size else 0.0
-            for a, b in zip(reference, values, strict=True)
+        codes = quantized.values[m.quantized_index]
+        zeros = quantized.quantization[m.quantized_index][1]
+        op = producer[m.float_index].kind if m.float_index in producer else "input"
+        pair = _Pair(
+            name=fg.names[m.float_index],
+            op=op,
+            quantized_name=quantized.graph.names[m.quantized_index],
+            reference=reference,
+            values=values,
+            clipped=_clipped_codes(codes, zeros),
+            matched=m.how,
         )
-        db = sqnr_db(reference, values)
-        previous = _previous(name, producer, rows)
-        added = None if not previous else rows[previous].sqnr_db - db
-        node = producer.get(name)
-        if node is not None and node.op_type == "Clip" and node.input[-1].endswith("_clip_max"):
-            node = producer.get(node.input[0], node)  # a recovered model's stand-in for Q/DQ: name the op before it
-        rows[name] = DebugRow(
-            name=name,
-            op=node.op_type if node is not None else "input",
-            quantized_name=quantized_name,
-            sqnr_db=db,
-            max_abs_error=error,
-            previous=previous,
-            added_db=added,
-            clipped=_clipped(quantized_name, quantized, quantized_model),
-        )
-    return DebugRun(rows=list(rows.values()), batches=len(inputs), seconds=time.perf_counter() - start)
+        row = _compare(pair, inputs_of, rows)
+        if row is not None:
+            rows[row.name] = row
+    return list(rows.values())
+
+
+def _clipped_codes(codes: list[np.ndarray], zeros: np.ndarray) -> float | None:
+    """Clipping of integer activation codes quantized per tensor; None for float tensors and other grids."""
+    if codes[0].dtype.name not in GRIDS or zeros.size != 1:
+        return None
+    qmin, qmax = GRIDS[codes[0].dtype.name]
+    return clipped_share(codes, int(zeros[0]), qmin, qmax)
 
 
 GRIDS = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "uint16": (0, 65535)}
@@ -293,14 +335,11 @@ def _clipped(quantized_name: str, quantized: dict[str, list[np.ndarray]], model:
     return clipped_share(codes, int(tensor.quantization.zero_points[0]), qmin, qmax)
 
 
-def _previous(name: str, producer: dict, rows: dict[str, DebugRow]) -> str:
-    """The nearest shared tensor upstream of ``name`` (its producer's first data input that has a row, searched back)."""
+def _previous(name: str, inputs_of: dict[str, list[str]], rows: dict[str, DebugRow]) -> str:
+    """The nearest shared tensor upstream of ``name``: its producer's first input with a row, searched back."""
     frontier, seen = [name], {name}
     while frontier:
-        node = producer.get(frontier.pop(0))
-        if node is None:
-            continue
-        for i in node.input:
+        for i in inputs_of.get(frontier.pop(0), []):
             if i in rows:
                 return i
             if i and i not in seen:
@@ -320,118 +359,3 @@ def worst_first(rows: list[DebugRow]) -> list[DebugRow]:
     if not rows:
         return []
     return [rows[-1], *sorted(rows[:-1], key=lambda r: r.sqnr_db)]
-
-
-def sample_inputs(model: Model, count: int, seed: int) -> list[dict[str, np.ndarray]]:
-    """``count`` inputs for ``model``'s graph inputs, standard normal float32 (unknown dimensions 1), integer ids
-    below the vocabulary of the Gather that uses them, reproducible from ``seed``.
-
-    >>> from pathlib import Path; from quantviz.models import open_model
-    >>> m = open_model(Path(__file__).parent / "examples" / "onnx_float.onnx")
-    >>> [(k, v.shape, v.dtype.name) for k, v in sample_inputs(m, 1, 0)[0].items()]
-    [('x', (1, 3, 8, 8), 'float32')]
-    """
-    if not 1 <= count <= MAX_BATCHES:
-        raise ValueError(f"count must be in [1, {MAX_BATCHES}], got {count}")
-    proto = _proto(model)
-    initial = {t.name for t in proto.graph.initializer}
-    dims0 = {t.name: (int(t.dims[0]) if t.dims else 1) for t in proto.graph.initializer}
-    rng = np.random.default_rng(seed)
-    batches: list[dict[str, np.ndarray]] = [{} for _ in range(count)]
-    for graph_input in proto.graph.input:
-        if graph_input.name in initial:
-            continue
-        tt = graph_input.type.tensor_type
-        shape = tuple(int(d.dim_value) if d.HasField("dim_value") and d.dim_value > 0 else 1 for d in tt.shape.dim)
-        dtype = np.dtype(__import__("onnx").helper.tensor_dtype_to_np_dtype(tt.elem_type))
-        high = 2
-        for node in proto.graph.node:
-            if (
-                node.op_type in ("Gather", "GatherBlockQuantized")
-                and len(node.input) > 1
-                and node.input[1] == graph_input.name
-            ):
-                high = dims0.get(node.input[0], high)
-        for batch in batches:
-            batch[graph_input.name] = (
-                rng.standard_normal(shape).astype(dtype)
-                if dtype.kind == "f"
-                else rng.integers(0, high, shape).astype(dtype)
-            )
-    return batches
-
-
-def _input_specs(model: Model) -> dict[str, tuple[int, np.dtype]]:
-    """Each graph input that is not an initializer: (number of dimensions, numpy dtype)."""
-    import onnx
-
-    proto = _proto(model)
-    initial = {t.name for t in proto.graph.initializer}
-    return {
-        i.name: (
-            len(i.type.tensor_type.shape.dim),
-            np.dtype(onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type)),
-        )
-        for i in proto.graph.input
-        if i.name not in initial
-    }
-
-
-def inputs_from_file(model: Model, name: str, data: bytes) -> list[dict[str, np.ndarray]]:
-    """Sample inputs from an uploaded ``.npy``/``.npz`` (read like any model file: no pickles, sizes checked first).
-
-    Entries named after the model's inputs feed those inputs; for a model with one input, every entry (or the one
-    ``.npy`` array) is a batch of it. An array with one dimension more than its input holds a batch per index.
-
-    >>> import io; from pathlib import Path; from quantviz.models import open_model
-    >>> m = open_model(Path(__file__).parent / "examples" / "onnx_float.onnx")
-    >>> buffer = io.BytesIO(); np.save(buffer, np.zeros((5, 1, 3, 8, 8), np.float32))
-    >>> len(inputs_from_file(m, "x.npy", buffer.getvalue()))
-    5
-    """
-    from quantviz.models.npz_reader import read_npz
-    from quantviz.models.readers import refuse_pickles
-
-    if not name.lower().endswith((".npy", ".npz")):
-        raise ModelFileError(f"{name}: sample inputs are a .npy or .npz file")
-    specs = _input_specs(model)
-    if not data:
-        raise ModelFileError(f"{name}: the file is empty")
-    refuse_pickles(name, data)
-    arrays = {t.name: t for t in read_npz(name, data).tensors}
-    named = {k: v for k, v in arrays.items() if k in specs}
-    if not named and len(specs) == 1:
-        only = next(iter(specs))
-        named = {only: list(arrays.values())}
-    elif not named:
-        raise ModelFileError(f"{name}: name its entries after the model's inputs ({', '.join(specs)})")
-    per_input: dict[str, list[np.ndarray]] = {}
-    for key, tensors in named.items():
-        ndim, dtype = specs[key]
-        batches = []
-        for t in tensors if isinstance(tensors, list) else [tensors]:
-            if t.size * np.dtype(t.dtype).itemsize > MAX_INPUT_BYTES:
-                raise ModelFileError(
-                    f"{name}: entry {t.name!r} is larger than the {MAX_INPUT_BYTES >> 20} MiB the run takes"
-                )
-            value = t.load().astype(dtype)
-            if value.ndim == ndim + 1:
-                batches.extend(value[i] for i in range(value.shape[0]))
-            elif value.ndim == ndim:
-                batches.append(value)
-            else:
-                raise ModelFileError(
-                    f"{name}: entry {t.name!r} has {value.ndim} dimensions; input {key!r} takes {ndim} "
-                    f"(or {ndim + 1} for several batches)"
-                )
-        per_input[key] = batches
-    missing = set(specs) - set(per_input)
-    if missing:
-        raise ModelFileError(f"{name}: no values for input(s) {', '.join(sorted(missing))}")
-    counts = {len(v) for v in per_input.values()}
-    if len(counts) != 1:
-        raise ModelFileError(f"{name}: the inputs have different numbers of batches ({sorted(counts)})")
-    count = counts.pop()
-    if count > MAX_BATCHES:
-        raise ModelFileError(f"{name}: {count} batches; at most {MAX_BATCHES} are run")
-    return [{k: v[i] for k, v in per_input.items()} for i in range(count)]

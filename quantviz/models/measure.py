@@ -49,13 +49,21 @@ FRAMEWORK_DEFAULTS = {
 }
 
 
-def _scheme_error(matrix: np.ndarray, bits: int, granularity: str, group: int, affine: bool) -> np.ndarray | None:
-    """The error (dequantized − x) of one scheme, or None where the groups do not divide the rows."""
+def _scheme_error(
+    matrix: np.ndarray, bits: int, granularity: str, group: int, affine: bool, out: np.ndarray | None = None
+) -> np.ndarray | None:
+    """The error (dequantized − x) of one scheme, or None where the groups do not divide the rows.
+
+    Computed in place in ``out`` (a float64 buffer of ``matrix``'s size, reused across schemes: a 1 GB model's
+    report spends its time here, and fresh temporaries cost as much as the arithmetic), the same operations in the
+    same order as written out: round(x / s) + z, clamped, − z, × s, − x.
+    """
     rows = matrix
     if granularity == "group":
         if matrix.shape[1] % group:
             return None
         rows = matrix.reshape(-1, group)
+    buf = (np.empty(rows.shape) if out is None else out).reshape(rows.shape)
     axis = None if granularity == "tensor" else 1
     if affine:
         top = 2**bits - 1
@@ -63,13 +71,16 @@ def _scheme_error(matrix: np.ndarray, bits: int, granularity: str, group: int, a
         hi = np.maximum(rows.max(axis=axis, keepdims=True), 0.0)
         s = np.where(hi > lo, (hi - lo) / top, 1.0)
         z = np.clip(np.rint(-lo / s), 0, top)
-        back = (np.clip(np.rint(rows / s) + z, 0, top) - z) * s
+        np.rint(np.divide(rows, s, out=buf), out=buf)
+        np.clip(np.add(buf, z, out=buf), 0, top, out=buf)
+        np.multiply(np.subtract(buf, z, out=buf), s, out=buf)
     else:
         top = 2 ** (bits - 1) - 1
         amax = np.abs(rows).max(axis=axis, keepdims=True)
         s = np.where(amax > 0, amax / top, 1.0)
-        back = np.clip(np.rint(rows / s), -top, top) * s
-    return back - rows
+        np.rint(np.divide(rows, s, out=buf), out=buf)
+        np.multiply(np.clip(buf, -top, top, out=buf), s, out=buf)
+    return np.subtract(buf, rows, out=buf).reshape(matrix.shape)
 
 
 def framework_scales(matrix: np.ndarray, convention: str, granularity: str) -> np.ndarray:
@@ -81,13 +92,19 @@ def framework_scales(matrix: np.ndarray, convention: str, granularity: str) -> n
     return np.array([choose_qparams(-a, a, convention=convention, **options).scale for a in amax], np.float32)
 
 
-def _framework_error(matrix: np.ndarray, convention: str, granularity: str) -> np.ndarray:
+def _framework_error(
+    matrix: np.ndarray, convention: str, granularity: str, out: np.ndarray | None = None, x: np.ndarray | None = None
+) -> np.ndarray:
+    """The error of a framework's default on ``matrix``; ``x`` its float32 copy (made once per tensor), ``out`` a
+    float64 buffer for the result."""
     s = framework_scales(matrix, convention, granularity).reshape(-1, 1)
-    x = matrix.astype(np.float32)
+    x = matrix.astype(np.float32) if x is None else x
     # z = 0 in all three: round(x · (1/s)) (TFLite, PyTorch) or round(x / s) (ONNX Runtime), float32, then clamp
     q = np.rint(x / s) if convention == "onnxruntime" else np.rint(x * (np.float32(1) / s))
     lo = -127 if convention == "tflite" else -128
-    return (np.clip(q, lo, 127) * s).astype(np.float64) - matrix
+    np.multiply(np.clip(q, lo, 127, out=q), s, out=q)
+    out = np.empty(matrix.shape) if out is None else out.reshape(matrix.shape)
+    return np.subtract(q, matrix, out=out)  # float32 widened exactly, then − x in float64, as (q·s).astype − x
 
 
 def measure_floats(model: Model, *, largest: int = 20) -> list[FloatMeasure]:
@@ -119,15 +136,15 @@ def measure_floats(model: Model, *, largest: int = 20) -> list[FloatMeasure]:
         matrix = w.reshape(w.shape[0], -1) if w.ndim >= 2 else w.reshape(1, -1)
         power = float(np.mean(matrix**2))
         results, max_error = {}, {}
-        jobs = [(label, _scheme_error, scheme) for label, scheme in SCHEMES.items()]
-        jobs += [(label, _framework_error, scheme) for label, scheme in FRAMEWORK_DEFAULTS.items()]
-        for label, error_of, scheme in jobs:  # one error array at a time: memory stays at a few tensor copies
-            err = error_of(matrix, *scheme)
+        buffer, x32 = np.empty(matrix.shape), matrix.astype(np.float32)  # one error buffer, one float32 copy
+        jobs = [(label, _scheme_error, scheme, {}) for label, scheme in SCHEMES.items()]
+        jobs += [(label, _framework_error, scheme, {"x": x32}) for label, scheme in FRAMEWORK_DEFAULTS.items()]
+        for label, error_of, scheme, extra in jobs:  # one error array at a time: memory stays at a few tensor copies
+            err = error_of(matrix, *scheme, out=buffer, **extra)
             if err is not None:
-                results[label] = round(sqnr_db(power, float(np.mean(err**2))), 2)
-                max_error[label] = float(np.abs(err).max())
-            del err
+                max_error[label] = float(np.abs(err, out=err).max())
+                results[label] = round(sqnr_db(power, float(np.square(err, out=err).mean())), 2)  # |e|² = e²
         out.append(FloatMeasure(t.name, t.dtype, t.shape, t.size, results, max_error))
-        del w, matrix
+        del w, matrix, buffer, x32
     worst = "int4 symmetric group 32"
     return sorted(out, key=lambda m: m.sqnr.get(worst, m.sqnr.get("int4 symmetric per channel", 0)))

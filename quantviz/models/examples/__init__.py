@@ -2,7 +2,8 @@
 
 The ONNX ones are made by ``tests/fixtures/make_onnx.py`` with onnxruntime's own quantizers from tiny float models
 (a 3-layer CNN and a 2-layer "LLM"), each with its float original so a debug run has something to compare with;
-two TFLite models by ``tests/fixtures/make_tflite.py`` (TensorFlow's converter, in ``make oracles``);
+two TFLite models by ``tests/fixtures/make_tflite.py`` (TensorFlow's converter, in ``make oracles``), and a TFLite
+int8 CNN with its float original (same weights, run side by side on LiteRT) by ``tests/fixtures/make_tflite_pair.py``;
 a compressed-tensors W4A16 checkpoint, a bitsandbytes NF4 checkpoint and two GGUFs (the ``gguf`` package's
 Q4_0/Q8_0 quantizers; a Q4_K_M mix by ``quantviz.blocks``' K-quant encoders) by ``tests/fixtures/make_examples.py``.
 """
@@ -16,7 +17,7 @@ HERE = Path(__file__).parent
 
 
 class Example(NamedTuple):
-    """A shipped quantized model and its float original (None where there is none to run: not ONNX)."""
+    """A shipped quantized model and its float original (None where there is none to run)."""
 
     label: str
     quantized: str
@@ -46,6 +47,11 @@ EXAMPLES = {
         label="TFLite full-integer int8, per-tensor weights (channels 100× apart)",
         quantized="tflite_full_int8_per_tensor.tflite",
         original=None,
+    ),
+    "tflite_cnn": Example(
+        label="TFLite int8 CNN with its float original (per-tensor weights; fc1's channels 100× apart)",
+        quantized="tflite_cnn_int8.tflite",
+        original="tflite_cnn_float.tflite",
     ),
     "tflite_16x8": Example(
         label="TFLite 16x8 (int16 activations, int8 weights)", quantized="tflite_int16x8.tflite", original=None
