@@ -48,8 +48,8 @@ page_header(
     "Open the model you have — a quantized `.tflite` or ONNX file, a GGUF, a Hugging Face checkpoint (GPTQ, AWQ, "
     "compressed-tensors, FP8, bitsandbytes) with its `config.json`, or float weights as `.onnx`, `.safetensors` or "
     "`.npz` — and see what was done to it: the answer in words, every quantized tensor with its scale and zero "
-    "point exactly as stored, and every float weight tensor measured at int8 and int4. Give an ONNX model its float "
-    "original and both run, side by side, to show which layer loses the accuracy. Pickled checkpoints (`.pt`, "
+    "point exactly as stored, and every float weight tensor measured at int8 and int4. Give an ONNX or TFLite model "
+    "its float original and both run, side by side, to show which layer loses the accuracy. Pickled checkpoints (`.pt`, "
     "`.pth`, `.bin`, `.ckpt`) are refused unread, and ONNX external data is never followed.",
     settings,
 )
@@ -58,7 +58,8 @@ source = st.selectbox(
     list(SOURCES),
     format_func=labels(SOURCES),
     key=SOURCE.widget_key,
-    help="A small example made by onnxruntime's own quantizers (with its float original), or your file.",
+    help="A small example, each made by a committed script (most by the producing tool's own quantizer, some "
+    "with their float original), or your file.",
 )
 remember([SOURCE])
 
