@@ -10,7 +10,7 @@ figures). Data flows upwards only; ``import quantviz`` loads neither streamlit, 
 
 from quantviz.conventions import CONVENTIONS, Convention, QuantizeTrace, get_convention, tf_nudge
 from quantviz.errors import BitsError, ParseError, QParamsError, QuantVizError, RangeError, UnsupportedError
-from quantviz.grid import grid_label, int_range, to_binary
+from quantviz.grid import GridOptions, grid_label, int_range, to_binary
 from quantviz.qparams import QParams, validate_range
 from quantviz.quantize import (
     choose_qparams,
@@ -28,6 +28,7 @@ __all__ = [
     "ROUNDING_MODES",
     "BitsError",
     "Convention",
+    "GridOptions",
     "ParseError",
     "QParams",
     "QParamsError",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from quantviz.conventions import QuantizeTrace, get_convention
+from quantviz.grid import GridOptions
 from quantviz.qparams import QParams, validate_range
 
 
@@ -12,12 +13,9 @@ def choose_qparams(
     rmin: float,
     rmax: float,
     *,
-    bits: int = 8,
-    signed: bool = False,
-    symmetric: bool = False,
-    narrow_range: bool = False,
-    reduce_range: bool = False,
     convention: str = "textbook",
+    options: GridOptions | None = None,
+    **grid: object,
 ) -> QParams:
     """Return the QParams that ``convention`` chooses for the real range [rmin, rmax].
 
@@ -25,12 +23,14 @@ def choose_qparams(
     ----------
     rmin, rmax : float
         Observed real range (finite, rmin <= rmax).
-    bits, signed, narrow_range, reduce_range :
-        The integer grid, as in :func:`quantviz.int_range`.
-    symmetric : bool
-        Symmetric scheme: the range becomes [-absmax, absmax] and z sits mid-grid.
     convention : str
         One of ``quantviz.CONVENTIONS``.
+    options : GridOptions, optional
+        The grid and scheme (bits, signed, symmetric, narrow_range, reduce_range).
+    **grid :
+        Or the same five options as loose keywords (``bits=8, signed=False, ...``; the defaults of
+        :class:`GridOptions`), converted once, here. ``symmetric``: the range becomes [-absmax, absmax] and z sits
+        mid-grid; the others define the integer grid, as in :func:`quantviz.int_range`.
 
     Raises
     ------
@@ -46,17 +46,11 @@ def choose_qparams(
     0
     >>> choose_qparams(-1000, 1000, signed=True, convention="tflite").zero_point
     -1
+    >>> choose_qparams(-1000, 1000, convention="tflite", options=GridOptions(signed=True)).zero_point
+    -1
     """
     lo, hi = validate_range(rmin, rmax)
-    return get_convention(convention).choose_qparams(
-        lo,
-        hi,
-        bits=bits,
-        signed=signed,
-        symmetric=symmetric,
-        narrow_range=narrow_range,
-        reduce_range=reduce_range,
-    )
+    return get_convention(convention).choose_qparams(lo, hi, GridOptions.coerce(options, grid))
 
 
 def quantize_trace(

@@ -74,7 +74,7 @@ def component_data(settings: Any, qp: qv.QParams, *, probe: float | None, probe_
         }
     conv = qv.CONVENTIONS[settings.convention]
     bits_fixed = all(
-        conv.unsupported_reason(**{**settings.options(), "bits": b}) for b in range(2, 17) if b != settings.bits
+        conv.unsupported_reason(settings.options().replace(bits=b)) for b in range(2, 17) if b != settings.bits
     )
     data_settings = {
         "rmin": settings.rmin,

@@ -16,7 +16,7 @@ import numpy as np
 from quantviz.conventions.kernels import in_chunks
 from quantviz.conventions.recipe import Recipe
 from quantviz.errors import RangeError, UnsupportedError
-from quantviz.grid import check_bits
+from quantviz.grid import GridOptions
 from quantviz.qparams import QParams
 
 F32 = np.float32
@@ -181,22 +181,26 @@ class Convention:
     order_can_change = False  # only the textbook lets you round after adding z
 
     # --- options -----------------------------------------------------------------
-    def unsupported_reason(
-        self,
-        *,
-        bits: int = 8,
-        signed: bool = False,
-        symmetric: bool = False,
-        narrow_range: bool = False,
-        reduce_range: bool = False,
-    ) -> str | None:
-        """Return why these options are not supported, or None when they are."""
+    def unsupported_reason(self, options: GridOptions | None = None, **loose: object) -> str | None:
+        """Return why these options are not supported, or None when they are.
+
+        Takes a :class:`~quantviz.grid.GridOptions`, or its five fields as loose keywords (converted once, here).
+
+        >>> from quantviz.conventions import get_convention
+        >>> get_convention("tflite").unsupported_reason(GridOptions(bits=4))[:26]
+        '4-bit grids are not modell'
+        >>> get_convention("tflite").unsupported_reason(bits=8, signed=True) is None
+        True
+        """
+        return self._unsupported(GridOptions.coerce(options, loose))
+
+    def _unsupported(self, options: GridOptions) -> str | None:
+        """Return why ``options`` are not supported by this convention, or None (every combination by default)."""
         return None
 
-    def check_options(self, **options: object) -> None:
+    def check_options(self, options: GridOptions) -> None:
         """Raise UnsupportedError (naming the combination and the alternatives) if not supported."""
-        check_bits(options.get("bits", 8))
-        reason = self.unsupported_reason(**options)  # type: ignore[arg-type]
+        reason = self._unsupported(options)
         if reason:
             raise UnsupportedError(f"{self.label}: {reason}")
 
@@ -210,89 +214,47 @@ class Convention:
 
     # --- the three verbs -------------------------------------------------------
     def choose_trace(
-        self,
-        rmin: float,
-        rmax: float,
-        *,
-        bits: int = 8,
-        signed: bool = False,
-        symmetric: bool = False,
-        narrow_range: bool = False,
-        reduce_range: bool = False,
+        self, rmin: float, rmax: float, options: GridOptions | None = None, **loose: object
     ) -> ChoiceTrace:
         """Return every step of choosing (s, z) for the range [rmin, rmax] (see ChoiceTrace).
 
-        Checks the options first (UnsupportedError naming the alternatives), then runs the convention's ``_trace``.
+        Takes a GridOptions or its fields as loose keywords; checks them first (UnsupportedError naming the
+        alternatives), then runs the convention's ``_trace``.
         """
-        options = {
-            "bits": bits,
-            "signed": signed,
-            "symmetric": symmetric,
-            "narrow_range": narrow_range,
-            "reduce_range": reduce_range,
-        }
-        self.check_options(**options)
-        return self._trace(rmin, rmax, **options)
+        opts = GridOptions.coerce(options, loose)
+        self.check_options(opts)
+        return self._trace(rmin, rmax, opts)
 
-    def _trace(
-        self,
-        rmin: float,
-        rmax: float,
-        *,
-        bits: int,
-        signed: bool,
-        symmetric: bool,
-        narrow_range: bool,
-        reduce_range: bool,
-    ) -> ChoiceTrace:  # pragma: no cover
+    def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:  # pragma: no cover
         raise NotImplementedError
 
     def recipe(
         self,
+        options: GridOptions | None = None,
         *,
-        bits: int = 8,
-        signed: bool = False,
-        symmetric: bool = False,
-        narrow_range: bool = False,
-        reduce_range: bool = False,
         rounding: str | None = None,
         add_zero_point_before_rounding: bool = False,
+        **loose: object,
     ) -> Recipe:
         """Return how this convention does each step for these options, as data (see :mod:`.recipe`).
 
         ``run_recipe(conv.recipe(**options), rmin, rmax, x)`` gives exactly what ``choose_qparams`` and ``quantize``
         give (tested); a recipe with a step replaced is the experiment a cause is found by.
         """
-        options = {
-            "bits": bits,
-            "signed": signed,
-            "symmetric": symmetric,
-            "narrow_range": narrow_range,
-            "reduce_range": reduce_range,
-        }
-        self.check_options(**options)
+        opts = GridOptions.coerce(options, loose)
+        self.check_options(opts)
         return self._recipe(
+            opts,
             rounding=self._prepare(rounding, add_zero_point_before_rounding),
             z_first=add_zero_point_before_rounding,
-            **options,
         )
 
-    def _recipe(
-        self,
-        *,
-        bits: int,
-        signed: bool,
-        symmetric: bool,
-        narrow_range: bool,
-        reduce_range: bool,
-        rounding: str,
-        z_first: bool,
-    ) -> Recipe:  # pragma: no cover
+    def _recipe(self, options: GridOptions, *, rounding: str, z_first: bool) -> Recipe:  # pragma: no cover
         raise NotImplementedError
 
-    def choose_qparams(self, rmin: float, rmax: float, **options: object) -> QParams:
+    def choose_qparams(self, rmin: float, rmax: float, options: GridOptions | None = None, **loose: object) -> QParams:
         """Return the QParams this convention chooses for [rmin, rmax]: the last step of ``choose_trace``."""
-        return self.choose_trace(rmin, rmax, **options).qparams
+        return self.choose_trace(rmin, rmax, options, **loose).qparams
 
     def _round(
         self, x: np.ndarray, qparams: QParams, mode: str, seed: int, z_first: bool, scratch: bool = False

@@ -7,6 +7,7 @@ import numpy as np
 from quantviz.conventions.base import F32, F32_TINY, ChoiceTrace, Convention
 from quantviz.conventions.recipe import Recipe
 from quantviz.errors import BitsError
+from quantviz.grid import GridOptions
 from quantviz.qparams import QParams
 
 _ORT_SIGNED = {4: (-8, 7), 8: (-128, 127), 16: (-32768, 32767)}
@@ -32,28 +33,28 @@ def onnxruntime_grid(bits: int, signed: bool, symmetric: bool, reduce_range: boo
 class OnnxRuntime(Convention):
     """onnxruntime.quantization compute_scale_zp + the QuantizeLinear operator."""
 
-    def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
-        if bits not in (4, 8, 16):
-            return f"{bits}-bit grids are not supported; onnxruntime quantizes to 4, 8 or 16 bits"
-        if narrow_range:
+    def _unsupported(self, options: GridOptions) -> str | None:
+        if options.bits not in (4, 8, 16):
+            return f"{options.bits}-bit grids are not supported; onnxruntime quantizes to 4, 8 or 16 bits"
+        if options.narrow_range:
             return "narrow range is not an option: onnxruntime picks [-127, 127] itself for symmetric int8 (and [-32767, 32767] for int16); turn narrow range off"
         return None
 
-    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
-        qmin, qmax = onnxruntime_grid(bits, signed, symmetric, reduce_range)
-        storage_min, storage_max = (_ORT_SIGNED if signed else _ORT_UNSIGNED)[bits]
+    def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
+        qmin, qmax = onnxruntime_grid(options.bits, options.signed, options.symmetric, options.reduce_range)
+        storage_min, storage_max = (_ORT_SIGNED if options.signed else _ORT_UNSIGNED)[options.bits]
         given = (float(F32(rmin)), float(F32(rmax)))
         lo = min(F32(rmin), F32(0))
         hi = max(F32(rmax), F32(0))
         adjustment = "widened to include 0" if (float(lo), float(hi)) != given else ""
-        if symmetric:
+        if options.symmetric:
             absmax = max(abs(lo), abs(hi))
             lo, hi = -absmax, absmax
             adjustment = f"made symmetric, [−{float(absmax):g}, {float(absmax):g}]"
         divisor = np.float64(qmax) - np.float64(qmin)
         scale_formula = (
             f"2·absmax / (qmax − qmin) = 2·absmax / {qmax - qmin}"
-            if symmetric
+            if options.symmetric
             else f"(rmax − rmin) / (qmax − qmin) = (rmax − rmin) / {qmax - qmin}"
         )
         scale = (np.float64(hi) - np.float64(lo)) / divisor
@@ -61,7 +62,7 @@ class OnnxRuntime(Convention):
         if scale < F32_TINY:
             scale, zero_point = 1.0, 0
             rule, formula = "degenerate", "an empty range: s = 1 and z = 0"
-        elif symmetric:
+        elif options.symmetric:
             zero_point = int(np.rint((qmin + qmax) / 2.0))
             rule, formula = "middle", f"the middle of the grid, round_half_even(({qmin} + {qmax}) / 2) = {zero_point}"
         else:
@@ -90,17 +91,17 @@ class OnnxRuntime(Convention):
             qparams=qp,
         )
 
-    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
+    def _recipe(self, options: GridOptions, *, rounding: str, z_first: bool) -> Recipe:
         return Recipe(
             range_dtype="float32",
             widening="include_zero",
             empty_range="unit_scale_zero_0",
-            grid=onnxruntime_grid(bits, signed, symmetric, reduce_range),
-            symmetric=symmetric,
+            grid=onnxruntime_grid(options.bits, options.signed, options.symmetric, options.reduce_range),
+            symmetric=options.symmetric,
             divisor="full",
             scale_arithmetic="float64",
             scale_storage="float32",
-            zero_rule="middle" if symmetric else "from_min",
+            zero_rule="middle" if options.symmetric else "from_min",
             zero_frame=0,
             zero_arithmetic="float64",
             zero_rounding="half_to_even",
@@ -108,7 +109,7 @@ class OnnxRuntime(Convention):
             quantize_arithmetic="float32_divide",
             order="round_then_add",
             rounding=rounding,
-            storage=(_ORT_SIGNED if signed else _ORT_UNSIGNED)[bits],
+            storage=(_ORT_SIGNED if options.signed else _ORT_UNSIGNED)[options.bits],
         )
 
     def _steps_into(self, x, qparams, out):

@@ -6,7 +6,7 @@ import numpy as np
 
 from quantviz.conventions.base import F32, F32_EPS, ChoiceTrace, Convention, _as_float_array, _check_nan
 from quantviz.conventions.recipe import Recipe
-from quantviz.grid import int_range
+from quantviz.grid import GridOptions, int_range
 from quantviz.qparams import QParams
 from quantviz.rounding import fma_float32
 
@@ -26,19 +26,19 @@ def _pytorch_grid(bits: int, signed: bool, narrow_range: bool, reduce_range: boo
 class PyTorch(Convention):
     """torch.ao MinMaxObserver + quantize_per_tensor / fake_quantize_per_tensor_affine."""
 
-    def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
-        if bits > 8:
-            return f"{bits}-bit grids are not supported; PyTorch quantizes to quint8/qint8 (2 to 8 bits via quant_min/quant_max)"
-        if narrow_range and not signed:
+    def _unsupported(self, options: GridOptions) -> str | None:
+        if options.bits > 8:
+            return f"{options.bits}-bit grids are not supported; PyTorch quantizes to quint8/qint8 (2 to 8 bits via quant_min/quant_max)"
+        if options.narrow_range and not options.signed:
             return "narrow range on an unsigned grid ([1, 255]) is refused by PyTorch's observers, whose range must contain 0; use a signed grid"
-        if symmetric and reduce_range and not signed:
+        if options.symmetric and options.reduce_range and not options.signed:
             return "PyTorch cannot reduce the range of symmetric quint8 (NotImplementedError); use qint8 (signed) or turn reduce_range off"
         return None
 
-    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
-        qmin, qmax = _pytorch_grid(bits, signed, narrow_range, reduce_range)
-        storage_min, storage_max = int_range(8, signed=signed)
-        customized = bits != 8 or narrow_range
+    def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
+        qmin, qmax = _pytorch_grid(options.bits, options.signed, options.narrow_range, options.reduce_range)
+        storage_min, storage_max = int_range(8, signed=options.signed)
+        customized = options.bits != 8 or options.narrow_range
         given = (float(F32(rmin)), float(F32(rmax)))
         min_neg = min(F32(rmin), F32(0))
         max_pos = max(F32(rmax), F32(0))
@@ -46,12 +46,12 @@ class PyTorch(Convention):
         eps = F32(F32_EPS)
         raw: float | None = None
         clamped = False
-        if symmetric:
+        if options.symmetric:
             absmax = max(-min_neg, max_pos)
             divisor = float(qmax - qmin)
             scale = max(F32(absmax / F32(divisor / 2)), eps)
             scale_formula = f"absmax / ((qmax − qmin) / 2) = absmax / {divisor / 2:g}"
-            if signed:
+            if options.signed:
                 zero_point, rule, formula = 0, "zero", "0 for a signed (qint8) grid"
             elif customized:
                 zero_point = (qmin + qmax) // 2
@@ -94,11 +94,11 @@ class PyTorch(Convention):
             qparams=qp,
         )
 
-    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
-        customized = bits != 8 or narrow_range
-        if not symmetric:
+    def _recipe(self, options: GridOptions, *, rounding: str, z_first: bool) -> Recipe:
+        customized = options.bits != 8 or options.narrow_range
+        if not options.symmetric:
             zero_rule = "from_min"
-        elif signed:
+        elif options.signed:
             zero_rule = "zero"
         else:
             zero_rule = "middle_floor" if customized else "middle"
@@ -106,8 +106,8 @@ class PyTorch(Convention):
             range_dtype="float32",
             widening="include_zero",
             empty_range="eps_floor",
-            grid=_pytorch_grid(bits, signed, narrow_range, reduce_range),
-            symmetric=symmetric,
+            grid=_pytorch_grid(options.bits, options.signed, options.narrow_range, options.reduce_range),
+            symmetric=options.symmetric,
             divisor="full",
             scale_arithmetic="float32",
             scale_storage="float32",
@@ -119,7 +119,7 @@ class PyTorch(Convention):
             quantize_arithmetic="float32_fma",
             order="add_then_round",
             rounding=rounding,
-            storage=int_range(8, signed=signed),
+            storage=int_range(8, signed=options.signed),
         )
 
     def _round(self, x, qparams, mode, seed, z_first, scratch=False):

@@ -28,6 +28,8 @@ import numpy as np
 from quantviz.errors import RangeError
 from quantviz.rounding import apply_rounding, fma_float32, round_exact
 
+TFLITE_NEAR_ZERO = 1e-6  # the TFLite converter widens a range narrower than this by it on each side
+
 F32 = np.float32
 _F32_EPS = F32(np.finfo(np.float32).eps)
 _F32_TINY = float(np.finfo(np.float32).tiny)
@@ -199,8 +201,8 @@ def choose(recipe: Recipe, rmin: float, rmax: float) -> tuple[tuple[float, float
         lo, hi = -absmax, absmax
     if recipe.empty_range == "refuse" and not lo < hi:
         raise RangeError(f"min < max is needed, got [{lo}, {hi}]")
-    if recipe.empty_range == "widen_1e-6" and not recipe.symmetric and hi - lo < 1e-6:
-        lo, hi = lo - 1e-6, hi + 1e-6
+    if recipe.empty_range == "widen_1e-6" and not recipe.symmetric and hi - lo < TFLITE_NEAR_ZERO:
+        lo, hi = lo - TFLITE_NEAR_ZERO, hi + TFLITE_NEAR_ZERO
     middle = _middle(recipe.zero_rule, qmin, qmax) if recipe.zero_rule != "from_min" else None
     if recipe.divisor == "shorter_side":
         z_mid = _middle("middle", qmin, qmax) if middle is None else middle

@@ -9,7 +9,7 @@ import numpy as np
 from quantviz.conventions.base import F32_TINY, ChoiceTrace, Convention
 from quantviz.conventions.recipe import Recipe
 from quantviz.errors import BitsError, RangeError, UnsupportedError
-from quantviz.grid import int_range
+from quantviz.grid import GridOptions
 from quantviz.qparams import QParams
 from quantviz.rounding import ROUNDING_MODES, apply_rounding, round_exact
 
@@ -19,23 +19,23 @@ class Textbook(Convention):
 
     order_can_change = True
 
-    def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
+    def _unsupported(self, options: GridOptions) -> str | None:
         try:
-            qmin, qmax = int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range)
+            qmin, qmax = options.grid()
         except BitsError as exc:
             return f"{exc}; use more bits or fewer of narrow range / reduce range"
         middle = int(np.rint((qmin + qmax) / 2))
-        if symmetric and min(qmax - middle, middle - qmin) == 0:
+        if options.symmetric and min(qmax - middle, middle - qmin) == 0:
             return f"a symmetric scheme needs codes on both sides of z, and the grid [{qmin}, {qmax}] has none; use more bits"
         return None
 
-    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
-        qmin, qmax = int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range)
+    def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
+        qmin, qmax = options.grid()
         lo, hi = min(rmin, 0.0), max(rmax, 0.0)
         adjustment = "widened to include 0" if (lo, hi) != (rmin, rmax) else ""
         raw: float | None = None
         clamped = False
-        if symmetric:
+        if options.symmetric:
             absmax = max(-lo, hi)
             middle = (qmin + qmax) / 2
             zero_point = int(np.rint(middle))
@@ -91,17 +91,17 @@ class Textbook(Convention):
             qparams=qp,
         )
 
-    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
+    def _recipe(self, options: GridOptions, *, rounding: str, z_first: bool) -> Recipe:
         return Recipe(
             range_dtype="float64",
             widening="include_zero",
             empty_range="unit_scale",
-            grid=int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range),
-            symmetric=symmetric,
-            divisor="shorter_side" if symmetric else "full",
+            grid=options.grid(),
+            symmetric=options.symmetric,
+            divisor="shorter_side" if options.symmetric else "full",
             scale_arithmetic="float64",
             scale_storage="float64",
-            zero_rule="middle" if symmetric else "from_min",
+            zero_rule="middle" if options.symmetric else "from_min",
             zero_frame=0,
             zero_arithmetic="exact_ratio",
             zero_rounding="half_to_even",
@@ -109,7 +109,7 @@ class Textbook(Convention):
             quantize_arithmetic="float64_divide",
             order="add_then_round" if z_first else "round_then_add",
             rounding=rounding,
-            storage=int_range(bits, signed=signed, narrow_range=narrow_range, reduce_range=reduce_range),
+            storage=options.grid(),
         )
 
     def check_rounding(self, rounding: str | None) -> str:

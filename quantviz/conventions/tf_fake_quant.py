@@ -10,7 +10,7 @@ import numpy as np
 from quantviz.conventions.base import F32, F32_TINY, ChoiceTrace, Convention, _as_float_array, _check_nan
 from quantviz.conventions.recipe import Recipe
 from quantviz.errors import RangeError
-from quantviz.grid import int_range
+from quantviz.grid import GridOptions, int_range
 from quantviz.qparams import QParams
 from quantviz.rounding import round_half_away_from_zero
 
@@ -49,22 +49,22 @@ def tf_nudge(qparams: QParams) -> TFNudge:
 class TFFakeQuant(Convention):
     """tf.quantization.fake_quant_with_min_max_args: no widening, nudged range, floor(v + 0.5)."""
 
-    def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
-        if signed:
+    def _unsupported(self, options: GridOptions) -> str | None:
+        if options.signed:
             return "TF fake-quant works on unsigned grids only ([0, 2^b - 1], or [1, 2^b - 1] with narrow range); untick signed, or use the TFLite/PyTorch/ONNX Runtime convention for int8"
-        if symmetric:
+        if options.symmetric:
             return (
                 "TF fake-quant has no symmetric mode: pass a range such as [-a, a] instead, or use another convention"
             )
-        if reduce_range:
+        if options.reduce_range:
             return "reduce_range is a PyTorch option; TF fake-quant has none"
         return None
 
-    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
+    def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
         lo, hi = F32(rmin), F32(rmax)
         if not lo < hi:
             raise RangeError(f"TF fake-quant needs min < max (in float32), got min = max = {float(lo)}")
-        qmin, qmax = int_range(bits, narrow_range=narrow_range)
+        qmin, qmax = int_range(options.bits, narrow_range=options.narrow_range)
         qmin_f, qmax_f = F32(qmin), F32(qmax)
         with np.errstate(over="ignore"):
             scale = F32(F32(hi - lo) / (qmax_f - qmin_f))
@@ -98,8 +98,8 @@ class TFFakeQuant(Convention):
             qparams=qp,
         )
 
-    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
-        grid = int_range(bits, narrow_range=narrow_range)
+    def _recipe(self, options: GridOptions, *, rounding: str, z_first: bool) -> Recipe:
+        grid = int_range(options.bits, narrow_range=options.narrow_range)
         return Recipe(
             range_dtype="float32",
             widening="as_given",

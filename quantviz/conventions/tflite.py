@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from quantviz.conventions.base import F32, ChoiceTrace, Convention
-from quantviz.conventions.recipe import Recipe
+from quantviz.conventions.recipe import TFLITE_NEAR_ZERO, Recipe
+from quantviz.grid import GridOptions
 from quantviz.qparams import QParams
 from quantviz.rounding import round_half_away_from_zero
-
-TFLITE_NEAR_ZERO = 1e-6
 
 
 class TFLite(Convention):
@@ -17,24 +16,24 @@ class TFLite(Convention):
 
     reference_kernels: bool = False
 
-    def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
-        if bits != 8:
+    def _unsupported(self, options: GridOptions) -> str | None:
+        if options.bits != 8:
             return (
-                f"{bits}-bit grids are not modelled here: this convention is TFLite's int8 path (int8, or uint8 "
+                f"{options.bits}-bit grids are not modelled here: this convention is TFLite's int8 path (int8, or uint8 "
                 "inputs/outputs); TFLite's 16x8 mode (int16 activations, int8 weights) is not one of its options yet"
             )
-        if reduce_range:
+        if options.reduce_range:
             return "reduce_range is a PyTorch option; TFLite has none (use the PyTorch or textbook convention)"
-        if symmetric and not signed:
+        if options.symmetric and not options.signed:
             return "symmetric quantization is for int8 weights; choose a signed grid, or asymmetric for uint8"
-        if narrow_range and not symmetric:
+        if options.narrow_range and not options.symmetric:
             return "narrow range [-127, 127] is used only for symmetric int8 weights; tick symmetric or turn narrow range off"
         return None
 
-    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
+    def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
         lo, hi = float(F32(rmin)), float(F32(rmax))
         given = (lo, hi)
-        if symmetric:
+        if options.symmetric:
             # Weights: int8, narrow range [-127, 127], z = 0.
             absmax = max(abs(lo), abs(hi))
             scale = float(F32(absmax) / F32(127)) if absmax > 0 else 1.0
@@ -79,7 +78,7 @@ class TFLite(Convention):
         clamped = not qmin <= zero_float <= qmax
         scale = float(F32(scale))
         # A uint8 input/output: the converter quantizes to int8 and shifts by 128.
-        shift = 0 if signed else 128
+        shift = 0 if options.signed else 128
         grid = (qmin + shift, qmax + shift)
         qp = QParams(scale, zero_point + shift, *grid, rmin=lo, rmax=hi)
         formula = "qmin − rmin / s on int8 (double, then float32), rounded half away from zero"
@@ -104,26 +103,26 @@ class TFLite(Convention):
             qparams=qp,
         )
 
-    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
-        grid = (-127, 127) if symmetric else ((-128, 127) if signed else (0, 255))
+    def _recipe(self, options: GridOptions, *, rounding: str, z_first: bool) -> Recipe:
+        grid = (-127, 127) if options.symmetric else ((-128, 127) if options.signed else (0, 255))
         return Recipe(
             range_dtype="float32",
             widening="include_zero",
             empty_range="widen_1e-6",
             grid=grid,
-            symmetric=symmetric,
+            symmetric=options.symmetric,
             divisor="full",
             scale_arithmetic="float32",
             scale_storage="float32",
-            zero_rule="zero" if symmetric else "from_min",
-            zero_frame=0 if signed or symmetric else 128,
+            zero_rule="zero" if options.symmetric else "from_min",
+            zero_frame=0 if options.signed or options.symmetric else 128,
             zero_arithmetic="float64_to_float32",
             zero_rounding="half_away_from_zero",
             zero_clamp=True,
             quantize_arithmetic="float32_divide" if self.reference_kernels else "float32_multiply_inverse",
             order="round_then_add",
             rounding=rounding,
-            storage=(-128, 127) if signed or symmetric else (0, 255),
+            storage=(-128, 127) if options.signed or options.symmetric else (0, 255),
         )
 
     def _steps_into(self, x, qparams, out):
