@@ -21,7 +21,7 @@ from quantviz.quantize import (
     quantize_trace,
     ste_mask,
 )
-from quantviz.rounding import ROUNDING_MODES
+from quantviz.rounding import ROUNDING_MODES, Rounding
 
 __all__ = [
     "CONVENTIONS",
@@ -35,6 +35,7 @@ __all__ = [
     "QuantVizError",
     "QuantizeTrace",
     "RangeError",
+    "Rounding",
     "UnsupportedError",
     "choose_qparams",
     "dequantize",

@@ -240,3 +240,25 @@ def storage_bits(storage_min: int, storage_max: int) -> tuple[int, bool]:
         if lo <= storage_min and storage_max <= hi:
             return bits, signed
     raise BitsError(f"[{storage_min}, {storage_max}] needs more than 32 bits")
+
+
+STORAGE_DTYPES = tuple(np.dtype(f"{kind}int{bits}") for bits in (8, 16, 32, 64) for kind in ("", "u"))
+
+
+def storage_dtype(storage_min: int, storage_max: int) -> np.dtype:
+    """Return the smallest numpy integer dtype holding [storage_min, storage_max]: how frameworks store codes.
+
+    Sub-byte grids (int4, uint4, ...) are stored one code a byte, in int8 or uint8, as numpy has nothing smaller.
+    A grid with no negative code is stored unsigned.
+
+    >>> storage_dtype(0, 255), storage_dtype(-128, 127), storage_dtype(-8, 7), storage_dtype(0, 65535)
+    (dtype('uint8'), dtype('int8'), dtype('int8'), dtype('uint16'))
+    >>> storage_dtype(-32768, 65535)
+    dtype('int32')
+    """
+    kind = "i" if storage_min < 0 else "u"
+    for dtype in STORAGE_DTYPES:
+        if dtype.kind == kind and np.iinfo(dtype).min <= storage_min and storage_max <= np.iinfo(dtype).max:
+            return dtype
+    raise BitsError(f"no integer type holds [{storage_min}, {storage_max}]")
+

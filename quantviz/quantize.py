@@ -85,7 +85,11 @@ def quantize(
     seed: int = 0,
     add_zero_point_before_rounding: bool = False,
 ) -> np.ndarray:
-    """Return the int64 codes of ``x``, clamped to the grid.
+    """Return the codes of ``x``, clamped to the grid, in the grid's storage type (uint8, int8, int16, ...).
+
+    The type is ``qparams.code_dtype``, the smallest numpy integer type holding the stored grid, as the frameworks
+    store codes (sub-byte grids one code a byte). Arithmetic on the codes wraps in that type: ``q - z`` on uint8 codes
+    is not the step count; :func:`dequantize` widens first.
 
     Parameters
     ----------
@@ -107,6 +111,8 @@ def quantize(
     >>> qp = QParams(scale=2000 / 255, zero_point=128, qmin=0, qmax=255)
     >>> quantize([39.215686275, 0.0, 1000.0, -1000.0], qp).tolist()
     [133, 128, 255, 0]
+    >>> quantize([0.0], qp).dtype, quantize([0.0], QParams(scale=1.0, zero_point=0, qmin=-8, qmax=7)).dtype
+    (dtype('uint8'), dtype('int8'))
     >>> quantize([-1000.0], qp, rounding="half_away_from_zero").tolist()
     [0]
     >>> quantize([-1000.0], qp, rounding="half_away_from_zero", add_zero_point_before_rounding=True).tolist()

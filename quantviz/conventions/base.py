@@ -15,9 +15,11 @@ import numpy as np
 
 from quantviz.conventions.kernels import in_chunks
 from quantviz.conventions.recipe import Recipe
+from quantviz.conventions.rules import ScaleDtype, ZeroRule
 from quantviz.errors import RangeError, UnsupportedError
 from quantviz.grid import GridOptions
 from quantviz.qparams import QParams
+from quantviz.rounding import Rounding
 
 F32 = np.float32
 F32_EPS = float(np.finfo(np.float32).eps)
@@ -39,7 +41,7 @@ class QuantizeTrace(NamedTuple):
     unclamped : ndarray of float64
         The integer code before clamping (rounded value plus z).
     q : ndarray of int64
-        The stored code, clamped to the grid.
+        The stored code, clamped to the grid (int64 here, for arithmetic; ``quantize`` returns the storage type).
     dequantized : ndarray of float64
         (q - z) * s as the convention computes it.
     error : ndarray of float64
@@ -82,19 +84,19 @@ class ChoiceTrace(NamedTuple):
         How many steps of s the range used spans: (rmax − rmin) / s before rounding.
     scale_formula : str
         How the scale is computed, in words with its numbers.
-    scale_dtype : str
-        ``"float32"`` or ``"float64"``: the arithmetic the scale is computed in.
+    scale_dtype : ScaleDtype
+        The arithmetic the scale is computed in (and, where it differs, the type it is stored as), with its words.
     scale : float
         The scale as stored.
-    zero_rule : str
-        ``"from_min"`` (z = qmin − rmin/s, rounded), ``"middle"`` (set to the middle of the grid),
-        ``"zero"`` (z = 0 by definition) or ``"degenerate"`` (an empty range: a fixed fallback).
+    zero_rule : ZeroRule
+        ``FROM_MIN`` (z = qmin − rmin/s, rounded), ``MIDDLE`` (set to the middle of the grid),
+        ``ZERO`` (z = 0 by definition) or ``DEGENERATE`` (an empty range: a fixed fallback); each with its words.
     zero_formula : str
         The rule in words, with its numbers.
     zero_raw : float or None
         The number that is rounded to get z (None when z is set by a rule), in the stored grid's frame.
-    zero_tie_rule : str or None
-        Key of ``ROUNDING_MODES`` used to round ``zero_raw``.
+    zero_tie_rule : Rounding or None
+        The rule ``zero_raw`` is rounded with.
     zero_clamped : bool
         Whether the rounded zero point fell outside the grid and was clamped.
     zero_shift : int
@@ -110,12 +112,12 @@ class ChoiceTrace(NamedTuple):
     storage: tuple[int, int]
     scale_divisor: float
     scale_formula: str
-    scale_dtype: str
+    scale_dtype: ScaleDtype
     scale: float
-    zero_rule: str
+    zero_rule: ZeroRule
     zero_formula: str
     zero_raw: float | None
-    zero_tie_rule: str | None
+    zero_tie_rule: Rounding | None
     zero_clamped: bool
     zero_shift: int
     qparams: QParams
@@ -159,8 +161,8 @@ class Convention:
         One sentence.
     rules : tuple of str
         The rules in plain words, in the order they are applied.
-    tie_rule : str
-        Key of ``ROUNDING_MODES`` used when quantizing.
+    tie_rule : Rounding
+        The rule used when quantizing.
     arithmetic : str
         ``"float64"`` or ``"float32"``.
     widens_to_include_zero : bool
@@ -173,7 +175,7 @@ class Convention:
     label: str
     summary: str
     rules: tuple[str, ...]
-    tie_rule: str
+    tie_rule: Rounding
     arithmetic: str
     widens_to_include_zero: bool
     adds_zero_point_before_rounding: bool
@@ -204,7 +206,7 @@ class Convention:
         if reason:
             raise UnsupportedError(f"{self.label}: {reason}")
 
-    def check_rounding(self, rounding: str | None) -> str:
+    def check_rounding(self, rounding: str | None) -> Rounding:
         """Return the rounding mode to use; only the textbook convention lets you pick."""
         if rounding is None or rounding == self.tie_rule:
             return self.tie_rule
@@ -272,7 +274,7 @@ class Convention:
     def _clipped(self, x: np.ndarray, qparams: QParams, unclamped: np.ndarray, q: np.ndarray) -> np.ndarray:
         return unclamped != q
 
-    def _prepare(self, rounding: str | None, add_zero_point_before_rounding: bool) -> str:
+    def _prepare(self, rounding: str | None, add_zero_point_before_rounding: bool) -> Rounding:
         mode = self.check_rounding(rounding)
         if add_zero_point_before_rounding and not self.order_can_change:
             raise UnsupportedError(
@@ -289,11 +291,15 @@ class Convention:
         seed: int = 0,
         add_zero_point_before_rounding: bool = False,
     ) -> np.ndarray:
-        """Return the int64 codes only: the fast path (chunked, parallel), same arithmetic as the trace."""
+        """Return the codes only, in the grid's storage type (``qparams.code_dtype``: uint8, int8, int16, ...).
+
+        The fast path (chunked, parallel), same arithmetic as the trace. The codes are stored as the frameworks store
+        them, so ``q - z`` on them wraps: widen first (``dequantize`` does).
+        """
         mode = self._prepare(rounding, add_zero_point_before_rounding)
         xs = _as_float_array(x)
         flat = xs.reshape(-1)
-        out = np.empty(flat.shape, dtype=np.int64)
+        out = np.empty(flat.shape, dtype=qparams.code_dtype)
 
         def work(a: int, b: int) -> None:
             chunk = flat[a:b]
@@ -366,22 +372,35 @@ class Convention:
         return ErrorTrace(x64.reshape(xs.shape), error.reshape(xs.shape), clipped.reshape(xs.shape))
 
     def dequantize(self, q: object, qparams: QParams) -> np.ndarray:
-        """Return (q - z) * s in this convention's float type (float32 for the frameworks)."""
-        codes = np.asarray(q, dtype=np.int64)
+        """Return (q - z) * s in this convention's float type (float32 for the frameworks).
+
+        Codes of any integer type are taken as they are (uint8 codes with z = 200 give q − z < 0: the subtraction is
+        done in the float type, never in the codes' own type, which would wrap).
+        """
+        codes = np.asarray(q)
+        if codes.dtype.kind not in "iu":
+            codes = codes.astype(np.int64)
         dtype = F32 if self.arithmetic == "float32" else np.float64
         scale = dtype(qparams.scale)
+        # Codes of at most 16 bits and such a z are exact in float32 (and so is q − z, below 2^17): subtract there,
+        # with no int64 copy. Wider codes are widened to int64 first, where the difference is exact.
+        in_float = codes.dtype.itemsize <= 2 and abs(qparams.zero_point) <= 1 << 16
+        zero = dtype(qparams.zero_point)
         flat = codes.reshape(-1)
         out = np.empty(flat.shape, dtype=dtype)
 
         def work(a: int, b: int) -> None:
-            out[a:b] = flat[a:b] - qparams.zero_point  # exact: codes and z are small integers
+            if in_float:
+                np.subtract(flat[a:b], zero, out=out[a:b], dtype=dtype)
+            else:
+                out[a:b] = flat[a:b].astype(np.int64) - qparams.zero_point  # exact: integers
             out[a:b] *= scale
 
         in_chunks(flat.size, work)
         return out.reshape(codes.shape)
 
     def fake_quantize(self, x: object, qparams: QParams) -> np.ndarray:
-        """Return dequantize(quantize(x)) in one fused pass (no int64 codes in between), same arithmetic."""
+        """Return dequantize(quantize(x)) in one fused pass (no codes in between), same arithmetic."""
         xs = _as_float_array(x)
         flat = xs.reshape(-1)
         dtype = F32 if self.arithmetic == "float32" else np.float64

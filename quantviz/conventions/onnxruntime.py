@@ -6,9 +6,11 @@ import numpy as np
 
 from quantviz.conventions.base import F32, F32_TINY, ChoiceTrace, Convention
 from quantviz.conventions.recipe import Recipe
+from quantviz.conventions.rules import ScaleDtype, ZeroRule
 from quantviz.errors import BitsError
 from quantviz.grid import GridOptions
 from quantviz.qparams import QParams
+from quantviz.rounding import Rounding
 
 _ORT_SIGNED = {4: (-8, 7), 8: (-128, 127), 16: (-32768, 32767)}
 _ORT_UNSIGNED = {4: (0, 15), 8: (0, 255), 16: (0, 65535)}
@@ -61,14 +63,17 @@ class OnnxRuntime(Convention):
         raw: float | None = None
         if scale < F32_TINY:
             scale, zero_point = 1.0, 0
-            rule, formula = "degenerate", "an empty range: s = 1 and z = 0"
+            rule, formula = ZeroRule.DEGENERATE, "an empty range: s = 1 and z = 0"
         elif options.symmetric:
             zero_point = int(np.rint((qmin + qmax) / 2.0))
-            rule, formula = "middle", f"the middle of the grid, round_half_even(({qmin} + {qmax}) / 2) = {zero_point}"
+            rule, formula = (
+                ZeroRule.MIDDLE,
+                f"the middle of the grid, round_half_even(({qmin} + {qmax}) / 2) = {zero_point}",
+            )
         else:
             raw = float(qmin - np.float64(lo) / scale)
             zero_point = int(np.rint(raw))
-            rule, formula = "from_min", "qmin − rmin / s in float64, rounded half to even"
+            rule, formula = ZeroRule.FROM_MIN, "qmin − rmin / s in float64, rounded half to even"
         qp = QParams(
             float(F32(scale)), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi)
         )
@@ -80,12 +85,12 @@ class OnnxRuntime(Convention):
             storage=(storage_min, storage_max),
             scale_divisor=float(divisor),
             scale_formula=scale_formula,
-            scale_dtype="float64, stored as float32",
+            scale_dtype=ScaleDtype.FLOAT64_STORED_FLOAT32,
             scale=float(F32(scale)),
             zero_rule=rule,
             zero_formula=formula,
             zero_raw=raw,
-            zero_tie_rule="half_to_even" if raw is not None else None,
+            zero_tie_rule=Rounding.HALF_TO_EVEN if raw is not None else None,
             zero_clamped=False,
             zero_shift=0,
             qparams=qp,
@@ -101,10 +106,10 @@ class OnnxRuntime(Convention):
             divisor="full",
             scale_arithmetic="float64",
             scale_storage="float32",
-            zero_rule="middle" if options.symmetric else "from_min",
+            zero_rule=ZeroRule.MIDDLE if options.symmetric else ZeroRule.FROM_MIN,
             zero_frame=0,
             zero_arithmetic="float64",
-            zero_rounding="half_to_even",
+            zero_rounding=Rounding.HALF_TO_EVEN,
             zero_clamp=False,
             quantize_arithmetic="float32_divide",
             order="round_then_add",
@@ -137,7 +142,7 @@ ONNXRUNTIME = OnnxRuntime(
         "reduce_range: uint8 [0, 127], int8 [−64, 64].",
         "QuantizeLinear: q = clamp(round_half_even(x / s) + z) with the division in float32, clamped to the full type.",
     ),
-    tie_rule="half_to_even",
+    tie_rule=Rounding.HALF_TO_EVEN,
     arithmetic="float32",
     widens_to_include_zero=True,
     adds_zero_point_before_rounding=False,

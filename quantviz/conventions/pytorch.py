@@ -6,9 +6,10 @@ import numpy as np
 
 from quantviz.conventions.base import F32, F32_EPS, ChoiceTrace, Convention, _as_float_array, _check_nan
 from quantviz.conventions.recipe import Recipe
+from quantviz.conventions.rules import ScaleDtype, ZeroRule
 from quantviz.grid import GridOptions, int_range
 from quantviz.qparams import QParams
-from quantviz.rounding import fma_float32
+from quantviz.rounding import Rounding, fma_float32
 
 
 def _pytorch_grid(bits: int, signed: bool, narrow_range: bool, reduce_range: bool) -> tuple[int, int]:
@@ -52,15 +53,15 @@ class PyTorch(Convention):
             scale = max(F32(absmax / F32(divisor / 2)), eps)
             scale_formula = f"absmax / ((qmax − qmin) / 2) = absmax / {divisor / 2:g}"
             if options.signed:
-                zero_point, rule, formula = 0, "zero", "0 for a signed (qint8) grid"
+                zero_point, rule, formula = 0, ZeroRule.ZERO, "0 for a signed (qint8) grid"
             elif customized:
                 zero_point = (qmin + qmax) // 2
                 rule, formula = (
-                    "middle",
+                    ZeroRule.MIDDLE,
                     f"the middle of the grid, ({qmin} + {qmax}) // 2 = {zero_point} (integer division rounds down)",
                 )
             else:
-                zero_point, rule, formula = 128, "middle", "128 for quint8"
+                zero_point, rule, formula = 128, ZeroRule.MIDDLE, "128 for quint8"
             lo, hi = -absmax, absmax
             adjustment = f"made symmetric, [−{float(absmax):g}, {float(absmax):g}]"
         else:
@@ -72,7 +73,7 @@ class PyTorch(Convention):
             rounded = qmin - int(np.rint(steps))
             zero_point = min(max(rounded, qmin), qmax)
             clamped = zero_point != rounded
-            rule, formula = "from_min", "qmin − round_half_even(rmin / s), rmin / s in float32"
+            rule, formula = ZeroRule.FROM_MIN, "qmin − round_half_even(rmin / s), rmin / s in float32"
             lo, hi = min_neg, max_pos
         qp = QParams(float(scale), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi))
         return ChoiceTrace(
@@ -83,12 +84,12 @@ class PyTorch(Convention):
             storage=(storage_min, storage_max),
             scale_divisor=float(divisor),
             scale_formula=scale_formula,
-            scale_dtype="float32",
+            scale_dtype=ScaleDtype.FLOAT32,
             scale=float(scale),
             zero_rule=rule,
             zero_formula=formula,
             zero_raw=raw,
-            zero_tie_rule="half_to_even" if raw is not None else None,
+            zero_tie_rule=Rounding.HALF_TO_EVEN if raw is not None else None,
             zero_clamped=clamped,
             zero_shift=0,
             qparams=qp,
@@ -97,11 +98,11 @@ class PyTorch(Convention):
     def _recipe(self, options: GridOptions, *, rounding: str, z_first: bool) -> Recipe:
         customized = options.bits != 8 or options.narrow_range
         if not options.symmetric:
-            zero_rule = "from_min"
+            zero_rule = ZeroRule.FROM_MIN
         elif options.signed:
-            zero_rule = "zero"
+            zero_rule = ZeroRule.ZERO
         else:
-            zero_rule = "middle_floor" if customized else "middle"
+            zero_rule = ZeroRule.MIDDLE_FLOOR if customized else ZeroRule.MIDDLE
         return Recipe(
             range_dtype="float32",
             widening="include_zero",
@@ -114,7 +115,7 @@ class PyTorch(Convention):
             zero_rule=zero_rule,
             zero_frame=0,
             zero_arithmetic="float32_steps",
-            zero_rounding="half_to_even",
+            zero_rounding=Rounding.HALF_TO_EVEN,
             zero_clamp=True,
             quantize_arithmetic="float32_fma",
             order="add_then_round",
@@ -155,7 +156,7 @@ PYTORCH = PyTorch(
         "quantize_per_tensor: q = round_half_even(fma(x, 1/s, z)): z is added before rounding, in one fused multiply-add.",
         "fake_quantize_per_tensor_affine: rounds x · (1/s) first, then adds z.",
     ),
-    tie_rule="half_to_even",
+    tie_rule=Rounding.HALF_TO_EVEN,
     arithmetic="float32",
     widens_to_include_zero=True,
     adds_zero_point_before_rounding=True,

@@ -25,8 +25,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from quantviz.conventions.rules import ZeroRule
 from quantviz.errors import RangeError
-from quantviz.rounding import apply_rounding, fma_float32, round_exact
+from quantviz.rounding import Rounding, apply_rounding, fma_float32, round_exact
 
 TFLITE_NEAR_ZERO = 1e-6  # the TFLite converter widens a range narrower than this by it on each side
 
@@ -113,14 +114,14 @@ class Recipe:
     divisor: str
     scale_arithmetic: str
     scale_storage: str
-    zero_rule: str
+    zero_rule: ZeroRule
     zero_frame: int
     zero_arithmetic: str
-    zero_rounding: str
+    zero_rounding: Rounding
     zero_clamp: bool
     quantize_arithmetic: str
     order: str
-    rounding: str
+    rounding: Rounding
     storage: tuple[int, int]
 
     def replace(self, **steps: object) -> Recipe:

@@ -8,10 +8,11 @@ import numpy as np
 
 from quantviz.conventions.base import F32_TINY, ChoiceTrace, Convention
 from quantviz.conventions.recipe import Recipe
+from quantviz.conventions.rules import ScaleDtype, ZeroRule
 from quantviz.errors import BitsError, RangeError, UnsupportedError
 from quantviz.grid import GridOptions
 from quantviz.qparams import QParams
-from quantviz.rounding import ROUNDING_MODES, apply_rounding, round_exact
+from quantviz.rounding import ROUNDING_MODES, Rounding, apply_rounding, round_exact
 
 
 class Textbook(Convention):
@@ -48,12 +49,15 @@ class Textbook(Convention):
             lo, hi = -absmax, absmax
             adjustment = f"made symmetric, [−{absmax:g}, {absmax:g}]"
             scale = absmax / side if absmax > 0 else 1.0
-            rule, formula = "middle", f"the middle of the grid, round_half_even(({qmin} + {qmax}) / 2) = {zero_point}"
+            rule, formula = (
+                ZeroRule.MIDDLE,
+                f"the middle of the grid, round_half_even(({qmin} + {qmax}) / 2) = {zero_point}",
+            )
         elif hi == lo:
             divisor = float(qmax - qmin)
             scale_formula = "1, for an empty range"
             scale, zero_point = 1.0, min(max(0, qmin), qmax)
-            rule, formula = "degenerate", f"an empty range: s = 1 and z = {zero_point}"
+            rule, formula = ZeroRule.DEGENERATE, f"an empty range: s = 1 and z = {zero_point}"
         else:
             divisor = float(qmax - qmin)
             scale_formula = f"(rmax − rmin) / (qmax − qmin) = (rmax − rmin) / {qmax - qmin}"
@@ -65,7 +69,7 @@ class Textbook(Convention):
             rounded = round_exact(exact, "half_to_even")
             zero_point = min(max(rounded, qmin), qmax)
             clamped = zero_point != rounded
-            rule, formula = "from_min", "qmin − rmin / s, rounded half to even"
+            rule, formula = ZeroRule.FROM_MIN, "qmin − rmin / s, rounded half to even"
         if scale < F32_TINY:
             raise RangeError(
                 f"range width {hi - lo:.3g} is too small: the scale {scale:.3g} would underflow "
@@ -80,12 +84,12 @@ class Textbook(Convention):
             storage=(qmin, qmax),
             scale_divisor=divisor,
             scale_formula=scale_formula,
-            scale_dtype="float64",
+            scale_dtype=ScaleDtype.FLOAT64,
             scale=scale,
             zero_rule=rule,
             zero_formula=formula,
             zero_raw=raw,
-            zero_tie_rule="half_to_even" if raw is not None else None,
+            zero_tie_rule=Rounding.HALF_TO_EVEN if raw is not None else None,
             zero_clamped=clamped,
             zero_shift=0,
             qparams=qp,
@@ -101,10 +105,10 @@ class Textbook(Convention):
             divisor="shorter_side" if options.symmetric else "full",
             scale_arithmetic="float64",
             scale_storage="float64",
-            zero_rule="middle" if options.symmetric else "from_min",
+            zero_rule=ZeroRule.MIDDLE if options.symmetric else ZeroRule.FROM_MIN,
             zero_frame=0,
             zero_arithmetic="exact_ratio",
-            zero_rounding="half_to_even",
+            zero_rounding=Rounding.HALF_TO_EVEN,
             zero_clamp=True,
             quantize_arithmetic="float64_divide",
             order="add_then_round" if z_first else "round_then_add",
@@ -112,11 +116,11 @@ class Textbook(Convention):
             storage=options.grid(),
         )
 
-    def check_rounding(self, rounding: str | None) -> str:
+    def check_rounding(self, rounding: str | None) -> Rounding:
         mode = rounding or self.tie_rule
         if mode not in ROUNDING_MODES:
             raise UnsupportedError(f"unknown rounding mode {mode!r}; choose one of {', '.join(ROUNDING_MODES)}")
-        return mode
+        return Rounding(mode)
 
     def _steps_into(self, x, qparams, out):
         with np.errstate(over="ignore"):
@@ -152,7 +156,7 @@ TEXTBOOK = Textbook(
         "writes it.",
         "Dequantize: r = s · (q − z), in float64.",
     ),
-    tie_rule="half_to_even",
+    tie_rule=Rounding.HALF_TO_EVEN,
     arithmetic="float64",
     widens_to_include_zero=True,
     adds_zero_point_before_rounding=False,

@@ -9,10 +9,11 @@ import numpy as np
 
 from quantviz.conventions.base import F32, F32_TINY, ChoiceTrace, Convention, _as_float_array, _check_nan
 from quantviz.conventions.recipe import Recipe
+from quantviz.conventions.rules import ScaleDtype, ZeroRule
 from quantviz.errors import RangeError
 from quantviz.grid import GridOptions, int_range
 from quantviz.qparams import QParams
-from quantviz.rounding import round_half_away_from_zero
+from quantviz.rounding import Rounding, round_half_away_from_zero
 
 
 class TFNudge(NamedTuple):
@@ -86,13 +87,13 @@ class TFFakeQuant(Convention):
             storage=(qmin, qmax),
             scale_divisor=float(qmax - qmin),
             scale_formula=f"(max − min) / (qmax − qmin) = (max − min) / {qmax - qmin}",
-            scale_dtype="float32",
+            scale_dtype=ScaleDtype.FLOAT32,
             scale=float(scale),
-            zero_rule="from_min",
+            zero_rule=ZeroRule.FROM_MIN,
             zero_formula="qmin − min / s in float32; outside the grid it is clamped, "
             "else rounded half away from zero; then the range is nudged to fit z",
             zero_raw=float(zero_from_min),
-            zero_tie_rule="half_away_from_zero",
+            zero_tie_rule=Rounding.HALF_AWAY_FROM_ZERO,
             zero_clamped=not qmin_f <= zero_from_min <= qmax_f,
             zero_shift=0,
             qparams=qp,
@@ -109,14 +110,14 @@ class TFFakeQuant(Convention):
             divisor="full",
             scale_arithmetic="float32",
             scale_storage="float32",
-            zero_rule="from_min",
+            zero_rule=ZeroRule.FROM_MIN,
             zero_frame=0,
             zero_arithmetic="float32",
-            zero_rounding="half_away_from_zero",
+            zero_rounding=Rounding.HALF_AWAY_FROM_ZERO,
             zero_clamp=True,
             quantize_arithmetic="tf_nudged",
             order="round_then_add",
-            rounding="half_up_float32",
+            rounding=Rounding.HALF_UP_FLOAT32,
             storage=grid,
         )
 
@@ -178,7 +179,7 @@ TF_FAKE_QUANT = TFFakeQuant(
         "The range is then 'nudged' to [(qmin − z)·s, (qmax − z)·s], so 0 is exact but the ends move.",
         "Output: floor((clamp(x) − nudged_min) · inv − qz + 0.5) · s in float32, with inv computed separately (not 1/s): ties round up.",
     ),
-    tie_rule="half_up",
+    tie_rule=Rounding.HALF_UP,
     arithmetic="float32",
     widens_to_include_zero=False,
     adds_zero_point_before_rounding=False,

@@ -6,9 +6,10 @@ import numpy as np
 
 from quantviz.conventions.base import F32, ChoiceTrace, Convention
 from quantviz.conventions.recipe import TFLITE_NEAR_ZERO, Recipe
+from quantviz.conventions.rules import ScaleDtype, ZeroRule
 from quantviz.grid import GridOptions
 from quantviz.qparams import QParams
-from quantviz.rounding import round_half_away_from_zero
+from quantviz.rounding import Rounding, round_half_away_from_zero
 
 
 class TFLite(Convention):
@@ -46,9 +47,9 @@ class TFLite(Convention):
                 storage=(-128, 127),
                 scale_divisor=254.0,
                 scale_formula="absmax / 127",
-                scale_dtype="float32",
+                scale_dtype=ScaleDtype.FLOAT32,
                 scale=scale,
-                zero_rule="zero",
+                zero_rule=ZeroRule.ZERO,
                 zero_formula="0 for symmetric int8 weights",
                 zero_raw=None,
                 zero_tie_rule=None,
@@ -92,12 +93,12 @@ class TFLite(Convention):
             storage=grid,
             scale_divisor=255.0,
             scale_formula="(rmax − rmin) / 255",
-            scale_dtype="float32",
+            scale_dtype=ScaleDtype.FLOAT32,
             scale=scale,
-            zero_rule="from_min",
+            zero_rule=ZeroRule.FROM_MIN,
             zero_formula=formula,
             zero_raw=zero_float + shift,
-            zero_tie_rule="half_away_from_zero",
+            zero_tie_rule=Rounding.HALF_AWAY_FROM_ZERO,
             zero_clamped=clamped,
             zero_shift=shift,
             qparams=qp,
@@ -114,10 +115,10 @@ class TFLite(Convention):
             divisor="full",
             scale_arithmetic="float32",
             scale_storage="float32",
-            zero_rule="zero" if options.symmetric else "from_min",
+            zero_rule=ZeroRule.ZERO if options.symmetric else ZeroRule.FROM_MIN,
             zero_frame=0 if options.signed or options.symmetric else 128,
             zero_arithmetic="float64_to_float32",
-            zero_rounding="half_away_from_zero",
+            zero_rounding=Rounding.HALF_AWAY_FROM_ZERO,
             zero_clamp=True,
             quantize_arithmetic="float32_divide" if self.reference_kernels else "float32_multiply_inverse",
             order="round_then_add",
@@ -164,7 +165,7 @@ TFLITE = TFLite(
         "The scale is stored as float32.",
         "Quantize (default kernels): q = clamp(round_half_even(x · (1/s)) + z), with 1/s computed in float32.",
     ),
-    tie_rule="half_to_even",
+    tie_rule=Rounding.HALF_TO_EVEN,
     arithmetic="float32",
     widens_to_include_zero=True,
     adds_zero_point_before_rounding=False,
@@ -181,7 +182,7 @@ TFLITE_REFERENCE = TFLiteReference(
         "At an exact tie the two kernels can disagree: ±0.5, ±2.5, ±4.5, … go to the even code (toward zero) in the "
         "default kernels and away from zero here; at ±1.5, ±3.5, … both give the same code. The same model, two answers.",
     ),
-    tie_rule="half_away_from_zero",
+    tie_rule=Rounding.HALF_AWAY_FROM_ZERO,
     arithmetic="float32",
     widens_to_include_zero=True,
     adds_zero_point_before_rounding=False,

@@ -24,7 +24,9 @@ import itertools
 from typing import NamedTuple
 
 from quantviz.conventions.recipe import Recipe, RecipeResult, run_recipe
+from quantviz.conventions.rules import ZeroRule
 from quantviz.errors import QuantVizError
+from quantviz.rounding import rule_words
 from quantviz.teach.fmt import fmt
 
 QUANTITIES = ("scale", "zero point", "code")
@@ -48,26 +50,6 @@ STEP_NAMES = {
     "rounding": "the code's rounding",
     "storage": "the codes' clamp grid",
 }
-
-_RULE_WORDS = {
-    "half_to_even": "half to even",
-    "half_away_from_zero": "half away from zero",
-    "half_up": "half up",
-    "half_up_float32": "half up as floor(v + 0.5) in float32",
-    "floor": "down",
-    "ceil": "up",
-    "toward_zero": "toward zero",
-    "stochastic": "stochastically",
-}
-
-
-def rule_words(rule: str) -> str:
-    """A rounding rule, to follow the verb "rounds".
-
-    >>> rule_words("half_away_from_zero")
-    'half away from zero'
-    """
-    return _RULE_WORDS.get(rule, rule.replace("_", " "))
 
 
 def how(recipe: Recipe, step: str) -> str:
@@ -120,12 +102,7 @@ _FIXED_WORDS: dict[str, dict] = {
         "unit_scale_zero_0": "sets s = 1, z = 0 where s would be below float32's smallest normal",
         "refuse": "refuses a range with min ≥ max",
     },
-    "zero_rule": {
-        "from_min": "computes z from rmin",
-        "middle": "puts z in the middle of the grid (half to even)",
-        "middle_floor": "puts z in the middle of the grid, rounded down",
-        "zero": "sets z = 0",
-    },
+    "zero_rule": {rule.value: rule.words for rule in ZeroRule},
     "zero_arithmetic": {
         "exact_ratio": "evaluates qmin − rmin/s as the exact ratio qmin − rmin·(qmax − qmin)/(rmax − rmin), in rational arithmetic",
         "float64": "evaluates qmin − rmin/s in float64",

@@ -153,10 +153,10 @@ def _tie_rules_agree(value: float) -> str:
         rule: int(apply_rounding(np.array([value]), rule)[0])
         for rule in ("half_to_even", "half_away_from_zero", "half_up")
     }
-    names = [rule.replace("_", " ") for rule in results]
+    names = [rule_words(rule) for rule in results]
     if len(set(results.values())) == 1:
         return f"{', '.join(names[:-1])} and {names[-1]} all round"
-    return "; ".join(f"{rule.replace('_', ' ')} gives {code}" for rule, code in results.items()) + " for"
+    return "; ".join(f"{rule_words(rule)} gives {code}" for rule, code in results.items()) + " for"
 
 
 def _frameworks_on(x: float, qp: QParams) -> str:

@@ -180,7 +180,7 @@ def qparams_steps(
             ),
         )
     )
-    arithmetic = f"computed in {choice.scale_dtype}" + (
+    arithmetic = f"computed in {choice.scale_dtype.words}" + (
         "" if choice.scale_dtype == "float64" else f": {fmt(qp.scale, 12)}"
     )
     quotient = (hi - lo) / choice.scale_divisor
