@@ -119,22 +119,23 @@ def _fewer_clipped_than_cut() -> bool:
 if not settings.presenter:
     st.markdown(
         link_jargon(
-            f"- **Min-max** takes the data's own ends: it clips {_clipped('min-max')} here (more than nothing only where "
-            "the convention moves the range, as TF's nudge does), so its error is rounding — large when outliers stretch "
-            "the range.\n"
+            f"- **Min-max** takes the data's own ends: it clips {_clipped('min-max')} here (more than nothing only "
+            "where the convention moves the range, as TF's nudge does), so its error is rounding — large when outliers "
+            "stretch the range.\n"
             f"- **Percentile** sets its range at the {fmt(pct)}th percentile whatever that costs; here it clips "
             f"{_clipped('percentile')} of the values"
             + (
-                ", fewer than its range leaves out, because the codes are stored on a wider grid than the one s and z were "
-                "chosen on, and that grid reaches past the range"
+                ", fewer than its range leaves out, because the codes are stored on a wider grid than the one s and z "
+                "were chosen on, and that grid reaches past the range"
                 if _fewer_clipped_than_cut()
                 else ""
             )
             + ".\n"
             f"- **MSE-optimal** searches the threshold with the lowest total error (the bottom of the thick "
             f"{figures.COLOUR_NAMES[figures.INK]} curve).\n"
-            "- **KL entropy** (TensorRT's calibrator) keeps the histogram's shape: it compares the clipped distribution "
-            f"with its {2 ** (settings.bits - 1)}-level version and picks the threshold that loses the least information."
+            "- **KL entropy** (TensorRT's calibrator) keeps the histogram's shape: it compares the clipped "
+            f"distribution with its {2 ** (settings.bits - 1)}-level version and picks the threshold that loses the "
+            "least information."
         )
     )
     st.caption(

@@ -261,4 +261,3 @@ def storage_dtype(storage_min: int, storage_max: int) -> np.dtype:
         if dtype.kind == kind and np.iinfo(dtype).min <= storage_min and storage_max <= np.iinfo(dtype).max:
             return dtype
     raise BitsError(f"no integer type holds [{storage_min}, {storage_max}]")
-

@@ -246,7 +246,10 @@ def link_panel() -> None:
         too_long = sorted(st.session_state.get(TOO_LONG, set()))
         if too_long or len(link) > MAX_LINK_CHARS:
             st.warning(
-                f"Left out of the link (too long): {', '.join(too_long) or 'some values'}. Download the settings instead.",
+                (
+                    f"Left out of the link (too long): {', '.join(too_long) or 'some values'}. "
+                    "Download the settings instead."
+                ),
                 icon=":material/link_off:",
             )
             st.download_button(

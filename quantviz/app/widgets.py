@@ -28,6 +28,7 @@ from quantviz.app.state import (
 )
 from quantviz.blocks.compare import FormatPoint, measure_all
 from quantviz.conventions import ResolvedOptions, resolve_options
+from quantviz.conventions.options import supported_bits
 from quantviz.errors import QuantVizError
 from quantviz.grid import MAX_BITS, MIN_BITS, GridOptions
 from quantviz.samples import DISTRIBUTIONS, sample_data
@@ -208,16 +209,10 @@ def _asked_options() -> GridOptions:
     )
 
 
-def _supported_bits(convention: str, options: GridOptions) -> list[int]:
-    """The bit widths the convention supports with the other options as they are."""
-    conv = qv.CONVENTIONS[convention]
-    return [b for b in range(MIN_BITS, MAX_BITS + 1) if not conv.unsupported_reason(options.replace(bits=b))]
-
-
 def _bits_control(sb: Any, convention: str, resolved: ResolvedOptions) -> None:
     """The bit-width slider: snapped to the nearest supported width, or disabled when only one is supported."""
     eff = resolved.options
-    widths = _supported_bits(convention, eff)
+    widths = supported_bits(convention, eff)
     if resolved.changed.get("bits") and len(widths) > 1:
         st.session_state["w_bits"] = eff.bits  # snap to the nearest supported width; the slider stays usable
     if widths == [eff.bits]:
@@ -360,14 +355,19 @@ BASE_CSS = """
   [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) {
     flex-direction: row !important; flex-wrap: wrap !important; gap: 0.5rem !important;
   }
-  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) > [data-testid="stColumn"] {
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"])
+    > [data-testid="stColumn"] {
     flex: 1 1 auto !important; min-width: 30% !important; width: auto !important;  /* as wide as its number */
   }
   [data-testid="stMetricValue"] { font-size: 1.4rem !important; }
 }
-[data-testid="stMetricLabel"] p, [data-testid="stWidgetLabel"] p { white-space: normal !important; overflow: visible !important; }
+[data-testid="stMetricLabel"] p, [data-testid="stWidgetLabel"] p {
+  white-space: normal !important; overflow: visible !important;
+}
 /* A metric's value wraps rather than ending in "…": a number cut short is a wrong number. */
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
 </style>
 """
 # Presenter view: everything in the main area, tables, inputs, formulas and charts included, at 1.5x,
@@ -376,7 +376,8 @@ PRESENTER_ZOOM = 1.5
 PRESENTER_CSS = f"""
 <style>
 [data-testid="stMainBlockContainer"] {{
-  zoom: {PRESENTER_ZOOM}; width: {100 / PRESENTER_ZOOM:.4f}% !important; max-width: {100 / PRESENTER_ZOOM:.4f}% !important;
+  zoom: {PRESENTER_ZOOM};
+  width: {100 / PRESENTER_ZOOM:.4f}% !important; max-width: {100 / PRESENTER_ZOOM:.4f}% !important;
   padding-left: 2rem !important; padding-right: 2rem !important;
 }}
 /* Plotly sizes itself from the zoomed width: undo the zoom for charts, which scale their own fonts instead. */
@@ -492,47 +493,35 @@ def cached_format_map(values: Any, importance: Any = None) -> list[FormatPoint]:
     return measure_all(values, importance)
 
 
-def data_controls(
-    prefix: str,
-    *,
-    distribution: str = "normal",
-    size: int = 100_000,
-    max_size: int = 10_000_000,
-    allow_user_values: bool = True,
-    spread: float | None = None,
-) -> Data:
-    """Draw the data controls (source, distribution, size, seed) with URL state; return the values.
+SOURCES = {"generated": "Generated sample", "yours": "Your values (from the Your values page)"}
 
-    With ``spread`` the generated sample (unit scale) is multiplied by a "spread" the user can change,
-    starting at ``spread``: the data stay put while the sidebar's range moves over them.
 
-    Stops the page with a pointer to *Your values* when the user's values are asked for but there are none.
-    """
-    sources = {"generated": "Generated sample", "yours": "Your values (from the Your values page)"}
+def _data_fields(prefix: str, distribution: str, size: int, max_size: int, allow: bool, spread: float | None) -> list:
+    """The URL fields of the data controls (source only where the user's values are allowed, spread where asked)."""
     fields = [
         choice_field(f"{prefix}dist", distribution, {k: k for k in DISTRIBUTIONS}),
         int_field(f"{prefix}size", size, 10, max_size),
         int_field(f"{prefix}seed", 0, 0, 2**31 - 1),
     ]
-    if allow_user_values:
-        fields.append(choice_field(f"{prefix}source", "generated", sources))
+    if allow:
+        fields.append(choice_field(f"{prefix}source", "generated", SOURCES))
     if spread is not None:
         fields.append(float_field(f"{prefix}spread", spread, 1e-6, 1e12))
-    prime(fields)
-    widths = ([2] if allow_user_values else []) + [3, 2, 1.5] + ([2] if spread is not None else [])
-    cols = st.columns(widths)
-    if allow_user_values:
-        source = cols[0].radio(
-            "Data",
-            list(sources),
-            format_func=labels(sources),
-            key=f"w_{prefix}source",
-            help="Generated samples, or the values you pasted or uploaded on the Your values page.",
-        )
-        cols = cols[1:]
-    else:
-        source = "generated"
-    generated = source == "generated"
+    return fields
+
+
+def _source_control(col: Any, prefix: str) -> str:
+    return col.radio(
+        "Data",
+        list(SOURCES),
+        format_func=labels(SOURCES),
+        key=f"w_{prefix}source",
+        help="Generated samples, or the values you pasted or uploaded on the Your values page.",
+    )
+
+
+def _sample_controls(cols: list, prefix: str, max_size: int, generated: bool) -> tuple[str, int, int]:
+    """Distribution, sample size and seed (disabled while the user's own values are shown)."""
     dist = cols[0].selectbox(
         "Distribution",
         list(DISTRIBUTIONS),
@@ -552,26 +541,62 @@ def data_controls(
     seed = cols[2].number_input(
         "Seed", 0, 2**31 - 1, key=f"w_{prefix}seed", disabled=not generated, help="Same seed, same sample."
     )
-    factor = 1.0
-    if spread is not None:
-        factor = cols[3].number_input(
-            "Spread σ",
-            1e-6,
-            1e12,
-            key=f"w_{prefix}spread",
-            format="%.6g",
-            disabled=not generated,
-            help="The sample is multiplied by this: it sets how wide the data are, "
-            "independently of the range you quantize with.",
-        )
-    remember(fields)
-    if generated:
-        st.caption(DISTRIBUTIONS[dist] + (f"; multiplied by σ = {fmt(factor, 6)}." if spread is not None else ""))
-        values = _sample(dist, int(n), int(seed))
-        return Data(values * factor if factor != 1.0 else values, True, dist)
+    return dist, int(n), int(seed)
+
+
+def _spread_control(col: Any, prefix: str, generated: bool) -> float:
+    return col.number_input(
+        "Spread σ",
+        1e-6,
+        1e12,
+        key=f"w_{prefix}spread",
+        format="%.6g",
+        disabled=not generated,
+        help="The sample is multiplied by this: it sets how wide the data are, "
+        "independently of the range you quantize with.",
+    )
+
+
+def _user_values_or_stop() -> Data:
+    """The values from *Your values*, or a pointer there (and the page stops) when there are none."""
     values = user_values()
     if values is None:
         st.info("No values yet: paste or upload some on the *Your values* page.", icon=":material/info:")
         st.page_link("app_pages/your_values.py", label="Go to Your values", icon=":material/table_chart:")
         st.stop()
     return Data(values, False, "")
+
+
+def data_controls(
+    prefix: str,
+    *,
+    distribution: str = "normal",
+    size: int = 100_000,
+    max_size: int = 10_000_000,
+    allow_user_values: bool = True,
+    spread: float | None = None,
+) -> Data:
+    """Draw the data controls (source, distribution, size, seed) with URL state; return the values.
+
+    With ``spread`` the generated sample (unit scale) is multiplied by a "spread" the user can change,
+    starting at ``spread``: the data stay put while the sidebar's range moves over them.
+
+    Stops the page with a pointer to *Your values* when the user's values are asked for but there are none.
+    """
+    fields = _data_fields(prefix, distribution, size, max_size, allow_user_values, spread)
+    prime(fields)
+    widths = ([2] if allow_user_values else []) + [3, 2, 1.5] + ([2] if spread is not None else [])
+    cols = st.columns(widths)
+    source = "generated"
+    if allow_user_values:
+        source = _source_control(cols[0], prefix)
+        cols = cols[1:]
+    generated = source == "generated"
+    dist, n, seed = _sample_controls(cols, prefix, max_size, generated)
+    factor = _spread_control(cols[3], prefix, generated) if spread is not None else 1.0
+    remember(fields)
+    if not generated:
+        return _user_values_or_stop()
+    st.caption(DISTRIBUTIONS[dist] + (f"; multiplied by σ = {fmt(factor, 6)}." if spread is not None else ""))
+    values = _sample(dist, n, seed)
+    return Data(values * factor if factor != 1.0 else values, True, dist)

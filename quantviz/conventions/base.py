@@ -1,8 +1,8 @@
 """The base of every framework convention: the trace of one quantization and the three verbs.
 
 A :class:`Convention` says how a framework chooses (s, z) and how it rounds; each framework
-overrides ``choose_trace`` (every step of choosing s and z) and ``_round`` (and, where the framework differs, the clamp) in
-its own module. This module imports the math below it (errors, grid, qparams, rounding) and
+overrides ``_trace`` (every step of choosing s and z) and ``_round`` (and, where the framework differs, the clamp)
+in its own module. This module imports the math below it (errors, grid, qparams, rounding) and
 never the conventions built on it, the teaching text or the app.
 """
 
@@ -268,7 +268,7 @@ class Convention:
         raise NotImplementedError  # pragma: no cover
 
     def _final_codes(self, x: np.ndarray, qparams: QParams, unclamped: np.ndarray, scratch: bool = False) -> np.ndarray:
-        """Return the stored codes (as floats) from the unclamped ones: clamp to the storage grid (in place with scratch)."""
+        """Return the stored codes (as floats) from the unclamped ones: the storage grid's clamp (scratch: in place)."""
         return np.clip(unclamped, qparams.storage_min, qparams.storage_max, out=unclamped if scratch else None)
 
     def _clipped(self, x: np.ndarray, qparams: QParams, unclamped: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -407,8 +407,9 @@ class Convention:
         scale, zero = dtype(qparams.scale), dtype(qparams.zero_point)
         out = np.empty(flat.shape, dtype=dtype)
 
-        # Steps from z, clamped to the grid shifted by z: clamp(round(v) + z, lo, hi) − z = clamp(round(v), lo − z, hi − z)
-        # exactly (z and the grid are small integers; past 2^24 both sides clamp to the same end).
+        # Steps from z, clamped to the grid shifted by z:
+        # clamp(round(v) + z, lo, hi) − z = clamp(round(v), lo − z, hi − z) exactly
+        # (z and the grid are small integers; past 2^24 both sides clamp to the same end).
         low, high = dtype(qparams.storage_min - qparams.zero_point), dtype(qparams.storage_max - qparams.zero_point)
 
         def work(a: int, b: int) -> None:

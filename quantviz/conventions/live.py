@@ -40,7 +40,8 @@ from quantviz.grid import OPTION_FIELDS, GridOptions, every_grid_options
 #   scale_stored  the type s is stored in (ONNX Runtime: computed in float64, stored as float32)
 #   tiny_scale    "error": s below float32's smallest normal is refused; "unit_scale_zero_z": s = 1, z = 0; "none"
 #   zero          asymmetric zero point: quotient "lo_over_scale" (rmin / s) or "exact_ratio" (qmin − rmin · (qmax −
-#                 qmin) / (rmax − rmin) in exact rational arithmetic, rounded exactly); quotient_scale "stored" or "unrounded";
+#                 qmin) / (rmax − rmin) in exact rational arithmetic, rounded exactly); quotient_scale "stored" or
+#                 "unrounded";
 #                 quotient_dtype and raw_dtype round the quotient and qmin − quotient; round_target "raw" (round
 #                 qmin − quotient) or "quotient" (qmin − round(quotient)); tie; clamp "before" (compare the raw value
 #                 with the grid first), "after" (clamp the rounded value) or "none"

@@ -39,7 +39,10 @@ class OnnxRuntime(Convention):
         if options.bits not in (4, 8, 16):
             return f"{options.bits}-bit grids are not supported; onnxruntime quantizes to 4, 8 or 16 bits"
         if options.narrow_range:
-            return "narrow range is not an option: onnxruntime picks [-127, 127] itself for symmetric int8 (and [-32767, 32767] for int16); turn narrow range off"
+            return (
+                "narrow range is not an option: onnxruntime picks [-127, 127] itself for "
+                "symmetric int8 (and [-32767, 32767] for int16); turn narrow range off"
+            )
         return None
 
     def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
@@ -75,7 +78,14 @@ class OnnxRuntime(Convention):
             zero_point = int(np.rint(raw))
             rule, formula = ZeroRule.FROM_MIN, "qmin − rmin / s in float64, rounded half to even"
         qp = QParams(
-            float(F32(scale)), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi)
+            scale=float(F32(scale)),
+            zero_point=zero_point,
+            qmin=qmin,
+            qmax=qmax,
+            storage_min=storage_min,
+            storage_max=storage_max,
+            rmin=float(lo),
+            rmax=float(hi),
         )
         return ChoiceTrace(
             range_given=given,
@@ -138,7 +148,10 @@ ONNXRUNTIME = OnnxRuntime(
     rules=(
         "Widen to include 0; both ends promoted to float64, s computed in float64 and stored as float32.",
         "Asymmetric: z = round_half_even(qmin − rmin / s).",
-        "Symmetric: s = 2·absmax / (qmax − qmin) on int8 [−127, 127] (uint8 keeps [0, 255]); z = 0 for int8, 128 for uint8.",
+        (
+            "Symmetric: s = 2·absmax / (qmax − qmin) on int8 [−127, 127] (uint8 keeps "
+            "[0, 255]); z = 0 for int8, 128 for uint8."
+        ),
         "reduce_range: uint8 [0, 127], int8 [−64, 64].",
         "QuantizeLinear: q = clamp(round_half_even(x / s) + z) with the division in float32, clamped to the full type.",
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from quantviz.conventions.registry import get_convention
-from quantviz.grid import OPTION_FIELDS, GridOptions, every_grid_options
+from quantviz.grid import MAX_BITS, MIN_BITS, OPTION_FIELDS, GridOptions, every_grid_options
 
 OPTION_NAMES = ("signed", "symmetric", "narrow_range", "reduce_range")
 
@@ -33,6 +33,16 @@ def _cost(option: GridOptions, asked: GridOptions) -> tuple[int, int]:
     preferred."""
     flipped = [name for name in OPTION_NAMES if getattr(option, name) != getattr(asked, name)]
     return 10 * len(flipped) + abs(option.bits - asked.bits) + sum(getattr(option, n) for n in flipped), option.bits
+
+
+def supported_bits(convention: str, options: GridOptions) -> list[int]:
+    """Return the bit widths ``convention`` supports with the other options as they are.
+
+    >>> supported_bits("tflite", GridOptions()), supported_bits("onnxruntime", GridOptions())
+    ([8], [4, 8, 16])
+    """
+    conv = get_convention(convention)
+    return [b for b in range(MIN_BITS, MAX_BITS + 1) if not conv.unsupported_reason(options.replace(bits=b))]
 
 
 def nearest_supported(convention: str, asked: GridOptions) -> GridOptions:

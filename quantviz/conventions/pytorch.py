@@ -24,16 +24,36 @@ def _pytorch_grid(bits: int, signed: bool, narrow_range: bool, reduce_range: boo
     return qmin, qmax
 
 
+def _symmetric_zero(signed: bool, customized: bool, qmin: int, qmax: int) -> tuple[int, ZeroRule, str]:
+    """The observer's symmetric zero point, its rule and its formula: 0 (qint8), 128 (quint8) or the middle."""
+    if signed:
+        return 0, ZeroRule.ZERO, "0 for a signed (qint8) grid"
+    if not customized:
+        return 128, ZeroRule.MIDDLE, "128 for quint8"
+    zero_point = (qmin + qmax) // 2
+    formula = f"the middle of the grid, ({qmin} + {qmax}) // 2 = {zero_point} (integer division rounds down)"
+    return zero_point, ZeroRule.MIDDLE, formula
+
+
 class PyTorch(Convention):
     """torch.ao MinMaxObserver + quantize_per_tensor / fake_quantize_per_tensor_affine."""
 
     def _unsupported(self, options: GridOptions) -> str | None:
         if options.bits > 8:
-            return f"{options.bits}-bit grids are not supported; PyTorch quantizes to quint8/qint8 (2 to 8 bits via quant_min/quant_max)"
+            return (
+                f"{options.bits}-bit grids are not supported; PyTorch quantizes to quint8/qint8 "
+                "(2 to 8 bits via quant_min/quant_max)"
+            )
         if options.narrow_range and not options.signed:
-            return "narrow range on an unsigned grid ([1, 255]) is refused by PyTorch's observers, whose range must contain 0; use a signed grid"
+            return (
+                "narrow range on an unsigned grid ([1, 255]) is refused by PyTorch's observers, "
+                "whose range must contain 0; use a signed grid"
+            )
         if options.symmetric and options.reduce_range and not options.signed:
-            return "PyTorch cannot reduce the range of symmetric quint8 (NotImplementedError); use qint8 (signed) or turn reduce_range off"
+            return (
+                "PyTorch cannot reduce the range of symmetric quint8 (NotImplementedError); "
+                "use qint8 (signed) or turn reduce_range off"
+            )
         return None
 
     def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
@@ -52,16 +72,7 @@ class PyTorch(Convention):
             divisor = float(qmax - qmin)
             scale = max(F32(absmax / F32(divisor / 2)), eps)
             scale_formula = f"absmax / ((qmax − qmin) / 2) = absmax / {divisor / 2:g}"
-            if options.signed:
-                zero_point, rule, formula = 0, ZeroRule.ZERO, "0 for a signed (qint8) grid"
-            elif customized:
-                zero_point = (qmin + qmax) // 2
-                rule, formula = (
-                    ZeroRule.MIDDLE,
-                    f"the middle of the grid, ({qmin} + {qmax}) // 2 = {zero_point} (integer division rounds down)",
-                )
-            else:
-                zero_point, rule, formula = 128, ZeroRule.MIDDLE, "128 for quint8"
+            zero_point, rule, formula = _symmetric_zero(options.signed, customized, qmin, qmax)
             lo, hi = -absmax, absmax
             adjustment = f"made symmetric, [−{float(absmax):g}, {float(absmax):g}]"
         else:
@@ -75,7 +86,16 @@ class PyTorch(Convention):
             clamped = zero_point != rounded
             rule, formula = ZeroRule.FROM_MIN, "qmin − round_half_even(rmin / s), rmin / s in float32"
             lo, hi = min_neg, max_pos
-        qp = QParams(float(scale), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi))
+        qp = QParams(
+            scale=float(scale),
+            zero_point=zero_point,
+            qmin=qmin,
+            qmax=qmax,
+            storage_min=storage_min,
+            storage_max=storage_max,
+            rmin=float(lo),
+            rmax=float(hi),
+        )
         return ChoiceTrace(
             range_given=given,
             range_used=(float(lo), float(hi)),
@@ -151,9 +171,15 @@ PYTORCH = PyTorch(
     rules=(
         "Work in float32; widen to include 0.",
         "Affine: s = max((rmax − rmin) / (qmax − qmin), float32 eps); z = qmin − round_half_even(rmin / s), clamped.",
-        "Symmetric: s = absmax / ((qmax − qmin) / 2), so int8 divides by 127.5 and the top value clips; z = 0 (qint8) or 128 (quint8).",
+        (
+            "Symmetric: s = absmax / ((qmax − qmin) / 2), so int8 divides by 127.5 "
+            "and the top value clips; z = 0 (qint8) or 128 (quint8)."
+        ),
         "reduce_range chooses s on a 7-bit grid (quint8 [0, 127], qint8 [−64, 63]) but still stores 8 bits.",
-        "quantize_per_tensor: q = round_half_even(fma(x, 1/s, z)): z is added before rounding, in one fused multiply-add.",
+        (
+            "quantize_per_tensor: q = round_half_even(fma(x, 1/s, z)): z is added before "
+            "rounding, in one fused multiply-add."
+        ),
         "fake_quantize_per_tensor_affine: rounds x · (1/s) first, then adds z.",
     ),
     tie_rule=Rounding.HALF_TO_EVEN,

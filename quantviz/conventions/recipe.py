@@ -89,7 +89,8 @@ class Recipe:
         How qmin − rmin / s is evaluated: ``"exact_ratio"`` (qmin − rmin·(qmax − qmin)/(rmax − rmin), in exact rational
         arithmetic and rounded exactly),
         ``"float64"``, ``"float64_to_float32"`` (in double with the float32 s, then rounded to float32),
-        ``"float32"``, or ``"float32_steps"`` (rmin / s in float32, and that is what gets rounded: qmin − round(rmin/s)).
+        ``"float32"``, or ``"float32_steps"`` (rmin / s in float32, and that is what gets rounded:
+        qmin − round(rmin/s)).
     zero_rounding : str
         A key of ``ROUNDING_MODES``: how the raw zero point is rounded.
     zero_clamp : bool
@@ -191,12 +192,11 @@ def _round_one(value: float | Fraction, rule: str) -> int:
     return int(apply_rounding(np.array([value], dtype=np.float64), rule)[0])
 
 
-def choose(recipe: Recipe, rmin: float, rmax: float) -> tuple[tuple[float, float], float, float, float | None, int]:
-    """Return (range used, scale as computed, scale as stored, raw zero point, zero point) for [rmin, rmax]."""
+def _range_used(recipe: Recipe, rmin: float, rmax: float) -> tuple[float, float]:
+    """The range as the recipe reads it, widened, symmetrised and (nearly empty) widened again, or refused."""
     lo, hi = _read(rmin, recipe.range_dtype), _read(rmax, recipe.range_dtype)
     if recipe.widening == "include_zero":
         lo, hi = min(lo, 0.0), max(hi, 0.0)
-    qmin, qmax = recipe.grid
     if recipe.symmetric:
         absmax = max(abs(lo), abs(hi))
         lo, hi = -absmax, absmax
@@ -204,12 +204,24 @@ def choose(recipe: Recipe, rmin: float, rmax: float) -> tuple[tuple[float, float
         raise RangeError(f"min < max is needed, got [{lo}, {hi}]")
     if recipe.empty_range == "widen_1e-6" and not recipe.symmetric and hi - lo < TFLITE_NEAR_ZERO:
         lo, hi = lo - TFLITE_NEAR_ZERO, hi + TFLITE_NEAR_ZERO
+    return lo, hi
+
+
+def _divisor(recipe: Recipe, middle: int | None) -> float:
+    """How many steps of s the range spans: the whole grid, or twice the codes on the shorter side of z."""
+    qmin, qmax = recipe.grid
+    if recipe.divisor != "shorter_side":
+        return float(qmax - qmin)
+    z_mid = _middle("middle", qmin, qmax) if middle is None else middle
+    return 2.0 * min(qmax - z_mid, z_mid - qmin)
+
+
+def choose(recipe: Recipe, rmin: float, rmax: float) -> tuple[tuple[float, float], float, float, float | None, int]:
+    """Return (range used, scale as computed, scale as stored, raw zero point, zero point) for [rmin, rmax]."""
+    lo, hi = _range_used(recipe, rmin, rmax)
+    qmin, qmax = recipe.grid
     middle = _middle(recipe.zero_rule, qmin, qmax) if recipe.zero_rule != "from_min" else None
-    if recipe.divisor == "shorter_side":
-        z_mid = _middle("middle", qmin, qmax) if middle is None else middle
-        divisor = 2.0 * min(qmax - z_mid, z_mid - qmin)
-    else:
-        divisor = float(qmax - qmin)
+    divisor = _divisor(recipe, middle)
     scale = _scale(lo, hi, divisor, recipe.scale_arithmetic)
     if recipe.empty_range == "eps_floor":
         scale = max(scale, float(_F32_EPS))

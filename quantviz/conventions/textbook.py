@@ -15,6 +15,18 @@ from quantviz.qparams import QParams
 from quantviz.rounding import ROUNDING_MODES, Rounding, apply_rounding, round_exact
 
 
+def _zero_from_min(lo: float, hi: float, qmin: int, qmax: int) -> tuple[float, int, bool]:
+    """(z before rounding, z, whether it was clamped): z = qmin − rmin / s, from the exact ratio.
+
+    In rational arithmetic, not from the rounded scale, so ties stay ties (in float64, 0 − (−1.1)·255/2.2 is
+    127.49999999999999 and would round down).
+    """
+    exact = qmin - Fraction(lo) * (qmax - qmin) / (Fraction(hi) - Fraction(lo))
+    rounded = round_exact(exact, Rounding.HALF_TO_EVEN)
+    zero_point = min(max(rounded, qmin), qmax)
+    return float(exact), zero_point, zero_point != rounded
+
+
 class Textbook(Convention):
     """Exact float64 arithmetic, every option and rounding mode available."""
 
@@ -27,7 +39,10 @@ class Textbook(Convention):
             return f"{exc}; use more bits or fewer of narrow range / reduce range"
         middle = int(np.rint((qmin + qmax) / 2))
         if options.symmetric and min(qmax - middle, middle - qmin) == 0:
-            return f"a symmetric scheme needs codes on both sides of z, and the grid [{qmin}, {qmax}] has none; use more bits"
+            return (
+                f"a symmetric scheme needs codes on both sides of z, and the grid [{qmin}, "
+                f"{qmax}] has none; use more bits"
+            )
         return None
 
     def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
@@ -62,20 +77,14 @@ class Textbook(Convention):
             divisor = float(qmax - qmin)
             scale_formula = f"(rmax − rmin) / (qmax − qmin) = (rmax − rmin) / {qmax - qmin}"
             scale = (hi - lo) / divisor
-            # z from the exact ratio in rational arithmetic, not from the rounded scale: ties stay ties
-            # (in float64, 0 − (−1.1)·255/2.2 is 127.49999999999999 and would round down).
-            exact = qmin - Fraction(lo) * (qmax - qmin) / (Fraction(hi) - Fraction(lo))
-            raw = float(exact)
-            rounded = round_exact(exact, "half_to_even")
-            zero_point = min(max(rounded, qmin), qmax)
-            clamped = zero_point != rounded
+            raw, zero_point, clamped = _zero_from_min(lo, hi, qmin, qmax)
             rule, formula = ZeroRule.FROM_MIN, "qmin − rmin / s, rounded half to even"
         if scale < F32_TINY:
             raise RangeError(
                 f"range width {hi - lo:.3g} is too small: the scale {scale:.3g} would underflow "
                 f"float32 (below {F32_TINY:.3g}); widen the range"
             )
-        qp = QParams(scale, zero_point, qmin, qmax, rmin=lo, rmax=hi)
+        qp = QParams(scale=scale, zero_point=zero_point, qmin=qmin, qmax=qmax, rmin=lo, rmax=hi)
         return ChoiceTrace(
             range_given=(rmin, rmax),
             range_used=(lo, hi),
@@ -150,7 +159,11 @@ TEXTBOOK = Textbook(
         "Widen [rmin, rmax] to include 0, so that real 0 gets an exact code.",
         "Asymmetric: s = (rmax − rmin) / (qmax − qmin) in float64; z = round(qmin − rmin·(qmax − qmin)/(rmax − rmin)), "
         "the ratio computed exactly (rational arithmetic), clamped to the grid.",
-        "Symmetric: z = the middle code (0 for signed grids, 2^(b−1) for unsigned); s = absmax divided by the codes on the shorter side of z, so that [−absmax, absmax] never clips.",
+        (
+            "Symmetric: z = the middle code (0 for signed grids, 2^(b−1) for unsigned); "
+            "s = absmax divided by the codes on the shorter side of z, so that [−absmax, "
+            "absmax] never clips."
+        ),
         "Quantize: q = clamp(round(x / s) + z, qmin, qmax), x / s in float64 (the stored s is rounded, so a value "
         "meant to sit on a tie can land a hair off it), any rounding mode; or round(x / s + z) as the seed example "
         "writes it.",

@@ -27,7 +27,7 @@ class TFNudge(NamedTuple):
 
 
 class TFSteps(NamedTuple):
-    """TF fake-quant's kernel, step by step: the nudge, x clamped into it, the float32 number rounded, and floor(v + 0.5)."""
+    """TF fake-quant's kernel, step by step: the nudge, x clamped into it, the float32 number rounded, floor(v+0.5)."""
 
     nudge: TFNudge
     clamped: np.ndarray
@@ -52,7 +52,11 @@ class TFFakeQuant(Convention):
 
     def _unsupported(self, options: GridOptions) -> str | None:
         if options.signed:
-            return "TF fake-quant works on unsigned grids only ([0, 2^b - 1], or [1, 2^b - 1] with narrow range); untick signed, or use the TFLite/PyTorch/ONNX Runtime convention for int8"
+            return (
+                "TF fake-quant works on unsigned grids only ([0, 2^b - 1], or [1, 2^b - "
+                "1] with narrow range); untick signed, or use the TFLite/PyTorch/ONNX Runtime "
+                "convention for int8"
+            )
         if options.symmetric:
             return (
                 "TF fake-quant has no symmetric mode: pass a range such as [-a, a] instead, or use another convention"
@@ -78,7 +82,7 @@ class TFFakeQuant(Convention):
             zero_point = int(round_half_away_from_zero(zero_from_min))
         if not math.isfinite(float(scale)) or scale < F32_TINY:
             raise RangeError(f"range [{float(lo)}, {float(hi)}] gives an unusable scale {float(scale)!r}")
-        qp = QParams(float(scale), zero_point, qmin, qmax, rmin=float(lo), rmax=float(hi))
+        qp = QParams(scale=float(scale), zero_point=zero_point, qmin=qmin, qmax=qmax, rmin=float(lo), rmax=float(hi))
         return ChoiceTrace(
             range_given=(float(lo), float(hi)),
             range_used=(float(lo), float(hi)),
@@ -177,7 +181,10 @@ TF_FAKE_QUANT = TFFakeQuant(
         "s = (max − min) / (qmax − qmin) in float32 on [0, 2^b − 1] (or [1, 2^b − 1] with narrow range).",
         "z = qmin − min / s, clamped to the grid, else rounded half away from zero.",
         "The range is then 'nudged' to [(qmin − z)·s, (qmax − z)·s], so 0 is exact but the ends move.",
-        "Output: floor((clamp(x) − nudged_min) · inv − qz + 0.5) · s in float32, with inv computed separately (not 1/s): ties round up.",
+        (
+            "Output: floor((clamp(x) − nudged_min) · inv − qz + 0.5) · s in float32, "
+            "with inv computed separately (not 1/s): ties round up."
+        ),
     ),
     tie_rule=Rounding.HALF_UP,
     arithmetic="float32",
