@@ -19,11 +19,16 @@ _ORT_REDUCED_UNSIGNED = {4: (0, 7), 8: (0, 127), 16: (0, 32767)}
 _ORT_SYMMETRIC_SIGNED = {8: (-127, 127), 16: (-32767, 32767)}
 
 
-def onnxruntime_grid(bits: int, signed: bool, symmetric: bool, reduce_range: bool) -> tuple[int, int]:
-    """Return (qmin, qmax) as onnxruntime's get_qmin_qmax_for_qType does (reduced int8 is [-64, 64])."""
-    if reduce_range:
+def onnxruntime_grid(options: GridOptions) -> tuple[int, int]:
+    """Return (qmin, qmax) as onnxruntime's get_qmin_qmax_for_qType does (reduced int8 is [-64, 64]).
+
+    >>> onnxruntime_grid(GridOptions(signed=True, reduce_range=True)), onnxruntime_grid(GridOptions(bits=4))
+    ((-64, 64), (0, 15))
+    """
+    bits, signed = options.bits, options.signed
+    if options.reduce_range:
         table = _ORT_REDUCED_SIGNED if signed else _ORT_REDUCED_UNSIGNED
-    elif symmetric and signed and bits in _ORT_SYMMETRIC_SIGNED:
+    elif options.symmetric and signed and bits in _ORT_SYMMETRIC_SIGNED:
         table = _ORT_SYMMETRIC_SIGNED
     else:
         table = _ORT_SIGNED if signed else _ORT_UNSIGNED
@@ -46,7 +51,7 @@ class OnnxRuntime(Convention):
         return None
 
     def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
-        qmin, qmax = onnxruntime_grid(options.bits, options.signed, options.symmetric, options.reduce_range)
+        qmin, qmax = onnxruntime_grid(options)
         storage_min, storage_max = (_ORT_SIGNED if options.signed else _ORT_UNSIGNED)[options.bits]
         given = (float(F32(rmin)), float(F32(rmax)))
         lo = min(F32(rmin), F32(0))
@@ -111,7 +116,7 @@ class OnnxRuntime(Convention):
             range_dtype="float32",
             widening="include_zero",
             empty_range="unit_scale_zero_0",
-            grid=onnxruntime_grid(options.bits, options.signed, options.symmetric, options.reduce_range),
+            grid=onnxruntime_grid(options),
             symmetric=options.symmetric,
             divisor="full",
             scale_arithmetic="float64",

@@ -12,15 +12,15 @@ from quantviz.qparams import QParams
 from quantviz.rounding import Rounding, fma_float32
 
 
-def _pytorch_grid(bits: int, signed: bool, narrow_range: bool, reduce_range: bool) -> tuple[int, int]:
+def _pytorch_grid(options: GridOptions) -> tuple[int, int]:
     """quant_min/quant_max as torch.ao's calculate_qmin_qmax computes them."""
-    customized = bits != 8 or narrow_range
-    qmin, qmax = int_range(bits, signed=signed, narrow_range=narrow_range)
-    if reduce_range:
+    customized = options.bits != 8 or options.narrow_range
+    qmin, qmax = options.replace(reduce_range=False).grid()
+    if options.reduce_range:
         if customized:
             qmin, qmax = qmin // 2, qmax // 2
         else:
-            qmin, qmax = int_range(8, signed=signed, reduce_range=True)
+            qmin, qmax = int_range(8, signed=options.signed, reduce_range=True)
     return qmin, qmax
 
 
@@ -57,7 +57,7 @@ class PyTorch(Convention):
         return None
 
     def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
-        qmin, qmax = _pytorch_grid(options.bits, options.signed, options.narrow_range, options.reduce_range)
+        qmin, qmax = _pytorch_grid(options)
         storage_min, storage_max = int_range(8, signed=options.signed)
         customized = options.bits != 8 or options.narrow_range
         given = (float(F32(rmin)), float(F32(rmax)))
@@ -127,7 +127,7 @@ class PyTorch(Convention):
             range_dtype="float32",
             widening="include_zero",
             empty_range="eps_floor",
-            grid=_pytorch_grid(options.bits, options.signed, options.narrow_range, options.reduce_range),
+            grid=_pytorch_grid(options),
             symmetric=options.symmetric,
             divisor="full",
             scale_arithmetic="float32",
