@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import doctest
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -66,3 +69,9 @@ def test_every_combination_once_and_resolved_options_are_supported() -> None:
             assert isinstance(got, GridOptions)
             assert qv.get_convention(name).unsupported_reason(got) is None
             assert (got == asked) == (qv.get_convention(name).unsupported_reason(asked) is None)
+
+
+def test_the_options_doc_runs() -> None:
+    doc = Path(__file__).resolve().parents[1] / "docs" / "options.md"
+    result = doctest.testfile(str(doc), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 10 and result.failed == 0
