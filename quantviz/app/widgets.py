@@ -2,6 +2,10 @@
 
 Options that a convention does not support are shown disabled with the reason; the user's own
 choice is kept in :mod:`quantviz.app.state` and comes back when a convention supports it.
+
+Longer than 400 lines: with :mod:`quantviz.app.state` it is one of the two modules allowed to import streamlit
+(``tests/test_layering.py``), so every shared control and the page frame live here, each in a short function; what
+they compute is elsewhere (which options a convention supports: :mod:`quantviz.conventions.options`).
 """
 
 from __future__ import annotations
