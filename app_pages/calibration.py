@@ -4,13 +4,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-import quantviz as qv
 from quantviz.app import figures
 from quantviz.app.state import float_field, prime, remember, show_problem
 from quantviz.app.widgets import NOT_ROUNDING, data_controls, page_header, quant_controls, show_figure, show_table
-from quantviz.calibrate import MAX_CALIBRATION_SAMPLES, calibrate_all
+from quantviz.calibrate import MAX_CALIBRATION_SAMPLES, MethodResult, best_method, calibrate_all, measure_calibrations
 from quantviz.errors import QuantVizError
-from quantviz.metrics import error_stats
+from quantviz.grid import GridOptions
 from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon
 
@@ -39,44 +38,38 @@ remember([PCT])
 
 
 @st.cache_data(max_entries=16, show_spinner="Calibrating…")
-def _calibrate(x: np.ndarray, pct: float, options: tuple) -> tuple:
-    return calibrate_all(x, percentile=pct, **dict(options))
+def _calibrate(x: np.ndarray, pct: float, options: GridOptions, convention: str) -> tuple:
+    calibrations, curve = calibrate_all(x, percentile=pct, options=options, convention=convention)
+    return calibrations, curve, measure_calibrations(x, calibrations, options=options, convention=convention)
 
 
-options = {
-    "bits": settings.bits,
-    "signed": settings.signed,
-    "symmetric": settings.symmetric,
-    "convention": settings.convention,
-}
 try:
-    calibrations, curve = _calibrate(x, float(pct), tuple(sorted(options.items())))
+    calibrations, curve, results = _calibrate(x, float(pct), settings.options(), settings.convention)
 except QuantVizError as exc:
     show_problem("Cannot calibrate these values:", exc)
     st.stop()
 
-rows = []
-for cal in calibrations:
-    try:
-        qp = qv.choose_qparams(cal.rmin, cal.rmax, convention=settings.convention, **settings.options())
-    except QuantVizError as exc:
-        rows.append({"method": cal.method, "range": f"[{fmt(cal.rmin, 5)}, {fmt(cal.rmax, 5)}]", "note": str(exc)})
-        continue
-    s = error_stats(qv.get_convention(settings.convention).error_trace(x, qp))
-    rows.append(
-        {
-            "method": cal.method,
-            "range": f"[{fmt(cal.rmin, 5)}, {fmt(cal.rmax, 5)}]",
-            "scale": fmt(qp.scale, 5),
-            "MSE": s.mse,
-            "rounding MSE": s.rounding_mse,
-            "clipping MSE": s.clipping_mse,
-            "SQNR (dB)": round(s.sqnr_db, 2),
-            "clipped": f"{s.clipped_share:.3%}",
-        }
-    )
+
+def _table_row(r: MethodResult) -> dict:
+    cal = r.calibration
+    row = {"method": cal.method, "range": f"[{fmt(cal.rmin, 5)}, {fmt(cal.rmax, 5)}]"}
+    if r.stats is None:
+        return {**row, "note": r.problem}
+    s = r.stats
+    return {
+        **row,
+        "scale": fmt(r.qparams.scale, 5),
+        "MSE": s.mse,
+        "rounding MSE": s.rounding_mse,
+        "clipping MSE": s.clipping_mse,
+        "SQNR (dB)": round(s.sqnr_db, 2),
+        "clipped": f"{s.clipped_share:.3%}",
+    }
+
+
+rows = [_table_row(r) for r in results]
 table = pd.DataFrame(rows)
-best = table["MSE"].idxmin() if "MSE" in table else None
+best = best_method(results)
 show_table(
     settings,
     table,
@@ -109,40 +102,40 @@ show_figure(
 )
 
 
-def _row(method: str) -> dict:
-    return next((r for r in rows if r["method"].startswith(method) and "clipped" in r), {})
+def _result(method: str) -> MethodResult | None:
+    return next((r for r in results if r.calibration.method.startswith(method) and r.stats is not None), None)
 
 
 def _clipped(method: str) -> str:
-    return _row(method).get("clipped", "—")
+    r = _result(method)
+    return "—" if r is None else f"{r.stats.clipped_share:.3%}"
 
 
 def _fewer_clipped_than_cut() -> bool:
-    row = _row("percentile")
-    return bool(row) and float(row["clipped"].rstrip("%")) < 0.5 * (100.0 - float(pct)) * (
-        2 if settings.symmetric else 1
-    )
+    r = _result("percentile")
+    return r is not None and r.stats.clipped_share < 0.5 * (100.0 - float(pct)) / 100 * (2 if settings.symmetric else 1)
 
 
 if not settings.presenter:
     st.markdown(
         link_jargon(
-            f"- **Min-max** takes the data's own ends: it clips {_clipped('min-max')} here (more than nothing only where "
-            "the convention moves the range, as TF's nudge does), so its error is rounding — large when outliers stretch "
-            "the range.\n"
+            f"- **Min-max** takes the data's own ends: it clips {_clipped('min-max')} here (more than nothing only "
+            "where the convention moves the range, as TF's nudge does), so its error is rounding — large when outliers "
+            "stretch the range.\n"
             f"- **Percentile** sets its range at the {fmt(pct)}th percentile whatever that costs; here it clips "
             f"{_clipped('percentile')} of the values"
             + (
-                ", fewer than its range leaves out, because the codes are stored on a wider grid than the one s and z were "
-                "chosen on, and that grid reaches past the range"
+                ", fewer than its range leaves out, because the codes are stored on a wider grid than the one s and z "
+                "were chosen on, and that grid reaches past the range"
                 if _fewer_clipped_than_cut()
                 else ""
             )
             + ".\n"
             f"- **MSE-optimal** searches the threshold with the lowest total error (the bottom of the thick "
             f"{figures.COLOUR_NAMES[figures.INK]} curve).\n"
-            "- **KL entropy** (TensorRT's calibrator) keeps the histogram's shape: it compares the clipped distribution "
-            f"with its {2 ** (settings.bits - 1)}-level version and picks the threshold that loses the least information."
+            "- **KL entropy** (TensorRT's calibrator) keeps the histogram's shape: it compares the clipped "
+            f"distribution with its {2 ** (settings.bits - 1)}-level version and picks the threshold that loses the "
+            "least information."
         )
     )
     st.caption(

@@ -38,7 +38,7 @@ except QuantVizError as exc:
     show_problem("Could not read the probe values:", exc)
     st.stop()
 
-rows = compare_conventions(settings.rmin, settings.rmax, probes.tolist(), **settings.options())
+rows = compare_conventions(settings.rmin, settings.rmax, probes.tolist(), options=settings.options())
 grid = qv.grid_label(settings.bits, signed=settings.signed)
 st.markdown(
     f"Range **[{fmt(settings.rmin)}, {fmt(settings.rmax)}]**, **{grid}**"
@@ -97,14 +97,14 @@ st.caption(
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _causes(rmin: float, rmax: float, probes: tuple[float, ...], options: tuple) -> tuple[list, list]:
+def _causes(rmin: float, rmax: float, probes: tuple[float, ...], options: qv.GridOptions) -> tuple[list, list]:
     """The experiments behind every "why" (a few hundred reruns of the recipes): once per setting, not per rerun."""
-    found = compare_conventions(rmin, rmax, list(probes), **dict(options))
-    return tiny_scale_differences(explain_differences(found, list(probes), rmin=rmin, rmax=rmax, options=dict(options)))
+    found = compare_conventions(rmin, rmax, list(probes), options=options)
+    return tiny_scale_differences(explain_differences(found, list(probes), rmin=rmin, rmax=rmax, options=options))
 
 
 tiny, differences = _causes(
-    settings.rmin, settings.rmax, tuple(probes.tolist()), tuple(sorted(settings.options().items()))
+    settings.rmin, settings.rmax, tuple(probes.tolist()), settings.options()
 )
 if tiny:
     st.markdown(

@@ -85,7 +85,7 @@ with st.expander("How s and z were chosen", expanded=not settings.presenter):
             "as a model file stores them (switch the sidebar back to *a real range* to see a convention choose)."
         )
     else:
-        for step in qparams_steps(settings.rmin, settings.rmax, convention=settings.convention, **settings.options()):
+        for step in qparams_steps(settings.rmin, settings.rmax, convention=settings.convention, **settings.options().as_kwargs()):
             st.markdown(f"**{step.label}**" + (f" — {link_jargon(step.note)}" if step.note else ""))
             st.latex(step.formula)
         if not settings.symmetric:

@@ -51,7 +51,7 @@ try:
         w = loaded.values.reshape(loaded.shape)
     else:
         w = weight_matrix(int(rows), int(cols), spread_decades=float(spread), seed=int(seed))
-    options = {**settings.options(), "convention": settings.convention}
+    options = {**settings.options().as_kwargs(), "convention": settings.convention}
     if options.pop("reduce_range"):
         st.caption(
             "reduce_range is an activation option (7-bit activations for some integer kernels); weights here "

@@ -94,7 +94,7 @@ set_user_values(x, source)
 
 rmin, rmax = (float(x.min()), float(x.max())) if range_from == "data" else (settings.rmin, settings.rmax)
 try:
-    qp = qv.choose_qparams(rmin, rmax, convention=settings.convention, **settings.options())
+    qp = qv.choose_qparams(rmin, rmax, convention=settings.convention, options=settings.options())
 except QuantVizError as exc:
     show_problem(f"Cannot choose s and z for [{fmt(rmin)}, {fmt(rmax)}]:", exc)
     st.stop()

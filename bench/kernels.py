@@ -1,26 +1,27 @@
 """Kernel speed: quantize + dequantize of 10 million float32 values, against onnxruntime and naive numpy.
 
-Ratios are measured in the same run (these machines are noisy); each timing is the best of `repeat`.
+Ratios are measured in the same run (these machines are noisy): the contenders are timed in turn, round after
+round, and each ratio divides timings taken moments apart; the rows give the median and the range over the rounds.
 """
 
 from __future__ import annotations
 
-import time
+import statistics
+from collections.abc import Callable
 
 import numpy as np
 
 import quantviz as qv
+from bench.report import table, timings
 
 N = 10_000_000
+ROUNDS = 7
 
 
-def _best(fn, repeat: int = 7) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def _spread(values: list[float]) -> str:
+    """Median and range of repeated measurements, as "median (min–max)"."""
+    v = sorted(values)
+    return f"{statistics.median(v):.2f} ({v[0]:.2f}–{v[-1]:.2f})"
 
 
 def _onnxruntime_qdq():
@@ -48,46 +49,60 @@ def _onnxruntime_qdq():
     )
 
 
-def run() -> dict[str, float]:
-    """Return timings (ms) and ratios for 10M values with the onnxruntime convention, uint8, range [-1000, 1000]."""
-    x = (np.random.default_rng(0).normal(size=N) * 400).astype(np.float32)
-    qp = qv.choose_qparams(-1000, 1000, convention="onnxruntime")
+def _contenders(x: np.ndarray, qp: qv.QParams) -> dict[str, Callable[[], np.ndarray]]:
+    """The ways to quantize and dequantize ``x`` that are timed, onnxruntime's first (the baseline)."""
     s, z = np.array(qp.scale, np.float32), np.array(qp.zero_point, np.uint8)
     quant, dequant = _onnxruntime_qdq()
 
-    def ort_qdq():
+    def ort_qdq() -> np.ndarray:
         (q,) = quant.run(None, {"x": x, "s": s, "z": z})
         return dequant.run(None, {"x": q, "s": s, "z": z})[0]
 
-    def ours_separate():
+    def ours_separate() -> np.ndarray:
         return qv.dequantize(qv.quantize(x, qp, convention="onnxruntime"), qp, convention="onnxruntime")
 
-    def ours_fused():
+    def ours_fused() -> np.ndarray:
         return qv.fake_quantize(x, qp, convention="onnxruntime")
 
-    def naive():
+    def naive() -> np.ndarray:
         q = np.clip(np.round(x / qp.scale) + qp.zero_point, 0, 255).astype(np.int64)
         return ((q - qp.zero_point) * qp.scale).astype(np.float32)
 
-    # correctness unchanged: identical to onnxruntime, bit for bit
-    reference = ort_qdq()
-    assert np.array_equal(ours_separate(), reference) and np.array_equal(ours_fused(), reference)
-    t = {
-        name: _best(fn) * 1000
-        for name, fn in (
-            ("onnxruntime Q+DQ", ort_qdq),
-            ("quantviz quantize+dequantize (int64 codes)", ours_separate),
-            ("quantviz fake_quantize (fused)", ours_fused),
-            ("naive numpy", naive),
-        )
-    }
-    base = t["onnxruntime Q+DQ"]
+    codes = qv.quantize(x[:1], qp, convention="onnxruntime").dtype
     return {
-        **{f"{k} (ms)": round(v, 1) for k, v in t.items()},
-        **{f"{k} / onnxruntime": round(v / base, 2) for k, v in t.items() if k != "onnxruntime Q+DQ"},
+        "onnxruntime QuantizeLinear + DequantizeLinear": ort_qdq,
+        f"quantviz quantize + dequantize ({codes} codes)": ours_separate,
+        "quantviz fake_quantize (fused)": ours_fused,
+        "naive numpy (int64 codes)": naive,
     }
+
+
+def run(rounds: int = ROUNDS) -> list[dict[str, object]]:
+    """Return one row per contender: median ms and its ratio to onnxruntime, each with its spread over ``rounds``.
+
+    10M float32 values, onnxruntime convention, uint8, range [-1000, 1000].
+    """
+    x = (np.random.default_rng(0).normal(size=N) * 400).astype(np.float32)
+    qp = qv.choose_qparams(-1000, 1000, convention="onnxruntime")
+    fns = _contenders(x, qp)
+    names = list(fns)
+    reference = fns[names[0]]()
+    for name in names[1:3]:  # correctness unchanged: identical to onnxruntime, bit for bit
+        assert np.array_equal(fns[name](), reference), name
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(rounds):
+        for name in names:
+            times[name] += timings(fns[name], 1, warmup=False)
+    base = times[names[0]]
+    return [
+        {
+            "kernel": name,
+            "ms, median (min–max)": _spread([t * 1000 for t in ts]),
+            "× onnxruntime, median (min–max)": _spread([t / b for t, b in zip(ts, base, strict=True)]),
+        }
+        for name, ts in times.items()
+    ]
 
 
 if __name__ == "__main__":
-    for key, value in run().items():
-        print(f"{key}: {value}")
+    print(table(run()))

@@ -73,7 +73,7 @@ def main() -> None:
         "",
         "Kernels (10,000,000 float32 values):",
         "",
-        table([{"measure": k, "value": v} for k, v in results["kernels"].items()]),
+        table(results["kernels"]),
         "",
         "Block formats, fake_quantize of 10,000,000 float32 values (median of 5):",
         "",

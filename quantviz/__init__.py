@@ -10,7 +10,7 @@ figures). Data flows upwards only; ``import quantviz`` loads neither streamlit, 
 
 from quantviz.conventions import CONVENTIONS, Convention, QuantizeTrace, get_convention, tf_nudge
 from quantviz.errors import BitsError, ParseError, QParamsError, QuantVizError, RangeError, UnsupportedError
-from quantviz.grid import grid_label, int_range, to_binary
+from quantviz.grid import GridOptions, grid_label, int_range, to_binary
 from quantviz.qparams import QParams, validate_range
 from quantviz.quantize import (
     choose_qparams,
@@ -21,19 +21,21 @@ from quantviz.quantize import (
     quantize_trace,
     ste_mask,
 )
-from quantviz.rounding import ROUNDING_MODES
+from quantviz.rounding import ROUNDING_MODES, Rounding
 
 __all__ = [
     "CONVENTIONS",
     "ROUNDING_MODES",
     "BitsError",
     "Convention",
+    "GridOptions",
     "ParseError",
     "QParams",
     "QParamsError",
     "QuantVizError",
     "QuantizeTrace",
     "RangeError",
+    "Rounding",
     "UnsupportedError",
     "choose_qparams",
     "dequantize",

@@ -8,10 +8,13 @@ import numpy as np
 
 from quantviz.conventions import get_convention
 from quantviz.errors import QuantVizError
-from quantviz.metrics import error_stats
+from quantviz.grid import GridOptions
+from quantviz.metrics import ErrorStats, error_stats
+from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams
 
 MAX_CALIBRATION_SAMPLES = 100_000
+CALIBRATION_OPTIONS = GridOptions(bits=8, signed=True, symmetric=True)  # the calibrators' defaults: int8 symmetric
 
 
 class ClippingCurve(NamedTuple):
@@ -72,9 +75,7 @@ def _range_for(threshold: float, lo: float, hi: float, symmetric: bool) -> tuple
 def clipping_curve(
     x: np.ndarray,
     *,
-    bits: int = 8,
-    signed: bool = True,
-    symmetric: bool = True,
+    options: GridOptions = CALIBRATION_OPTIONS,
     convention: str = "textbook",
     points: int = 80,
 ) -> ClippingCurve:
@@ -88,8 +89,8 @@ def clipping_curve(
     thresholds = np.linspace(0.02, 1.0, points) * absmax
     rows = []
     for t in thresholds:
-        rmin, rmax = _range_for(float(t), lo, hi, symmetric)
-        qp = choose_qparams(rmin, rmax, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
+        rmin, rmax = _range_for(float(t), lo, hi, options.symmetric)
+        qp = choose_qparams(rmin, rmax, convention=convention, options=options)
         s = error_stats(conv.error_trace(xs, qp))
         rows.append((s.mse, s.rounding_mse, s.clipping_mse))
     arr = np.array(rows)
@@ -99,9 +100,7 @@ def clipping_curve(
 def mse_optimal_range(
     x: np.ndarray,
     *,
-    bits: int = 8,
-    signed: bool = True,
-    symmetric: bool = True,
+    options: GridOptions = CALIBRATION_OPTIONS,
     convention: str = "textbook",
     curve: ClippingCurve | None = None,
 ) -> tuple[float, float]:
@@ -112,17 +111,17 @@ def mse_optimal_range(
     xs = _sample(x)
     lo, hi = minmax_range(xs)
     if curve is None:
-        curve = clipping_curve(xs, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
+        curve = clipping_curve(xs, options=options, convention=convention)
     best = int(np.argmin(curve.total_mse))
     step = curve.thresholds[1] - curve.thresholds[0]
     fine = np.linspace(max(curve.thresholds[best] - step, step / 10), curve.thresholds[best] + step, 21)
     conv = get_convention(convention)
     errs = []
     for t in fine:
-        rmin, rmax = _range_for(float(t), lo, hi, symmetric)
-        qp = choose_qparams(rmin, rmax, bits=bits, signed=signed, symmetric=symmetric, convention=convention)
+        rmin, rmax = _range_for(float(t), lo, hi, options.symmetric)
+        qp = choose_qparams(rmin, rmax, convention=convention, options=options)
         errs.append(error_stats(conv.error_trace(xs, qp)).mse)
-    return _range_for(float(fine[int(np.argmin(errs))]), lo, hi, symmetric)
+    return _range_for(float(fine[int(np.argmin(errs))]), lo, hi, options.symmetric)
 
 
 def kl_entropy_range(x: np.ndarray, *, bits: int = 8, bins: int = 2048) -> tuple[float, float]:
@@ -168,17 +167,69 @@ def calibrate_all(
     x: np.ndarray,
     *,
     percentile: float = 99.9,
-    bits: int = 8,
-    signed: bool = True,
-    symmetric: bool = True,
+    options: GridOptions = CALIBRATION_OPTIONS,
     convention: str = "textbook",
 ) -> tuple[list[Calibration], ClippingCurve]:
     """Return every method's range, in the order the app shows them, and the clipping curve they share."""
-    options = {"bits": bits, "signed": signed, "symmetric": symmetric, "convention": convention}
-    curve = clipping_curve(x, **options)
+    curve = clipping_curve(x, options=options, convention=convention)
     return [
         Calibration("min-max", *minmax_range(x)),
         Calibration(f"percentile {percentile:g}", *percentile_range(x, percentile)),
-        Calibration("MSE-optimal", *mse_optimal_range(x, curve=curve, **options)),
-        Calibration("KL entropy", *kl_entropy_range(x, bits=bits)),
+        Calibration("MSE-optimal", *mse_optimal_range(x, curve=curve, options=options, convention=convention)),
+        Calibration("KL entropy", *kl_entropy_range(x, bits=options.bits)),
     ], curve
+
+
+class MethodResult(NamedTuple):
+    """One calibration method measured on the data: its range, the (s, z) it gives and the error, or why not.
+
+    Attributes
+    ----------
+    calibration : Calibration
+        The method and its range.
+    qparams : QParams or None
+        The parameters the convention chooses for that range (None when it cannot).
+    stats : ErrorStats or None
+        The error of quantizing all the data with them.
+    problem : str or None
+        Why the convention could not quantize with this range.
+    """
+
+    calibration: Calibration
+    qparams: QParams | None
+    stats: ErrorStats | None
+    problem: str | None
+
+
+def measure_calibrations(
+    x: np.ndarray, calibrations: list[Calibration], *, options: GridOptions, convention: str = "textbook"
+) -> list[MethodResult]:
+    """Return each calibrated range measured on all of ``x``: (s, z) chosen by ``convention``, and the error.
+
+    >>> x = np.linspace(-1, 1, 101)
+    >>> one = [Calibration("min-max", -1.0, 1.0)]
+    >>> r = measure_calibrations(x, one, options=GridOptions(signed=True, symmetric=True))
+    >>> r[0].stats.clipped_share, r[0].qparams.zero_point
+    (0.0, 0)
+    """
+    conv = get_convention(convention)
+    results = []
+    for cal in calibrations:
+        try:
+            qp = choose_qparams(cal.rmin, cal.rmax, convention=convention, options=options)
+        except QuantVizError as exc:
+            results.append(MethodResult(calibration=cal, qparams=None, stats=None, problem=str(exc)))
+            continue
+        stats = error_stats(conv.error_trace(x, qp))
+        results.append(MethodResult(calibration=cal, qparams=qp, stats=stats, problem=None))
+    return results
+
+
+def best_method(results: list[MethodResult]) -> int | None:
+    """Return the index of the measured method with the lowest total MSE (the first on a tie), or None.
+
+    >>> best_method([]) is None
+    True
+    """
+    measured = [(r.stats.mse, i) for i, r in enumerate(results) if r.stats is not None]
+    return min(measured)[1] if measured else None

@@ -8,6 +8,7 @@ import numpy as np
 
 from quantviz.conventions import get_convention
 from quantviz.errors import QuantVizError
+from quantviz.grid import GridOptions
 from quantviz.quantize import choose_qparams
 
 SCHEMES = {
@@ -39,28 +40,36 @@ class Quantized(NamedTuple):
     row_relative_mse: np.ndarray  # row MSE / the row's mean square: how much of each row is noise
 
 
+WEIGHT_OPTIONS = GridOptions(bits=8, signed=True, symmetric=True, narrow_range=True)
+
+
 def quantize_weights(
     w: np.ndarray,
     scheme: str,
     *,
     group_size: int = 32,
-    bits: int = 8,
-    signed: bool = True,
-    symmetric: bool = True,
-    narrow_range: bool = True,
     convention: str = "textbook",
+    options: GridOptions | None = None,
+    **grid: object,
 ) -> Quantized:
-    """Return ``w`` quantized per tensor, per output channel (row) or per group of ``group_size`` columns."""
+    """Return ``w`` quantized per tensor, per output channel (row) or per group of ``group_size`` columns.
+
+    ``options`` (or its fields as loose keywords) default to ``WEIGHT_OPTIONS``: symmetric int8, narrow range.
+
+    >>> r = quantize_weights(weight_matrix(2, 4), "channel", bits=4)
+    >>> r.scales.shape, bool(np.all(r.row_mse > 0))
+    ((2,), True)
+    """
     w = np.asarray(w, dtype=np.float64)
     if w.ndim != 2:
         raise QuantVizError(f"a weight matrix needs 2 dimensions, got shape {w.shape}")
     if scheme not in SCHEMES:
         raise QuantVizError(f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
     conv = get_convention(convention)
-    options = {"bits": bits, "signed": signed, "symmetric": symmetric, "narrow_range": narrow_range}
+    opts = GridOptions.coerce(options, grid, WEIGHT_OPTIONS)
 
     def fq(block: np.ndarray) -> tuple[np.ndarray, float]:
-        qp = choose_qparams(float(block.min()), float(block.max()), convention=convention, **options)
+        qp = choose_qparams(float(block.min()), float(block.max()), convention=convention, options=opts)
         return conv.fake_quantize(block, qp).astype(np.float64), qp.scale
 
     out = np.empty_like(w)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 
 from quantviz.errors import BitsError
@@ -75,6 +79,117 @@ def int_range(
     return qmin, qmax
 
 
+def _check_flag(name: str, value: object) -> bool:
+    """Return ``value`` as a bool after checking it is one (True/False, numpy bools, or 0/1)."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
+        return bool(value)
+    raise BitsError(f"{name} must be True or False, got {value!r}")
+
+
+OPTION_FIELDS = ("bits", "signed", "symmetric", "narrow_range", "reduce_range")
+
+
+@dataclass(frozen=True)
+class GridOptions:
+    """The five options every convention takes: the integer grid and whether the scheme is symmetric.
+
+    Validated once, here: ``bits`` is a whole number from ``MIN_BITS`` to ``MAX_BITS`` and the four switches are
+    booleans. Frozen and hashable, so it is its own cache key. Whether a convention supports the combination is the
+    convention's question (``Convention.unsupported_reason``), not this record's.
+
+    Attributes
+    ----------
+    bits : int
+        Bit width of the grid the parameters are chosen on.
+    signed : bool
+        Two's-complement signed grid instead of unsigned.
+    symmetric : bool
+        Symmetric scheme: the range becomes [-absmax, absmax] and z sits mid-grid (or at 0).
+    narrow_range : bool
+        Drop the lowest code.
+    reduce_range : bool
+        Use ``bits - 1`` bits (PyTorch's 7-bit activations).
+
+    Examples
+    --------
+    >>> o = GridOptions(bits=8, signed=True, narrow_range=True)
+    >>> o.grid(), o.replace(bits=4).grid()
+    ((-127, 127), (-7, 7))
+    >>> GridOptions.from_mapping({"bits": 4, "signed": 1}) == GridOptions(bits=4, signed=True)
+    True
+    >>> GridOptions(bits=17)
+    Traceback (most recent call last):
+    ...
+    quantviz.errors.BitsError: bit width must be a whole number from 2 to 16, got 17
+    """
+
+    bits: int = 8
+    signed: bool = False
+    symmetric: bool = False
+    narrow_range: bool = False
+    reduce_range: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bits", check_bits(self.bits))
+        for name in OPTION_FIELDS[1:]:
+            object.__setattr__(self, name, _check_flag(name, getattr(self, name)))
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, object], default: GridOptions | None = None) -> GridOptions:
+        """Return the options named in ``mapping``; missing ones come from ``default`` (or the defaults above).
+
+        Unknown names are refused.
+        """
+        unknown = sorted(set(mapping) - set(OPTION_FIELDS))
+        if unknown:
+            raise BitsError(f"unknown grid option {unknown[0]!r}; the options are {', '.join(OPTION_FIELDS)}")
+        return (default or cls()).replace(**mapping)
+
+    @classmethod
+    def coerce(
+        cls, options: GridOptions | None, loose: Mapping[str, object], default: GridOptions | None = None
+    ) -> GridOptions:
+        """Return ``options``, or the options built from the loose keywords of a public call (not both).
+
+        Loose keywords not given take their values from ``default`` (the GridOptions defaults when None).
+
+        >>> GridOptions.coerce(None, {"bits": 4}, GridOptions(signed=True))
+        GridOptions(bits=4, signed=True, symmetric=False, narrow_range=False, reduce_range=False)
+        """
+        if options is None:
+            return cls.from_mapping(loose, default)
+        if loose:
+            raise BitsError(f"pass either options= or loose keywords, not both (got {', '.join(sorted(loose))})")
+        if not isinstance(options, GridOptions):
+            raise BitsError(f"options must be a GridOptions, got {options!r}")
+        return options
+
+    def replace(self, **changes: object) -> GridOptions:
+        """Return a copy with some options changed (validated again)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def as_kwargs(self) -> dict[str, int | bool]:
+        """Return the five options as keywords, for a public API that takes them loose."""
+        return {name: getattr(self, name) for name in OPTION_FIELDS}
+
+    def grid(self) -> tuple[int, int]:
+        """Return the integer grid ``(qmin, qmax)`` of these options (``int_range``; ``symmetric`` plays no part)."""
+        return int_range(self.bits, signed=self.signed, narrow_range=self.narrow_range, reduce_range=self.reduce_range)
+
+
+def every_grid_options() -> tuple[GridOptions, ...]:
+    """Return every combination of the five options, bits ``MIN_BITS``..``MAX_BITS`` and the four switches.
+
+    >>> len(every_grid_options()), every_grid_options()[1]
+    (240, GridOptions(bits=2, signed=True, symmetric=False, narrow_range=False, reduce_range=False))
+    """
+    return tuple(
+        GridOptions(bits, *(bool(flags >> i & 1) for i in range(4)))
+        for bits in range(MIN_BITS, MAX_BITS + 1)
+        for flags in range(16)
+    )
+
+
 def grid_label(bits: int, *, signed: bool) -> str:
     """Return a short type name such as ``'uint8'`` or ``'int4'``.
 
@@ -125,3 +240,24 @@ def storage_bits(storage_min: int, storage_max: int) -> tuple[int, bool]:
         if lo <= storage_min and storage_max <= hi:
             return bits, signed
     raise BitsError(f"[{storage_min}, {storage_max}] needs more than 32 bits")
+
+
+STORAGE_DTYPES = tuple(np.dtype(f"{kind}int{bits}") for bits in (8, 16, 32, 64) for kind in ("", "u"))
+
+
+def storage_dtype(storage_min: int, storage_max: int) -> np.dtype:
+    """Return the smallest numpy integer dtype holding [storage_min, storage_max]: how frameworks store codes.
+
+    Sub-byte grids (int4, uint4, ...) are stored one code a byte, in int8 or uint8, as numpy has nothing smaller.
+    A grid with no negative code is stored unsigned.
+
+    >>> storage_dtype(0, 255), storage_dtype(-128, 127), storage_dtype(-8, 7), storage_dtype(0, 65535)
+    (dtype('uint8'), dtype('int8'), dtype('int8'), dtype('uint16'))
+    >>> storage_dtype(-32768, 65535)
+    dtype('int32')
+    """
+    kind = "i" if storage_min < 0 else "u"
+    for dtype in STORAGE_DTYPES:
+        if dtype.kind == kind and np.iinfo(dtype).min <= storage_min and storage_max <= np.iinfo(dtype).max:
+            return dtype
+    raise BitsError(f"no integer type holds [{storage_min}, {storage_max}]")

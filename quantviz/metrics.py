@@ -13,6 +13,10 @@ from quantviz.grid import MAX_BITS, MIN_BITS
 from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams, quantize_trace
 
+# Relative tolerance: two numbers closer than one part in a million count as the same (float32 keeps about seven
+# digits, so a scale computed in float32 and one in float64 agree to it; a tie that close is a tie).
+REL_TOLERANCE = 1e-6
+
 
 class ErrorStats(NamedTuple):
     """Summary of dequantized - x over an array.

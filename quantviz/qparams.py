@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from quantviz.errors import QParamsError, RangeError
+from quantviz.grid import storage_dtype
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,15 @@ class QParams:
     def stored_max(self) -> float:
         """Largest real value the quantize op stores without clipping, (storage_max - z) * s."""
         return (self.storage_max - self.zero_point) * self.scale
+
+    @property
+    def code_dtype(self) -> np.dtype:
+        """The numpy integer type the codes are stored in: the smallest holding the stored grid (``storage_dtype``).
+
+        >>> QParams(0.5, 128, 0, 255).code_dtype, QParams(0.5, 0, -8, 7).code_dtype
+        (dtype('uint8'), dtype('int8'))
+        """
+        return storage_dtype(self.storage_min, self.storage_max)
 
     @property
     def levels(self) -> int:

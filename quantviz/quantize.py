@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from quantviz.conventions import QuantizeTrace, get_convention
+from quantviz.grid import GridOptions
 from quantviz.qparams import QParams, validate_range
 
 
@@ -12,12 +13,9 @@ def choose_qparams(
     rmin: float,
     rmax: float,
     *,
-    bits: int = 8,
-    signed: bool = False,
-    symmetric: bool = False,
-    narrow_range: bool = False,
-    reduce_range: bool = False,
     convention: str = "textbook",
+    options: GridOptions | None = None,
+    **grid: object,
 ) -> QParams:
     """Return the QParams that ``convention`` chooses for the real range [rmin, rmax].
 
@@ -25,12 +23,14 @@ def choose_qparams(
     ----------
     rmin, rmax : float
         Observed real range (finite, rmin <= rmax).
-    bits, signed, narrow_range, reduce_range :
-        The integer grid, as in :func:`quantviz.int_range`.
-    symmetric : bool
-        Symmetric scheme: the range becomes [-absmax, absmax] and z sits mid-grid.
     convention : str
         One of ``quantviz.CONVENTIONS``.
+    options : GridOptions, optional
+        The grid and scheme (bits, signed, symmetric, narrow_range, reduce_range).
+    **grid :
+        Or the same five options as loose keywords (``bits=8, signed=False, ...``; the defaults of
+        :class:`GridOptions`), converted once, here. ``symmetric``: the range becomes [-absmax, absmax] and z sits
+        mid-grid; the others define the integer grid, as in :func:`quantviz.int_range`.
 
     Raises
     ------
@@ -46,17 +46,11 @@ def choose_qparams(
     0
     >>> choose_qparams(-1000, 1000, signed=True, convention="tflite").zero_point
     -1
+    >>> choose_qparams(-1000, 1000, convention="tflite", options=GridOptions(signed=True)).zero_point
+    -1
     """
     lo, hi = validate_range(rmin, rmax)
-    return get_convention(convention).choose_qparams(
-        lo,
-        hi,
-        bits=bits,
-        signed=signed,
-        symmetric=symmetric,
-        narrow_range=narrow_range,
-        reduce_range=reduce_range,
-    )
+    return get_convention(convention).choose_qparams(lo, hi, GridOptions.coerce(options, grid))
 
 
 def quantize_trace(
@@ -91,7 +85,11 @@ def quantize(
     seed: int = 0,
     add_zero_point_before_rounding: bool = False,
 ) -> np.ndarray:
-    """Return the int64 codes of ``x``, clamped to the grid.
+    """Return the codes of ``x``, clamped to the grid, in the grid's storage type (uint8, int8, int16, ...).
+
+    The type is ``qparams.code_dtype``, the smallest numpy integer type holding the stored grid, as the frameworks
+    store codes (sub-byte grids one code a byte). Arithmetic on the codes wraps in that type: ``q - z`` on uint8 codes
+    is not the step count; :func:`dequantize` widens first.
 
     Parameters
     ----------
@@ -113,6 +111,8 @@ def quantize(
     >>> qp = QParams(scale=2000 / 255, zero_point=128, qmin=0, qmax=255)
     >>> quantize([39.215686275, 0.0, 1000.0, -1000.0], qp).tolist()
     [133, 128, 255, 0]
+    >>> quantize([0.0], qp).dtype, quantize([0.0], QParams(scale=1.0, zero_point=0, qmin=-8, qmax=7)).dtype
+    (dtype('uint8'), dtype('int8'))
     >>> quantize([-1000.0], qp, rounding="half_away_from_zero").tolist()
     [0]
     >>> quantize([-1000.0], qp, rounding="half_away_from_zero", add_zero_point_before_rounding=True).tolist()

@@ -8,21 +8,88 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from enum import StrEnum
 from fractions import Fraction
 
 import numpy as np
 
 from quantviz.errors import UnsupportedError
 
-ROUNDING_MODES: dict[str, str] = {
-    "half_to_even": "round half to even (banker's rounding, numpy's rint): 2.5 -> 2, 3.5 -> 4",
-    "half_away_from_zero": "round half away from zero (C's round): 2.5 -> 3, -2.5 -> -3",
-    "half_up": "round half up, floor(v + 0.5): 2.5 -> 3, -2.5 -> -2",
-    "floor": "round down (toward -inf): 2.7 -> 2, -2.2 -> -3",
-    "ceil": "round up (toward +inf): 2.2 -> 3, -2.7 -> -2",
-    "toward_zero": "truncate (toward zero): 2.7 -> 2, -2.7 -> -2",
-    "stochastic": "stochastic: round up with probability equal to the fractional part (seeded)",
-}
+
+class Rounding(StrEnum):
+    """The rounding rules, each with its words, defined here once (everything else reads them from here).
+
+    The values are the strings used everywhere (URLs, recipes, ``rounding=``): ``Rounding("half_to_even")`` and
+    ``"half_to_even"`` compare equal.
+
+    >>> Rounding.HALF_AWAY_FROM_ZERO.adverb, Rounding.HALF_AWAY_FROM_ZERO.label
+    ('half away from zero', 'round half away from zero')
+    >>> Rounding("half_to_even") == "half_to_even", Rounding.HALF_UP_FLOAT32.selectable
+    (True, False)
+    """
+
+    adverb: str
+    summary: str
+
+    def __new__(cls, value: str, adverb: str, summary: str) -> Rounding:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.adverb = adverb  # to follow "rounds"
+        member.summary = summary  # the rule with examples; "" for a rule no one picks by hand
+        return member
+
+    HALF_TO_EVEN = (
+        "half_to_even",
+        "half to even",
+        "round half to even (banker's rounding, numpy's rint): 2.5 -> 2, 3.5 -> 4",
+    )
+    HALF_AWAY_FROM_ZERO = (
+        "half_away_from_zero",
+        "half away from zero",
+        "round half away from zero (C's round): 2.5 -> 3, -2.5 -> -3",
+    )
+    HALF_UP = ("half_up", "half up", "round half up, floor(v + 0.5): 2.5 -> 3, -2.5 -> -2")
+    FLOOR = ("floor", "down", "round down (toward -inf): 2.7 -> 2, -2.2 -> -3")
+    CEIL = ("ceil", "up", "round up (toward +inf): 2.2 -> 3, -2.7 -> -2")
+    TOWARD_ZERO = ("toward_zero", "toward zero", "truncate (toward zero): 2.7 -> 2, -2.7 -> -2")
+    STOCHASTIC = (
+        "stochastic",
+        "stochastically",
+        "stochastic: round up with probability equal to the fractional part (seeded)",
+    )
+    # TF fake-quant's kernel: floor(v + 0.5) with the sum in float32 (a recipe's rule, not a mode to choose)
+    HALF_UP_FLOAT32 = ("half_up_float32", "half up as floor(v + 0.5) in float32", "")
+
+    def __repr__(self) -> str:
+        return repr(self.value)  # shown as the string it stands for, in messages and doctests alike
+
+    @property
+    def selectable(self) -> bool:
+        """Whether this is a mode the textbook convention lets you choose (a key of ``ROUNDING_MODES``)."""
+        return bool(self.summary)
+
+    @property
+    def name_words(self) -> str:
+        """The rule's name with its gloss, the part of the summary before the examples ("round half to even
+        (banker's rounding, numpy's rint)")."""
+        return self.summary.split(":")[0]
+
+    @property
+    def label(self) -> str:
+        """The rule's short name, for a menu ("round half to even")."""
+        return self.name_words.split(" (")[0]
+
+
+ROUNDING_MODES: dict[str, str] = {rule.value: rule.summary for rule in Rounding if rule.selectable}
+
+
+def rule_words(rule: str) -> str:
+    """A rounding rule, to follow the verb "rounds".
+
+    >>> rule_words("half_away_from_zero"), rule_words("floor")
+    ('half away from zero', 'down')
+    """
+    return Rounding(rule).adverb
 
 
 def round_half_to_even(t: np.ndarray) -> np.ndarray:

@@ -89,9 +89,9 @@ def choose(
     if max(abs(rmin), abs(rmax)) > rules["limit"]:
         raise LiveError("range too large")
     conv = rules["conventions"][convention]
-    from quantviz.conventions.live import grid_key
-
-    grid = conv["grids"].get(grid_key(bits, signed, symmetric, narrow_range, reduce_range))
+    # The key as the browser builds it (not through GridOptions: a bad value must miss, as it does there)
+    key = ",".join(str(int(v)) for v in (bits, signed, symmetric, narrow_range, reduce_range))
+    grid = conv["grids"].get(key)
     if grid is None:
         raise LiveError("unsupported options")
     rd, sd = conv["range_dtype"], conv["scale_dtype"]

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import quantviz as qv
+from quantviz.grid import STORAGE_DTYPES
 from tests.strategies import ranges, setups, values_for
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -19,7 +20,11 @@ def test_codes_stay_in_storage_grid(setup, data) -> None:
     name, _, qp = setup
     x = data.draw(values_for(qp))
     q = qv.quantize(x, qp, convention=name)
-    assert q.dtype == np.int64
+    # stored as frameworks store them: the smallest integer type holding the stored grid (one byte for sub-byte)
+    assert q.dtype == qp.code_dtype
+    assert np.iinfo(q.dtype).min <= qp.storage_min and qp.storage_max <= np.iinfo(q.dtype).max
+    smaller = [d for d in STORAGE_DTYPES if d.kind == q.dtype.kind and d.itemsize < q.dtype.itemsize]
+    assert not any(np.iinfo(d).min <= qp.storage_min and qp.storage_max <= np.iinfo(d).max for d in smaller)
     assert (q >= qp.storage_min).all() and (q <= qp.storage_max).all()
 
 
@@ -28,7 +33,7 @@ def test_codes_stay_in_storage_grid(setup, data) -> None:
 def test_quantize_is_monotone(setup, data) -> None:
     name, _, qp = setup
     x = np.sort(data.draw(values_for(qp)))
-    q = qv.quantize(x, qp, convention=name)
+    q = qv.quantize(x, qp, convention=name).astype(np.int64)  # widened: np.diff of uint8 codes would wrap
     assert (np.diff(q) >= 0).all()
 
 
@@ -56,6 +61,21 @@ def test_error_within_half_step_inside_range(setup, data) -> None:
     # float32 conventions: half a step plus float32 rounding of input, product and output
     slack = 1e-6 * max(abs(qp.real_min), abs(qp.real_max)) + 1e-12
     assert (np.abs(deq - inside) <= qp.scale / 2 + slack).all()
+
+
+@pytest.mark.parametrize("name", sorted(qv.CONVENTIONS))
+def test_dequantize_widens_before_subtracting(name: str) -> None:
+    # uint8 codes below a large z: q − z in uint8 would wrap (0 − 200 = 56); it must be −200 steps.
+    qp = qv.QParams(scale=0.5, zero_point=200, qmin=0, qmax=255)
+    q = np.array([0, 200, 255], dtype=np.uint8)
+    assert qv.dequantize(q, qp, convention=name).tolist() == [-100.0, 0.0, 27.5]
+    # int8 codes above a negative z, and int16 codes: −128 − 100 and 32767 + 32768 leave their own types
+    q8 = np.array([-128, 127], dtype=np.int8)
+    assert qv.dequantize(q8, qv.QParams(1.0, 100, -128, 127), convention=name).tolist() == [-228.0, 27.0]
+    q16 = np.array([32767], dtype=np.int16)
+    assert qv.dequantize(q16, qv.QParams(1.0, -32768, -32768, 32767), convention=name).tolist() == [65535.0]
+    codes = qv.quantize([-1e9, 1e9], qp, convention=name)
+    assert codes.dtype == np.uint8 and qv.dequantize(codes, qp, convention=name).tolist() == [-100.0, 27.5]
 
 
 @SETTINGS

@@ -35,7 +35,7 @@ def swapped(a, b, steps):
 def check(lo, hi, probes, options) -> int:
     rows = compare_conventions(lo, hi, probes, **options)
     ref = rows[0]
-    differences = explain_differences(rows, probes, rmin=lo, rmax=hi, options=options)
+    differences = explain_differences(rows, probes, rmin=lo, rmax=hi, options=qv.GridOptions.from_mapping(options))
     if ref.qparams is None:
         assert differences == []
         return 0
@@ -109,7 +109,7 @@ def cause(lo, hi, probes, convention, quantity, **options):
     rows = compare_conventions(lo, hi, probes, **options)
     return next(
         d
-        for d in explain_differences(rows, probes, rmin=lo, rmax=hi, options=options)
+        for d in explain_differences(rows, probes, rmin=lo, rmax=hi, options=qv.GridOptions.from_mapping(options))
         if d.convention == convention and d.quantity == quantity
     )
 

@@ -285,7 +285,7 @@ def number_line_figure(
         pick = np.unique(np.linspace(0, values.size - 1, min(values.size, MAX_LINKS)).round().astype(int))
         order = np.argsort(values)[pick] if values.size > MAX_LINKS else pick
         vx, vq = values[order], codes[order]
-        landed = (vq - z) * s
+        landed = (vq.astype(np.int64) - z) * s  # widened: stored codes (uint8, ...) would wrap
         link_x = np.column_stack([vx, landed, np.full(vx.size, np.nan)]).ravel()
         link_y = np.tile([1.0, 0.0, np.nan], vx.size)
         fig.add_trace(

@@ -22,6 +22,7 @@ import streamlit as st
 import quantviz as qv
 from quantviz.app import figures
 from quantviz.conventions.live import all_live_rules
+from quantviz.conventions.options import supported_bits
 
 ASSETS = Path(__file__).with_name("live")
 COMPONENT_NAME = "quantviz.live_number_line"
@@ -72,10 +73,7 @@ def component_data(settings: Any, qp: qv.QParams, *, probe: float | None, probe_
             "rmin": qp.rmin,
             "rmax": qp.rmax,
         }
-    conv = qv.CONVENTIONS[settings.convention]
-    bits_fixed = all(
-        conv.unsupported_reason(**{**settings.options(), "bits": b}) for b in range(2, 17) if b != settings.bits
-    )
+    bits_fixed = supported_bits(settings.convention, settings.options()) == [settings.bits]
     data_settings = {
         "rmin": settings.rmin,
         "rmax": settings.rmax,

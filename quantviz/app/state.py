@@ -24,9 +24,10 @@ from quantviz.app.serving import previous_session_id, reconnect_message
 from quantviz.errors import ParseError
 from quantviz.grid import MAX_BITS, MIN_BITS
 from quantviz.inputs import parse_bool_param, parse_choice_param, parse_float_param, parse_int_param
+from quantviz.rounding import Rounding
 
 CONVENTION_LABELS = {name: conv.label for name, conv in qv.CONVENTIONS.items()}
-ROUNDING_LABELS = {key: text.split(":")[0].split(" (")[0] for key, text in qv.ROUNDING_MODES.items()}
+ROUNDING_LABELS = {key: Rounding(key).label for key in qv.ROUNDING_MODES}
 STORE = "_qv_values"
 LOADED = "_qv_loaded_from_url"
 LINK_MESSAGES = "_qv_link_messages"
@@ -245,7 +246,10 @@ def link_panel() -> None:
         too_long = sorted(st.session_state.get(TOO_LONG, set()))
         if too_long or len(link) > MAX_LINK_CHARS:
             st.warning(
-                f"Left out of the link (too long): {', '.join(too_long) or 'some values'}. Download the settings instead.",
+                (
+                    f"Left out of the link (too long): {', '.join(too_long) or 'some values'}. "
+                    "Download the settings instead."
+                ),
                 icon=":material/link_off:",
             )
             st.download_button(

@@ -1,132 +1,30 @@
 """The base of every framework convention: the trace of one quantization and the three verbs.
 
 A :class:`Convention` says how a framework chooses (s, z) and how it rounds; each framework
-overrides ``choose_trace`` (every step of choosing s and z) and ``_round`` (and, where the framework differs, the clamp) in
-its own module. This module imports the math below it (errors, grid, qparams, rounding) and
+overrides ``_trace`` (every step of choosing s and z) and ``_round`` (and, where the framework differs, the clamp)
+in its own module. This module imports the math below it (errors, grid, qparams, rounding) and
 never the conventions built on it, the teaching text or the app.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
 from quantviz.conventions.kernels import in_chunks
 from quantviz.conventions.recipe import Recipe
+from quantviz.conventions.traces import ChoiceTrace, ErrorTrace, QuantizeTrace
 from quantviz.errors import RangeError, UnsupportedError
-from quantviz.grid import check_bits
+from quantviz.grid import GridOptions
 from quantviz.qparams import QParams
+from quantviz.rounding import Rounding
+
+__all__ = ["F32", "F32_EPS", "F32_TINY", "ChoiceTrace", "Convention", "ErrorTrace", "QuantizeTrace"]
 
 F32 = np.float32
 F32_EPS = float(np.finfo(np.float32).eps)
 F32_TINY = float(np.finfo(np.float32).tiny)
-
-
-class QuantizeTrace(NamedTuple):
-    """Every step of quantizing an array, as the convention computes it.
-
-    Attributes
-    ----------
-    x : ndarray of float64
-        The input values.
-    scaled : ndarray of float64
-        x / s in float64, for display (real value measured in grid steps).
-    pre_round : ndarray
-        The exact number the convention rounds (float32 for the frameworks); it already
-        contains z when the convention adds z before rounding.
-    unclamped : ndarray of float64
-        The integer code before clamping (rounded value plus z).
-    q : ndarray of int64
-        The stored code, clamped to the grid.
-    dequantized : ndarray of float64
-        (q - z) * s as the convention computes it.
-    error : ndarray of float64
-        dequantized - x.
-    clipped : ndarray of bool
-        Whether the value was clamped to the end of the grid.
-    """
-
-    x: np.ndarray
-    scaled: np.ndarray
-    pre_round: np.ndarray
-    unclamped: np.ndarray
-    q: np.ndarray
-    dequantized: np.ndarray
-    error: np.ndarray
-    clipped: np.ndarray
-
-
-class ChoiceTrace(NamedTuple):
-    """Every step of choosing (s, z) from a range, as the convention computes it.
-
-    The steps come in the order they happen, so two conventions can be compared step by step
-    (see :mod:`quantviz.teach.compare`). Zero-point numbers are in the frame of the stored grid:
-    a TFLite uint8 zero point is computed on int8 and shifted by 128, and ``zero_raw`` includes
-    that shift, so that it can be set beside a zero point computed on uint8 directly.
-
-    Attributes
-    ----------
-    range_given : tuple of float
-        The range as the convention reads it (float32 for the frameworks).
-    range_used : tuple of float
-        The range after the convention's adjustments (widening to include 0, symmetrising).
-    adjustment : str
-        What was done to the range, in words ("" when nothing).
-    grid : tuple of int
-        The integer grid (qmin, qmax) the parameters are chosen on.
-    storage : tuple of int
-        The grid the quantize op clamps to.
-    scale_divisor : float
-        How many steps of s the range used spans: (rmax − rmin) / s before rounding.
-    scale_formula : str
-        How the scale is computed, in words with its numbers.
-    scale_dtype : str
-        ``"float32"`` or ``"float64"``: the arithmetic the scale is computed in.
-    scale : float
-        The scale as stored.
-    zero_rule : str
-        ``"from_min"`` (z = qmin − rmin/s, rounded), ``"middle"`` (set to the middle of the grid),
-        ``"zero"`` (z = 0 by definition) or ``"degenerate"`` (an empty range: a fixed fallback).
-    zero_formula : str
-        The rule in words, with its numbers.
-    zero_raw : float or None
-        The number that is rounded to get z (None when z is set by a rule), in the stored grid's frame.
-    zero_tie_rule : str or None
-        Key of ``ROUNDING_MODES`` used to round ``zero_raw``.
-    zero_clamped : bool
-        Whether the rounded zero point fell outside the grid and was clamped.
-    zero_shift : int
-        Added after rounding (128 for a TFLite uint8 input), 0 otherwise.
-    qparams : QParams
-        The result.
-    """
-
-    range_given: tuple[float, float]
-    range_used: tuple[float, float]
-    adjustment: str
-    grid: tuple[int, int]
-    storage: tuple[int, int]
-    scale_divisor: float
-    scale_formula: str
-    scale_dtype: str
-    scale: float
-    zero_rule: str
-    zero_formula: str
-    zero_raw: float | None
-    zero_tie_rule: str | None
-    zero_clamped: bool
-    zero_shift: int
-    qparams: QParams
-
-
-class ErrorTrace(NamedTuple):
-    """The three fields of a QuantizeTrace that error statistics and error histograms need."""
-
-    x: np.ndarray
-    error: np.ndarray
-    clipped: np.ndarray
 
 
 def _as_float_array(x: object) -> np.ndarray:
@@ -159,8 +57,8 @@ class Convention:
         One sentence.
     rules : tuple of str
         The rules in plain words, in the order they are applied.
-    tie_rule : str
-        Key of ``ROUNDING_MODES`` used when quantizing.
+    tie_rule : Rounding
+        The rule used when quantizing.
     arithmetic : str
         ``"float64"`` or ``"float32"``.
     widens_to_include_zero : bool
@@ -173,7 +71,7 @@ class Convention:
     label: str
     summary: str
     rules: tuple[str, ...]
-    tie_rule: str
+    tie_rule: Rounding
     arithmetic: str
     widens_to_include_zero: bool
     adds_zero_point_before_rounding: bool
@@ -181,26 +79,30 @@ class Convention:
     order_can_change = False  # only the textbook lets you round after adding z
 
     # --- options -----------------------------------------------------------------
-    def unsupported_reason(
-        self,
-        *,
-        bits: int = 8,
-        signed: bool = False,
-        symmetric: bool = False,
-        narrow_range: bool = False,
-        reduce_range: bool = False,
-    ) -> str | None:
-        """Return why these options are not supported, or None when they are."""
+    def unsupported_reason(self, options: GridOptions | None = None, **loose: object) -> str | None:
+        """Return why these options are not supported, or None when they are.
+
+        Takes a :class:`~quantviz.grid.GridOptions`, or its five fields as loose keywords (converted once, here).
+
+        >>> from quantviz.conventions import get_convention
+        >>> get_convention("tflite").unsupported_reason(GridOptions(bits=4))[:26]
+        '4-bit grids are not modell'
+        >>> get_convention("tflite").unsupported_reason(bits=8, signed=True) is None
+        True
+        """
+        return self._unsupported(GridOptions.coerce(options, loose))
+
+    def _unsupported(self, options: GridOptions) -> str | None:
+        """Return why ``options`` are not supported by this convention, or None (every combination by default)."""
         return None
 
-    def check_options(self, **options: object) -> None:
+    def check_options(self, options: GridOptions) -> None:
         """Raise UnsupportedError (naming the combination and the alternatives) if not supported."""
-        check_bits(options.get("bits", 8))
-        reason = self.unsupported_reason(**options)  # type: ignore[arg-type]
+        reason = self._unsupported(options)
         if reason:
             raise UnsupportedError(f"{self.label}: {reason}")
 
-    def check_rounding(self, rounding: str | None) -> str:
+    def check_rounding(self, rounding: str | None) -> Rounding:
         """Return the rounding mode to use; only the textbook convention lets you pick."""
         if rounding is None or rounding == self.tie_rule:
             return self.tie_rule
@@ -210,89 +112,47 @@ class Convention:
 
     # --- the three verbs -------------------------------------------------------
     def choose_trace(
-        self,
-        rmin: float,
-        rmax: float,
-        *,
-        bits: int = 8,
-        signed: bool = False,
-        symmetric: bool = False,
-        narrow_range: bool = False,
-        reduce_range: bool = False,
+        self, rmin: float, rmax: float, options: GridOptions | None = None, **loose: object
     ) -> ChoiceTrace:
         """Return every step of choosing (s, z) for the range [rmin, rmax] (see ChoiceTrace).
 
-        Checks the options first (UnsupportedError naming the alternatives), then runs the convention's ``_trace``.
+        Takes a GridOptions or its fields as loose keywords; checks them first (UnsupportedError naming the
+        alternatives), then runs the convention's ``_trace``.
         """
-        options = {
-            "bits": bits,
-            "signed": signed,
-            "symmetric": symmetric,
-            "narrow_range": narrow_range,
-            "reduce_range": reduce_range,
-        }
-        self.check_options(**options)
-        return self._trace(rmin, rmax, **options)
+        opts = GridOptions.coerce(options, loose)
+        self.check_options(opts)
+        return self._trace(rmin, rmax, opts)
 
-    def _trace(
-        self,
-        rmin: float,
-        rmax: float,
-        *,
-        bits: int,
-        signed: bool,
-        symmetric: bool,
-        narrow_range: bool,
-        reduce_range: bool,
-    ) -> ChoiceTrace:  # pragma: no cover
+    def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:  # pragma: no cover
         raise NotImplementedError
 
     def recipe(
         self,
+        options: GridOptions | None = None,
         *,
-        bits: int = 8,
-        signed: bool = False,
-        symmetric: bool = False,
-        narrow_range: bool = False,
-        reduce_range: bool = False,
         rounding: str | None = None,
         add_zero_point_before_rounding: bool = False,
+        **loose: object,
     ) -> Recipe:
         """Return how this convention does each step for these options, as data (see :mod:`.recipe`).
 
         ``run_recipe(conv.recipe(**options), rmin, rmax, x)`` gives exactly what ``choose_qparams`` and ``quantize``
         give (tested); a recipe with a step replaced is the experiment a cause is found by.
         """
-        options = {
-            "bits": bits,
-            "signed": signed,
-            "symmetric": symmetric,
-            "narrow_range": narrow_range,
-            "reduce_range": reduce_range,
-        }
-        self.check_options(**options)
+        opts = GridOptions.coerce(options, loose)
+        self.check_options(opts)
         return self._recipe(
+            opts,
             rounding=self._prepare(rounding, add_zero_point_before_rounding),
             z_first=add_zero_point_before_rounding,
-            **options,
         )
 
-    def _recipe(
-        self,
-        *,
-        bits: int,
-        signed: bool,
-        symmetric: bool,
-        narrow_range: bool,
-        reduce_range: bool,
-        rounding: str,
-        z_first: bool,
-    ) -> Recipe:  # pragma: no cover
+    def _recipe(self, options: GridOptions, *, rounding: str, z_first: bool) -> Recipe:  # pragma: no cover
         raise NotImplementedError
 
-    def choose_qparams(self, rmin: float, rmax: float, **options: object) -> QParams:
+    def choose_qparams(self, rmin: float, rmax: float, options: GridOptions | None = None, **loose: object) -> QParams:
         """Return the QParams this convention chooses for [rmin, rmax]: the last step of ``choose_trace``."""
-        return self.choose_trace(rmin, rmax, **options).qparams
+        return self.choose_trace(rmin, rmax, options, **loose).qparams
 
     def _round(
         self, x: np.ndarray, qparams: QParams, mode: str, seed: int, z_first: bool, scratch: bool = False
@@ -304,13 +164,13 @@ class Convention:
         raise NotImplementedError  # pragma: no cover
 
     def _final_codes(self, x: np.ndarray, qparams: QParams, unclamped: np.ndarray, scratch: bool = False) -> np.ndarray:
-        """Return the stored codes (as floats) from the unclamped ones: clamp to the storage grid (in place with scratch)."""
+        """Return the stored codes (as floats) from the unclamped ones: the storage grid's clamp (scratch: in place)."""
         return np.clip(unclamped, qparams.storage_min, qparams.storage_max, out=unclamped if scratch else None)
 
     def _clipped(self, x: np.ndarray, qparams: QParams, unclamped: np.ndarray, q: np.ndarray) -> np.ndarray:
         return unclamped != q
 
-    def _prepare(self, rounding: str | None, add_zero_point_before_rounding: bool) -> str:
+    def _prepare(self, rounding: str | None, add_zero_point_before_rounding: bool) -> Rounding:
         mode = self.check_rounding(rounding)
         if add_zero_point_before_rounding and not self.order_can_change:
             raise UnsupportedError(
@@ -327,11 +187,15 @@ class Convention:
         seed: int = 0,
         add_zero_point_before_rounding: bool = False,
     ) -> np.ndarray:
-        """Return the int64 codes only: the fast path (chunked, parallel), same arithmetic as the trace."""
+        """Return the codes only, in the grid's storage type (``qparams.code_dtype``: uint8, int8, int16, ...).
+
+        The fast path (chunked, parallel), same arithmetic as the trace. The codes are stored as the frameworks store
+        them, so ``q - z`` on them wraps: widen first (``dequantize`` does).
+        """
         mode = self._prepare(rounding, add_zero_point_before_rounding)
         xs = _as_float_array(x)
         flat = xs.reshape(-1)
-        out = np.empty(flat.shape, dtype=np.int64)
+        out = np.empty(flat.shape, dtype=qparams.code_dtype)
 
         def work(a: int, b: int) -> None:
             chunk = flat[a:b]
@@ -404,30 +268,44 @@ class Convention:
         return ErrorTrace(x64.reshape(xs.shape), error.reshape(xs.shape), clipped.reshape(xs.shape))
 
     def dequantize(self, q: object, qparams: QParams) -> np.ndarray:
-        """Return (q - z) * s in this convention's float type (float32 for the frameworks)."""
-        codes = np.asarray(q, dtype=np.int64)
+        """Return (q - z) * s in this convention's float type (float32 for the frameworks).
+
+        Codes of any integer type are taken as they are (uint8 codes with z = 200 give q − z < 0: the subtraction is
+        done in the float type, never in the codes' own type, which would wrap).
+        """
+        codes = np.asarray(q)
+        if codes.dtype.kind not in "iu":
+            codes = codes.astype(np.int64)
         dtype = F32 if self.arithmetic == "float32" else np.float64
         scale = dtype(qparams.scale)
+        # Codes of at most 16 bits and such a z are exact in float32 (and so is q − z, below 2^17): subtract there,
+        # with no int64 copy. Wider codes are widened to int64 first, where the difference is exact.
+        in_float = codes.dtype.itemsize <= 2 and abs(qparams.zero_point) <= 1 << 16
+        zero = dtype(qparams.zero_point)
         flat = codes.reshape(-1)
         out = np.empty(flat.shape, dtype=dtype)
 
         def work(a: int, b: int) -> None:
-            out[a:b] = flat[a:b] - qparams.zero_point  # exact: codes and z are small integers
+            if in_float:
+                np.subtract(flat[a:b], zero, out=out[a:b], dtype=dtype)
+            else:
+                out[a:b] = flat[a:b].astype(np.int64) - qparams.zero_point  # exact: integers
             out[a:b] *= scale
 
         in_chunks(flat.size, work)
         return out.reshape(codes.shape)
 
     def fake_quantize(self, x: object, qparams: QParams) -> np.ndarray:
-        """Return dequantize(quantize(x)) in one fused pass (no int64 codes in between), same arithmetic."""
+        """Return dequantize(quantize(x)) in one fused pass (no codes in between), same arithmetic."""
         xs = _as_float_array(x)
         flat = xs.reshape(-1)
         dtype = F32 if self.arithmetic == "float32" else np.float64
         scale, zero = dtype(qparams.scale), dtype(qparams.zero_point)
         out = np.empty(flat.shape, dtype=dtype)
 
-        # Steps from z, clamped to the grid shifted by z: clamp(round(v) + z, lo, hi) − z = clamp(round(v), lo − z, hi − z)
-        # exactly (z and the grid are small integers; past 2^24 both sides clamp to the same end).
+        # Steps from z, clamped to the grid shifted by z:
+        # clamp(round(v) + z, lo, hi) − z = clamp(round(v), lo − z, hi − z) exactly
+        # (z and the grid are small integers; past 2^24 both sides clamp to the same end).
         low, high = dtype(qparams.storage_min - qparams.zero_point), dtype(qparams.storage_max - qparams.zero_point)
 
         def work(a: int, b: int) -> None:

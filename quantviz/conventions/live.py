@@ -27,7 +27,7 @@ from quantviz.conventions.base import F32_EPS, F32_TINY
 from quantviz.conventions.registry import CONVENTIONS
 from quantviz.conventions.tflite import TFLITE_NEAR_ZERO
 from quantviz.errors import QuantVizError
-from quantviz.grid import MAX_BITS, MIN_BITS
+from quantviz.grid import OPTION_FIELDS, GridOptions, every_grid_options
 
 # One entry per convention. Keys:
 #   range_dtype   the range ends are read in this type ("float32": rounded to float32 first)
@@ -40,7 +40,8 @@ from quantviz.grid import MAX_BITS, MIN_BITS
 #   scale_stored  the type s is stored in (ONNX Runtime: computed in float64, stored as float32)
 #   tiny_scale    "error": s below float32's smallest normal is refused; "unit_scale_zero_z": s = 1, z = 0; "none"
 #   zero          asymmetric zero point: quotient "lo_over_scale" (rmin / s) or "exact_ratio" (qmin − rmin · (qmax −
-#                 qmin) / (rmax − rmin) in exact rational arithmetic, rounded exactly); quotient_scale "stored" or "unrounded";
+#                 qmin) / (rmax − rmin) in exact rational arithmetic, rounded exactly); quotient_scale "stored" or
+#                 "unrounded";
 #                 quotient_dtype and raw_dtype round the quotient and qmin − quotient; round_target "raw" (round
 #                 qmin − quotient) or "quotient" (qmin − round(quotient)); tie; clamp "before" (compare the raw value
 #                 with the grid first), "after" (clamp the rounded value) or "none"
@@ -217,22 +218,21 @@ STEPS: dict[str, dict[str, Any]] = {
 NEAR_ZERO = TFLITE_NEAR_ZERO
 
 
-def grid_key(bits: int, signed: bool, symmetric: bool, narrow_range: bool, reduce_range: bool) -> str:
+def grid_key(options: GridOptions) -> str:
     """Return the key of an option combination in a convention's ``grids`` table.
 
-    >>> grid_key(8, False, True, False, False)
+    >>> grid_key(GridOptions(bits=8, symmetric=True))
     '8,0,1,0,0'
     """
-    return ",".join(str(int(v)) for v in (bits, signed, symmetric, narrow_range, reduce_range))
+    return ",".join(str(int(getattr(options, name))) for name in OPTION_FIELDS)
 
 
-def _grid_entry(name: str, bits: int, signed: bool, symmetric: bool, narrow: bool, reduce: bool) -> dict | None:
+def _grid_entry(name: str, options: GridOptions) -> dict | None:
     conv = CONVENTIONS[name]
-    options = {"bits": bits, "signed": signed, "symmetric": symmetric, "narrow_range": narrow, "reduce_range": reduce}
-    if conv.unsupported_reason(**options):
+    if conv.unsupported_reason(options):
         return None
     try:
-        trace = conv.choose_trace(-1.0, 1.0, **options)  # any range with 0 inside: the grids do not depend on it
+        trace = conv.choose_trace(-1.0, 1.0, options)  # any range with 0 inside: the grids do not depend on it
     except QuantVizError:
         return None
     qp = trace.qparams
@@ -243,7 +243,7 @@ def _grid_entry(name: str, bits: int, signed: bool, symmetric: bool, narrow: boo
         "smax": qp.storage_max,
         "shift": trace.zero_shift,
     }
-    if symmetric:
+    if options.symmetric:
         entry["zsym"] = qp.zero_point
         entry["half"] = trace.scale_divisor / 2  # s = absmax / half (the codes on one side of z)
     return entry
@@ -252,12 +252,10 @@ def _grid_entry(name: str, bits: int, signed: bool, symmetric: bool, narrow: boo
 @cache
 def _grids(name: str) -> dict[str, dict]:
     table = {}
-    for bits in range(MIN_BITS, MAX_BITS + 1):
-        for flags in range(16):
-            signed, symmetric, narrow, reduce = (bool(flags >> i & 1) for i in range(4))
-            entry = _grid_entry(name, bits, signed, symmetric, narrow, reduce)
-            if entry is not None:
-                table[grid_key(bits, signed, symmetric, narrow, reduce)] = entry
+    for options in every_grid_options():
+        entry = _grid_entry(name, options)
+        if entry is not None:
+            table[grid_key(options)] = entry
     return table
 
 

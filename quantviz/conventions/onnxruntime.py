@@ -6,8 +6,11 @@ import numpy as np
 
 from quantviz.conventions.base import F32, F32_TINY, ChoiceTrace, Convention
 from quantviz.conventions.recipe import Recipe
+from quantviz.conventions.rules import ScaleDtype, ZeroRule
 from quantviz.errors import BitsError
+from quantviz.grid import GridOptions
 from quantviz.qparams import QParams
+from quantviz.rounding import Rounding
 
 _ORT_SIGNED = {4: (-8, 7), 8: (-128, 127), 16: (-32768, 32767)}
 _ORT_UNSIGNED = {4: (0, 15), 8: (0, 255), 16: (0, 65535)}
@@ -16,11 +19,16 @@ _ORT_REDUCED_UNSIGNED = {4: (0, 7), 8: (0, 127), 16: (0, 32767)}
 _ORT_SYMMETRIC_SIGNED = {8: (-127, 127), 16: (-32767, 32767)}
 
 
-def onnxruntime_grid(bits: int, signed: bool, symmetric: bool, reduce_range: bool) -> tuple[int, int]:
-    """Return (qmin, qmax) as onnxruntime's get_qmin_qmax_for_qType does (reduced int8 is [-64, 64])."""
-    if reduce_range:
+def onnxruntime_grid(options: GridOptions) -> tuple[int, int]:
+    """Return (qmin, qmax) as onnxruntime's get_qmin_qmax_for_qType does (reduced int8 is [-64, 64]).
+
+    >>> onnxruntime_grid(GridOptions(signed=True, reduce_range=True)), onnxruntime_grid(GridOptions(bits=4))
+    ((-64, 64), (0, 15))
+    """
+    bits, signed = options.bits, options.signed
+    if options.reduce_range:
         table = _ORT_REDUCED_SIGNED if signed else _ORT_REDUCED_UNSIGNED
-    elif symmetric and signed and bits in _ORT_SYMMETRIC_SIGNED:
+    elif options.symmetric and signed and bits in _ORT_SYMMETRIC_SIGNED:
         table = _ORT_SYMMETRIC_SIGNED
     else:
         table = _ORT_SIGNED if signed else _ORT_UNSIGNED
@@ -32,44 +40,57 @@ def onnxruntime_grid(bits: int, signed: bool, symmetric: bool, reduce_range: boo
 class OnnxRuntime(Convention):
     """onnxruntime.quantization compute_scale_zp + the QuantizeLinear operator."""
 
-    def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
-        if bits not in (4, 8, 16):
-            return f"{bits}-bit grids are not supported; onnxruntime quantizes to 4, 8 or 16 bits"
-        if narrow_range:
-            return "narrow range is not an option: onnxruntime picks [-127, 127] itself for symmetric int8 (and [-32767, 32767] for int16); turn narrow range off"
+    def _unsupported(self, options: GridOptions) -> str | None:
+        if options.bits not in (4, 8, 16):
+            return f"{options.bits}-bit grids are not supported; onnxruntime quantizes to 4, 8 or 16 bits"
+        if options.narrow_range:
+            return (
+                "narrow range is not an option: onnxruntime picks [-127, 127] itself for "
+                "symmetric int8 (and [-32767, 32767] for int16); turn narrow range off"
+            )
         return None
 
-    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
-        qmin, qmax = onnxruntime_grid(bits, signed, symmetric, reduce_range)
-        storage_min, storage_max = (_ORT_SIGNED if signed else _ORT_UNSIGNED)[bits]
+    def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
+        qmin, qmax = onnxruntime_grid(options)
+        storage_min, storage_max = (_ORT_SIGNED if options.signed else _ORT_UNSIGNED)[options.bits]
         given = (float(F32(rmin)), float(F32(rmax)))
         lo = min(F32(rmin), F32(0))
         hi = max(F32(rmax), F32(0))
         adjustment = "widened to include 0" if (float(lo), float(hi)) != given else ""
-        if symmetric:
+        if options.symmetric:
             absmax = max(abs(lo), abs(hi))
             lo, hi = -absmax, absmax
             adjustment = f"made symmetric, [−{float(absmax):g}, {float(absmax):g}]"
         divisor = np.float64(qmax) - np.float64(qmin)
         scale_formula = (
             f"2·absmax / (qmax − qmin) = 2·absmax / {qmax - qmin}"
-            if symmetric
+            if options.symmetric
             else f"(rmax − rmin) / (qmax − qmin) = (rmax − rmin) / {qmax - qmin}"
         )
         scale = (np.float64(hi) - np.float64(lo)) / divisor
         raw: float | None = None
         if scale < F32_TINY:
             scale, zero_point = 1.0, 0
-            rule, formula = "degenerate", "an empty range: s = 1 and z = 0"
-        elif symmetric:
+            rule, formula = ZeroRule.DEGENERATE, "an empty range: s = 1 and z = 0"
+        elif options.symmetric:
             zero_point = int(np.rint((qmin + qmax) / 2.0))
-            rule, formula = "middle", f"the middle of the grid, round_half_even(({qmin} + {qmax}) / 2) = {zero_point}"
+            rule, formula = (
+                ZeroRule.MIDDLE,
+                f"the middle of the grid, round_half_even(({qmin} + {qmax}) / 2) = {zero_point}",
+            )
         else:
             raw = float(qmin - np.float64(lo) / scale)
             zero_point = int(np.rint(raw))
-            rule, formula = "from_min", "qmin − rmin / s in float64, rounded half to even"
+            rule, formula = ZeroRule.FROM_MIN, "qmin − rmin / s in float64, rounded half to even"
         qp = QParams(
-            float(F32(scale)), zero_point, qmin, qmax, storage_min, storage_max, rmin=float(lo), rmax=float(hi)
+            scale=float(F32(scale)),
+            zero_point=zero_point,
+            qmin=qmin,
+            qmax=qmax,
+            storage_min=storage_min,
+            storage_max=storage_max,
+            rmin=float(lo),
+            rmax=float(hi),
         )
         return ChoiceTrace(
             range_given=given,
@@ -79,36 +100,36 @@ class OnnxRuntime(Convention):
             storage=(storage_min, storage_max),
             scale_divisor=float(divisor),
             scale_formula=scale_formula,
-            scale_dtype="float64, stored as float32",
+            scale_dtype=ScaleDtype.FLOAT64_STORED_FLOAT32,
             scale=float(F32(scale)),
             zero_rule=rule,
             zero_formula=formula,
             zero_raw=raw,
-            zero_tie_rule="half_to_even" if raw is not None else None,
+            zero_tie_rule=Rounding.HALF_TO_EVEN if raw is not None else None,
             zero_clamped=False,
             zero_shift=0,
             qparams=qp,
         )
 
-    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
+    def _recipe(self, options: GridOptions, *, rounding: str, z_first: bool) -> Recipe:
         return Recipe(
             range_dtype="float32",
             widening="include_zero",
             empty_range="unit_scale_zero_0",
-            grid=onnxruntime_grid(bits, signed, symmetric, reduce_range),
-            symmetric=symmetric,
+            grid=onnxruntime_grid(options),
+            symmetric=options.symmetric,
             divisor="full",
             scale_arithmetic="float64",
             scale_storage="float32",
-            zero_rule="middle" if symmetric else "from_min",
+            zero_rule=ZeroRule.MIDDLE if options.symmetric else ZeroRule.FROM_MIN,
             zero_frame=0,
             zero_arithmetic="float64",
-            zero_rounding="half_to_even",
+            zero_rounding=Rounding.HALF_TO_EVEN,
             zero_clamp=False,
             quantize_arithmetic="float32_divide",
             order="round_then_add",
             rounding=rounding,
-            storage=(_ORT_SIGNED if signed else _ORT_UNSIGNED)[bits],
+            storage=(_ORT_SIGNED if options.signed else _ORT_UNSIGNED)[options.bits],
         )
 
     def _steps_into(self, x, qparams, out):
@@ -132,11 +153,14 @@ ONNXRUNTIME = OnnxRuntime(
     rules=(
         "Widen to include 0; both ends promoted to float64, s computed in float64 and stored as float32.",
         "Asymmetric: z = round_half_even(qmin − rmin / s).",
-        "Symmetric: s = 2·absmax / (qmax − qmin) on int8 [−127, 127] (uint8 keeps [0, 255]); z = 0 for int8, 128 for uint8.",
+        (
+            "Symmetric: s = 2·absmax / (qmax − qmin) on int8 [−127, 127] (uint8 keeps "
+            "[0, 255]); z = 0 for int8, 128 for uint8."
+        ),
         "reduce_range: uint8 [0, 127], int8 [−64, 64].",
         "QuantizeLinear: q = clamp(round_half_even(x / s) + z) with the division in float32, clamped to the full type.",
     ),
-    tie_rule="half_to_even",
+    tie_rule=Rounding.HALF_TO_EVEN,
     arithmetic="float32",
     widens_to_include_zero=True,
     adds_zero_point_before_rounding=False,

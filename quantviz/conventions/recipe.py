@@ -25,8 +25,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from quantviz.conventions.rules import ZeroRule
 from quantviz.errors import RangeError
-from quantviz.rounding import apply_rounding, fma_float32, round_exact
+from quantviz.rounding import Rounding, apply_rounding, fma_float32, round_exact
+
+TFLITE_NEAR_ZERO = 1e-6  # the TFLite converter widens a range narrower than this by it on each side
 
 F32 = np.float32
 _F32_EPS = F32(np.finfo(np.float32).eps)
@@ -86,7 +89,8 @@ class Recipe:
         How qmin − rmin / s is evaluated: ``"exact_ratio"`` (qmin − rmin·(qmax − qmin)/(rmax − rmin), in exact rational
         arithmetic and rounded exactly),
         ``"float64"``, ``"float64_to_float32"`` (in double with the float32 s, then rounded to float32),
-        ``"float32"``, or ``"float32_steps"`` (rmin / s in float32, and that is what gets rounded: qmin − round(rmin/s)).
+        ``"float32"``, or ``"float32_steps"`` (rmin / s in float32, and that is what gets rounded:
+        qmin − round(rmin/s)).
     zero_rounding : str
         A key of ``ROUNDING_MODES``: how the raw zero point is rounded.
     zero_clamp : bool
@@ -111,14 +115,14 @@ class Recipe:
     divisor: str
     scale_arithmetic: str
     scale_storage: str
-    zero_rule: str
+    zero_rule: ZeroRule
     zero_frame: int
     zero_arithmetic: str
-    zero_rounding: str
+    zero_rounding: Rounding
     zero_clamp: bool
     quantize_arithmetic: str
     order: str
-    rounding: str
+    rounding: Rounding
     storage: tuple[int, int]
 
     def replace(self, **steps: object) -> Recipe:
@@ -188,25 +192,36 @@ def _round_one(value: float | Fraction, rule: str) -> int:
     return int(apply_rounding(np.array([value], dtype=np.float64), rule)[0])
 
 
-def choose(recipe: Recipe, rmin: float, rmax: float) -> tuple[tuple[float, float], float, float, float | None, int]:
-    """Return (range used, scale as computed, scale as stored, raw zero point, zero point) for [rmin, rmax]."""
+def _range_used(recipe: Recipe, rmin: float, rmax: float) -> tuple[float, float]:
+    """The range as the recipe reads it, widened, symmetrised and (nearly empty) widened again, or refused."""
     lo, hi = _read(rmin, recipe.range_dtype), _read(rmax, recipe.range_dtype)
     if recipe.widening == "include_zero":
         lo, hi = min(lo, 0.0), max(hi, 0.0)
-    qmin, qmax = recipe.grid
     if recipe.symmetric:
         absmax = max(abs(lo), abs(hi))
         lo, hi = -absmax, absmax
     if recipe.empty_range == "refuse" and not lo < hi:
         raise RangeError(f"min < max is needed, got [{lo}, {hi}]")
-    if recipe.empty_range == "widen_1e-6" and not recipe.symmetric and hi - lo < 1e-6:
-        lo, hi = lo - 1e-6, hi + 1e-6
+    if recipe.empty_range == "widen_1e-6" and not recipe.symmetric and hi - lo < TFLITE_NEAR_ZERO:
+        lo, hi = lo - TFLITE_NEAR_ZERO, hi + TFLITE_NEAR_ZERO
+    return lo, hi
+
+
+def _divisor(recipe: Recipe, middle: int | None) -> float:
+    """How many steps of s the range spans: the whole grid, or twice the codes on the shorter side of z."""
+    qmin, qmax = recipe.grid
+    if recipe.divisor != "shorter_side":
+        return float(qmax - qmin)
+    z_mid = _middle("middle", qmin, qmax) if middle is None else middle
+    return 2.0 * min(qmax - z_mid, z_mid - qmin)
+
+
+def choose(recipe: Recipe, rmin: float, rmax: float) -> tuple[tuple[float, float], float, float, float | None, int]:
+    """Return (range used, scale as computed, scale as stored, raw zero point, zero point) for [rmin, rmax]."""
+    lo, hi = _range_used(recipe, rmin, rmax)
+    qmin, qmax = recipe.grid
     middle = _middle(recipe.zero_rule, qmin, qmax) if recipe.zero_rule != "from_min" else None
-    if recipe.divisor == "shorter_side":
-        z_mid = _middle("middle", qmin, qmax) if middle is None else middle
-        divisor = 2.0 * min(qmax - z_mid, z_mid - qmin)
-    else:
-        divisor = float(qmax - qmin)
+    divisor = _divisor(recipe, middle)
     scale = _scale(lo, hi, divisor, recipe.scale_arithmetic)
     if recipe.empty_range == "eps_floor":
         scale = max(scale, float(_F32_EPS))

@@ -9,10 +9,11 @@ import numpy as np
 
 from quantviz.conventions.base import F32, F32_TINY, ChoiceTrace, Convention, _as_float_array, _check_nan
 from quantviz.conventions.recipe import Recipe
+from quantviz.conventions.rules import ScaleDtype, ZeroRule
 from quantviz.errors import RangeError
-from quantviz.grid import int_range
+from quantviz.grid import GridOptions, int_range
 from quantviz.qparams import QParams
-from quantviz.rounding import round_half_away_from_zero
+from quantviz.rounding import Rounding, round_half_away_from_zero
 
 
 class TFNudge(NamedTuple):
@@ -26,7 +27,7 @@ class TFNudge(NamedTuple):
 
 
 class TFSteps(NamedTuple):
-    """TF fake-quant's kernel, step by step: the nudge, x clamped into it, the float32 number rounded, and floor(v + 0.5)."""
+    """TF fake-quant's kernel, step by step: the nudge, x clamped into it, the float32 number rounded, floor(v+0.5)."""
 
     nudge: TFNudge
     clamped: np.ndarray
@@ -49,22 +50,26 @@ def tf_nudge(qparams: QParams) -> TFNudge:
 class TFFakeQuant(Convention):
     """tf.quantization.fake_quant_with_min_max_args: no widening, nudged range, floor(v + 0.5)."""
 
-    def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
-        if signed:
-            return "TF fake-quant works on unsigned grids only ([0, 2^b - 1], or [1, 2^b - 1] with narrow range); untick signed, or use the TFLite/PyTorch/ONNX Runtime convention for int8"
-        if symmetric:
+    def _unsupported(self, options: GridOptions) -> str | None:
+        if options.signed:
+            return (
+                "TF fake-quant works on unsigned grids only ([0, 2^b - 1], or [1, 2^b - "
+                "1] with narrow range); untick signed, or use the TFLite/PyTorch/ONNX Runtime "
+                "convention for int8"
+            )
+        if options.symmetric:
             return (
                 "TF fake-quant has no symmetric mode: pass a range such as [-a, a] instead, or use another convention"
             )
-        if reduce_range:
+        if options.reduce_range:
             return "reduce_range is a PyTorch option; TF fake-quant has none"
         return None
 
-    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
+    def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
         lo, hi = F32(rmin), F32(rmax)
         if not lo < hi:
             raise RangeError(f"TF fake-quant needs min < max (in float32), got min = max = {float(lo)}")
-        qmin, qmax = int_range(bits, narrow_range=narrow_range)
+        qmin, qmax = int_range(options.bits, narrow_range=options.narrow_range)
         qmin_f, qmax_f = F32(qmin), F32(qmax)
         with np.errstate(over="ignore"):
             scale = F32(F32(hi - lo) / (qmax_f - qmin_f))
@@ -77,7 +82,7 @@ class TFFakeQuant(Convention):
             zero_point = int(round_half_away_from_zero(zero_from_min))
         if not math.isfinite(float(scale)) or scale < F32_TINY:
             raise RangeError(f"range [{float(lo)}, {float(hi)}] gives an unusable scale {float(scale)!r}")
-        qp = QParams(float(scale), zero_point, qmin, qmax, rmin=float(lo), rmax=float(hi))
+        qp = QParams(scale=float(scale), zero_point=zero_point, qmin=qmin, qmax=qmax, rmin=float(lo), rmax=float(hi))
         return ChoiceTrace(
             range_given=(float(lo), float(hi)),
             range_used=(float(lo), float(hi)),
@@ -86,20 +91,20 @@ class TFFakeQuant(Convention):
             storage=(qmin, qmax),
             scale_divisor=float(qmax - qmin),
             scale_formula=f"(max − min) / (qmax − qmin) = (max − min) / {qmax - qmin}",
-            scale_dtype="float32",
+            scale_dtype=ScaleDtype.FLOAT32,
             scale=float(scale),
-            zero_rule="from_min",
+            zero_rule=ZeroRule.FROM_MIN,
             zero_formula="qmin − min / s in float32; outside the grid it is clamped, "
             "else rounded half away from zero; then the range is nudged to fit z",
             zero_raw=float(zero_from_min),
-            zero_tie_rule="half_away_from_zero",
+            zero_tie_rule=Rounding.HALF_AWAY_FROM_ZERO,
             zero_clamped=not qmin_f <= zero_from_min <= qmax_f,
             zero_shift=0,
             qparams=qp,
         )
 
-    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
-        grid = int_range(bits, narrow_range=narrow_range)
+    def _recipe(self, options: GridOptions, *, rounding: str, z_first: bool) -> Recipe:
+        grid = int_range(options.bits, narrow_range=options.narrow_range)
         return Recipe(
             range_dtype="float32",
             widening="as_given",
@@ -109,14 +114,14 @@ class TFFakeQuant(Convention):
             divisor="full",
             scale_arithmetic="float32",
             scale_storage="float32",
-            zero_rule="from_min",
+            zero_rule=ZeroRule.FROM_MIN,
             zero_frame=0,
             zero_arithmetic="float32",
-            zero_rounding="half_away_from_zero",
+            zero_rounding=Rounding.HALF_AWAY_FROM_ZERO,
             zero_clamp=True,
             quantize_arithmetic="tf_nudged",
             order="round_then_add",
-            rounding="half_up_float32",
+            rounding=Rounding.HALF_UP_FLOAT32,
             storage=grid,
         )
 
@@ -176,9 +181,12 @@ TF_FAKE_QUANT = TFFakeQuant(
         "s = (max − min) / (qmax − qmin) in float32 on [0, 2^b − 1] (or [1, 2^b − 1] with narrow range).",
         "z = qmin − min / s, clamped to the grid, else rounded half away from zero.",
         "The range is then 'nudged' to [(qmin − z)·s, (qmax − z)·s], so 0 is exact but the ends move.",
-        "Output: floor((clamp(x) − nudged_min) · inv − qz + 0.5) · s in float32, with inv computed separately (not 1/s): ties round up.",
+        (
+            "Output: floor((clamp(x) − nudged_min) · inv − qz + 0.5) · s in float32, "
+            "with inv computed separately (not 1/s): ties round up."
+        ),
     ),
-    tie_rule="half_up",
+    tie_rule=Rounding.HALF_UP,
     arithmetic="float32",
     widens_to_include_zero=False,
     adds_zero_point_before_rounding=False,

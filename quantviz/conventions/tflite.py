@@ -5,11 +5,38 @@ from __future__ import annotations
 import numpy as np
 
 from quantviz.conventions.base import F32, ChoiceTrace, Convention
-from quantviz.conventions.recipe import Recipe
+from quantviz.conventions.recipe import TFLITE_NEAR_ZERO, Recipe
+from quantviz.conventions.rules import ScaleDtype, ZeroRule
+from quantviz.grid import GridOptions
 from quantviz.qparams import QParams
-from quantviz.rounding import round_half_away_from_zero
+from quantviz.rounding import Rounding, round_half_away_from_zero
 
-TFLITE_NEAR_ZERO = 1e-6
+
+def _weights_trace(lo: float, hi: float) -> ChoiceTrace:
+    """The converter's weights: int8, narrow range [-127, 127], z = 0, s = absmax / 127 in float32."""
+    absmax = max(abs(lo), abs(hi))
+    scale = float(F32(absmax) / F32(127)) if absmax > 0 else 1.0
+    qp = QParams(
+        scale=scale, zero_point=0, qmin=-127, qmax=127, storage_min=-128, storage_max=127, rmin=-absmax, rmax=absmax
+    )
+    return ChoiceTrace(
+        range_given=(lo, hi),
+        range_used=(-absmax, absmax),
+        adjustment=f"made symmetric, [−{absmax:g}, {absmax:g}]",
+        grid=(-127, 127),
+        storage=(-128, 127),
+        scale_divisor=254.0,
+        scale_formula="absmax / 127",
+        scale_dtype=ScaleDtype.FLOAT32,
+        scale=scale,
+        zero_rule=ZeroRule.ZERO,
+        zero_formula="0 for symmetric int8 weights",
+        zero_raw=None,
+        zero_tie_rule=None,
+        zero_clamped=False,
+        zero_shift=0,
+        qparams=qp,
+    )
 
 
 class TFLite(Convention):
@@ -17,46 +44,29 @@ class TFLite(Convention):
 
     reference_kernels: bool = False
 
-    def unsupported_reason(self, *, bits=8, signed=False, symmetric=False, narrow_range=False, reduce_range=False):
-        if bits != 8:
+    def _unsupported(self, options: GridOptions) -> str | None:
+        if options.bits != 8:
             return (
-                f"{bits}-bit grids are not modelled here: this convention is TFLite's int8 path (int8, or uint8 "
-                "inputs/outputs); TFLite's 16x8 mode (int16 activations, int8 weights) is not one of its options yet"
+                f"{options.bits}-bit grids are not modelled here: this convention is TFLite's int8 path (int8, or "
+                "uint8 inputs/outputs); TFLite's 16x8 mode (int16 activations, int8 weights) is not one of its options "
+                "yet"
             )
-        if reduce_range:
+        if options.reduce_range:
             return "reduce_range is a PyTorch option; TFLite has none (use the PyTorch or textbook convention)"
-        if symmetric and not signed:
+        if options.symmetric and not options.signed:
             return "symmetric quantization is for int8 weights; choose a signed grid, or asymmetric for uint8"
-        if narrow_range and not symmetric:
-            return "narrow range [-127, 127] is used only for symmetric int8 weights; tick symmetric or turn narrow range off"
+        if options.narrow_range and not options.symmetric:
+            return (
+                "narrow range [-127, 127] is used only for symmetric int8 weights; tick symmetric or turn narrow "
+                "range off"
+            )
         return None
 
-    def _trace(self, rmin, rmax, *, bits, signed, symmetric, narrow_range, reduce_range) -> ChoiceTrace:
+    def _trace(self, rmin: float, rmax: float, options: GridOptions) -> ChoiceTrace:
         lo, hi = float(F32(rmin)), float(F32(rmax))
         given = (lo, hi)
-        if symmetric:
-            # Weights: int8, narrow range [-127, 127], z = 0.
-            absmax = max(abs(lo), abs(hi))
-            scale = float(F32(absmax) / F32(127)) if absmax > 0 else 1.0
-            qp = QParams(scale, 0, -127, 127, -128, 127, rmin=-absmax, rmax=absmax)
-            return ChoiceTrace(
-                range_given=given,
-                range_used=(-absmax, absmax),
-                adjustment=f"made symmetric, [−{absmax:g}, {absmax:g}]",
-                grid=(-127, 127),
-                storage=(-128, 127),
-                scale_divisor=254.0,
-                scale_formula="absmax / 127",
-                scale_dtype="float32",
-                scale=scale,
-                zero_rule="zero",
-                zero_formula="0 for symmetric int8 weights",
-                zero_raw=None,
-                zero_tie_rule=None,
-                zero_clamped=False,
-                zero_shift=0,
-                qparams=qp,
-            )
+        if options.symmetric:
+            return _weights_trace(lo, hi)
         lo, hi = min(lo, 0.0), max(hi, 0.0)
         adjustment = "widened to include 0" if (lo, hi) != given else ""
         qmin, qmax = -128, 127
@@ -79,9 +89,9 @@ class TFLite(Convention):
         clamped = not qmin <= zero_float <= qmax
         scale = float(F32(scale))
         # A uint8 input/output: the converter quantizes to int8 and shifts by 128.
-        shift = 0 if signed else 128
+        shift = 0 if options.signed else 128
         grid = (qmin + shift, qmax + shift)
-        qp = QParams(scale, zero_point + shift, *grid, rmin=lo, rmax=hi)
+        qp = QParams(scale=scale, zero_point=zero_point + shift, qmin=grid[0], qmax=grid[1], rmin=lo, rmax=hi)
         formula = "qmin − rmin / s on int8 (double, then float32), rounded half away from zero"
         if shift:
             formula += ", plus 128 for a uint8 input/output"
@@ -93,37 +103,37 @@ class TFLite(Convention):
             storage=grid,
             scale_divisor=255.0,
             scale_formula="(rmax − rmin) / 255",
-            scale_dtype="float32",
+            scale_dtype=ScaleDtype.FLOAT32,
             scale=scale,
-            zero_rule="from_min",
+            zero_rule=ZeroRule.FROM_MIN,
             zero_formula=formula,
             zero_raw=zero_float + shift,
-            zero_tie_rule="half_away_from_zero",
+            zero_tie_rule=Rounding.HALF_AWAY_FROM_ZERO,
             zero_clamped=clamped,
             zero_shift=shift,
             qparams=qp,
         )
 
-    def _recipe(self, *, bits, signed, symmetric, narrow_range, reduce_range, rounding, z_first) -> Recipe:
-        grid = (-127, 127) if symmetric else ((-128, 127) if signed else (0, 255))
+    def _recipe(self, options: GridOptions, *, rounding: str, z_first: bool) -> Recipe:
+        grid = (-127, 127) if options.symmetric else ((-128, 127) if options.signed else (0, 255))
         return Recipe(
             range_dtype="float32",
             widening="include_zero",
             empty_range="widen_1e-6",
             grid=grid,
-            symmetric=symmetric,
+            symmetric=options.symmetric,
             divisor="full",
             scale_arithmetic="float32",
             scale_storage="float32",
-            zero_rule="zero" if symmetric else "from_min",
-            zero_frame=0 if signed or symmetric else 128,
+            zero_rule=ZeroRule.ZERO if options.symmetric else ZeroRule.FROM_MIN,
+            zero_frame=0 if options.signed or options.symmetric else 128,
             zero_arithmetic="float64_to_float32",
-            zero_rounding="half_away_from_zero",
+            zero_rounding=Rounding.HALF_AWAY_FROM_ZERO,
             zero_clamp=True,
             quantize_arithmetic="float32_divide" if self.reference_kernels else "float32_multiply_inverse",
             order="round_then_add",
             rounding=rounding,
-            storage=(-128, 127) if signed or symmetric else (0, 255),
+            storage=(-128, 127) if options.signed or options.symmetric else (0, 255),
         )
 
     def _steps_into(self, x, qparams, out):
@@ -159,13 +169,14 @@ TFLITE = TFLite(
     label="TFLite",
     summary="The TFLite converter's parameters and the interpreter's default (XNNPACK/optimized) QUANTIZE kernel.",
     rules=(
-        "Activations (asymmetric): widen to include 0; s = (rmax − rmin) / 255 in float32; z = qmin − rmin / s (in double, with that float32 s), clamped to the int8 grid [−128, 127], else rounded half away from zero.",
+        "Activations (asymmetric): widen to include 0; s = (rmax − rmin) / 255 in float32; z = qmin − rmin / s "
+        "(in double, with that float32 s), clamped to the int8 grid [−128, 127], else rounded half away from zero.",
         "A uint8 input or output gets the int8 zero point + 128 (so [−1000, 1000] gets 127, not 128).",
         "Weights (symmetric): int8 narrow range [−127, 127], s = max(|rmin|, |rmax|) / 127, z = 0.",
         "The scale is stored as float32.",
         "Quantize (default kernels): q = clamp(round_half_even(x · (1/s)) + z), with 1/s computed in float32.",
     ),
-    tie_rule="half_to_even",
+    tie_rule=Rounding.HALF_TO_EVEN,
     arithmetic="float32",
     widens_to_include_zero=True,
     adds_zero_point_before_rounding=False,
@@ -180,9 +191,10 @@ TFLITE_REFERENCE = TFLiteReference(
         "Same s and z as the TFLite converter.",
         "Quantize (reference kernels, BUILTIN_REF): q = clamp(round_half_away_from_zero(x / s) + z), float32 division.",
         "At an exact tie the two kernels can disagree: ±0.5, ±2.5, ±4.5, … go to the even code (toward zero) in the "
-        "default kernels and away from zero here; at ±1.5, ±3.5, … both give the same code. The same model, two answers.",
+        "default kernels and away from zero here; at ±1.5, ±3.5, … both give the same code. The same model, two "
+        "answers.",
     ),
-    tie_rule="half_away_from_zero",
+    tie_rule=Rounding.HALF_AWAY_FROM_ZERO,
     arithmetic="float32",
     widens_to_include_zero=True,
     adds_zero_point_before_rounding=False,

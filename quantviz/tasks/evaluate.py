@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from quantviz.calibrate import kl_entropy_range, minmax_range, mse_optimal_range, percentile_range
+from quantviz.grid import GridOptions
 from quantviz.intmath import FullyConnectedSteps, quantized_fully_connected
 from quantviz.metrics import sqnr_db
 from quantviz.qparams import QParams
@@ -171,7 +172,7 @@ CALIBRATORS: dict[str, Calibrator] = {
         Calibrator(
             name="mse",
             summary="minimum total MSE",
-            choose=lambda x: mse_optimal_range(x, bits=8, signed=True, symmetric=False, convention="tflite"),
+            choose=lambda x: mse_optimal_range(x, options=GridOptions(signed=True), convention="tflite"),
         ),
         Calibrator(name="kl", summary="KL entropy (TensorRT's, symmetric)", choose=kl_entropy_range),
     )

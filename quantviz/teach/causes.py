@@ -24,7 +24,9 @@ import itertools
 from typing import NamedTuple
 
 from quantviz.conventions.recipe import Recipe, RecipeResult, run_recipe
+from quantviz.conventions.rules import ZeroRule
 from quantviz.errors import QuantVizError
+from quantviz.rounding import rule_words
 from quantviz.teach.fmt import fmt
 
 QUANTITIES = ("scale", "zero point", "code")
@@ -49,26 +51,6 @@ STEP_NAMES = {
     "storage": "the codes' clamp grid",
 }
 
-_RULE_WORDS = {
-    "half_to_even": "half to even",
-    "half_away_from_zero": "half away from zero",
-    "half_up": "half up",
-    "half_up_float32": "half up as floor(v + 0.5) in float32",
-    "floor": "down",
-    "ceil": "up",
-    "toward_zero": "toward zero",
-    "stochastic": "stochastically",
-}
-
-
-def rule_words(rule: str) -> str:
-    """A rounding rule, to follow the verb "rounds".
-
-    >>> rule_words("half_away_from_zero")
-    'half away from zero'
-    """
-    return _RULE_WORDS.get(rule, rule.replace("_", " "))
-
 
 def how(recipe: Recipe, step: str) -> str:
     """How ``recipe`` does ``step``, as a verb phrase ("computes s in float32").
@@ -82,20 +64,15 @@ def how(recipe: Recipe, step: str) -> str:
     fixed = _FIXED_WORDS.get(step)
     if fixed is not None:
         return fixed.get(value, str(value))
-    if step == "range_dtype":
-        return f"reads the range in {value}"
-    if step == "grid":
-        return f"chooses s and z on [{qmin}, {qmax}]"
+    simple = _SIMPLE_WORDS.get(step)
+    if simple is not None:
+        return simple.format(value=value, qmin=qmin, qmax=qmax)
     if step == "divisor":
         return (
             f"divides the range by qmax − qmin = {qmax - qmin}"
             if value == "full"
             else "divides a by the codes on the shorter side of z"
         )
-    if step == "scale_arithmetic":
-        return f"computes s in {value}"
-    if step == "scale_storage":
-        return f"stores s as {value}"
     if step == "zero_frame":
         return (
             f"computes z on [{qmin - value}, {qmax - value}] and adds {value}"
@@ -111,6 +88,14 @@ def how(recipe: Recipe, step: str) -> str:
     raise ValueError(f"unknown step {step!r}")
 
 
+# Steps worded by one template of their value (and the grid).
+_SIMPLE_WORDS = {
+    "range_dtype": "reads the range in {value}",
+    "grid": "chooses s and z on [{qmin}, {qmax}]",
+    "scale_arithmetic": "computes s in {value}",
+    "scale_storage": "stores s as {value}",
+}
+
 _FIXED_WORDS: dict[str, dict] = {
     "widening": {"include_zero": "widens the range to include 0", "as_given": "uses the range as given"},
     "empty_range": {
@@ -120,14 +105,11 @@ _FIXED_WORDS: dict[str, dict] = {
         "unit_scale_zero_0": "sets s = 1, z = 0 where s would be below float32's smallest normal",
         "refuse": "refuses a range with min ≥ max",
     },
-    "zero_rule": {
-        "from_min": "computes z from rmin",
-        "middle": "puts z in the middle of the grid (half to even)",
-        "middle_floor": "puts z in the middle of the grid, rounded down",
-        "zero": "sets z = 0",
-    },
+    "zero_rule": {rule.value: rule.words for rule in ZeroRule},
     "zero_arithmetic": {
-        "exact_ratio": "evaluates qmin − rmin/s as the exact ratio qmin − rmin·(qmax − qmin)/(rmax − rmin), in rational arithmetic",
+        "exact_ratio": (
+            "evaluates qmin − rmin/s as the exact ratio qmin − rmin·(qmax − qmin)/(rmax − rmin), in rational arithmetic"
+        ),
         "float64": "evaluates qmin − rmin/s in float64",
         "float64_to_float32": "evaluates qmin − rmin/s in double with the float32 s, then rounds it to float32",
         "float32": "evaluates qmin − rmin/s in float32",
@@ -285,7 +267,7 @@ def cause_sentence(
     >>> a, b = get_convention("tflite").recipe(), get_convention("textbook").recipe()
     >>> c = find_cause(a, b, -1000, 1000, quantity="zero point")
     >>> print(cause_sentence(c, a, b, "TFLite", "the textbook"))  # doctest: +ELLIPSIS
-    Cause: the grid the zero point is computed on. TFLite computes z on [-128, 127] and adds 128; the textbook computes z on its grid [0, 255]. Done the textbook's way, TFLite too gets 128. The scale's arithmetic, ... alone change nothing here.
+    Cause: the grid the zero point is computed on. TFLite computes z on [-128, 127] and adds 128; the textbook ...
     """
     q = cause.quantity
     theirs = _value(q, cause.results[1])

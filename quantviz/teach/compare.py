@@ -15,6 +15,8 @@ import numpy as np
 
 from quantviz.conventions import CONVENTIONS, ChoiceTrace, QuantizeTrace, get_convention, tf_nudge
 from quantviz.conventions.recipe import Recipe
+from quantviz.grid import GridOptions
+from quantviz.metrics import REL_TOLERANCE
 from quantviz.qparams import QParams, validate_range
 from quantviz.teach.causes import cause_sentence, find_cause
 from quantviz.teach.fmt import fmt
@@ -69,66 +71,65 @@ class Difference(NamedTuple):
         return abs(ours - theirs) / abs(theirs) if theirs else math.inf
 
 
+def _unsupported_row(name: str, reason: str) -> ConventionRow:
+    """The row of a convention that cannot quantize the asked range or grid, with the reason."""
+    label = CONVENTIONS[name].label
+    return ConventionRow(name=name, label=label, qparams=None, codes=(), dequantized=(), reason=reason)
+
+
 def compare_conventions(
     rmin: float,
     rmax: float,
     probes: list[float] | tuple[float, ...],
     *,
-    bits: int = 8,
-    signed: bool = False,
-    symmetric: bool = False,
-    narrow_range: bool = False,
-    reduce_range: bool = False,
+    options: GridOptions | None = None,
+    **grid: object,
 ) -> list[ConventionRow]:
     """Return one row per convention: s, z, representable range, the codes of ``probes`` and the traces.
+
+    ``options`` (or its five fields as loose keywords) are the grid every convention is asked for.
 
     >>> rows = compare_conventions(-1000, 1000, [1000.0])
     >>> [(r.name, r.qparams.zero_point) for r in rows if r.qparams][:3]
     [('textbook', 128), ('tflite', 127), ('tflite_reference', 127)]
     """
     rows = []
-    options = {
-        "bits": bits,
-        "signed": signed,
-        "symmetric": symmetric,
-        "narrow_range": narrow_range,
-        "reduce_range": reduce_range,
-    }
+    options = GridOptions.coerce(options, grid)
     x = np.asarray(probes, dtype=np.float64)
     for name, conv in CONVENTIONS.items():
-        reason = conv.unsupported_reason(**options)
+        reason = conv.unsupported_reason(options)
         if reason:
-            rows.append(ConventionRow(name, conv.label, None, (), (), reason))
+            rows.append(_unsupported_row(name, reason))
             continue
         try:
-            choice = conv.choose_trace(*validate_range(rmin, rmax), **options)
+            choice = conv.choose_trace(*validate_range(rmin, rmax), options)
         except ValueError as exc:
-            rows.append(ConventionRow(name, conv.label, None, (), (), str(exc)))
+            rows.append(_unsupported_row(name, str(exc)))
             continue
         qp = choice.qparams
         t = conv.quantize_trace(x, qp)
         nudge = tf_nudge(qp) if name == "tf_fake_quant" else None
         rows.append(
             ConventionRow(
-                name,
-                conv.label,
-                qp,
-                tuple(int(v) for v in t.q),
-                tuple(float(v) for v in t.dequantized),
-                None,
-                (float(nudge.nudged_min), float(nudge.nudged_max)) if nudge else None,
-                choice,
-                t,
+                name=name,
+                label=conv.label,
+                qparams=qp,
+                codes=tuple(int(v) for v in t.q),
+                dequantized=tuple(float(v) for v in t.dequantized),
+                reason=None,
+                nudged=(float(nudge.nudged_min), float(nudge.nudged_max)) if nudge else None,
+                choice=choice,
+                trace=t,
             )
         )
     return rows
 
 
 # ----------------------------------------------------------------------------- causes
-def _recipes(row: ConventionRow, ref: ConventionRow, options: dict) -> tuple[Recipe, Recipe] | None:
+def _recipes(row: ConventionRow, ref: ConventionRow, options: GridOptions) -> tuple[Recipe, Recipe] | None:
     if row.qparams is None or ref.qparams is None:
         return None
-    return get_convention(row.name).recipe(**options), get_convention(ref.name).recipe(**options)
+    return get_convention(row.name).recipe(options), get_convention(ref.name).recipe(options)
 
 
 def difference(
@@ -137,7 +138,7 @@ def difference(
     quantity: str,
     rmin: float,
     rmax: float,
-    options: dict,
+    options: GridOptions,
     x: float | None = None,
 ) -> Difference | None:
     """Why ``row``'s scale, zero point or code of ``x`` differs from ``ref``'s: the cause, found by experiment.
@@ -170,12 +171,12 @@ def explain_differences(
     *,
     rmin: float,
     rmax: float,
-    options: dict | None = None,
+    options: GridOptions | None = None,
 ) -> list[Difference]:
     """Return one Difference per result that parts from the reference convention, each naming its cause.
 
-    ``rmin``, ``rmax`` and ``options`` (bits, signed, symmetric, narrow_range, reduce_range) are those the rows
-    were computed for. Scales that differ only in their last bits (float32 against float64 arithmetic) are kept
+    ``rmin``, ``rmax`` and ``options`` (a GridOptions; its defaults when None) are those the rows were computed
+    for. Scales that differ only in their last bits (float32 against float64 arithmetic) are kept
     too; the page folds them into one line.
 
     >>> rows = compare_conventions(-1, 1, [0.5], bits=8)
@@ -183,7 +184,7 @@ def explain_differences(
     ...  if d.quantity == "zero point"][-1]
     ('tf_fake_quant', ('zero_arithmetic',), (127, 128))
     """
-    options = {"bits": 8, **(options or {})}
+    options = options or GridOptions()
     by_name = {r.name: r for r in rows}
     ref = by_name.get(reference)
     if ref is None or ref.qparams is None:
@@ -204,6 +205,6 @@ def explain_differences(
 
 
 def tiny_scale_differences(differences: list[Difference]) -> tuple[list[Difference], list[Difference]]:
-    """Split off scale differences smaller than one part in a million (float32 rounding), from the rest."""
-    tiny = [d for d in differences if d.quantity == "scale" and d.relative_size < 1e-6]
+    """Split off scale differences smaller than ``REL_TOLERANCE`` (one part in a million: float32 rounding)."""
+    tiny = [d for d in differences if d.quantity == "scale" and d.relative_size < REL_TOLERANCE]
     return tiny, [d for d in differences if d not in tiny]

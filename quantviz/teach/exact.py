@@ -1,7 +1,7 @@
 """Exact decimal numbers for questions posed by hand: their digits, exact rounding, and the rounding step in words.
 
 Arithmetic on :class:`fractions.Fraction`, so a number shown as 6.125 is 6.125 and a tie is a tie in the digits shown.
-Imports nothing from quantviz but the error type and ``fmt``.
+Imports nothing from quantviz but the error type, the rounding rules' words and ``fmt``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from quantviz.errors import QuantVizError
+from quantviz.rounding import Rounding
 from quantviz.teach.fmt import fmt
 
-RULE_WORDS = {"half_to_even": "half to even", "half_away_from_zero": "half away from zero"}
+# The two tie rules a question by hand is posed with, in their words (from the one table, ``rounding.Rounding``).
+RULE_WORDS = {rule.value: rule.adverb for rule in (Rounding.HALF_TO_EVEN, Rounding.HALF_AWAY_FROM_ZERO)}
 
 
 def exact_text(value: Fraction) -> str:

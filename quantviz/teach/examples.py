@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from quantviz.conventions import CONVENTIONS
+from quantviz.metrics import REL_TOLERANCE
 from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams, quantize_trace
 from quantviz.rounding import apply_rounding
@@ -85,7 +86,7 @@ def seed_example_verdicts() -> list[Verdict]:
             )
     back = exact.scale * (np.array(SEED_CLAIMED_CODES) - exact.zero_point)
     for code, claimed_real, real in zip(SEED_CLAIMED_CODES, SEED_CLAIMED_BACK, back, strict=True):
-        holds = bool(abs(real - claimed_real) < 1e-6 * max(1.0, abs(claimed_real)))
+        holds = bool(abs(real - claimed_real) < REL_TOLERANCE * max(1.0, abs(claimed_real)))
         out.append(
             Verdict(
                 f"({code} − 128) × 7.843137255 = {fmt(claimed_real, 12)}",
@@ -152,10 +153,10 @@ def _tie_rules_agree(value: float) -> str:
         rule: int(apply_rounding(np.array([value]), rule)[0])
         for rule in ("half_to_even", "half_away_from_zero", "half_up")
     }
-    names = [rule.replace("_", " ") for rule in results]
+    names = [rule_words(rule) for rule in results]
     if len(set(results.values())) == 1:
         return f"{', '.join(names[:-1])} and {names[-1]} all round"
-    return "; ".join(f"{rule.replace('_', ' ')} gives {code}" for rule, code in results.items()) + " for"
+    return "; ".join(f"{rule_words(rule)} gives {code}" for rule, code in results.items()) + " for"
 
 
 def _frameworks_on(x: float, qp: QParams) -> str:

@@ -357,7 +357,7 @@ def _convention_line(name: str, case: ConventionCase) -> str:
     lo, hi = t.range_used
     text = (
         f"{CONVENTIONS[name].label} (grid [{t.grid[0]}, {t.grid[1]}], range used [{fmt(lo)}, {fmt(hi)}]): "
-        f"s = {t.scale_formula} = {fmt(t.scale, 10)} ({t.scale_dtype})"
+        f"s = {t.scale_formula} = {fmt(t.scale, 10)} ({t.scale_dtype.words})"
     )
     if t.zero_raw is None:
         return text + f"; z = {t.zero_formula}, so z = {t.qparams.zero_point}."

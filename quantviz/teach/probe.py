@@ -13,7 +13,7 @@ from quantviz.conventions import get_convention
 from quantviz.grid import grid_label, int_range, storage_bits, to_binary
 from quantviz.qparams import QParams
 from quantviz.quantize import quantize_trace
-from quantviz.rounding import ROUNDING_MODES
+from quantviz.rounding import Rounding
 from quantviz.teach.causes import how, rule_words
 from quantviz.teach.fmt import fmt, tex
 from quantviz.teach.steps import Step
@@ -91,7 +91,7 @@ def probe_steps(
     ]
     # "a tie" only where a tie decides anything: the round-to-nearest rules
     tie = mode in NEAREST and (abs(pre - math.floor(pre) - 0.5) == 0 if math.isfinite(pre) else False)
-    rule = ROUNDING_MODES[mode].split(":")[0]
+    rule = Rounding(mode).name_words
     if mode in NEAREST and not tie and math.isfinite(pre) and fmt(pre, 12).endswith(".5"):
         side = "under" if pre < math.floor(pre) + 0.5 else "over"
         rule += f"; {fmt(pre, 12)} as shown, but {pre!r} exactly: just {side} the tie, because the stored s is rounded"

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from quantviz.conventions import F32_EPS, ChoiceTrace, get_convention
 from quantviz.conventions.recipe import Recipe, run_recipe
 from quantviz.grid import grid_label, int_range
+from quantviz.metrics import REL_TOLERANCE
 from quantviz.qparams import QParams
 from quantviz.teach.causes import rule_words
 from quantviz.teach.fmt import fmt, tex
@@ -179,7 +180,7 @@ def qparams_steps(
             ),
         )
     )
-    arithmetic = f"computed in {choice.scale_dtype}" + (
+    arithmetic = f"computed in {choice.scale_dtype.words}" + (
         "" if choice.scale_dtype == "float64" else f": {fmt(qp.scale, 12)}"
     )
     quotient = (hi - lo) / choice.scale_divisor
@@ -293,7 +294,7 @@ def _zero_point_note(raw: float, choice: ChoiceTrace, recipe: Recipe, rmin: floa
             + f"; rounding {rule_words(other)} would {same} give {other_z}."
         )
     exact_recipe = recipe.replace(scale_arithmetic="float64", scale_storage="float64", zero_arithmetic="exact_ratio")
-    if exact_recipe == recipe or abs(framed - (math.floor(framed) + 0.5)) >= 1e-6 * max(1.0, abs(framed)):
+    if exact_recipe == recipe or abs(framed - (math.floor(framed) + 0.5)) >= REL_TOLERANCE * max(1.0, abs(framed)):
         return ""
     exact = run_recipe(exact_recipe, rmin, rmax)
     assert exact.zero_raw is not None
