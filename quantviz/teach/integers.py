@@ -54,41 +54,57 @@ def multiplier_lines(steps: MultiplierSteps) -> list[tuple[str, str, str]]:
 
     >>> from quantviz.intmath import multiplier_steps
     >>> [label for label, _, _ in multiplier_lines(multiplier_steps(1e-12, 5))]
-    ['1. Normalise into [0.5, 1)', '2. The mantissa as a Q31 integer', '3. Flush to zero', '4. The multiplier used', '5. Rescale the accumulator']
+    ['1. Normalise into [0.5, 1)', '2. The mantissa as a Q31 integer', '3. Flush to zero', \
+'4. The multiplier used', '5. Rescale the accumulator']
     >>> multiplier_lines(multiplier_steps(1 - 2**-40, 1))[2][0]
     '3. Halve: 2³¹ does not fit an int32'
     """
-    m = steps.multiplier
-    if m == 0:
+    if steps.multiplier == 0:
         return [("M = 0", r"M_0 = 0,\quad shift = 0", "Everything rescales to 0.")]
-    lines = [
+    lines = _mantissa_lines(steps)
+    limits = _limit_lines(steps, first=3)
+    if not limits and not steps.renormalised:  # M0 and the shift are read straight off step 2
+        label, formula, note = lines[-1]
+        lines[-1] = (
+            label,
+            formula + rf" = M_0,\quad shift = {steps.shift}",
+            note + f" Q31: the int32 {steps.m0} stands for {steps.m0} / 2³¹ = {fmt(steps.m0 / 2**31, 12)}.",
+        )
+    lines += limits
+    n = len(lines) + 1
+    return [*lines, _used_line(steps, n), _rescale_line(steps, n + 1)]
+
+
+def _mantissa_lines(steps: MultiplierSteps) -> list[tuple[str, str, str]]:
+    """Steps 1 and 2: M as mantissa × 2^exponent, the mantissa as a rounded Q31 integer."""
+    too_big = " That is 2³¹, one past the largest int32, so it cannot be stored as it is." if steps.renormalised else ""
+    return [
         (
             "1. Normalise into [0.5, 1)",
-            rf"M = {tex(m, 12)} = {tex(steps.mantissa, 12)} \times 2^{{{steps.exponent}}}",
+            rf"M = {tex(steps.multiplier, 12)} = {tex(steps.mantissa, 12)} \times 2^{{{steps.exponent}}}",
             "frexp splits M into a mantissa in [0.5, 1) and a power of two.",
         ),
         (
             "2. The mantissa as a Q31 integer",
             rf"{tex(steps.mantissa, 12)} \times 2^{{31}} = {tex(steps.mantissa_q31, 15)},\quad "
             rf"\operatorname{{round}}({tex(steps.mantissa_q31, 15)}) = {steps.rounded}",
-            "Rounded half away from zero."
-            + (
-                " That is 2³¹, one past the largest int32, so it cannot be stored as it is."
-                if steps.renormalised
-                else ""
-            ),
+            "Rounded half away from zero." + too_big,
         ),
     ]
-    n = 3
+
+
+def _limit_lines(steps: MultiplierSteps, *, first: int) -> list[tuple[str, str, str]]:
+    """The steps where the format's limits act, numbered from ``first``: halving at 2^31, flush or saturation."""
+    lines = []
     if steps.renormalised:
         lines.append(
             (
-                f"{n}. Halve: 2³¹ does not fit an int32",
+                f"{first}. Halve: 2³¹ does not fit an int32",
                 rf"M_0 = 2^{{31}} / 2 = {2**30},\quad shift = {steps.exponent} + 1 = {steps.exponent + 1}",
                 "Halving M0 and adding 1 to the shift leaves M0·2^(shift − 31) unchanged.",
             )
         )
-        n += 1
+    n = first + len(lines)
     shift = steps.exponent + steps.renormalised
     if steps.flushed:
         lines.append(
@@ -99,7 +115,6 @@ def multiplier_lines(steps: MultiplierSteps) -> list[tuple[str, str, str]]:
                 "M0 = 0 instead, and every accumulator rescales to 0.",
             )
         )
-        n += 1
     elif steps.saturated:
         lines.append(
             (
@@ -108,41 +123,40 @@ def multiplier_lines(steps: MultiplierSteps) -> list[tuple[str, str, str]]:
                 "M is too large for the format: M0 and the shift saturate, and the multiplier used is smaller than M.",
             )
         )
-        n += 1
-    elif not steps.renormalised:
-        lines[-1] = (
-            lines[-1][0],
-            lines[-1][1] + rf" = M_0,\quad shift = {steps.shift}",
-            lines[-1][2] + f" Q31: the int32 {steps.m0} stands for {steps.m0} / 2³¹ = {fmt(steps.m0 / 2**31, 12)}.",
-        )
-    rel = (steps.represented - m) / m
-    lines.append(
-        (
-            f"{n}. The multiplier used",
-            rf"M_0 \cdot 2^{{shift - 31}} = {steps.m0} \times 2^{{{steps.shift - 31}}} = {tex(steps.represented, 12)}",
-            (
-                f"M is {fmt(m, 12)}: the stored multiplier is 0, every bit of M is lost."
-                if steps.flushed
-                else f"Against M = {fmt(m, 12)}: relative error of the stored multiplier {rel:+.2e}."
-            ),
-        )
-    )
-    total = 31 - steps.shift
-    same = steps.result == steps.result_double_rounding
-    lines.append(
-        (
-            f"{n + 1}. Rescale the accumulator",
-            rf"\left({steps.acc} \cdot {steps.m0} + 2^{{{total - 1}}}\right) \gg {total} = {steps.result}",
-            f"The real product acc·M is {fmt(steps.exact, 10)}. One rounding (TFLite's current build) gives {steps.result}; "
-            + (
-                "the classic double rounding first multiplies acc by 2^shift, which does not fit an int32 here."
-                if steps.result_double_rounding is None
-                else f"the classic double rounding gives {steps.result_double_rounding}"
-                + (" too." if same else ": the two builds differ here.")
-            ),
-        )
-    )
     return lines
+
+
+def _used_line(steps: MultiplierSteps, n: int) -> tuple[str, str, str]:
+    """The multiplier M0 · 2^(shift − 31) actually used, against M."""
+    m = steps.multiplier
+    rel = (steps.represented - m) / m
+    return (
+        f"{n}. The multiplier used",
+        rf"M_0 \cdot 2^{{shift - 31}} = {steps.m0} \times 2^{{{steps.shift - 31}}} = {tex(steps.represented, 12)}",
+        (
+            f"M is {fmt(m, 12)}: the stored multiplier is 0, every bit of M is lost."
+            if steps.flushed
+            else f"Against M = {fmt(m, 12)}: relative error of the stored multiplier {rel:+.2e}."
+        ),
+    )
+
+
+def _rescale_line(steps: MultiplierSteps, n: int) -> tuple[str, str, str]:
+    """The accumulator rescaled with one rounding, against the classic double rounding."""
+    total = 31 - steps.shift
+    if steps.result_double_rounding is None:
+        double = "the classic double rounding first multiplies acc by 2^shift, which does not fit an int32 here."
+    else:
+        same = steps.result == steps.result_double_rounding
+        double = f"the classic double rounding gives {steps.result_double_rounding}" + (
+            " too." if same else ": the two builds differ here."
+        )
+    return (
+        f"{n}. Rescale the accumulator",
+        rf"\left({steps.acc} \cdot {steps.m0} + 2^{{{total - 1}}}\right) \gg {total} = {steps.result}",
+        f"The real product acc·M is {fmt(steps.exact, 10)}. "
+        f"One rounding (TFLite's current build) gives {steps.result}; " + double,
+    )
 
 
 FULL_INT8, NARROW_INT8, REDUCED_UINT8 = (-128, 127), (-127, 127), (0, 127)
