@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from quantviz.conventions import get_convention
+from quantviz.conventions import ChoiceTrace, Convention, get_convention
 from quantviz.errors import QuantVizError
 from quantviz.grid import grid_label
 from quantviz.qparams import QParams
@@ -179,8 +179,8 @@ def where_z_sits(
     share = qp.share_of_codes_below_zero
     facts = [
         Fact(
-            "share",
-            f"With [{fmt(rmin, 6)}, {fmt(rmax, 6)}] on a grid of {qp.levels} codes, {share:.0%} of the "
+            kind="share",
+            text=f"With [{fmt(rmin, 6)}, {fmt(rmax, 6)}] on a grid of {qp.levels} codes, {share:.0%} of the "
             f"steps lie below z and stand for negative values.",
         )
     ]
@@ -191,46 +191,51 @@ def where_z_sits(
         lo, hi = choice.range_used
         facts.append(
             Fact(
-                "adjusted",
-                f"{conv.label} did not use [{fmt(rmin, 6)}, {fmt(rmax, 6)}] as given: it "
+                kind="adjusted",
+                text=f"{conv.label} did not use [{fmt(rmin, 6)}, {fmt(rmax, 6)}] as given: it "
                 f"{choice.adjustment.replace('widened', 'widened it')}, to [{fmt(lo, 8)}, {fmt(hi, 8)}]; "
                 f"so z = {qp.zero_point}.",
             )
         )
+    moves = [] if symmetric else _moves(conv, rmin, rmax, options)
+    if moves:
+        text = moves[0][0].upper() + moves[0][1:] + ("; " + moves[1] if len(moves) > 1 else "") + "."
+        facts.append(Fact(kind="moves", text=text))
+    if excludes_zero:
+        facts.append(_no_zero_fact(conv, choice, qp))
+    return facts
+
+
+def _moves(conv: Convention, rmin: float, rmax: float, options: dict) -> list[str]:
+    """What moving an asymmetric range would do to z, found by quantizing the moved range: rmin up to 0, symmetric."""
     moves = []
-    if not symmetric and rmin < 0 < rmax:  # rmax = 0 would leave the empty range [0, 0]
+    if rmin < 0 < rmax:  # rmax = 0 would leave the empty range [0, 0]
         moved = _zero_point_or_none(conv, 0.0, rmax, options)
         if moved is not None:
             where = (
                 "drops to the bottom of the grid" if moved.zero_point == moved.qmin else f"moves to {moved.zero_point}"
             )
             moves.append(f"move rmin up to 0 and z {where}")
-    if not symmetric and not conv.unsupported_reason(symmetric=True, **options):
+    if not conv.unsupported_reason(symmetric=True, **options):
         moved = _zero_point_or_none(conv, rmin, rmax, {**options, "symmetric": True})
         if moved is not None:
             moves.append(f"tick *Symmetric* and z moves to {moved.zero_point}, the middle")
-    if moves:
-        facts.append(
-            Fact("moves", moves[0][0].upper() + moves[0][1:] + ("; " + moves[1] if len(moves) > 1 else "") + ".")
+    return moves
+
+
+def _no_zero_fact(conv: Convention, choice: ChoiceTrace, qp: QParams) -> Fact:
+    """For a range without 0: the convention widens it, or clamps z and lets the grid slide."""
+    if conv.widens_to_include_zero:
+        return Fact(
+            kind="no_zero",
+            text=f"Your range does not contain 0: {conv.label} widens it to "
+            f"[{fmt(choice.range_used[0], 6)}, {fmt(choice.range_used[1], 6)}] so that 0 keeps an exact code.",
         )
-    if excludes_zero:
-        if conv.widens_to_include_zero:
-            facts.append(
-                Fact(
-                    "no_zero",
-                    f"Your range does not contain 0: {conv.label} widens it to "
-                    f"[{fmt(choice.range_used[0], 6)}, {fmt(choice.range_used[1], 6)}] so that 0 keeps an exact code.",
-                )
-            )
-        else:
-            facts.append(
-                Fact(
-                    "no_zero",
-                    f"Your range does not contain 0: {conv.label} keeps it as given, clamps z to "
-                    f"{qp.zero_point} and lets the grid slide to [{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}].",
-                )
-            )
-    return facts
+    return Fact(
+        kind="no_zero",
+        text=f"Your range does not contain 0: {conv.label} keeps it as given, clamps z to "
+        f"{qp.zero_point} and lets the grid slide to [{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}].",
+    )
 
 
 def _zero_point_or_none(conv, rmin: float, rmax: float, options: dict) -> QParams | None:
@@ -257,15 +262,16 @@ def broken_zero(result, *, zeros: int, total: int) -> list[Fact]:
     how = (
         "z = " + fmt(result.offset, 10) + " is not a whole number, so no code sits on real 0"
         if result.scheme == "fractional"
-        else f"m = {fmt(result.offset, 10)} and d = {fmt(result.step, 10)}: 0 would need q = {fmt(-result.offset / result.step, 10)}, not a whole number"
+        else f"m = {fmt(result.offset, 10)} and d = {fmt(result.step, 10)}: "
+        f"0 would need q = {fmt(-result.offset / result.step, 10)}, not a whole number"
     )
     return [
         Fact("inexact", f"Real 0 comes back as {fmt(err, 8)}: {how}."),
         Fact(
             "bias",
-            f"Of this layer's {total:,} inputs, {zeros:,} are exact zeros. Each comes back as {fmt(err, 6)}, so every "
-            f"output picks up {fmt(err, 6)} × (the sum of the weights on those inputs): the same shift every time, a bias "
-            "that does not average out the way rounding noise does.",
+            f"Of this layer's {total:,} inputs, {zeros:,} are exact zeros. Each comes back as {fmt(err, 6)}, "
+            f"so every output picks up {fmt(err, 6)} × (the sum of the weights on those inputs): the same shift "
+            "every time, a bias that does not average out the way rounding noise does.",
         ),
     ]
 
