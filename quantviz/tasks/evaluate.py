@@ -360,6 +360,50 @@ class TaskResult:
     float_predictions: np.ndarray | None
 
 
+class _Scores(NamedTuple):
+    """The task's metric, float and quantized, and how far the quantized logits moved from float's."""
+
+    value: float
+    float_value: float
+    kl_divergence: float
+    top1_agreement: float
+    predictions: np.ndarray | None
+    float_predictions: np.ndarray | None
+
+
+def _scores(task: str, logits: np.ndarray, base: np.ndarray, labels: np.ndarray) -> _Scores:
+    """Accuracy and predicted classes (digits) or perplexity (tinylm), and the KL divergence from float."""
+    if task == "digits":
+        div = scores.divergence(base, logits, chunked=False)
+        return _Scores(
+            value=scores.accuracy(logits, labels),
+            float_value=scores.accuracy(base, labels),
+            kl_divergence=div.mean_kl,
+            top1_agreement=div.top1_agreement,
+            predictions=logits.argmax(axis=1),
+            float_predictions=base.argmax(axis=1),
+        )
+    div = scores.divergence(base, logits)
+    return _Scores(
+        value=scores.perplexity(logits, labels),
+        float_value=scores.perplexity(base, labels),
+        kl_divergence=div.mean_kl,
+        top1_agreement=div.top1_agreement,
+        predictions=None,
+        float_predictions=None,
+    )
+
+
+def _weight_figures(net, chosen: dict[str, QuantizedWeight], layers: tuple[str, ...]) -> tuple[float, float]:
+    """The weight SQNR (dB) over the chosen layers together, and their bits per weight, weighted by size."""
+    originals = [net.params[f"{n}.weight"].astype(np.float64) for n in layers]
+    signal = sum(float((w**2).sum()) for w in originals)
+    noise = sum(float(((w - chosen[n].dequantized) ** 2).sum()) for w, n in zip(originals, layers, strict=True))
+    sizes = [w.size for w in originals]
+    bpw = sum(chosen[n].bits_per_weight * s for n, s in zip(layers, sizes, strict=True)) / sum(sizes)
+    return sqnr_db(signal, noise), bpw
+
+
 def evaluate(
     task: str,
     weights: str,
@@ -394,24 +438,12 @@ def evaluate(
         raise ValueError(f"unknown layers {unknown or chosen_layers!r}; choose among {', '.join(net.layers)}")
     everything = quantized_weights(task, scheme.name, algorithm)
     chosen = {name: everything[name] for name in chosen_layers}
-    base = float_logits(task)
     if task == "digits" and activations == "int8-per-tensor":
         logits = digits_integer_forward(chosen, net.inputs, calibration).logits
     else:
         logits = networks.forward(task, net.inputs, _linear(task, chosen, activations, calibration))
-    if task == "digits":
-        value, float_value = scores.accuracy(logits, net.labels), scores.accuracy(base, net.labels)
-        div = scores.divergence(base, logits, chunked=False)
-        predictions, float_predictions = logits.argmax(axis=1), base.argmax(axis=1)
-    else:
-        value, float_value = scores.perplexity(logits, net.labels), scores.perplexity(base, net.labels)
-        div = scores.divergence(base, logits)
-        predictions = float_predictions = None
-    originals = [net.params[f"{n}.weight"].astype(np.float64) for n in chosen_layers]
-    signal = sum(float((w**2).sum()) for w in originals)
-    noise = sum(float(((w - chosen[n].dequantized) ** 2).sum()) for w, n in zip(originals, chosen_layers, strict=True))
-    sizes = [w.size for w in originals]
-    bpw = sum(chosen[n].bits_per_weight * s for n, s in zip(chosen_layers, sizes, strict=True)) / sum(sizes)
+    got = _scores(task, logits, float_logits(task), net.labels)
+    weight_sqnr, bpw = _weight_figures(net, chosen, chosen_layers)
     return TaskResult(
         task=task,
         weights=scheme.name,
@@ -420,12 +452,12 @@ def evaluate(
         calibration=calibration,
         layers=chosen_layers,
         metric=METRICS[task],
-        value=value,
-        float_value=float_value,
-        kl_divergence=div.mean_kl,
-        top1_agreement=div.top1_agreement,
-        weight_sqnr_db=sqnr_db(signal, noise),
+        value=got.value,
+        float_value=got.float_value,
+        kl_divergence=got.kl_divergence,
+        top1_agreement=got.top1_agreement,
+        weight_sqnr_db=weight_sqnr,
         bits_per_weight=bpw,
-        predictions=predictions,
-        float_predictions=float_predictions,
+        predictions=got.predictions,
+        float_predictions=got.float_predictions,
     )
