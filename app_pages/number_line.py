@@ -15,12 +15,12 @@ from quantviz.app.widgets import (
     qparams_metrics,
     quant_controls,
     show_figure,
+    show_steps,
     show_table,
 )
 from quantviz.metrics import transfer_curve
 from quantviz.teach.causes import rule_words
 from quantviz.teach.fmt import fmt
-from quantviz.teach.glossary import link_jargon
 from quantviz.teach.probe import NEAREST, default_probe, probe_steps
 from quantviz.teach.steps import qparams_steps, zero_point_fates
 
@@ -70,13 +70,7 @@ steps = probe_steps(
     bits=settings.bits,
     signed=settings.signed,
 )
-for number, step in enumerate(steps, start=1):
-    left, right = st.columns([2, 5], vertical_alignment="center")
-    mark = "" if step.check is None else (" :green[✔]" if step.check else " :orange[⚠ clipped]")
-    left.markdown(f"**{number}. {step.label}**{mark}")
-    if step.note and not settings.presenter:
-        left.caption(link_jargon(step.note))
-    right.latex(step.formula)
+show_steps(steps, presenter=settings.presenter, numbered=True, side_by_side=True)
 
 with st.expander("How s and z were chosen", expanded=not settings.presenter):
     if settings.scale is not None:
@@ -85,9 +79,10 @@ with st.expander("How s and z were chosen", expanded=not settings.presenter):
             "as a model file stores them (switch the sidebar back to *a real range* to see a convention choose)."
         )
     else:
-        for step in qparams_steps(settings.rmin, settings.rmax, convention=settings.convention, **settings.options()):
-            st.markdown(f"**{step.label}**" + (f" — {link_jargon(step.note)}" if step.note else ""))
-            st.latex(step.formula)
+        show_steps(
+            qparams_steps(settings.rmin, settings.rmax, convention=settings.convention, **settings.options()),
+            marks=False,
+        )
         if not settings.symmetric:
             st.markdown(
                 f"**The raw zero point and what each convention does with it** ({settings.bits}-bit "
