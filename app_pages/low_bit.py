@@ -1,9 +1,8 @@
 """Low-bit and float formats: int8, int4, int2 and FP8 on one number line for the same data."""
 
-import pandas as pd
 import streamlit as st
 
-from quantviz.app import figures
+from quantviz.app import figures, tables
 from quantviz.app.state import show_problem
 from quantviz.app.widgets import data_controls, page_header, quant_controls, show_figure, show_table
 from quantviz.errors import QuantVizError
@@ -27,12 +26,7 @@ except QuantVizError as exc:
     st.stop()
 show_table(
     settings,
-    pd.DataFrame(
-        [
-            {"format": r.name, "MSE": r.mse, "SQNR (dB)": round(r.sqnr_db, 2), "distinct values": int(r.grid.size)}
-            for r in results
-        ]
-    ),
+    tables.formats_table(results),
     hide_index=True,
     column_config={"MSE": st.column_config.NumberColumn(format="%.3e")},
 )

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import quantviz as qv
-from quantviz.app import figures
+from quantviz.app import figures, tables
 from quantviz.app.live import live_number_line
 from quantviz.app.state import float_field, labels, prime, remember
 from quantviz.app.widgets import (
@@ -96,24 +96,7 @@ with st.expander("How s and z were chosen", expanded=not settings.presenter):
                 narrow_range=settings.narrow_range,
                 reduce_range=settings.reduce_range,
             )
-            show_table(
-                settings,
-                [
-                    {
-                        "convention": f.label,
-                        "grid": f"[{f.grid[0]}, {f.grid[1]}]",
-                        "raw z = qmin − rmin/s (range as given, exact)": fmt(f.raw, 8),
-                        "the number it rounds (its own arithmetic)": "—" if f.own_raw is None else fmt(f.own_raw, 10),
-                        "then": f.action,
-                        "z": f.zero_point,
-                        "representable": f"[{fmt(f.representable[0], 6)}, {fmt(f.representable[1], 6)}]"
-                        if f.representable
-                        else "—",
-                    }
-                    for f in fates
-                ],
-                hide_index=True,
-            )
+            show_table(settings, tables.zero_point_fates_table(fates), hide_index=True)
 
 st.subheader("The staircase and its sawtooth")
 if not settings.presenter:
