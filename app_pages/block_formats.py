@@ -199,13 +199,15 @@ st.markdown(
     link_jargon(
         f"- **Ties.** The spec rounds an element tie to even; ggml takes the smaller magnitude. x = 1.75 in a block "
         f"scaled by 1: the spec gives {fmt(ties.example[1])}, ggml {fmt(ties.example[2])}.\n"
-        f"- **The exponent.** The spec floors log2(amax) exactly; ggml takes a float32 log2 first. A block whose amax is "
+        f"- **The exponent.** The spec floors log2(amax) exactly; ggml takes a float32 log2 first. "
+        f"A block whose amax is "
         f"{fmt(float(edge_demo[0]), 10)}, a hair under 1024: the block maximum decodes to {fmt(edge.example[1])} under "
         f"the spec and {fmt(edge.example[2])} under ggml. The spec's floored exponent leaves E2M1's largest value (6) "
         f"times its scale short of the maximum, so the maximum clips by "
         f"{(float(edge_demo[0]) - edge.example[1]) / float(edge_demo[0]):.0%}; ggml's rounded log2 picks the next "
         "exponent up and keeps it.\n"
-        f"- **On your data** ({here.values:,} values): {here.differ:,} values decode differently, in {here.scale_differ:,} "
+        f"- **On your data** ({here.values:,} values): {here.differ:,} values decode differently, "
+        f"in {here.scale_differ:,} "
         "blocks the shared exponent differs."
     )
 )

@@ -100,7 +100,8 @@ st.subheader("One quantizer, seven notations")
 reference = next((r for r in rows if r.qparams is not None), None)
 if reference is not None:
     st.caption(
-        f"The {reference.label.lower()} row above (s = {fmt(reference.qparams.scale)}, z = {reference.qparams.zero_point}), "
+        f"The {reference.label.lower()} row above (s = {fmt(reference.qparams.scale)}, "
+        f"z = {reference.qparams.zero_point}), "
         "written the ways texts and frameworks write it. Every one is the same map r = s·(q − z)."
     )
     show_table(

@@ -50,7 +50,8 @@ s = r.steps
 st.latex(r"q_3 = z_3 + M\sum_k (q_1 - z_1)(q_2 - z_2),\qquad M = \frac{s_1 s_2}{s_3} = M_0 \cdot 2^{\,shift - 31}")
 st.markdown(
     f"Input: s₁ = {fmt(r.in_qparams.scale, 8)}, z₁ = **{r.in_qparams.zero_point}** · Weights: symmetric, z₂ = 0, "
-    f"s₂ = {', '.join(fmt(v, 6) for v in np.unique(r.weight_scales))} · Output: s₃ = {fmt(r.out_qparams.scale, 8)}, z₃ = **{r.out_qparams.zero_point}**"
+    f"s₂ = {', '.join(fmt(v, 6) for v in np.unique(r.weight_scales))} · Output: "
+    f"s₃ = {fmt(r.out_qparams.scale, 8)}, z₃ = **{r.out_qparams.zero_point}**"
 )
 
 
@@ -89,7 +90,8 @@ back = qv.dequantize(out, qo, convention="tflite")
 show_table(settings, tables.addition_table(a, codes_a, b, codes_b, out, back), hide_index=True)
 st.caption(
     f"s_a = {fmt(qa.scale, 6)}, z_a = {qa.zero_point}; s_b = {fmt(qb.scale, 6)}, z_b = {qb.zero_point}; "
-    f"s_out = {fmt(qo.scale, 6)}, z_out = {qo.zero_point}. q_out = round((s_a(q_a − z_a) + s_b(q_b − z_b)) / s_out) + z_out."
+    f"s_out = {fmt(qo.scale, 6)}, z_out = {qo.zero_point}. "
+    f"q_out = round((s_a(q_a − z_a) + s_b(q_b − z_b)) / s_out) + z_out."
 )
 
 st.subheader("Zero points in the sum: switch the four terms on and off")

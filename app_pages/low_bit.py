@@ -15,7 +15,8 @@ page_header(
     "Low-bit and float formats",
     "An integer grid spaces its values evenly; a float format spaces them by powers of two, so it is fine near 0 and "
     "coarse far out. Here int8, int4, int2 and FP8 (E4M3, E5M2) quantize the same data, each scaled so that the "
-    "largest |value| maps to its largest code. FP8 rounds to nearest even and saturates at ±448 (E4M3) or ±57344 (E5M2).",
+    "largest |value| maps to its largest code. FP8 rounds to nearest even "
+    "and saturates at ±448 (E4M3) or ±57344 (E5M2).",
     settings,
 )
 x = data_controls("lb_", size=20_000, max_size=2_000_000).values

@@ -29,7 +29,8 @@ page_header(
     "Number line",
     "The top line holds real values, the bottom line the integer codes, each code drawn under the real value it "
     f"stands for. The {figures.COLOUR_NAMES[figures.ORANGE]} line ties real 0 to the zero point. Shaded in "
-    f"{figures.ZONE_WORDS[figures.REPRESENTABLE]} is what the grid can represent; in {figures.ZONE_WORDS[figures.CLIPPED]} "
+    f"{figures.ZONE_WORDS[figures.REPRESENTABLE]} is what the grid can represent; "
+    f"in {figures.ZONE_WORDS[figures.CLIPPED]} "
     "what gets clipped. Pick a probe value to follow it through every step.",
     settings,
 )

@@ -33,7 +33,8 @@ PRESET = choice_field("preset", "seed", CHOICES)
 SLIDES = bool_field("slides", False)
 SLIDE = int_field("slide", 0, 0, 999)
 prime([PRESET, SLIDES, SLIDE])
-# The seed answer is fixed; a preset fixes its range and grid but takes the sidebar's convention; "own" takes everything.
+# The seed answer is fixed; a preset fixes its range and grid but takes the sidebar's convention;
+# "own" takes everything.
 chosen = st.session_state["w_preset"]
 settings = quant_controls(
     show=() if chosen == "seed" else ("convention",) if chosen in PRESETS else (*NOT_ROUNDING, SET_DIRECTLY)

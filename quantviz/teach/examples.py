@@ -258,7 +258,8 @@ PRESETS: dict[str, Preset] = {
         False,
         (250.0, 260.0, 500.0, 1000.0),
         "Real 0 is not in the range, so the zero point the range asks for is not a code. The steps below show "
-        "that raw zero point, and what the convention does about it: widen the range, or clamp z and let the grid slide.",
+        "that raw zero point, and what the convention does about it: widen the range, or clamp z and let the grid "
+        "slide.",
     ),
 }
 

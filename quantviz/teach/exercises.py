@@ -414,8 +414,8 @@ def _integer_step(rng: random.Random, difficulty: str) -> Exercise:
         (
             f"acc·M0 = {acc} × {m0} = {acc * m0}.",
             f"Add 2^{total - 1}: {acc * m0} + {2 ** (total - 1)} = {acc * m0 + 2 ** (total - 1)}.",
-            f">> {total}: {acc * m0 + 2 ** (total - 1)} / 2^{total} = {fmt((acc * m0 + 2 ** (total - 1)) / 2**total, 12)} "
-            f"→ {out} (floor), close to acc·M = {fmt(acc * m, 8)}.",
+            f">> {total}: {acc * m0 + 2 ** (total - 1)} / 2^{total} = "
+            f"{fmt((acc * m0 + 2 ** (total - 1)) / 2**total, 12)} → {out} (floor), close to acc·M = {fmt(acc * m, 8)}.",
         ),
     )
 
@@ -451,7 +451,7 @@ def make_exercise(kind: str, rng: random.Random, difficulty: str) -> Exercise:
 
 
 def make_exercises(seed: int, difficulty: str = "easy", count: int = 7) -> list[Exercise]:
-    """Return ``count`` exercises for (seed, difficulty): every kind of that level once, then repeats, in a seeded order.
+    """Return ``count`` exercises for (seed, difficulty): every kind of that level once, then repeats, seeded order.
 
     >>> a = make_exercises(3, "medium"); b = make_exercises(3, "medium")
     >>> [e.prompt for e in a] == [e.prompt for e in b], len(a)

@@ -14,8 +14,9 @@ def describe_zero_point_terms(terms: ZeroPointTerms, on: list[bool] | tuple[bool
     >>> from quantviz.intmath import zero_point_terms
     >>> import numpy as np
     >>> t = zero_point_terms(np.array([3, 5]), 1, np.array([2, -4]), 0)
-    >>> describe_zero_point_terms(t, [True, True, False, True], z1=1, z2=0)
-    'Without −z₁·Σq₂ the sum is −14 instead of −12: off by 2. With z₂ = 0 the terms −z₂·Σq₁ and N·z₁·z₂ are 0 whatever the input: symmetric weights need only Σq₁q₂ and one precomputed correction.'
+    >>> print(describe_zero_point_terms(t, [True, True, False, True], z1=1, z2=0))  # doctest: +NORMALIZE_WHITESPACE
+    Without −z₁·Σq₂ the sum is −14 instead of −12: off by 2. With z₂ = 0 the terms −z₂·Σq₁ and N·z₁·z₂ are 0
+    whatever the input: symmetric weights need only Σq₁q₂ and one precomputed correction.
     """
     values = (terms.products, terms.weight_zero, terms.input_zero, terms.constant)
     partial = sum(v for v, use in zip(values, on, strict=True) if use)
@@ -25,7 +26,11 @@ def describe_zero_point_terms(terms: ZeroPointTerms, on: list[bool] | tuple[bool
     if not off:
         text = f"All four terms: {sign(partial)} = Σ(q₁ − z₁)(q₂ − z₂), exactly."
     elif not off_nonzero:
-        text = f"{' and '.join(off)} {'is' if len(off) == 1 else 'are'} 0 here, so leaving {'it' if len(off) == 1 else 'them'} out changes nothing: {sign(partial)}, exact."
+        one = len(off) == 1
+        text = (
+            f"{' and '.join(off)} {'is' if one else 'are'} 0 here, so leaving {'it' if one else 'them'} out "
+            f"changes nothing: {sign(partial)}, exact."
+        )
     else:
         text = (
             f"Without {' and '.join(off)} the sum is {sign(partial)} instead of {sign(terms.total)}: "
@@ -53,9 +58,9 @@ def multiplier_lines(steps: MultiplierSteps) -> list[tuple[str, str, str]]:
     step of its own, and where M is too small or too large for the format the flush or the saturation is one.
 
     >>> from quantviz.intmath import multiplier_steps
-    >>> [label for label, _, _ in multiplier_lines(multiplier_steps(1e-12, 5))]
-    ['1. Normalise into [0.5, 1)', '2. The mantissa as a Q31 integer', '3. Flush to zero', \
-'4. The multiplier used', '5. Rescale the accumulator']
+    >>> [label for label, _, _ in multiplier_lines(multiplier_steps(1e-12, 5))]  # doctest: +NORMALIZE_WHITESPACE
+    ['1. Normalise into [0.5, 1)', '2. The mantissa as a Q31 integer', '3. Flush to zero',
+     '4. The multiplier used', '5. Rescale the accumulator']
     >>> multiplier_lines(multiplier_steps(1 - 2**-40, 1))[2][0]
     '3. Halve: 2³¹ does not fit an int32'
     """
@@ -192,7 +197,8 @@ def pair_sum_fit(sums: PairSums) -> str:
             continue
         if unsigned:
             lost.append(
-                f"{_signed_text(value)} saturates to {_signed_text(saturated)} (off by {_signed_text(value - saturated)})"
+                f"{_signed_text(value)} saturates to {_signed_text(saturated)} "
+                f"(off by {_signed_text(value - saturated)})"
             )
         else:
             lost.append(
@@ -265,7 +271,7 @@ def pair_sum_instruction(sums: PairSums) -> str:
 
 
 def describe_pair_sums(sums: PairSums) -> str:
-    """Say whether the worst two-term sums fit an int16, what is lost when not, what would fix it, and which instruction it is.
+    """Say whether the worst two-term sums fit an int16, what is lost when not, what would fix it, which instruction.
 
     >>> from quantviz.intmath import pair_sum_extremes
     >>> describe_pair_sums(pair_sum_extremes((0, 255), (-128, 127)))[:52]
