@@ -675,7 +675,7 @@ FAMILY_COLOURS = {"block": BLUE, "block + imatrix": ORANGE, "per tensor": VERMIL
 
 
 def by_family(points: list, colours: dict[str, str] | None = None) -> list[tuple[str, str, list]]:
-    """(family, colour, its points) for each family of ``colours`` (FAMILY_COLOURS) with points, in the legend's order."""
+    """(family, colour, its points) for each family of ``colours`` (FAMILY_COLOURS) with points, in legend order."""
     colours = FAMILY_COLOURS if colours is None else colours
     groups = [(family, colour, [p for p in points if p.family == family]) for family, colour in colours.items()]
     return [group for group in groups if group[2]]
@@ -698,7 +698,8 @@ def formats_map_figure(
                 textfont={"size": 10},
                 marker={"size": 10, "color": colour},
                 customdata=[[p.rule, fmt(p.max_error, 4)] for p in pts],
-                hovertemplate="%{text}: %{x:.3f} bits/weight, SQNR %{y:.2f} dB<br>max |error| %{customdata[1]}<br>%{customdata[0]}<extra></extra>",
+                hovertemplate="%{text}: %{x:.3f} bits/weight, SQNR %{y:.2f} dB<br>max |error| %{customdata[1]}<br>"
+                "%{customdata[0]}<extra></extra>",
             )
         )
     fig.update_xaxes(title_text="bits per weight")

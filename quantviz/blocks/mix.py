@@ -84,7 +84,8 @@ def _quantized(name: str) -> bool:
 def gguf_mix(file_type: str, tensor_names: list[str], n_layers: int) -> dict[str, str]:
     """Return tensor name -> type name as llama.cpp's quantizer picks them for ``file_type``.
 
-    >>> names = [f"blk.{i}.{t}.weight" for i in range(8) for t in ("attn_norm", "attn_v", "ffn_down")] + ["output.weight"]
+    >>> roles = ("attn_norm", "attn_v", "ffn_down")
+    >>> names = [f"blk.{i}.{t}.weight" for i in range(8) for t in roles] + ["output.weight"]
     >>> mix = gguf_mix("Q4_K_M", names, 8)
     >>> mix["output.weight"], mix["blk.0.attn_v.weight"], mix["blk.1.attn_v.weight"], mix["blk.0.attn_norm.weight"]
     ('Q6_K', 'Q6_K', 'Q4_K', 'F32')
