@@ -219,7 +219,7 @@ def test_every_notation_translates_back_to_the_same_quantizer(scale, zero) -> No
 
 @given(scale=st.floats(1e-6, 1e6), zero=st.floats(-70000, 70000))
 def test_translation_sentence_says_what_real_zero_becomes(scale, zero) -> None:
-    """Confusion 11's translator: exact 0 claimed only for a whole z; otherwise the stated code and value are computed."""
+    """Confusion 11's translator: exact 0 claimed only for a whole z; otherwise the stated code and value computed."""
     from quantviz.schemes import real_zero_back
     from quantviz.teach.notation import translation_sentence
 
