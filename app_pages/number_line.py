@@ -22,7 +22,8 @@ from quantviz.metrics import transfer_curve
 from quantviz.teach.causes import rule_words
 from quantviz.teach.fmt import fmt
 from quantviz.teach.probe import NEAREST, default_probe, probe_steps
-from quantviz.teach.steps import qparams_steps, zero_point_fates
+from quantviz.teach.steps import qparams_steps
+from quantviz.teach.zero_point import zero_point_fates
 
 settings = quant_controls(show=(*ALL_CONTROLS, SET_DIRECTLY, LIVE_RANGE))
 page_header(

@@ -13,13 +13,14 @@ import quantviz as qv
 from quantviz.qparams import QParams
 from quantviz.teach.fmt import fmt
 from quantviz.teach.probe import default_probe
-from quantviz.teach.steps import qparams_steps, raw_zero_point, zero_point_fates
+from quantviz.teach.steps import qparams_steps, raw_zero_point
 from quantviz.teach.zero_point import (
     clipped_ends,
     how_z_shifts_the_grid,
     symmetric_zero_points,
     where_z_sits,
     zero_is_exact,
+    zero_point_fates,
 )
 
 RANGES = [(-1000.0, 1000.0), (-1.0, 1.0), (0.0, 6.0), (250.0, 1000.0), (-3.0, -0.25), (-0.5, 3.0), (-2.0, 0.0)]

@@ -9,7 +9,7 @@ from quantviz.formats import compare_formats
 from quantviz.intmath import worked_fully_connected
 from quantviz.teach.blocks import block_view
 from quantviz.teach.compare import compare_conventions
-from quantviz.teach.steps import zero_point_fates
+from quantviz.teach.zero_point import zero_point_fates
 
 
 def test_requantize_table_error_is_dequantized_minus_float() -> None:

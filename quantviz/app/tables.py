@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from quantviz.teach.blocks import BlockView
     from quantviz.teach.compare import ConventionRow
     from quantviz.teach.mix import MixSummary
-    from quantviz.teach.steps import ZeroPointFate
     from quantviz.teach.superblock import ImatrixEffect, SuperBlockView
+    from quantviz.teach.zero_point import ZeroPointFate
 
 # A cell that differs from the first row's (figures.ORANGE at 35 %), and the colours of a block's byte fields
 DIFFERS = "background-color: rgba(230, 159, 0, 0.35)"

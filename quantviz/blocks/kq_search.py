@@ -75,6 +75,24 @@ def _rint_safe(isc: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
     return bool(np.isfinite(bound).all() and bound.max(initial=0) < 4.0e6)
 
 
+def _weighted_error(
+    x: np.ndarray, w: np.ndarray, scale: np.ndarray, the_min: np.ndarray, q: np.ndarray, tmp: np.ndarray, mad: bool
+) -> np.ndarray:
+    """make_qkx's error of codes q under (scale, min): Σ w·|scale·q + min − x| (``mad``) or Σ w·(…)², in C's order.
+
+    ``tmp`` is a scratch buffer of x's shape (overwritten).
+    """
+    np.multiply(q, scale, out=tmp)
+    np.add(tmp, the_min, out=tmp)
+    np.subtract(tmp, x, out=tmp)
+    if mad:
+        np.abs(tmp, out=tmp)
+    else:
+        np.multiply(tmp, tmp, out=tmp)
+    np.multiply(tmp, w, out=tmp)
+    return seqsum(tmp)
+
+
 def _weighted_fit(
     x: np.ndarray, w: np.ndarray, la: np.ndarray, sum_w: np.ndarray, sum_x: np.ndarray, wl: np.ndarray, tmp: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -129,29 +147,18 @@ def make_qkx(
             out[...] = nearest_int(isc * xm)
         return np.clip(out, 0, nmax, out=out)
 
-    def error(scale: np.ndarray, the_min: np.ndarray, q: np.ndarray) -> np.ndarray:
-        np.multiply(q, scale, out=tmp)
-        np.add(tmp, the_min, out=tmp)
-        np.subtract(tmp, x, out=tmp)
-        if use_mad:
-            np.abs(tmp, out=tmp)
-        else:
-            np.multiply(tmp, tmp, out=tmp)
-        np.multiply(tmp, w, out=tmp)
-        return seqsum(tmp)
-
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         iscale = (F32(nmax) / rng).astype(F32)
         scale = (F32(1) / iscale).astype(F32)
         best_min = mn
         lq = codes(iscale, best_min, np.empty_like(x))
-        best = error(scale, mn, lq)
+        best = _weighted_error(x, w, scale, mn, lq, tmp, use_mad)
         for step in range(nstep + 1):
             num = F32(F32(F32(rmin) + F32(F32(rdelta) * F32(step))) + F32(nmax))
             isc = (num / rng).astype(F32)
             codes(isc, best_min, la)
             this_scale, this_min, ok = _weighted_fit(x, w, la, sum_w, sum_x, wl, tmp)
-            cur = error(this_scale, this_min, la)
+            cur = _weighted_error(x, w, this_scale, this_min, la, tmp, use_mad)
             better = ok & (cur < best)
             if better.any():
                 np.copyto(lq, la, where=better[None, :])

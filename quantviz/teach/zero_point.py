@@ -15,7 +15,9 @@ from quantviz.errors import QuantVizError
 from quantviz.grid import grid_label
 from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams, dequantize, quantize, quantize_trace
+from quantviz.teach.causes import rule_words
 from quantviz.teach.fmt import fmt
+from quantviz.teach.steps import raw_zero_point
 
 
 class Fact(NamedTuple):
@@ -297,3 +299,78 @@ def weights_and_bias(convention: str, bits: int) -> Fact:
         "The bias is stored as int32 with scale s_in·s_w and zero point 0, so its 0 is exact too, and it is added "
         "once per output rather than once per input.",
     )
+
+
+class ZeroPointFate(NamedTuple):
+    """What one convention does with a range's raw zero point."""
+
+    label: str
+    grid: tuple[int, int]
+    raw: float
+    own_raw: float | None  # the number the convention itself rounds (its arithmetic, its adjusted range), or None
+    action: str
+    zero_point: int | None
+    representable: tuple[float, float] | None
+
+
+def zero_point_fates(
+    rmin: float,
+    rmax: float,
+    *,
+    bits: int = 8,
+    signed: bool = False,
+    narrow_range: bool = False,
+    reduce_range: bool = False,
+) -> list[ZeroPointFate]:
+    """Return, per convention, the raw zero point of [rmin, rmax] as given and what the convention then does.
+
+    The options are those of the page (asymmetric): a convention that does not support them is left out.
+
+    >>> [(f.label, f.raw, f.zero_point) for f in zero_point_fates(250, 1000)][:2]
+    [('Textbook', -85.0, 0), ('TFLite', -85.0, 0)]
+    """
+    from quantviz.conventions import CONVENTIONS
+
+    fates = []
+    for conv in CONVENTIONS.values():
+        options = {"bits": bits, "signed": signed, "narrow_range": narrow_range, "reduce_range": reduce_range}
+        if conv.unsupported_reason(**options):
+            continue
+        try:
+            choice = conv.choose_trace(rmin, rmax, **options)
+        except ValueError as exc:
+            refused = f"refuses the range: {exc}"
+            fates.append(
+                ZeroPointFate(
+                    label=conv.label,
+                    grid=(0, 0),
+                    raw=float("nan"),
+                    own_raw=None,
+                    action=refused,
+                    zero_point=None,
+                    representable=None,
+                )
+            )
+            continue
+        qp = choice.qparams
+        raw = raw_zero_point(*choice.range_given, *choice.grid)
+        rule = rule_words(choice.zero_tie_rule) if choice.zero_tie_rule else "sets it by rule"
+        if choice.adjustment:
+            used = f"[{fmt(choice.range_used[0], 8)}, {fmt(choice.range_used[1], 8)}]"
+            action = f"{choice.adjustment} ({used}), then rounds {rule}"
+        elif choice.zero_clamped:
+            action = "uses the range as given and clamps z; the grid slides"
+        else:
+            action = f"rounds {rule}"
+        fates.append(
+            ZeroPointFate(
+                label=conv.label,
+                grid=choice.grid,
+                raw=raw,
+                own_raw=choice.zero_raw,
+                action=action,
+                zero_point=qp.zero_point,
+                representable=(qp.stored_min, qp.stored_max),
+            )
+        )
+    return fates
