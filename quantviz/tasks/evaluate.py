@@ -19,12 +19,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from quantviz.calibrate import kl_entropy_range, minmax_range, mse_optimal_range, percentile_range
 from quantviz.intmath import FullyConnectedSteps, quantized_fully_connected
 from quantviz.metrics import sqnr_db
 from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams
 from quantviz.tasks import networks, scores
+from quantviz.tasks.calibrators import CALIBRATORS, Calibrator, check_calibration  # noqa: F401  (re-exported)
 from quantviz.tasks.schemes import (
     SCALE_BITS,
     QuantizedWeight,
@@ -155,29 +155,6 @@ ALGORITHMS: dict[str, Algorithm] = {
 }
 
 
-class Calibrator(NamedTuple):
-    """How the static int8 activations' range is chosen from the calibration inputs (Calibration and clipping)."""
-
-    name: str
-    summary: str
-    choose: Callable[[np.ndarray], tuple[float, float]]
-
-
-CALIBRATORS: dict[str, Calibrator] = {
-    c.name: c
-    for c in (
-        Calibrator(name="minmax", summary="min and max", choose=minmax_range),
-        Calibrator(name="percentile", summary="99.99th percentiles", choose=lambda x: percentile_range(x, 99.99)),
-        Calibrator(
-            name="mse",
-            summary="minimum total MSE",
-            choose=lambda x: mse_optimal_range(x, bits=8, signed=True, symmetric=False, convention="tflite"),
-        ),
-        Calibrator(name="kl", summary="KL entropy (TensorRT's, symmetric)", choose=kl_entropy_range),
-    )
-}
-
-
 def register_algorithm(algorithm: Algorithm) -> None:
     """Add ``algorithm`` to :data:`ALGORITHMS` (how quantviz.algorithms plugs GPTQ or AWQ in)."""
     if not isinstance(algorithm, Algorithm):
@@ -202,12 +179,6 @@ def _calibration_inputs(task: str) -> dict[str, np.ndarray]:
     return networks.layer_inputs(task, networks.load(task).calibration)
 
 
-def _check_calibration(calibration: object) -> Calibrator:
-    if calibration not in CALIBRATORS:
-        raise ValueError(f"unknown calibration {calibration!r}; choose one of {', '.join(CALIBRATORS)}")
-    return CALIBRATORS[str(calibration)]
-
-
 def _tflite_qparams(x: np.ndarray, calibrator: Calibrator) -> QParams:
     lo, hi = calibrator.choose(x)
     return choose_qparams(min(lo, 0.0), max(hi, 0.0), signed=True, convention="tflite")
@@ -223,7 +194,7 @@ def static_qparams(task: str, calibration: str = "minmax") -> dict[str, QParams]
     >>> qp = static_qparams("digits")["fc1"]; round(qp.scale * 255, 6), qp.zero_point
     (1.0, -128)
     """
-    task, calibrator = _check_task(task), _check_calibration(calibration)
+    task, calibrator = _check_task(task), check_calibration(calibration)
     seen = _calibration_inputs(task)
     found = {name: _tflite_qparams(x, calibrator) for name, x in seen.items()}
     if task == "digits":
@@ -360,40 +331,6 @@ class TaskResult:
     float_predictions: np.ndarray | None
 
 
-class _Scores(NamedTuple):
-    """The task's metric, float and quantized, and how far the quantized logits moved from float's."""
-
-    value: float
-    float_value: float
-    kl_divergence: float
-    top1_agreement: float
-    predictions: np.ndarray | None
-    float_predictions: np.ndarray | None
-
-
-def _scores(task: str, logits: np.ndarray, base: np.ndarray, labels: np.ndarray) -> _Scores:
-    """Accuracy and predicted classes (digits) or perplexity (tinylm), and the KL divergence from float."""
-    if task == "digits":
-        div = scores.divergence(base, logits, chunked=False)
-        return _Scores(
-            value=scores.accuracy(logits, labels),
-            float_value=scores.accuracy(base, labels),
-            kl_divergence=div.mean_kl,
-            top1_agreement=div.top1_agreement,
-            predictions=logits.argmax(axis=1),
-            float_predictions=base.argmax(axis=1),
-        )
-    div = scores.divergence(base, logits)
-    return _Scores(
-        value=scores.perplexity(logits, labels),
-        float_value=scores.perplexity(base, labels),
-        kl_divergence=div.mean_kl,
-        top1_agreement=div.top1_agreement,
-        predictions=None,
-        float_predictions=None,
-    )
-
-
 def _weight_figures(net, chosen: dict[str, QuantizedWeight], layers: tuple[str, ...]) -> tuple[float, float]:
     """The weight SQNR (dB) over the chosen layers together, and their bits per weight, weighted by size."""
     originals = [net.params[f"{n}.weight"].astype(np.float64) for n in layers]
@@ -430,7 +367,7 @@ def evaluate(
     scheme = parse_weights(weights)
     activations = parse_activations(activations)
     _check_algorithm(algorithm)
-    _check_calibration(calibration)
+    check_calibration(calibration)
     net = networks.load(task)
     chosen_layers = net.layers if layers is None else tuple(layers)
     unknown = [n for n in chosen_layers if n not in net.layers]
@@ -442,7 +379,7 @@ def evaluate(
         logits = digits_integer_forward(chosen, net.inputs, calibration).logits
     else:
         logits = networks.forward(task, net.inputs, _linear(task, chosen, activations, calibration))
-    got = _scores(task, logits, float_logits(task), net.labels)
+    got = scores.compare_logits(logits, float_logits(task), net.labels, classes=task == "digits")
     weight_sqnr, bpw = _weight_figures(net, chosen, chosen_layers)
     return TaskResult(
         task=task,
