@@ -186,9 +186,11 @@ def test_levels_hold() -> None:
 
 
 def test_which_convention_hinges_on_a_visible_difference_and_shows_each_conventions_numbers() -> None:
-    for case in ex_mod.convention_cases():
-        a = ex_mod.shown_qparams(case.shown, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
-        b = ex_mod.shown_qparams(case.other, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
+    from quantviz.teach.convention_quiz import convention_cases, shown_qparams
+
+    for case in convention_cases():
+        a = shown_qparams(case.shown, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
+        b = shown_qparams(case.other, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
         assert a != b
     names = Counter()
     for _level, ex in _all():
