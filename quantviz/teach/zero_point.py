@@ -331,46 +331,40 @@ def zero_point_fates(
     """
     from quantviz.conventions import CONVENTIONS
 
-    fates = []
-    for conv in CONVENTIONS.values():
-        options = {"bits": bits, "signed": signed, "narrow_range": narrow_range, "reduce_range": reduce_range}
-        if conv.unsupported_reason(**options):
-            continue
-        try:
-            choice = conv.choose_trace(rmin, rmax, **options)
-        except ValueError as exc:
-            refused = f"refuses the range: {exc}"
-            fates.append(
-                ZeroPointFate(
-                    label=conv.label,
-                    grid=(0, 0),
-                    raw=float("nan"),
-                    own_raw=None,
-                    action=refused,
-                    zero_point=None,
-                    representable=None,
-                )
-            )
-            continue
-        qp = choice.qparams
-        raw = raw_zero_point(*choice.range_given, *choice.grid)
-        rule = rule_words(choice.zero_tie_rule) if choice.zero_tie_rule else "sets it by rule"
-        if choice.adjustment:
-            used = f"[{fmt(choice.range_used[0], 8)}, {fmt(choice.range_used[1], 8)}]"
-            action = f"{choice.adjustment} ({used}), then rounds {rule}"
-        elif choice.zero_clamped:
-            action = "uses the range as given and clamps z; the grid slides"
-        else:
-            action = f"rounds {rule}"
-        fates.append(
-            ZeroPointFate(
-                label=conv.label,
-                grid=choice.grid,
-                raw=raw,
-                own_raw=choice.zero_raw,
-                action=action,
-                zero_point=qp.zero_point,
-                representable=(qp.stored_min, qp.stored_max),
-            )
+    options = {"bits": bits, "signed": signed, "narrow_range": narrow_range, "reduce_range": reduce_range}
+    return [_fate(conv, rmin, rmax, options) for conv in CONVENTIONS.values() if not conv.unsupported_reason(**options)]
+
+
+def _fate(conv: Convention, rmin: float, rmax: float, options: dict) -> ZeroPointFate:
+    """What ``conv`` does with the raw zero point of [rmin, rmax]: adjusts the range, clamps z, rounds it, refuses."""
+    try:
+        choice = conv.choose_trace(rmin, rmax, **options)
+    except ValueError as exc:
+        refused = f"refuses the range: {exc}"
+        return ZeroPointFate(
+            label=conv.label,
+            grid=(0, 0),
+            raw=float("nan"),
+            own_raw=None,
+            action=refused,
+            zero_point=None,
+            representable=None,
         )
-    return fates
+    qp = choice.qparams
+    rule = rule_words(choice.zero_tie_rule) if choice.zero_tie_rule else "sets it by rule"
+    if choice.adjustment:
+        used = f"[{fmt(choice.range_used[0], 8)}, {fmt(choice.range_used[1], 8)}]"
+        action = f"{choice.adjustment} ({used}), then rounds {rule}"
+    elif choice.zero_clamped:
+        action = "uses the range as given and clamps z; the grid slides"
+    else:
+        action = f"rounds {rule}"
+    return ZeroPointFate(
+        label=conv.label,
+        grid=choice.grid,
+        raw=raw_zero_point(*choice.range_given, *choice.grid),
+        own_raw=choice.zero_raw,
+        action=action,
+        zero_point=qp.zero_point,
+        representable=(qp.stored_min, qp.stored_max),
+    )
