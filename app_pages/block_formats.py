@@ -3,17 +3,16 @@
 import re
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from quantviz.app import figures
+from quantviz.app import figures, tables
 from quantviz.app.state import choice_field, float_field, int_field, labels, prime, remember, show_link_messages
 from quantviz.app.widgets import cached_format_map, data_controls, page_header, quant_controls, show_figure, show_table
 from quantviz.blocks import FORMATS, fake_quantize, importance_matrix, nf4
 from quantviz.blocks.compare import block_rms_error, mxfp4_disagreement
 from quantviz.blocks.mix import FILE_TYPES, outlier_activations
 from quantviz.teach import superblock
-from quantviz.teach.blocks import binary, block_view
+from quantviz.teach.blocks import block_view
 from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon
 from quantviz.teach.mix import mix_sentence, mix_summary
@@ -107,21 +106,19 @@ st.markdown(
     f"checked against: {fmt_info.reference}."
 )
 st.markdown("\n".join(f"{i}. {line}" for i, line in enumerate(view.scale_lines, start=1)))
-values_table = {
-    "x": view.values,
-    "code": view.codes,
-    "bits": [binary(c, view.code_bits) for c in view.codes],
-    # + 0: a code whose sign bit is set on a zero (E2M1's code 8) decodes to −0.0, shown as 0
-    "dequantized": view.decoded + np.float32(0),
-    "error": view.decoded.astype(np.float64) - view.values,
-}
 if fmt_info.takes_importance:
     effect = superblock.imatrix_effect(padded, name, np.tile(importance, padded.size // importance.size))
-    values_table["importance"] = np.tile(importance, 2)[: view.values.size]
-    values_table["code " + ("without" if use_imatrix else "with") + " imatrix"] = (
-        effect.plain_codes if use_imatrix else effect.weighted_codes
+    values_table = tables.block_values_table(
+        view,
+        importance=np.tile(importance, 2)[: view.values.size],
+        other_codes=(
+            "code " + ("without" if use_imatrix else "with") + " imatrix",
+            effect.plain_codes if use_imatrix else effect.weighted_codes,
+        ),
     )
-show_table(settings, pd.DataFrame(values_table), hide_index=True, height=280)
+else:
+    values_table = tables.block_values_table(view)
+show_table(settings, values_table, hide_index=True, height=280)
 if name in superblock.SCALE_BITS:
     sb = superblock.superblock_view(padded, name, weights)
     st.markdown(
@@ -129,40 +126,12 @@ if name in superblock.SCALE_BITS:
         + (f", dmin = {fmt(sb.dmin, 6)}" if sb.dmin is not None else "")
         + ")"
     )
-    sub_table = {
-        "sub-block": [r.index for r in sb.rows],
-        "values": [f"{r.index * sb.sub_size}–{(r.index + 1) * sb.sub_size - 1}" for r in sb.rows],
-    }
-    if sb.rows[0].searched_scale is not None:
-        sub_table["searched scale"] = [r.searched_scale for r in sb.rows]
-    sub_table[f"scale code ({sb.scale_bits}-bit)"] = [r.scale_code for r in sb.rows]
-    sub_table["stored scale = d · code"] = [r.stored_scale for r in sb.rows]
-    if sb.dmin is not None:
-        sub_table["searched min"] = [r.searched_min for r in sb.rows]
-        sub_table[f"min code ({sb.scale_bits}-bit)"] = [r.min_code for r in sb.rows]
-        sub_table["stored min = dmin · code"] = [r.stored_min for r in sb.rows]
-    show_table(settings, pd.DataFrame(sub_table), hide_index=True)
+    show_table(settings, tables.superblock_table(sb), hide_index=True)
 if fmt_info.takes_importance:
     st.markdown(superblock.imatrix_sentence(effect))
     per = superblock.imatrix_effects(shown, name, importance, int(n_blocks))
     if len(per) > 1:
-        show_table(
-            settings,
-            pd.DataFrame(
-                [
-                    {
-                        "block": i,
-                        "codes changed": e.changed.size,
-                        "weighted error, no imatrix": e.plain_weighted_error,
-                        "weighted error, imatrix": e.imatrix_weighted_error,
-                        "plain error, no imatrix": e.plain_error,
-                        "plain error, imatrix": e.imatrix_error,
-                    }
-                    for i, e in enumerate(per)
-                ]
-            ),
-            hide_index=True,
-        )
+        show_table(settings, tables.imatrix_blocks_table(per), hide_index=True)
 
 back = fake_quantize(padded, name, None if weights is None else np.tile(weights, padded.size // weights.size))[
     : shown.size
@@ -186,21 +155,7 @@ if n_blocks > 1:
     )
 
 st.markdown("**The bytes of block 0 as stored**")
-byte_fields = []
-for start, stop, field in view.fields:
-    for i in range(start, stop):
-        byte_fields.append(
-            {"byte": i, "hex": f"{int(view.data[i]):02x}", "bits": f"{int(view.data[i]):08b}", "field": field}
-        )
-bytes_table = pd.DataFrame(byte_fields)
-palette = [figures.ORANGE, figures.SKY, figures.GREEN, figures.PURPLE]
-colour_of = {f[2]: palette[i % len(palette)] for i, f in enumerate(view.fields)}
-show_table(
-    settings,
-    bytes_table.style.apply(lambda col: [f"background-color: {colour_of[v]}40" for v in bytes_table["field"]], axis=0),
-    hide_index=True,
-    height=240,
-)
+show_table(settings, tables.block_bytes_table(view), hide_index=True, height=240)
 
 st.subheader("All formats on one chart")
 points = cached_format_map(x, importance)
@@ -230,12 +185,7 @@ layers = mf[1].number_input(
 )
 remember(MIX_FIELDS)
 summary = mix_summary(ftype, int(layers))
-types = sorted({t for r in summary.rows for t in r.counts})
-show_table(
-    settings,
-    pd.DataFrame([{"tensor": r.role, **{t: r.counts.get(t, 0) for t in types}} for r in summary.rows]),
-    hide_index=True,
-)
+show_table(settings, tables.mix_table(summary), hide_index=True)
 st.markdown(
     mix_sentence(summary) + ' The rules are llama.cpp\'s `llama_tensor_get_type`; the "more bits" layers are '
     "the first and last eighth and every third layer between."
@@ -249,13 +199,15 @@ st.markdown(
     link_jargon(
         f"- **Ties.** The spec rounds an element tie to even; ggml takes the smaller magnitude. x = 1.75 in a block "
         f"scaled by 1: the spec gives {fmt(ties.example[1])}, ggml {fmt(ties.example[2])}.\n"
-        f"- **The exponent.** The spec floors log2(amax) exactly; ggml takes a float32 log2 first. A block whose amax is "
+        f"- **The exponent.** The spec floors log2(amax) exactly; ggml takes a float32 log2 first. "
+        f"A block whose amax is "
         f"{fmt(float(edge_demo[0]), 10)}, a hair under 1024: the block maximum decodes to {fmt(edge.example[1])} under "
         f"the spec and {fmt(edge.example[2])} under ggml. The spec's floored exponent leaves E2M1's largest value (6) "
         f"times its scale short of the maximum, so the maximum clips by "
         f"{(float(edge_demo[0]) - edge.example[1]) / float(edge_demo[0]):.0%}; ggml's rounded log2 picks the next "
         "exponent up and keeps it.\n"
-        f"- **On your data** ({here.values:,} values): {here.differ:,} values decode differently, in {here.scale_differ:,} "
+        f"- **On your data** ({here.values:,} values): {here.differ:,} values decode differently, "
+        f"in {here.scale_differ:,} "
         "blocks the shared exponent differs."
     )
 )
@@ -267,19 +219,7 @@ with st.expander("NF4's 16 values, and where they come from"):
         "negative, and 0), divided by the largest. Computed here with Python's `statistics.NormalDist`, beside "
         "the table bitsandbytes ships (the one used):"
     )
-    show_table(
-        settings,
-        pd.DataFrame(
-            {
-                "code": np.arange(16),
-                "bits": [binary(c, 4) for c in range(16)],
-                "bitsandbytes": nf4.TABLE,
-                "from the quantiles": derived,
-                "difference": derived.astype(np.float64) - nf4.TABLE,
-            }
-        ),
-        hide_index=True,
-    )
+    show_table(settings, tables.nf4_table(nf4.TABLE, derived), hide_index=True)
     dq = nf4.DoubleQuantized(np.abs(x.reshape(-1, 64)).max(axis=1))
     st.markdown(
         f"Double quantization stores each block's float32 absmax in 8 bits (bitsandbytes' dynamic map, blocks "

@@ -38,7 +38,8 @@ level = c[1].selectbox(
     list(DIFFICULTIES),
     format_func=labels(DIFFICULTIES),
     key="w_ex_level",
-    help="Easy: 8-bit grids. Medium: low bits and symmetric grids. Hard: ties, framework conventions and integer steps.",
+    help="Easy: 8-bit grids. Medium: low bits and symmetric grids. "
+    "Hard: ties, framework conventions and integer steps.",
 )
 c[2].button(
     "New set", on_click=_new_set, icon=":material/casino:", help="A fresh random set (the link changes with it)."

@@ -21,7 +21,8 @@ settings = quant_controls(show=NOT_ORDER)
 page_header(
     "Fake quantization and the straight-through estimator",
     "Quantization-aware training runs fake_quantize in the forward pass: quantize, then dequantize at once. Its "
-    "staircase has zero slope almost everywhere, so the backward pass pretends it is the identity (the straight-through "
+    "staircase has zero slope almost everywhere, so the backward pass pretends it is the identity "
+    "(the straight-through "
     "estimator) — except outside the range, where the value was clipped and the gradient is 0. Drag the range in the "
     f"sidebar over the fixed data and watch values turn {figures.COLOUR_NAMES[figures.STUCK]}: they stop learning.",
     settings,

@@ -1,10 +1,10 @@
 """Frameworks compared: one row per convention for the same range, grid and probe values."""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import quantviz as qv
+from quantviz.app import tables
 from quantviz.app.state import choice_field, labels, optional_float_field, prime, remember, show_problem, text_field
 from quantviz.app.widgets import NOT_ROUNDING, page_header, quant_controls, show_table
 from quantviz.errors import QuantVizError
@@ -48,32 +48,9 @@ st.markdown(
     + "."
 )
 
-records = []
-for r in rows:
-    if r.qparams is None:
-        continue
-    qp = r.qparams
-    rec = {
-        "convention": r.label,
-        "scale": fmt(qp.scale, 10),
-        "zero point": qp.zero_point,
-        "grid": f"[{qp.qmin}, {qp.qmax}]",
-        "representable": f"[{fmt(qp.real_min, 7)}, {fmt(qp.real_max, 7)}]",
-    }
-    rec.update({f"q({fmt(x, 8)})": q for x, q in zip(probes, r.codes, strict=True)})
-    records.append(rec)
-table = pd.DataFrame(records)
-if len(table):
-    reference = table.iloc[0]
-
-    def _highlight(col: pd.Series) -> list[str]:
-        return ["background-color: rgba(230, 159, 0, 0.35)" if v != reference[col.name] else "" for v in col]
-
-    show_table(
-        settings,
-        table.style.apply(_highlight, subset=[c for c in table.columns if c not in ("convention",)]),
-        hide_index=True,
-    )
+table = tables.conventions_table(rows, probes)
+if table is not None:
+    show_table(settings, table, hide_index=True)
 unsupported = [r for r in rows if r.qparams is None]
 if unsupported:
     with st.expander(f"{len(unsupported)} convention(s) do not support these settings", expanded=True):
@@ -103,9 +80,7 @@ def _causes(rmin: float, rmax: float, probes: tuple[float, ...], options: qv.Gri
     return tiny_scale_differences(explain_differences(found, list(probes), rmin=rmin, rmax=rmax, options=options))
 
 
-tiny, differences = _causes(
-    settings.rmin, settings.rmax, tuple(probes.tolist()), settings.options()
-)
+tiny, differences = _causes(settings.rmin, settings.rmax, tuple(probes.tolist()), settings.options())
 if tiny:
     st.markdown(
         f"- {', '.join(d.label for d in tiny)} store the scale as float32 (or compute it in float32): "
@@ -123,7 +98,8 @@ st.subheader("One quantizer, seven notations")
 reference = next((r for r in rows if r.qparams is not None), None)
 if reference is not None:
     st.caption(
-        f"The {reference.label.lower()} row above (s = {fmt(reference.qparams.scale)}, z = {reference.qparams.zero_point}), "
+        f"The {reference.label.lower()} row above (s = {fmt(reference.qparams.scale)}, "
+        f"z = {reference.qparams.zero_point}), "
         "written the ways texts and frameworks write it. Every one is the same map r = s·(q − z)."
     )
     show_table(

@@ -1,10 +1,10 @@
 """Integer-only arithmetic: a quantized fully connected layer worked out in integers, as TFLite runs it."""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import quantviz as qv
+from quantviz.app import tables
 from quantviz.app.state import bool_field, choice_field, float_field, int_field, labels, prime, remember
 from quantviz.app.widgets import page_header, quant_controls, show_table
 from quantviz.intmath import (
@@ -50,51 +50,25 @@ s = r.steps
 st.latex(r"q_3 = z_3 + M\sum_k (q_1 - z_1)(q_2 - z_2),\qquad M = \frac{s_1 s_2}{s_3} = M_0 \cdot 2^{\,shift - 31}")
 st.markdown(
     f"Input: s₁ = {fmt(r.in_qparams.scale, 8)}, z₁ = **{r.in_qparams.zero_point}** · Weights: symmetric, z₂ = 0, "
-    f"s₂ = {', '.join(fmt(v, 6) for v in np.unique(r.weight_scales))} · Output: s₃ = {fmt(r.out_qparams.scale, 8)}, z₃ = **{r.out_qparams.zero_point}**"
+    f"s₂ = {', '.join(fmt(v, 6) for v in np.unique(r.weight_scales))} · Output: "
+    f"s₃ = {fmt(r.out_qparams.scale, 8)}, z₃ = **{r.out_qparams.zero_point}**"
 )
-
-
-def frame(a: np.ndarray, prefix: str) -> pd.DataFrame:
-    a = np.atleast_2d(a)
-    return pd.DataFrame(a, columns=[f"{prefix}{j}" for j in range(a.shape[1])])
 
 
 left, right = st.columns(2)
 left.markdown("**1. int8 input codes q₁**")
-show_table(settings, where=left, data=frame(r.q_in, "in "), hide_index=True)
+show_table(settings, where=left, data=tables.codes_table(r.q_in, "in "), hide_index=True)
 right.markdown("**2. int8 weight codes q₂** (one row per output)")
-show_table(settings, where=right, data=frame(r.q_weights, "in "), hide_index=True)
-pairs = [f"{i}, {j}" for i in range(s.acc.shape[0]) for j in range(s.acc.shape[1])]
+show_table(settings, where=right, data=tables.codes_table(r.q_weights, "in "), hide_index=True)
 st.markdown("**3. int32 accumulator**, the zero-point term moved out of the loop: Σ q₁q₂ − z₁·Σq₂ + bias")
+show_table(settings, tables.accumulator_table(r), hide_index=True)
+st.markdown("**4. Requantize** with the integer multiplier, add z₃, clamp to int8 — and compare with the float layer")
 show_table(
     settings,
-    pd.DataFrame(
-        {
-            "row, output": pairs,
-            "Σ q₁·q₂": s.acc_raw.ravel(),
-            "− z₁·Σ q₂": s.zero_point_term.ravel(),
-            "+ bias (int32, scale s₁s₂)": np.tile(r.bias_int32, s.acc.shape[0]),
-            "= acc": s.acc.ravel(),
-        }
-    ),
+    tables.requantize_table(r),
     hide_index=True,
+    column_config={"M (real)": st.column_config.NumberColumn(format="%.6e")},
 )
-st.markdown("**4. Requantize** with the integer multiplier, add z₃, clamp to int8 — and compare with the float layer")
-requant = pd.DataFrame(
-    {
-        "row, output": pairs,
-        "acc": s.acc.ravel(),
-        "M (real)": np.tile(s.multipliers, s.acc.shape[0]),
-        "M0 (Q31)": np.tile(s.m0, s.acc.shape[0]),
-        "shift": np.tile(s.shifts, s.acc.shape[0]),
-        "acc·M rounded": s.scaled.ravel(),
-        "+ z₃, clamp → q₃": s.output.ravel(),
-        "dequantized": r.dequantized_output.ravel(),
-        "float result": r.float_output.ravel(),
-    }
-)
-requant["error"] = requant["dequantized"] - requant["float result"]
-show_table(settings, requant, hide_index=True, column_config={"M (real)": st.column_config.NumberColumn(format="%.6e")})
 if not settings.presenter:
     st.markdown(
         "- **acc·M rounded** is (acc·M0 + 2^(30−shift)) >> (31−shift): one rounding, ties toward +∞ — the build "
@@ -112,24 +86,12 @@ qb = qv.choose_qparams(float(b.min()), float(b.max()), signed=True, convention="
 qo = qv.choose_qparams(float((a + b).min()), float((a + b).max()), signed=True, convention="tflite")
 codes_a, codes_b = qv.quantize(a, qa, convention="tflite"), qv.quantize(b, qb, convention="tflite")
 out = quantized_add(codes_a, qa, codes_b, qb, qo)
-show_table(
-    settings,
-    pd.DataFrame(
-        {
-            "a": a,
-            "q_a": codes_a,
-            "b": b,
-            "q_b": codes_b,
-            "q_out": out,
-            "dequantized": qv.dequantize(out, qo, convention="tflite"),
-            "a + b": a + b,
-        }
-    ),
-    hide_index=True,
-)
+back = qv.dequantize(out, qo, convention="tflite")
+show_table(settings, tables.addition_table(a, codes_a, b, codes_b, out, back), hide_index=True)
 st.caption(
     f"s_a = {fmt(qa.scale, 6)}, z_a = {qa.zero_point}; s_b = {fmt(qb.scale, 6)}, z_b = {qb.zero_point}; "
-    f"s_out = {fmt(qo.scale, 6)}, z_out = {qo.zero_point}. q_out = round((s_a(q_a − z_a) + s_b(q_b − z_b)) / s_out) + z_out."
+    f"s_out = {fmt(qo.scale, 6)}, z_out = {qo.zero_point}. "
+    f"q_out = round((s_a(q_a − z_a) + s_b(q_b − z_b)) / s_out) + z_out."
 )
 
 st.subheader("Zero points in the sum: switch the four terms on and off")

@@ -1,9 +1,8 @@
 """Low-bit and float formats: int8, int4, int2 and FP8 on one number line for the same data."""
 
-import pandas as pd
 import streamlit as st
 
-from quantviz.app import figures
+from quantviz.app import figures, tables
 from quantviz.app.state import show_problem
 from quantviz.app.widgets import data_controls, page_header, quant_controls, show_figure, show_table
 from quantviz.errors import QuantVizError
@@ -16,7 +15,8 @@ page_header(
     "Low-bit and float formats",
     "An integer grid spaces its values evenly; a float format spaces them by powers of two, so it is fine near 0 and "
     "coarse far out. Here int8, int4, int2 and FP8 (E4M3, E5M2) quantize the same data, each scaled so that the "
-    "largest |value| maps to its largest code. FP8 rounds to nearest even and saturates at ±448 (E4M3) or ±57344 (E5M2).",
+    "largest |value| maps to its largest code. FP8 rounds to nearest even "
+    "and saturates at ±448 (E4M3) or ±57344 (E5M2).",
     settings,
 )
 x = data_controls("lb_", size=20_000, max_size=2_000_000).values
@@ -27,12 +27,7 @@ except QuantVizError as exc:
     st.stop()
 show_table(
     settings,
-    pd.DataFrame(
-        [
-            {"format": r.name, "MSE": r.mse, "SQNR (dB)": round(r.sqnr_db, 2), "distinct values": int(r.grid.size)}
-            for r in results
-        ]
-    ),
+    tables.formats_table(results),
     hide_index=True,
     column_config={"MSE": st.column_config.NumberColumn(format="%.3e")},
 )

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import quantviz as qv
-from quantviz.app import figures
+from quantviz.app import figures, tables
 from quantviz.app.live import live_number_line
 from quantviz.app.state import float_field, labels, prime, remember
 from quantviz.app.widgets import (
@@ -15,21 +15,23 @@ from quantviz.app.widgets import (
     qparams_metrics,
     quant_controls,
     show_figure,
+    show_steps,
     show_table,
 )
 from quantviz.metrics import transfer_curve
 from quantviz.teach.causes import rule_words
 from quantviz.teach.fmt import fmt
-from quantviz.teach.glossary import link_jargon
 from quantviz.teach.probe import NEAREST, default_probe, probe_steps
-from quantviz.teach.steps import qparams_steps, zero_point_fates
+from quantviz.teach.steps import qparams_steps
+from quantviz.teach.zero_point import zero_point_fates
 
 settings = quant_controls(show=(*ALL_CONTROLS, SET_DIRECTLY, LIVE_RANGE))
 page_header(
     "Number line",
     "The top line holds real values, the bottom line the integer codes, each code drawn under the real value it "
     f"stands for. The {figures.COLOUR_NAMES[figures.ORANGE]} line ties real 0 to the zero point. Shaded in "
-    f"{figures.ZONE_WORDS[figures.REPRESENTABLE]} is what the grid can represent; in {figures.ZONE_WORDS[figures.CLIPPED]} "
+    f"{figures.ZONE_WORDS[figures.REPRESENTABLE]} is what the grid can represent; "
+    f"in {figures.ZONE_WORDS[figures.CLIPPED]} "
     "what gets clipped. Pick a probe value to follow it through every step.",
     settings,
 )
@@ -70,13 +72,7 @@ steps = probe_steps(
     bits=settings.bits,
     signed=settings.signed,
 )
-for number, step in enumerate(steps, start=1):
-    left, right = st.columns([2, 5], vertical_alignment="center")
-    mark = "" if step.check is None else (" :green[✔]" if step.check else " :orange[⚠ clipped]")
-    left.markdown(f"**{number}. {step.label}**{mark}")
-    if step.note and not settings.presenter:
-        left.caption(link_jargon(step.note))
-    right.latex(step.formula)
+show_steps(steps, presenter=settings.presenter, numbered=True, side_by_side=True)
 
 with st.expander("How s and z were chosen", expanded=not settings.presenter):
     if settings.scale is not None:
@@ -85,9 +81,12 @@ with st.expander("How s and z were chosen", expanded=not settings.presenter):
             "as a model file stores them (switch the sidebar back to *a real range* to see a convention choose)."
         )
     else:
-        for step in qparams_steps(settings.rmin, settings.rmax, convention=settings.convention, **settings.options().as_kwargs()):
-            st.markdown(f"**{step.label}**" + (f" — {link_jargon(step.note)}" if step.note else ""))
-            st.latex(step.formula)
+        show_steps(
+            qparams_steps(
+                settings.rmin, settings.rmax, convention=settings.convention, **settings.options().as_kwargs()
+            ),
+            marks=False,
+        )
         if not settings.symmetric:
             st.markdown(
                 f"**The raw zero point and what each convention does with it** ({settings.bits}-bit "
@@ -101,24 +100,7 @@ with st.expander("How s and z were chosen", expanded=not settings.presenter):
                 narrow_range=settings.narrow_range,
                 reduce_range=settings.reduce_range,
             )
-            show_table(
-                settings,
-                [
-                    {
-                        "convention": f.label,
-                        "grid": f"[{f.grid[0]}, {f.grid[1]}]",
-                        "raw z = qmin − rmin/s (range as given, exact)": fmt(f.raw, 8),
-                        "the number it rounds (its own arithmetic)": "—" if f.own_raw is None else fmt(f.own_raw, 10),
-                        "then": f.action,
-                        "z": f.zero_point,
-                        "representable": f"[{fmt(f.representable[0], 6)}, {fmt(f.representable[1], 6)}]"
-                        if f.representable
-                        else "—",
-                    }
-                    for f in fates
-                ],
-                hide_index=True,
-            )
+            show_table(settings, tables.zero_point_fates_table(fates), hide_index=True)
 
 st.subheader("The staircase and its sawtooth")
 if not settings.presenter:

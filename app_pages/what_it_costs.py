@@ -3,10 +3,9 @@
 from urllib.parse import urlencode
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from quantviz.app import task_figures
+from quantviz.app import tables, task_figures
 from quantviz.app.state import choice_field, labels, prime, remember, show_problem
 from quantviz.app.widgets import page_header, quant_controls, show_figure, show_table
 from quantviz.blocks import FORMATS
@@ -185,20 +184,7 @@ with st.spinner(f"Evaluating {len(swept)} schemes…"):
 if kind == "integer":
     st.subheader(f"Per tensor, per channel or per group, at {bits} bits")
     same_bits = [p for p in points if p.weights.startswith(f"int{bits}-")]
-    show_table(
-        settings,
-        pd.DataFrame(
-            {
-                "weights": [p.weights for p in same_bits],
-                "bits/weight": [round(p.bits_per_weight, 3) for p in same_bits],
-                "weight SQNR (dB)": [round(p.weight_sqnr_db, 2) for p in same_bits],
-                metric: [costs.metric_text(metric, p.value) for p in same_bits],
-                "KL (nats)": [float(f"{p.kl_divergence:.4g}") for p in same_bits],
-                "same top answer": [f"{p.top1_agreement * 100:.2f} %" for p in same_bits],
-            }
-        ),
-        hide_index=True,
-    )
+    show_table(settings, tables.schemes_table(same_bits, metric), hide_index=True)
 
 st.subheader("Every scheme: the task beside the SQNR")
 cols = st.columns(2)
@@ -250,16 +236,7 @@ def link_to(name: str) -> str:
 with st.expander(f"Every point as a link ({len(points)} schemes)"):
     show_table(
         settings,
-        pd.DataFrame(
-            {
-                "weights": [p.weights for p in points],
-                "bits/weight": [round(p.bits_per_weight, 3) for p in points],
-                "weight SQNR (dB)": [round(p.weight_sqnr_db, 2) for p in points],
-                metric: [costs.metric_text(metric, p.value) for p in points],
-                "KL (nats)": [float(f"{p.kl_divergence:.4g}") for p in points],
-                "open": [link_to(p.weights) for p in points],
-            }
-        ),
+        tables.scheme_links_table(points, metric, [link_to(p.weights) for p in points]),
         hide_index=True,
         column_config={"open": st.column_config.LinkColumn("open", display_text="open this view")},
     )

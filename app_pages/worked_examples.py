@@ -4,7 +4,15 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.app.state import bool_field, choice_field, int_field, labels, prime, remember, show_problem
-from quantviz.app.widgets import NOT_ROUNDING, SET_DIRECTLY, choose_or_stop, page_header, quant_controls, show_table
+from quantviz.app.widgets import (
+    NOT_ROUNDING,
+    SET_DIRECTLY,
+    choose_or_stop,
+    page_header,
+    quant_controls,
+    show_steps,
+    show_table,
+)
 from quantviz.teach.compare import compare_conventions
 from quantviz.teach.examples import (
     PRESETS,
@@ -25,7 +33,8 @@ PRESET = choice_field("preset", "seed", CHOICES)
 SLIDES = bool_field("slides", False)
 SLIDE = int_field("slide", 0, 0, 999)
 prime([PRESET, SLIDES, SLIDE])
-# The seed answer is fixed; a preset fixes its range and grid but takes the sidebar's convention; "own" takes everything.
+# The seed answer is fixed; a preset fixes its range and grid but takes the sidebar's convention;
+# "own" takes everything.
 chosen = st.session_state["w_preset"]
 settings = quant_controls(
     show=() if chosen == "seed" else ("convention",) if chosen in PRESETS else (*NOT_ROUNDING, SET_DIRECTLY)
@@ -200,17 +209,9 @@ if slides:
     slide_show(items)
     st.stop()
 st.subheader("Choosing s and z")
-for step in choose_steps:
-    st.markdown(f"**{step.label}**" + (f" — {link_jargon(step.note)}" if step.note and not settings.presenter else ""))
-    st.latex(step.formula)
+show_steps(choose_steps, presenter=settings.presenter, marks=False)
 st.subheader("Quantizing the values")
 tabs = st.tabs([f"x = {fmt(v, 8)}" for v in per_value])
 for tab, steps in zip(tabs, per_value.values(), strict=True):
     with tab:
-        for step in steps:
-            mark = "" if step.check is None else (" :green[✔]" if step.check else " :orange[⚠]")
-            st.markdown(
-                f"**{step.label}**{mark}"
-                + (f" — {link_jargon(step.note)}" if step.note and not settings.presenter else "")
-            )
-            st.latex(step.formula)
+        show_steps(steps, presenter=settings.presenter)

@@ -99,7 +99,8 @@ except QuantVizError as exc:
     show_problem(f"Cannot choose s and z for [{fmt(rmin)}, {fmt(rmax)}]:", exc)
     st.stop()
 st.caption(
-    f"{x.size:,} values from {source}; range used [{fmt(rmin, 8)}, {fmt(rmax, 8)}] ({RANGE_CHOICES[range_from].lower()})."
+    f"{x.size:,} values from {source}; range used [{fmt(rmin, 8)}, {fmt(rmax, 8)}] "
+    f"({RANGE_CHOICES[range_from].lower()})."
 )
 qparams_metrics(qp)
 trace = qv.quantize_trace(

@@ -2,7 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python -m bench.latency            # all pages, 8 moves each after 2 warm-up moves
     PYTHONPATH=. .venv/bin/python -m bench.latency --repeat 3 # three rounds: the spread
-    PYTHONPATH=. .venv/bin/python -m bench.latency --decompose # also each page without its charts, and without charts and tables
+    PYTHONPATH=. .venv/bin/python -m bench.latency --decompose # also each page without charts, and without tables
     PYTHONPATH=. .venv/bin/python -m bench.latency --drags-only --repeat 3  # the live number line's drag vs the slider
 
 A move is a key press on the page's slider (ArrowLeft/ArrowRight alternately, so the view flips between two
@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from deploy.course import free_port
 from quantviz.app.pages import PAGES as REGISTRY
@@ -73,24 +74,33 @@ PAGES = {page.path: page.bench_slider for page in REGISTRY}
 # milliseconds later; those mirror updates are not part of what a reader sees, so they do not count.
 INSTALL = """() => {
   window.__qvLast = performance.now();
-  const mirror = (n) => { const e = n.nodeType === 1 ? n : n.parentElement; return !!(e && e.closest('[data-testid="data-grid-canvas"]')); };
+  const mirror = (n) => {
+    const e = n.nodeType === 1 ? n : n.parentElement;
+    return !!(e && e.closest('[data-testid="data-grid-canvas"]'));
+  };
   new MutationObserver((ms) => { if (ms.some((m) => !mirror(m.target))) window.__qvLast = performance.now(); })
     .observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
-  // Each frame: the share of the page's visible elements drawn faded (Streamlit marks elements of a running script stale and
-  // fades them); the largest share seen since the last reset.
+  // Each frame: the share of the page's visible elements drawn faded (Streamlit marks elements of a running script
+  // stale and fades them); the largest share seen since the last reset.
   window.__qvFaded = 0;
   cancelAnimationFrame(window.__qvFrame || 0);
   const frame = () => {
     // visible ones only: the content of a folded expander is there but unseen
-    const all = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]')].filter((e) => e.checkVisibility());
+    const all = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]')]
+      .filter((e) => e.checkVisibility());
     let faded = 0;
-    all.forEach((e) => { if (e.getAttribute('data-stale') === 'true' && parseFloat(getComputedStyle(e).opacity) < 0.9) faded += 1; });
+    all.forEach((e) => {
+      if (e.getAttribute('data-stale') === 'true' && parseFloat(getComputedStyle(e).opacity) < 0.9) faded += 1;
+    });
     window.__qvFaded = Math.max(window.__qvFaded, faded / Math.max(1, all.length));
     window.__qvFrame = requestAnimationFrame(frame);
   };
   frame();
 }"""
-RUNNING = "() => { const s = document.querySelector('[data-testid=\"stStatusWidget\"]'); return !!s && s.innerText.includes('Running'); }"
+RUNNING = (
+    "() => { const s = document.querySelector('[data-testid=\"stStatusWidget\"]'); "
+    "return !!s && s.innerText.includes('Running'); }"
+)
 
 
 class Served:
@@ -185,17 +195,20 @@ def moves(page, label: str, count: int, warmup: int) -> tuple[list[float], float
 
 DRAG_STEPS, DRAG_STEP_S = 60, 0.025  # 1 px every 25 ms: a 1.5 s continuous drag
 # Counts changes of the scale readout during and after a drag: one per rerun that reached the page.
-COUNT_REDRAWS = """() => { window.__qvRedraws = 0; const box = [...document.querySelectorAll('[data-testid="stMetric"]')]
-  .find((m) => m.innerText.includes('scale s')); if (!box) return;
+COUNT_REDRAWS = """() => { window.__qvRedraws = 0;
+  const box = [...document.querySelectorAll('[data-testid="stMetric"]')].find((m) => m.innerText.includes('scale s'));
+  if (!box) return;
   new MutationObserver(() => { window.__qvRedraws += 1; })
-    .observe(box.querySelector('[data-testid="stMetricValue"]'), {subtree: true, childList: true, characterData: true}); }"""
+    .observe(box.querySelector('[data-testid="stMetricValue"]'), {subtree: true, childList: true, characterData: true});
+}"""
 
 
 def drag(page) -> dict:
     """Drag the range slider's lower thumb continuously for DRAG_STEPS * DRAG_STEP_S seconds, then release.
 
     Return release -> settled (ms), how often the scale readout changed (during the drag and after it), and whether
-    the view after it is the one the final range gives (the readout equals quantviz's scale for the rmin and rmax boxes).
+    the view after it is the one the final range gives (the readout equals quantviz's scale for the rmin and rmax
+    boxes).
     """
     import quantviz as qv
     from quantviz.teach.fmt import fmt
@@ -238,8 +251,11 @@ def drag(page) -> dict:
 
 LIVE_DRAG_S, LIVE_STEP_S = 2.0, 0.016  # the live number line: a pointer event every 16 ms for 2 s
 # In the component: clear its timings, count its pointer moves and the changes of its scale readout.
-LIVE_INSTALL = """(root) => { performance.clearMeasures("qv-live-update"); window.__qvMoves = 0; window.__qvReadouts = 0;
-  root.querySelector("svg").addEventListener("pointermove", () => { if (root.classList.contains("qv-dragging")) window.__qvMoves += 1; });
+LIVE_INSTALL = """(root) => {
+  performance.clearMeasures("qv-live-update"); window.__qvMoves = 0; window.__qvReadouts = 0;
+  root.querySelector("svg").addEventListener("pointermove", () => {
+    if (root.classList.contains("qv-dragging")) window.__qvMoves += 1;
+  });
   new MutationObserver(() => { window.__qvReadouts += 1; })
     .observe(root.querySelector("[data-readout='scale']"), {subtree: true, childList: true, characterData: true}); }"""
 
@@ -286,6 +302,86 @@ def live_drag(page) -> dict:
     }
 
 
+# The three floors every page is measured against: key, row name, the app, what shows it is drawn.
+FLOORS = (
+    ("minimal", "minimal app", MINIMAL_APP, "[data-testid='stSlider']"),
+    ("one chart", "minimal app with one chart", MINIMAL_CHART_APP, ".js-plotly-plot .main-svg"),
+    ("controls", "minimal app with the shared controls", CONTROLS_APP, "[data-testid='stSlider']"),
+)
+
+
+class _Run(NamedTuple):
+    """One measuring run: the browser tab, a folder for generated apps, the moves per page, the floors so far."""
+
+    page: object
+    tmp: str
+    count: int
+    warmup: int
+    floors: dict[str, float]
+
+
+def _row(run: _Run, name: str, times: list[float], faded: float) -> dict:
+    """A page's row: median and spread of its moves, the ratio to each floor, the largest faded share (printed)."""
+    median = statistics.median(times)
+    out = {"page": name, "median (ms)": round(median), "min–max (ms)": f"{min(times):.0f}–{max(times):.0f}"}
+    out.update({f"× {floor}": round(median / value, 2) for floor, value in run.floors.items()})
+    out["most faded"] = f"{faded:.0%}"
+    print(out, flush=True)
+    return out
+
+
+def _alone(run: _Run, name: str, source: str, wait: str) -> tuple[list[float], float]:
+    """Serve ``source`` as an app of its own and move its bit width slider."""
+    script = Path(run.tmp) / f"{name}.py"
+    script.write_text(source)
+    with Served(script, ROOT) as url:
+        open_settled(run.page, url, wait)
+        return moves(run.page, "Bit width", run.count, run.warmup)
+
+
+def _floor_rows(run: _Run) -> list[dict]:
+    """Measure the three floors (all of them first, so that each floor's row has its ratio to every floor)."""
+    measured = []
+    for key, name, source, wait in FLOORS:
+        times, faded = _alone(run, key.replace(" ", "_"), source, wait)
+        run.floors[key] = statistics.median(times)
+        measured.append((name, times, faded))
+    return [_row(run, *floor) for floor in measured]
+
+
+def _drag_rows(page, url: str, drags: tuple[str, ...], live_drags: tuple[str, ...]) -> list[dict]:
+    """One row per continuous drag: the range slider of each page in ``drags``, the live number line of the others."""
+    rows = []
+    for path in drags:
+        open_settled(page, f"{url}/{path}")
+        rows.append({"page": f"{path or 'zero_point'}: range slider dragged 1.5 s", **drag(page)})
+        print(rows[-1], flush=True)
+    for path in live_drags:
+        open_settled(page, f"{url}/{path}", ".qv-live")
+        rows.append({"page": f"{path or 'zero_point'}: live number line dragged 2 s", **live_drag(page)})
+        print(rows[-1], flush=True)
+    return rows
+
+
+def _decomposed_rows(run: _Run, pages: dict[str, str | None]) -> list[dict]:
+    """Each page moved by the shared bit width, run alone: as it is, without its charts, without charts or tables."""
+    rows = []
+    for path, label in pages.items():
+        if label != "Bit width":  # a page alone is moved by the shared bit width
+            continue
+        name = path or "zero_point"
+        source = ROOT / "app_pages" / f"{name}.py"
+        for what, charts, tables in (
+            ("alone", False, False),
+            ("alone, no charts", True, False),
+            ("alone, no charts or tables", True, True),
+        ):
+            script = WITHOUT.format(charts=charts, tables=tables, page=str(source))
+            times, faded = _alone(run, f"{name}_{charts}_{tables}", script, "h1")
+            rows.append(_row(run, f"{name} ({what})", times, faded))
+    return rows
+
+
 def measure(
     count: int = 8,
     warmup: int = 2,
@@ -302,73 +398,20 @@ def measure(
     from playwright.sync_api import sync_playwright
 
     pages = PAGES if pages is None else pages
-    rows: list[dict] = []
-    floors: dict[str, float] = {}
-
-    def row(name: str, times: list[float], faded: float) -> dict:
-        median = statistics.median(times)
-        out = {"page": name, "median (ms)": round(median), "min–max (ms)": f"{min(times):.0f}–{max(times):.0f}"}
-        out.update({f"× {floor}": round(median / value, 2) for floor, value in floors.items()})
-        out["most faded"] = f"{faded:.0%}"
-        print(out, flush=True)
-        return out
-
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
-
-        def alone(name: str, source: str, wait: str) -> tuple[list[float], float]:
-            script = Path(tmp) / f"{name}.py"
-            script.write_text(source)
-            with Served(script, ROOT) as url:
-                open_settled(page, url, wait)
-                return moves(page, "Bit width", count, warmup)
-
-        measured = []
-        for key, name, source, wait in (
-            ()
-            if not pages
-            else (
-                ("minimal", "minimal app", MINIMAL_APP, "[data-testid='stSlider']"),
-                ("one chart", "minimal app with one chart", MINIMAL_CHART_APP, ".js-plotly-plot .main-svg"),
-                ("controls", "minimal app with the shared controls", CONTROLS_APP, "[data-testid='stSlider']"),
-            )
-        ):
-            times, faded = alone(key.replace(" ", "_"), source, wait)
-            floors[key] = statistics.median(times)
-            measured.append((name, times, faded))
-        rows += [row(*floor) for floor in measured]
+        run = _Run(page=page, tmp=tmp, count=count, warmup=warmup, floors={})
+        rows = _floor_rows(run) if pages else []
         with Served(ROOT / "app.py", ROOT) as url:
             for path, label in pages.items():
                 if label is None:
                     continue
                 open_settled(page, f"{url}/{path}")
-                rows.append(row(path or "zero_point", *moves(page, label, count, warmup)))
-            drag_rows = []
-            for path in drags:
-                open_settled(page, f"{url}/{path}")
-                drag_rows.append({"page": f"{path or 'zero_point'}: range slider dragged 1.5 s", **drag(page)})
-                print(drag_rows[-1], flush=True)
-            for path in live_drags:
-                open_settled(page, f"{url}/{path}", ".qv-live")
-                drag_rows.append({"page": f"{path or 'zero_point'}: live number line dragged 2 s", **live_drag(page)})
-                print(drag_rows[-1], flush=True)
+                rows.append(_row(run, path or "zero_point", *moves(page, label, count, warmup)))
+            drag_rows = _drag_rows(page, url, drags, live_drags)
         if decompose:
-            for path, label in pages.items():
-                if label != "Bit width":  # a page alone is moved by the shared bit width
-                    continue
-                source = ROOT / "app_pages" / f"{path or 'zero_point'}.py"
-                for what, charts, tables in (
-                    ("alone", False, False),
-                    ("alone, no charts", True, False),
-                    ("alone, no charts or tables", True, True),
-                ):
-                    times, faded = alone(
-                        f"{path or 'zero_point'}_{charts}_{tables}",
-                        WITHOUT.format(charts=charts, tables=tables, page=str(source)),
-                        "h1",
-                    )
-                    rows.append(row(f"{path or 'zero_point'} ({what})", times, faded))
+            rows += _decomposed_rows(run, pages)
         browser.close()
     return rows + drag_rows
 

@@ -107,20 +107,23 @@ class Tab:
                 elif kind == "page_info_changed":
                     self.query_string = fwd.page_info_changed.query_string  # what the browser's address bar shows
                 elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
-                    element = fwd.delta.new_element
-                    which = element.WhichOneof("type")
-                    if which == "slider":
-                        self.widgets[element.slider.label] = element.slider.id
-                    elif which == "metric":
-                        self.metrics[element.metric.label] = element.metric.body
-                    elif which == "toast":
-                        self.toasts.append(element.toast.body)
-                    elif which == "exception":
-                        raise RuntimeError(element.exception.message)
+                    self._read_element(fwd.delta.new_element)
                 elif kind == "script_finished" and fwd.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
                     return time.perf_counter() - start
         except (websockets.ConnectionClosed, ConnectionError) as exc:
             raise LostError(str(exc)) from exc
+
+    def _read_element(self, element) -> None:
+        """Keep what the tab needs from a new element: slider ids, metric values, toasts; raise on an exception."""
+        which = element.WhichOneof("type")
+        if which == "slider":
+            self.widgets[element.slider.label] = element.slider.id
+        elif which == "metric":
+            self.metrics[element.metric.label] = element.metric.body
+        elif which == "toast":
+            self.toasts.append(element.toast.body)
+        elif which == "exception":
+            raise RuntimeError(element.exception.message)
 
     async def set_bits(self, bits: int) -> float:
         from streamlit.proto.WidgetStates_pb2 import WidgetState

@@ -51,7 +51,10 @@ class Server(Served):
         return self
 
 
-JS_SCALE = "() => [...document.querySelectorAll('[data-testid=stMetric]')].find(m => m.innerText.startsWith('scale s'))?.querySelector('[data-testid=stMetricValue]')?.innerText"
+JS_SCALE = (
+    "() => [...document.querySelectorAll('[data-testid=stMetric]')].find(m => m.innerText.startsWith('scale s'))"
+    "?.querySelector('[data-testid=stMetricValue]')?.innerText"
+)
 
 
 async def _move_bits(page, direction: str, timeout: float = 60) -> float:

@@ -80,6 +80,26 @@ def _finish(values: np.ndarray, shape: tuple[int, ...], notes: list[str], drop_n
     return Values(values, shape, tuple(notes))
 
 
+def _as_floats(tokens: list[str]) -> np.ndarray:
+    """The tokens as float64, or a ParseError naming the first one that is not a number."""
+    try:
+        values = np.array(tokens, dtype=np.float64)
+    except (ValueError, OverflowError):
+        values = None
+    if values is not None and len(tokens) == values.size:
+        return values
+    for position, token in enumerate(tokens, start=1):
+        try:
+            float(token)
+        except (ValueError, OverflowError):
+            raise ParseError(
+                f"value {position}, {_shorten(token)!r}, is not a number",
+                token=token,
+                position=position,
+            ) from None
+    raise ParseError("the text could not be read as numbers")  # pragma: no cover
+
+
 def parse_values(text: str, *, drop_nonfinite: bool = False, max_values: int = MAX_VALUES) -> Values:
     """Return the numbers in pasted ``text``.
 
@@ -113,21 +133,7 @@ def parse_values(text: str, *, drop_nonfinite: bool = False, max_values: int = M
         raise ParseError("no numbers found: paste values separated by commas, spaces or new lines")
     if len(tokens) > max_values:
         raise ParseError(f"found {len(tokens):,} values; at most {max_values:,} are accepted")
-    try:
-        values = np.array(tokens, dtype=np.float64)
-    except (ValueError, OverflowError):
-        values = None
-    if values is None or len(tokens) != values.size:
-        for position, token in enumerate(tokens, start=1):
-            try:
-                float(token)
-            except (ValueError, OverflowError):
-                raise ParseError(
-                    f"value {position}, {_shorten(token)!r}, is not a number",
-                    token=token,
-                    position=position,
-                ) from None
-        raise ParseError("the text could not be read as numbers")  # pragma: no cover
+    values = _as_floats(tokens)
     for index in np.flatnonzero(np.isinf(values)):
         token = tokens[index]
         if "inf" not in token.lower():  # a finite literal that overflowed, such as 1e400
@@ -177,6 +183,16 @@ def _load_npy(name: str, data: bytes, drop_nonfinite: bool) -> Values:
         raise ParseError(f"{name} is not a valid .npy file ({exc})") from None
     except Exception as exc:
         raise ParseError(f"{name} is not a valid .npy file ({type(exc).__name__})") from None
+    _check_numeric_array(name, arr)
+    notes = [] if arr.dtype.kind == "f" else [f"converted {arr.dtype} values to floats"]
+    if arr.ndim == 0:
+        notes.append("the file holds a single number (a 0-d array)")
+    values = arr.astype(np.float64).ravel()
+    return _finish(values, tuple(int(n) for n in arr.shape), notes, drop_nonfinite)
+
+
+def _check_numeric_array(name: str, arr: object) -> None:
+    """Refuse what np.load returned unless it is one non-empty real numeric array of at most MAX_VALUES values."""
     if not isinstance(arr, np.ndarray):
         raise ParseError(f"{name} is an .npz archive or not an array; save a single array with np.save")
     if arr.dtype.names is not None:
@@ -191,11 +207,6 @@ def _load_npy(name: str, data: bytes, drop_nonfinite: bool) -> Values:
         raise ParseError(f"{name} holds an empty array (shape {arr.shape})")
     if arr.size > MAX_VALUES:
         raise ParseError(f"{name} holds {arr.size:,} values; at most {MAX_VALUES:,} are accepted")
-    notes = [] if arr.dtype.kind == "f" else [f"converted {arr.dtype} values to floats"]
-    if arr.ndim == 0:
-        notes.append("the file holds a single number (a 0-d array)")
-    values = arr.astype(np.float64).ravel()
-    return _finish(values, tuple(int(n) for n in arr.shape), notes, drop_nonfinite)
 
 
 def _load_text(name: str, data: bytes, drop_nonfinite: bool) -> Values:

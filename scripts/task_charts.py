@@ -59,8 +59,8 @@ def main(tasks: list[str]) -> None:
             print("|---|---|---|---|---|---|")
             for pt in sorted(points, key=lambda q: q.bits_per_weight):
                 print(
-                    f"| {pt.weights} | {pt.bits_per_weight:.3f} | {pt.weight_sqnr_db:.2f} | {metric_text(metric, pt.value)}"
-                    f" | {pt.kl_divergence:.4g} | {pt.top1_agreement * 100:.2f} % |"
+                    f"| {pt.weights} | {pt.bits_per_weight:.3f} | {pt.weight_sqnr_db:.2f} "
+                    f"| {metric_text(metric, pt.value)} | {pt.kl_divergence:.4g} | {pt.top1_agreement * 100:.2f} % |"
                 )
             print("\n" + disagreement_sentence(points, metric))
         browser.close()

@@ -205,6 +205,12 @@ def test_block_view_reads_its_numbers_from_the_bytes(name: str) -> None:
         assert ("not a whole number" in view.scale_lines[1]) == (not float(-m / d).is_integer())
 
 
+def test_every_block_format_has_a_view_builder() -> None:
+    from quantviz.teach.blocks import BUILDERS
+
+    assert sorted(BUILDERS) == sorted(blocks.FORMATS)
+
+
 def test_block_formats_page_shows_the_library_numbers() -> None:
     from quantviz.teach.blocks import block_view
     from tests.apptest_helpers import open_page

@@ -53,6 +53,38 @@ def _tie(v: Fraction) -> bool:
     return v - math.floor(v) == Fraction(1, 2)
 
 
+def _recompute_convention(ex) -> str:
+    """The one convention whose (s, z) the which-convention prompt shows, or "ambiguous [...]"."""
+    p = ex.prompt
+    lo, hi = (Fraction(v) for v in re.search(r"range \[([^,]+), ([^\]]+)\]", p.replace("−", "-")).groups())
+    signed, symmetric = " on int8" in p, ", symmetric" in p or "int8 (symmetric)" in p
+    s, z = re.search(r"\*\*s = ([^,]+), z = (-?\d+)\*\*", p).groups()
+    shown = re.search(r"s to (\d+) significant digits", p)
+    digits = int(shown.group(1)) if shown else 12  # as many as fmt(s, 12) shows
+    found = []
+    for c in ex.answers[0].choices:
+        name = next(n for n, cv in CONVENTIONS.items() if cv.label == c)
+        opts = {"signed": signed, "symmetric": symmetric, "narrow_range": symmetric and name == "tflite"}
+        if CONVENTIONS[name].unsupported_reason(bits=8, **opts):
+            continue  # a convention that cannot quantize this grid did not produce it
+        qp = CONVENTIONS[name].choose_qparams(float(lo), float(hi), **opts)
+        if (f"{qp.scale:.{digits}g}", qp.zero_point) == (s, int(z)):
+            found.append(c)
+    return found[0] if len(found) == 1 else f"ambiguous {found}"
+
+
+def _recompute_scale_zero_point(p: str, qmin: int, qmax: int, rule: str) -> tuple[dict, bool]:
+    lo, hi = (Fraction(v) for v in re.search(r"range \*\*\[([^,]+), ([^\]]+)\]\*\*", p.replace("−", "-")).groups())
+    lo, hi = min(lo, 0), max(hi, 0)
+    if "(symmetric)" in p:
+        mid = Fraction(qmin + qmax, 2)
+        z = _round(mid, "half_to_even")
+        return {"s": max(-lo, hi) / min(qmax - z, z - qmin), "z": z}, _tie(mid)
+    s = (hi - lo) / (qmax - qmin)
+    raw = qmin - lo / s
+    return {"s": s, "z": min(max(_round(raw, rule), qmin), qmax)}, _tie(raw)
+
+
 def recompute(ex) -> tuple[dict, bool]:
     """Return (the answers recomputed from the prompt's digits, whether the computation rounds a tie)."""
     p = ex.prompt
@@ -60,33 +92,11 @@ def recompute(ex) -> tuple[dict, bool]:
         acc, m0, shift = (int(_num(rf"{k} = NUM", p)) for k in (r"acc", r"M0", r"shift"))
         return {"out": (acc * m0 + 2 ** (30 - shift)) >> (31 - shift)}, False
     if ex.kind == "which_convention":
-        lo, hi = (Fraction(v) for v in re.search(r"range \[([^,]+), ([^\]]+)\]", p.replace("−", "-")).groups())
-        signed, symmetric = " on int8" in p, ", symmetric" in p or "int8 (symmetric)" in p
-        s, z = re.search(r"\*\*s = ([^,]+), z = (-?\d+)\*\*", p).groups()
-        shown = re.search(r"s to (\d+) significant digits", p)
-        digits = int(shown.group(1)) if shown else 12  # as many as fmt(s, 12) shows
-        found = []
-        for c in ex.answers[0].choices:
-            name = next(n for n, cv in CONVENTIONS.items() if cv.label == c)
-            opts = {"signed": signed, "symmetric": symmetric, "narrow_range": symmetric and name == "tflite"}
-            if CONVENTIONS[name].unsupported_reason(bits=8, **opts):
-                continue  # a convention that cannot quantize this grid did not produce it
-            qp = CONVENTIONS[name].choose_qparams(float(lo), float(hi), **opts)
-            if (f"{qp.scale:.{digits}g}", qp.zero_point) == (s, int(z)):
-                found.append(c)
-        return {"conv": found[0] if len(found) == 1 else f"ambiguous {found}"}, False
+        return {"conv": _recompute_convention(ex)}, False
     qmin, qmax = _grid(p)
     rule = _rule(p)
     if ex.kind == "scale_zero_point":
-        lo, hi = (Fraction(v) for v in re.search(r"range \*\*\[([^,]+), ([^\]]+)\]\*\*", p.replace("−", "-")).groups())
-        lo, hi = min(lo, 0), max(hi, 0)
-        if "(symmetric)" in p:
-            mid = Fraction(qmin + qmax, 2)
-            z = _round(mid, "half_to_even")
-            return {"s": max(-lo, hi) / min(qmax - z, z - qmin), "z": z}, _tie(mid)
-        s = (hi - lo) / (qmax - qmin)
-        raw = qmin - lo / s
-        return {"s": s, "z": min(max(_round(raw, rule), qmin), qmax)}, _tie(raw)
+        return _recompute_scale_zero_point(p, qmin, qmax, rule)
     s, z = _num(r"\bs = NUM", p), int(_num(r"\bz = NUM", p))
     if ex.kind == "dequantize":
         return {"r": s * (int(_num(r"q = NUM", p)) - z)}, False
@@ -151,7 +161,8 @@ def test_a_tie_is_always_announced_with_its_rule_and_shown_rounded() -> None:
 
 def test_every_rounding_in_a_solution_shows_the_number_rounded() -> None:
     arrow = re.compile(
-        r"(-?[\d./]+(?: ≈ -?[\d.e-]+)?) → (-?\d+) \((a tie: half to even|a tie: half away from zero|the nearest integer)\)"
+        r"(-?[\d./]+(?: ≈ -?[\d.e-]+)?) → (-?\d+) "
+        r"\((a tie: half to even|a tie: half away from zero|the nearest integer)\)"
     )
     for _level, ex in _all():
         if ex.kind in ("quantize", "clips", "scale_zero_point"):
@@ -175,9 +186,11 @@ def test_levels_hold() -> None:
 
 
 def test_which_convention_hinges_on_a_visible_difference_and_shows_each_conventions_numbers() -> None:
-    for case in ex_mod.convention_cases():
-        a = ex_mod.shown_qparams(case.shown, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
-        b = ex_mod.shown_qparams(case.other, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
+    from quantviz.teach.convention_quiz import convention_cases, shown_qparams
+
+    for case in convention_cases():
+        a = shown_qparams(case.shown, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
+        b = shown_qparams(case.other, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
         assert a != b
     names = Counter()
     for _level, ex in _all():

@@ -139,6 +139,40 @@ def test_no_module_over_400_lines_without_a_reason(name):
     assert lines <= MAX_LINES or "Longer than 400 lines" in doc, f"{name} has {lines} lines"
 
 
+MAX_FUNCTION_LINES = 60
+LONG_FUNCTION_REASON = "Longer than 60 lines:"
+FUNCTION_FILES = {
+    str(p.relative_to(ROOT)): p for p in [*sorted(PACKAGE.rglob("*.py")), *sorted((ROOT / "app_pages").glob("*.py"))]
+}
+
+
+def long_functions(source: str) -> list[str]:
+    """Every function over 60 lines (def to last line) whose docstring's first paragraph gives no reason."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            length = node.end_lineno - node.lineno + 1
+            first_paragraph = (ast.get_docstring(node) or "").split("\n\n")[0]
+            if length > MAX_FUNCTION_LINES and LONG_FUNCTION_REASON not in first_paragraph:
+                found.append(f"{node.name} ({length} lines)")
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTION_FILES))
+def test_no_function_over_60_lines_without_a_reason(name):
+    assert long_functions(FUNCTION_FILES[name].read_text()) == [], name
+
+
+def test_the_long_function_check_finds_one_and_accepts_a_reason():
+    body = "".join(f"    x{i} = {i}\n" for i in range(60))
+    assert long_functions(f"def f():\n{body}") == ["f (61 lines)"]
+    assert long_functions(f"def f():\n{body[: -len('    x59 = 59') - 1]}") == []
+    reason = '    """Longer than 60 lines: a record built by keyword."""\n'
+    assert long_functions(f"def f():\n{reason}{body}") == []
+    late_reason = '    """Short.\n\n    Longer than 60 lines: said too late."""\n'
+    assert long_functions(f"def f():\n{late_reason}{body}") == ["f (64 lines)"]
+
+
 def test_public_names_still_import_from_the_package():
     import quantviz as qv
 

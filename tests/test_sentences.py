@@ -13,13 +13,14 @@ import quantviz as qv
 from quantviz.qparams import QParams
 from quantviz.teach.fmt import fmt
 from quantviz.teach.probe import default_probe
-from quantviz.teach.steps import qparams_steps, raw_zero_point, zero_point_fates
+from quantviz.teach.steps import qparams_steps, raw_zero_point
 from quantviz.teach.zero_point import (
     clipped_ends,
     how_z_shifts_the_grid,
     symmetric_zero_points,
     where_z_sits,
     zero_is_exact,
+    zero_point_fates,
 )
 
 RANGES = [(-1000.0, 1000.0), (-1.0, 1.0), (0.0, 6.0), (250.0, 1000.0), (-3.0, -0.25), (-0.5, 3.0), (-2.0, 0.0)]
@@ -219,7 +220,7 @@ def test_every_notation_translates_back_to_the_same_quantizer(scale, zero) -> No
 
 @given(scale=st.floats(1e-6, 1e6), zero=st.floats(-70000, 70000))
 def test_translation_sentence_says_what_real_zero_becomes(scale, zero) -> None:
-    """Confusion 11's translator: exact 0 claimed only for a whole z; otherwise the stated code and value are computed."""
+    """Confusion 11's translator: exact 0 claimed only for a whole z; otherwise the stated code and value computed."""
     from quantviz.schemes import real_zero_back
     from quantviz.teach.notation import translation_sentence
 

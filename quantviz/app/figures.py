@@ -11,369 +11,40 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from quantviz.metrics import SqnrCurve, TransferCurve
-from quantviz.qparams import QParams
-from quantviz.teach.fmt import fmt
-
-# Okabe-Ito
-BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
-    "#000000",
-    "#E69F00",
-    "#56B4E9",
-    "#009E73",
-    "#F0E442",
-    "#0072B2",
-    "#D55E00",
-    "#CC79A7",
+# The style and the number line live in their own modules; their names stay importable from here, where the pages,
+# quantviz.plot and the other figure modules have always found them.
+from quantviz.app.figure_style import (  # noqa: F401
+    APP_FONT,
+    BLACK,
+    BLUE,
+    CHOSEN,
+    CLIPPED,
+    COLOUR_NAMES,
+    GREEN,
+    GREY,
+    INK,
+    LEARNING,
+    MAX_CODE_LABELS,
+    MAX_CODE_MARKERS,
+    MAX_LINKS,
+    ORANGE,
+    PURPLE,
+    REPRESENTABLE,
+    SKY,
+    STUCK,
+    TEXT_BLUE,
+    TITLE_CHARS,
+    VERMILLION,
+    YELLOW,
+    ZONE_WORDS,
+    _band,
+    _layout,
+    empty_figure,
+    wrap_title,
 )
-GREY = "#8C8C8C"
-# Ink for lines and labels that must read on a light and a dark background alike (>= 3:1 on white and on
-# Streamlit's dark #0E1117): grey for neutral lines, a mid blue for text. Black vanishes in the dark.
-INK, TEXT_BLUE = GREY, "#2B7FC4"
-# What the text calls each colour, so that a sentence and the picture agree.
-COLOUR_NAMES = {
-    BLACK: "black",
-    ORANGE: "orange",
-    SKY: "sky blue",
-    GREEN: "green",
-    YELLOW: "yellow",
-    BLUE: "blue",
-    TEXT_BLUE: "blue",
-    VERMILLION: "red-orange",
-    PURPLE: "pink",
-    GREY: "grey",
-}
-LEARNING, STUCK = GREEN, VERMILLION
-# The number line's zones, and the words for them (the clipped zone is drawn pale: 12 % of its colour).
-CHOSEN, REPRESENTABLE, CLIPPED = SKY, GREEN, VERMILLION
-ZONE_WORDS = {CHOSEN: "blue", REPRESENTABLE: "green", CLIPPED: "pale red"}
-MAX_LINKS = 60
-MAX_CODE_MARKERS = 64
-MAX_CODE_LABELS = 9
-
-
-APP_FONT = '"Source Sans 3", "Source Sans Pro", sans-serif'  # Streamlit's own, so charts read like the page
-TITLE_CHARS = 44  # a title line that fits a 390-pixel phone at the title's size
-
-
-def wrap_title(title: str, width: int = TITLE_CHARS) -> str:
-    """Break a long chart title into lines of at most ``width`` characters (plotly does not wrap).
-
-    >>> wrap_title("Forward: the staircase. Backward: the gradient that gets through")
-    'Forward: the staircase. Backward: the<br>gradient that gets through'
-    """
-    lines: list[str] = []
-    for word in title.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return "<br>".join(lines)
-
-
-def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
-    lines = wrap_title(title).count("<br>") + 1
-    fig.update_layout(
-        title={"text": wrap_title(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
-        font={"family": APP_FONT, "size": 13},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30 + 20 * lines, "b": 10},
-        # Legend at the foot of the figure (container coordinates): it never covers the title,
-        # the axis title or the data, whatever the width; plotly grows the bottom margin for it.
-        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0, "xanchor": "left", "x": 0},
-        hovermode="closest",
-    )
-    # Log axes label each power of ten only: plotly's in-between labels come out smaller and crowd the axis.
-    fig.for_each_xaxis(lambda a: a.update(dtick=1) if a.type == "log" else None)
-    fig.for_each_yaxis(lambda a: a.update(dtick=1) if a.type == "log" else None)
-    return fig
-
-
-def _band(x0: float, x1: float, colour: str, opacity: float) -> dict:
-    """A full-height shaded band between x0 and x1, as a plain shape dict."""
-    return {
-        "type": "rect",
-        "xref": "x",
-        "yref": "paper",
-        "x0": x0,
-        "x1": x1,
-        "y0": 0,
-        "y1": 1,
-        "fillcolor": colour,
-        "opacity": opacity,
-        "line": {"width": 0},
-        "layer": "below",
-    }
-
-
-def empty_figure(title: str, message: str) -> go.Figure:
-    """Return a figure with only a message (for empty input): never an exception."""
-    fig = go.Figure()
-    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 16})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return _layout(fig, title, height=250)
-
-
-def _code_labels(qp: QParams, lo_code: int, hi_code: int) -> np.ndarray:
-    """Codes to label: all of them when few, else about MAX_CODE_LABELS including the ends and z."""
-    count = hi_code - lo_code + 1
-    if count <= MAX_CODE_LABELS:
-        return np.arange(lo_code, hi_code + 1)
-    step = int(np.ceil(count / (MAX_CODE_LABELS - 1)))
-    # Nice steps (1, 2, 5 x 10^k) aligned to z, so z is always labelled.
-    nice = min(v * 10**k for k in range(6) for v in (1, 2, 5) if v * 10**k >= step)
-    start = qp.zero_point - ((qp.zero_point - lo_code) // nice) * nice
-    codes = set(range(start, hi_code + 1, nice)) | {lo_code, hi_code, qp.zero_point}
-    # Drop labels that would crowd an end label.
-    ends = {lo_code, hi_code, qp.zero_point}
-    keep = [c for c in codes if c in ends or min(abs(c - e) for e in ends) >= nice / 2]
-    return np.array(sorted(c for c in keep if lo_code <= c <= hi_code))
-
-
-def number_line_figure(
-    qp: QParams,
-    *,
-    chosen_range: tuple[float, float],
-    values: np.ndarray | None = None,
-    codes: np.ndarray | None = None,
-    title: str = "Real number line (top) and integer grid (bottom)",
-    height: int = 420,
-) -> go.Figure:
-    """Return the two-axis number line: reals on top, codes below, joined where each value lands.
-
-    Parameters
-    ----------
-    qp : QParams
-        The parameters; code q is drawn under its real value (q - z) * s.
-    chosen_range : (float, float)
-        The range the user asked for (drawn as a band on the real axis).
-    values, codes : arrays, optional
-        Values and their codes; at most MAX_LINKS are joined by lines (evenly picked).
-    """
-    rmin, rmax = chosen_range
-    s, z = qp.scale, qp.zero_point
-    xs = [rmin, rmax, qp.stored_min, qp.stored_max, 0.0]
-    if values is not None and values.size:
-        xs += [float(values.min()), float(values.max())]
-    # keep the axis finite whatever the values (1e308 - -1e308 overflows)
-    lo, hi = max(min(xs), -1e306), min(max(xs), 1e306)
-    pad = 0.08 * (hi - lo or 1.0)
-    lo, hi = lo - pad, hi + pad
-    fig = go.Figure()
-
-    # Clipping zones, the two ranges, the two axes and the zero-point tie: one layout update
-    # (plotly validates each add_shape call separately, which is slow).
-    shapes = []
-    if lo < qp.stored_min:
-        shapes.append(_band(lo, qp.stored_min, CLIPPED, 0.12))
-    if hi > qp.stored_max:
-        shapes.append(_band(qp.stored_max, hi, CLIPPED, 0.12))
-    shapes.append(
-        {
-            "type": "rect",
-            "x0": rmin,
-            "x1": rmax,
-            "y0": 0.93,
-            "y1": 1.07,
-            "fillcolor": CHOSEN,
-            "opacity": 0.45,
-            "line": {"width": 0},
-        }
-    )
-    shapes.append(
-        {
-            "type": "rect",
-            "x0": qp.stored_min,
-            "x1": qp.stored_max,
-            "y0": -0.07,
-            "y1": 0.07,
-            "fillcolor": REPRESENTABLE,
-            "opacity": 0.35,
-            "line": {"width": 0},
-        }
-    )
-    shapes += [
-        {"type": "line", "x0": lo, "x1": hi, "y0": y, "y1": y, "line": {"color": GREY, "width": 2}} for y in (0.0, 1.0)
-    ]
-    shapes.append(
-        {
-            "type": "line",
-            "x0": 0,
-            "x1": 0,
-            "y0": -0.02,
-            "y1": 1.02,
-            "line": {"color": ORANGE, "width": 3, "dash": "dash"},
-        }
-    )
-    fig.update_layout(shapes=shapes)
-
-    # Legend entries for the shapes.
-    fig.add_trace(
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="markers",
-            marker={"size": 12, "color": CHOSEN, "symbol": "square"},
-            name=f"chosen range [{fmt(rmin, 6)}, {fmt(rmax, 6)}]",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="markers",
-            marker={"size": 12, "color": REPRESENTABLE, "symbol": "square"},
-            name=f"representable [{fmt(qp.stored_min, 6)}, {fmt(qp.stored_max, 6)}]",
-        )
-    )
-    if lo < qp.stored_min or hi > qp.stored_max:
-        fig.add_trace(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="markers",
-                marker={"size": 12, "color": CLIPPED, "opacity": 0.3, "symbol": "square"},
-                name="clipped zone",
-            )
-        )
-
-    # Codes on the integer axis.
-    lo_code = int(np.clip(np.floor(lo / s) + z, qp.storage_min, qp.storage_max))
-    hi_code = int(np.clip(np.ceil(hi / s) + z, qp.storage_min, qp.storage_max))
-    count = hi_code - lo_code + 1
-    if count <= MAX_CODE_MARKERS:
-        all_codes = np.arange(lo_code, hi_code + 1)
-        fig.add_trace(
-            go.Scatter(
-                x=(all_codes - z) * s,
-                y=np.zeros(count),
-                mode="markers",
-                name="codes",
-                marker={"symbol": "line-ns-open", "size": 14, "color": BLUE, "line": {"width": 2}},
-                customdata=all_codes,
-                hovertemplate="code %{customdata}<br>stands for %{x:.6g}<extra></extra>",
-            )
-        )
-    labelled = _code_labels(qp, lo_code, hi_code)
-    fig.add_trace(
-        go.Scatter(
-            x=(labelled - z) * s,
-            y=np.full(labelled.size, -0.16),
-            mode="text",
-            text=[str(c) for c in labelled],
-            textfont={"color": TEXT_BLUE},
-            showlegend=False,
-            hoverinfo="skip",
-        )
-    )
-
-    # The zero point: real 0 and code z are the same point (the dashed line is among the shapes above).
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 0],
-            y=[1, 0],
-            mode="markers",
-            marker={"size": 13, "color": ORANGE, "symbol": ["circle", "diamond"]},
-            name=f"real 0 ↔ zero point z = {z}",
-            hovertemplate="real 0 is stored as code " + str(z) + "<extra></extra>",
-        )
-    )
-
-    # Values and where they land.
-    if values is not None and values.size and codes is not None:
-        pick = np.unique(np.linspace(0, values.size - 1, min(values.size, MAX_LINKS)).round().astype(int))
-        order = np.argsort(values)[pick] if values.size > MAX_LINKS else pick
-        vx, vq = values[order], codes[order]
-        landed = (vq.astype(np.int64) - z) * s  # widened: stored codes (uint8, ...) would wrap
-        link_x = np.column_stack([vx, landed, np.full(vx.size, np.nan)]).ravel()
-        link_y = np.tile([1.0, 0.0, np.nan], vx.size)
-        fig.add_trace(
-            go.Scatter(
-                x=link_x,
-                y=link_y,
-                mode="lines",
-                line={"color": PURPLE, "width": 1.2},
-                name="value → its code",
-                hoverinfo="skip",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=vx,
-                y=np.ones(vx.size),
-                mode="markers",
-                marker={"size": 9, "color": PURPLE, "line": {"width": 1, "color": INK}},
-                name="values" if values.size <= MAX_LINKS else f"values ({vx.size} of {values.size:,} shown)",
-                customdata=np.column_stack([vq, landed]),
-                hovertemplate="x = %{x:.8g}<br>q = %{customdata[0]}<br>back to %{customdata[1]:.8g}<extra></extra>",
-            )
-        )
-    fig.update_xaxes(range=[lo, hi], title_text="real value r", zeroline=False, showgrid=False)
-    fig.update_yaxes(
-        range=[-0.3, 1.25],
-        tickvals=[0, 1],
-        ticktext=["integer q", "real r"],
-        showgrid=False,
-        zeroline=False,
-        fixedrange=True,
-    )
-    return _layout(fig, title, height)
-
-
-def transfer_figure(
-    curve: TransferCurve,
-    qp: QParams,
-    *,
-    chosen_range: tuple[float, float],
-    title: str = "Staircase: x and its dequantized value, with the error below",
-) -> go.Figure:
-    """Return the staircase x -> dequantized(x) over the error sawtooth (two rows, shared x)."""
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.06)
-    # float32 is ample for drawing and halves what is sent
-    x = curve.x.astype(np.float32)
-    fig.add_trace(
-        go.Scatter(
-            x=x[[0, -1]],
-            y=x[[0, -1]],
-            mode="lines",
-            line={"color": GREY, "dash": "dot"},
-            name="no quantization (y = x)",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=curve.dequantized.astype(np.float32),
-            mode="lines",
-            line={"color": BLUE, "width": 2, "shape": "hv"},
-            name="dequantized x",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=curve.error.astype(np.float32),
-            mode="lines",
-            line={"color": VERMILLION, "width": 1.5},
-            name="error = x̂ − x",
-        ),
-        row=2,
-        col=1,
-    )
-    half = qp.scale / 2
-    fig.add_hrect(y0=-half, y1=half, fillcolor=GREEN, opacity=0.15, line_width=0, row=2, col=1)
-    for edge in (qp.real_min, qp.real_max):
-        if x[0] <= edge <= x[-1]:
-            fig.add_vline(x=edge, line={"color": GREEN, "dash": "dash"})
-    fig.update_yaxes(title_text="dequantized", row=1, col=1)
-    fig.update_yaxes(title_text="error", row=2, col=1)
-    fig.update_xaxes(title_text="real value x", row=2, col=1)
-    return _layout(fig, title, height=480)
+from quantviz.app.line_figures import NumberLineInfo, number_line_figure, transfer_figure  # noqa: F401
+from quantviz.metrics import SqnrCurve, TransferCurve
+from quantviz.teach.fmt import fmt
 
 
 def error_histogram_figure(
@@ -661,7 +332,7 @@ FAMILY_COLOURS = {"block": BLUE, "block + imatrix": ORANGE, "per tensor": VERMIL
 
 
 def by_family(points: list, colours: dict[str, str] | None = None) -> list[tuple[str, str, list]]:
-    """(family, colour, its points) for each family of ``colours`` (FAMILY_COLOURS) with points, in the legend's order."""
+    """(family, colour, its points) for each family of ``colours`` (FAMILY_COLOURS) with points, in legend order."""
     colours = FAMILY_COLOURS if colours is None else colours
     groups = [(family, colour, [p for p in points if p.family == family]) for family, colour in colours.items()]
     return [group for group in groups if group[2]]
@@ -684,7 +355,8 @@ def formats_map_figure(
                 textfont={"size": 10},
                 marker={"size": 10, "color": colour},
                 customdata=[[p.rule, fmt(p.max_error, 4)] for p in pts],
-                hovertemplate="%{text}: %{x:.3f} bits/weight, SQNR %{y:.2f} dB<br>max |error| %{customdata[1]}<br>%{customdata[0]}<extra></extra>",
+                hovertemplate="%{text}: %{x:.3f} bits/weight, SQNR %{y:.2f} dB<br>max |error| %{customdata[1]}<br>"
+                "%{customdata[0]}<extra></extra>",
             )
         )
     fig.update_xaxes(title_text="bits per weight")

@@ -46,22 +46,7 @@ def scheme_map_figure(
     y_of = (lambda p: _scale(metric, p.value)) if y == "metric" else (lambda p: p.weight_sqnr_db)
     fig = go.Figure()
     for family, colour, pts in by_family(points, FAMILY_COLOURS):
-        fig.add_trace(
-            go.Scatter(
-                x=[p.bits_per_weight for p in pts],
-                y=[y_of(p) for p in pts],
-                mode="markers",
-                name=family,
-                marker={"size": 9, "color": colour},
-                text=[p.weights for p in pts],
-                customdata=[[p.weight_sqnr_db, _scale(metric, p.value), p.kl_divergence] for p in pts],
-                hovertemplate=(
-                    "%{text}: %{x:.3f} bits/weight<br>SQNR %{customdata[0]:.2f} dB<br>"
-                    + ("accuracy %{customdata[1]:.2f} %" if metric == "accuracy" else "perplexity %{customdata[1]:.4f}")
-                    + "<br>KL %{customdata[2]:.4f} nats<extra></extra>"
-                ),
-            )
-        )
+        fig.add_trace(_family_trace(family, colour, pts, [y_of(p) for p in pts], metric))
     picked = [p for p in points if p.weights == chosen]
     if picked:
         fig.add_trace(
@@ -93,6 +78,25 @@ def scheme_map_figure(
         type="log" if (y == "metric" and metric == "perplexity") else "linear",
     )
     return _layout(fig, title, height=420)
+
+
+def _family_trace(family: str, colour: str, pts: Sequence[SchemePoint], ys: list[float], metric: str) -> go.Scatter:
+    """One family's markers, each hovering its SQNR, task metric and KL divergence."""
+    shown = "accuracy %{customdata[1]:.2f} %" if metric == "accuracy" else "perplexity %{customdata[1]:.4f}"
+    return go.Scatter(
+        x=[p.bits_per_weight for p in pts],
+        y=ys,
+        mode="markers",
+        name=family,
+        marker={"size": 9, "color": colour},
+        text=[p.weights for p in pts],
+        customdata=[[p.weight_sqnr_db, _scale(metric, p.value), p.kl_divergence] for p in pts],
+        hovertemplate=(
+            "%{text}: %{x:.3f} bits/weight<br>SQNR %{customdata[0]:.2f} dB<br>"
+            + shown
+            + "<br>KL %{customdata[2]:.4f} nats<extra></extra>"
+        ),
+    )
 
 
 def sensitivity_figure(

@@ -604,3 +604,28 @@ def data_controls(
     st.caption(DISTRIBUTIONS[dist] + (f"; multiplied by σ = {fmt(factor, 6)}." if spread is not None else ""))
     values = _sample(dist, n, seed)
     return Data(values * factor if factor != 1.0 else values, True, dist)
+
+
+def show_steps(
+    steps: list, *, presenter: bool = False, numbered: bool = False, side_by_side: bool = False, marks: bool = True
+) -> None:
+    """Show worked steps (:class:`quantviz.teach.steps.Step`): each label, its note (not when presenting), its formula.
+
+    With ``marks``, a step that is a check gets a green tick, or an orange warning where it fails
+    (``side_by_side`` says what failed: the clamp of a probe value clips). ``numbered`` numbers the labels from 1;
+    ``side_by_side`` puts the label and note to the left of the formula, else the formula goes under them.
+    """
+    failed = " :orange[⚠ clipped]" if side_by_side else " :orange[⚠]"
+    for number, step in enumerate(steps, start=1):
+        mark = "" if step.check is None or not marks else (" :green[✔]" if step.check else failed)
+        label = f"**{number}. {step.label}**{mark}" if numbered else f"**{step.label}**{mark}"
+        note = link_jargon(step.note) if step.note and not presenter else ""
+        if side_by_side:
+            left, right = st.columns([2, 5], vertical_alignment="center")
+            left.markdown(label)
+            if note:
+                left.caption(note)
+            right.latex(step.formula)
+        else:
+            st.markdown(label + (f" — {note}" if note else ""))
+            st.latex(step.formula)

@@ -2,8 +2,9 @@
 
 The same idea as r = s·(q − z), with s per block: GGUF's legacy types (``gguf_legacy``), K-quants Q2_K … Q6_K
 (``kquants`` decodes, ``kquant_encode`` encodes) and IQ4_NL / IQ4_XS (``iq4``), byte for byte as llama.cpp's
-``ggml_quantize_chunk`` writes them, with or without an importance vector; NF4 (``nf4``), OCP Microscaling and ggml's MXFP4 (``mx``), NVFP4 (``nvfp4``),
-and plain block-absmax / group-affine integers (``group``). One interface over all of them:
+``ggml_quantize_chunk`` writes them, with or without an importance vector; NF4 (``nf4``), OCP Microscaling and
+ggml's MXFP4 (``mx``), NVFP4 (``nvfp4``), and plain block-absmax / group-affine integers (``group``). One interface
+over all of them:
 
 - ``FORMATS``: name -> :class:`BlockFormat` (block size, bits per weight with the scale overhead, reference);
 - ``encode(x, fmt, importance=None)``: the packed bytes, uint8 (for GGUF types, byte for byte what a GGUF file

@@ -75,6 +75,47 @@ def _rint_safe(isc: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
     return bool(np.isfinite(bound).all() and bound.max(initial=0) < 4.0e6)
 
 
+def _weighted_error(
+    x: np.ndarray, w: np.ndarray, scale: np.ndarray, the_min: np.ndarray, q: np.ndarray, tmp: np.ndarray, mad: bool
+) -> np.ndarray:
+    """make_qkx's error of codes q under (scale, min): Σ w·|scale·q + min − x| (``mad``) or Σ w·(…)², in C's order.
+
+    ``tmp`` is a scratch buffer of x's shape (overwritten).
+    """
+    np.multiply(q, scale, out=tmp)
+    np.add(tmp, the_min, out=tmp)
+    np.subtract(tmp, x, out=tmp)
+    if mad:
+        np.abs(tmp, out=tmp)
+    else:
+        np.multiply(tmp, tmp, out=tmp)
+    np.multiply(tmp, w, out=tmp)
+    return seqsum(tmp)
+
+
+def _weighted_fit(
+    x: np.ndarray, w: np.ndarray, la: np.ndarray, sum_w: np.ndarray, sum_x: np.ndarray, wl: np.ndarray, tmp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return make_qkx's weighted least-squares (scale, min) of x ≈ scale·L + min for codes L, and where det > 0.
+
+    A positive min is set to 0 and the scale refit through the origin, as in C. ``wl`` and ``tmp`` are scratch
+    buffers of x's shape (overwritten).
+    """
+    np.multiply(w, la, out=wl)
+    sum_l = seqsum(wl)
+    np.multiply(wl, la, out=tmp)
+    sum_l2 = seqsum(tmp)
+    np.multiply(wl, x, out=tmp)
+    sum_xl = seqsum(tmp)
+    det = sum_w * sum_l2 - sum_l * sum_l
+    this_scale = (sum_w * sum_xl - sum_x * sum_l) / det
+    this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det
+    pos = this_min > 0
+    this_min = np.where(pos, F32(0), this_min).astype(F32)
+    this_scale = np.where(pos, sum_xl / sum_l2, this_scale).astype(F32)
+    return this_scale, this_min, det > 0
+
+
 def make_qkx(
     x: np.ndarray, w: np.ndarray, nmax: int, rmin: float, rdelta: float, nstep: int, use_mad: bool, strict_equal: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -106,41 +147,18 @@ def make_qkx(
             out[...] = nearest_int(isc * xm)
         return np.clip(out, 0, nmax, out=out)
 
-    def error(scale: np.ndarray, the_min: np.ndarray, q: np.ndarray) -> np.ndarray:
-        np.multiply(q, scale, out=tmp)
-        np.add(tmp, the_min, out=tmp)
-        np.subtract(tmp, x, out=tmp)
-        if use_mad:
-            np.abs(tmp, out=tmp)
-        else:
-            np.multiply(tmp, tmp, out=tmp)
-        np.multiply(tmp, w, out=tmp)
-        return seqsum(tmp)
-
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         iscale = (F32(nmax) / rng).astype(F32)
         scale = (F32(1) / iscale).astype(F32)
         best_min = mn
         lq = codes(iscale, best_min, np.empty_like(x))
-        best = error(scale, mn, lq)
+        best = _weighted_error(x, w, scale, mn, lq, tmp, use_mad)
         for step in range(nstep + 1):
             num = F32(F32(F32(rmin) + F32(F32(rdelta) * F32(step))) + F32(nmax))
             isc = (num / rng).astype(F32)
             codes(isc, best_min, la)
-            np.multiply(w, la, out=wl)
-            sum_l = seqsum(wl)
-            np.multiply(wl, la, out=tmp)
-            sum_l2 = seqsum(tmp)
-            np.multiply(wl, x, out=tmp)
-            sum_xl = seqsum(tmp)
-            det = sum_w * sum_l2 - sum_l * sum_l
-            ok = det > 0
-            this_scale = (sum_w * sum_xl - sum_x * sum_l) / det
-            this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det
-            pos = this_min > 0
-            this_min = np.where(pos, F32(0), this_min).astype(F32)
-            this_scale = np.where(pos, sum_xl / sum_l2, this_scale).astype(F32)
-            cur = error(this_scale, this_min, la)
+            this_scale, this_min, ok = _weighted_fit(x, w, la, sum_w, sum_x, wl, tmp)
+            cur = _weighted_error(x, w, this_scale, this_min, la, tmp, use_mad)
             better = ok & (cur < best)
             if better.any():
                 np.copyto(lq, la, where=better[None, :])

@@ -73,7 +73,7 @@ def _imatrix_weights(x: np.ndarray, qw: np.ndarray, sigma2: np.ndarray, sub: int
 
 
 def _pack_scales_k4(ls: np.ndarray, lm: np.ndarray) -> np.ndarray:
-    """Eight 6-bit scales and mins (uint8, (nsb, 8)) into the 12-byte field, as the C writes it (full bytes for j < 4)."""
+    """Eight 6-bit scales and mins (uint8, (nsb, 8)) into the 12-byte field as the C writes it (full bytes, j < 4)."""
     ls, lm = ls.astype(np.int32), lm.astype(np.int32)
     out = np.zeros((ls.shape[0], 12), np.int32)
     out[:, 0:4] = ls[:, :4]

@@ -81,10 +81,33 @@ def _quantized(name: str) -> bool:
     )
 
 
+def _attn_v_type(file_type: str, default: str, i: int, n: int) -> str:
+    """The type of the i-th of n attn_v tensors: more bits for the first ones or llama.cpp's "more bits" layers."""
+    if file_type == "Q3_K_M":
+        return "Q5_K" if i < 2 else "Q4_K"
+    if file_type in ("Q4_K_M", "Q5_K_M") and use_more_bits(i, n):
+        return "Q6_K"
+    if file_type == "Q4_K_S" and i < 4:
+        return "Q5_K"
+    return default
+
+
+def _ffn_down_type(file_type: str, default: str, i: int, n_layers: int) -> str:
+    """The type of the i-th ffn_down tensor: more bits for the first sixteenth or eighth, or the "more bits" layers."""
+    if file_type == "Q3_K_M":
+        return "Q5_K" if i < n_layers // 16 else "Q4_K"
+    if file_type in ("Q4_K_M", "Q5_K_M") and use_more_bits(i, n_layers):
+        return "Q6_K"
+    if file_type == "Q4_K_S" and i < n_layers // 8:
+        return "Q5_K"
+    return default
+
+
 def gguf_mix(file_type: str, tensor_names: list[str], n_layers: int) -> dict[str, str]:
     """Return tensor name -> type name as llama.cpp's quantizer picks them for ``file_type``.
 
-    >>> names = [f"blk.{i}.{t}.weight" for i in range(8) for t in ("attn_norm", "attn_v", "ffn_down")] + ["output.weight"]
+    >>> roles = ("attn_norm", "attn_v", "ffn_down")
+    >>> names = [f"blk.{i}.{t}.weight" for i in range(8) for t in roles] + ["output.weight"]
     >>> mix = gguf_mix("Q4_K_M", names, 8)
     >>> mix["output.weight"], mix["blk.0.attn_v.weight"], mix["blk.1.attn_v.weight"], mix["blk.0.attn_norm.weight"]
     ('Q6_K', 'Q6_K', 'Q4_K', 'F32')
@@ -108,21 +131,10 @@ def gguf_mix(file_type: str, tensor_names: list[str], n_layers: int) -> dict[str
         if cat == "output" or (tied and cat == "token_embd"):
             t = default if default == "Q8_0" else "Q6_K"
         elif cat == "attn_v":
-            if file_type == "Q3_K_M":
-                t = "Q5_K" if i_wv < 2 else "Q4_K"
-            elif file_type in ("Q4_K_M", "Q5_K_M") and use_more_bits(i_wv, n_wv):
-                t = "Q6_K"
-            elif file_type == "Q4_K_S" and i_wv < 4:
-                t = "Q5_K"
+            t = _attn_v_type(file_type, default, i_wv, n_wv)
             i_wv += 1
         elif cat == "ffn_down":
-            i = i_down
-            if file_type == "Q3_K_M":
-                t = "Q5_K" if i < n_layers // 16 else "Q4_K"
-            elif file_type in ("Q4_K_M", "Q5_K_M") and use_more_bits(i, n_layers):
-                t = "Q6_K"
-            elif file_type == "Q4_K_S" and i < n_layers // 8:
-                t = "Q5_K"
+            t = _ffn_down_type(file_type, default, i_down, n_layers)
             i_down += 1
         elif cat == "attn_output" and file_type == "Q3_K_M":
             t = "Q4_K"

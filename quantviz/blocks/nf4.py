@@ -4,7 +4,8 @@ Where the 16 values come from: 8 positive quantiles of N(0, 1) at probabilities 
 δ = 0.9677083 down to 0.5 (the last, 0.5, dropped), 7 negative ones likewise, and an exact 0 — then all divided
 by the largest, so they span [−1, 1]. An asymmetric set: one more positive value than negative, so that 0 is a
 code. Values are multiplied by 1/absmax (float32, as bitsandbytes does) and each goes to the nearest code; a
-value exactly on a float32 midpoint between two codes goes to the lower one (``torch.bucketize``). Codes are packed two per byte, the *first* value in the high nibble.
+value exactly on a float32 midpoint between two codes goes to the lower one (``torch.bucketize``). Codes are
+packed two per byte, the *first* value in the high nibble.
 
 Double quantization (QLoRA's second level) stores the float32 absmax values themselves in 8 bits: subtract
 their mean, then quantize blocks of 256 of them with one float32 absmax each, to the nearest of 256 evenly

@@ -19,13 +19,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from quantviz.calibrate import kl_entropy_range, minmax_range, mse_optimal_range, percentile_range
-from quantviz.grid import GridOptions
 from quantviz.intmath import FullyConnectedSteps, quantized_fully_connected
 from quantviz.metrics import sqnr_db
 from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams
 from quantviz.tasks import networks, scores
+from quantviz.tasks.calibrators import CALIBRATORS, Calibrator, check_calibration  # noqa: F401  (re-exported)
 from quantviz.tasks.schemes import (
     SCALE_BITS,
     QuantizedWeight,
@@ -156,29 +155,6 @@ ALGORITHMS: dict[str, Algorithm] = {
 }
 
 
-class Calibrator(NamedTuple):
-    """How the static int8 activations' range is chosen from the calibration inputs (Calibration and clipping)."""
-
-    name: str
-    summary: str
-    choose: Callable[[np.ndarray], tuple[float, float]]
-
-
-CALIBRATORS: dict[str, Calibrator] = {
-    c.name: c
-    for c in (
-        Calibrator(name="minmax", summary="min and max", choose=minmax_range),
-        Calibrator(name="percentile", summary="99.99th percentiles", choose=lambda x: percentile_range(x, 99.99)),
-        Calibrator(
-            name="mse",
-            summary="minimum total MSE",
-            choose=lambda x: mse_optimal_range(x, options=GridOptions(signed=True), convention="tflite"),
-        ),
-        Calibrator(name="kl", summary="KL entropy (TensorRT's, symmetric)", choose=kl_entropy_range),
-    )
-}
-
-
 def register_algorithm(algorithm: Algorithm) -> None:
     """Add ``algorithm`` to :data:`ALGORITHMS` (how quantviz.algorithms plugs GPTQ or AWQ in)."""
     if not isinstance(algorithm, Algorithm):
@@ -203,12 +179,6 @@ def _calibration_inputs(task: str) -> dict[str, np.ndarray]:
     return networks.layer_inputs(task, networks.load(task).calibration)
 
 
-def _check_calibration(calibration: object) -> Calibrator:
-    if calibration not in CALIBRATORS:
-        raise ValueError(f"unknown calibration {calibration!r}; choose one of {', '.join(CALIBRATORS)}")
-    return CALIBRATORS[str(calibration)]
-
-
 def _tflite_qparams(x: np.ndarray, calibrator: Calibrator) -> QParams:
     lo, hi = calibrator.choose(x)
     return choose_qparams(min(lo, 0.0), max(hi, 0.0), signed=True, convention="tflite")
@@ -224,7 +194,7 @@ def static_qparams(task: str, calibration: str = "minmax") -> dict[str, QParams]
     >>> qp = static_qparams("digits")["fc1"]; round(qp.scale * 255, 6), qp.zero_point
     (1.0, -128)
     """
-    task, calibrator = _check_task(task), _check_calibration(calibration)
+    task, calibrator = _check_task(task), check_calibration(calibration)
     seen = _calibration_inputs(task)
     found = {name: _tflite_qparams(x, calibrator) for name, x in seen.items()}
     if task == "digits":
@@ -361,6 +331,16 @@ class TaskResult:
     float_predictions: np.ndarray | None
 
 
+def _weight_figures(net, chosen: dict[str, QuantizedWeight], layers: tuple[str, ...]) -> tuple[float, float]:
+    """The weight SQNR (dB) over the chosen layers together, and their bits per weight, weighted by size."""
+    originals = [net.params[f"{n}.weight"].astype(np.float64) for n in layers]
+    signal = sum(float((w**2).sum()) for w in originals)
+    noise = sum(float(((w - chosen[n].dequantized) ** 2).sum()) for w, n in zip(originals, layers, strict=True))
+    sizes = [w.size for w in originals]
+    bpw = sum(chosen[n].bits_per_weight * s for n, s in zip(layers, sizes, strict=True)) / sum(sizes)
+    return sqnr_db(signal, noise), bpw
+
+
 def evaluate(
     task: str,
     weights: str,
@@ -387,7 +367,7 @@ def evaluate(
     scheme = parse_weights(weights)
     activations = parse_activations(activations)
     _check_algorithm(algorithm)
-    _check_calibration(calibration)
+    check_calibration(calibration)
     net = networks.load(task)
     chosen_layers = net.layers if layers is None else tuple(layers)
     unknown = [n for n in chosen_layers if n not in net.layers]
@@ -395,24 +375,12 @@ def evaluate(
         raise ValueError(f"unknown layers {unknown or chosen_layers!r}; choose among {', '.join(net.layers)}")
     everything = quantized_weights(task, scheme.name, algorithm)
     chosen = {name: everything[name] for name in chosen_layers}
-    base = float_logits(task)
     if task == "digits" and activations == "int8-per-tensor":
         logits = digits_integer_forward(chosen, net.inputs, calibration).logits
     else:
         logits = networks.forward(task, net.inputs, _linear(task, chosen, activations, calibration))
-    if task == "digits":
-        value, float_value = scores.accuracy(logits, net.labels), scores.accuracy(base, net.labels)
-        div = scores.divergence(base, logits, chunked=False)
-        predictions, float_predictions = logits.argmax(axis=1), base.argmax(axis=1)
-    else:
-        value, float_value = scores.perplexity(logits, net.labels), scores.perplexity(base, net.labels)
-        div = scores.divergence(base, logits)
-        predictions = float_predictions = None
-    originals = [net.params[f"{n}.weight"].astype(np.float64) for n in chosen_layers]
-    signal = sum(float((w**2).sum()) for w in originals)
-    noise = sum(float(((w - chosen[n].dequantized) ** 2).sum()) for w, n in zip(originals, chosen_layers, strict=True))
-    sizes = [w.size for w in originals]
-    bpw = sum(chosen[n].bits_per_weight * s for n, s in zip(chosen_layers, sizes, strict=True)) / sum(sizes)
+    got = scores.compare_logits(logits, float_logits(task), net.labels, classes=task == "digits")
+    weight_sqnr, bpw = _weight_figures(net, chosen, chosen_layers)
     return TaskResult(
         task=task,
         weights=scheme.name,
@@ -421,12 +389,12 @@ def evaluate(
         calibration=calibration,
         layers=chosen_layers,
         metric=METRICS[task],
-        value=value,
-        float_value=float_value,
-        kl_divergence=div.mean_kl,
-        top1_agreement=div.top1_agreement,
-        weight_sqnr_db=sqnr_db(signal, noise),
+        value=got.value,
+        float_value=got.float_value,
+        kl_divergence=got.kl_divergence,
+        top1_agreement=got.top1_agreement,
+        weight_sqnr_db=weight_sqnr,
         bits_per_weight=bpw,
-        predictions=predictions,
-        float_predictions=float_predictions,
+        predictions=got.predictions,
+        float_predictions=got.float_predictions,
     )

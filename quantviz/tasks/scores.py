@@ -87,3 +87,44 @@ def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     0.5
     """
     return float((np.asarray(logits).argmax(axis=-1) == np.asarray(labels)).mean())
+
+
+class LogitScores(NamedTuple):
+    """A task's metric on quantized and float logits, and how far the quantized logits moved from float's."""
+
+    value: float
+    float_value: float
+    kl_divergence: float
+    top1_agreement: float
+    predictions: np.ndarray | None
+    float_predictions: np.ndarray | None
+
+
+def compare_logits(logits: np.ndarray, base: np.ndarray, labels: np.ndarray, *, classes: bool) -> LogitScores:
+    """Return the accuracy and predicted classes (``classes``) or the perplexity of ``logits`` and of the float
+    ``base``, with the KL divergence and top-1 agreement between them.
+
+    >>> base = np.array([[2.0, 0.0], [0.0, 2.0]]); labels = np.array([0, 1])
+    >>> s = compare_logits(base[:, ::-1], base, labels, classes=True)
+    >>> s.value, s.float_value, s.top1_agreement
+    (0.0, 1.0, 0.0)
+    """
+    if classes:
+        div = divergence(base, logits, chunked=False)
+        return LogitScores(
+            value=accuracy(logits, labels),
+            float_value=accuracy(base, labels),
+            kl_divergence=div.mean_kl,
+            top1_agreement=div.top1_agreement,
+            predictions=logits.argmax(axis=1),
+            float_predictions=base.argmax(axis=1),
+        )
+    div = divergence(base, logits)
+    return LogitScores(
+        value=perplexity(logits, labels),
+        float_value=perplexity(base, labels),
+        kl_divergence=div.mean_kl,
+        top1_agreement=div.top1_agreement,
+        predictions=None,
+        float_predictions=None,
+    )

@@ -154,19 +154,23 @@ def sensitivity_sentence(costs: Sequence[LayerCost], metric: str) -> str:
     """Return which layer hurts most when quantized alone (by KL divergence from float) and which least.
 
     >>> c = [LayerCost("fc1", 10, 0.5, 1.0, 0.5, 3.0), LayerCost("fc2", 10, 0.9, 0.1, 0.9, 3.0)]
-    >>> sensitivity_sentence(c, "accuracy")
-    'Quantized alone, the rest float, fc1 hurts most (KL divergence 1 nats, accuracy 50.00 %) and fc2 least (KL divergence 0.1 nats, accuracy 90.00 %).'
+    >>> print(sensitivity_sentence(c, "accuracy"))  # doctest: +NORMALIZE_WHITESPACE
+    Quantized alone, the rest float, fc1 hurts most (KL divergence 1 nats, accuracy 50.00 %)
+    and fc2 least (KL divergence 0.1 nats, accuracy 90.00 %).
     """
     if len(costs) < 2:
         return ""
     worst = max(costs, key=lambda c: c.kl_divergence)
     least = min(costs, key=lambda c: c.kl_divergence)
     if worst.kl_divergence == least.kl_divergence:
-        return f"Quantized alone, every layer moves the output by the same KL divergence, {fmt(worst.kl_divergence, 3)} nats."
+        return (
+            "Quantized alone, every layer moves the output by the same KL divergence, "
+            f"{fmt(worst.kl_divergence, 3)} nats."
+        )
     return (
         f"Quantized alone, the rest float, {worst.layer} hurts most (KL divergence {fmt(worst.kl_divergence, 3)} nats, "
-        f"{metric} {metric_text(metric, worst.value)}) and {least.layer} least (KL divergence {fmt(least.kl_divergence, 3)} "
-        f"nats, {metric} {metric_text(metric, least.value)})."
+        f"{metric} {metric_text(metric, worst.value)}) and {least.layer} least "
+        f"(KL divergence {fmt(least.kl_divergence, 3)} nats, {metric} {metric_text(metric, least.value)})."
     )
 
 

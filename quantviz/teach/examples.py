@@ -40,81 +40,87 @@ def seed_example_verdicts() -> list[Verdict]:
     """Return each line of the seed answer's worked example, recomputed by quantviz, with a verdict."""
     exact = QParams(2000 / 255, 128, 0, 255)
     printed = QParams(SEED_PRINTED_SCALE, 128, 0, 255)
-    out: list[Verdict] = [
-        Verdict(
-            "scale = (1000 − −1000) / 255 = 7.843137255",
-            f"2000 / 255 = {fmt(exact.scale, 17)}",
-            False,
-            f"The printed 7.843137255 is the exact scale rounded up by {fmt(SEED_PRINTED_SCALE - exact.scale, 3)}. "
-            + _what_the_rounded_scale_changes(exact, printed),
-        )
+    scale = Verdict(
+        claim="scale = (1000 − −1000) / 255 = 7.843137255",
+        recomputed=f"2000 / 255 = {fmt(exact.scale, 17)}",
+        holds=False,
+        why=f"The printed 7.843137255 is the exact scale rounded up by {fmt(SEED_PRINTED_SCALE - exact.scale, 3)}. "
+        + _what_the_rounded_scale_changes(exact, printed),
+    )
+    back = exact.scale * (np.array(SEED_CLAIMED_CODES) - exact.zero_point)
+    dequantized = [
+        _dequantize_verdict(code, claimed_real, float(real))
+        for code, claimed_real, real in zip(SEED_CLAIMED_CODES, SEED_CLAIMED_BACK, back, strict=True)
     ]
-    ex = quantize_trace(SEED_VALUES, exact, rounding="half_away_from_zero", add_zero_point_before_rounding=True)
-    ex_even = quantize_trace(SEED_VALUES, exact, rounding="half_to_even", add_zero_point_before_rounding=True)
-    pr = quantize_trace(SEED_VALUES, printed, rounding="half_away_from_zero", add_zero_point_before_rounding=True)
+    grid = Verdict(
+        claim="zero point 128, codes 1..255: a symmetric range of [−1000, 1000]",
+        recomputed=f"representable range with s = 2000/255, z = 128: "
+        f"[{fmt(exact.real_min, 7)}, {fmt(exact.real_max, 7)}]",
+        holds=False,
+        why="With 255 steps over 2000 the range [−1000, 1000] needs z = 127.5, which is not an integer. "
+        "A symmetric grid [1, 255] around 128 needs s = 1000/127 (see the corrected scheme).",
+    )
+    inverse = Verdict(
+        claim="inverse scale = 0.1275",
+        recomputed=f"255 / 2000 = {fmt(255 / 2000)}",
+        holds=True,
+        why="Holds: multiplying by 1/s = 0.1275 is the same map.",
+    )
+    return [scale, *_seed_code_verdicts(exact, printed), *dequantized, grid, inverse]
+
+
+def _seed_code_verdicts(exact: QParams, printed: QParams) -> list[Verdict]:
+    """One verdict per quantized seed value: an overflow at a tie, a tie the rule decides, or a plain holds."""
+    kwargs = {"add_zero_point_before_rounding": True}
+    ex = quantize_trace(SEED_VALUES, exact, rounding="half_away_from_zero", **kwargs)
+    ex_even = quantize_trace(SEED_VALUES, exact, rounding="half_to_even", **kwargs)
+    pr = quantize_trace(SEED_VALUES, printed, rounding="half_away_from_zero", **kwargs)
+    out = []
     for i, (x, claimed) in enumerate(zip(SEED_VALUES, SEED_CLAIMED_CODES, strict=True)):
         pre, unclamped, q = float(ex.pre_round[i]), int(ex.unclamped[i]), int(ex.q[i])
+        printed_pre = fmt(float(pr.pre_round[i]), 13)
         claim = f"round({fmt(x, 12)} / 7.843137255 + 128) = {claimed}"
         if unclamped > exact.qmax:
-            out.append(
-                Verdict(
-                    claim,
-                    f"{fmt(x)}/s + 128 = {fmt(pre, 12)} exactly → round = {unclamped}, which overflows uint8 and is clamped to {q}",
-                    False,
-                    f"{fmt(x)}/s is exactly {fmt(pre - 128, 12)}, a tie: {_tie_rules_agree(pre)} {fmt(pre, 12)} to {unclamped}, one past the grid. "
-                    f"With the printed scale the value is {fmt(float(pr.pre_round[i]), 13)}, just under the tie, which is how the answer got 255 without clamping.",
-                )
+            recomputed = (
+                f"{fmt(x)}/s + 128 = {fmt(pre, 12)} exactly → round = {unclamped}, "
+                f"which overflows uint8 and is clamped to {q}"
             )
+            why = (
+                f"{fmt(x)}/s is exactly {fmt(pre - 128, 12)}, a tie: {_tie_rules_agree(pre)} {fmt(pre, 12)} "
+                f"to {unclamped}, one past the grid. With the printed scale the value is {printed_pre}, "
+                "just under the tie, which is how the answer got 255 without clamping."
+            )
+            out.append(Verdict(claim=claim, recomputed=recomputed, holds=False, why=why))
         elif pre - math.floor(pre) == 0.5:
-            out.append(
-                Verdict(
-                    claim,
-                    f"{fmt(x)}/s + 128 = {fmt(pre, 12)} exactly: a tie → {int(ex.q[i])} rounding half away from zero, {int(ex_even.q[i])} rounding half to even",
-                    None,
-                    f"The answer's {claimed} depends on the tie rule (and on the rounded scale: printed, the value is {fmt(float(pr.pre_round[i]), 13)}, just over the tie). "
-                    + _frameworks_on(x, exact),
-                )
+            recomputed = (
+                f"{fmt(x)}/s + 128 = {fmt(pre, 12)} exactly: a tie → {int(ex.q[i])} rounding half away from zero, "
+                f"{int(ex_even.q[i])} rounding half to even"
             )
+            why = (
+                f"The answer's {claimed} depends on the tie rule (and on the rounded scale: printed, the value is "
+                f"{printed_pre}, just over the tie). " + _frameworks_on(x, exact)
+            )
+            out.append(Verdict(claim=claim, recomputed=recomputed, holds=None, why=why))
         else:
-            out.append(
-                Verdict(
-                    claim,
-                    f"{fmt(x, 12)}/s + 128 = {fmt(pre, 12)} → {q}",
-                    q == claimed,
-                    "Holds: the value is not near a tie.",
-                )
-            )
-    back = exact.scale * (np.array(SEED_CLAIMED_CODES) - exact.zero_point)
-    for code, claimed_real, real in zip(SEED_CLAIMED_CODES, SEED_CLAIMED_BACK, back, strict=True):
-        holds = bool(abs(real - claimed_real) < REL_TOLERANCE * max(1.0, abs(claimed_real)))
-        out.append(
-            Verdict(
-                f"({code} − 128) × 7.843137255 = {fmt(claimed_real, 12)}",
-                f"({code} − 128) × s = {fmt(float(real), 12)}",
-                holds,
-                "Holds."
-                if holds
-                else f"Off by {fmt(float(real) - claimed_real, 6)}: code {code} stands for {fmt(float(real), 7)}, so ±1000 are not representable with z = 128.",
-            )
-        )
-    out.append(
-        Verdict(
-            "zero point 128, codes 1..255: a symmetric range of [−1000, 1000]",
-            f"representable range with s = 2000/255, z = 128: [{fmt(exact.real_min, 7)}, {fmt(exact.real_max, 7)}]",
-            False,
-            "With 255 steps over 2000 the range [−1000, 1000] needs z = 127.5, which is not an integer. "
-            "A symmetric grid [1, 255] around 128 needs s = 1000/127 (see the corrected scheme).",
-        )
-    )
-    out.append(
-        Verdict(
-            "inverse scale = 0.1275",
-            f"255 / 2000 = {fmt(255 / 2000)}",
-            True,
-            "Holds: multiplying by 1/s = 0.1275 is the same map.",
-        )
-    )
+            recomputed = f"{fmt(x, 12)}/s + 128 = {fmt(pre, 12)} → {q}"
+            why = "Holds: the value is not near a tie."
+            out.append(Verdict(claim=claim, recomputed=recomputed, holds=q == claimed, why=why))
     return out
+
+
+def _dequantize_verdict(code: int, claimed_real: float, real: float) -> Verdict:
+    """A claimed (code − 128) × s against the real value the code stands for."""
+    holds = bool(abs(real - claimed_real) < REL_TOLERANCE * max(1.0, abs(claimed_real)))
+    off = (
+        f"Off by {fmt(real - claimed_real, 6)}: code {code} stands for {fmt(real, 7)}, "
+        "so ±1000 are not representable with z = 128."
+    )
+    return Verdict(
+        claim=f"({code} − 128) × 7.843137255 = {fmt(claimed_real, 12)}",
+        recomputed=f"({code} − 128) × s = {fmt(real, 12)}",
+        holds=holds,
+        why="Holds." if holds else off,
+    )
 
 
 def _what_the_rounded_scale_changes(exact: QParams, printed: QParams) -> str:
@@ -253,7 +259,8 @@ PRESETS: dict[str, Preset] = {
         False,
         (250.0, 260.0, 500.0, 1000.0),
         "Real 0 is not in the range, so the zero point the range asks for is not a code. The steps below show "
-        "that raw zero point, and what the convention does about it: widen the range, or clamp z and let the grid slide.",
+        "that raw zero point, and what the convention does about it: widen the range, or clamp z and let the grid "
+        "slide.",
     ),
 }
 

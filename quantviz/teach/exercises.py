@@ -22,13 +22,16 @@ import math
 import random
 from collections.abc import Callable
 from fractions import Fraction
-from functools import cache
 from typing import NamedTuple
 
-from quantviz.conventions import CONVENTIONS
 from quantviz.errors import QuantVizError
 from quantviz.grid import grid_label, int_range
 from quantviz.intmath import multiply_by_quantized_multiplier, quantize_multiplier
+from quantviz.teach.convention_quiz import (  # noqa: F401  (convention_cases and convention_options re-exported)
+    convention_cases,
+    convention_options,
+    convention_question,
+)
 from quantviz.teach.exact import RULE_WORDS, exact_text, paren, round_exact, rounding_step, show
 from quantviz.teach.fmt import fmt
 
@@ -298,105 +301,13 @@ def _clips(rng: random.Random, difficulty: str) -> Exercise:
     )
 
 
-_QUIZ_CONVENTIONS = ("textbook", "pytorch", "tflite", "onnxruntime")
-_QUIZ_RANGES = ((-1000.0, 1000.0), (-1.0, 1.0), (-2.5, 2.5), (-255.0, 255.0), (-127.5, 127.5), (0.0, 6.0), (-0.8, 1.27))
-SHOWN_SCALE_DIGITS = 6
-
-
-class ConventionCase(NamedTuple):
-    """A range and grid on which two conventions give visibly different (s, z): the one shown and the other."""
-
-    rmin: float
-    rmax: float
-    signed: bool
-    symmetric: bool
-    shown: str
-    other: str
-
-
-def convention_options(name: str, *, signed: bool, symmetric: bool) -> dict:
-    """Return the options a quiz passes to ``name``: TFLite's symmetric grid is its narrow-range weight grid."""
-    return {"signed": signed, "symmetric": symmetric, "narrow_range": symmetric and name == "tflite"}
-
-
-def shown_qparams(name: str, rmin: float, rmax: float, *, signed: bool, symmetric: bool) -> tuple[str, int]:
-    """Return (s to 6 significant digits, z) as a quiz shows what convention ``name`` chose."""
-    qp = CONVENTIONS[name].choose_qparams(rmin, rmax, **convention_options(name, signed=signed, symmetric=symmetric))
-    return fmt(qp.scale, SHOWN_SCALE_DIGITS), qp.zero_point
-
-
-@cache
-def convention_cases() -> tuple[ConventionCase, ...]:
-    """Return every (range, grid, pair of conventions) whose shown (s, z) differ: the question hinges on them."""
-    cases = []
-    for lo, hi in _QUIZ_RANGES:
-        for signed in (False, True):
-            for symmetric in (False, True):
-                ok = [
-                    n
-                    for n in _QUIZ_CONVENTIONS
-                    if not CONVENTIONS[n].unsupported_reason(
-                        bits=8, **convention_options(n, signed=signed, symmetric=symmetric)
-                    )
-                ]
-                shown = {n: shown_qparams(n, lo, hi, signed=signed, symmetric=symmetric) for n in ok}
-                cases += [
-                    ConventionCase(lo, hi, signed, symmetric, a, b)
-                    for a in ok
-                    for b in ok
-                    if a != b and shown[a] != shown[b]
-                ]
-    return tuple(cases)
-
-
-def _convention_line(name: str, case: ConventionCase) -> str:
-    """One convention's computed numbers for the case: its scale rule and s, the zero point rounded, z."""
-    t = CONVENTIONS[name].choose_trace(
-        case.rmin, case.rmax, **convention_options(name, signed=case.signed, symmetric=case.symmetric)
-    )
-    lo, hi = t.range_used
-    text = (
-        f"{CONVENTIONS[name].label} (grid [{t.grid[0]}, {t.grid[1]}], range used [{fmt(lo)}, {fmt(hi)}]): "
-        f"s = {t.scale_formula} = {fmt(t.scale, 10)} ({t.scale_dtype.words})"
-    )
-    if t.zero_raw is None:
-        return text + f"; z = {t.zero_formula}, so z = {t.qparams.zero_point}."
-    raw = t.zero_raw - t.zero_shift
-    rounded = t.qparams.zero_point - t.zero_shift
-    shift = f", + {t.zero_shift} = {t.qparams.zero_point}" if t.zero_shift else ""
-    rule = RULE_WORDS.get(t.zero_tie_rule or "", t.zero_tie_rule)
-    why = f"a tie: {rule}" if raw - math.floor(raw) == 0.5 else "the nearest integer"
-    return text + (
-        f"; z = {t.zero_formula}: {fmt(raw, 10)} → {rounded} ({why})"
-        f"{shift}" + (" after clamping" if t.zero_clamped else "") + f", so z = {t.qparams.zero_point}."
-    )
-
-
 def _which_convention(rng: random.Random, difficulty: str) -> Exercise:
-    cases = convention_cases()
-    shown = rng.choice(sorted({c.shown for c in cases}))  # every convention equally likely to be the answer
-    case = rng.choice([c for c in cases if c.shown == shown])
-    s, z = shown_qparams(case.shown, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
-    pair = sorted((case.shown, case.other), key=_QUIZ_CONVENTIONS.index)
-    labels = tuple(CONVENTIONS[n].label for n in pair)
-    other_s, other_z = shown_qparams(case.other, case.rmin, case.rmax, signed=case.signed, symmetric=case.symmetric)
-    differ = " and ".join(w for w, same in (("s", s == other_s), ("z", z == other_z)) if not same)
-    grid = f"{'int8' if case.signed else 'uint8'} ({'symmetric' if case.symmetric else 'asymmetric'})"
-    note = (
-        " (TFLite's symmetric grid is its narrow-range weight grid [−127, 127].)"
-        if case.symmetric and "tflite" in pair
-        else ""
-    )
+    q = convention_question(rng)
     return Exercise(
         "which_convention",
-        f"The range [{fmt(case.rmin)}, {fmt(case.rmax)}] on {grid} came out as **s = {s}, z = {z}** (s to "
-        f"{SHOWN_SCALE_DIGITS} significant digits). Which of {labels[0]} and {labels[1]} produced it?{note}",
-        (Answer("conv", "convention", "choice", CONVENTIONS[case.shown].label, choices=labels),),
-        (
-            *(_convention_line(n, case) for n in pair),
-            f"They differ in {differ}: {CONVENTIONS[case.other].label} gives s = {other_s}, z = {other_z}, "
-            f"so s = {s}, z = {z} is {CONVENTIONS[case.shown].label}'s.",
-        ),
+        q.prompt,
+        (Answer("conv", "convention", "choice", q.answer, choices=q.choices),),
+        q.solution,
     )
 
 
@@ -414,8 +325,8 @@ def _integer_step(rng: random.Random, difficulty: str) -> Exercise:
         (
             f"acc·M0 = {acc} × {m0} = {acc * m0}.",
             f"Add 2^{total - 1}: {acc * m0} + {2 ** (total - 1)} = {acc * m0 + 2 ** (total - 1)}.",
-            f">> {total}: {acc * m0 + 2 ** (total - 1)} / 2^{total} = {fmt((acc * m0 + 2 ** (total - 1)) / 2**total, 12)} "
-            f"→ {out} (floor), close to acc·M = {fmt(acc * m, 8)}.",
+            f">> {total}: {acc * m0 + 2 ** (total - 1)} / 2^{total} = "
+            f"{fmt((acc * m0 + 2 ** (total - 1)) / 2**total, 12)} → {out} (floor), close to acc·M = {fmt(acc * m, 8)}.",
         ),
     )
 
@@ -451,7 +362,7 @@ def make_exercise(kind: str, rng: random.Random, difficulty: str) -> Exercise:
 
 
 def make_exercises(seed: int, difficulty: str = "easy", count: int = 7) -> list[Exercise]:
-    """Return ``count`` exercises for (seed, difficulty): every kind of that level once, then repeats, in a seeded order.
+    """Return ``count`` exercises for (seed, difficulty): every kind of that level once, then repeats, seeded order.
 
     >>> a = make_exercises(3, "medium"); b = make_exercises(3, "medium")
     >>> [e.prompt for e in a] == [e.prompt for e in b], len(a)

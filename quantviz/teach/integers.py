@@ -14,8 +14,9 @@ def describe_zero_point_terms(terms: ZeroPointTerms, on: list[bool] | tuple[bool
     >>> from quantviz.intmath import zero_point_terms
     >>> import numpy as np
     >>> t = zero_point_terms(np.array([3, 5]), 1, np.array([2, -4]), 0)
-    >>> describe_zero_point_terms(t, [True, True, False, True], z1=1, z2=0)
-    'Without −z₁·Σq₂ the sum is −14 instead of −12: off by 2. With z₂ = 0 the terms −z₂·Σq₁ and N·z₁·z₂ are 0 whatever the input: symmetric weights need only Σq₁q₂ and one precomputed correction.'
+    >>> print(describe_zero_point_terms(t, [True, True, False, True], z1=1, z2=0))  # doctest: +NORMALIZE_WHITESPACE
+    Without −z₁·Σq₂ the sum is −14 instead of −12: off by 2. With z₂ = 0 the terms −z₂·Σq₁ and N·z₁·z₂ are 0
+    whatever the input: symmetric weights need only Σq₁q₂ and one precomputed correction.
     """
     values = (terms.products, terms.weight_zero, terms.input_zero, terms.constant)
     partial = sum(v for v, use in zip(values, on, strict=True) if use)
@@ -25,7 +26,11 @@ def describe_zero_point_terms(terms: ZeroPointTerms, on: list[bool] | tuple[bool
     if not off:
         text = f"All four terms: {sign(partial)} = Σ(q₁ − z₁)(q₂ − z₂), exactly."
     elif not off_nonzero:
-        text = f"{' and '.join(off)} {'is' if len(off) == 1 else 'are'} 0 here, so leaving {'it' if len(off) == 1 else 'them'} out changes nothing: {sign(partial)}, exact."
+        one = len(off) == 1
+        text = (
+            f"{' and '.join(off)} {'is' if one else 'are'} 0 here, so leaving {'it' if one else 'them'} out "
+            f"changes nothing: {sign(partial)}, exact."
+        )
     else:
         text = (
             f"Without {' and '.join(off)} the sum is {sign(partial)} instead of {sign(terms.total)}: "
@@ -53,42 +58,58 @@ def multiplier_lines(steps: MultiplierSteps) -> list[tuple[str, str, str]]:
     step of its own, and where M is too small or too large for the format the flush or the saturation is one.
 
     >>> from quantviz.intmath import multiplier_steps
-    >>> [label for label, _, _ in multiplier_lines(multiplier_steps(1e-12, 5))]
-    ['1. Normalise into [0.5, 1)', '2. The mantissa as a Q31 integer', '3. Flush to zero', '4. The multiplier used', '5. Rescale the accumulator']
+    >>> [label for label, _, _ in multiplier_lines(multiplier_steps(1e-12, 5))]  # doctest: +NORMALIZE_WHITESPACE
+    ['1. Normalise into [0.5, 1)', '2. The mantissa as a Q31 integer', '3. Flush to zero',
+     '4. The multiplier used', '5. Rescale the accumulator']
     >>> multiplier_lines(multiplier_steps(1 - 2**-40, 1))[2][0]
     '3. Halve: 2³¹ does not fit an int32'
     """
-    m = steps.multiplier
-    if m == 0:
+    if steps.multiplier == 0:
         return [("M = 0", r"M_0 = 0,\quad shift = 0", "Everything rescales to 0.")]
-    lines = [
+    lines = _mantissa_lines(steps)
+    limits = _limit_lines(steps, first=3)
+    if not limits and not steps.renormalised:  # M0 and the shift are read straight off step 2
+        label, formula, note = lines[-1]
+        lines[-1] = (
+            label,
+            formula + rf" = M_0,\quad shift = {steps.shift}",
+            note + f" Q31: the int32 {steps.m0} stands for {steps.m0} / 2³¹ = {fmt(steps.m0 / 2**31, 12)}.",
+        )
+    lines += limits
+    n = len(lines) + 1
+    return [*lines, _used_line(steps, n), _rescale_line(steps, n + 1)]
+
+
+def _mantissa_lines(steps: MultiplierSteps) -> list[tuple[str, str, str]]:
+    """Steps 1 and 2: M as mantissa × 2^exponent, the mantissa as a rounded Q31 integer."""
+    too_big = " That is 2³¹, one past the largest int32, so it cannot be stored as it is." if steps.renormalised else ""
+    return [
         (
             "1. Normalise into [0.5, 1)",
-            rf"M = {tex(m, 12)} = {tex(steps.mantissa, 12)} \times 2^{{{steps.exponent}}}",
+            rf"M = {tex(steps.multiplier, 12)} = {tex(steps.mantissa, 12)} \times 2^{{{steps.exponent}}}",
             "frexp splits M into a mantissa in [0.5, 1) and a power of two.",
         ),
         (
             "2. The mantissa as a Q31 integer",
             rf"{tex(steps.mantissa, 12)} \times 2^{{31}} = {tex(steps.mantissa_q31, 15)},\quad "
             rf"\operatorname{{round}}({tex(steps.mantissa_q31, 15)}) = {steps.rounded}",
-            "Rounded half away from zero."
-            + (
-                " That is 2³¹, one past the largest int32, so it cannot be stored as it is."
-                if steps.renormalised
-                else ""
-            ),
+            "Rounded half away from zero." + too_big,
         ),
     ]
-    n = 3
+
+
+def _limit_lines(steps: MultiplierSteps, *, first: int) -> list[tuple[str, str, str]]:
+    """The steps where the format's limits act, numbered from ``first``: halving at 2^31, flush or saturation."""
+    lines = []
     if steps.renormalised:
         lines.append(
             (
-                f"{n}. Halve: 2³¹ does not fit an int32",
+                f"{first}. Halve: 2³¹ does not fit an int32",
                 rf"M_0 = 2^{{31}} / 2 = {2**30},\quad shift = {steps.exponent} + 1 = {steps.exponent + 1}",
                 "Halving M0 and adding 1 to the shift leaves M0·2^(shift − 31) unchanged.",
             )
         )
-        n += 1
+    n = first + len(lines)
     shift = steps.exponent + steps.renormalised
     if steps.flushed:
         lines.append(
@@ -99,7 +120,6 @@ def multiplier_lines(steps: MultiplierSteps) -> list[tuple[str, str, str]]:
                 "M0 = 0 instead, and every accumulator rescales to 0.",
             )
         )
-        n += 1
     elif steps.saturated:
         lines.append(
             (
@@ -108,41 +128,40 @@ def multiplier_lines(steps: MultiplierSteps) -> list[tuple[str, str, str]]:
                 "M is too large for the format: M0 and the shift saturate, and the multiplier used is smaller than M.",
             )
         )
-        n += 1
-    elif not steps.renormalised:
-        lines[-1] = (
-            lines[-1][0],
-            lines[-1][1] + rf" = M_0,\quad shift = {steps.shift}",
-            lines[-1][2] + f" Q31: the int32 {steps.m0} stands for {steps.m0} / 2³¹ = {fmt(steps.m0 / 2**31, 12)}.",
-        )
-    rel = (steps.represented - m) / m
-    lines.append(
-        (
-            f"{n}. The multiplier used",
-            rf"M_0 \cdot 2^{{shift - 31}} = {steps.m0} \times 2^{{{steps.shift - 31}}} = {tex(steps.represented, 12)}",
-            (
-                f"M is {fmt(m, 12)}: the stored multiplier is 0, every bit of M is lost."
-                if steps.flushed
-                else f"Against M = {fmt(m, 12)}: relative error of the stored multiplier {rel:+.2e}."
-            ),
-        )
-    )
-    total = 31 - steps.shift
-    same = steps.result == steps.result_double_rounding
-    lines.append(
-        (
-            f"{n + 1}. Rescale the accumulator",
-            rf"\left({steps.acc} \cdot {steps.m0} + 2^{{{total - 1}}}\right) \gg {total} = {steps.result}",
-            f"The real product acc·M is {fmt(steps.exact, 10)}. One rounding (TFLite's current build) gives {steps.result}; "
-            + (
-                "the classic double rounding first multiplies acc by 2^shift, which does not fit an int32 here."
-                if steps.result_double_rounding is None
-                else f"the classic double rounding gives {steps.result_double_rounding}"
-                + (" too." if same else ": the two builds differ here.")
-            ),
-        )
-    )
     return lines
+
+
+def _used_line(steps: MultiplierSteps, n: int) -> tuple[str, str, str]:
+    """The multiplier M0 · 2^(shift − 31) actually used, against M."""
+    m = steps.multiplier
+    rel = (steps.represented - m) / m
+    return (
+        f"{n}. The multiplier used",
+        rf"M_0 \cdot 2^{{shift - 31}} = {steps.m0} \times 2^{{{steps.shift - 31}}} = {tex(steps.represented, 12)}",
+        (
+            f"M is {fmt(m, 12)}: the stored multiplier is 0, every bit of M is lost."
+            if steps.flushed
+            else f"Against M = {fmt(m, 12)}: relative error of the stored multiplier {rel:+.2e}."
+        ),
+    )
+
+
+def _rescale_line(steps: MultiplierSteps, n: int) -> tuple[str, str, str]:
+    """The accumulator rescaled with one rounding, against the classic double rounding."""
+    total = 31 - steps.shift
+    if steps.result_double_rounding is None:
+        double = "the classic double rounding first multiplies acc by 2^shift, which does not fit an int32 here."
+    else:
+        same = steps.result == steps.result_double_rounding
+        double = f"the classic double rounding gives {steps.result_double_rounding}" + (
+            " too." if same else ": the two builds differ here."
+        )
+    return (
+        f"{n}. Rescale the accumulator",
+        rf"\left({steps.acc} \cdot {steps.m0} + 2^{{{total - 1}}}\right) \gg {total} = {steps.result}",
+        f"The real product acc·M is {fmt(steps.exact, 10)}. "
+        f"One rounding (TFLite's current build) gives {steps.result}; " + double,
+    )
 
 
 FULL_INT8, NARROW_INT8, REDUCED_UINT8 = (-128, 127), (-127, 127), (0, 127)
@@ -178,7 +197,8 @@ def pair_sum_fit(sums: PairSums) -> str:
             continue
         if unsigned:
             lost.append(
-                f"{_signed_text(value)} saturates to {_signed_text(saturated)} (off by {_signed_text(value - saturated)})"
+                f"{_signed_text(value)} saturates to {_signed_text(saturated)} "
+                f"(off by {_signed_text(value - saturated)})"
             )
         else:
             lost.append(
@@ -251,7 +271,7 @@ def pair_sum_instruction(sums: PairSums) -> str:
 
 
 def describe_pair_sums(sums: PairSums) -> str:
-    """Say whether the worst two-term sums fit an int16, what is lost when not, what would fix it, and which instruction it is.
+    """Say whether the worst two-term sums fit an int16, what is lost when not, what would fix it, which instruction.
 
     >>> from quantviz.intmath import pair_sum_extremes
     >>> describe_pair_sums(pair_sum_extremes((0, 255), (-128, 127)))[:52]

@@ -74,55 +74,62 @@ def probe_steps(
         return _nudged_probe_steps(x, qp, t, bits=bits, signed=signed)
     mode = conv.check_rounding(rounding)
     z_first = add_zero_point_before_rounding or conv.adds_zero_point_before_rounding
-    pre, unclamped, q = float(t.pre_round[0]), float(t.unclamped[0]), int(t.q[0])
-    scaled = float(t.scaled[0])
-    rounded = unclamped if z_first else unclamped - qp.zero_point
-    steps = [
-        Step(
-            "Divide by the scale",
-            rf"\frac{{x}}{{s}} = \frac{{{tex(x)}}}{{{tex(qp.scale)}}} = {tex(scaled, 12)}",
-            fmt(scaled, 12),
-            note=(
-                f"{conv.label} {how(recipe, 'quantize_arithmetic')}: {fmt(pre, 12)}."
-                if recipe.quantize_arithmetic != "float64_divide"
-                else ""
-            ),
-        )
+    pre, scaled = float(t.pre_round[0]), float(t.scaled[0])
+    note = f"{conv.label} {how(recipe, 'quantize_arithmetic')}: {fmt(pre, 12)}."
+    divide = Step(
+        label="Divide by the scale",
+        formula=rf"\frac{{x}}{{s}} = \frac{{{tex(x)}}}{{{tex(qp.scale)}}} = {tex(scaled, 12)}",
+        value=fmt(scaled, 12),
+        note=note if recipe.quantize_arithmetic != "float64_divide" else "",
+    )
+    return [
+        divide,
+        *_round_and_shift_steps(t, qp, mode=mode, z_first=z_first),
+        _clamp_step(t, qp),
+        *_stored_and_back(x, qp, t, bits=bits, signed=signed, mode=mode),
     ]
+
+
+def _rounding_note(pre: float, rounded: float, mode: str) -> str:
+    """The rounding rule in words; an exact tie or a value printed as a tie but just off it is said so."""
     # "a tie" only where a tie decides anything: the round-to-nearest rules
     tie = mode in NEAREST and (abs(pre - math.floor(pre) - 0.5) == 0 if math.isfinite(pre) else False)
     rule = Rounding(mode).name_words
     if mode in NEAREST and not tie and math.isfinite(pre) and fmt(pre, 12).endswith(".5"):
         side = "under" if pre < math.floor(pre) + 0.5 else "over"
         rule += f"; {fmt(pre, 12)} as shown, but {pre!r} exactly: just {side} the tie, because the stored s is rounded"
-    if z_first:
-        steps.append(
-            Step(
-                "Add the zero point",
-                rf"\frac{{x}}{{s}} + z = {tex(scaled, 12)} + {qp.zero_point} = {tex(scaled + qp.zero_point, 12)}",
-                fmt(scaled + qp.zero_point, 12),
-            )
+    return f"An exact tie: {rule} gives {fmt(rounded)}." if tie else rule
+
+
+def _round_and_shift_steps(t, qp: QParams, *, mode: str, z_first: bool) -> list[Step]:
+    """Round and add the zero point, in the convention's order."""
+    pre, unclamped, scaled = float(t.pre_round[0]), float(t.unclamped[0]), float(t.scaled[0])
+    rounded = unclamped if z_first else unclamped - qp.zero_point
+    round_step = Step(
+        label="Round",
+        formula=rf"\operatorname{{round}}({tex(pre, 12)}) = {tex(rounded)}",
+        value=fmt(rounded),
+        note=_rounding_note(pre, rounded, mode),
+    )
+    if not z_first:
+        shift = Step(
+            label="Add the zero point",
+            formula=rf"{tex(rounded)} + {qp.zero_point} = {tex(unclamped)}",
+            value=fmt(unclamped),
         )
-        steps.append(
-            Step(
-                "Round",
-                rf"\operatorname{{round}}({tex(pre, 12)}) = {tex(rounded)}",
-                fmt(rounded),
-                note=(f"An exact tie: {rule} gives {fmt(rounded)}." if tie else rule),
-            )
-        )
-    else:
-        steps.append(
-            Step(
-                "Round",
-                rf"\operatorname{{round}}({tex(pre, 12)}) = {tex(rounded)}",
-                fmt(rounded),
-                note=(f"An exact tie: {rule} gives {fmt(rounded)}." if tie else rule),
-            )
-        )
-        steps.append(
-            Step("Add the zero point", rf"{tex(rounded)} + {qp.zero_point} = {tex(unclamped)}", fmt(unclamped))
-        )
+        return [round_step, shift]
+    shifted = scaled + qp.zero_point
+    shift = Step(
+        label="Add the zero point",
+        formula=rf"\frac{{x}}{{s}} + z = {tex(scaled, 12)} + {qp.zero_point} = {tex(shifted, 12)}",
+        value=fmt(shifted, 12),
+    )
+    return [shift, round_step]
+
+
+def _clamp_step(t, qp: QParams) -> Step:
+    """The clamp to the (stored) grid, a check: it holds where nothing was clipped."""
+    unclamped, q = float(t.unclamped[0]), int(t.q[0])
     clipped = bool(t.clipped[0])
     chosen_grid = (qp.storage_min, qp.storage_max) == (qp.qmin, qp.qmax)
     inside = "Inside the grid: nothing to clip."
@@ -131,16 +138,13 @@ def probe_steps(
             f"Inside the stored grid [{qp.storage_min}, {qp.storage_max}]: nothing to clip, although s and z were "
             f"chosen for [{qp.qmin}, {qp.qmax}] and {q} lies beyond it."
         )
-    steps.append(
-        Step(
-            "Clamp to the grid" if chosen_grid else "Clamp to the stored grid",
-            rf"\operatorname{{clamp}}({tex(unclamped)},\ {qp.storage_min},\ {qp.storage_max}) = {q}",
-            str(q),
-            check=not clipped,
-            note=(f"{fmt(unclamped)} is outside the grid: the value is clipped to {q}." if clipped else inside),
-        )
+    return Step(
+        label="Clamp to the grid" if chosen_grid else "Clamp to the stored grid",
+        formula=rf"\operatorname{{clamp}}({tex(unclamped)},\ {qp.storage_min},\ {qp.storage_max}) = {q}",
+        value=str(q),
+        check=not clipped,
+        note=(f"{fmt(unclamped)} is outside the grid: the value is clipped to {q}." if clipped else inside),
     )
-    return steps + _stored_and_back(x, qp, t, bits=bits, signed=signed, mode=mode)
 
 
 NEAREST = ("half_to_even", "half_away_from_zero", "half_up", "half_up_float32")

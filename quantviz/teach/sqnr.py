@@ -85,58 +85,77 @@ def sqnr_curve_reasons(curve: SqnrCurve) -> list[str]:
     >>> x = np.random.default_rng(0).normal(size=20_000)
     >>> for line in sqnr_curve_reasons(sqnr_by_bits(x, -2, 2, bits_list=range(2, 11))):
     ...     print(line)   # doctest: +ELLIPSIS
-    4% of the values are clipped at the most. From 4 bits on, clipping is most of the error (68% of it at 4 bits, 100% at 10): about as many ...
+    4% of the values are clipped at the most. From 4 bits on, clipping is most of the error (68% of it ...
     Largest departure from the model: ... dB below it at 10 bits, where clipping is 100% of the error.
     """
     if not curve.bits.size:
         return []
-    reasons = []
     clip_part, vs_model = clipping_part(curve), rounding_vs_model(curve)
-    clipped = float(curve.clipped_share.max())
-    bits = curve.bits.tolist()
-    if clipped > 0:
-        dominant = np.flatnonzero(clip_part >= 0.5)
-        if dominant.size and dominant[0] < len(bits) - 1:
-            reasons.append(_clipping_dominates(curve, clip_part, int(dominant[0])))
-        elif dominant.size:
-            i = int(dominant[0])
-            reasons.append(
-                f"{_pct(clipped)} of the values are clipped; at {bits[i]} bits clipping is "
-                f"{_pct(clip_part[i])} of the error."
-            )
-        else:
-            reasons.append(
-                f"{_pct(clipped)} of the values are clipped, yet rounding is most of the error at every "
-                f"width shown (clipping at most {_pct(float(clip_part.max()))} of it)."
-            )
-    ratio = vs_model[0]
-    # below 1e-9 × s²/12 is float residue of values sitting on their codes (the MSE split is a subtraction)
-    if math.isfinite(ratio) and ratio > 1e-9 and abs(10 * math.log10(ratio)) > NOTABLE_DB:
-        where = "closer to their codes" if ratio < 1 else "farther from their codes (nearer the midpoints)"
-        reasons.append(
-            f"At {bits[0]} bits the values inside the range sit {where} than the model assumes: their rounding error "
-            f"is {ratio:.2f} × s²/12 (the model spreads it evenly over each step)."
-        )
-    departure = curve.measured_db - curve.predicted_db
-    finite = np.isfinite(departure)
-    if finite.any():
-        worst = int(np.flatnonzero(finite)[np.argmax(np.abs(departure[finite]))])
-        if abs(departure[worst]) > NOTABLE_DB:
-            side = "below" if departure[worst] < 0 else "above"
-            if clip_part[worst] >= 0.5:
-                cause = f"where clipping is {_pct(clip_part[worst])} of the error"
-            else:
-                cause = (
-                    f"where rounding is {_pct(1 - clip_part[worst])} of the error, at "
-                    f"{vs_model[worst]:.2f} × s²/12 per value in range"
-                )
-            reasons.append(
-                f"Largest departure from the model: {abs(departure[worst]):.1f} dB {side} it at "
-                f"{bits[worst]} bits, {cause}."
-            )
+    found = [
+        _clipping_reason(curve, clip_part),
+        _in_range_reason(curve, float(vs_model[0])),
+        _departure_reason(curve, clip_part, vs_model),
+    ]
+    reasons = [r for r in found if r]
     if not reasons:
         reasons.append(
             f"The measured curve stays within {NOTABLE_DB:g} dB of the model at every width shown: nothing "
             "is clipped and rounding behaves as the model assumes."
         )
     return reasons
+
+
+def _clipping_reason(curve: SqnrCurve, clip_part: np.ndarray) -> str:
+    """How much is clipped and from which width clipping is most of the error ("" when nothing is clipped)."""
+    clipped = float(curve.clipped_share.max())
+    if clipped <= 0:
+        return ""
+    bits = curve.bits.tolist()
+    dominant = np.flatnonzero(clip_part >= 0.5)
+    if dominant.size and dominant[0] < len(bits) - 1:
+        return _clipping_dominates(curve, clip_part, int(dominant[0]))
+    if dominant.size:
+        i = int(dominant[0])
+        return (
+            f"{_pct(clipped)} of the values are clipped; at {bits[i]} bits clipping is "
+            f"{_pct(clip_part[i])} of the error."
+        )
+    return (
+        f"{_pct(clipped)} of the values are clipped, yet rounding is most of the error at every "
+        f"width shown (clipping at most {_pct(float(clip_part.max()))} of it)."
+    )
+
+
+def _in_range_reason(curve: SqnrCurve, ratio: float) -> str:
+    """Where the in-range values sit against the uniform-error model at the first width ("" when they agree)."""
+    # below 1e-9 × s²/12 is float residue of values sitting on their codes (the MSE split is a subtraction)
+    if not (math.isfinite(ratio) and ratio > 1e-9 and abs(10 * math.log10(ratio)) > NOTABLE_DB):
+        return ""
+    where = "closer to their codes" if ratio < 1 else "farther from their codes (nearer the midpoints)"
+    return (
+        f"At {int(curve.bits[0])} bits the values inside the range sit {where} than the model assumes: their "
+        f"rounding error is {ratio:.2f} × s²/12 (the model spreads it evenly over each step)."
+    )
+
+
+def _departure_reason(curve: SqnrCurve, clip_part: np.ndarray, vs_model: np.ndarray) -> str:
+    """The width where the measured SQNR departs most from the model, and what causes it ("" when close)."""
+    departure = curve.measured_db - curve.predicted_db
+    finite = np.isfinite(departure)
+    if not finite.any():
+        return ""
+    worst = int(np.flatnonzero(finite)[np.argmax(np.abs(departure[finite]))])
+    if abs(departure[worst]) <= NOTABLE_DB:
+        return ""
+    side = "below" if departure[worst] < 0 else "above"
+    if clip_part[worst] >= 0.5:
+        cause = f"where clipping is {_pct(clip_part[worst])} of the error"
+    else:
+        cause = (
+            f"where rounding is {_pct(1 - clip_part[worst])} of the error, at "
+            f"{vs_model[worst]:.2f} × s²/12 per value in range"
+        )
+    return (
+        f"Largest departure from the model: {abs(departure[worst]):.1f} dB {side} it at "
+        f"{int(curve.bits[worst])} bits, {cause}."
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from quantviz.conventions import F32_EPS, ChoiceTrace, get_convention
+from quantviz.conventions import F32_EPS, ChoiceTrace, Convention, get_convention
 from quantviz.conventions.recipe import Recipe, run_recipe
 from quantviz.grid import grid_label, int_range
 from quantviz.metrics import REL_TOLERANCE
@@ -70,6 +70,18 @@ def _share_words(share: float) -> str:
     return f"{share:.0%}"
 
 
+class _Setting(NamedTuple):
+    """What the step builders read: the asked-for range, the convention, its trace and its recipe."""
+
+    rmin: float
+    rmax: float
+    bits: int
+    symmetric: bool
+    conv: Convention
+    choice: ChoiceTrace
+    recipe: Recipe
+
+
 def qparams_steps(
     rmin: float,
     rmax: float,
@@ -99,168 +111,222 @@ def qparams_steps(
         "narrow_range": narrow_range,
         "reduce_range": reduce_range,
     }
-    choice = conv.choose_trace(rmin, rmax, **options)
-    qp = choice.qparams
-    qmin, qmax = choice.grid
+    setting = _Setting(
+        rmin=rmin,
+        rmax=rmax,
+        bits=bits,
+        symmetric=symmetric,
+        conv=conv,
+        choice=conv.choose_trace(rmin, rmax, **options),
+        recipe=conv.recipe(**options),
+    )
+    steps = [*_range_steps(setting), _grid_step(setting.choice), _scale_step(setting), _zero_point_step(setting)]
+    nudge = _nudge_step(setting) if convention == "tf_fake_quant" else None
+    if nudge is not None:
+        steps.append(nudge)
+    steps.append(_representable_step(setting.choice, nudged=" (TF's nudged range)" if nudge is not None else ""))
+    return steps
+
+
+def _range_steps(setting: _Setting) -> list[Step]:
+    """The steps before the grid: the raw zero point and widening (or clamping), an adjustment, symmetry."""
+    rmin, rmax, conv, choice = setting.rmin, setting.rmax, setting.conv, setting.choice
     lo, hi = choice.range_used
     steps: list[Step] = []
     excludes_zero = rmin > 0 or rmax < 0
-    if excludes_zero and not symmetric and rmax > rmin:
-        raw = raw_zero_point(rmin, rmax, qmin, qmax)
-        other_grid = int_range(bits, signed=qmin >= 0)
-        other = raw_zero_point(rmin, rmax, *other_grid)
+    if excludes_zero and not setting.symmetric and rmax > rmin:
+        steps += _outside_zero_steps(setting)
+    elif choice.adjustment and not setting.symmetric:
         steps.append(
             Step(
-                "The zero point of the range as given",
-                rf"z = q_{{min}} - \frac{{r_{{min}}}}{{(r_{{max}} - r_{{min}})/(q_{{max}} - q_{{min}})}} = {qmin} - \frac{{{tex(rmin)}}}{{{tex((rmax - rmin) / (qmax - qmin))}}} = {tex(raw, 8)}",
-                fmt(raw, 8),
-                check=False,
-                note=(
-                    f"Outside the grid [{qmin}, {qmax}]: your range does not contain 0, so the code that real 0 would "
-                    f"need does not exist (on the {grid_label(bits, signed=qmin >= 0)} grid [{other_grid[0]}, "
-                    f"{other_grid[1]}], which this page does not use, it would be {fmt(other, 8)})."
-                ),
-            )
-        )
-        if conv.widens_to_include_zero:
-            share = (rmin / rmax) if rmin > 0 else (rmax / rmin)
-            steps.append(
-                Step(
-                    "Widen the range to include 0",
-                    rf"[{tex(rmin)},\ {tex(rmax)}] \to [{tex(lo)},\ {tex(hi)}]",
-                    f"[{fmt(lo)}, {fmt(hi)}]",
-                    note=(
-                        f"{conv.label} stretches the range so that real 0 gets an exact code. The price: "
-                        f"{_share_words(share)} of the codes now stand for "
-                        f"{'[0, ' + fmt(rmin) + ')' if rmin > 0 else '(' + fmt(rmax) + ', 0]'}, values that never occur."
-                    ),
-                )
-            )
-        else:
-            steps.append(
-                Step(
-                    "No widening: the zero point is clamped",
-                    rf"z = \operatorname{{clamp}}({tex(raw, 8)},\ {qmin},\ {qmax}) = {qp.zero_point}",
-                    str(qp.zero_point),
-                    note=(
-                        f"{conv.label} uses the range as given and clamps z, so the grid slides to "
-                        f"[{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}]: 0 keeps an exact code, and values past "
-                        f"{fmt(qp.real_max if rmin > 0 else qp.real_min, 6)} clip."
-                    ),
-                )
-            )
-    elif choice.adjustment and not symmetric:
-        steps.append(
-            Step(
-                "Adjust the range",
-                rf"[{tex(rmin)},\ {tex(rmax)}] \to [{tex(lo)},\ {tex(hi)}]",
-                f"[{fmt(lo)}, {fmt(hi)}]",
+                label="Adjust the range",
+                formula=rf"[{tex(rmin)},\ {tex(rmax)}] \to [{tex(lo)},\ {tex(hi)}]",
+                value=f"[{fmt(lo)}, {fmt(hi)}]",
                 note=f"{conv.label}: {choice.adjustment}.",
             )
         )
-    if symmetric:
+    if setting.symmetric:
         steps.append(
             Step(
-                "Symmetric: use the largest magnitude",
-                rf"a = \max(|{tex(min(rmin, 0))}|,\ |{tex(max(rmax, 0))}|) = {tex(hi)}",
-                fmt(hi),
+                label="Symmetric: use the largest magnitude",
+                formula=rf"a = \max(|{tex(min(rmin, 0))}|,\ |{tex(max(rmax, 0))}|) = {tex(hi)}",
+                value=fmt(hi),
                 note=f"The range becomes [−a, a] = [{fmt(lo)}, {fmt(hi)}].",
             )
         )
-    storage = choice.storage
-    steps.append(
-        Step(
-            "Integer grid",
-            rf"[q_{{min}},\ q_{{max}}] = [{qmin},\ {qmax}]",
-            f"{qmax - qmin + 1} codes",
-            note=(
-                f"Stored in [{storage[0]}, {storage[1]}]: the quantize op clamps there."
-                if storage != (qmin, qmax)
-                else ""
-            ),
-        )
+    return steps
+
+
+def _outside_zero_steps(setting: _Setting) -> list[Step]:
+    """For a range without 0: the raw zero point off the grid, then how the convention gets 0 a code."""
+    rmin, rmax, bits, conv, choice = setting.rmin, setting.rmax, setting.bits, setting.conv, setting.choice
+    qp = choice.qparams
+    qmin, qmax = choice.grid
+    lo, hi = choice.range_used
+    raw = raw_zero_point(rmin, rmax, qmin, qmax)
+    other_grid = int_range(bits, signed=qmin >= 0)
+    other = raw_zero_point(rmin, rmax, *other_grid)
+    first = Step(
+        label="The zero point of the range as given",
+        formula=(
+            rf"z = q_{{min}} - \frac{{r_{{min}}}}{{(r_{{max}} - r_{{min}})/(q_{{max}} - q_{{min}})}} = {qmin} - "
+            rf"\frac{{{tex(rmin)}}}{{{tex((rmax - rmin) / (qmax - qmin))}}} = {tex(raw, 8)}"
+        ),
+        value=fmt(raw, 8),
+        check=False,
+        note=(
+            f"Outside the grid [{qmin}, {qmax}]: your range does not contain 0, so the code that real 0 would "
+            f"need does not exist (on the {grid_label(bits, signed=qmin >= 0)} grid [{other_grid[0]}, "
+            f"{other_grid[1]}], which this page does not use, it would be {fmt(other, 8)})."
+        ),
     )
+    if conv.widens_to_include_zero:
+        share = (rmin / rmax) if rmin > 0 else (rmax / rmin)
+        unused = "[0, " + fmt(rmin) + ")" if rmin > 0 else "(" + fmt(rmax) + ", 0]"
+        return [
+            first,
+            Step(
+                label="Widen the range to include 0",
+                formula=rf"[{tex(rmin)},\ {tex(rmax)}] \to [{tex(lo)},\ {tex(hi)}]",
+                value=f"[{fmt(lo)}, {fmt(hi)}]",
+                note=(
+                    f"{conv.label} stretches the range so that real 0 gets an exact code. The price: "
+                    f"{_share_words(share)} of the codes now stand for {unused}, values that never occur."
+                ),
+            ),
+        ]
+    return [
+        first,
+        Step(
+            label="No widening: the zero point is clamped",
+            formula=rf"z = \operatorname{{clamp}}({tex(raw, 8)},\ {qmin},\ {qmax}) = {qp.zero_point}",
+            value=str(qp.zero_point),
+            note=(
+                f"{conv.label} uses the range as given and clamps z, so the grid slides to "
+                f"[{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}]: 0 keeps an exact code, and values past "
+                f"{fmt(qp.real_max if rmin > 0 else qp.real_min, 6)} clip."
+            ),
+        ),
+    ]
+
+
+def _grid_step(choice: ChoiceTrace) -> Step:
+    """The integer grid, and the stored grid the quantize op clamps to when it is wider."""
+    qmin, qmax = choice.grid
+    storage = choice.storage
+    return Step(
+        label="Integer grid",
+        formula=rf"[q_{{min}},\ q_{{max}}] = [{qmin},\ {qmax}]",
+        value=f"{qmax - qmin + 1} codes",
+        note=(
+            f"Stored in [{storage[0]}, {storage[1]}]: the quantize op clamps there." if storage != (qmin, qmax) else ""
+        ),
+    )
+
+
+def _scale_step(setting: _Setting) -> Step:
+    """The scale: the width divided (or set, for an empty range, or floored at float32's eps)."""
+    conv, choice = setting.conv, setting.choice
+    qp = choice.qparams
+    lo, hi = choice.range_used
     arithmetic = f"computed in {choice.scale_dtype.words}" + (
         "" if choice.scale_dtype == "float64" else f": {fmt(qp.scale, 12)}"
     )
     quotient = (hi - lo) / choice.scale_divisor
     fraction = rf"\frac{{{tex(hi)} - ({tex(lo)})}}{{{fmt(choice.scale_divisor, 6)}}}"
-    recipe = conv.recipe(**options)
     if hi == lo and qp.scale == 1.0:  # an empty range: s is set, not divided
         formula, note = r"s = 1", f"An empty range has no width to divide: {conv.label} sets s = 1."
-    elif recipe.empty_range == "eps_floor" and quotient < float(F32_EPS) and qp.scale == float(F32_EPS):
-        formula = rf"s = \max\left({fraction},\ \varepsilon_{{f32}}\right) = \max({tex(quotient)},\ {tex(qp.scale)}) = {tex(qp.scale)}"
+    elif setting.recipe.empty_range == "eps_floor" and quotient < float(F32_EPS) and qp.scale == float(F32_EPS):
+        formula = (
+            rf"s = \max\left({fraction},\ \varepsilon_{{f32}}\right) = "
+            rf"\max({tex(quotient)},\ {tex(qp.scale)}) = {tex(qp.scale)}"
+        )
         note = (
             f"The quotient {fmt(quotient, 6)} is below float32's eps, and {conv.label} keeps s at least eps "
             f"({fmt(qp.scale, 6)}), so the range used is far narrower than the grid's."
         )
     else:
         formula, note = rf"s = {fraction} = {tex(qp.scale)}", f"s = {choice.scale_formula}; {arithmetic}."
-    steps.append(Step("Scale: real width per integer step", formula, fmt(qp.scale), note=note))
+    return Step(label="Scale: real width per integer step", formula=formula, value=fmt(qp.scale), note=note)
+
+
+def _zero_point_step(setting: _Setting) -> Step:
+    """The zero point: computed from the minimum (with what decided it), or set by the convention's rule."""
+    conv, choice = setting.conv, setting.choice
+    qp = choice.qparams
+    qmin = choice.grid[0]
+    lo = choice.range_used[0]
     if choice.zero_rule == "from_min" and choice.zero_raw is not None:
         raw = choice.zero_raw
         shift = (
             f" (on int8 {fmt(raw - choice.zero_shift, 10)}, then + {choice.zero_shift})" if choice.zero_shift else ""
         )
-        steps.append(
-            Step(
-                "Zero point: the code that stands for real 0",
-                rf"z = q_{{min}} - \frac{{r_{{min}}}}{{s}} = {qmin} - \frac{{{tex(lo)}}}{{{tex(qp.scale)}}} = {tex(raw, 10)} \to {qp.zero_point}",
-                str(qp.zero_point),
-                note=f"{choice.zero_formula}{shift}. "
-                + _zero_point_note(raw, choice, conv.recipe(**options), rmin, rmax),
-            )
+        return Step(
+            label="Zero point: the code that stands for real 0",
+            formula=(
+                rf"z = q_{{min}} - \frac{{r_{{min}}}}{{s}} = {qmin} - \frac{{{tex(lo)}}}{{{tex(qp.scale)}}} = "
+                rf"{tex(raw, 10)} \to {qp.zero_point}"
+            ),
+            value=str(qp.zero_point),
+            note=f"{choice.zero_formula}{shift}. "
+            + _zero_point_note(raw, choice, setting.recipe, setting.rmin, setting.rmax),
         )
-    else:
-        steps.append(
-            Step(
-                "Zero point: set by the rule",
-                rf"z = {qp.zero_point}",
-                str(qp.zero_point),
-                note=f"{conv.label}: z = {choice.zero_formula}.",
-            )
-        )
-    nudged = ""
-    if convention == "tf_fake_quant" and (qp.real_min, qp.real_max) != (float(rmin), float(rmax)):
-        steps.append(
-            Step(
-                "Nudge the range onto the grid",
-                rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [({qmin} - {qp.zero_point}) \times {tex(qp.scale)},\ "
-                rf"({qmax} - {qp.zero_point}) \times {tex(qp.scale)}] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
-                f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
-                note=(
-                    f"TF does not widen [{fmt(rmin)}, {fmt(rmax)}]; it {'clamps' if choice.zero_clamped else 'rounds'} z "
-                    f"to {qp.zero_point} and moves the whole range "
-                    f"by {fmt(qp.real_min - float(rmin), 6)} so that real 0 lands exactly on code {qp.zero_point}. "
-                    + _nudge_consequence(float(rmin), float(rmax), qp)
-                ),
-            )
-        )
-        nudged = " (TF's nudged range)"
+    return Step(
+        label="Zero point: set by the rule",
+        formula=rf"z = {qp.zero_point}",
+        value=str(qp.zero_point),
+        note=f"{conv.label}: z = {choice.zero_formula}.",
+    )
+
+
+def _nudge_step(setting: _Setting) -> Step | None:
+    """TF's nudge of the range onto the grid, or None where the range already sits on it."""
+    rmin, rmax, choice = float(setting.rmin), float(setting.rmax), setting.choice
+    qp = choice.qparams
+    qmin, qmax = choice.grid
+    if (qp.real_min, qp.real_max) == (rmin, rmax):
+        return None
+    return Step(
+        label="Nudge the range onto the grid",
+        formula=(
+            rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [({qmin} - {qp.zero_point}) \times {tex(qp.scale)},\ "
+            rf"({qmax} - {qp.zero_point}) \times {tex(qp.scale)}] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]"
+        ),
+        value=f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
+        note=(
+            f"TF does not widen [{fmt(rmin)}, {fmt(rmax)}]; it {'clamps' if choice.zero_clamped else 'rounds'} z "
+            f"to {qp.zero_point} and moves the whole range "
+            f"by {fmt(qp.real_min - rmin, 6)} so that real 0 lands exactly on code {qp.zero_point}. "
+            + _nudge_consequence(rmin, rmax, qp)
+        ),
+    )
+
+
+def _representable_step(choice: ChoiceTrace, *, nudged: str) -> Step:
+    """The real range the codes stand for: the chosen grid's, or the wider stored grid's."""
+    qp = choice.qparams
+    qmin, qmax = choice.grid
     if (qp.storage_min, qp.storage_max) == (qmin, qmax):
-        steps.append(
-            Step(
-                "Representable range",
-                rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
-                f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
-                note="Values outside it are clipped to the end codes" + nudged + ".",
-            )
+        return Step(
+            label="Representable range",
+            formula=rf"[(q_{{min}} - z)\,s,\ (q_{{max}} - z)\,s] = [{tex(qp.real_min)},\ {tex(qp.real_max)}]",
+            value=f"[{fmt(qp.real_min)}, {fmt(qp.real_max)}]",
+            note="Values outside it are clipped to the end codes" + nudged + ".",
         )
-    else:
-        steps.append(
-            Step(
-                "Representable range: the stored grid",
-                rf"[({qp.storage_min} - z)\,s,\ ({qp.storage_max} - z)\,s] = [{tex(qp.stored_min)},\ {tex(qp.stored_max)}]",
-                f"[{fmt(qp.stored_min)}, {fmt(qp.stored_max)}]",
-                note=(
-                    f"s and z were chosen for [{qmin}, {qmax}], which spans [{fmt(qp.real_min)}, {fmt(qp.real_max)}]; "
-                    f"the quantize op clamps only to the stored [{qp.storage_min}, {qp.storage_max}], so values up to "
-                    f"there keep codes the chosen grid does not use, and only values outside "
-                    f"[{fmt(qp.stored_min)}, {fmt(qp.stored_max)}] are clipped."
-                ),
-            )
-        )
-    return steps
+    return Step(
+        label="Representable range: the stored grid",
+        formula=(
+            rf"[({qp.storage_min} - z)\,s,\ ({qp.storage_max} - z)\,s] = "
+            rf"[{tex(qp.stored_min)},\ {tex(qp.stored_max)}]"
+        ),
+        value=f"[{fmt(qp.stored_min)}, {fmt(qp.stored_max)}]",
+        note=(
+            f"s and z were chosen for [{qmin}, {qmax}], which spans [{fmt(qp.real_min)}, {fmt(qp.real_max)}]; "
+            f"the quantize op clamps only to the stored [{qp.storage_min}, {qp.storage_max}], so values up to "
+            f"there keep codes the chosen grid does not use, and only values outside "
+            f"[{fmt(qp.stored_min)}, {fmt(qp.stored_max)}] are clipped."
+        ),
+    )
 
 
 def _nudge_consequence(rmin: float, rmax: float, qp: QParams) -> str:
@@ -309,60 +375,3 @@ def _zero_point_note(raw: float, choice: ChoiceTrace, recipe: Recipe, rmin: floa
         f"{fmt(used, 12)}, not exact; with exact arithmetic it is {fmt(exact.zero_raw - choice.zero_shift, 12)}, "
         f"{verdict}."
     )
-
-
-class ZeroPointFate(NamedTuple):
-    """What one convention does with a range's raw zero point."""
-
-    label: str
-    grid: tuple[int, int]
-    raw: float
-    own_raw: float | None  # the number the convention itself rounds (its arithmetic, its adjusted range), or None
-    action: str
-    zero_point: int | None
-    representable: tuple[float, float] | None
-
-
-def zero_point_fates(
-    rmin: float,
-    rmax: float,
-    *,
-    bits: int = 8,
-    signed: bool = False,
-    narrow_range: bool = False,
-    reduce_range: bool = False,
-) -> list[ZeroPointFate]:
-    """Return, per convention, the raw zero point of [rmin, rmax] as given and what the convention then does.
-
-    The options are those of the page (asymmetric): a convention that does not support them is left out.
-
-    >>> [(f.label, f.raw, f.zero_point) for f in zero_point_fates(250, 1000)][:2]
-    [('Textbook', -85.0, 0), ('TFLite', -85.0, 0)]
-    """
-    from quantviz.conventions import CONVENTIONS
-
-    fates = []
-    for conv in CONVENTIONS.values():
-        options = {"bits": bits, "signed": signed, "narrow_range": narrow_range, "reduce_range": reduce_range}
-        if conv.unsupported_reason(**options):
-            continue
-        try:
-            choice = conv.choose_trace(rmin, rmax, **options)
-        except ValueError as exc:
-            fates.append(ZeroPointFate(conv.label, (0, 0), float("nan"), None, f"refuses the range: {exc}", None, None))
-            continue
-        qp = choice.qparams
-        raw = raw_zero_point(*choice.range_given, *choice.grid)
-        rule = rule_words(choice.zero_tie_rule) if choice.zero_tie_rule else "sets it by rule"
-        if choice.adjustment:
-            action = f"{choice.adjustment} ([{fmt(choice.range_used[0], 8)}, {fmt(choice.range_used[1], 8)}]), then rounds {rule}"
-        elif choice.zero_clamped:
-            action = "uses the range as given and clamps z; the grid slides"
-        else:
-            action = f"rounds {rule}"
-        fates.append(
-            ZeroPointFate(
-                conv.label, choice.grid, raw, choice.zero_raw, action, qp.zero_point, (qp.stored_min, qp.stored_max)
-            )
-        )
-    return fates

@@ -261,7 +261,8 @@ def imatrix_sentence(effect: ImatrixEffect) -> str:
     return (
         f"With the importance matrix {effect.changed.size} of {n} codes change. The importance-weighted squared "
         f"error Σ w·(x̂ − x)² — what the weighted search aims at, because a column whose inputs are large "
-        f"carries more of the layer's output error — {_change(effect.plain_weighted_error, effect.imatrix_weighted_error)}; "
+        f"carries more of the layer's output error — "
+        f"{_change(effect.plain_weighted_error, effect.imatrix_weighted_error)}; "
         f"the plain squared error {_change(effect.plain_error, effect.imatrix_error)}."
     )
 

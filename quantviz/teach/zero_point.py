@@ -10,12 +10,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from quantviz.conventions import get_convention
+from quantviz.conventions import ChoiceTrace, Convention, get_convention
 from quantviz.errors import QuantVizError
 from quantviz.grid import grid_label
 from quantviz.qparams import QParams
 from quantviz.quantize import choose_qparams, dequantize, quantize, quantize_trace
+from quantviz.teach.causes import rule_words
 from quantviz.teach.fmt import fmt
+from quantviz.teach.steps import raw_zero_point
 
 
 class Fact(NamedTuple):
@@ -179,8 +181,8 @@ def where_z_sits(
     share = qp.share_of_codes_below_zero
     facts = [
         Fact(
-            "share",
-            f"With [{fmt(rmin, 6)}, {fmt(rmax, 6)}] on a grid of {qp.levels} codes, {share:.0%} of the "
+            kind="share",
+            text=f"With [{fmt(rmin, 6)}, {fmt(rmax, 6)}] on a grid of {qp.levels} codes, {share:.0%} of the "
             f"steps lie below z and stand for negative values.",
         )
     ]
@@ -191,46 +193,51 @@ def where_z_sits(
         lo, hi = choice.range_used
         facts.append(
             Fact(
-                "adjusted",
-                f"{conv.label} did not use [{fmt(rmin, 6)}, {fmt(rmax, 6)}] as given: it "
+                kind="adjusted",
+                text=f"{conv.label} did not use [{fmt(rmin, 6)}, {fmt(rmax, 6)}] as given: it "
                 f"{choice.adjustment.replace('widened', 'widened it')}, to [{fmt(lo, 8)}, {fmt(hi, 8)}]; "
                 f"so z = {qp.zero_point}.",
             )
         )
+    moves = [] if symmetric else _moves(conv, rmin, rmax, options)
+    if moves:
+        text = moves[0][0].upper() + moves[0][1:] + ("; " + moves[1] if len(moves) > 1 else "") + "."
+        facts.append(Fact(kind="moves", text=text))
+    if excludes_zero:
+        facts.append(_no_zero_fact(conv, choice, qp))
+    return facts
+
+
+def _moves(conv: Convention, rmin: float, rmax: float, options: dict) -> list[str]:
+    """What moving an asymmetric range would do to z, found by quantizing the moved range: rmin up to 0, symmetric."""
     moves = []
-    if not symmetric and rmin < 0 < rmax:  # rmax = 0 would leave the empty range [0, 0]
+    if rmin < 0 < rmax:  # rmax = 0 would leave the empty range [0, 0]
         moved = _zero_point_or_none(conv, 0.0, rmax, options)
         if moved is not None:
             where = (
                 "drops to the bottom of the grid" if moved.zero_point == moved.qmin else f"moves to {moved.zero_point}"
             )
             moves.append(f"move rmin up to 0 and z {where}")
-    if not symmetric and not conv.unsupported_reason(symmetric=True, **options):
+    if not conv.unsupported_reason(symmetric=True, **options):
         moved = _zero_point_or_none(conv, rmin, rmax, {**options, "symmetric": True})
         if moved is not None:
             moves.append(f"tick *Symmetric* and z moves to {moved.zero_point}, the middle")
-    if moves:
-        facts.append(
-            Fact("moves", moves[0][0].upper() + moves[0][1:] + ("; " + moves[1] if len(moves) > 1 else "") + ".")
+    return moves
+
+
+def _no_zero_fact(conv: Convention, choice: ChoiceTrace, qp: QParams) -> Fact:
+    """For a range without 0: the convention widens it, or clamps z and lets the grid slide."""
+    if conv.widens_to_include_zero:
+        return Fact(
+            kind="no_zero",
+            text=f"Your range does not contain 0: {conv.label} widens it to "
+            f"[{fmt(choice.range_used[0], 6)}, {fmt(choice.range_used[1], 6)}] so that 0 keeps an exact code.",
         )
-    if excludes_zero:
-        if conv.widens_to_include_zero:
-            facts.append(
-                Fact(
-                    "no_zero",
-                    f"Your range does not contain 0: {conv.label} widens it to "
-                    f"[{fmt(choice.range_used[0], 6)}, {fmt(choice.range_used[1], 6)}] so that 0 keeps an exact code.",
-                )
-            )
-        else:
-            facts.append(
-                Fact(
-                    "no_zero",
-                    f"Your range does not contain 0: {conv.label} keeps it as given, clamps z to "
-                    f"{qp.zero_point} and lets the grid slide to [{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}].",
-                )
-            )
-    return facts
+    return Fact(
+        kind="no_zero",
+        text=f"Your range does not contain 0: {conv.label} keeps it as given, clamps z to "
+        f"{qp.zero_point} and lets the grid slide to [{fmt(qp.real_min, 6)}, {fmt(qp.real_max, 6)}].",
+    )
 
 
 def _zero_point_or_none(conv, rmin: float, rmax: float, options: dict) -> QParams | None:
@@ -257,15 +264,16 @@ def broken_zero(result, *, zeros: int, total: int) -> list[Fact]:
     how = (
         "z = " + fmt(result.offset, 10) + " is not a whole number, so no code sits on real 0"
         if result.scheme == "fractional"
-        else f"m = {fmt(result.offset, 10)} and d = {fmt(result.step, 10)}: 0 would need q = {fmt(-result.offset / result.step, 10)}, not a whole number"
+        else f"m = {fmt(result.offset, 10)} and d = {fmt(result.step, 10)}: "
+        f"0 would need q = {fmt(-result.offset / result.step, 10)}, not a whole number"
     )
     return [
         Fact("inexact", f"Real 0 comes back as {fmt(err, 8)}: {how}."),
         Fact(
             "bias",
-            f"Of this layer's {total:,} inputs, {zeros:,} are exact zeros. Each comes back as {fmt(err, 6)}, so every "
-            f"output picks up {fmt(err, 6)} × (the sum of the weights on those inputs): the same shift every time, a bias "
-            "that does not average out the way rounding noise does.",
+            f"Of this layer's {total:,} inputs, {zeros:,} are exact zeros. Each comes back as {fmt(err, 6)}, "
+            f"so every output picks up {fmt(err, 6)} × (the sum of the weights on those inputs): the same shift "
+            "every time, a bias that does not average out the way rounding noise does.",
         ),
     ]
 
@@ -290,4 +298,73 @@ def weights_and_bias(convention: str, bits: int) -> Fact:
         f"exact 0. Weights need it only where a zero weight must stay zero (pruned, sparse layers); {weights}. "
         "The bias is stored as int32 with scale s_in·s_w and zero point 0, so its 0 is exact too, and it is added "
         "once per output rather than once per input.",
+    )
+
+
+class ZeroPointFate(NamedTuple):
+    """What one convention does with a range's raw zero point."""
+
+    label: str
+    grid: tuple[int, int]
+    raw: float
+    own_raw: float | None  # the number the convention itself rounds (its arithmetic, its adjusted range), or None
+    action: str
+    zero_point: int | None
+    representable: tuple[float, float] | None
+
+
+def zero_point_fates(
+    rmin: float,
+    rmax: float,
+    *,
+    bits: int = 8,
+    signed: bool = False,
+    narrow_range: bool = False,
+    reduce_range: bool = False,
+) -> list[ZeroPointFate]:
+    """Return, per convention, the raw zero point of [rmin, rmax] as given and what the convention then does.
+
+    The options are those of the page (asymmetric): a convention that does not support them is left out.
+
+    >>> [(f.label, f.raw, f.zero_point) for f in zero_point_fates(250, 1000)][:2]
+    [('Textbook', -85.0, 0), ('TFLite', -85.0, 0)]
+    """
+    from quantviz.conventions import CONVENTIONS
+
+    options = {"bits": bits, "signed": signed, "narrow_range": narrow_range, "reduce_range": reduce_range}
+    return [_fate(conv, rmin, rmax, options) for conv in CONVENTIONS.values() if not conv.unsupported_reason(**options)]
+
+
+def _fate(conv: Convention, rmin: float, rmax: float, options: dict) -> ZeroPointFate:
+    """What ``conv`` does with the raw zero point of [rmin, rmax]: adjusts the range, clamps z, rounds it, refuses."""
+    try:
+        choice = conv.choose_trace(rmin, rmax, **options)
+    except ValueError as exc:
+        refused = f"refuses the range: {exc}"
+        return ZeroPointFate(
+            label=conv.label,
+            grid=(0, 0),
+            raw=float("nan"),
+            own_raw=None,
+            action=refused,
+            zero_point=None,
+            representable=None,
+        )
+    qp = choice.qparams
+    rule = rule_words(choice.zero_tie_rule) if choice.zero_tie_rule else "sets it by rule"
+    if choice.adjustment:
+        used = f"[{fmt(choice.range_used[0], 8)}, {fmt(choice.range_used[1], 8)}]"
+        action = f"{choice.adjustment} ({used}), then rounds {rule}"
+    elif choice.zero_clamped:
+        action = "uses the range as given and clamps z; the grid slides"
+    else:
+        action = f"rounds {rule}"
+    return ZeroPointFate(
+        label=conv.label,
+        grid=choice.grid,
+        raw=raw_zero_point(*choice.range_given, *choice.grid),
+        own_raw=choice.zero_raw,
+        action=action,
+        zero_point=qp.zero_point,
+        representable=(qp.stored_min, qp.stored_max),
     )
