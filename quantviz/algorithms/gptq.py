@@ -26,6 +26,7 @@ from quantviz.algorithms.observer import (
 )
 
 F32 = np.float32
+SUB = 16  # columns rounded between two matrix-product updates inside a block
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,8 @@ def hessian(inputs: np.ndarray) -> np.ndarray:
 def inverse_cholesky(h: np.ndarray, damp: float) -> tuple[np.ndarray, str]:
     """(U, note): U upper triangular with UᵀU = (H + damp·mean(diag H)·I)⁻¹; U = I and a note if H is singular.
 
-    Computed as the reversed inverse of the Cholesky factor of the reversed matrix: one factorisation and one
-    triangular inverse instead of inverting H.
+    Computed from the Cholesky factor of the reversed matrix, reversed: one factorisation and one triangular
+    inverse (``triangular_inverse``, a third of a general inverse's work) instead of inverting H.
 
     >>> u, note = inverse_cholesky(np.array([[4.0, 0.0], [0.0, 1.0]]), 0.0)
     >>> u.tolist(), note
@@ -86,8 +87,8 @@ def inverse_cholesky(h: np.ndarray, damp: float) -> tuple[np.ndarray, str]:
     n = h.shape[0]
     damped = h + damp * float(np.mean(np.diag(h))) * np.eye(n)
     try:
-        lower = np.linalg.cholesky(damped[::-1, ::-1])
-        u = np.linalg.inv(lower)[::-1, ::-1]
+        # J·L·J (J reverses) is the upper factor T of H = T·Tᵀ, so U = T⁻¹: UᵀU = T⁻ᵀT⁻¹ = H⁻¹
+        u = triangular_inverse(np.linalg.cholesky(damped[::-1, ::-1])[::-1, ::-1])
     except np.linalg.LinAlgError:
         u = None
     if u is None or not np.isfinite(u).all():
@@ -97,6 +98,26 @@ def inverse_cholesky(h: np.ndarray, damp: float) -> tuple[np.ndarray, str]:
             "damp make it invertible."
         )
     return np.triu(u), ""
+
+
+def triangular_inverse(t: np.ndarray, leaf: int = 128) -> np.ndarray:
+    """The inverse of an upper-triangular matrix by halves, [[A, B], [0, C]]⁻¹ = [[A⁻¹, −A⁻¹·B·C⁻¹], [0, C⁻¹]].
+
+    Matrix products do the work (BLAS level 3), about ⅔ n³ operations against 2 n³ for a general inverse.
+
+    >>> t = np.triu(np.arange(1.0, 17.0).reshape(4, 4))
+    >>> bool(np.allclose(triangular_inverse(t, leaf=1) @ t, np.eye(4)))
+    True
+    """
+    n = t.shape[0]
+    if n <= leaf:
+        return np.triu(np.linalg.inv(t))
+    h = n // 2
+    a, c = triangular_inverse(t[:h, :h], leaf), triangular_inverse(t[h:, h:], leaf)
+    out = np.zeros_like(t)
+    out[:h, :h], out[h:, h:] = a, c
+    out[:h, h:] = -(a @ t[:h, h:]) @ c
+    return out
 
 
 def _check(bits: int, group_size: int | None, act_order, damp: float, block_size: int, in_features: int) -> None:
@@ -121,16 +142,20 @@ def _column_loop(
     deq, err, pre = np.empty_like(wt), np.empty_like(wt), np.empty_like(wt)
     for i1 in range(0, cols, block):
         i2 = min(i1 + block, cols)
-        w1 = wt[i1:i2]
-        for c in range(i1, i2):
-            col = w1[c - i1]
-            g = col_group[c]
-            q = quantize_column(col, st[g], zt[g], qmin, qmax)
-            back = dequantize_codes(q, st[g], zt[g])
-            e = (col - back) / ut[c, c]
-            pre[c], codes[c], deq[c], err[c] = col, q, back, e
-            # spread this column's error onto the block's later columns (the column itself is done)
-            w1[c - i1 + 1 :] -= ut[c, c + 1 : i2, None] * e[None, :]
+        # within a block, sub-blocks of SUB columns: rank-1 updates on a few cache-resident rows, then one
+        # matrix product carries the sub-block's errors to the rest of the block (the same sums, reordered)
+        for j1 in range(i1, i2, SUB):
+            j2 = min(j1 + SUB, i2)
+            for c in range(j1, j2):
+                col = wt[c]
+                g = col_group[c]
+                q = quantize_column(col, st[g], zt[g], qmin, qmax)
+                back = dequantize_codes(q, st[g], zt[g])
+                e = (col - back) / ut[c, c]
+                pre[c], codes[c], deq[c], err[c] = col, q, back, e
+                wt[c + 1 : j2] -= ut[c, c + 1 : j2, None] * e[None, :]
+            if j2 < i2:
+                wt[j2:i2] -= ut[j1:j2, j2:i2].T @ err[j1:j2]
         if i2 < cols:
             wt[i2:] -= ut[i1:i2, i2:].T @ err[i1:i2]
     return codes.T, deq.T, err.T, pre.T
