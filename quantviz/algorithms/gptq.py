@@ -6,8 +6,9 @@ column i's error e = (w − q) / U_ii is spread onto the columns not yet rounded
 ``block_size`` columns (the lazy batch update: the same arithmetic, fewer passes over memory). Scales and zero
 points come from the min-max observer on the *original* weights, in the original column groups also with
 act-order (llm-compressor's ``actorder="weight"``, the only act-order it keeps: its old "group" reordering of
-the groups themselves was removed, so ``True`` means "weight" here). The Hessian and its Cholesky factor are
-float64 here (the reference's are float32), the column loop float32 like the reference's.
+the groups themselves was removed, so ``True`` means "weight" here). The Hessian's product XᵀX, its Cholesky
+factor and the column loop are float32 like the reference's (the Cholesky factor's inverse by halves, not
+torch's ``cholesky_inverse`` then a second Cholesky, so the last bits differ).
 """
 
 from __future__ import annotations
@@ -26,15 +27,14 @@ from quantviz.algorithms.observer import (
 )
 
 F32 = np.float32
-SUB = 16  # columns rounded between two matrix-product updates inside a block
 
 
 @dataclass(frozen=True)
 class GPTQResult:
     """GPTQ's codes and grid, its output error beside round-to-nearest's, and the intermediates it went through.
 
-    ``codes``, ``dequantized``, ``rtn_codes`` and ``rtn_dequantized`` are in the weight's shape and column order; ``scales`` and
-    ``zero_points`` are (rows,) without groups, else (rows, groups); ``g_idx`` is each column's group. ``order``
+    ``codes``, ``dequantized``, ``rtn_codes`` and ``rtn_dequantized`` are in the weight's shape and column order;
+    ``scales`` and ``zero_points`` are (rows,) without groups, else (rows, groups); ``g_idx`` is each column's group. ``order``
     is the order the columns were rounded in; ``hinv`` (U, upper), ``errors`` ((w − q)/U_ii) and ``pre_rounding``
     (each column's value just before it was rounded) are in that order. ``note`` says when the Hessian could not
     be inverted and GPTQ fell back to round-to-nearest, as the reference does.
@@ -85,10 +85,11 @@ def inverse_cholesky(h: np.ndarray, damp: float) -> tuple[np.ndarray, str]:
     ([[0.5, 0.0], [0.0, 1.0]], '')
     """
     n = h.shape[0]
-    damped = h + damp * float(np.mean(np.diag(h))) * np.eye(n)
+    # float32 like the reference's factorisation (and half the time of float64 on a 4096-wide layer)
+    damped = (h + damp * float(np.mean(np.diag(h))) * np.eye(n)).astype(F32)
     try:
         # J·L·J (J reverses) is the upper factor T of H = T·Tᵀ, so U = T⁻¹: UᵀU = T⁻ᵀT⁻¹ = H⁻¹
-        u = triangular_inverse(np.linalg.cholesky(damped[::-1, ::-1])[::-1, ::-1])
+        u = triangular_inverse(np.linalg.cholesky(damped[::-1, ::-1])[::-1, ::-1]).astype(np.float64)
     except np.linalg.LinAlgError:
         u = None
     if u is None or not np.isfinite(u).all():
@@ -130,6 +131,15 @@ def _check(bits: int, group_size: int | None, act_order, damp: float, block_size
         raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
 
 
+def _without_dead_inputs(w: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of (W, H) where an input never active (H_jj = 0) has H_jj = 1 and a zero weight column."""
+    dead = np.diag(h) == 0
+    h, w = h.copy(), w.copy()
+    h[dead, dead] = 1.0
+    w[:, dead] = 0
+    return w, h
+
+
 def _column_loop(
     w: np.ndarray, u: np.ndarray, s: np.ndarray, z: np.ndarray, col_group: np.ndarray, qmin: int, qmax: int, block: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -142,20 +152,15 @@ def _column_loop(
     deq, err, pre = np.empty_like(wt), np.empty_like(wt), np.empty_like(wt)
     for i1 in range(0, cols, block):
         i2 = min(i1 + block, cols)
-        # within a block, sub-blocks of SUB columns: rank-1 updates on a few cache-resident rows, then one
-        # matrix product carries the sub-block's errors to the rest of the block (the same sums, reordered)
-        for j1 in range(i1, i2, SUB):
-            j2 = min(j1 + SUB, i2)
-            for c in range(j1, j2):
-                col = wt[c]
-                g = col_group[c]
-                q = quantize_column(col, st[g], zt[g], qmin, qmax)
-                back = dequantize_codes(q, st[g], zt[g])
-                e = (col - back) / ut[c, c]
-                pre[c], codes[c], deq[c], err[c] = col, q, back, e
-                wt[c + 1 : j2] -= ut[c, c + 1 : j2, None] * e[None, :]
-            if j2 < i2:
-                wt[j2:i2] -= ut[j1:j2, j2:i2].T @ err[j1:j2]
+        for c in range(i1, i2):
+            col = wt[c]
+            g = col_group[c]
+            q = quantize_column(col, st[g], zt[g], qmin, qmax)
+            back = dequantize_codes(q, st[g], zt[g])
+            e = (col - back) / ut[c, c]
+            pre[c], codes[c], deq[c], err[c] = col, q, back, e
+            # spread this column's error onto the block's later columns (the column itself is done)
+            wt[c + 1 : i2] -= ut[c, c + 1 : i2, None] * e[None, :]
         if i2 < cols:
             wt[i2:] -= ut[i1:i2, i2:].T @ err[i1:i2]
     return codes.T, deq.T, err.T, pre.T
@@ -185,16 +190,11 @@ def gptq(
     w = w_in.astype(F32)
     h = hessian(x)
     order = np.argsort(-np.diag(h), kind="stable") if act_order else np.arange(cols)
-    wp, hp = w[:, order], h[np.ix_(order, order)]
+    wp, hp = _without_dead_inputs(w[:, order], h[np.ix_(order, order)])
     gsize = cols // group_count(cols, group_size)
     grid = minmax_grid(w, bits, group_size, symmetric)
     # the group of the column rounded at each step: groups stay those of the original column order
     col_group = (np.arange(cols) // gsize)[order]
-    dead = np.diag(hp) == 0
-    hp = hp.copy()
-    hp[dead, dead] = 1.0
-    wp = wp.copy()
-    wp[:, dead] = 0
     u, note = inverse_cholesky(hp, damp)
     codes_p, deq_p, err_p, pre_p = _column_loop(
         wp, u, grid.scales, grid.zero_points, col_group, grid.qmin, grid.qmax, block_size

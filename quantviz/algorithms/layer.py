@@ -199,13 +199,13 @@ def as_matrix(weight: np.ndarray, what: str = "weight") -> tuple[np.ndarray, str
 
     >>> w, note = as_matrix(np.zeros((4, 3, 3, 3)))
     >>> w.shape, note
-    ((4, 27), 'The 4-D convolution weight (4, 3, 3, 3) is reshaped to (4, 27): each output channel’s kernel as one row.')
+    ((4, 27), 'The 4-D convolution weight (4, 3, 3, 3) is reshaped to (4, 27): each output kernel as one row.')
     """
     w = np.asarray(weight)
     if w.ndim == 4:
         flat = w.reshape(w.shape[0], -1)
         return flat, (
-            f"The 4-D convolution weight {w.shape} is reshaped to {flat.shape}: each output channel’s kernel as one row."
+            f"The 4-D convolution weight {w.shape} is reshaped to {flat.shape}: each output kernel as one row."
         )
     if w.ndim != 2:
         raise ValueError(
@@ -251,8 +251,8 @@ def _pad(w: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
         w,
         x,
         (
-            f"{extra} zero input columns are appended ({cols} → {width}, a power of two, as a Hadamard rotation needs): "
-            "a zero column changes no output, and the grids include 0 already."
+            f"{extra} zero input columns are appended ({cols} → {width}, a power of two, as a Hadamard rotation "
+            "needs): a zero column changes no output, and the grids include 0 already."
         ),
     )
 
