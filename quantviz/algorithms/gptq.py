@@ -34,10 +34,10 @@ class GPTQResult:
     """GPTQ's codes and grid, its output error beside round-to-nearest's, and the intermediates it went through.
 
     ``codes``, ``dequantized``, ``rtn_codes`` and ``rtn_dequantized`` are in the weight's shape and column order;
-    ``scales`` and ``zero_points`` are (rows,) without groups, else (rows, groups); ``g_idx`` is each column's group. ``order``
-    is the order the columns were rounded in; ``hinv`` (U, upper), ``errors`` ((w − q)/U_ii) and ``pre_rounding``
-    (each column's value just before it was rounded) are in that order. ``note`` says when the Hessian could not
-    be inverted and GPTQ fell back to round-to-nearest, as the reference does.
+    ``scales`` and ``zero_points`` are (rows,) without groups, else (rows, groups); ``g_idx`` is each column's
+    group. ``order`` is the order the columns were rounded in; ``hinv`` (U, upper), ``errors`` ((w − q)/U_ii)
+    and ``pre_rounding`` (each column's value just before it was rounded) are in that order. ``note`` says when
+    the Hessian could not be inverted and GPTQ fell back to round-to-nearest, as the reference does.
     """
 
     codes: np.ndarray
