@@ -395,7 +395,8 @@ def smoothquant_tab() -> None:
         1.0,
         key="w_ab_alpha",
         step=0.05,
-        help="0: leave the difficulty in the activations; 1: move it all to the weights.",
+        help="0: s = 1/max|W|, every weight column scaled to one size, all the channels' differences left on the "
+        "activations (the weights do change); 1: every activation channel scaled to one size, the weights take it all.",
     )
     form = c[1].radio(
         "Scales", list(FORMS), format_func=labels(FORMS), key="w_ab_form", help="llm-compressor's form or the paper's."
@@ -403,9 +404,10 @@ def smoothquant_tab() -> None:
     per_token = c[2].toggle(
         "Per-token activations", key="w_ab_token", help="One int8 scale per input row instead of one per tensor."
     )
-    plain, sweep = run_sweep(LAYER, form, bool(per_token))
+    unsmoothed, sweep = run_sweep(LAYER, form, bool(per_token))
     sq, after = run_smooth(LAYER, float(alpha), form, bool(per_token))
-    st.markdown("\n\n".join(words.smoothquant_summary(plain, after, float(alpha))))
+    st.markdown("\n\n".join(words.smoothquant_summary(unsmoothed, after, float(alpha))))
+    st.markdown(words.smoothquant_alpha_sentence(float(alpha), words.smoothing_spans(sq, lay.inputs, lay.weight)))
     show_figure(
         af.channel_bars_figure(
             {
