@@ -280,6 +280,32 @@ tabs = st.tabs(["GPTQ", "AWQ", "SmoothQuant", "Rotation", "Compare"])
 
 
 # Each tab is a fragment: a control inside it reruns that tab only (a slider move stays well under 150 ms).
+def gptq_matrices(r: qa.GPTQResult) -> None:
+    """The Hessian's heat map and the final codes' difference from rounding's."""
+    show_figure(
+        af.matrix_figure(
+            af.log_magnitude(r.hessian),
+            title="The Hessian H = 2/n·XᵀX, log10 |H_ij|: outlier channels are the bright lines",
+            x_title="input j",
+            y_title="input i",
+            colour_title="log10 |H|",
+            max_cells=128,
+        ),
+        settings,
+    )
+    show_figure(
+        af.matrix_figure(
+            r.codes - r.rtn_codes,
+            title="Final codes: GPTQ's minus round-to-nearest's",
+            x_title="input column",
+            y_title="output row",
+            colour_title="Δ code",
+            diverging=True,
+        ),
+        settings,
+    )
+
+
 @st.fragment
 def gptq_tab() -> None:
     st.markdown(
@@ -325,28 +351,7 @@ def gptq_tab() -> None:
     show_figure(
         af.column_step_figure(s, title=f"Step {s.step + 1}: column {s.column}, before and after rounding"), settings
     )
-    show_figure(
-        af.matrix_figure(
-            af.log_magnitude(r.hessian),
-            title="The Hessian H = 2/n·XᵀX, log10 |H_ij|: outlier channels are the bright lines",
-            x_title="input j",
-            y_title="input i",
-            colour_title="log10 |H|",
-            max_cells=128,
-        ),
-        settings,
-    )
-    show_figure(
-        af.matrix_figure(
-            r.codes - r.rtn_codes,
-            title="Final codes: GPTQ's minus round-to-nearest's",
-            x_title="input column",
-            y_title="output row",
-            colour_title="Δ code",
-            diverging=True,
-        ),
-        settings,
-    )
+    gptq_matrices(r)
     remember(GPTQ_FIELDS)
 
 
@@ -426,8 +431,8 @@ def smoothquant_tab() -> None:
         ratio = sq.scales / sq.paper_scales
         st.caption(
             f"llm-compressor's scales are {fmt(float(ratio.min()), 3)}–{fmt(float(ratio.max()), 3)}× the paper's here "
-            f"(2^(2α−1) = {fmt(2 ** (2 * float(alpha) - 1), 3)} for activations symmetric about 0): a near-uniform factor, "
-            "which a per-tensor activation grid and a per-channel weight grid do not see."
+            f"(2^(2α−1) = {fmt(2 ** (2 * float(alpha) - 1), 3)} for activations symmetric about 0): a near-uniform "
+            "factor, which a per-tensor activation grid and a per-channel weight grid do not see."
         )
     remember(SQ_FIELDS)
 
