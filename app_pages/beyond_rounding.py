@@ -142,14 +142,14 @@ def upload_spec() -> tuple:
     )
     if w_file is None:
         stop_here("Upload a weight as a `.npy` file (`numpy.save`), shape (out_features, in_features).")
-    kept = {}
+    kept, keys = {}, []
     for f in (w_file, x_file):
-        if f is not None:
-            data = f.getvalue()
-            kept[hashlib.sha256(data).hexdigest()] = data
+        data = None if f is None else f.getvalue()
+        keys.append(None if data is None else hashlib.sha256(data).hexdigest())
+        if data is not None:
+            kept[keys[-1]] = data
     st.session_state[UPLOADS] = kept
-    keys = list(kept)
-    return ("upload", keys[0], keys[1] if len(keys) > 1 else None, *GEN)
+    return ("upload", *keys, *GEN)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -162,8 +162,9 @@ def example_spec() -> tuple:
     model = c[0].selectbox("Example model", list(MODELS), format_func=labels(MODELS), key="w_model")
     names = tensors_of(model)
     asked = st.session_state.get("w_tensor", "")
+    last, st.session_state["_ab_last_model"] = st.session_state.get("_ab_last_model"), model
     if asked not in names:
-        if asked:
+        if asked and last in (None, model):  # a link's tensor, not the previous model's after a switch
             st.warning(f"{plain(MODELS[model])} has no weight tensor named {plain(asked)}; showing {names[0]}.")
         st.session_state["w_tensor"] = names[0]
     tensor = c[1].selectbox("Weight tensor", names, key="w_tensor", help="Its float weight, dequantized as stored.")
