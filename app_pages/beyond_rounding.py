@@ -1,4 +1,9 @@
-"""Beyond rounding: GPTQ, AWQ, SmoothQuant and rotations on a toy layer whose every number can be shown."""
+"""Beyond rounding: GPTQ, AWQ, SmoothQuant and rotations on a toy layer whose every number can be shown.
+
+Longer than 400 lines: three layer sources (generated, your .npy, an example model's tensor) and five tabs, each a
+fragment with its own URL-synced controls; every number is computed in quantviz.algorithms and worded in
+quantviz.teach.algorithms, so what stays here is widgets and their layout.
+"""
 
 import hashlib
 from urllib.parse import urlencode

@@ -1,9 +1,10 @@
 """quantviz.algorithms against llm-compressor run live (the oracle venv; `make oracles`).
 
 The same cases and reference calls as tests/oracles/make_algorithm_cases.py, compared with quantviz directly:
-GPTQ ≥ 99 % codes identical and output MSE within 2 % (the float32 Cholesky in torch and numpy's float64 are
-not bit-identical), AWQ the same ratio (asymmetric; symmetric: within 1 % of our best loss), x̄ summed as torch sums, SmoothQuant's
-scales to float32 rounding, Hadamard matrices identical. Also checks the committed light copy is current.
+GPTQ ≥ 99 % codes identical and output MSE within 2 % (torch's and numpy's float32 Cholesky factors and inverses
+are not bit-identical), AWQ the same ratio (asymmetric; symmetric: within 1 % of our best loss), x̄ summed as
+torch sums, SmoothQuant's scales to float32 rounding, Hadamard matrices identical. Also checks the committed light
+copy is current.
 """
 
 from __future__ import annotations
