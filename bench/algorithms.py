@@ -171,6 +171,33 @@ def toy_rows(repeat: int = 5) -> list[dict]:
     return rows
 
 
+def gptq_parts(shape: tuple[int, int, int] = SHAPE) -> list[dict]:
+    """One run of each part of ``gptq`` on the bench layer, timed separately: where the time goes."""
+    import importlib
+
+    from quantviz.algorithms.observer import minmax_grid, round_to_nearest
+
+    g = importlib.import_module("quantviz.algorithms.gptq")
+    out, inp, n = shape
+    lay = qa.toy_layer(out, inp, n, outliers=16, seed=0)
+    times: dict[str, float] = {}
+
+    def timed(name: str, fn):
+        start = time.perf_counter()
+        result = fn()
+        times[name] = time.perf_counter() - start
+        return result
+
+    h = timed("Hessian XᵀX", lambda: g.hessian(lay.inputs))
+    u, _ = timed("inverse_cholesky", lambda: g.inverse_cholesky(h, 0.01))
+    grid = timed("min-max grid", lambda: minmax_grid(lay.weight, 4, 128, True))
+    groups = np.arange(inp) // 128
+    timed("column sweep", lambda: g._column_loop(lay.weight, u, grid.scales, grid.zero_points, groups, -8, 7, 128))
+    _, rtn, _ = timed("round-to-nearest", lambda: round_to_nearest(lay.weight, 4, 128, True))
+    timed("one output error", lambda: qa.output_mse(lay.weight, rtn, lay.inputs))
+    return [{"part": k, "seconds": round(v, 2)} for k, v in times.items()]
+
+
 def run(repeat: int = 3) -> list[dict]:
     return gptq_rows(repeat) + toy_rows()
 
