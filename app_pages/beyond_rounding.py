@@ -1,5 +1,11 @@
-"""Beyond rounding: GPTQ, AWQ, SmoothQuant and rotations on a toy layer whose every number can be shown."""
+"""Beyond rounding: GPTQ, AWQ, SmoothQuant and rotations on a toy layer whose every number can be shown.
 
+Longer than 400 lines: three layer sources (generated, your .npy, an example model's tensor) and five tabs, each a
+fragment with its own URL-synced controls; every number is computed in quantviz.algorithms and worded in
+quantviz.teach.algorithms, so what stays here is widgets and their layout.
+"""
+
+import hashlib
 from urllib.parse import urlencode
 
 import numpy as np
@@ -7,7 +13,8 @@ import pandas as pd
 import streamlit as st
 
 import quantviz.algorithms as qa
-from quantviz.algorithms.layer import one_blas_thread
+from quantviz.algorithms.example_layer import example_tensors, example_weight
+from quantviz.algorithms.layer import MAX_FILE_ELEMENTS, OwnLayer, one_blas_thread, own_layer, read_npy
 from quantviz.app import algorithm_figures as af
 from quantviz.app.state import (
     bool_field,
@@ -15,12 +22,15 @@ from quantviz.app.state import (
     float_field,
     int_field,
     labels,
+    plain,
     prime,
     remember,
     show_link_messages,
     show_problem,
+    text_field,
 )
 from quantviz.app.widgets import page_header, quant_controls, show_figure, show_table
+from quantviz.models.examples import EXAMPLES
 from quantviz.teach import algorithms as words
 from quantviz.teach.fmt import fmt
 from quantviz.teach.glossary import link_jargon
@@ -32,6 +42,9 @@ DAMPS = {"0": "0", "0.001": "0.001", "0.01": "0.01", "0.1": "0.1", "1": "1"}
 BLOCKS = {"32": "32", "64": "64", "128": "128"}
 FORMS = {"llmcompressor": "llm-compressor: range, 2·max|W|", "paper": "paper: max|x|, max|W|"}
 ALPHAS = np.round(np.linspace(0.0, 1.0, 21), 2)
+SOURCES = {"toy": "Generated (seeded)", "upload": "Your own .npy", "example": "A weight tensor from Your model"}
+MODELS = {k: e.label for k, e in EXAMPLES.items()}
+UPLOADS = "_ab_uploads"  # this session's uploaded .npy bytes, by SHA-256, for the cached layer builder
 
 settings = quant_controls(show=())
 page_header(
@@ -39,11 +52,15 @@ page_header(
     "The 4-bit checkpoints people download were not made by rounding each weight to its nearest code: GPTQ, AWQ, "
     "SmoothQuant and rotations decide *how* to round, using a few hundred calibration inputs. Here they run — exactly "
     "as llm-compressor runs them — on a toy layer y = x·Wᵀ with a few outlier input channels, small enough that every "
-    "number can be shown. Move a control and watch the layer's output error, not just the weights'.",
+    "number can be shown — or on your own weight (a `.npy` file, or a tensor of an example model). Move a control "
+    "and watch the layer's output error, not just the weights'.",
     settings,
 )
 
 LAYER_FIELDS = [
+    choice_field("source", "toy", SOURCES),
+    choice_field("model", "onnx_qdq", MODELS),
+    text_field("tensor", "", 200),
     int_field("ab_out", 64, 4, 256),
     choice_field("ab_in", "128", IN_CHOICES),
     int_field("ab_samples", 256, 8, 1024),
@@ -72,26 +89,124 @@ prime(FIELDS)
 show_link_messages()  # this page's own settings from the link, checked just now
 
 st.subheader("The layer")
-c = st.columns(6)
-n_out = c[0].number_input("Outputs (rows of W)", 4, 256, key="w_ab_out", help="out_features: rows of the weight.")
-n_in = int(
-    c[1].selectbox(
-        "Inputs (columns)",
-        list(IN_CHOICES),
-        key="w_ab_in",
-        help="in_features: a power of two, so a Hadamard rotation exists.",
+source = st.radio(
+    "Layer",
+    list(SOURCES),
+    format_func=labels(SOURCES),
+    key="w_source",
+    horizontal=True,
+    help="A generated layer with outlier channels, your own weight (and inputs) as .npy, or a weight tensor of one "
+    "of the example models on Your model.",
+)
+c = st.columns(6 if source == "toy" else 4)
+if source == "toy":
+    n_out = c[0].number_input("Outputs (rows of W)", 4, 256, key="w_ab_out", help="out_features: rows of the weight.")
+    n_in = int(
+        c[1].selectbox(
+            "Inputs (columns)",
+            list(IN_CHOICES),
+            key="w_ab_in",
+            help="in_features: a power of two, so a Hadamard rotation exists.",
+        )
     )
+generated = "" if source == "toy" else " (drawn when no inputs are given)"
+samples = c[-4].number_input(
+    "Calibration inputs", 8, 1024, key="w_ab_samples", help="Rows of x the algorithms learn from" + generated + "."
 )
-samples = c[2].number_input(
-    "Calibration inputs", 8, 1024, key="w_ab_samples", help="Rows of x the algorithms learn from."
+outliers = c[-3].number_input(
+    "Outlier channels", 0, 16, key="w_ab_outliers", help="Input channels with much larger activations" + generated + "."
 )
-outliers = c[3].number_input(
-    "Outlier channels", 0, 16, key="w_ab_outliers", help="Input channels with much larger activations."
-)
-oscale = c[4].slider(
+oscale = c[-2].slider(
     "Outliers ×", 1.0, 100.0, key="w_ab_oscale", step=1.0, help="How much larger the outlier channels are."
 )
-seed = c[5].number_input("Seed", 0, 2**31 - 1, key="w_ab_seed", help="Same seed, same layer.")
+seed = c[-1].number_input("Seed", 0, 2**31 - 1, key="w_ab_seed", help="Same seed, same inputs (and layer).")
+GEN = (int(samples), int(outliers), float(oscale), int(seed))
+
+
+def stop_here(message: str) -> None:
+    st.info(message, icon=":material/upload_file:")
+    remember(LAYER_FIELDS)
+    st.stop()
+
+
+def upload_spec() -> tuple:
+    """The uploaded files' SHA-256 (kept in the session for the cached builder) and the generator settings."""
+    c = st.columns(2)
+    w_file = c[0].file_uploader(
+        "Weight (.npy, out × in)",
+        type=["npy"],
+        key="w_ab_wfile",
+        help=f"At most {MAX_FILE_ELEMENTS:,} values; a layer over 256 × 256 is cropped to its first 256 rows and "
+        "columns. Object (pickled) arrays are refused unread.",
+    )
+    x_file = c[1].file_uploader(
+        "Inputs (.npy, samples × in), optional",
+        type=["npy"],
+        key="w_ab_xfile",
+        help="Calibration inputs; without them, inputs are drawn with the seed and outlier settings above.",
+    )
+    if w_file is None:
+        stop_here("Upload a weight as a `.npy` file (`numpy.save`), shape (out_features, in_features).")
+    kept, keys = {}, []
+    for f in (w_file, x_file):
+        data = None if f is None else f.getvalue()
+        keys.append(None if data is None else hashlib.sha256(data).hexdigest())
+        if data is not None:
+            kept[keys[-1]] = data
+    st.session_state[UPLOADS] = kept
+    return ("upload", *keys, *GEN)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def tensors_of(model: str) -> tuple[str, ...]:
+    return example_tensors(model)
+
+
+def example_spec() -> tuple:
+    c = st.columns(2)
+    model = c[0].selectbox("Example model", list(MODELS), format_func=labels(MODELS), key="w_model")
+    names = tensors_of(model)
+    asked = st.session_state.get("w_tensor", "")
+    last, st.session_state["_ab_last_model"] = st.session_state.get("_ab_last_model"), model
+    if asked not in names:
+        if asked and last in (None, model):  # a link's tensor, not the previous model's after a switch
+            st.warning(f"{plain(MODELS[model])} has no weight tensor named {plain(asked)}; showing {names[0]}.")
+        st.session_state["w_tensor"] = names[0]
+    tensor = c[1].selectbox("Weight tensor", names, key="w_tensor", help="Its float weight, dequantized as stored.")
+    return ("example", model, tensor, *GEN)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def layer(spec: tuple) -> OwnLayer:
+    """The layer of a spec: ("toy", out, in, *GEN), ("upload", weight sha, inputs sha, *GEN), ("example", ...)."""
+    kind, *rest = spec
+    if kind == "toy":
+        t = qa.toy_layer(rest[0], rest[1], rest[2], outliers=rest[3], outlier_scale=rest[4], seed=rest[5])
+        return OwnLayer(weight=t.weight, inputs=t.inputs, notes=(), source_shape=t.weight.shape, generated=True)
+    n, k, scale, s = rest[2:]
+    if kind == "example":
+        e = example_weight(rest[0], rest[1])
+        made = own_layer(e.weight, samples=n, outliers=k, outlier_scale=scale, seed=s)
+        return made._replace(notes=e.notes + made.notes)
+    stored = st.session_state[UPLOADS]
+    w = read_npy(stored[rest[0]], "the weight file")
+    x = None if rest[1] is None else read_npy(stored[rest[1]], "the inputs file")
+    return own_layer(w, x, samples=n, outliers=k, outlier_scale=scale, seed=s)
+
+
+SPECS = {"toy": lambda: ("toy", int(n_out), n_in, *GEN), "upload": upload_spec, "example": example_spec}
+LAYER = SPECS[source]()
+try:
+    lay = layer(LAYER)
+except ValueError as exc:
+    show_problem("This layer cannot be used:", exc)
+    remember(LAYER_FIELDS)
+    st.stop()
+n_in = lay.weight.shape[1]
+if lay.notes:
+    st.caption(" ".join(plain(n) for n in lay.notes))
+if source != "toy":
+    st.caption(f"The layer: W is {lay.weight.shape[0]} × {n_in}, with {lay.inputs.shape[0]} calibration inputs.")
 c = st.columns(3)
 bits = int(
     c[0].selectbox(
@@ -112,21 +227,15 @@ symmetric = c[2].toggle(
     "scale = max|w| / ((2^b − 1)/2)); off: min-max with a zero point.",
 )
 group = None if group_key == "none" else int(group_key)
-LAYER = (int(n_out), n_in, int(samples), int(outliers), float(oscale), int(seed))
 if group is not None and n_in % group:
     show_problem("Cannot group these columns:", f"group size {group} does not divide the {n_in} inputs")
     remember(LAYER_FIELDS)
     st.stop()
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def layer(out: int, inp: int, n: int, k: int, scale: float, s: int) -> qa.ToyLayer:
-    return qa.toy_layer(out, inp, n, outliers=k, outlier_scale=scale, seed=s)
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def run_gptq(spec: tuple, b: int, g, sym: bool, act: bool, damp: float, block: int):
-    lay = layer(*spec)
+    lay = layer(spec)
     with one_blas_thread():
         r = qa.gptq(
             lay.weight, lay.inputs, bits=b, group_size=g, symmetric=sym, act_order=act, damp=damp, block_size=block
@@ -136,14 +245,14 @@ def run_gptq(spec: tuple, b: int, g, sym: bool, act: bool, damp: float, block: i
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def run_awq(spec: tuple, b: int, g, sym: bool, n_grid: int, duo: bool) -> qa.AWQResult:
-    lay = layer(*spec)
+    lay = layer(spec)
     with one_blas_thread():
         return qa.awq(lay.weight, lay.inputs, bits=b, group_size=g, n_grid=n_grid, duo_scaling=duo, symmetric=sym)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def run_sweep(spec: tuple, form: str, per_token: bool):
-    lay = layer(*spec)
+    lay = layer(spec)
     with one_blas_thread():
         return qa.w8a8_error(lay.weight, lay.inputs, per_token=per_token), qa.alpha_sweep(
             lay.weight, lay.inputs, ALPHAS, per_token=per_token, form=form
@@ -152,7 +261,7 @@ def run_sweep(spec: tuple, form: str, per_token: bool):
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def run_smooth(spec: tuple, alpha: float, form: str, per_token: bool):
-    lay = layer(*spec)
+    lay = layer(spec)
     with one_blas_thread():
         r = qa.smoothquant(lay.weight, lay.inputs, alpha, form)
         return r, qa.w8a8_error(r.weight, r.inputs, per_token=per_token)
@@ -160,24 +269,49 @@ def run_smooth(spec: tuple, alpha: float, form: str, per_token: bool):
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def run_rotation(spec: tuple, rseed: int, b: int, g, sym: bool):
-    lay = layer(*spec)
+    lay = layer(spec)
     with one_blas_thread():
         return qa.rotate(lay.weight, lay.inputs, rseed), qa.rotation_errors(lay.weight, lay.inputs, b, g, sym, rseed)
 
 
 @st.cache_data(max_entries=8, show_spinner="Running every method at 2, 3, 4 and 8 bits…")
 def run_compare(spec: tuple, groups: tuple, sym: bool, rseed: int) -> tuple:
-    lay = layer(*spec)
+    lay = layer(spec)
     with one_blas_thread():
         return qa.compare(lay.weight, lay.inputs, bits=(2, 3, 4, 8), group_sizes=groups, symmetric=sym, seed=rseed)
 
 
-lay = layer(*LAYER)
 remember(LAYER_FIELDS)
 tabs = st.tabs(["GPTQ", "AWQ", "SmoothQuant", "Rotation", "Compare"])
 
 
 # Each tab is a fragment: a control inside it reruns that tab only (a slider move stays well under 150 ms).
+def gptq_matrices(r: qa.GPTQResult) -> None:
+    """The Hessian's heat map and the final codes' difference from rounding's."""
+    show_figure(
+        af.matrix_figure(
+            af.log_magnitude(r.hessian),
+            title="The Hessian H = 2/n·XᵀX, log10 |H_ij|: outlier channels are the bright lines",
+            x_title="input j",
+            y_title="input i",
+            colour_title="log10 |H|",
+            max_cells=128,
+        ),
+        settings,
+    )
+    show_figure(
+        af.matrix_figure(
+            r.codes - r.rtn_codes,
+            title="Final codes: GPTQ's minus round-to-nearest's",
+            x_title="input column",
+            y_title="output row",
+            colour_title="Δ code",
+            diverging=True,
+        ),
+        settings,
+    )
+
+
 @st.fragment
 def gptq_tab() -> None:
     st.markdown(
@@ -223,28 +357,7 @@ def gptq_tab() -> None:
     show_figure(
         af.column_step_figure(s, title=f"Step {s.step + 1}: column {s.column}, before and after rounding"), settings
     )
-    show_figure(
-        af.matrix_figure(
-            af.log_magnitude(r.hessian),
-            title="The Hessian H = 2/n·XᵀX, log10 |H_ij|: outlier channels are the bright lines",
-            x_title="input j",
-            y_title="input i",
-            colour_title="log10 |H|",
-            max_cells=128,
-        ),
-        settings,
-    )
-    show_figure(
-        af.matrix_figure(
-            r.codes - r.rtn_codes,
-            title="Final codes: GPTQ's minus round-to-nearest's",
-            x_title="input column",
-            y_title="output row",
-            colour_title="Δ code",
-            diverging=True,
-        ),
-        settings,
-    )
+    gptq_matrices(r)
     remember(GPTQ_FIELDS)
 
 
@@ -293,7 +406,8 @@ def smoothquant_tab() -> None:
         1.0,
         key="w_ab_alpha",
         step=0.05,
-        help="0: leave the difficulty in the activations; 1: move it all to the weights.",
+        help="0: s = 1/max|W|, every weight column scaled to one size, all the channels' differences left on the "
+        "activations (the weights do change); 1: every activation channel scaled to one size, the weights take it all.",
     )
     form = c[1].radio(
         "Scales", list(FORMS), format_func=labels(FORMS), key="w_ab_form", help="llm-compressor's form or the paper's."
@@ -301,9 +415,10 @@ def smoothquant_tab() -> None:
     per_token = c[2].toggle(
         "Per-token activations", key="w_ab_token", help="One int8 scale per input row instead of one per tensor."
     )
-    plain, sweep = run_sweep(LAYER, form, bool(per_token))
+    unsmoothed, sweep = run_sweep(LAYER, form, bool(per_token))
     sq, after = run_smooth(LAYER, float(alpha), form, bool(per_token))
-    st.markdown("\n\n".join(words.smoothquant_summary(plain, after, float(alpha))))
+    st.markdown("\n\n".join(words.smoothquant_summary(unsmoothed, after, float(alpha))))
+    st.markdown(words.smoothquant_alpha_sentence(float(alpha), words.smoothing_spans(sq, lay.inputs, lay.weight)))
     show_figure(
         af.channel_bars_figure(
             {
@@ -322,8 +437,8 @@ def smoothquant_tab() -> None:
         ratio = sq.scales / sq.paper_scales
         st.caption(
             f"llm-compressor's scales are {fmt(float(ratio.min()), 3)}–{fmt(float(ratio.max()), 3)}× the paper's here "
-            f"(2^(2α−1) = {fmt(2 ** (2 * float(alpha) - 1), 3)} for activations symmetric about 0): a near-uniform factor, "
-            "which a per-tensor activation grid and a per-channel weight grid do not see."
+            f"(2^(2α−1) = {fmt(2 ** (2 * float(alpha) - 1), 3)} for activations symmetric about 0): a near-uniform "
+            "factor, which a per-tensor activation grid and a per-channel weight grid do not see."
         )
     remember(SQ_FIELDS)
 
@@ -377,9 +492,9 @@ def compare_tab() -> None:
     )
     # a point's link: this layer, at the point's bit width and group size
     base = {
-        f.key: f.format(st.session_state[f.widget_key])
+        f.key: f.format(st.session_state.get(f.widget_key, f.default))
         for f in LAYER_FIELDS
-        if f.key not in ("ab_bits", "ab_group") and st.session_state[f.widget_key] != f.default
+        if f.key not in ("ab_bits", "ab_group") and st.session_state.get(f.widget_key, f.default) != f.default
     }
     table = pd.DataFrame(
         {

@@ -13,6 +13,7 @@ and both output errors its result carries).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import statistics
@@ -97,47 +98,62 @@ def gptq_rows(repeat: int = 3, threads: int = 2) -> list[dict]:
     return rows
 
 
-def toy_rows(repeat: int = 5) -> list[dict]:
-    """What one slider move on the page recomputes (its tab's fragment): the algorithm and the figures' JSON."""
+TOY = qa.toy_layer(64, 128, 256, outliers=4, outlier_scale=20.0)
+ALPHAS = np.round(np.linspace(0, 1, 21), 2)
+
+
+def smoothquant_move(alpha: float) -> None:
+    """What an α move recomputes: the smoothing, its W8A8 error and the tab's two figures (the sweep is cached)."""
     from quantviz.app import algorithm_figures as af
 
-    lay = qa.toy_layer(64, 128, 256, outliers=4, outlier_scale=20.0)
-    alphas = np.round(np.linspace(0, 1, 21), 2)
-    sweep = qa.alpha_sweep(lay.weight, lay.inputs, alphas)
+    lay = TOY
+    r = qa.smoothquant(lay.weight, lay.inputs, alpha)
+    after = qa.w8a8_error(r.weight, r.inputs)
+    bars = {
+        "x": np.abs(lay.inputs).max(axis=0),
+        "x'": np.abs(r.inputs).max(axis=0),
+        "w": np.abs(lay.weight).max(axis=0),
+        "w'": np.abs(r.weight).max(axis=0),
+    }
+    af.channel_bars_figure(bars, title="t", y_title="y").to_json()
+    af.alpha_sweep_figure(ALPHAS, _toy_sweep(), alpha).to_json()
+    assert after.output_mse > 0
 
-    def smoothquant_move(alpha: float) -> None:
-        r = qa.smoothquant(lay.weight, lay.inputs, alpha)
-        after = qa.w8a8_error(r.weight, r.inputs)
-        af.channel_bars_figure(
-            {
-                "x": np.abs(lay.inputs).max(axis=0),
-                "x'": np.abs(r.inputs).max(axis=0),
-                "w": np.abs(lay.weight).max(axis=0),
-                "w'": np.abs(r.weight).max(axis=0),
-            },
-            title="t",
-            y_title="y",
-        ).to_json()
-        af.alpha_sweep_figure(alphas, sweep, alpha).to_json()
-        assert after.output_mse > 0
 
-    r = qa.gptq(lay.weight, lay.inputs)
+def gptq_step_move(step: int) -> None:
+    """What a step move recomputes: one column's step and its figure (GPTQ itself is cached)."""
+    from quantviz.app import algorithm_figures as af
 
-    def gptq_step_move(step: int) -> None:
-        af.column_step_figure(qa.column_step(r, step), title="t").to_json()
+    af.column_step_figure(qa.column_step(_toy_gptq(), step), title="t").to_json()
 
-    def gptq_rerun(damp: float) -> None:
-        g = qa.gptq(lay.weight, lay.inputs, damp=damp)
-        run = qa.running_error(g, lay.weight, lay.inputs)
-        af.running_error_figure(run).to_json()
-        af.column_step_figure(qa.column_step(g, 0), title="t").to_json()
-        af.matrix_figure(
-            af.log_magnitude(g.hessian), title="h", x_title="j", y_title="i", colour_title="c", max_cells=128
-        ).to_json()
-        af.matrix_figure(
-            g.codes - g.rtn_codes, title="c", x_title="j", y_title="i", colour_title="c", diverging=True
-        ).to_json()
 
+@functools.cache
+def _toy_gptq() -> qa.GPTQResult:
+    """GPTQ on the toy layer once, as the page caches it."""
+    return qa.gptq(TOY.weight, TOY.inputs)
+
+
+@functools.cache
+def _toy_sweep() -> tuple:
+    """The α sweep once, as the page caches it."""
+    return qa.alpha_sweep(TOY.weight, TOY.inputs, ALPHAS)
+
+
+def gptq_rerun(damp: float) -> None:
+    """What a damp move recomputes: GPTQ, the running error and the tab's four figures."""
+    from quantviz.app import algorithm_figures as af
+
+    g = qa.gptq(TOY.weight, TOY.inputs, damp=damp)
+    af.running_error_figure(qa.running_error(g, TOY.weight, TOY.inputs)).to_json()
+    af.column_step_figure(qa.column_step(g, 0), title="t").to_json()
+    hess = af.log_magnitude(g.hessian)
+    af.matrix_figure(hess, title="h", x_title="j", y_title="i", colour_title="c", max_cells=128).to_json()
+    codes = g.codes - g.rtn_codes
+    af.matrix_figure(codes, title="c", x_title="j", y_title="i", colour_title="c", diverging=True).to_json()
+
+
+def toy_rows(repeat: int = 5) -> list[dict]:
+    """What one slider move on the page recomputes (its tab's fragment): the algorithm and the figures' JSON."""
     rows = []
     for name, fn, values in (
         ("SmoothQuant α move (fragment)", smoothquant_move, [0.3, 0.35, 0.4, 0.45, 0.55]),
@@ -151,16 +167,35 @@ def toy_rows(repeat: int = 5) -> list[dict]:
                 start = time.perf_counter()
                 fn(v)
                 times.append(time.perf_counter() - start)
-        med = statistics.median(times)
-        rows.append(
-            {
-                "case": f"toy 64×128: {name}",
-                "median (s)": round(med, 3),
-                "min–max (s)": f"{min(times):.3f}–{max(times):.3f}",
-                "× llm-compressor": "",
-            }
-        )
+        rows.append({**_row(f"toy 64×128: {name}", times, None), "× llm-compressor": ""})
     return rows
+
+
+def gptq_parts(shape: tuple[int, int, int] = SHAPE) -> list[dict]:
+    """One run of each part of ``gptq`` on the bench layer, timed separately: where the time goes."""
+    import importlib
+
+    from quantviz.algorithms.observer import minmax_grid, round_to_nearest
+
+    g = importlib.import_module("quantviz.algorithms.gptq")
+    out, inp, n = shape
+    lay = qa.toy_layer(out, inp, n, outliers=16, seed=0)
+    times: dict[str, float] = {}
+
+    def timed(name: str, fn):
+        start = time.perf_counter()
+        result = fn()
+        times[name] = time.perf_counter() - start
+        return result
+
+    h = timed("Hessian XᵀX", lambda: g.hessian(lay.inputs))
+    u, _ = timed("inverse_cholesky", lambda: g.inverse_cholesky(h, 0.01))
+    grid = timed("min-max grid", lambda: minmax_grid(lay.weight, 4, 128, True))
+    groups = np.arange(inp) // 128
+    timed("column sweep", lambda: g._column_loop(lay.weight, u, grid.scales, grid.zero_points, groups, -8, 7, 128))
+    _, rtn, _ = timed("round-to-nearest", lambda: round_to_nearest(lay.weight, 4, 128, True))
+    timed("one output error", lambda: qa.output_mse(lay.weight, rtn, lay.inputs))
+    return [{"part": k, "seconds": round(v, 2)} for k, v in times.items()]
 
 
 def run(repeat: int = 3) -> list[dict]:

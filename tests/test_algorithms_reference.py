@@ -95,18 +95,23 @@ def test_awq_chooses_llmcompressors_ratio(case):
 
 
 def test_awq_symmetric_cases():
-    """Symmetric grids put each group's absmax at exactly ±7.5 steps (int4), a tie the last bit of the scale
-    decides; torch's float32 pow (vectorised, not correctly rounded) and numpy's differ in that bit for a few
-    percent of values, so a group's extreme code can differ by one and α can flip where two grid losses are
-    close. Asserted: the identity point agrees, and α agrees on at least 80 % of the cases (21 of 24 when the
-    copy was made)."""
+    """Symmetric grids put each group's absmax at exactly ±(2^b − 1)/2 steps (±7.5 at int4), a tie the last bit
+    of the scale decides. x̄ is summed in torch's order (cascade_sum, bit for bit), but x̄^α is numpy's float32
+    power and torch's is Sleef's vectorised powf (1 ulp, not correctly rounded; docs/algorithms.md), so a group's
+    extreme code can differ by one and α can flip where two grid losses are close. Measured: the same α on 22 of
+    24 cases (21 with numpy's row-by-row sum); on the other two the reference's α has a loss 0.70 % and 0.10 %
+    above our best. Asserted: ≥ 22 agree, and on every case the reference's α is within 1 % of our best loss."""
     cases = [c for c in CASES["awq"] if c["symmetric"]]
     agree = 0
     for case in cases:
         r = _awq(case)
         assert r.losses[0] == pytest.approx(case["losses"][0], rel=1e-5)
         agree += (r.ratio, r.duo_used) == (case["ratio"], case["duo"])
-    assert agree >= 0.8 * len(cases), f"α agrees on {agree} of {len(cases)} symmetric cases"
+        at = [
+            k for k, (a, d) in enumerate(zip(r.ratios, r.duo, strict=True)) if a == case["ratio"] and d == case["duo"]
+        ]
+        assert r.losses[at[0]] <= 1.01 * r.losses.min(), label(case)
+    assert agree >= 22, f"α agrees on {agree} of {len(cases)} symmetric cases"
 
 
 @pytest.mark.parametrize("case", CASES["smoothquant"], ids=label)

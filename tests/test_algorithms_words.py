@@ -116,3 +116,38 @@ def test_figures_carry_the_results_and_stay_light():
     rows = qa.compare(lay.weight, lay.inputs, bits=(4,), methods=("RTN", "GPTQ"))
     fig = af.compare_figure(rows)
     assert [t.name for t in fig.data] == ["RTN", "GPTQ"] and fig.data[1].y[0] == rows[1].sqnr_db
+
+
+def _spans_sentence(lay, alpha, form):
+    r = qa.smoothquant(lay.weight, lay.inputs, alpha, form)
+    spans = words.smoothing_spans(r, lay.inputs, lay.weight)
+    return r, spans, words.smoothquant_alpha_sentence(alpha, spans)
+
+
+@FAST
+@given(lay=layers, form=st.sampled_from(["llmcompressor", "paper"]))
+def test_alpha_zero_sentence_says_the_weights_change_to_one_size(lay, form):
+    r, spans, text = _spans_sentence(lay, 0.0, form)
+    # α = 0: s = 1 / (the weight statistic), so every live column's statistic becomes 1 — the weights do change
+    assert np.allclose(spans.w_after, 1.0, rtol=1e-5) and "α = 0 does not leave the weights unchanged" in text
+    assert not np.allclose(r.weight, lay.weight)
+    assert f"becomes {fmt(spans.w_after[0], 3)}–{fmt(spans.w_after[1], 3)}" in text
+    assert f"now spans {fmt(spans.x_after[0], 3)}–{fmt(spans.x_after[1], 3)}" in text
+
+
+@FAST
+@given(lay=layers, form=st.sampled_from(["llmcompressor", "paper"]))
+def test_alpha_one_sentence_says_every_activation_channel_becomes_one(lay, form):
+    _, spans, text = _spans_sentence(lay, 1.0, form)
+    assert np.allclose(spans.x_after, 1.0, rtol=1e-5) and text.startswith("α = 1: s_j = the activations'")
+    assert f"{spans.x_name} becomes {fmt(spans.x_after[0], 3)}–{fmt(spans.x_after[1], 3)}" in text
+    assert f"now spans {fmt(spans.w_after[0], 3)}–{fmt(spans.w_after[1], 3)}" in text
+
+
+@FAST
+@given(lay=layers, alpha=st.floats(0.01, 0.99), form=st.sampled_from(["llmcompressor", "paper"]))
+def test_alpha_between_sentence_reports_both_spans(lay, alpha, form):
+    _, spans, text = _spans_sentence(lay, alpha, form)
+    assert text.startswith(f"α = {fmt(alpha, 3)} splits") and "does not leave" not in text
+    for lo, hi in (spans.x_after, spans.w_after, spans.x_before, spans.w_before):
+        assert f"{fmt(lo, 3)}–{fmt(hi, 3)}" in text

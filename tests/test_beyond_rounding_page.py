@@ -59,3 +59,39 @@ def test_bad_link_value_falls_back_with_a_message():
     assert not at.exception
     warning = " ".join(w.value for w in at.warning).replace("\\", "")
     assert "ab_alpha=7` must be between 0 and 1" in warning and "ab_in=100` must be one of 64, 128, 256" in warning
+
+
+EXAMPLE_LINK = {"source": "example", "model": "onnx_qdq", "tensor": "fc1.weight_quantized", "ab_samples": "64"}
+
+
+def test_example_tensor_link_opens_that_weight_as_the_layer():
+    from quantviz.algorithms.example_layer import example_weight
+    from quantviz.algorithms.layer import own_layer
+
+    at = open_page("beyond_rounding.py", EXAMPLE_LINK)
+    assert not at.exception
+    e = example_weight("onnx_qdq", "fc1.weight_quantized")
+    lay = own_layer(e.weight, samples=64, outliers=4, outlier_scale=20.0, seed=0)
+    assert lay.weight.shape == (32, 256)  # (144, 32) MatMul weight → (32, 144), padded to 256
+    r = qa.gptq(lay.weight, lay.inputs, bits=4)
+    assert metric_values(at)["Output MSE, GPTQ"] == fmt(r.output_mse, 4)
+    captions = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "transposed to (32, 144)" in captions and "112 zero input columns are appended" in captions
+    assert "W is 32 × 256, with 64 calibration inputs" in captions
+    assert at.selectbox(key="w_tensor").value == "fc1.weight_quantized"
+
+
+def test_example_link_to_a_missing_tensor_says_so_and_shows_the_first():
+    at = open_page("beyond_rounding.py", {**EXAMPLE_LINK, "tensor": "nope"})
+    assert not at.exception
+    assert any(
+        "has no weight tensor named nope; showing conv.weight_quantized" in w.value.replace("\\", "")
+        for w in at.warning
+    )
+    assert "reshaped to (4, 27)" in " ".join(c.value for c in at.caption).replace("\\", "")
+
+
+def test_upload_without_a_file_asks_for_one():
+    at = open_page("beyond_rounding.py", {"source": "upload"})
+    assert not at.exception
+    assert any("Upload a weight as a `.npy` file" in i.value for i in at.info)

@@ -6,9 +6,19 @@ Each function returns sentences that depend only on the result it is given, and 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from quantviz.algorithms import AWQResult, ColumnStep, CompareRow, GPTQResult, RotationResult, W8A8Error
+from quantviz.algorithms import (
+    AWQResult,
+    ColumnStep,
+    CompareRow,
+    GPTQResult,
+    RotationResult,
+    SmoothQuantResult,
+    W8A8Error,
+)
 from quantviz.teach.fmt import fmt
 
 
@@ -119,6 +129,74 @@ def smoothquant_summary(before: W8A8Error, after: W8A8Error, alpha: float) -> li
         f"with α = {fmt(alpha, 3)}: activations {fmt(after.activation_mse, 3)}, weights {fmt(after.weight_mse, 3)}."
     )
     return out
+
+
+class Spans(NamedTuple):
+    """Per-channel statistics' smallest and largest value over the live channels, before and after smoothing."""
+
+    x_name: str
+    w_name: str
+    x_before: tuple[float, float]
+    x_after: tuple[float, float]
+    w_before: tuple[float, float]
+    w_after: tuple[float, float]
+
+
+def smoothing_spans(r: SmoothQuantResult, inputs: np.ndarray, weight: np.ndarray) -> Spans:
+    """The statistics the scales are made of (the form's), measured on the layer before and after smoothing.
+
+    Live channels only: a channel whose activations or weights are all zero is left out (its scale is a floor).
+
+    >>> from quantviz.algorithms import smoothquant, toy_layer
+    >>> lay = toy_layer(8, 16, 32, outliers=1)
+    >>> spans = smoothing_spans(smoothquant(lay.weight, lay.inputs, 0.0), lay.inputs, lay.weight)
+    >>> spans.w_name, [round(v, 5) for v in spans.w_after]
+    ('2·max |W|', [1.0, 1.0])
+    """
+    paper = r.form == "paper"
+
+    def stats(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        xa, wa = np.asarray(x, np.float64), np.abs(np.asarray(w, np.float64)).max(axis=0)
+        return (np.abs(xa).max(axis=0) if paper else xa.max(axis=0) - xa.min(axis=0)), (wa if paper else 2 * wa)
+
+    live = (r.activation_stat > 0) & (r.weight_stat > 0)
+    (xb, wb), (xa, wa) = stats(inputs, weight), stats(r.inputs, r.weight)
+    span = lambda v: (float(v[live].min()), float(v[live].max())) if live.any() else (0.0, 0.0)  # noqa: E731
+    return Spans(
+        x_name="max |x|" if paper else "range (max − min)",
+        w_name="max |W|" if paper else "2·max |W|",
+        x_before=span(xb),
+        x_after=span(xa),
+        w_before=span(wb),
+        w_after=span(wa),
+    )
+
+
+def smoothquant_alpha_sentence(alpha: float, spans: Spans) -> str:
+    """What this α did to the channels, in the form's own statistics; α = 0 and α = 1 said for what they are.
+
+    >>> s = Spans("max |x|", "max |W|", (1.0, 40.0), (0.5, 9.0), (0.1, 0.3), (1.0, 1.0))
+    >>> smoothquant_alpha_sentence(0.0, s).startswith("α = 0 does not leave the weights unchanged")
+    True
+    """
+    rng = lambda v: f"{fmt(v[0], 3)}–{fmt(v[1], 3)}"  # noqa: E731
+    x, w = f"the activations' {spans.x_name}", f"the weights' {spans.w_name}"
+    if alpha == 0:
+        return (
+            f"α = 0 does not leave the weights unchanged: s_j = 1 / ({spans.w_name} of column j), so every weight "
+            f"column's {spans.w_name} becomes {rng(spans.w_after)} (was {rng(spans.w_before)}), and the activations "
+            f"carry all the channels' differences: {x} now spans {rng(spans.x_after)} (was {rng(spans.x_before)})."
+        )
+    if alpha == 1:
+        return (
+            f"α = 1: s_j = {x} of channel j, so every channel's {spans.x_name} becomes {rng(spans.x_after)} (was "
+            f"{rng(spans.x_before)}), and the weights carry all the differences: {w} now spans {rng(spans.w_after)} "
+            f"(was {rng(spans.w_before)})."
+        )
+    return (
+        f"α = {fmt(alpha, 3)} splits the channels' differences: {x} spans {rng(spans.x_after)} after smoothing (was "
+        f"{rng(spans.x_before)}), {w} {rng(spans.w_after)} (was {rng(spans.w_before)})."
+    )
 
 
 def rotation_summary(r: RotationResult, before_db: float, after_db: float, what: str) -> list[str]:
