@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.course import free_port, stop
+from deploy.course import free_port, stop, warm_up
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -91,7 +91,9 @@ def server() -> Iterator[str]:
                 break
         else:
             raise RuntimeError(f"streamlit exited with {proc.returncode}; see test-artifacts/{name}")
-        yield f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
+        warm_up(url)  # the first run imports numpy, plotly and quantviz: not inside a test's 30 s wait
+        yield url
     finally:
         stop(proc)
         log.close()
