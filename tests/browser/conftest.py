@@ -92,7 +92,7 @@ def server() -> Iterator[str]:
         else:
             raise RuntimeError(f"streamlit exited with {proc.returncode}; see test-artifacts/{name}")
         url = f"http://127.0.0.1:{port}"
-        warm_up(url)  # the first run imports numpy, plotly and quantviz: not inside a test's 30 s wait
+        warm_up(url, timeout=120)  # the first run imports numpy, plotly and quantviz: not inside a test's 30 s wait
         yield url
     finally:
         stop(proc)
