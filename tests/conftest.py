@@ -1,9 +1,11 @@
-"""Suite-wide set-up: which tests share an expensive module fixture, so pytest-xdist keeps them on one worker.
+"""Suite-wide set-up: which tests share an expensive set-up, so pytest-xdist keeps them on one worker.
 
 `make test` runs ``pytest -n 2 --dist loadgroup`` (pytest-xdist): tests are spread over two worker processes, and
-the tests of a module listed in ``SHARED_SETUP`` go to one worker together (an ``xdist_group`` marker), so its
-module-scoped set-up (a built wheel, an executed notebook, a two-server course behind HAProxy in one work
-directory) runs once instead of once per worker. Without xdist the marker is inert.
+the tests given an ``xdist_group`` here go to one worker together, so their set-up runs once instead of once per
+worker. Every real-browser test (tests/browser/) is one group: one app server and one Chromium for all of them
+(two of each would fight over the two cores and time out), and the two-server course behind HAProxy in its one
+work directory never runs twice at once; while that worker drives the browser, the other runs the rest. Without
+xdist the marker is inert.
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 
-# module (relative to tests/) -> group name; why each shares its set-up is in the module's fixture docstring
+# module or folder (relative to tests/) -> group name
 SHARED_SETUP = {
-    "browser/test_course.py": "course",  # two app servers + HAProxy in test-artifacts/course-test: one at a time
-    "browser/test_live.py": "live",  # one tab on Number line for the whole module
+    "browser/": "browser",  # one app server, one Chromium; the course's servers and work directory
     "test_package.py": "package",  # the wheel and a fresh venv, built once
     "test_notebook.py": "notebook",  # the notebook, executed once in a real kernel
 }
@@ -28,6 +29,8 @@ def xdist_group_of(path: Path) -> str | None:
 
     >>> xdist_group_of(TESTS / "test_package.py")
     'package'
+    >>> xdist_group_of(TESTS / "browser" / "test_live.py")
+    'browser'
     >>> xdist_group_of(TESTS / "test_pages.py") is None
     True
     """
@@ -35,7 +38,7 @@ def xdist_group_of(path: Path) -> str | None:
         relative = path.resolve().relative_to(TESTS).as_posix()
     except ValueError:  # a doctest in quantviz/ or deploy/
         return None
-    return SHARED_SETUP.get(relative)
+    return next((group for where, group in SHARED_SETUP.items() if relative.startswith(where)), None)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
