@@ -42,9 +42,12 @@ serve: $(VENV)/.run-installed $(HAPROXY)
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 
+# pytest-xdist: TEST_WORKERS processes share the tests; those of a module with a shared set-up stay on one worker
+# (tests/conftest.py). TEST_WORKERS=0 runs everything in this process, as a plain `pytest -q` does.
+TEST_WORKERS ?= 2
 test: $(VENV)/.dev-installed $(CHROMIUM) $(HAPROXY)
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # PyTorch and TensorFlow are heavy: their oracle tests live in a venv of their own.
 $(ORACLE_VENV)/.installed: requirements-oracles.txt requirements-dev.txt requirements.txt

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.course import free_port
+from deploy.course import free_port, stop, warm_up
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -25,20 +25,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SHOTS = Path(os.environ.get("QUANTVIZ_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
+# Screenshots are written only when asked for (`make screenshots`, or QUANTVIZ_SCREENSHOTS=<dir> on any run): every
+# rendering check runs either way, but growing the viewport to the page's height and saving a PNG costs ~1.5 s a page.
+SHOTS = Path(os.environ["QUANTVIZ_SCREENSHOTS"]) if os.environ.get("QUANTVIZ_SCREENSHOTS") else None
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing: `make test` installs Debian's chromium", allow_module_level=True)
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[str]:
-    """Start `streamlit run app.py` on a free localhost port; stop it afterwards, also on failure."""
-    port = free_port()
-    (ROOT / "test-artifacts").mkdir(exist_ok=True)
-    log = open(ROOT / "test-artifacts" / "streamlit.log", "w")  # noqa: SIM115 - closed in finally
-    proc = subprocess.Popen(
+def _start_streamlit(port: int, log) -> subprocess.Popen:
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -58,26 +55,47 @@ def server() -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+
+
+def _wait_listening(proc: subprocess.Popen, port: int, seconds: float = 60) -> bool:
+    """True once the server accepts connections; False if it exited first (e.g. another process took the port)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not start within {seconds:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    """Start `streamlit run app.py` on a free localhost port; stop it afterwards, also on failure.
+
+    One server per pytest-xdist worker (PYTEST_XDIST_WORKER, unset without xdist), each with its own log. A free port
+    can be taken by someone else between the probe and streamlit's bind: then streamlit exits and we try another.
+    """
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = f"streamlit-{worker}.log" if worker else "streamlit.log"
+    log = open(ROOT / "test-artifacts" / name, "w")  # noqa: SIM115 - closed in finally
+    proc = None
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}; see test-artifacts/streamlit.log")
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.5).close()
+        for _attempt in range(3):
+            port = free_port()
+            proc = _start_streamlit(port, log)
+            if _wait_listening(proc, port):
                 break
-            except OSError:
-                time.sleep(0.3)
         else:
-            raise RuntimeError("streamlit did not start within 60 s")
+            raise RuntimeError(f"streamlit exited with {proc.returncode}; see test-artifacts/{name}")
+        url = f"http://127.0.0.1:{port}"
+        warm_up(url, timeout=120)  # the first run imports numpy, plotly and quantviz: not inside a test's 30 s wait
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 
@@ -133,13 +151,19 @@ class Session:
     def exceptions(self) -> int:
         return self.page.locator("[data-testid='stException']").count()
 
-    def shot(self, name: str) -> Path:
-        """Save the whole page at this width: Streamlit scrolls inside its main block, so grow the viewport."""
+    def shot(self, name: str) -> Path | None:
+        """Save the whole page at this width: Streamlit scrolls inside its main block, so grow the viewport.
+
+        Returns the PNG's path, or None (nothing saved) when QUANTVIZ_SCREENSHOTS is not set.
+        """
+        if SHOTS is None:
+            return None
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
         size = self.page.viewport_size
         height = self.page.evaluate(
-            'Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], [data-testid="stMainBlockContainer"]\')]'
+            "Math.max(...[...document.querySelectorAll("
+            '\'[data-testid="stMain"], [data-testid="stMainBlockContainer"]\')]'
             ".map(e => e.scrollHeight), 0)"
         )
         tall = max(size["height"], min(int(height) + 40, 6000))

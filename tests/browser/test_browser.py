@@ -140,20 +140,24 @@ SIZES_JS = """() => {
       .map((e) => parseFloat(getComputedStyle(e).fontSize) * (e.currentCSSZoom || 1));
     if (sizes.length) out[kind] = Math.min(...sizes);
   }
-  out.chartFont = [...document.querySelectorAll(main + '.js-plotly-plot .gtitle')].map((e) => getComputedStyle(e).fontFamily).join('|');
+  out.chartFont = [...document.querySelectorAll(main + '.js-plotly-plot .gtitle')]
+    .map((e) => getComputedStyle(e).fontFamily).join('|');
   return out;
 }"""
-CUT_JS = """() => [...document.querySelectorAll('[data-testid="stMetricLabel"], [data-testid="stMetricValue"], [data-testid="stMetricValue"] *, [data-testid="stWidgetLabel"] p')]
+CUT_JS = """() => [...document.querySelectorAll('[data-testid="stMetricLabel"], [data-testid="stMetricValue"], '
+    + '[data-testid="stMetricValue"] *, [data-testid="stWidgetLabel"] p')]
   .filter((e) => e.getClientRects().length && e.scrollWidth > e.clientWidth + 1).map((e) => e.innerText)"""
 PHONE_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const wide = Math.max(document.documentElement.scrollWidth, main ? main.scrollWidth : 0);
   const titles = [...document.querySelectorAll('.js-plotly-plot')].flatMap((plot) => {
     const box = plot.getBoundingClientRect();
-    return [...plot.querySelectorAll('.gtitle')].filter((t) => t.getBoundingClientRect().right > box.right + 1).map((t) => t.textContent);
+    return [...plot.querySelectorAll('.gtitle')].filter((t) => t.getBoundingClientRect().right > box.right + 1)
+      .map((t) => t.textContent);
   });
   const grids = [...document.querySelectorAll('[data-testid="stHorizontalBlock"]')].map((row) => {
-    const tops = [...row.querySelectorAll(':scope > [data-testid="stColumn"] [data-testid="stMetric"]')].map((m) => Math.round(m.getBoundingClientRect().top));
+    const tops = [...row.querySelectorAll(':scope > [data-testid="stColumn"] [data-testid="stMetric"]')]
+      .map((m) => Math.round(m.getBoundingClientRect().top));
     return [tops.length, new Set(tops).size];
   }).filter(([n]) => n >= 4);
   return {wide, titles, grids, viewport: window.innerWidth};
@@ -162,15 +166,20 @@ DESKTOP_SIZES: dict[str, dict] = {}
 
 
 def _shoot_all(make_tab, name: str, width: int, height: int, query: str = "", check=None, **options) -> list:
+    """Open every page at this size, run ``check`` on it and save its screenshot (if QUANTVIZ_SCREENSHOTS is set).
+
+    Returns the pages checked.
+    """
     session = make_tab(width, height, **options)
-    paths = []
+    checked = []
     for path in PAGES:
         session.open(f"{path}?{query}" if query else path, wait_charts=CHARTS[path])
         assert session.exceptions() == 0
         if check is not None:
             check(path, session.page)
-        paths.append(session.shot(f"{path or 'zero_point'}-{name}"))
-    return paths
+        session.shot(f"{path or 'zero_point'}-{name}")
+        checked.append(path)
+    return checked
 
 
 # Metric values without a space that are drawn on more than one line (a number has no place to break: two line
@@ -199,7 +208,8 @@ def test_screenshots_desktop(make_tab) -> None:
 
 
 def test_screenshots_presenter(make_tab) -> None:
-    """Presenter: every text a class reads at least 1.5x its desktop size, the sidebar folded, charts in the app's font."""
+    """Presenter: every text a class reads at least 1.5x its desktop size, the sidebar folded, charts in the app's
+    font."""
 
     def check(path, page):
         desktop = DESKTOP_SIZES.get(path)

@@ -62,7 +62,8 @@ def test_browser_arithmetic_equals_quantviz_for_every_convention(live) -> None:
     }
 
 
-TYPED = """(text) => JSON.parse(text).filter((c) => c.xs.some((x, i) => window.quantvizLive.quantize(x, c.params) !== c.codes[i]))"""
+TYPED = """(text) => JSON.parse(text)
+  .filter((c) => c.xs.some((x, i) => window.quantvizLive.quantize(x, c.params) !== c.codes[i]))"""
 
 
 def test_a_tie_stays_a_tie_in_the_browser(live) -> None:
@@ -97,7 +98,8 @@ def _range(tab) -> tuple[float, float]:
 COUNT_RERUNS = """() => { window.__qvReruns = 0; const box = [...document.querySelectorAll('[data-testid="stMetric"]')]
   .find((m) => m.innerText.includes('scale s'));
   new MutationObserver(() => { window.__qvReruns += 1; })
-    .observe(box.querySelector('[data-testid="stMetricValue"]'), {subtree: true, childList: true, characterData: true}); }"""
+    .observe(box.querySelector('[data-testid="stMetricValue"]'),
+             {subtree: true, childList: true, characterData: true}); }"""
 
 
 def test_drag_moves_the_figure_every_move_and_reruns_once(live) -> None:
