@@ -2,12 +2,14 @@
 
 import hashlib
 import time
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import quantviz as qv
+from quantviz.algorithms.example_layer import example_tensors
 from quantviz.app import figures
 from quantviz.app.model_figures import sqnr_along_graph_figure
 from quantviz.app.state import choice_field, int_field, labels, plain, prime, remember, show_problem, text_field
@@ -47,9 +49,9 @@ page_header(
     "Your model",
     "Open the model you have — a quantized `.tflite` or ONNX file, a GGUF, a Hugging Face checkpoint (GPTQ, AWQ, "
     "compressed-tensors, FP8, bitsandbytes) with its `config.json`, or float weights as `.onnx`, `.safetensors` or "
-    "`.npz` — and see what was done to it: the answer in words, every quantized tensor with its scale and zero "
-    "point exactly as stored, and every float weight tensor measured at int8 and int4. Give an ONNX or TFLite model "
-    "its float original and both run, side by side, to show which layer loses the accuracy. Pickled checkpoints (`.pt`, "
+    "`.npz` — and see what was done to it: the answer in words, every quantized tensor with its scale and zero point "
+    "exactly as stored, and every float weight tensor measured at int8 and int4. Give an ONNX or TFLite model its "
+    "float original and both run, side by side, to show which layer loses the accuracy. Pickled checkpoints (`.pt`, "
     "`.pth`, `.bin`, `.ckpt`) are refused unread, and ONNX external data is never followed.",
     settings,
 )
@@ -202,6 +204,9 @@ def show_number_line(tensor, qp, seen) -> None:
             f"[as a worked example](worked_examples?preset=own&{query}) — any value, step by step, with this "
             "tensor's own scale and zero point."
         )
+    if source in EXAMPLES and tensor.name in example_tensors(source):  # the example reopens there by name
+        where = urlencode({"source": "example", "model": source, "tensor": tensor.name})
+        st.markdown(f"[Run GPTQ, AWQ, SmoothQuant and rotations on this weight](beyond_rounding?{where})")
 
 
 try:  # values are read lazily: a corrupt entry is found when its codes are first loaded

@@ -71,7 +71,7 @@ def round_exact(n: int, d: int, mode: str) -> int:
     raise LiveError(f"no exact rounding for {mode!r}")
 
 
-def choose(
+def choose(  # noqa: C901, PLR0915 — mirrors live.js's interpreter step for step, so the two read side by side
     rules: dict,
     rmin: float,
     rmax: float,

@@ -163,7 +163,10 @@ def test_fast_path_equals_trace_on_large_arrays(setup, seed) -> None:
 @settings(max_examples=12, deadline=None)
 @given(setups(), st.integers(0, 2**31 - 1))
 def test_fused_fake_quantize_equals_dequantized_codes_on_large_arrays(setup, seed) -> None:
-    """The four-pass fake_quantize (clamp in steps from z) is dequantize(quantize(x)) bit for bit: ties, far values, ±inf."""
+    """The four-pass fake_quantize (clamp in steps from z) is dequantize(quantize(x)) bit for bit.
+
+    Ties, far values and ±inf included.
+    """
     name, _, qp = setup
     if name == "pytorch":  # fake-quant clamps to [qmin, qmax], quantize_per_tensor to the storage type
         return

@@ -135,7 +135,14 @@ def exists(command: str) -> str:
         return "run as the haproxy check"
     if words[0] == "quantviz":  # the console script is python -m quantviz (tests/test_package.py runs the script)
         words = ["python", "-m", "quantviz", *words[1:]]
-    if words[0] in (".venv/bin/python", "python", "python3") and words[1] == "-c":
+    if words[0] in (".venv/bin/python", "python", "python3") and words[1] in ("-c", "-m"):
+        return _python_exists(command, words)
+    raise AssertionError(f"{command!r} is neither run nor checked by tests/test_docs.py: add it to CHEAP or exists()")
+
+
+def _python_exists(command: str, words: list[str]) -> str:
+    """A ``python -c`` (its code compiles, its modules exist) or ``python -m`` (the module and its options exist)."""
+    if words[1] == "-c":
         for node in ast.walk(ast.parse(words[2])):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom):
@@ -145,13 +152,13 @@ def exists(command: str) -> str:
                     module.split(".")[0] not in ("bench", "deploy", "quantviz") or _module_file(module)
                 ), f"{command}: no module {module}"
         return "code compiles, modules exist"
-    if words[0] in (".venv/bin/python", "python", "python3") and words[1] == "-m":
+    if words[1] == "-m":
         source = _module_file(words[2])
         assert source and "__main__" in source.read_text(), f"{command}: {words[2]} has no __main__"
         for option in (w.split("=")[0] for w in words[3:] if w.startswith("--")):
             assert option in source.read_text(), f"{command}: {words[2]} does not know {option}"
         return "module and options exist"
-    raise AssertionError(f"{command!r} is neither run nor checked by tests/test_docs.py: add it to CHEAP or exists()")
+    raise AssertionError(command)
 
 
 def _module_file(module: str) -> Path | None:

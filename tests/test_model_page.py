@@ -179,3 +179,22 @@ def test_an_nf4_tensor_is_explained_block_by_block_with_its_code_table() -> None
     table = next(d.value for d in at.dataframe if "code q" in d.value.columns)
     assert table["values"].sum() == 64 and list(table["code q"]) == list(range(16))
     assert table["table[q] × absmax"].tolist() == [r.value for r in rows]
+
+
+def test_an_example_weight_links_to_beyond_rounding_and_the_link_opens_that_layer() -> None:
+    from tests.apptest_helpers import open_page as open_app_page
+
+    at = open_page({"model_tensor": "fc1.weight_quantized"})
+    links = [m.value for m in at.markdown if "beyond_rounding?" in m.value]
+    assert links == [
+        "[Run GPTQ, AWQ, SmoothQuant and rotations on this weight]"
+        "(beyond_rounding?source=example&model=onnx_qdq&tensor=fc1.weight_quantized)"
+    ]
+    activation = open_page({"model_tensor": "fc1_mm_QuantizeLinear_Output"})  # not a weight: no layer to run
+    assert not [m.value for m in activation.markdown if "beyond_rounding?" in m.value]
+    there = open_app_page(
+        "beyond_rounding.py", {"source": "example", "model": "onnx_qdq", "tensor": "fc1.weight_quantized"}
+    )
+    assert not there.exception, [e.value for e in there.exception]
+    assert there.selectbox(key="w_tensor").value == "fc1.weight_quantized"
+    assert any("fc1.weight_quantized (int8 codes" in unescape(c.value) for c in there.caption)

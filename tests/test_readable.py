@@ -87,7 +87,8 @@ def test_legend_entries_have_distinct_colours_and_titles_fit_a_phone(page: str, 
             if isinstance(colour, str):
                 # a legend entry is its colour with its look: markers and lines of one colour are told apart
                 mode = trace.get("mode", trace.get("type", ""))
-                key = f"{colour} {mode} {(trace.get('line') or {}).get('dash', '')} {(trace.get('marker') or {}).get('symbol', '')}"
+                dash, symbol = (trace.get("line") or {}).get("dash", ""), (trace.get("marker") or {}).get("symbol", "")
+                key = f"{colour} {mode} {dash} {symbol}"
                 assert key not in seen or seen[key] == trace["name"], (
                     f"{page}: '{trace['name']}' and '{seen.get(key)}' share {colour}"
                 )

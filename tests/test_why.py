@@ -32,6 +32,18 @@ def swapped(a, b, steps):
     return a.replace(**{s: getattr(b, s) for s in steps})
 
 
+def check_named_steps(a, b, d, lo, hi, differing) -> None:
+    """The named steps make the two agree, no proper subset does, and (for a pair) no single step elsewhere does."""
+    x, theirs = d.probe, d.results[1]
+    assert set(d.steps) <= set(differing)
+    assert outcome(swapped(a, b, d.steps), lo, hi, x, d.quantity) == theirs, d.sentence
+    for k in range(len(d.steps)):
+        for subset in itertools.combinations(d.steps, k):
+            assert outcome(swapped(a, b, subset), lo, hi, x, d.quantity) != theirs, (subset, d.sentence)
+    if len(d.steps) == 2:  # minimal: no single step elsewhere does it either
+        assert all(outcome(swapped(a, b, (s,)), lo, hi, x, d.quantity) != theirs for s in differing)
+
+
 def check(lo, hi, probes, options) -> int:
     rows = compare_conventions(lo, hi, probes, **options)
     ref = rows[0]
@@ -47,13 +59,7 @@ def check(lo, hi, probes, options) -> int:
         assert ours != theirs and (ours, theirs) == d.results
         differing = a.differing_steps(b)
         if d.steps:
-            assert set(d.steps) <= set(differing)
-            assert outcome(swapped(a, b, d.steps), lo, hi, x, d.quantity) == theirs, d.sentence
-            for k in range(len(d.steps)):
-                for subset in itertools.combinations(d.steps, k):
-                    assert outcome(swapped(a, b, subset), lo, hi, x, d.quantity) != theirs, (subset, d.sentence)
-            if len(d.steps) == 2:  # minimal: no single step elsewhere does it either
-                assert all(outcome(swapped(a, b, (s,)), lo, hi, x, d.quantity) != theirs for s in differing)
+            check_named_steps(a, b, d, lo, hi, differing)
         else:
             for k in (1, 2):
                 for subset in itertools.combinations(differing, k):
