@@ -33,6 +33,7 @@ def where(fixture: str) -> Path:
         ),
         ("full_int8.tflite", "tflite-int8", "Full-integer quantization (TFLite int8)"),
         ("dynamic_range.tflite", "tflite-dynamic", "Dynamic-range quantization (TFLite)"),
+        ("float16.tflite", "tflite-float16", "Float16 quantization (TFLite)"),
         ("onnx_qdq.onnx", "onnx-qdq", "ONNX QDQ quantization"),
         ("onnx_qoperator.onnx", "onnx-qoperator", "ONNX QOperator quantization"),
         ("onnx_dynamic.onnx", "onnx-dynamic", "Dynamic quantization (ONNX Runtime"),
@@ -42,6 +43,15 @@ def where(fixture: str) -> Path:
 def test_the_file_is_described_in_its_frameworks_words(fixture: str, file_type: str, headline: str) -> None:
     m = open_model(where(fixture))
     assert m.file_type == file_type and describe(m)[0].startswith(headline)
+
+
+def test_float16_names_its_float16_constants_and_their_size() -> None:
+    m = open_model(FIXTURES / "float16.tflite")
+    halves = [t for t in m.tensors if t.dtype == "float16"]
+    line = describe(m)[0]
+    assert halves and all(t.op == "DEQUANTIZE" and t.name in line for t in halves)
+    assert f"{len(halves)} constant tensors stored as float16" in line
+    assert f"{sum(t.size for t in halves)} values" in line
 
 
 def test_16x8_inputs_and_outputs_are_float() -> None:

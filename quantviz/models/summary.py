@@ -155,6 +155,24 @@ def _weights_line(weights: list[Tensor]) -> str:
     )
 
 
+def _float16_line(tensors: list[Tensor]) -> str:
+    """TFLite's float16 quantization in its words: which constants are float16, and what widens them.
+
+    >>> from quantviz.models.base import Tensor
+    >>> _float16_line([Tensor("w", "float16", (3, 4), "weight", op="DEQUANTIZE")])
+    'Float16 quantization (TFLite): 1 constant tensor stored as float16 (w, 12 values), each widened to float32 by a \
+DEQUANTIZE operator when the model runs; no integer codes, scales or zero points.'
+    """
+    halves = [t for t in tensors if t.dtype == "float16" and t.op == "DEQUANTIZE"]
+    shown = ", ".join(t.name for t in halves[:3]) + ("…" if len(halves) > 3 else "")
+    values = sum(t.size for t in halves)
+    return (
+        f"Float16 quantization (TFLite): {_plural(len(halves), 'constant tensor')} stored as float16 ({shown}, "
+        f"{_plural(values, 'value')}), each widened to float32 by a DEQUANTIZE operator when the model runs; no "
+        "integer codes, scales or zero points."
+    )
+
+
 def describe(model: Model) -> list[str]:
     """Return the summary in words: what kind of quantization, which types and zero points, what stays float.
 
@@ -170,6 +188,8 @@ def describe(model: Model) -> list[str]:
     if block_typed:
         return _block_typed(model, block_typed)
     from_config = [config_sentence(model.config)] if model.config is not None else []
+    if not quantized and model.file_type == "tflite-float16":
+        return [_float16_line(tensors), *from_config]
     if not quantized:
         dtypes = ", ".join(sorted({t.dtype for t in tensors}))
         return [
