@@ -206,7 +206,7 @@ def show_number_line(tensor, qp, seen) -> None:
         )
     if source in EXAMPLES and tensor.name in example_tensors(source):  # the example reopens there by name
         where = urlencode({"source": "example", "model": source, "tensor": tensor.name})
-        st.markdown(f"[Run GPTQ, AWQ, SmoothQuant and rotations on this weight](beyond_rounding?{where})")
+        st.markdown(f"[Open this weight as the layer on Beyond rounding](beyond_rounding?{where})")
 
 
 try:  # values are read lazily: a corrupt entry is found when its codes are first loaded

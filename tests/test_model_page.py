@@ -187,7 +187,7 @@ def test_an_example_weight_links_to_beyond_rounding_and_the_link_opens_that_laye
     at = open_page({"model_tensor": "fc1.weight_quantized"})
     links = [m.value for m in at.markdown if "beyond_rounding?" in m.value]
     assert links == [
-        "[Run GPTQ, AWQ, SmoothQuant and rotations on this weight]"
+        "[Open this weight as the layer on Beyond rounding]"
         "(beyond_rounding?source=example&model=onnx_qdq&tensor=fc1.weight_quantized)"
     ]
     activation = open_page({"model_tensor": "fc1_mm_QuantizeLinear_Output"})  # not a weight: no layer to run
