@@ -14,6 +14,7 @@ torch's ``cholesky_inverse`` then a second Cholesky, so the last bits differ).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -38,6 +39,10 @@ class GPTQResult:
     group. ``order`` is the order the columns were rounded in; ``hinv`` (U, upper), ``errors`` ((w − q)/U_ii)
     and ``pre_rounding`` (each column's value just before it was rounded) are in that order. ``note`` says when
     the Hessian could not be inverted and GPTQ fell back to round-to-nearest, as the reference does.
+
+    The comparisons (``output_mse``, ``weight_mse`` and the round-to-nearest baseline ``rtn_*``) are computed from
+    ``weight``, ``inputs`` and the grid settings when first read, then kept: GPTQ itself needs none of them (on a
+    4096 × 4096 layer they cost two more forward passes of the calibration set and a second quantization).
     """
 
     codes: np.ndarray
@@ -45,12 +50,11 @@ class GPTQResult:
     zero_points: np.ndarray
     g_idx: np.ndarray
     dequantized: np.ndarray
-    output_mse: float
-    rtn_codes: np.ndarray
-    rtn_dequantized: np.ndarray
-    rtn_output_mse: float
-    weight_mse: float
-    rtn_weight_mse: float
+    weight: np.ndarray
+    inputs: np.ndarray
+    bits: int
+    group_size: int | None
+    symmetric: bool
     hessian: np.ndarray
     order: np.ndarray
     hinv: np.ndarray
@@ -58,6 +62,40 @@ class GPTQResult:
     pre_rounding: np.ndarray
     loss: float
     note: str
+
+    @cached_property
+    def _rtn(self) -> tuple:
+        return round_to_nearest(self.weight, self.bits, self.group_size, self.symmetric)
+
+    @property
+    def rtn_codes(self) -> np.ndarray:
+        """Round-to-nearest's codes on the same min-max grid."""
+        return self._rtn[0]
+
+    @property
+    def rtn_dequantized(self) -> np.ndarray:
+        """Round-to-nearest's dequantized weight."""
+        return self._rtn[1]
+
+    @cached_property
+    def output_mse(self) -> float:
+        """Layer-output MSE of GPTQ's weight on ``inputs``."""
+        return output_mse(self.weight, self.dequantized, self.inputs)
+
+    @cached_property
+    def rtn_output_mse(self) -> float:
+        """Layer-output MSE of round-to-nearest's weight on ``inputs``."""
+        return output_mse(self.weight, self.rtn_dequantized, self.inputs)
+
+    @cached_property
+    def weight_mse(self) -> float:
+        """Mean squared weight error of GPTQ's weight."""
+        return float(np.mean((self.weight.astype(np.float64) - self.dequantized) ** 2))
+
+    @cached_property
+    def rtn_weight_mse(self) -> float:
+        """Mean squared weight error of round-to-nearest's weight."""
+        return float(np.mean((self.weight.astype(np.float64) - self.rtn_dequantized) ** 2))
 
 
 def hessian(inputs: np.ndarray) -> np.ndarray:
@@ -190,7 +228,8 @@ def gptq(
     w = w_in.astype(F32)
     h = hessian(x)
     order = np.argsort(-np.diag(h), kind="stable") if act_order else np.arange(cols)
-    wp, hp = _without_dead_inputs(w[:, order], h[np.ix_(order, order)])
+    # without act-order the columns keep their order: no reordered copies (_without_dead_inputs copies anyway)
+    wp, hp = _without_dead_inputs(w[:, order], h[np.ix_(order, order)]) if act_order else _without_dead_inputs(w, h)
     gsize = cols // group_count(cols, group_size)
     grid = minmax_grid(w, bits, group_size, symmetric)
     # the group of the column rounded at each step: groups stay those of the original column order
@@ -200,23 +239,21 @@ def gptq(
         wp, u, grid.scales, grid.zero_points, col_group, grid.qmin, grid.qmax, block_size
     )
     inv = np.argsort(order)
-    deq = deq_p[:, inv]
-    rtn_codes, rtn, _ = round_to_nearest(w, bits, group_size, symmetric)
+    deq, codes = (deq_p[:, inv], codes_p[:, inv]) if act_order else (deq_p, codes_p)
     d = np.diag(u).astype(F32)
     loss = float(np.sum(((pre_p - deq_p) / d) ** 2, dtype=np.float64) / 2)
     keep = (lambda a: a[:, 0]) if group_size is None else (lambda a: a)
     return GPTQResult(
-        codes=codes_p[:, inv],
+        codes=codes,
         scales=keep(grid.scales),
         zero_points=keep(grid.zero_points),
         g_idx=np.arange(cols) // gsize,
         dequantized=deq,
-        output_mse=output_mse(w, deq, x),
-        rtn_codes=rtn_codes,
-        rtn_dequantized=rtn,
-        rtn_output_mse=output_mse(w, rtn, x),
-        weight_mse=float(np.mean((w.astype(np.float64) - deq) ** 2)),
-        rtn_weight_mse=float(np.mean((w.astype(np.float64) - rtn) ** 2)),
+        weight=w,
+        inputs=x,
+        bits=bits,
+        group_size=group_size,
+        symmetric=symmetric,
         hessian=h,
         order=order,
         hinv=u,
