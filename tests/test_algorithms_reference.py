@@ -54,16 +54,7 @@ def test_fixture_covers_the_issue_grid():
 
 @pytest.mark.parametrize("case", CASES["gptq"], ids=label)
 def test_gptq_matches_llmcompressor(case):
-    lay = layer(case["kind"], case["seed"])
-    r = gptq(
-        lay.weight,
-        lay.inputs,
-        bits=case["bits"],
-        group_size=case["group_size"],
-        symmetric=case["symmetric"],
-        act_order=case["act_order"],
-        damp=case["damp"],
-    )
+    lay, r = run_gptq(case)
     ref = unpack_codes(case["codes"], lay.weight.shape[1])
     same = np.mean(r.codes[: ref.shape[0]] == ref)
     rows_same = np.mean(np.array(row_crcs(r.codes)) == np.array(case["row_crc"]))
@@ -75,21 +66,23 @@ def test_gptq_matches_llmcompressor(case):
     assert bool(r.note) == case["rtn_fallback"]
 
 
-def _awq(case):
+def run_gptq(case):
+    """The case's layer and our GPTQ on it with the case's settings (the oracle tests use it too)."""
     lay = layer(case["kind"], case["seed"])
-    return awq(
-        lay.weight,
-        lay.inputs,
-        bits=case["bits"],
-        group_size=case["group_size"],
-        duo_scaling=case["duo_scaling"],
-        symmetric=case["symmetric"],
+    return lay, gptq(
+        lay.weight, lay.inputs, **{k: case[k] for k in ("bits", "group_size", "symmetric", "act_order", "damp")}
     )
+
+
+def run_awq(case):
+    """Our AWQ on the case's layer with the case's settings (the oracle tests use it too)."""
+    lay = layer(case["kind"], case["seed"])
+    return awq(lay.weight, lay.inputs, **{k: case[k] for k in ("bits", "group_size", "duo_scaling", "symmetric")})
 
 
 @pytest.mark.parametrize("case", [c for c in CASES["awq"] if not c["symmetric"]], ids=label)
 def test_awq_chooses_llmcompressors_ratio(case):
-    r = _awq(case)
+    r = run_awq(case)
     assert (r.ratio, r.duo_used) == (case["ratio"], case["duo"])
     assert np.allclose(r.losses, case["losses"], rtol=0.01)
 
@@ -104,7 +97,7 @@ def test_awq_symmetric_cases():
     cases = [c for c in CASES["awq"] if c["symmetric"]]
     agree = 0
     for case in cases:
-        r = _awq(case)
+        r = run_awq(case)
         assert r.losses[0] == pytest.approx(case["losses"][0], rel=1e-5)
         agree += (r.ratio, r.duo_used) == (case["ratio"], case["duo"])
         at = [

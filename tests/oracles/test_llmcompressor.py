@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("llmcompressor")
 
-from quantviz.algorithms import awq, gptq, hadamard, smoothquant
+from quantviz.algorithms import hadamard, smoothquant
 from quantviz.algorithms.awq import cascade_sum
 from tests.oracles.make_algorithm_cases import (
     HADAMARD_SIZES,
@@ -28,22 +28,13 @@ from tests.oracles.make_algorithm_cases import (
     reference_smoothquant,
     smoothquant_cases,
 )
-from tests.test_algorithms_reference import CASES, label
+from tests.test_algorithms_reference import CASES, label, run_awq, run_gptq
 
 
 @pytest.mark.parametrize("case", gptq_cases()[::3], ids=label)
 def test_gptq_live(case):
     ref = reference_gptq(case)
-    lay = layer(case["kind"], case["seed"])
-    r = gptq(
-        lay.weight,
-        lay.inputs,
-        bits=case["bits"],
-        group_size=case["group_size"],
-        symmetric=case["symmetric"],
-        act_order=case["act_order"],
-        damp=case["damp"],
-    )
+    _, r = run_gptq(case)
     assert np.mean(r.codes == ref["codes"]) >= 0.99
     assert r.output_mse == pytest.approx(ref["output_mse"], rel=0.02)
     assert np.array_equal(r.scales, ref["scales"]) and np.array_equal(r.zero_points, ref["zero_points"])
@@ -53,15 +44,7 @@ def test_gptq_live(case):
 @pytest.mark.parametrize("case", [c for c in awq_cases() if not c["symmetric"]][::2], ids=label)
 def test_awq_live(case):
     ref = reference_awq(case)
-    lay = layer(case["kind"], case["seed"])
-    r = awq(
-        lay.weight,
-        lay.inputs,
-        bits=case["bits"],
-        group_size=case["group_size"],
-        duo_scaling=case["duo_scaling"],
-        symmetric=case["symmetric"],
-    )
+    r = run_awq(case)
     assert (r.ratio, r.duo_used) == (ref["ratio"], ref["duo"])
     assert np.allclose(r.scales, ref["scales"], rtol=1e-5)
 
@@ -70,9 +53,7 @@ def test_awq_live(case):
 def test_awq_symmetric_live(case):
     """The reference's α is ours or within 1 % of our best loss (torch's pow is Sleef's; docs/algorithms.md)."""
     ref = reference_awq(case)
-    lay = layer(case["kind"], case["seed"])
-    kw = {k: case[k] for k in ("bits", "group_size", "duo_scaling", "symmetric")}
-    r = awq(lay.weight, lay.inputs, **kw)
+    r = run_awq(case)
     at = [k for k, (a, d) in enumerate(zip(r.ratios, r.duo, strict=True)) if a == ref["ratio"] and d == ref["duo"]]
     assert r.losses[at[0]] <= 1.01 * r.losses.min()
 
